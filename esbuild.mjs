@@ -1,0 +1,78 @@
+// Builds the three bundles: the extension host (dist/extension.js), the trainer side
+// (dist/trainer.js and the dataset inspector worker, with tfjs's .wasm files beside them) and
+// the webview apps (dist/webview/*.js). `--watch` rebuilds on change, `--production` minifies.
+import * as esbuild from 'esbuild';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+const withTests = process.argv.includes('--tests');
+
+const common = {
+  bundle: true,
+  sourcemap: true,
+  minify: production,
+  logLevel: 'info',
+};
+
+/** Copies the tfjs WASM binaries beside the trainer bundle, where backend.ts looks for them. */
+const copyWasm = {
+  name: 'copy-tfjs-wasm',
+  setup(build) {
+    build.onEnd(() => {
+      const from = 'node_modules/@tensorflow/tfjs-backend-wasm/dist';
+      for (const f of fs.readdirSync(from).filter(f => f.endsWith('.wasm'))) {
+        fs.copyFileSync(path.join(from, f), path.join('dist', f));
+      }
+    });
+  },
+};
+
+const node = { ...common, platform: 'node', target: 'node20', format: 'cjs' };
+
+/** @type {esbuild.BuildOptions[]} */
+const builds = [
+  {
+    ...node,
+    entryPoints: { extension: 'src/extension/main.ts' },
+    outdir: 'dist',
+    external: ['vscode'],
+  },
+  {
+    ...node,
+    entryPoints: { trainer: 'src/trainer/main.ts', datasetInspector: 'src/trainer/datasetInspectorWorker.ts' },
+    outdir: 'dist',
+    // Native backends are optional and loaded at run time when present; never bundled.
+    external: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'],
+    // tfjs's ESM builds are the ones its package.json lists as having side effects (kernel and
+    // backend registration); its CommonJS "main" would be tree-shaken away.
+    mainFields: ['module', 'main'],
+    plugins: [copyWasm],
+  },
+  {
+    ...common,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'esm',
+    entryPoints: { datasetSummary: 'webview-ui/src/datasetSummary/main.ts' },
+    outdir: 'dist/webview',
+  },
+];
+
+if (withTests) {
+  // The integration suite runs inside the extension host, so it is bundled like the extension.
+  builds.push({
+    ...node,
+    entryPoints: { suite: 'test/integration/suite.ts' },
+    outdir: 'out/test',
+    external: ['vscode', 'mocha'],
+  });
+}
+
+if (watch) {
+  const contexts = await Promise.all(builds.map(b => esbuild.context(b)));
+  await Promise.all(contexts.map(c => c.watch()));
+} else {
+  await Promise.all(builds.map(b => esbuild.build(b)));
+}

@@ -1,0 +1,32 @@
+/** Plain-text descriptions of a dataset, shared by the tree's tooltips and the summary panel's host. */
+import { delimiterName, type DatasetInfo, type Encoding } from '../../shared/dataset';
+
+export function describeEncoding(e: Encoding): string {
+  return { 'utf-8': 'UTF-8', 'utf-8-bom': 'UTF-8 with BOM', 'utf-16le': 'UTF-16 LE', 'utf-16be': 'UTF-16 BE', latin1: 'Latin-1' }[e];
+}
+
+export function describeSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let v = bytes / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+export function describeDataset(info: DatasetInfo): string {
+  const lines = [
+    `${info.rows.toLocaleString('en-US')} rows, ${info.columns.length} columns, ${describeSize(info.sizeBytes)}`,
+    info.format === 'jsonl'
+      ? `JSON Lines, ${describeEncoding(info.encoding)}`
+      : `${delimiterName(info.delimiter)}-separated, ${info.hasHeader ? 'header row' : 'no header row'}, ${info.quoting ? '"quoted" fields' : 'no quoting'}, ${describeEncoding(info.encoding)}`,
+  ];
+  const text = info.columns.find(c => c.role === 'text');
+  const label = info.columns.find(c => c.role === 'label');
+  if (text) lines.push(`Likely text column: ${text.name}`);
+  if (label) lines.push(`Likely label column: ${label.name} (${label.distinct} classes)`);
+  return lines.join('\n');
+}

@@ -1,0 +1,82 @@
+/**
+ * What the dataset inspector learns about one CSV/TSV/JSONL file. Produced in the inspector
+ * worker (src/trainer/data), shown by the Datasets view and the dataset summary panel.
+ * Declared as zod schemas because the value crosses a thread boundary and is validated there.
+ */
+import { z } from 'zod';
+
+export const delimiterSchema = z.enum([',', '\t', ';', '|']);
+export type Delimiter = z.infer<typeof delimiterSchema>;
+
+export const datasetFormatSchema = z.enum(['csv', 'jsonl']);
+
+export const encodingSchema = z.enum(['utf-8', 'utf-8-bom', 'utf-16le', 'utf-16be', 'latin1']);
+export type Encoding = z.infer<typeof encodingSchema>;
+
+/** A guess of what a column is for, used to pre-select text and label columns. */
+export const columnRoleSchema = z.enum(['text', 'label', 'id', 'other']);
+export type ColumnRole = z.infer<typeof columnRoleSchema>;
+
+export const columnInfoSchema = z.object({
+  /** Header name, or "column N" (1-based) when the file has no header. */
+  name: z.string(),
+  /** Rows with a non-empty value in this column. */
+  filled: z.number().int().nonnegative(),
+  /** Mean length in characters of the non-empty values. */
+  meanLength: z.number().nonnegative(),
+  /** Distinct values, counted up to a cap; `distinctCapped` says the cap was reached. */
+  distinct: z.number().int().nonnegative(),
+  distinctCapped: z.boolean(),
+  /** All non-empty values are numbers. */
+  numeric: z.boolean(),
+  role: columnRoleSchema,
+  /** Value counts, most frequent first: only for columns with few distinct values. */
+  valueCounts: z.array(z.tuple([z.string(), z.number().int().nonnegative()])).optional(),
+});
+export type ColumnInfo = z.infer<typeof columnInfoSchema>;
+
+export const problemSeveritySchema = z.enum(['error', 'warning']);
+
+export const datasetProblemSchema = z.object({
+  severity: problemSeveritySchema,
+  message: z.string(),
+  /** 1-based physical line of the file the problem starts on, where there is one. */
+  line: z.number().int().positive().optional(),
+});
+export type DatasetProblem = z.infer<typeof datasetProblemSchema>;
+
+export const datasetInfoSchema = z.object({
+  format: datasetFormatSchema,
+  /** Only for CSV-like files. */
+  delimiter: delimiterSchema.optional(),
+  /** Only for CSV-like files: whether `"` quotes fields. Off for TSVs like GLUE's, whose texts hold bare quotes. */
+  quoting: z.boolean().optional(),
+  hasHeader: z.boolean(),
+  encoding: encodingSchema,
+  /** Data rows, the header excluded. */
+  rows: z.number().int().nonnegative(),
+  columns: z.array(columnInfoSchema),
+  problems: z.array(datasetProblemSchema),
+  sizeBytes: z.number().int().nonnegative(),
+});
+export type DatasetInfo = z.infer<typeof datasetInfoSchema>;
+
+export function delimiterName(d: Delimiter | undefined): string {
+  switch (d) {
+    case ',': return 'comma';
+    case '\t': return 'tab';
+    case ';': return 'semicolon';
+    case '|': return 'pipe';
+    default: return 'none';
+  }
+}
+
+/** The column most likely to hold the text to classify, or undefined. */
+export function likelyTextColumn(info: DatasetInfo): ColumnInfo | undefined {
+  return info.columns.find(c => c.role === 'text');
+}
+
+/** The column most likely to hold the labels, or undefined. */
+export function likelyLabelColumn(info: DatasetInfo): ColumnInfo | undefined {
+  return info.columns.find(c => c.role === 'label');
+}

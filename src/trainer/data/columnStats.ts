@@ -1,0 +1,103 @@
+/**
+ * Streaming per-column statistics, and from them a guess of each column's role: the text to
+ * classify, the label, an id. Memory is bounded: distinct values are tracked up to a cap.
+ */
+import type { ColumnInfo, ColumnRole } from '../../shared/dataset';
+import { isNumeric } from './sniff';
+
+/** Beyond this many distinct values a column is certainly no label; stop remembering values. */
+export const DISTINCT_CAP = 1000;
+/** Value counts are reported for columns with at most this many distinct values. */
+export const MAX_REPORTED_VALUES = 50;
+/** Values longer than this are counted by length only: no label is this long. */
+const MAX_TRACKED_VALUE_LENGTH = 200;
+
+const LABEL_NAME = /^(label|labels|class|category|categories|target|sentiment|intent|topic|tag|y|gold|quality|polarity|emotion|label_name)$/i;
+const TEXT_NAME = /(text|sentence|review|comment|message|sms|content|body|question|title|string|utterance|tweet|document)/i;
+const ID_NAME = /(^|[\s_#-])id$|^id([\s_#-]|$)|^index$/i;
+
+export class ColumnAccumulator {
+  filled = 0;
+  private totalLength = 0;
+  private numeric = true;
+  private counts: Map<string, number> | undefined = new Map();
+
+  add(value: string | undefined): void {
+    if (value === undefined || value === '') return;
+    this.filled++;
+    this.totalLength += value.length;
+    if (this.numeric && !isNumeric(value)) this.numeric = false;
+    if (!this.counts) return;
+    if (value.length > MAX_TRACKED_VALUE_LENGTH) {
+      this.counts = undefined;
+      return;
+    }
+    const n = this.counts.get(value);
+    if (n !== undefined) this.counts.set(value, n + 1);
+    else if (this.counts.size < DISTINCT_CAP) this.counts.set(value, 1);
+    else this.counts = undefined;
+  }
+
+  finish(name: string): ColumnInfo {
+    const capped = this.counts === undefined;
+    const distinct = capped ? DISTINCT_CAP : this.counts!.size;
+    const valueCounts =
+      !capped && distinct <= MAX_REPORTED_VALUES
+        ? [...this.counts!.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+        : undefined;
+    return {
+      name,
+      filled: this.filled,
+      meanLength: this.filled ? this.totalLength / this.filled : 0,
+      distinct,
+      distinctCapped: capped,
+      numeric: this.filled > 0 && this.numeric,
+      role: 'other',
+      valueCounts,
+    };
+  }
+}
+
+function labelScore(c: ColumnInfo): number {
+  if (c.distinctCapped || c.distinct < 2 || c.distinct > MAX_REPORTED_VALUES) return 0;
+  // A label repeats: each class has, on average, several rows.
+  if (c.filled >= 10 && c.distinct > c.filled / 3) return 0;
+  let s = 1 + 1 / c.distinct;
+  if (LABEL_NAME.test(c.name)) s += 4;
+  if (c.meanLength > 40) s -= 0.5;
+  return s;
+}
+
+function textScore(c: ColumnInfo): number {
+  if (c.numeric || c.filled === 0) return 0;
+  let s = c.meanLength;
+  if (TEXT_NAME.test(c.name)) s *= 2;
+  return s;
+}
+
+/** Marks at most one text column and one label column; unique numeric columns become ids. */
+export function assignRoles(columns: ColumnInfo[]): ColumnInfo[] {
+  const out = columns.map(c => ({ ...c, role: 'other' as ColumnRole }));
+  const best = (score: (c: ColumnInfo) => number, exclude: ColumnInfo | undefined): ColumnInfo | undefined => {
+    let pick: ColumnInfo | undefined;
+    let top = 0;
+    for (const c of out) {
+      const s = c === exclude ? 0 : score(c);
+      if (s > top) {
+        top = s;
+        pick = c;
+      }
+    }
+    return pick;
+  };
+  const label = best(labelScore, undefined);
+  if (label) label.role = 'label';
+  const text = best(textScore, label);
+  if (text) text.role = 'text';
+  for (const c of out) {
+    if (c.role !== 'other') continue;
+    const unique = c.filled > 1 && (c.distinctCapped || c.distinct === c.filled);
+    if (ID_NAME.test(c.name) || (c.numeric && unique)) c.role = 'id';
+  }
+  return out;
+}

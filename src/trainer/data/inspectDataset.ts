@@ -1,0 +1,294 @@
+/**
+ * Reads a CSV/TSV/JSONL file once, as a stream, and describes it: encoding, dialect, header,
+ * row count, per-column statistics and what is wrong with it. Memory stays bounded whatever the
+ * file's size; problems are reported in the result, never thrown.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { parse } from 'csv-parse';
+import type { DatasetInfo, DatasetProblem, Delimiter, Encoding } from '../../shared/dataset';
+import { assignRoles, ColumnAccumulator } from './columnStats';
+import { columnNames, detectHeader, parseSample, sniffDialect, type Dialect } from './sniff';
+
+const SAMPLE_BYTES = 64 * 1024;
+const CHUNK_BYTES = 256 * 1024;
+/** How many JSONL lines may name new keys; later keys are still counted, not listed. */
+const JSONL_KEY_LINES = 1000;
+
+export interface InspectOptions {
+  signal?: AbortSignal;
+}
+
+/** Thrown only when the file cannot be read at all (gone, unreadable, aborted). */
+export class DatasetReadError extends Error {
+  constructor(message: string, readonly cancelled = false) {
+    super(message);
+  }
+}
+
+function detectEncoding(head: Buffer): Encoding | 'binary' {
+  if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) return 'utf-8-bom';
+  if (head[0] === 0xff && head[1] === 0xfe) return 'utf-16le';
+  if (head[0] === 0xfe && head[1] === 0xff) return 'utf-16be';
+  if (head.includes(0)) return 'binary';
+  return 'utf-8';
+}
+
+const decoderLabel = (e: Encoding): string => (e === 'utf-8-bom' ? 'utf-8' : e);
+
+/** Text decoding errors surface from a stream as this; anything else is an I/O problem. */
+const isDecodeError = (e: unknown): boolean =>
+  e instanceof TypeError && (e as NodeJS.ErrnoException).code === 'ERR_ENCODING_INVALID_ENCODED_DATA';
+
+function preferredDelimiter(file: string): Delimiter {
+  return path.extname(file).toLowerCase() === '.tsv' ? '\t' : ',';
+}
+
+async function readHead(file: string): Promise<{ head: Buffer; size: number }> {
+  const handle = await fs.promises.open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    const buf = Buffer.alloc(Math.min(SAMPLE_BYTES, size));
+    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+    return { head: buf.subarray(0, bytesRead), size };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Decoded chunks of the file, as a source for a pipeline. The decoder throws on bad bytes. */
+function decodedChunks(encoding: Encoding) {
+  return async function* (source: AsyncIterable<Buffer>): AsyncGenerator<string> {
+    const decoder = new TextDecoder(decoderLabel(encoding), { fatal: encoding !== 'latin1' });
+    for await (const chunk of source) yield decoder.decode(chunk, { stream: true });
+    const tail = decoder.decode();
+    if (tail) yield tail;
+  };
+}
+
+function emptyInfo(format: DatasetInfo['format'], size: number, encoding: Encoding, problem: DatasetProblem): DatasetInfo {
+  return { format, hasHeader: false, encoding, rows: 0, columns: [], problems: [problem], sizeBytes: size };
+}
+
+function readErrorMessage(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  if (err?.code === 'ENOENT') return 'The file no longer exists (deleted or renamed while it was being read).';
+  if (err?.code === 'EACCES' || err?.code === 'EPERM') return 'The file cannot be read: permission denied.';
+  if (err?.code === 'EISDIR') return 'This is a folder, not a file.';
+  return `The file cannot be read: ${err?.message ?? String(e)}`;
+}
+
+export async function inspectDataset(file: string, options: InspectOptions = {}): Promise<DatasetInfo> {
+  const format = path.extname(file).toLowerCase() === '.jsonl' ? 'jsonl' : 'csv';
+  try {
+    const { head, size } = await readHead(file);
+    const encoding = detectEncoding(head);
+    if (size === 0) return emptyInfo(format, 0, 'utf-8', { severity: 'error', message: 'The file is empty.' });
+    if (encoding === 'binary') {
+      return emptyInfo(format, size, 'utf-8', {
+        severity: 'error',
+        message: 'This looks like a binary file, not text: it holds NUL bytes. Export it as UTF-8 text.',
+      });
+    }
+    const read = format === 'jsonl' ? inspectJsonl : inspectDelimited;
+    try {
+      return await read(file, head, size, encoding, options.signal);
+    } catch (e) {
+      if (!isDecodeError(e) || encoding !== 'utf-8') throw e;
+      // Not UTF-8: most likely a legacy single-byte export. Read it as Latin-1 rather than refuse it.
+      const info = await read(file, head, size, 'latin1', options.signal);
+      info.problems.unshift({
+        severity: 'warning',
+        message: 'Not valid UTF-8; read as Latin-1 (Windows-1252). Accented characters may be wrong: re-save the file as UTF-8.',
+      });
+      return info;
+    }
+  } catch (e) {
+    if (options.signal?.aborted) throw new DatasetReadError('Inspection cancelled.', true);
+    if (e instanceof DatasetReadError) throw e;
+    if (isDecodeError(e)) {
+      return emptyInfo(format, 0, 'utf-8', { severity: 'error', message: 'The text cannot be decoded: its bytes are not valid for its byte-order mark.' });
+    }
+    throw new DatasetReadError(readErrorMessage(e));
+  }
+}
+
+async function inspectDelimited(
+  file: string,
+  head: Buffer,
+  size: number,
+  encoding: Encoding,
+  signal: AbortSignal | undefined,
+): Promise<DatasetInfo> {
+  let sample = new TextDecoder(decoderLabel(encoding)).decode(head);
+  // Sniff on whole lines only: a record cut in half would look like a different column count.
+  if (head.length < size) {
+    const cut = sample.lastIndexOf('\n');
+    if (cut > 0) sample = sample.slice(0, cut + 1);
+  }
+  const dialect: Dialect = sniffDialect(sample, preferredDelimiter(file));
+  const sampleRecords = parseSample(sample, dialect);
+  const hasHeader = detectHeader(sampleRecords);
+
+  const problems: DatasetProblem[] = [];
+  let header: string[] | undefined;
+  let width = 0;
+  let rows = 0;
+  let mismatched = 0;
+  let firstMismatchLine = 0;
+  let lastLine = 0;
+  const accumulators: ColumnAccumulator[] = [];
+
+  const consume = async (records: AsyncIterable<{ record: string[]; info: { lines: number } }>) => {
+    for await (const { record, info } of records) {
+      const line = lastLine + 1;
+      lastLine = info.lines;
+      if (record.length === 1 && record[0] === '') continue; // blank line
+      if (hasHeader && !header) {
+        header = record;
+        width = record.length;
+        continue;
+      }
+      if (!width) width = sampleWidth(sampleRecords, hasHeader) || record.length;
+      rows++;
+      if (record.length !== width) {
+        mismatched++;
+        if (!firstMismatchLine) firstMismatchLine = line;
+      }
+      for (let i = 0; i < record.length; i++) (accumulators[i] ??= new ColumnAccumulator()).add(record[i]);
+    }
+  };
+
+  try {
+    await pipeline(
+      fs.createReadStream(file, { highWaterMark: CHUNK_BYTES }),
+      decodedChunks(encoding),
+      parse({
+        delimiter: dialect.delimiter,
+        quote: dialect.quoting ? '"' : false,
+        relax_column_count: true,
+        relax_quotes: true,
+        skip_empty_lines: false,
+        info: true,
+      }),
+      consume,
+      { signal },
+    );
+  } catch (e) {
+    const csvErr = e as { code?: string; lines?: number; message?: string };
+    if (typeof csvErr.code !== 'string' || !csvErr.code.startsWith('CSV_')) throw e;
+    problems.push({
+      severity: 'error',
+      message: `Cannot parse past line ${csvErr.lines ?? lastLine + 1}: ${csvErr.message}. Rows after it are not counted; fix the quoting there.`,
+      line: csvErr.lines ?? lastLine + 1,
+    });
+  }
+
+  const count = Math.max(width, accumulators.length);
+  const names = columnNames(header, count);
+  const columns = assignRoles(names.map((n, i) => (accumulators[i] ?? new ColumnAccumulator()).finish(n)));
+  if (mismatched) {
+    problems.push({
+      severity: 'warning',
+      message: `${mismatched} row${mismatched === 1 ? ' has' : 's have'} a different number of columns than ${hasHeader ? 'the header' : 'most rows'} (${width}); the first is on line ${firstMismatchLine}.`,
+      line: firstMismatchLine,
+    });
+  }
+  if (rows === 0 && !problems.some(p => p.severity === 'error')) {
+    problems.push({ severity: 'error', message: hasHeader ? 'Only a header row: the file has no data rows.' : 'The file has no data rows.' });
+  }
+  return { format: 'csv', delimiter: dialect.delimiter, quoting: dialect.quoting, hasHeader, encoding, rows, columns, problems, sizeBytes: size };
+}
+
+function sampleWidth(sample: string[][], hasHeader: boolean): number {
+  const counts = new Map<number, number>();
+  for (const r of sample.slice(hasHeader ? 1 : 0)) counts.set(r.length, (counts.get(r.length) ?? 0) + 1);
+  let width = 0;
+  let hits = 0;
+  for (const [n, c] of counts) if (c > hits) [width, hits] = [n, c];
+  return width;
+}
+
+/** Splits decoded text into lines (LF or CRLF), across chunk boundaries. */
+async function* lines(chunks: AsyncIterable<string>): AsyncGenerator<string> {
+  let rest = '';
+  for await (const chunk of chunks) {
+    const parts = (rest + chunk).split('\n');
+    rest = parts.pop()!;
+    for (const p of parts) yield p.endsWith('\r') ? p.slice(0, -1) : p;
+  }
+  if (rest) yield rest.endsWith('\r') ? rest.slice(0, -1) : rest;
+}
+
+function cellText(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return JSON.stringify(v);
+}
+
+async function inspectJsonl(
+  file: string,
+  _head: Buffer,
+  size: number,
+  encoding: Encoding,
+  signal: AbortSignal | undefined,
+): Promise<DatasetInfo> {
+  const keys: string[] = [];
+  const accumulators = new Map<string, ColumnAccumulator>();
+  const problems: DatasetProblem[] = [];
+  let rows = 0;
+  let bad = 0;
+  let firstBadLine = 0;
+  let firstBadReason = '';
+  let lineNo = 0;
+
+  await pipeline(
+    fs.createReadStream(file, { highWaterMark: CHUNK_BYTES }),
+    decodedChunks(encoding),
+    async (chunks: AsyncIterable<string>) => {
+      for await (const line of lines(chunks)) {
+        lineNo++;
+        if (line.trim() === '') continue;
+        let value: unknown;
+        try {
+          value = JSON.parse(line);
+        } catch (e) {
+          value = e;
+        }
+        if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof Error) {
+          bad++;
+          if (!firstBadLine) {
+            firstBadLine = lineNo;
+            firstBadReason = value instanceof Error ? `not valid JSON (${value.message})` : 'not a JSON object';
+          }
+          continue;
+        }
+        rows++;
+        for (const [k, v] of Object.entries(value)) {
+          let acc = accumulators.get(k);
+          if (!acc) {
+            if (rows > JSONL_KEY_LINES) continue;
+            acc = new ColumnAccumulator();
+            accumulators.set(k, acc);
+            keys.push(k);
+          }
+          acc.add(cellText(v));
+        }
+      }
+    },
+    { signal },
+  );
+
+  if (bad) {
+    problems.push({
+      severity: 'warning',
+      message: `${bad} line${bad === 1 ? ' is' : 's are'} skipped; line ${firstBadLine} is ${firstBadReason}. Each line must be one JSON object.`,
+      line: firstBadLine,
+    });
+  }
+  if (rows === 0) problems.push({ severity: 'error', message: 'No line holds a JSON object: nothing to train on.' });
+  const columns = assignRoles(keys.map(k => accumulators.get(k)!.finish(k)));
+  return { format: 'jsonl', hasHeader: false, encoding, rows, columns, problems, sizeBytes: size };
+}

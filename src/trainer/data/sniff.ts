@@ -1,0 +1,138 @@
+/**
+ * Guesses a delimited file's dialect (delimiter, whether `"` quotes fields) and whether its first
+ * row is a header, from a sample of its first records. Pure functions over text: no I/O.
+ */
+import { parse } from 'csv-parse/sync';
+import type { Delimiter } from '../../shared/dataset';
+
+export interface Dialect {
+  delimiter: Delimiter;
+  quoting: boolean;
+}
+
+const DELIMITERS: readonly Delimiter[] = [',', '\t', ';', '|'];
+const SAMPLE_RECORDS = 200;
+
+/** Parses a sample leniently: bad records are skipped rather than thrown, a cut-off tail is dropped. */
+export function parseSample(text: string, dialect: Dialect, maxRecords = SAMPLE_RECORDS): string[][] {
+  try {
+    return parse(text, {
+      delimiter: dialect.delimiter,
+      quote: dialect.quoting ? '"' : false,
+      relax_column_count: true,
+      relax_quotes: true,
+      skip_empty_lines: true,
+      skip_records_with_error: true,
+      to: maxRecords,
+    }) as string[][];
+  } catch {
+    // An error csv-parse cannot skip (a quote left open by the sample's cut): this dialect
+    // still parsed what came before, but we cannot see it, so the dialect scores nothing.
+    return [];
+  }
+}
+
+interface Scored {
+  dialect: Dialect;
+  columns: number;
+  consistency: number;
+}
+
+function score(text: string, dialect: Dialect): Scored {
+  const records = parseSample(text, dialect);
+  const counts = new Map<number, number>();
+  for (const r of records) counts.set(r.length, (counts.get(r.length) ?? 0) + 1);
+  let columns = 0;
+  let hits = 0;
+  for (const [n, c] of counts) {
+    if (c > hits || (c === hits && n > columns)) {
+      columns = n;
+      hits = c;
+    }
+  }
+  return { dialect, columns, consistency: records.length ? hits / records.length : 0 };
+}
+
+/**
+ * Picks the dialect under which the sample splits into the most consistent number of columns
+ * (at least two). Ties go to the extension's usual delimiter, then to quoting for commas and no
+ * quoting for tabs (GLUE-style TSVs hold bare `"` inside texts).
+ */
+export function sniffDialect(sample: string, preferred: Delimiter): Dialect {
+  const candidates: Scored[] = [];
+  for (const delimiter of DELIMITERS) {
+    for (const quoting of [true, false]) {
+      candidates.push(score(sample, { delimiter, quoting }));
+    }
+  }
+  const rank = (s: Scored): number[] => [
+    s.columns >= 2 ? 1 : 0,
+    // Consistency counts in steps of 2%: a stray odd row should not beat the expected delimiter.
+    Math.floor(s.consistency * 50),
+    s.dialect.delimiter === preferred ? 1 : 0,
+    s.dialect.quoting === (s.dialect.delimiter !== '\t') ? 1 : 0,
+    s.columns,
+  ];
+  const better = (a: number[], b: number[]): boolean => {
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] > b[i];
+    return false;
+  };
+  let best = candidates[0];
+  for (const c of candidates) if (better(rank(c), rank(best))) best = c;
+  if (best.columns < 2) return { delimiter: preferred, quoting: preferred !== '\t' };
+  return best.dialect;
+}
+
+const NUMBER = /^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$/;
+export const isNumeric = (s: string): boolean => NUMBER.test(s);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.floor(s.length / 2)] : 0;
+}
+
+/**
+ * Votes, column by column, on whether the first record names the columns rather than holding
+ * data: a non-number above numbers, a name that never recurs among a few categories, a short
+ * word above long texts. Files without a header (ChnSentiCorp's `label,review`) lose on their
+ * numeric label column; the usual CSV has one.
+ */
+export function detectHeader(records: string[][]): boolean {
+  if (records.length === 0) return false;
+  const first = records[0];
+  const looksLikeNames = first.every(c => c.trim() !== '' && !isNumeric(c) && c.length <= 64);
+  if (records.length === 1) return looksLikeNames;
+  const rest = records.slice(1);
+  let votes = 0;
+  first.forEach((head, i) => {
+    const values = rest.map(r => r[i]).filter((v): v is string => v !== undefined && v.trim() !== '');
+    if (values.length === 0 || head.trim() === '') return;
+    if (values.every(isNumeric)) {
+      votes += isNumeric(head) ? -1 : 1;
+      return;
+    }
+    const distinct = new Set(values);
+    if (distinct.size <= 20 && distinct.size < values.length / 2) {
+      votes += distinct.has(head) ? -1 : 1;
+      return;
+    }
+    const typical = median(values.map(v => v.length));
+    if (typical >= 20) votes += head.length < typical * 0.3 ? 0.5 : -0.5;
+  });
+  if (new Set(first).size < first.length) votes -= 1;
+  return votes > 0 || (votes === 0 && looksLikeNames);
+}
+
+/** Header cells as column names: blanks become "column N", repeats get " (2)", " (3)"... */
+export function columnNames(header: string[] | undefined, count: number): string[] {
+  const names: string[] = [];
+  const seen = new Map<string, number>();
+  for (let i = 0; i < count; i++) {
+    let name = header?.[i]?.trim() || `column ${i + 1}`;
+    const n = (seen.get(name) ?? 0) + 1;
+    seen.set(name, n);
+    if (n > 1) name = `${name} (${n})`;
+    names.push(name);
+  }
+  return names;
+}

@@ -1,0 +1,134 @@
+/**
+ * The dataset summary panel: a dataset's shape, its columns with their likely roles, the label
+ * balance and the problems found. Renders whatever state the host sends; keeps none of its own.
+ */
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-table/index.js';
+import '@vscode-elements/elements/dist/vscode-table-body/index.js';
+import '@vscode-elements/elements/dist/vscode-table-cell/index.js';
+import '@vscode-elements/elements/dist/vscode-table-header/index.js';
+import '@vscode-elements/elements/dist/vscode-table-header-cell/index.js';
+import '@vscode-elements/elements/dist/vscode-table-row/index.js';
+import './style.css';
+import { delimiterName, type ColumnInfo, type DatasetInfo } from '../../../src/shared/dataset';
+import { toSummaryWebviewSchema, type FromSummaryWebview, type SummaryState } from '../../../src/shared/webviews/datasetSummaryProtocol';
+import { vscode } from '../vscodeApi';
+
+const app = document.getElementById('app')!;
+
+function send(message: FromSummaryWebview): void {
+  vscode.postMessage(message);
+}
+
+/** Tiny element builder: text goes in as text nodes, never as HTML. */
+function el(tag: string, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElement {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  node.append(...children);
+  return node;
+}
+
+const fmt = (n: number): string => n.toLocaleString('en-US');
+
+function shapeLine(info: DatasetInfo): string {
+  const parts = [`${fmt(info.rows)} rows`, `${info.columns.length} columns`];
+  if (info.format === 'jsonl') parts.push('JSON Lines');
+  else parts.push(`${delimiterName(info.delimiter)}-separated`, info.hasHeader ? 'header row' : 'no header row');
+  return parts.join(' · ');
+}
+
+function roleText(c: ColumnInfo): string {
+  return { text: 'likely text', label: 'likely label', id: 'id', other: '' }[c.role];
+}
+
+function columnsTable(info: DatasetInfo): HTMLElement {
+  const header = el(
+    'vscode-table-header',
+    { slot: 'header' },
+    ...['Column', 'Role', 'Values', 'Distinct', 'Mean length'].map(h => el('vscode-table-header-cell', {}, h)),
+  );
+  const body = el(
+    'vscode-table-body',
+    { slot: 'body' },
+    ...info.columns.map(c =>
+      el(
+        'vscode-table-row',
+        { 'data-column': c.name },
+        el('vscode-table-cell', {}, c.name),
+        el('vscode-table-cell', {}, roleText(c)),
+        el('vscode-table-cell', {}, fmt(c.filled)),
+        el('vscode-table-cell', {}, c.distinctCapped ? `> ${fmt(c.distinct)}` : fmt(c.distinct)),
+        el('vscode-table-cell', {}, c.numeric ? 'numbers' : c.meanLength.toFixed(1)),
+      ),
+    ),
+  );
+  return el('vscode-table', { id: 'columns', 'zebra': '', 'bordered-columns': '', 'resizable': '' }, header, body);
+}
+
+function labelBalance(column: ColumnInfo): HTMLElement {
+  const counts = column.valueCounts ?? [];
+  const max = Math.max(1, ...counts.map(([, n]) => n));
+  const total = counts.reduce((s, [, n]) => s + n, 0) || 1;
+  const list = el('ul', { class: 'bars', id: 'label-balance', 'aria-label': `Rows per value of ${column.name}` });
+  for (const [value, n] of counts) {
+    const bar = el('span', { class: 'bar' });
+    bar.style.width = `${(100 * n) / max}%`;
+    list.append(
+      el('li', {}, el('span', { class: 'bar-label' }, value || '(empty)'), el('span', { class: 'bar-track' }, bar), el('span', { class: 'bar-value' }, `${fmt(n)} (${((100 * n) / total).toFixed(1)}%)`)),
+    );
+  }
+  return el('section', {}, el('h2', {}, `Label balance: ${column.name}`), list);
+}
+
+function problemsList(info: DatasetInfo): HTMLElement {
+  return el(
+    'section',
+    { id: 'problems' },
+    el('h2', {}, 'Problems'),
+    el(
+      'ul',
+      {},
+      ...info.problems.map(p => {
+        const li = el('li', { class: p.severity }, `${p.severity === 'error' ? 'Error' : 'Warning'}: ${p.message} `);
+        if (p.line) {
+          const link = el('vscode-button', { secondary: '' }, `Go to line ${p.line}`);
+          link.addEventListener('click', () => send({ type: 'openFile', line: p.line }));
+          li.append(link);
+        }
+        return li;
+      }),
+    ),
+  );
+}
+
+function render(state: SummaryState): void {
+  const title = el('h1', { id: 'title' }, state.relativePath);
+  if (state.status === 'pending') {
+    app.replaceChildren(title, el('p', {}, 'Reading the file…'));
+    return;
+  }
+  if (state.status === 'failed' || !state.info) {
+    app.replaceChildren(title, el('p', { class: 'error' }, state.message ?? 'The file could not be read.'));
+    return;
+  }
+  const { info } = state;
+  const open = el('vscode-button', { id: 'open-file' }, 'Open file');
+  open.addEventListener('click', () => send({ type: 'openFile' }));
+  const parts: HTMLElement[] = [title, el('p', { id: 'shape' }, shapeLine(info), ' ', open)];
+  if (info.problems.length) parts.push(problemsList(info));
+  if (info.columns.length) parts.push(el('section', {}, el('h2', {}, 'Columns'), columnsTable(info)));
+  const label = info.columns.find(c => c.role === 'label');
+  if (label?.valueCounts) parts.push(labelBalance(label));
+  app.replaceChildren(...parts);
+}
+
+window.addEventListener('message', (event: MessageEvent<unknown>) => {
+  const parsed = toSummaryWebviewSchema.safeParse(event.data);
+  if (!parsed.success) {
+    console.error('dataset summary: ignored an invalid message', parsed.error.message);
+    return;
+  }
+  render(parsed.data.state);
+});
+
+send({ type: 'ready' });
