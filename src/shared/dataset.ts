@@ -24,7 +24,7 @@ export const columnInfoSchema = z.object({
   filled: z.number().int().nonnegative(),
   /** Mean length in characters of the non-empty values. */
   meanLength: z.number().nonnegative(),
-  /** Distinct values, counted up to a cap; `distinctCapped` says the cap was reached. */
+  /** Distinct values; when `distinctCapped`, counting stopped there (too many, or too long to be labels) and this is a lower bound. */
   distinct: z.number().int().nonnegative(),
   distinctCapped: z.boolean(),
   /** All non-empty values are numbers. */

@@ -20,30 +20,28 @@ export class ColumnAccumulator {
   filled = 0;
   private totalLength = 0;
   private numeric = true;
-  private counts: Map<string, number> | undefined = new Map();
+  private counts = new Map<string, number>();
+  /** Set once values stop being remembered: `counts.size` is then only a lower bound. */
+  private capped = false;
 
   add(value: string | undefined): void {
     if (value === undefined || value === '') return;
     this.filled++;
     this.totalLength += value.length;
     if (this.numeric && !isNumeric(value)) this.numeric = false;
-    if (!this.counts) return;
-    if (value.length > MAX_TRACKED_VALUE_LENGTH) {
-      this.counts = undefined;
-      return;
-    }
+    if (this.capped) return;
     const n = this.counts.get(value);
     if (n !== undefined) this.counts.set(value, n + 1);
-    else if (this.counts.size < DISTINCT_CAP) this.counts.set(value, 1);
-    else this.counts = undefined;
+    else if (this.counts.size < DISTINCT_CAP && value.length <= MAX_TRACKED_VALUE_LENGTH) this.counts.set(value, 1);
+    else this.capped = true;
   }
 
   finish(name: string): ColumnInfo {
-    const capped = this.counts === undefined;
-    const distinct = capped ? DISTINCT_CAP : this.counts!.size;
+    const capped = this.capped;
+    const distinct = this.counts.size;
     const valueCounts =
       !capped && distinct <= MAX_REPORTED_VALUES
-        ? [...this.counts!.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+        ? [...this.counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
         : undefined;
     return {
       name,
@@ -92,7 +90,9 @@ export function assignRoles(columns: ColumnInfo[]): ColumnInfo[] {
   };
   const label = best(labelScore, undefined);
   if (label) label.role = 'label';
-  const text = best(textScore, label);
+  // Of several long-text columns (sentence pairs), the first is the text; the next, its pair.
+  const top = Math.max(0, ...out.map(c => (c === label ? 0 : textScore(c))));
+  const text = out.find(c => c !== label && top > 0 && textScore(c) >= 0.85 * top);
   if (text) text.role = 'text';
   for (const c of out) {
     if (c.role !== 'other') continue;

@@ -176,12 +176,14 @@ async function inspectDelimited(
       { signal },
     );
   } catch (e) {
-    const csvErr = e as { code?: string; lines?: number; message?: string };
+    const csvErr = e as { code?: string; message?: string };
     if (typeof csvErr.code !== 'string' || !csvErr.code.startsWith('CSV_')) throw e;
+    // csv-parse reports where it noticed; the user needs where the broken row starts.
+    const line = lastLine + 1;
     problems.push({
       severity: 'error',
-      message: `Cannot parse past line ${csvErr.lines ?? lastLine + 1}: ${csvErr.message}. Rows after it are not counted; fix the quoting there.`,
-      line: csvErr.lines ?? lastLine + 1,
+      message: `Cannot parse the row that starts on line ${line}: ${csvErr.message}. Rows after it are not counted; fix the quoting there.`,
+      line,
     });
   }
 

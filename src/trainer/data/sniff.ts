@@ -112,7 +112,7 @@ export function detectHeader(records: string[][]): boolean {
       return;
     }
     const distinct = new Set(values);
-    if (distinct.size <= 20 && distinct.size < values.length / 2) {
+    if (distinct.size <= 20 && distinct.size <= values.length / 2) {
       votes += distinct.has(head) ? -1 : 1;
       return;
     }
