@@ -64,8 +64,8 @@ if (withTests) {
   // The integration suite runs inside the extension host, so it is bundled like the extension.
   builds.push({
     ...node,
-    entryPoints: { suite: 'test/integration/suite.ts' },
-    outdir: 'out/test',
+    entryPoints: fs.readdirSync('test/integration').filter(f => f.endsWith('.ts')).map(f => `test/integration/${f}`),
+    outdir: 'out/test/integration',
     external: ['vscode', 'mocha'],
   });
 }

@@ -106,7 +106,7 @@ export class DatasetCatalog implements vscode.Disposable {
       seen.add(key);
       let entry = this.entries.get(key);
       if (!entry) {
-        entry = { uri, relativePath: vscode.workspace.asRelativePath(uri, true), state: { status: 'pending' } };
+        entry = { uri, relativePath: vscode.workspace.asRelativePath(uri), state: { status: 'pending' } };
         this.entries.set(key, entry);
         listChanged = true;
       }

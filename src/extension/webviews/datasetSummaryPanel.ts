@@ -49,7 +49,7 @@ export class DatasetSummaryPanel implements vscode.Disposable {
   private state(): SummaryState | undefined {
     if (!this.uri) return undefined;
     const entry: DatasetEntry | undefined = this.catalog.get(this.uri);
-    const relativePath = vscode.workspace.asRelativePath(this.uri, true);
+    const relativePath = vscode.workspace.asRelativePath(this.uri);
     if (!entry) return { relativePath, status: 'failed', message: 'This file is no longer in the workspace.' };
     const s = entry.state;
     if (s.status === 'ready') return { relativePath, status: 'ready', info: s.info };
