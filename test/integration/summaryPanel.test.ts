@@ -1,4 +1,3 @@
-import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { extensionApi, waitFor, workspaceRoot } from './util';
 
