@@ -48,10 +48,11 @@ const QUIET_SETTINGS = {
 };
 
 /**
- * Runs `fn({ page, url, workspace, runDir, browser })` against a fresh code-server with the
- * extension under development loaded (and, with `testsPath`, its tests run in the extension host).
+ * Starts a fresh code-server with the extension under development loaded (and, with
+ * `testsPath`, its tests run in the extension host) and a browser page for it.
+ * Returns `{ page, url, workspace, runDir, close }`; `close()` stops both and removes the run.
  */
-export async function withWorkbench({ testsPath, settings = {}, name = 'run' } = {}, fn) {
+export async function startWorkbench({ testsPath, settings = {}, name = 'run' } = {}) {
   ensureCodeServer();
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), `bert-tune-${name}-`));
   const workspace = copyWorkspace(runDir);
@@ -69,6 +70,7 @@ export async function withWorkbench({ testsPath, settings = {}, name = 'run' } =
       '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
       '--disable-getting-started-override', '--disable-proxy', '--ignore-last-opened',
     ],
+    // its own process group: its file watchers and extension host go down with it
     { env: { ...process.env, ...xdg }, stdio: ['ignore', log, log], detached: true },
   );
   const killServer = () => {
@@ -80,6 +82,13 @@ export async function withWorkbench({ testsPath, settings = {}, name = 'run' } =
   };
   process.on('exit', killServer);
   let browser;
+  const close = async () => {
+    await browser?.close().catch(() => {});
+    killServer();
+    fs.closeSync(log);
+    if (process.env.BERT_TUNE_KEEP_RUN) console.log(`kept ${runDir}`);
+    else fs.rmSync(runDir, { recursive: true, force: true });
+  };
   try {
     await waitForHealth(port, runDir);
     const host = `127.0.0.1:${port}`;
@@ -93,13 +102,20 @@ export async function withWorkbench({ testsPath, settings = {}, name = 'run' } =
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
     const page = browser.pages()[0] ?? (await browser.newPage());
-    return await fn({ page, url, workspace, runDir, browser });
+    return { page, url, workspace, runDir, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+/** `startWorkbench`, then `fn(workbench)`, then close whatever happened. */
+export async function withWorkbench(options, fn) {
+  const workbench = await startWorkbench(options);
+  try {
+    return await fn(workbench);
   } finally {
-    await browser?.close().catch(() => {});
-    killServer();
-    fs.closeSync(log);
-    if (process.env.BERT_TUNE_KEEP_RUN) console.log(`kept ${runDir}`);
-    else fs.rmSync(runDir, { recursive: true, force: true });
+    await workbench.close();
   }
 }
 

@@ -84,6 +84,8 @@ function datasetItem(entry: DatasetEntry): vscode.TreeItem {
   const item = new vscode.TreeItem(path.posix.basename(entry.uri.path), vscode.TreeItemCollapsibleState.None);
   item.id = entry.uri.toString();
   item.resourceUri = entry.uri;
+  // Collapsible rows with a resourceUri get a folder icon unless told it is a file.
+  item.iconPath = vscode.ThemeIcon.File;
   item.contextValue = 'dataset';
   item.command = { command: 'vscode.open', title: 'Open', arguments: [entry.uri] };
   const folder = path.posix.dirname(entry.relativePath);
@@ -100,7 +102,7 @@ function datasetItem(entry: DatasetEntry): vscode.TreeItem {
   } else {
     const { info } = state;
     item.collapsibleState = vscode.TreeItemCollapsibleState.Collapsed;
-    item.description = joinParts([`${info.rows.toLocaleString('en-US')} rows`, info.delimiter ? delimiterName(info.delimiter) : 'JSON Lines', where]);
+    item.description = joinParts([`${info.rows.toLocaleString('en-US')} rows`, formatName(info), where]);
     describeDataset(info)
       .split('\n')
       .forEach((line, i) => tooltip.appendMarkdown(i ? '  \n' : '').appendText(line));
@@ -120,7 +122,7 @@ function datasetItem(entry: DatasetEntry): vscode.TreeItem {
 function shapeItem(info: DatasetInfo): vscode.TreeItem {
   const item = new vscode.TreeItem(`${info.rows.toLocaleString('en-US')} rows`);
   item.description = joinParts([
-    info.delimiter ? `${delimiterName(info.delimiter)}-separated` : 'JSON Lines',
+    info.delimiter ? `${delimiterName(info.delimiter)}-separated` : formatName(info),
     info.format === 'csv' ? (info.hasHeader ? 'header row' : 'no header') : '',
     describeEncoding(info.encoding),
   ]);
@@ -142,7 +144,7 @@ function columnItem(column: ColumnInfo, rows: number): vscode.TreeItem {
   if (column.filled < rows) facts.push(`${(rows - column.filled).toLocaleString('en-US')} empty`);
   item.description = facts.join(' · ');
   item.tooltip = `${column.name}: ${column.filled.toLocaleString('en-US')} values, ${
-    column.distinctCapped ? `over ${column.distinct.toLocaleString('en-US')}` : column.distinct.toLocaleString('en-US')
+    column.distinctCapped ? `at least ${column.distinct.toLocaleString('en-US')}` : column.distinct.toLocaleString('en-US')
   } distinct, mean length ${column.meanLength.toFixed(1)}`;
   return item;
 }
@@ -170,3 +172,6 @@ function problemItem(entry: DatasetEntry, problem: DatasetProblem): vscode.TreeI
 }
 
 const joinParts = (parts: string[]): string => parts.filter(Boolean).join(' · ');
+
+/** "tab", "comma", "JSON Lines"; nothing for a file too broken to have a dialect. */
+const formatName = (info: DatasetInfo): string => (info.format === 'jsonl' ? 'JSON Lines' : info.delimiter ? delimiterName(info.delimiter) : '');

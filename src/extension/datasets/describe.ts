@@ -20,8 +20,8 @@ export function describeSize(bytes: number): string {
 export function describeDataset(info: DatasetInfo): string {
   const lines = [
     `${info.rows.toLocaleString('en-US')} rows, ${info.columns.length} columns, ${describeSize(info.sizeBytes)}`,
-    info.format === 'jsonl'
-      ? `JSON Lines, ${describeEncoding(info.encoding)}`
+    info.format === 'jsonl' || !info.delimiter
+      ? `${info.format === 'jsonl' ? 'JSON Lines' : 'CSV'}, ${describeEncoding(info.encoding)}`
       : `${delimiterName(info.delimiter)}-separated, ${info.hasHeader ? 'header row' : 'no header row'}, ${info.quoting ? '"quoted" fields' : 'no quoting'}, ${describeEncoding(info.encoding)}`,
   ];
   const text = info.columns.find(c => c.role === 'text');

@@ -33,7 +33,7 @@ const fmt = (n: number): string => n.toLocaleString('en-US');
 function shapeLine(info: DatasetInfo): string {
   const parts = [`${fmt(info.rows)} rows`, `${info.columns.length} columns`];
   if (info.format === 'jsonl') parts.push('JSON Lines');
-  else parts.push(`${delimiterName(info.delimiter)}-separated`, info.hasHeader ? 'header row' : 'no header row');
+  else if (info.delimiter) parts.push(`${delimiterName(info.delimiter)}-separated`, info.hasHeader ? 'header row' : 'no header row');
   return parts.join(' · ');
 }
 
@@ -57,7 +57,7 @@ function columnsTable(info: DatasetInfo): HTMLElement {
         el('vscode-table-cell', {}, c.name),
         el('vscode-table-cell', {}, roleText(c)),
         el('vscode-table-cell', {}, fmt(c.filled)),
-        el('vscode-table-cell', {}, c.distinctCapped ? `> ${fmt(c.distinct)}` : fmt(c.distinct)),
+        el('vscode-table-cell', {}, c.distinctCapped ? `≥ ${fmt(c.distinct)}` : fmt(c.distinct)),
         el('vscode-table-cell', {}, c.numeric ? 'numbers' : c.meanLength.toFixed(1)),
       ),
     ),

@@ -1,0 +1,53 @@
+// Helpers for driving the VS Code workbench in Playwright: the palette, views, webviews.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ROOT } from '../vscode/codeServer.mjs';
+
+export const SCREENSHOTS = path.join(ROOT, 'test-results', 'screenshots');
+
+export async function screenshot(page, name) {
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  const file = path.join(SCREENSHOTS, `${name}.png`);
+  await page.screenshot({ path: file });
+  return file;
+}
+
+export async function openWorkbench(page, url) {
+  await page.goto(url);
+  await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
+  await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: 90_000 });
+}
+
+/** Runs a command from the palette by its full title, e.g. "BERT Tune: Refresh". */
+export async function runCommand(page, title) {
+  const input = page.locator('.quick-input-widget input');
+  for (let i = 0; i < 5 && !(await input.isVisible()); i++) {
+    await page.keyboard.press('F1');
+    await input.waitFor({ state: 'visible', timeout: 3000 }).catch(() => {});
+  }
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 15_000 });
+  await page.keyboard.press('Enter');
+}
+
+/** Picks an item in an open quick pick by typing its label. */
+export async function pickQuickItem(page, label) {
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 10_000 });
+  await input.fill(label);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first().waitFor({ timeout: 10_000 });
+  await page.keyboard.press('Enter');
+}
+
+/** The inner document of the active webview: two nested iframes. */
+export function activeWebview(page) {
+  return page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+}
+
+/** A tree view's pane, opened if it is collapsed. */
+export async function openViewPane(page, title) {
+  const header = page.locator('.pane-header', { hasText: title }).first();
+  await header.waitFor({ timeout: 30_000 });
+  if ((await header.getAttribute('aria-expanded')) !== 'true') await header.click();
+  return page.locator('.pane', { has: header }).first();
+}
