@@ -11,9 +11,10 @@ const withTests = process.argv.includes('--tests');
 
 const common = {
   bundle: true,
-  sourcemap: true,
+  // Source maps for development; the .vsix ships without them.
+  sourcemap: !production,
   minify: production,
-  logLevel: 'info',
+  logLevel: watch ? 'warning' : 'info',
 };
 
 /** Copies the tfjs WASM binaries beside the trainer bundle, where backend.ts looks for them. */
@@ -70,8 +71,34 @@ if (withTests) {
   });
 }
 
+/**
+ * Lines the "npm: watch" task's problem matcher (.vscode/tasks.json) waits for: one "started"
+ * when the first of the bundles starts rebuilding, one "finished" when the last is done.
+ */
+let building = 0;
+const watchReporter = {
+  name: 'watch-reporter',
+  setup(build) {
+    build.onStart(() => {
+      if (building++ === 0) console.log('[watch] build started');
+    });
+    build.onEnd(result => {
+      for (const { text, location } of result.errors) {
+        console.error(`✘ [ERROR] ${text}`);
+        if (location) console.error(`    ${location.file}:${location.line}:${location.column}:`);
+      }
+      if (--building === 0) console.log('[watch] build finished');
+    });
+  },
+};
+
+if (!watch) {
+  // Stale files (source maps of a development build, a renamed entry) must not reach a .vsix.
+  fs.rmSync('dist', { recursive: true, force: true });
+}
+
 if (watch) {
-  const contexts = await Promise.all(builds.map(b => esbuild.context(b)));
+  const contexts = await Promise.all(builds.map(b => esbuild.context({ ...b, plugins: [...(b.plugins ?? []), watchReporter] })));
   await Promise.all(contexts.map(c => c.watch()));
 } else {
   await Promise.all(builds.map(b => esbuild.build(b)));

@@ -3,7 +3,8 @@
  * worker (src/trainer/data), shown by the Datasets view and the dataset summary panel.
  * Declared as zod schemas because the value crosses a thread boundary and is validated there.
  */
-import { z } from 'zod';
+// zod/mini: the same schemas as zod's classic API, tree-shakable (the webview bundle stays small).
+import * as z from 'zod/mini';
 
 export const delimiterSchema = z.enum([',', '\t', ';', '|']);
 export type Delimiter = z.infer<typeof delimiterSchema>;
@@ -21,17 +22,17 @@ export const columnInfoSchema = z.object({
   /** Header name, or "column N" (1-based) when the file has no header. */
   name: z.string(),
   /** Rows with a non-empty value in this column. */
-  filled: z.number().int().nonnegative(),
+  filled: z.int().check(z.nonnegative()),
   /** Mean length in characters of the non-empty values. */
-  meanLength: z.number().nonnegative(),
+  meanLength: z.number().check(z.nonnegative()),
   /** Distinct values; when `distinctCapped`, counting stopped there (too many, or too long to be labels) and this is a lower bound. */
-  distinct: z.number().int().nonnegative(),
+  distinct: z.int().check(z.nonnegative()),
   distinctCapped: z.boolean(),
   /** All non-empty values are numbers. */
   numeric: z.boolean(),
   role: columnRoleSchema,
   /** Value counts, most frequent first: only for columns with few distinct values. */
-  valueCounts: z.array(z.tuple([z.string(), z.number().int().nonnegative()])).optional(),
+  valueCounts: z.optional(z.array(z.tuple([z.string(), z.int().check(z.nonnegative())]))),
 });
 export type ColumnInfo = z.infer<typeof columnInfoSchema>;
 
@@ -41,23 +42,23 @@ export const datasetProblemSchema = z.object({
   severity: problemSeveritySchema,
   message: z.string(),
   /** 1-based physical line of the file the problem starts on, where there is one. */
-  line: z.number().int().positive().optional(),
+  line: z.optional(z.int().check(z.positive())),
 });
 export type DatasetProblem = z.infer<typeof datasetProblemSchema>;
 
 export const datasetInfoSchema = z.object({
   format: datasetFormatSchema,
   /** Only for CSV-like files. */
-  delimiter: delimiterSchema.optional(),
+  delimiter: z.optional(delimiterSchema),
   /** Only for CSV-like files: whether `"` quotes fields. Off for TSVs like GLUE's, whose texts hold bare quotes. */
-  quoting: z.boolean().optional(),
+  quoting: z.optional(z.boolean()),
   hasHeader: z.boolean(),
   encoding: encodingSchema,
   /** Data rows, the header excluded. */
-  rows: z.number().int().nonnegative(),
+  rows: z.int().check(z.nonnegative()),
   columns: z.array(columnInfoSchema),
   problems: z.array(datasetProblemSchema),
-  sizeBytes: z.number().int().nonnegative(),
+  sizeBytes: z.int().check(z.nonnegative()),
 });
 export type DatasetInfo = z.infer<typeof datasetInfoSchema>;
 

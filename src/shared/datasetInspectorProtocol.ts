@@ -3,19 +3,20 @@
  * (src/trainer/datasetInspectorWorker.ts). Declared once, imported by both sides, validated
  * on receipt by both sides.
  */
-import { z } from 'zod';
+// zod/mini: the same schemas as zod's classic API, tree-shakable (the webview bundle stays small).
+import * as z from 'zod/mini';
 import { datasetInfoSchema } from './dataset';
 
 export const inspectRequestSchema = z.object({
   kind: z.literal('inspect'),
-  id: z.number().int(),
+  id: z.int(),
   /** Absolute path of a local file. */
-  path: z.string().min(1),
+  path: z.string().check(z.minLength(1)),
 });
 
 export const cancelRequestSchema = z.object({
   kind: z.literal('cancel'),
-  id: z.number().int(),
+  id: z.int(),
 });
 
 export const toInspectorSchema = z.discriminatedUnion('kind', [inspectRequestSchema, cancelRequestSchema]);
@@ -23,13 +24,13 @@ export type ToInspector = z.infer<typeof toInspectorSchema>;
 
 export const inspectedSchema = z.object({
   kind: z.literal('inspected'),
-  id: z.number().int(),
+  id: z.int(),
   info: datasetInfoSchema,
 });
 
 export const inspectFailedSchema = z.object({
   kind: z.literal('failed'),
-  id: z.number().int(),
+  id: z.int(),
   /** Why the file could not be read at all (it vanished, permissions, ...). */
   message: z.string(),
   cancelled: z.boolean(),

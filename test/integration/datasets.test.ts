@@ -105,7 +105,7 @@ describe('Datasets view', function () {
       assert.equal(iconId(it), icon, `${rel}: ${tooltipText(it)}`);
       assert.match(tooltipText(it), message, rel);
     }
-    assert.equal(iconId(item(find('sst2-dev-200.tsv')!)), undefined, 'a good file keeps its file icon');
+    assert.equal(iconId(item(find('sst2-dev-200.tsv')!)), 'file', 'a good file keeps its file icon');
   });
 
   it('follows a file as it is created, changed and deleted', async () => {

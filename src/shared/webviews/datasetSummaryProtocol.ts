@@ -3,16 +3,17 @@
  * provider (src/extension/webviews/datasetSummaryPanel.ts). The host owns the state and sends it
  * whole; the webview asks for it when it (re)loads, so a hidden or reloaded panel misses nothing.
  */
-import { z } from 'zod';
+// zod/mini: the same schemas as zod's classic API, tree-shakable (the webview bundle stays small).
+import * as z from 'zod/mini';
 import { datasetInfoSchema } from '../dataset';
 
 export const summaryStateSchema = z.object({
   /** Workspace-relative path, for the title. */
   relativePath: z.string(),
   status: z.enum(['pending', 'ready', 'failed']),
-  info: datasetInfoSchema.optional(),
+  info: z.optional(datasetInfoSchema),
   /** Why the file could not be read, when status is failed. */
-  message: z.string().optional(),
+  message: z.optional(z.string()),
 });
 export type SummaryState = z.infer<typeof summaryStateSchema>;
 
@@ -25,6 +26,6 @@ export const fromSummaryWebviewSchema = z.discriminatedUnion('type', [
   /** The app has loaded and wants the current state. */
   z.object({ type: z.literal('ready') }),
   /** Open the dataset file in an editor, at a 1-based line when given. */
-  z.object({ type: z.literal('openFile'), line: z.number().int().positive().optional() }),
+  z.object({ type: z.literal('openFile'), line: z.optional(z.int().check(z.positive())) }),
 ]);
 export type FromSummaryWebview = z.infer<typeof fromSummaryWebviewSchema>;
