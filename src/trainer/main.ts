@@ -2,11 +2,16 @@
  * The trainer's entry point (bundled as dist/trainer.js): all tensor work runs in this plain
  * Node process, started by the extension or from a terminal. It never imports `vscode`.
  */
+import { delimiterName, type DatasetInfo } from '../shared/dataset';
 import { BACKENDS, selectBackend, type BackendName } from './backend';
+import { DatasetReadError, inspectDataset } from './data/inspectDataset';
 
 const USAGE = `usage: bert-tune <command> [options]
 
 commands:
+  inspect FILE... [--json]
+      Describe CSV/TSV/JSONL files as the Datasets view does: rows, dialect, header, columns
+      with their likely roles, label balance, problems.
   backend [--prefer tensorflow-gpu|tensorflow|wasm|cpu]
       Load the fastest TensorFlow.js backend available here and print, as JSON, which one
       and why each faster one is not used.
@@ -29,8 +34,47 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(JSON.stringify(report) + '\n');
     return 0;
   }
+  if (command === 'inspect') return inspect(rest);
   process.stderr.write(`bert-tune: unknown command "${command}"\n\n${USAGE}`);
   return 2;
+}
+
+async function inspect(args: string[]): Promise<number> {
+  const json = args.includes('--json');
+  const files = args.filter(a => a !== '--json');
+  if (!files.length) {
+    process.stderr.write('bert-tune inspect: name at least one file\n');
+    return 2;
+  }
+  let failed = false;
+  for (const file of files) {
+    try {
+      const info = await inspectDataset(file);
+      process.stdout.write(json ? JSON.stringify({ file, ...info }) + '\n' : describe(file, info));
+      if (info.problems.some(p => p.severity === 'error')) failed = true;
+    } catch (e) {
+      if (!(e instanceof DatasetReadError)) throw e;
+      process.stderr.write(`${file}: ${e.message}\n`);
+      failed = true;
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+function describe(file: string, info: DatasetInfo): string {
+  const lines = [`${file}`];
+  const dialect = info.format === 'jsonl' ? 'JSON Lines' : info.delimiter ? `${delimiterName(info.delimiter)}-separated, ${info.hasHeader ? 'header row' : 'no header'}` : 'CSV';
+  lines.push(`  ${info.rows} rows, ${dialect}, ${info.encoding}`);
+  for (const c of info.columns) {
+    const role = c.role === 'other' ? '' : ` [${c.role}]`;
+    const stats = c.numeric ? 'numbers' : `mean length ${c.meanLength.toFixed(1)}`;
+    lines.push(`  - ${c.name}${role}: ${c.filled} values, ${c.distinctCapped ? '≥ ' : ''}${c.distinct} distinct, ${stats}`);
+    if (c.role === 'label' && c.valueCounts) {
+      lines.push(`      ${c.valueCounts.map(([v, n]) => `${v}: ${n} (${((100 * n) / Math.max(1, c.filled)).toFixed(1)}%)`).join(', ')}`);
+    }
+  }
+  for (const p of info.problems) lines.push(`  ${p.severity}: ${p.message}`);
+  return lines.join('\n') + '\n';
 }
 
 main(process.argv.slice(2)).then(

@@ -162,6 +162,20 @@ describe('inspectDataset on bad input', () => {
   });
 });
 
+describe('inspectDataset column statistics', () => {
+  it('counts distinct long texts exactly without listing them', async () => {
+    const long = (i: number) => `${'a long review that keeps going '.repeat(10)}${i}`;
+    const rows = Array.from({ length: 30 }, (_, i) => `${long(i % 12)},${i % 3}`).join('\n');
+    const info = await inspectDataset(tempFile('long.csv', `text,label\n${rows}\n`));
+    const text = byName(info, 'text');
+    assert.equal(text.distinct, 12);
+    assert.equal(text.distinctCapped, false);
+    assert.equal(text.valueCounts, undefined);
+    assert.equal(text.role, 'text');
+    assert.deepEqual(byName(info, 'label').valueCounts, [['0', 10], ['1', 10], ['2', 10]]);
+  });
+});
+
 describe('inspectDataset on JSON Lines', () => {
   it('keys become columns; a bad line is skipped with a warning naming it', async () => {
     const info = await inspectDataset(fixture('more', 'reviews.jsonl'));

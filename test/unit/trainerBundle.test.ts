@@ -32,6 +32,17 @@ describe('the bundled trainer (dist/trainer.js)', () => {
     assert.equal(report.backend, 'cpu');
   });
 
+  it('inspect prints a dataset summary, and exits 1 when a file has an error', () => {
+    const fixtures = path.join(root, 'test', 'fixtures', 'workspace');
+    const ok = spawnSync(process.execPath, [trainer, 'inspect', path.join(fixtures, 'sst2-dev-200.tsv')], { encoding: 'utf8' });
+    assert.equal(ok.status, 0);
+    assert.match(ok.stdout, /200 rows, tab-separated, header row/);
+    assert.match(ok.stdout, /label \[label\]: 200 values, 2 distinct/);
+    const bad = spawnSync(process.execPath, [trainer, 'inspect', '--json', path.join(fixtures, 'bad', 'empty.csv')], { encoding: 'utf8' });
+    assert.equal(bad.status, 1);
+    assert.match(JSON.parse(bad.stdout).problems[0].message, /empty/);
+  });
+
   it('rejects an unknown backend with usage help and exit code 2', () => {
     const r = spawnSync(process.execPath, [trainer, 'backend', '--prefer', 'gpu'], { encoding: 'utf8' });
     assert.equal(r.status, 2);

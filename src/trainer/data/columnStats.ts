@@ -9,8 +9,18 @@ import { isNumeric } from './sniff';
 export const DISTINCT_CAP = 1000;
 /** Value counts are reported for columns with at most this many distinct values. */
 export const MAX_REPORTED_VALUES = 50;
-/** Values longer than this are counted by length only: no label is this long. */
-const MAX_TRACKED_VALUE_LENGTH = 200;
+/** Longer values are remembered by a hash: distinct texts still count, memory stays small. */
+const MAX_KEPT_VALUE_LENGTH = 200;
+
+/** FNV-1a over UTF-16 code units: a cheap, well-spread 32-bit hash. */
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
 
 const LABEL_NAME = /^(label|labels|class|category|categories|target|sentiment|intent|topic|tag|y|gold|quality|polarity|emotion|label_name)$/i;
 const TEXT_NAME = /(text|sentence|review|comment|message|sms|content|body|question|title|string|utterance|tweet|document)/i;
@@ -23,6 +33,8 @@ export class ColumnAccumulator {
   private counts = new Map<string, number>();
   /** Set once values stop being remembered: `counts.size` is then only a lower bound. */
   private capped = false;
+  /** Some keys are hashes of long values, so the counts cannot be shown as values. */
+  private hashed = false;
 
   add(value: string | undefined): void {
     if (value === undefined || value === '') return;
@@ -30,9 +42,14 @@ export class ColumnAccumulator {
     this.totalLength += value.length;
     if (this.numeric && !isNumeric(value)) this.numeric = false;
     if (this.capped) return;
-    const n = this.counts.get(value);
-    if (n !== undefined) this.counts.set(value, n + 1);
-    else if (this.counts.size < DISTINCT_CAP && value.length <= MAX_TRACKED_VALUE_LENGTH) this.counts.set(value, 1);
+    let key = value;
+    if (value.length > MAX_KEPT_VALUE_LENGTH) {
+      key = `\u0000${value.length}:${fnv1a(value)}`;
+      this.hashed = true;
+    }
+    const n = this.counts.get(key);
+    if (n !== undefined) this.counts.set(key, n + 1);
+    else if (this.counts.size < DISTINCT_CAP) this.counts.set(key, 1);
     else this.capped = true;
   }
 
@@ -40,7 +57,7 @@ export class ColumnAccumulator {
     const capped = this.capped;
     const distinct = this.counts.size;
     const valueCounts =
-      !capped && distinct <= MAX_REPORTED_VALUES
+      !capped && !this.hashed && distinct <= MAX_REPORTED_VALUES
         ? [...this.counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
         : undefined;
     return {
