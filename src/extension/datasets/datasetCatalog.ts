@@ -22,6 +22,8 @@ export interface DatasetEntry {
 
 /** Bursts of writes (an export, a `git checkout`) settle before we read. */
 const SETTLE_MS = 250;
+/** A file that keeps changing while we read it is read this many more times, then shown as last read. */
+const MAX_REREADS = 3;
 
 export class DatasetCatalog implements vscode.Disposable {
   private readonly entries = new Map<string, DatasetEntry>();
@@ -171,31 +173,47 @@ export class DatasetCatalog implements vscode.Disposable {
 
   private async inspectNow(entry: DatasetEntry, force: boolean): Promise<void> {
     const key = entry.uri.toString();
-    let stamp: string;
-    try {
-      const stat = await vscode.workspace.fs.stat(entry.uri);
-      stamp = `${stat.mtime}:${stat.size}`;
-    } catch {
-      // Gone between listing and reading; the watcher's delete event may never come.
-      this.remove(entry.uri);
-      return;
-    }
-    if (this.entries.get(key) !== entry) return;
+    let stamp = await this.stampOf(entry);
+    if (stamp === undefined) return;
     const running = this.inflight.get(key);
     if (!force && (running ? running.stamp === stamp : stamp === entry.stamp && entry.state.status !== 'pending')) return;
     running?.abort.abort();
     const job = { abort: new AbortController(), stamp };
     this.inflight.set(key, job);
-    const outcome: InspectOutcome =
-      entry.uri.scheme === 'file'
-        ? await this.inspector.inspect(entry.uri.fsPath, job.abort.signal)
-        : { status: 'failed', message: 'Only files on disk can be inspected.' };
-    if (this.inflight.get(key) !== job) return; // superseded by a newer inspection
-    this.inflight.delete(key);
-    if (outcome.status === 'cancelled' || this.entries.get(key) !== entry) return;
-    entry.state = outcome.status === 'ready' ? { status: 'ready', info: outcome.info } : { status: 'failed', message: outcome.message };
-    entry.stamp = stamp;
-    this.emitter.fire(entry);
+    // A file still being written when we read it would keep a half-read state: watchers often
+    // fold "created then written" into one event. Read again until it holds still.
+    for (let attempt = 0; ; attempt++) {
+      const outcome: InspectOutcome =
+        entry.uri.scheme === 'file'
+          ? await this.inspector.inspect(entry.uri.fsPath, job.abort.signal)
+          : { status: 'failed', message: 'Only files on disk can be inspected.' };
+      if (this.inflight.get(key) !== job) return; // superseded by a newer inspection
+      const after = outcome.status === 'cancelled' ? undefined : await this.stampOf(entry);
+      if (this.inflight.get(key) !== job) return;
+      if (after !== undefined && after !== stamp && attempt < MAX_REREADS) {
+        stamp = job.stamp = after;
+        continue;
+      }
+      this.inflight.delete(key);
+      if (outcome.status === 'cancelled' || after === undefined || this.entries.get(key) !== entry) return;
+      entry.state = outcome.status === 'ready' ? { status: 'ready', info: outcome.info } : { status: 'failed', message: outcome.message };
+      // Still changing after the last re-read: keep the stamp we read at, so the next event reads again.
+      entry.stamp = after === stamp ? after : stamp;
+      this.emitter.fire(entry);
+      return;
+    }
+  }
+
+  /** "mtime:size" of the file now, or undefined (and the entry dropped) if it is gone. */
+  private async stampOf(entry: DatasetEntry): Promise<string | undefined> {
+    try {
+      const stat = await vscode.workspace.fs.stat(entry.uri);
+      return this.entries.get(entry.uri.toString()) === entry ? `${stat.mtime}:${stat.size}` : undefined;
+    } catch {
+      // Gone between listing and reading; the watcher's delete event may never come.
+      this.remove(entry.uri);
+      return undefined;
+    }
   }
 
   private isIdle(): boolean {
