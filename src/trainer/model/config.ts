@@ -1,0 +1,140 @@
+/**
+ * A BERT classifier's config.json, as Hugging Face `transformers` writes it (BertConfig plus the
+ * PretrainedConfig fields a classifier needs). Unknown keys are kept so that saving gives them back.
+ */
+
+export type HiddenAct = 'gelu' | 'gelu_new' | 'gelu_pytorch_tanh' | 'relu';
+const HIDDEN_ACTS: readonly string[] = ['gelu', 'gelu_new', 'gelu_pytorch_tanh', 'relu'];
+
+export interface BertConfig {
+  vocabSize: number;
+  hiddenSize: number;
+  numHiddenLayers: number;
+  numAttentionHeads: number;
+  intermediateSize: number;
+  hiddenAct: HiddenAct;
+  hiddenDropoutProb: number;
+  attentionProbsDropoutProb: number;
+  /** null: the classifier uses hiddenDropoutProb, as in transformers. */
+  classifierDropout: number | null;
+  maxPositionEmbeddings: number;
+  typeVocabSize: number;
+  initializerRange: number;
+  layerNormEps: number;
+  padTokenId: number;
+  id2label: string[];
+  problemType: 'single_label_classification' | 'multi_label_classification' | 'regression' | null;
+  /** Every key of the file, for writing back what we do not model. */
+  raw: Record<string, unknown>;
+}
+
+export class ConfigError extends Error {}
+
+function num(raw: Record<string, unknown>, key: string, file: string, fallback?: number): number {
+  const v = raw[key] ?? fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ConfigError(`${file}: "${key}" must be a number, got ${JSON.stringify(raw[key])}`);
+  return v;
+}
+
+function positiveInt(raw: Record<string, unknown>, key: string, file: string, fallback?: number): number {
+  const v = num(raw, key, file, fallback);
+  if (!Number.isInteger(v) || v <= 0) throw new ConfigError(`${file}: "${key}" must be a positive integer, got ${v}`);
+  return v;
+}
+
+/** Labels in id order: from id2label (keys are ids as strings), else num_labels, else 2. */
+function labels(raw: Record<string, unknown>, file: string): string[] {
+  const id2label = raw.id2label;
+  if (id2label && typeof id2label === 'object' && !Array.isArray(id2label)) {
+    const entries = Object.entries(id2label as Record<string, unknown>);
+    const out: string[] = [];
+    for (const [k, v] of entries) {
+      const id = Number(k);
+      if (!Number.isInteger(id) || id < 0 || id >= entries.length || typeof v !== 'string') {
+        throw new ConfigError(`${file}: id2label must map 0..${entries.length - 1} to label names; found ${JSON.stringify(k)}: ${JSON.stringify(v)}`);
+      }
+      out[id] = v;
+    }
+    return out;
+  }
+  const n = raw.num_labels === undefined ? 2 : positiveInt(raw, 'num_labels', file);
+  return Array.from({ length: n }, (_, i) => `LABEL_${i}`);
+}
+
+export function parseBertConfig(raw: unknown, file = 'config.json'): BertConfig {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${file}: not a JSON object`);
+  const r = raw as Record<string, unknown>;
+  if (r.model_type !== undefined && r.model_type !== 'bert') {
+    throw new ConfigError(
+      `${file}: model_type is "${String(r.model_type)}", but BERT Tune runs BERT models only (model_type "bert"). Choose a BERT checkpoint, e.g. google/bert_uncased_L-4_H-256_A-4 or bert-base-uncased.`,
+    );
+  }
+  const hiddenAct = r.hidden_act ?? 'gelu';
+  if (typeof hiddenAct !== 'string' || !HIDDEN_ACTS.includes(hiddenAct)) {
+    throw new ConfigError(`${file}: hidden_act "${String(hiddenAct)}" is not supported (supported: ${HIDDEN_ACTS.join(', ')})`);
+  }
+  if (r.position_embedding_type !== undefined && r.position_embedding_type !== 'absolute') {
+    throw new ConfigError(`${file}: position_embedding_type "${String(r.position_embedding_type)}" is not supported; only "absolute"`);
+  }
+  const hiddenSize = positiveInt(r, 'hidden_size', file, 768);
+  const numAttentionHeads = positiveInt(r, 'num_attention_heads', file, 12);
+  if (hiddenSize % numAttentionHeads) throw new ConfigError(`${file}: hidden_size ${hiddenSize} is not a multiple of num_attention_heads ${numAttentionHeads}`);
+  const problemType = r.problem_type ?? null;
+  if (problemType !== null && problemType !== 'single_label_classification' && problemType !== 'multi_label_classification' && problemType !== 'regression') {
+    throw new ConfigError(`${file}: unknown problem_type ${JSON.stringify(problemType)}`);
+  }
+  const classifierDropout = r.classifier_dropout === undefined || r.classifier_dropout === null ? null : num(r, 'classifier_dropout', file);
+  return {
+    vocabSize: positiveInt(r, 'vocab_size', file, 30522),
+    hiddenSize,
+    numHiddenLayers: positiveInt(r, 'num_hidden_layers', file, 12),
+    numAttentionHeads,
+    intermediateSize: positiveInt(r, 'intermediate_size', file, 3072),
+    hiddenAct: hiddenAct as HiddenAct,
+    hiddenDropoutProb: num(r, 'hidden_dropout_prob', file, 0.1),
+    attentionProbsDropoutProb: num(r, 'attention_probs_dropout_prob', file, 0.1),
+    classifierDropout,
+    maxPositionEmbeddings: positiveInt(r, 'max_position_embeddings', file, 512),
+    typeVocabSize: positiveInt(r, 'type_vocab_size', file, 2),
+    initializerRange: num(r, 'initializer_range', file, 0.02),
+    layerNormEps: num(r, 'layer_norm_eps', file, 1e-12),
+    padTokenId: typeof r.pad_token_id === 'number' ? r.pad_token_id : 0,
+    id2label: labels(r, file),
+    problemType: problemType as BertConfig['problemType'],
+    raw: { ...r },
+  };
+}
+
+/** config.json as transformers writes it for BertForSequenceClassification. */
+export function serializeBertConfig(c: BertConfig): Record<string, unknown> {
+  const id2label = Object.fromEntries(c.id2label.map((l, i) => [String(i), l]));
+  const label2id = Object.fromEntries(c.id2label.map((l, i) => [l, i]));
+  const out: Record<string, unknown> = {
+    ...c.raw,
+    architectures: ['BertForSequenceClassification'],
+    model_type: 'bert',
+    vocab_size: c.vocabSize,
+    hidden_size: c.hiddenSize,
+    num_hidden_layers: c.numHiddenLayers,
+    num_attention_heads: c.numAttentionHeads,
+    intermediate_size: c.intermediateSize,
+    hidden_act: c.hiddenAct,
+    hidden_dropout_prob: c.hiddenDropoutProb,
+    attention_probs_dropout_prob: c.attentionProbsDropoutProb,
+    classifier_dropout: c.classifierDropout,
+    max_position_embeddings: c.maxPositionEmbeddings,
+    type_vocab_size: c.typeVocabSize,
+    initializer_range: c.initializerRange,
+    layer_norm_eps: c.layerNormEps,
+    pad_token_id: c.padTokenId,
+    position_embedding_type: 'absolute',
+    id2label,
+    label2id,
+    torch_dtype: 'float32',
+  };
+  if (c.problemType) out.problem_type = c.problemType;
+  else delete out.problem_type;
+  delete out.num_labels; // implied by id2label, as transformers writes it
+  // Sorted keys, as transformers' to_json_string(sort_keys=True) writes them.
+  return Object.fromEntries(Object.keys(out).sort().map(k => [k, out[k]]));
+}

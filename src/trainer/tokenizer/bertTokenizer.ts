@@ -1,0 +1,167 @@
+/**
+ * Hugging Face's slow BertTokenizer (transformers 4.31), bit for bit: special-token strings in
+ * the text are kept whole, the rest is lower-cased character by character, basic-tokenized and
+ * WordPiece-split; then [CLS] a [SEP] (b [SEP]), truncation and masks.
+ */
+import { basicTokenize, type BasicOptions } from './basicTokenizer';
+import { wordpiece } from './wordpiece';
+
+export interface SpecialTokens {
+  unk: string;
+  sep: string;
+  pad: string;
+  cls: string;
+  mask: string;
+}
+
+export interface BertTokenizerOptions extends BasicOptions {
+  special: SpecialTokens;
+  /** The longest input the model accepts, from tokenizer_config.json's model_max_length. */
+  modelMaxLength: number;
+}
+
+export interface Encoding {
+  inputIds: number[];
+  tokenTypeIds: number[];
+  attentionMask: number[];
+  /** Whether truncation removed tokens. */
+  truncated: boolean;
+}
+
+export const DEFAULT_SPECIAL_TOKENS: SpecialTokens = { unk: '[UNK]', sep: '[SEP]', pad: '[PAD]', cls: '[CLS]', mask: '[MASK]' };
+
+/**
+ * Parses vocab.txt: one token per line, ids in line order. Lines end at "\n" (or "\r\n", "\r",
+ * as Python's text mode reads them) and nowhere else: the Chinese vocab holds a U+2028 token.
+ */
+export function parseVocab(text: string): Map<string, number> {
+  const lines = text.replace(/\r\n?/g, '\n').split('\n');
+  if (lines.length && lines[lines.length - 1] === '') lines.pop();
+  const vocab = new Map<string, number>();
+  lines.forEach((token, id) => vocab.set(token, id));
+  return vocab;
+}
+
+export class BertTokenizer {
+  private readonly specials: string[];
+  private readonly ids: Record<keyof SpecialTokens, number>;
+  private readonly idToToken: string[];
+
+  constructor(
+    readonly vocab: ReadonlyMap<string, number>,
+    readonly options: BertTokenizerOptions,
+  ) {
+    // Longest first, so that matching at a position prefers the longest special token.
+    this.specials = [...new Set(Object.values(options.special))].sort((a, b) => b.length - a.length);
+    const id = (k: keyof SpecialTokens) => {
+      const v = vocab.get(options.special[k]);
+      if (v === undefined) throw new Error(`the vocabulary has no ${k} token "${options.special[k]}"`);
+      return v;
+    };
+    this.ids = { unk: id('unk'), sep: id('sep'), pad: id('pad'), cls: id('cls'), mask: id('mask') };
+    this.idToToken = [];
+    for (const [t, i] of vocab) this.idToToken[i] = t;
+  }
+
+  get padId(): number {
+    return this.ids.pad;
+  }
+
+  /** Tokens of one text, without special tokens added around it. */
+  tokenize(text: string): string[] {
+    const out: string[] = [];
+    for (const piece of this.splitOnSpecialTokens(this.options.lowerCase ? this.lowerCaseOutsideSpecials(text) : text)) {
+      if (piece.special) {
+        out.push(piece.text);
+        continue;
+      }
+      for (const word of basicTokenize(piece.text, this.options)) out.push(...wordpiece(word, this.vocab, this.options.special.unk));
+    }
+    return out;
+  }
+
+  tokensToIds(tokens: string[]): number[] {
+    return tokens.map(t => this.vocab.get(t) ?? this.ids.unk);
+  }
+
+  idsToTokens(ids: number[]): string[] {
+    return ids.map(i => this.idToToken[i] ?? this.options.special.unk);
+  }
+
+  /**
+   * [CLS] text [SEP] (text_pair [SEP]), at most maxLength ids including the special tokens.
+   * Pairs are cut "longest_first": one token at a time from the end of the longer side, the
+   * second side when both are equally long.
+   */
+  encode(text: string, textPair?: string, maxLength = Math.min(512, this.options.modelMaxLength)): Encoding {
+    let a = this.tokensToIds(this.tokenize(text));
+    let b = textPair === undefined ? undefined : this.tokensToIds(this.tokenize(textPair));
+    const specials = b ? 3 : 2;
+    if (maxLength < specials) throw new Error(`max length ${maxLength} leaves no room for the text (${specials} special tokens)`);
+    const excess = a.length + (b?.length ?? 0) + specials - maxLength;
+    let truncated = false;
+    if (excess > 0) {
+      truncated = true;
+      if (!b) a = a.slice(0, a.length - excess);
+      else {
+        let la = a.length;
+        let lb = b.length;
+        for (let i = 0; i < excess; i++) {
+          if (la > lb) la--;
+          else lb--;
+        }
+        a = a.slice(0, la);
+        b = b.slice(0, lb);
+      }
+    }
+    const inputIds = [this.ids.cls, ...a, this.ids.sep];
+    const tokenTypeIds = inputIds.map(() => 0);
+    if (b) {
+      inputIds.push(...b, this.ids.sep);
+      tokenTypeIds.push(...b.map(() => 1), 1);
+    }
+    return { inputIds, tokenTypeIds, attentionMask: inputIds.map(() => 1), truncated };
+  }
+
+  private specialAt(text: string, i: number): string | undefined {
+    return this.specials.find(s => text.startsWith(s, i));
+  }
+
+  /** transformers lower-cases everything but special-token strings, one character at a time. */
+  private lowerCaseOutsideSpecials(text: string): string {
+    let out = '';
+    let i = 0;
+    while (i < text.length) {
+      const special = this.specialAt(text, i);
+      if (special) {
+        out += special;
+        i += special.length;
+        continue;
+      }
+      const ch = String.fromCodePoint(text.codePointAt(i)!);
+      // Python's "." does not match a newline, so newlines pass through unchanged (as they would anyway).
+      out += ch.toLowerCase();
+      i += ch.length;
+    }
+    return out;
+  }
+
+  private splitOnSpecialTokens(text: string): { text: string; special: boolean }[] {
+    const out: { text: string; special: boolean }[] = [];
+    let start = 0;
+    let i = 0;
+    while (i < text.length) {
+      const special = this.specialAt(text, i);
+      if (!special) {
+        i++;
+        continue;
+      }
+      if (i > start) out.push({ text: text.slice(start, i), special: false });
+      out.push({ text: special, special: true });
+      i += special.length;
+      start = i;
+    }
+    if (start < text.length) out.push({ text: text.slice(start), special: false });
+    return out;
+  }
+}
