@@ -103,7 +103,12 @@ export function toFloat32(entry: SafetensorsEntry): Float32Array {
   switch (dtype) {
     case 'F32':
       // Every host tfjs runs on is little-endian: one aligned copy instead of a loop.
-      if (LITTLE_ENDIAN) return new Float32Array(bytes.slice().buffer);
+      // (A copy through Uint8Array.set: a Node Buffer's slice() would share the whole pool.)
+      if (LITTLE_ENDIAN) {
+        const copy = new Uint8Array(bytes.length);
+        copy.set(bytes);
+        return new Float32Array(copy.buffer);
+      }
       for (let i = 0; i < count; i++) out[i] = view.getFloat32(4 * i, true);
       return out;
     case 'F64':

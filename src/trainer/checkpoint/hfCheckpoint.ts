@@ -1,0 +1,146 @@
+/**
+ * Loads and saves BERT classifiers in the Hugging Face layout, so that a folder written here
+ * loads in Python with `BertForSequenceClassification.from_pretrained(folder)` and the other
+ * way round.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { BertClassifier, type TorchTensor } from '../model/bert';
+import { parseBertConfig, serializeBertConfig, type BertConfig } from '../model/config';
+import { parameterSpecs } from '../model/parameters';
+import { loadTokenizer, TOKENIZER_FILES } from '../tokenizer/loadTokenizer';
+import type { BertTokenizer } from '../tokenizer/bertTokenizer';
+import { Random } from '../util/random';
+import { initParameter } from './initWeights';
+import { serializeSafetensors } from './safetensors';
+import { readWeights } from './weightsFiles';
+import { writeFolderAtomically } from './atomicFolder';
+
+export interface LoadOptions {
+  /** Labels of the task to train: a classifier for other labels is replaced by a fresh one. */
+  labels?: string[];
+  /** Seed for parameters initialised fresh. */
+  seed?: number;
+}
+
+export interface LoadedModel {
+  config: BertConfig;
+  model: BertClassifier;
+  tokenizer: BertTokenizer;
+  /** What was adapted on the way, for the log: fresh classifier, unused weights, renamed keys. */
+  notices: string[];
+  dir: string;
+}
+
+/**
+ * Hugging Face names under other spellings: LayerNorm's legacy gamma/beta, and checkpoints of
+ * the bare BertModel (or BertForPreTraining) whose keys lack the "bert." prefix.
+ */
+export function canonicalName(name: string): string {
+  let n = name.replace(/LayerNorm\.gamma$/, 'LayerNorm.weight').replace(/LayerNorm\.beta$/, 'LayerNorm.bias');
+  if (/^(embeddings|encoder|pooler)\./.test(n)) n = `bert.${n}`;
+  return n;
+}
+
+export function readConfig(dir: string): BertConfig {
+  const file = path.join(dir, 'config.json');
+  if (!fs.existsSync(file)) throw new Error(`${dir}: no config.json; this does not look like a Hugging Face model folder`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  return parseBertConfig(raw, file);
+}
+
+export function loadCheckpoint(dir: string, options: LoadOptions = {}): LoadedModel {
+  const notices: string[] = [];
+  let config = readConfig(dir);
+  const tokenizer = loadTokenizer(dir);
+  const { tensors: stored, source } = readWeights(dir);
+  const tensors = new Map<string, TorchTensor>();
+  const unused: string[] = [];
+  for (const [name, t] of stored) {
+    const canonical = canonicalName(name);
+    if (canonical.endsWith('position_ids')) continue; // a buffer, rebuilt as 0..n-1
+    tensors.set(canonical, t);
+  }
+
+  const labels = options.labels;
+  const relabel = labels !== undefined && (labels.length !== config.id2label.length || labels.some((l, i) => l !== config.id2label[i]));
+  if (labels && relabel) {
+    notices.push(`The classifier is new: the checkpoint's labels (${config.id2label.join(', ')}) are not this task's (${labels.join(', ')}).`);
+    config = { ...config, id2label: [...labels] };
+    tensors.delete('classifier.weight');
+    tensors.delete('classifier.bias');
+  }
+
+  const random = new Random(options.seed ?? 42);
+  const specs = parameterSpecs(config);
+  const wanted = new Set(specs.map(s => s.name));
+  const fresh: string[] = [];
+  const missingEncoder: string[] = [];
+  const weights = new Map<string, TorchTensor>();
+  for (const spec of specs) {
+    let t = tensors.get(spec.name);
+    const head = spec.name.startsWith('classifier.') || spec.name.startsWith('bert.pooler.');
+    if (t && t.shape.join() !== spec.shape.join()) {
+      if (!spec.name.startsWith('classifier.')) {
+        throw new Error(`${path.join(dir, source)}: ${spec.name} has shape [${t.shape}], but config.json implies [${spec.shape}]`);
+      }
+      notices.push(`The classifier is new: the checkpoint's has shape [${t.shape}], this task needs [${spec.shape}].`);
+      t = undefined;
+    }
+    if (!t) {
+      if (!head) missingEncoder.push(spec.name);
+      else fresh.push(spec.name);
+      t = initParameter(spec, config, random);
+    }
+    weights.set(spec.name, t);
+  }
+  if (missingEncoder.length) {
+    throw new Error(
+      `${path.join(dir, source)}: ${missingEncoder.length} BERT weights are missing (${missingEncoder.slice(0, 3).join(', ')}${missingEncoder.length > 3 ? ', …' : ''}); is this a BERT checkpoint?`,
+    );
+  }
+  if (fresh.length) notices.push(`Initialised fresh (normal(0, ${config.initializerRange})): ${fresh.join(', ')}.`);
+  for (const name of tensors.keys()) if (!wanted.has(name)) unused.push(name);
+  if (unused.length) notices.push(`Not used: ${unused.length} weights of the checkpoint (${unused.slice(0, 3).join(', ')}${unused.length > 3 ? ', …' : ''}), e.g. a pre-training head.`);
+  if (source.startsWith('pytorch_model')) notices.push(`Read ${source} with the restricted tensor reader (no general unpickler).`);
+  return { config, model: BertClassifier.fromTorch(config, weights), tokenizer, notices, dir };
+}
+
+/**
+ * Writes config.json, model.safetensors and the tokenizer files of `tokenizerDir` into `outDir`,
+ * atomically: a reader sees the old folder or the new one, never a half-written one.
+ */
+export async function saveCheckpoint(model: BertClassifier, tokenizerDir: string, outDir: string): Promise<void> {
+  const tensors = await model.toTorch();
+  const weights = serializeSafetensors([...tensors].map(([name, t]) => ({ name, shape: t.shape, data: t.data })));
+  const files: Record<string, Buffer | string> = {
+    'config.json': JSON.stringify(serializeBertConfig(model.config), null, 2) + '\n',
+    'model.safetensors': weights,
+  };
+  for (const f of TOKENIZER_FILES) {
+    const from = path.join(tokenizerDir, f);
+    if (fs.existsSync(from)) files[f] = fs.readFileSync(from);
+  }
+  await writeFolderAtomically(outDir, files);
+}
+
+/** A random-initialised checkpoint in the Hugging Face layout, for tests, benchmarks and training from scratch. */
+export async function initCheckpoint(config: BertConfig, vocabFile: string, outDir: string, seed: number): Promise<void> {
+  const random = new Random(seed);
+  const tensors = parameterSpecs(config).map(spec => ({ name: spec.name, ...initParameter(spec, config, random) }));
+  const vocabLines = fs.readFileSync(vocabFile, 'utf8').replace(/\r\n?/g, '\n').split('\n');
+  if (vocabLines[vocabLines.length - 1] === '') vocabLines.pop();
+  if (vocabLines.length !== config.vocabSize) throw new Error(`${vocabFile} holds ${vocabLines.length} tokens, the config says vocab_size ${config.vocabSize}`);
+  await writeFolderAtomically(outDir, {
+    'config.json': JSON.stringify(serializeBertConfig(config), null, 2) + '\n',
+    'model.safetensors': serializeSafetensors(tensors),
+    'vocab.txt': fs.readFileSync(vocabFile),
+    'tokenizer_config.json': JSON.stringify({ do_lower_case: true, model_max_length: config.maxPositionEmbeddings, tokenizer_class: 'BertTokenizer' }, null, 2) + '\n',
+    'special_tokens_map.json': JSON.stringify({ cls_token: '[CLS]', mask_token: '[MASK]', pad_token: '[PAD]', sep_token: '[SEP]', unk_token: '[UNK]' }, null, 2) + '\n',
+  });
+}

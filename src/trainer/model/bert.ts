@@ -1,0 +1,155 @@
+/**
+ * BertForSequenceClassification on TensorFlow.js ops, computing what transformers computes:
+ * embeddings → LayerNorm → N × (self-attention, feed-forward, residuals, LayerNorm) → pooler on
+ * [CLS] → classifier. Parameters keep their Hugging Face names; Linear weights are held
+ * transposed ([in, out]) so that every matmul of the forward pass is a plain one.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { BertConfig } from './config';
+import { activation, dense, embeddingLookup, layerNorm } from './ops';
+import { parameterSpecs, type ParameterSpec } from './parameters';
+
+export interface BertInputs {
+  /** int32 [batch, seq] */
+  inputIds: tf.Tensor2D;
+  tokenTypeIds: tf.Tensor2D;
+  /** 1 for real tokens, 0 for padding */
+  attentionMask: tf.Tensor2D;
+}
+
+export interface ForwardOptions {
+  /** Dropout on (training) or off (evaluation, prediction). */
+  training: boolean;
+  /** Seeds for dropout masks, one call per dropout site, so a training run can repeat. */
+  nextSeed?: () => number;
+}
+
+export interface BertOutputs {
+  logits: tf.Tensor2D;
+  /** Last layer's hidden state at [CLS]. */
+  clsHidden: tf.Tensor2D;
+  /** tanh(W · clsHidden + b) */
+  pooled: tf.Tensor2D;
+}
+
+/** The additive mask value transformers uses: torch.finfo(float32).min. */
+const MASK_VALUE = -3.4028234663852886e38;
+
+/** A float32 tensor in the PyTorch layout, as read from or written to a checkpoint. */
+export interface TorchTensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+export class BertClassifier {
+  readonly specs: ParameterSpec[];
+
+  private constructor(
+    readonly config: BertConfig,
+    /** By Hugging Face name; Linear weights transposed to [in, out]. */
+    readonly params: Map<string, tf.Variable>,
+  ) {
+    this.specs = parameterSpecs(config);
+  }
+
+  /** Builds the model from PyTorch-layout arrays: every parameter of parameterSpecs(config). */
+  static fromTorch(config: BertConfig, tensors: ReadonlyMap<string, TorchTensor>): BertClassifier {
+    const params = new Map<string, tf.Variable>();
+    try {
+      for (const spec of parameterSpecs(config)) {
+        const t = tensors.get(spec.name);
+        if (!t) throw new Error(`missing parameter ${spec.name}`);
+        if (t.shape.join() !== spec.shape.join()) throw new Error(`${spec.name} has shape [${t.shape}], the config needs [${spec.shape}]`);
+        const value = tf.tidy(() => {
+          const v = tf.tensor(t.data, t.shape, 'float32');
+          return spec.kind === 'linear' ? tf.transpose(v) : v;
+        });
+        params.set(spec.name, tf.variable(value, true));
+        value.dispose();
+      }
+    } catch (e) {
+      params.forEach(p => p.dispose());
+      throw e;
+    }
+    return new BertClassifier(config, params);
+  }
+
+  /** The parameters in the PyTorch layout, for saving. */
+  async toTorch(): Promise<Map<string, TorchTensor>> {
+    const out = new Map<string, TorchTensor>();
+    for (const spec of this.specs) {
+      const p = this.params.get(spec.name)!;
+      const t = spec.kind === 'linear' ? tf.transpose(p) : p;
+      const data = (await t.data()) as Float32Array;
+      if (t !== p) t.dispose();
+      out.set(spec.name, { shape: spec.shape, data: new Float32Array(data) });
+    }
+    return out;
+  }
+
+  get numParameters(): number {
+    let n = 0;
+    for (const p of this.params.values()) n += p.size;
+    return n;
+  }
+
+  dispose(): void {
+    this.params.forEach(p => p.dispose());
+    this.params.clear();
+  }
+
+  forward(inputs: BertInputs, options: ForwardOptions): BertOutputs {
+    const c = this.config;
+    const p = (name: string) => {
+      const v = this.params.get(name);
+      if (!v) throw new Error(`the model has no parameter ${name}`);
+      return v;
+    };
+    const drop = <T extends tf.Tensor>(x: T, rate: number): T => {
+      if (!options.training || rate <= 0) return x;
+      return tf.dropout(x, rate, undefined, options.nextSeed?.()) as T;
+    };
+    return tf.tidy(() => {
+      const [B, S] = inputs.inputIds.shape;
+      const H = c.hiddenSize;
+      const heads = c.numAttentionHeads;
+      const headSize = H / heads;
+      if (S > c.maxPositionEmbeddings) throw new Error(`sequence length ${S} exceeds max_position_embeddings ${c.maxPositionEmbeddings}`);
+      const flat = (t: tf.Tensor2D) => tf.reshape(t, [B * S]) as tf.Tensor1D;
+
+      // Embeddings: word + position + token type, then LayerNorm and dropout.
+      const words = tf.reshape(embeddingLookup(p('bert.embeddings.word_embeddings.weight') as tf.Tensor2D, flat(inputs.inputIds)), [B, S, H]);
+      const positions = tf.slice(p('bert.embeddings.position_embeddings.weight'), [0, 0], [S, H]);
+      const types = tf.reshape(embeddingLookup(p('bert.embeddings.token_type_embeddings.weight') as tf.Tensor2D, flat(inputs.tokenTypeIds)), [B, S, H]);
+      const embedded = tf.reshape(tf.add(tf.add(words, positions), types), [B * S, H]) as tf.Tensor2D;
+      let x = drop(layerNorm(embedded, p('bert.embeddings.LayerNorm.weight') as tf.Tensor1D, p('bert.embeddings.LayerNorm.bias') as tf.Tensor1D, c.layerNormEps), c.hiddenDropoutProb);
+
+      // [B, 1, 1, S]: 0 where attended, the most negative float where padded.
+      const mask = tf.reshape(tf.mul(tf.sub(1, tf.cast(inputs.attentionMask, 'float32')), MASK_VALUE), [B, 1, 1, S]);
+      const scale = Math.sqrt(headSize);
+      const lin = (h: tf.Tensor2D, name: string) => dense(h, p(`${name}.weight`) as tf.Tensor2D, p(`${name}.bias`) as tf.Tensor1D);
+      const norm = (h: tf.Tensor2D, name: string) => layerNorm(h, p(`${name}.weight`) as tf.Tensor1D, p(`${name}.bias`) as tf.Tensor1D, c.layerNormEps);
+      const splitHeads = (h: tf.Tensor2D) => tf.transpose(tf.reshape(h, [B, S, heads, headSize]), [0, 2, 1, 3]) as tf.Tensor4D;
+
+      for (let l = 0; l < c.numHiddenLayers; l++) {
+        const pre = `bert.encoder.layer.${l}`;
+        const q = splitHeads(lin(x, `${pre}.attention.self.query`));
+        const k = splitHeads(lin(x, `${pre}.attention.self.key`));
+        const v = splitHeads(lin(x, `${pre}.attention.self.value`));
+        const scores = tf.add(tf.div(tf.matMul(q, k, false, true), scale), mask);
+        const probs = drop(tf.softmax(scores), c.attentionProbsDropoutProb);
+        const context = tf.reshape(tf.transpose(tf.matMul(probs, v), [0, 2, 1, 3]), [B * S, H]) as tf.Tensor2D;
+        const attended = drop(lin(context, `${pre}.attention.output.dense`), c.hiddenDropoutProb);
+        x = norm(tf.add(attended, x), `${pre}.attention.output.LayerNorm`);
+        const inner = activation(lin(x, `${pre}.intermediate.dense`), c.hiddenAct);
+        const out = drop(lin(inner, `${pre}.output.dense`), c.hiddenDropoutProb);
+        x = norm(tf.add(out, x), `${pre}.output.LayerNorm`);
+      }
+
+      const clsHidden = tf.reshape(tf.slice(tf.reshape(x, [B, S, H]), [0, 0, 0], [B, 1, H]), [B, H]) as tf.Tensor2D;
+      const pooled = tf.tanh(lin(clsHidden, 'bert.pooler.dense'));
+      const logits = lin(drop(pooled, c.classifierDropout ?? c.hiddenDropoutProb), 'classifier');
+      return { logits, clsHidden, pooled };
+    });
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * The few operations BERT needs, written so that TensorFlow.js runs them fast and exactly:
+ * dense layers whose gradients keep to plain 2-D matmuls (the WASM backend's fast path), and an
+ * embedding lookup whose gradient is a scatter (tfjs's own is missing on WASM, and loops once
+ * per vocabulary row on the CPU backend).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { HiddenAct } from './config';
+
+/** x [n, in] · w [in, out] + b [out], with gradients that never ask for a transposed matmul. */
+export const dense = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [x, w, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+  save([x, w]);
+  return {
+    value: tf.add(tf.matMul(x, w), b) as tf.Tensor2D,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+      return [tf.matMul(dy as tf.Tensor2D, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dy as tf.Tensor2D), tf.sum(dy, 0)];
+    },
+  };
+}) as (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;
+
+/** table [V, H] looked up at ids [n] → [n, H]; the gradient scatters (summing repeated ids). */
+export const embeddingLookup = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [table, ids, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+  save([ids]);
+  return {
+    value: tf.gather(table, ids) as tf.Tensor2D,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [i] = saved;
+      return [tf.scatterND(tf.expandDims(i, 1), dy, table.shape), tf.zerosLike(i)];
+    },
+  };
+}) as (table: tf.Tensor2D, ids: tf.Tensor1D) => tf.Tensor2D;
+
+/** LayerNorm over the last axis, biased variance, as torch.nn.LayerNorm. */
+export function layerNorm(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor2D {
+  return tf.tidy(() => {
+    const { mean, variance } = tf.moments(x, -1, true);
+    return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), gamma), beta);
+  });
+}
+
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+
+export function activation(x: tf.Tensor2D, act: HiddenAct): tf.Tensor2D {
+  return tf.tidy(() => {
+    switch (act) {
+      case 'gelu': // exact: x · Φ(x)
+        return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
+      case 'gelu_new':
+      case 'gelu_pytorch_tanh': // the tanh approximation
+        return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), SQRT_2_OVER_PI)), 1));
+      case 'relu':
+        return tf.relu(x);
+    }
+  });
+}

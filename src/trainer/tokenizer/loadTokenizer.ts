@@ -1,0 +1,47 @@
+/** Builds the tokenizer a model folder describes: vocab.txt plus tokenizer_config.json. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { BertTokenizer, DEFAULT_SPECIAL_TOKENS, parseVocab, type SpecialTokens } from './bertTokenizer';
+
+/** Files a BERT tokenizer may come with; saving a model copies those present. */
+export const TOKENIZER_FILES = ['vocab.txt', 'tokenizer_config.json', 'special_tokens_map.json', 'tokenizer.json'] as const;
+
+function readJson(file: string): Record<string, unknown> | undefined {
+  if (!fs.existsSync(file)) return undefined;
+  try {
+    const v = JSON.parse(fs.readFileSync(file, 'utf8'));
+    if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  throw new Error(`${file}: not a JSON object`);
+}
+
+/** A special token is written as a string, or as an AddedToken object {"content": ...}. */
+function tokenString(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (v && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string') return (v as { content: string }).content;
+  return undefined;
+}
+
+export function loadTokenizer(dir: string): BertTokenizer {
+  const vocabFile = path.join(dir, 'vocab.txt');
+  if (!fs.existsSync(vocabFile)) {
+    throw new Error(`${dir}: no vocab.txt. BERT Tune needs the WordPiece vocabulary a BERT model ships with.`);
+  }
+  const config = readJson(path.join(dir, 'tokenizer_config.json')) ?? {};
+  const map = readJson(path.join(dir, 'special_tokens_map.json')) ?? {};
+  const special = { ...DEFAULT_SPECIAL_TOKENS };
+  for (const k of Object.keys(special) as (keyof SpecialTokens)[]) {
+    special[k] = tokenString(map[`${k}_token`]) ?? tokenString(config[`${k}_token`]) ?? special[k];
+  }
+  const bool = (key: string, fallback: boolean | undefined) => (typeof config[key] === 'boolean' ? (config[key] as boolean) : fallback);
+  const maxLength = typeof config.model_max_length === 'number' && config.model_max_length < 1e9 ? config.model_max_length : 512;
+  return new BertTokenizer(parseVocab(fs.readFileSync(vocabFile, 'utf8')), {
+    lowerCase: bool('do_lower_case', true)!,
+    stripAccents: bool('strip_accents', undefined),
+    tokenizeChineseChars: bool('tokenize_chinese_chars', true)!,
+    special,
+    modelMaxLength: maxLength,
+  });
+}
