@@ -5,10 +5,16 @@
 import { delimiterName, type DatasetInfo } from '../shared/dataset';
 import { BACKENDS, selectBackend, type BackendName } from './backend';
 import { DatasetReadError, inspectDataset } from './data/inspectDataset';
+import { UsageError } from './cli/args';
+import { initCheckpointCommand, logitsCommand, tokenizeCommand } from './cli/modelCommands';
 
 const USAGE = `usage: bert-tune <command> [options]
 
 commands:
+  init-checkpoint --layers N --hidden N --heads N --intermediate N --vocab FILE --labels a,b --out DIR
+      Write a random-initialised BERT classifier in the Hugging Face layout.
+  tokenize --model DIR [--max-len N]      JSON lines {"text", "text_pair"?} in, token ids out.
+  logits --model DIR [--max-len N]        JSON lines in, {"logits"} out (evaluation mode).
   inspect FILE... [--json]
       Describe CSV/TSV/JSONL files as the Datasets view does: rows, dialect, header, columns
       with their likely roles, label balance, problems.
@@ -35,6 +41,9 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'inspect') return inspect(rest);
+  if (command === 'init-checkpoint') return initCheckpointCommand(rest);
+  if (command === 'tokenize') return tokenizeCommand(rest);
+  if (command === 'logits') return logitsCommand(rest);
   process.stderr.write(`bert-tune: unknown command "${command}"\n\n${USAGE}`);
   return 2;
 }
@@ -81,6 +90,6 @@ main(process.argv.slice(2)).then(
   code => process.exit(code),
   (e: unknown) => {
     process.stderr.write(`bert-tune: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(1);
+    process.exit(e instanceof UsageError ? 2 : 1);
   },
 );

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 
@@ -41,6 +42,46 @@ describe('the bundled trainer (dist/trainer.js)', () => {
     const bad = spawnSync(process.execPath, [trainer, 'inspect', '--json', path.join(fixtures, 'bad', 'empty.csv')], { encoding: 'utf8' });
     assert.equal(bad.status, 1);
     assert.match(JSON.parse(bad.stdout).problems[0].message, /empty/);
+  });
+
+  it('init-checkpoint writes a model that tokenize and logits then read', () => {
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bert-tune-cli-')), 'model');
+    const vocab = path.join(root, 'test', 'fixtures', 'reference', 'vocab', 'bert-base-uncased-vocab.txt');
+    const init = spawnSync(process.execPath, [trainer, 'init-checkpoint', '--layers', '1', '--hidden', '16', '--heads', '2', '--intermediate', '32', '--vocab', vocab, '--labels', 'neg,pos,mixed', '--seed', '7', '--out', out], { encoding: 'utf8' });
+    assert.equal(init.status, 0, init.stderr);
+    const config = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8'));
+    assert.deepEqual(config.id2label, { 0: 'neg', 1: 'pos', 2: 'mixed' });
+    assert.equal(config.num_hidden_layers, 1);
+    const input = '{"text":"How are you doing?"}\n{"text":"My name is John","text_pair":"pair"}\n';
+    const tok = spawnSync(process.execPath, [trainer, 'tokenize', '--model', out], { input, encoding: 'utf8' });
+    assert.equal(tok.status, 0, tok.stderr);
+    assert.deepEqual(tok.stdout.trim().split('\n').map(l => JSON.parse(l).input_ids), [[101, 2129, 2024, 2017, 2725, 1029, 102], [101, 2026, 2171, 2003, 2198, 102, 3940, 102]]);
+    const logits = spawnSync(process.execPath, [trainer, 'logits', '--model', out], { input, encoding: 'utf8' });
+    assert.equal(logits.status, 0, logits.stderr);
+    const rows = logits.stdout.trim().split('\n').map(l => JSON.parse(l).logits);
+    assert.equal(rows.length, 2);
+    assert.ok(rows.every((r: number[]) => r.length === 3 && r.every(Number.isFinite)));
+    // same seed, same weights
+    const again = path.join(path.dirname(out), 'again');
+    spawnSync(process.execPath, [trainer, 'init-checkpoint', '--layers', '1', '--hidden', '16', '--heads', '2', '--intermediate', '32', '--vocab', vocab, '--labels', 'neg,pos,mixed', '--seed', '7', '--out', again]);
+    assert.ok(fs.readFileSync(path.join(out, 'model.safetensors')).equals(fs.readFileSync(path.join(again, 'model.safetensors'))));
+  });
+
+  it('logits of the reference tiny-bert equal transformers\' unbatched logits', () => {
+    const tiny = path.join(root, 'test', 'fixtures', 'reference', 'tiny-bert');
+    const ref = fs.readFileSync(path.join(tiny, 'logits.jsonl'), 'utf8').split('\n').filter(Boolean).map(l => JSON.parse(l)).slice(0, 6);
+    const input = ref.map(r => JSON.stringify({ text: r.text })).join('\n') + '\n';
+    const r = spawnSync(process.execPath, [trainer, 'logits', '--model', tiny, '--max-len', '128'], { input, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const got = r.stdout.trim().split('\n').map(l => JSON.parse(l).logits as number[]);
+    got.forEach((row, i) => row.forEach((v, j) => assert.ok(Math.abs(v - ref[i].logits_unbatched[j]) <= 1e-6, `line ${i}: ${v} vs ${ref[i].logits_unbatched[j]}`)));
+  });
+
+  it('names the stdin line that is not JSON, with exit code 2', () => {
+    const tiny = path.join(root, 'test', 'fixtures', 'reference', 'tiny-bert');
+    const r = spawnSync(process.execPath, [trainer, 'tokenize', '--model', tiny], { input: '{"text":"ok"}\n{broken\n', encoding: 'utf8' });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /stdin line 2: not valid JSON/);
   });
 
   it('rejects an unknown backend with usage help and exit code 2', () => {

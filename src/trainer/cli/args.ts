@@ -1,0 +1,54 @@
+/** Small helpers shared by the CLI commands: option parsing with clear errors, JSON-lines input. */
+import * as readline from 'node:readline';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+export class UsageError extends Error {}
+
+export function parseOptions<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T, usage: string) {
+  try {
+    return parseArgs({ args, options, allowPositionals: false, strict: true }).values;
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}\n\n${usage}`);
+  }
+}
+
+export function requireOption(value: string | undefined, name: string, usage: string): string {
+  if (value === undefined || value === '') throw new UsageError(`--${name} is required\n\n${usage}`);
+  return value;
+}
+
+export function intOption(value: string | undefined, name: string, fallback?: number): number {
+  if (value === undefined) {
+    if (fallback === undefined) throw new UsageError(`--${name} is required`);
+    return fallback;
+  }
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} takes a non-negative integer, not "${value}"`);
+  return n;
+}
+
+export interface TextInput {
+  text: string;
+  text_pair?: string;
+}
+
+/** Reads {"text", "text_pair"?} objects, one per line of stdin; a bad line names its number. */
+export async function* readTextLines(input: NodeJS.ReadableStream = process.stdin): AsyncGenerator<TextInput> {
+  const rl = readline.createInterface({ input, crlfDelay: Infinity });
+  let n = 0;
+  for await (const line of rl) {
+    n++;
+    if (!line.trim()) continue;
+    let v: unknown;
+    try {
+      v = JSON.parse(line);
+    } catch (e) {
+      throw new UsageError(`stdin line ${n}: not valid JSON (${(e as Error).message})`);
+    }
+    const o = v as Partial<TextInput>;
+    if (!o || typeof o !== 'object' || typeof o.text !== 'string' || (o.text_pair !== undefined && typeof o.text_pair !== 'string')) {
+      throw new UsageError(`stdin line ${n}: expected {"text": "...", "text_pair"?: "..."}`);
+    }
+    yield { text: o.text, text_pair: o.text_pair };
+  }
+}

@@ -1,0 +1,114 @@
+/** CLI commands over a model folder: init-checkpoint, tokenize, logits. */
+import * as fs from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
+import { initCheckpoint, loadCheckpoint } from '../checkpoint/hfCheckpoint';
+import { parseBertConfig } from '../model/config';
+import { loadTokenizer } from '../tokenizer/loadTokenizer';
+import { BACKENDS, selectBackend, type BackendName } from '../backend';
+import { intOption, parseOptions, readTextLines, requireOption, UsageError } from './args';
+
+export const INIT_USAGE = `usage: bert-tune init-checkpoint --layers N --hidden N --heads N --intermediate N
+                       --vocab FILE --labels a,b,c --out DIR [--seed N] [--max-position N]
+
+Writes a random-initialised BertForSequenceClassification in the Hugging Face layout
+(config.json, model.safetensors, vocab.txt, tokenizer files): Linear and embedding weights
+~ normal(0, 0.02), biases 0, LayerNorm 1/0. Same seed, same weights.`;
+
+export async function initCheckpointCommand(args: string[]): Promise<number> {
+  const o = parseOptions(
+    args,
+    {
+      layers: { type: 'string' }, hidden: { type: 'string' }, heads: { type: 'string' }, intermediate: { type: 'string' },
+      vocab: { type: 'string' }, labels: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string' },
+      'max-position': { type: 'string' }, help: { type: 'boolean' },
+    },
+    INIT_USAGE,
+  );
+  if (o.help) return help(INIT_USAGE);
+  const labels = requireOption(o.labels, 'labels', INIT_USAGE).split(',').map(l => l.trim());
+  if (labels.length < 2 || labels.some(l => !l) || new Set(labels).size !== labels.length) {
+    throw new UsageError('--labels takes at least two distinct, non-empty names separated by commas');
+  }
+  const vocab = requireOption(o.vocab, 'vocab', INIT_USAGE);
+  const out = requireOption(o.out, 'out', INIT_USAGE);
+  const vocabSize = countLines(vocab);
+  const config = parseBertConfig({
+    model_type: 'bert',
+    num_hidden_layers: intOption(o.layers, 'layers'),
+    hidden_size: intOption(o.hidden, 'hidden'),
+    num_attention_heads: intOption(o.heads, 'heads'),
+    intermediate_size: intOption(o.intermediate, 'intermediate'),
+    max_position_embeddings: intOption(o['max-position'], 'max-position', 512),
+    vocab_size: vocabSize,
+    id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
+  }, 'the options');
+  await initCheckpoint(config, vocab, out, intOption(o.seed, 'seed', 42));
+  process.stderr.write(`wrote ${out}: ${config.numHiddenLayers} layers, hidden ${config.hiddenSize}, ${labels.length} labels\n`);
+  return 0;
+}
+
+function countLines(file: string): number {
+  if (!fs.existsSync(file)) throw new UsageError(`--vocab: ${file} does not exist`);
+  const text = fs.readFileSync(file, 'utf8');
+  const lines = text.replace(/\r\n?/g, '\n').split('\n');
+  return lines[lines.length - 1] === '' ? lines.length - 1 : lines.length;
+}
+
+export const TOKENIZE_USAGE = `usage: bert-tune tokenize --model DIR [--max-len N] < lines.jsonl
+
+Reads {"text": ..., "text_pair"?: ...} per line on stdin and prints
+{"input_ids": [...], "token_type_ids": [...], "attention_mask": [...]} per line, exactly as
+Hugging Face's BertTokenizer (truncation=True, max_length=N; default 512).`;
+
+export async function tokenizeCommand(args: string[]): Promise<number> {
+  const o = parseOptions(args, { model: { type: 'string' }, 'max-len': { type: 'string' }, help: { type: 'boolean' } }, TOKENIZE_USAGE);
+  if (o.help) return help(TOKENIZE_USAGE);
+  const tokenizer = loadTokenizer(requireOption(o.model, 'model', TOKENIZE_USAGE));
+  const maxLen = intOption(o['max-len'], 'max-len', Math.min(512, tokenizer.options.modelMaxLength));
+  for await (const line of readTextLines()) {
+    const e = tokenizer.encode(line.text, line.text_pair, maxLen);
+    process.stdout.write(JSON.stringify({ input_ids: e.inputIds, token_type_ids: e.tokenTypeIds, attention_mask: e.attentionMask }) + '\n');
+  }
+  return 0;
+}
+
+export const LOGITS_USAGE = `usage: bert-tune logits --model DIR [--max-len N] [--backend ${BACKENDS.join('|')}] < lines.jsonl
+
+Reads {"text": ..., "text_pair"?: ...} per line on stdin and prints {"logits": [...]} per line:
+the model in evaluation mode (no dropout), one example at a time, no padding.`;
+
+export async function logitsCommand(args: string[]): Promise<number> {
+  const o = parseOptions(args, { model: { type: 'string' }, 'max-len': { type: 'string' }, backend: { type: 'string' }, help: { type: 'boolean' } }, LOGITS_USAGE);
+  if (o.help) return help(LOGITS_USAGE);
+  if (o.backend !== undefined && !BACKENDS.includes(o.backend as BackendName)) throw new UsageError(`--backend takes one of ${BACKENDS.join(', ')}`);
+  await selectBackend({ prefer: o.backend as BackendName | undefined });
+  const { model, tokenizer, notices } = loadCheckpoint(requireOption(o.model, 'model', LOGITS_USAGE));
+  notices.forEach(n => process.stderr.write(`note: ${n}\n`));
+  const maxLen = intOption(o['max-len'], 'max-len', Math.min(512, tokenizer.options.modelMaxLength, model.config.maxPositionEmbeddings));
+  try {
+    for await (const line of readTextLines()) {
+      const e = tokenizer.encode(line.text, line.text_pair, maxLen);
+      const logits = tf.tidy(() =>
+        model.forward(
+          {
+            inputIds: tf.tensor2d([e.inputIds], undefined, 'int32'),
+            tokenTypeIds: tf.tensor2d([e.tokenTypeIds], undefined, 'int32'),
+            attentionMask: tf.tensor2d([e.attentionMask], undefined, 'int32'),
+          },
+          { training: false },
+        ).logits,
+      );
+      const values = Array.from(await logits.data());
+      logits.dispose();
+      process.stdout.write(JSON.stringify({ logits: values }) + '\n');
+    }
+  } finally {
+    model.dispose();
+  }
+  return 0;
+}
+
+function help(text: string): number {
+  process.stdout.write(text + '\n');
+  return 0;
+}
