@@ -1,0 +1,248 @@
+/**
+ * Downloads a BERT model from the Hugging Face Hub (or a mirror) into the standard cache, as
+ * Python's huggingface_hub does: only the files a BERT classifier needs, resumable, verified
+ * against the Hub's SHA-256 where it gives one, with progress. Offline or unreachable, the
+ * cached copy is used, and where there is none the error says what to do.
+ *
+ * (@huggingface/hub's downloadFileToCacheDir neither resumes, reports progress nor works
+ * offline, so this speaks the Hub's resolve endpoint directly.)
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { hubCacheDir, RepoCache } from './hubCache';
+import { isCommitHash, validateModelId, validateRevision } from './modelId';
+
+export interface HubProgress {
+  file: string;
+  downloaded: number;
+  /** undefined when the server does not say */
+  total?: number;
+}
+
+export interface HubOptions {
+  revision?: string;
+  /** HF_ENDPOINT, default https://huggingface.co */
+  endpoint?: string;
+  /** HF_TOKEN */
+  token?: string;
+  /** HF_HUB_OFFLINE */
+  offline?: boolean;
+  /** HF_HUB_CACHE, or HF_HOME/hub, or ~/.cache/huggingface/hub */
+  cacheDir?: string;
+  onProgress?: (p: HubProgress) => void;
+  signal?: AbortSignal;
+  fetch?: typeof fetch;
+}
+
+export interface DownloadedModel {
+  /** The snapshot folder: config.json, vocab.txt, weights... */
+  dir: string;
+  commit: string;
+  fromCache: boolean;
+  notices: string[];
+}
+
+export class HubError extends Error {}
+
+const TOKENIZER_FILES = ['tokenizer_config.json', 'special_tokens_map.json', 'tokenizer.json'];
+const WEIGHTS = [
+  { file: 'model.safetensors' },
+  { file: 'model.safetensors.index.json', index: true },
+  { file: 'pytorch_model.bin' },
+  { file: 'pytorch_model.bin.index.json', index: true },
+];
+
+const truthy = (v: string | undefined) => v !== undefined && ['1', 'true', 'yes', 'on'].includes(v.toLowerCase());
+
+export function hubOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): HubOptions {
+  return {
+    endpoint: env.HF_ENDPOINT,
+    token: env.HF_TOKEN ?? env.HUGGING_FACE_HUB_TOKEN,
+    offline: truthy(env.HF_HUB_OFFLINE),
+    cacheDir: hubCacheDir(env),
+  };
+}
+
+interface FileMeta {
+  commit: string;
+  etag: string;
+  size?: number;
+  url: string;
+}
+
+export async function downloadModel(modelId: string, options: HubOptions = {}): Promise<DownloadedModel> {
+  const id = validateModelId(modelId);
+  const revision = validateRevision(options.revision ?? 'main');
+  const cache = new RepoCache(options.cacheDir ?? hubCacheDir(), id);
+  const endpoint = (options.endpoint ?? 'https://huggingface.co').replace(/\/+$/, '');
+  if (options.offline) {
+    const cached = cachedModel(cache, revision);
+    if (cached) return { ...cached, notices: ['HF_HUB_OFFLINE is set: using the cached copy.'] };
+    throw new HubError(`HF_HUB_OFFLINE is set and ${id}@${revision} is not in the cache (${cache.root}). Unset HF_HUB_OFFLINE to download it, or pick a local folder.`);
+  }
+  const session = new HubSession(id, endpoint, cache, options);
+  try {
+    const config = await session.meta('config.json', revision);
+    if (!config) throw new HubError(`${id} has no config.json at ${revision}: is it a model repository?`);
+    // Every later file comes from the same commit, even if the branch moves meanwhile.
+    const commit = config.commit;
+    await session.fetch('config.json', config);
+    const vocab = await session.meta('vocab.txt', commit);
+    if (!vocab) throw new HubError(`${id} has no vocab.txt: BERT Tune needs a BERT WordPiece vocabulary.`);
+    await session.fetch('vocab.txt', vocab);
+    for (const f of TOKENIZER_FILES) {
+      const meta = await session.meta(f, commit);
+      if (meta) await session.fetch(f, meta);
+    }
+    let weights: string | undefined;
+    for (const w of WEIGHTS) {
+      const meta = await session.meta(w.file, commit);
+      if (!meta) continue;
+      const local = await session.fetch(w.file, meta);
+      if (w.index) {
+        for (const shard of shardsOf(local, id)) {
+          const m = await session.meta(shard, commit);
+          if (!m) throw new HubError(`${id}: ${w.file} names ${shard}, which the repository does not have`);
+          await session.fetch(shard, m);
+        }
+      }
+      weights = w.file;
+      break;
+    }
+    if (!weights) throw new HubError(`${id} has no weights BERT Tune can read (model.safetensors or pytorch_model.bin).`);
+    cache.writeRef(revision, commit);
+    return { dir: cache.snapshotDir(commit), commit, fromCache: false, notices: [] };
+  } catch (e) {
+    if (e instanceof HubError || options.signal?.aborted) throw e;
+    const reason = networkReason(e);
+    const cached = cachedModel(cache, revision);
+    if (cached) return { ...cached, notices: [`Could not reach ${endpoint} (${reason}): using the cached copy of ${id}.`] };
+    throw new HubError(
+      `Could not reach ${endpoint} (${reason}) and ${id} is not in the cache (${cache.root}). Check the connection or proxy, set HF_ENDPOINT to a mirror, or pick a local folder.`,
+    );
+  }
+}
+
+function networkReason(e: unknown): string {
+  const err = e as Error & { cause?: { code?: string; message?: string } };
+  return err.cause?.code ?? err.cause?.message ?? err.message ?? String(e);
+}
+
+function cachedModel(cache: RepoCache, revision: string): Omit<DownloadedModel, 'notices'> | undefined {
+  const commit = cache.commitFor(revision);
+  if (!commit) return undefined;
+  const dir = cache.snapshotDir(commit);
+  const has = (f: string) => fs.existsSync(path.join(dir, f));
+  if (!has('config.json') || !has('vocab.txt') || !WEIGHTS.some(w => has(w.file))) return undefined;
+  return { dir, commit, fromCache: true };
+}
+
+function shardsOf(indexFile: string, id: string): string[] {
+  let map: unknown;
+  try {
+    map = JSON.parse(fs.readFileSync(indexFile, 'utf8')).weight_map;
+  } catch (e) {
+    throw new HubError(`${id}: its weights index is not valid JSON (${(e as Error).message})`);
+  }
+  if (!map || typeof map !== 'object') throw new HubError(`${id}: its weights index has no weight_map`);
+  const shards = [...new Set(Object.values(map as Record<string, unknown>))];
+  for (const s of shards) {
+    if (typeof s !== 'string' || !/^[\w.-]+$/.test(s) || s.startsWith('.')) throw new HubError(`${id}: its weights index names ${JSON.stringify(s)}, not a plain file name`);
+  }
+  return shards as string[];
+}
+
+class HubSession {
+  private readonly doFetch: typeof fetch;
+
+  constructor(
+    private readonly id: string,
+    private readonly endpoint: string,
+    private readonly cache: RepoCache,
+    private readonly options: HubOptions,
+  ) {
+    this.doFetch = options.fetch ?? fetch;
+  }
+
+  private headers(extra: Record<string, string> = {}): Record<string, string> {
+    const h: Record<string, string> = { 'Accept-Encoding': 'identity', 'User-Agent': 'bert-tune', ...extra };
+    if (this.options.token) h.Authorization = `Bearer ${this.options.token}`;
+    return h;
+  }
+
+  /** HEAD on the resolve URL: commit, etag and size, following only same-host redirects (renamed repos). */
+  async meta(file: string, revision: string): Promise<FileMeta | undefined> {
+    let url = `${this.endpoint}/${this.id}/resolve/${encodeURIComponent(revision)}/${file}`;
+    for (let hop = 0; hop < 5; hop++) {
+      const res = await this.doFetch(url, { method: 'HEAD', headers: this.headers(), redirect: 'manual', signal: this.options.signal });
+      const location = res.headers.get('location');
+      if (res.status >= 300 && res.status < 400 && location && location.startsWith('/')) {
+        url = new URL(location, url).toString();
+        continue;
+      }
+      if (res.status === 401 || res.status === 403) {
+        throw new HubError(`${this.id} needs permission (HTTP ${res.status}): it is private or gated. Set HF_TOKEN to an access token (https://huggingface.co/settings/tokens) and accept the model's terms on its page.`);
+      }
+      if (res.status === 404) {
+        if (res.headers.get('x-error-code') === 'RepoNotFound') {
+          throw new HubError(`There is no model "${this.id}" on ${this.endpoint} (or it is private: set HF_TOKEN). Check the id.`);
+        }
+        if (res.headers.get('x-error-code') === 'RevisionNotFound') throw new HubError(`${this.id} has no revision "${revision}".`);
+        return undefined;
+      }
+      if (!(res.ok || (res.status >= 300 && res.status < 400))) throw new HubError(`${this.endpoint} answered HTTP ${res.status} for ${this.id}/${file}`);
+      const commit = res.headers.get('x-repo-commit') ?? (isCommitHash(revision) ? revision : undefined);
+      const rawEtag = res.headers.get('x-linked-etag') ?? res.headers.get('etag');
+      if (!commit || !isCommitHash(commit) || !rawEtag) throw new HubError(`${this.endpoint} did not send the commit and ETag headers of a Hugging Face Hub for ${file}`);
+      const size = Number(res.headers.get('x-linked-size') ?? res.headers.get('content-length') ?? NaN);
+      return { commit, etag: rawEtag.replace(/^W\//, '').replace(/"/g, ''), size: Number.isFinite(size) ? size : undefined, url };
+    }
+    throw new HubError(`too many redirects for ${this.id}/${file}`);
+  }
+
+  /** The file in the snapshot folder: already there, linked from a known blob, or downloaded (resuming a partial one). */
+  async fetch(file: string, meta: FileMeta): Promise<string> {
+    const pointer = this.cache.snapshotFile(meta.commit, file);
+    if (fs.existsSync(pointer)) return pointer;
+    const blob = this.cache.blobPath(meta.etag);
+    if (fs.existsSync(blob)) return this.cache.link(meta.commit, file, blob);
+    fs.mkdirSync(path.dirname(blob), { recursive: true });
+    const partial = `${blob}.incomplete`;
+    const sha = /^[0-9a-f]{64}$/.test(meta.etag) ? createHash('sha256') : undefined;
+    let have = fs.existsSync(partial) ? fs.statSync(partial).size : 0;
+    const res = await this.doFetch(meta.url, { headers: this.headers(have ? { Range: `bytes=${have}-` } : {}), signal: this.options.signal });
+    if (res.status === 416) {
+      have = 0; // the partial file is longer than the file: start over
+      fs.rmSync(partial, { force: true });
+      return this.fetch(file, meta);
+    }
+    if (!res.ok || !res.body) throw new HubError(`${this.endpoint} answered HTTP ${res.status} while downloading ${this.id}/${file}`);
+    if (res.status !== 206) have = 0; // no range support: the whole file comes again
+    if (have && sha) sha.update(fs.readFileSync(partial));
+    const out = fs.createWriteStream(partial, { flags: have ? 'a' : 'w' });
+    let downloaded = have;
+    const total = meta.size;
+    this.options.onProgress?.({ file, downloaded, total });
+    try {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        sha?.update(chunk);
+        downloaded += chunk.length;
+        if (!out.write(chunk)) await new Promise<void>(r => out.once('drain', () => r()));
+        this.options.onProgress?.({ file, downloaded, total });
+      }
+    } finally {
+      await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    }
+    if (total !== undefined && downloaded !== total) throw new Error(`download of ${file} stopped at ${downloaded} of ${total} bytes`);
+    if (sha) {
+      const digest = sha.digest('hex');
+      if (digest !== meta.etag) {
+        fs.rmSync(partial, { force: true });
+        throw new HubError(`${this.id}/${file} arrived corrupted (SHA-256 ${digest}, expected ${meta.etag}); try again.`);
+      }
+    }
+    fs.renameSync(partial, blob);
+    return this.cache.link(meta.commit, file, blob);
+  }
+}

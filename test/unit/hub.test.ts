@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { hubCacheDir } from '../../src/trainer/hub/hubCache';
+import { downloadModel, HubError, hubOptionsFromEnv, type HubProgress } from '../../src/trainer/hub/hubDownload';
+import { validateModelId } from '../../src/trainer/hub/modelId';
+import { FakeHub } from './fakeHub';
+import { tempDir } from './helpers';
+
+const TINY = path.join(__dirname, '..', 'fixtures', 'reference', 'tiny-bert');
+const COMMIT = 'a'.repeat(40);
+
+describe('Hub downloads (against a local fake Hub)', () => {
+  let hub: FakeHub;
+  before(async () => {
+    const bare = tempDir();
+    for (const f of ['config.json', 'vocab.txt', 'model.safetensors']) fs.copyFileSync(path.join(TINY, f), path.join(bare, f));
+    hub = await new FakeHub({
+      'test-org/tiny-bert': { dir: TINY, commit: COMMIT },
+      'test-org/private': { dir: TINY, commit: 'b'.repeat(40), token: 'hf_secret' },
+      'bare-model': { dir: bare, commit: 'c'.repeat(40) },
+    }).start();
+  });
+  after(() => hub.stop());
+
+  it('downloads only the files a BERT classifier needs, into the huggingface_hub cache layout', async () => {
+    const cacheDir = tempDir();
+    const progress: HubProgress[] = [];
+    const got = await downloadModel('test-org/tiny-bert', { endpoint: hub.endpoint, cacheDir, onProgress: p => progress.push(p) });
+    const repo = path.join(cacheDir, 'models--test-org--tiny-bert');
+    assert.equal(got.dir, path.join(repo, 'snapshots', COMMIT));
+    assert.equal(got.fromCache, false);
+    assert.deepEqual(fs.readdirSync(got.dir).sort(), ['config.json', 'model.safetensors', 'special_tokens_map.json', 'tokenizer_config.json', 'vocab.txt']);
+    assert.equal(fs.readFileSync(path.join(repo, 'refs', 'main'), 'utf8'), COMMIT);
+    assert.ok(fs.lstatSync(path.join(got.dir, 'model.safetensors')).isSymbolicLink());
+    assert.ok(fs.readFileSync(path.join(got.dir, 'model.safetensors')).equals(fs.readFileSync(path.join(TINY, 'model.safetensors'))));
+    assert.ok(!hub.requests.some(r => /logits\.jsonl|train-steps/.test(r)), 'no file the model does not need');
+    const last = progress.filter(p => p.file === 'model.safetensors').at(-1)!;
+    assert.equal(last.downloaded, fs.statSync(path.join(TINY, 'model.safetensors')).size);
+    assert.equal(last.total, last.downloaded);
+  });
+
+  it('uses the cache the second time, and offline', async () => {
+    const cacheDir = tempDir();
+    await downloadModel('test-org/tiny-bert', { endpoint: hub.endpoint, cacheDir });
+    const before = hub.requests.filter(r => r.startsWith('GET')).length;
+    await downloadModel('test-org/tiny-bert', { endpoint: hub.endpoint, cacheDir });
+    assert.equal(hub.requests.filter(r => r.startsWith('GET')).length, before, 'no file downloaded twice');
+    const requestsBefore = hub.requests.length;
+    const offline = await downloadModel('test-org/tiny-bert', { endpoint: hub.endpoint, cacheDir, offline: true });
+    assert.equal(offline.fromCache, true);
+    assert.equal(hub.requests.length, requestsBefore, 'offline sends nothing');
+  });
+
+  it('falls back to the cache when the Hub is unreachable, and says so', async () => {
+    const cacheDir = tempDir();
+    await downloadModel('test-org/tiny-bert', { endpoint: hub.endpoint, cacheDir });
+    const got = await downloadModel('test-org/tiny-bert', { endpoint: 'http://127.0.0.1:9', cacheDir });
+    assert.equal(got.fromCache, true);
+    assert.match(got.notices[0], /Could not reach http:\/\/127\.0\.0\.1:9 .*using the cached copy/);
+  });
+
+  it('says what to do when unreachable with nothing cached, or offline with nothing cached', async () => {
+    await assert.rejects(downloadModel('test-org/tiny-bert', { endpoint: 'http://127.0.0.1:9', cacheDir: tempDir() }), /Could not reach .* not in the cache .*HF_ENDPOINT/);
+    await assert.rejects(downloadModel('test-org/tiny-bert', { cacheDir: tempDir(), offline: true }), /HF_HUB_OFFLINE is set/);
+  });
+
+  it('resumes a download cut off midway, and checks its SHA-256', async () => {
+    const cacheDir = tempDir();
+    hub.dropAfter.set('model.safetensors', 1_000_000);
+    await assert.rejects(downloadModel('test-org/tiny-bert', { endpoint: hub.endpoint, cacheDir }));
+    const blobs = path.join(cacheDir, 'models--test-org--tiny-bert', 'blobs');
+    const partial = fs.readdirSync(blobs).find(f => f.endsWith('.incomplete'))!;
+    assert.equal(fs.statSync(path.join(blobs, partial)).size, 1_000_000);
+    const got = await downloadModel('test-org/tiny-bert', { endpoint: hub.endpoint, cacheDir });
+    assert.ok(hub.requests.includes('GET /cdn/test-org%2Ftiny-bert/model.safetensors bytes=1000000-'), hub.requests.join('\n'));
+    assert.ok(fs.readFileSync(path.join(got.dir, 'model.safetensors')).equals(fs.readFileSync(path.join(TINY, 'model.safetensors'))));
+  });
+
+  it('sends HF_TOKEN, and explains a private model without one', async () => {
+    await assert.rejects(downloadModel('test-org/private', { endpoint: hub.endpoint, cacheDir: tempDir() }), (e: Error) => e instanceof HubError && /HF_TOKEN/.test(e.message));
+    const got = await downloadModel('test-org/private', { endpoint: hub.endpoint, cacheDir: tempDir(), token: 'hf_secret' });
+    assert.ok(fs.existsSync(path.join(got.dir, 'config.json')));
+  });
+
+  it('names a model that does not exist, and a revision that does not', async () => {
+    await assert.rejects(downloadModel('test-org/nothing', { endpoint: hub.endpoint, cacheDir: tempDir() }), /no model "test-org\/nothing"/);
+    await assert.rejects(downloadModel('test-org/tiny-bert', { endpoint: hub.endpoint, cacheDir: tempDir(), revision: 'v9' }), /no revision "v9"/);
+  });
+
+  it('pins a revision by commit, and tolerates a repo without tokenizer config files', async () => {
+    const got = await downloadModel('test-org/tiny-bert', { endpoint: hub.endpoint, cacheDir: tempDir(), revision: COMMIT });
+    assert.equal(got.commit, COMMIT);
+    const bare = await downloadModel('bare-model', { endpoint: hub.endpoint, cacheDir: tempDir() });
+    assert.deepEqual(fs.readdirSync(bare.dir).sort(), ['config.json', 'model.safetensors', 'vocab.txt']);
+  });
+});
+
+describe('model ids and the cache location', () => {
+  it('accepts Hub ids and refuses paths', () => {
+    for (const ok of ['bert-base-uncased', 'google/bert_uncased_L-4_H-256_A-4', 'prajjwal1/bert-tiny', 'a/b.c']) assert.equal(validateModelId(ok), ok);
+    for (const bad of ['../x', 'a/../b', '/etc/passwd', 'a/b/c', '', 'a\\b', '.hidden/x', 'a/..', 'C:/x', 'a b/c']) {
+      assert.throws(() => validateModelId(bad), /not a Hugging Face model id/, bad);
+    }
+  });
+
+  it('honours HF_HUB_CACHE, then HF_HOME, then ~/.cache', () => {
+    assert.equal(hubCacheDir({ HF_HUB_CACHE: '/c', HF_HOME: '/h' }), '/c');
+    assert.equal(hubCacheDir({ HF_HOME: '/h' }), path.join('/h', 'hub'));
+    assert.equal(hubCacheDir({ XDG_CACHE_HOME: '/x' }), path.join('/x', 'huggingface', 'hub'));
+    const o = hubOptionsFromEnv({ HF_ENDPOINT: 'http://mirror', HF_TOKEN: 't', HF_HUB_OFFLINE: '1', HF_HOME: '/h' });
+    assert.deepEqual(o, { endpoint: 'http://mirror', token: 't', offline: true, cacheDir: path.join('/h', 'hub') });
+  });
+});
