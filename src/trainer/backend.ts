@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 
 /** Fastest first: the order in which backends are tried. */
@@ -43,21 +44,43 @@ function describe(e: unknown): string {
   return `failed to load: ${err?.message?.split('\n')[0] ?? String(e)}`;
 }
 
-function tryNative(which: 'tensorflow-gpu' | 'tensorflow'): string | undefined {
+/**
+ * Loads a native package: from the folders given (where "Install native backend" puts it), else
+ * from wherever Node resolves it. Native packages are optional and never bundled.
+ */
+function tryNative(which: 'tensorflow-gpu' | 'tensorflow', dirs: string[]): string | undefined {
+  const name = NATIVE_PACKAGES[which];
+  let reason: string | undefined;
+  for (const dir of dirs) {
+    try {
+      createRequire(path.join(dir, 'resolve-from-here.js'))(name);
+      return undefined;
+    } catch (e) {
+      const r = describe(e);
+      if (r !== 'not installed') return r;
+      reason = r;
+    }
+  }
   try {
-    // Native packages are optional and never bundled: resolved at run time, or absent.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    require(NATIVE_PACKAGES[which]);
+    require(name);
     return undefined;
   } catch (e) {
-    return describe(e);
+    return reason && describe(e) === 'not installed' ? reason : describe(e);
   }
+}
+
+/** tfjs-node-gpu falls back to the CPU, with only a log line, when CUDA 11.2 / cuDNN 8.1 are missing. */
+function usesGpu(): boolean {
+  return Boolean((tf.backend() as unknown as { isUsingGpuDevice?: boolean }).isUsingGpuDevice);
 }
 
 export interface SelectOptions {
   /** Skip the faster backends and use this one (or fail saying why). */
   prefer?: BackendName;
   wasmDir?: string;
+  /** Folders holding a node_modules with tfjs-node(-gpu); also BERT_TUNE_NATIVE_MODULES (path-delimited). */
+  nativeModuleDirs?: string[];
 }
 
 export async function selectBackend(options: SelectOptions = {}): Promise<BackendReport> {
@@ -65,10 +88,19 @@ export async function selectBackend(options: SelectOptions = {}): Promise<Backen
   const start = options.prefer ? order.indexOf(options.prefer) : 0;
   const attempts: BackendAttempt[] = order.slice(0, start).map(b => ({ backend: b, ok: false, reason: 'skipped: another backend was asked for' }));
 
+  const dirs = [...(options.nativeModuleDirs ?? []), ...(process.env.BERT_TUNE_NATIVE_MODULES?.split(path.delimiter).filter(Boolean) ?? [])];
   for (const backend of order.slice(start)) {
     if (backend === 'tensorflow-gpu' || backend === 'tensorflow') {
-      const reason = tryNative(backend);
+      const reason = tryNative(backend, dirs);
       if (reason === undefined && (await tf.setBackend('tensorflow').catch(() => false))) {
+        if (backend === 'tensorflow-gpu' && !usesGpu()) {
+          // Loaded, but on the CPU: still TensorFlow's native CPU kernels, better than WASM.
+          attempts.push(
+            { backend, ok: false, reason: 'loaded, but it sees no CUDA device (tfjs-node-gpu 4.x needs CUDA 11.2 and cuDNN 8.1); running its CPU kernels' },
+            { backend: 'tensorflow', ok: true },
+          );
+          return { backend: 'tensorflow', tfBackend: 'tensorflow', attempts };
+        }
         attempts.push({ backend, ok: true });
         return { backend, tfBackend: 'tensorflow', attempts };
       }

@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { hubCacheDir } from '../../src/trainer/hub/hubCache';
 import { downloadModel, HubError, hubOptionsFromEnv, type HubProgress } from '../../src/trainer/hub/hubDownload';
 import { validateModelId } from '../../src/trainer/hub/modelId';
+import { resolveModel } from '../../src/trainer/hub/resolveModel';
 import { FakeHub } from './fakeHub';
 import { tempDir } from './helpers';
 
@@ -87,6 +88,14 @@ describe('Hub downloads (against a local fake Hub)', () => {
   it('names a model that does not exist, and a revision that does not', async () => {
     await assert.rejects(downloadModel('test-org/nothing', { endpoint: hub.endpoint, cacheDir: tempDir() }), /no model "test-org\/nothing"/);
     await assert.rejects(downloadModel('test-org/tiny-bert', { endpoint: hub.endpoint, cacheDir: tempDir(), revision: 'v9' }), /no revision "v9"/);
+  });
+
+  it('resolves a model reference: a folder as is, owner/name@revision from the Hub', async () => {
+    assert.deepEqual(await resolveModel(TINY, {}), { dir: TINY, notices: [] });
+    await assert.rejects(resolveModel('./no/such/folder', {}), /no such model folder/);
+    const got = await resolveModel(`test-org/tiny-bert@${COMMIT}`, { endpoint: hub.endpoint, cacheDir: tempDir() });
+    assert.equal(got.hubId, 'test-org/tiny-bert');
+    assert.match(got.dir, new RegExp(`snapshots/${COMMIT}$`));
   });
 
   it('pins a revision by commit, and tolerates a repo without tokenizer config files', async () => {
