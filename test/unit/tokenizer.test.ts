@@ -3,6 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { BertTokenizer, DEFAULT_SPECIAL_TOKENS, parseVocab } from '../../src/trainer/tokenizer/bertTokenizer';
+import { loadTokenizer } from '../../src/trainer/tokenizer/loadTokenizer';
+import { tempDir } from './helpers';
 
 const FIX = path.join(__dirname, '..', 'fixtures', 'reference');
 
@@ -67,5 +69,52 @@ describe('BertTokenizer details', () => {
 
   it('refuses a max length with no room for the text', () => {
     assert.throws(() => tok.encode('a', 'b', 2), /no room/);
+  });
+});
+
+/** The tokenizer.json transformers writes for a BERT WordPiece vocabulary. */
+function bertTokenizerJson(vocabFile: string): Record<string, unknown> {
+  const vocab = parseVocab(fs.readFileSync(path.join(FIX, 'vocab', vocabFile), 'utf8'));
+  const special = (t: string) => ({ id: vocab.get(t), content: t, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  return {
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'].map(special),
+    normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
+    pre_tokenizer: { type: 'BertPreTokenizer' },
+    post_processor: { type: 'BertProcessing', sep: ['[SEP]', vocab.get('[SEP]')], cls: ['[CLS]', vocab.get('[CLS]')] },
+    decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
+    model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab: Object.fromEntries(vocab) },
+  };
+}
+
+describe('tokenizer.json through @huggingface/tokenizers', () => {
+  for (const [file, vocabFile] of [['uncased-cases.jsonl', 'bert-base-uncased-vocab.txt'], ['chinese-cases.jsonl', 'bert-base-chinese-vocab.txt']]) {
+    it(`is chosen over vocab.txt and matches transformers on ${file}, but for the fast tokenizer's final sigma`, () => {
+      const dir = tempDir();
+      fs.copyFileSync(path.join(FIX, 'vocab', vocabFile), path.join(dir, 'vocab.txt'));
+      fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(bertTokenizerJson(vocabFile)));
+      fs.writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify({ do_lower_case: true, model_max_length: 512 }));
+      const fast = loadTokenizer(dir);
+      assert.equal(fast.source, 'tokenizer.json');
+      assert.equal(loadTokenizer(dir, { preferVocab: true }).source, 'vocab.txt');
+      const differ: string[] = [];
+      for (const c of readCases(file)) {
+        const enc = fast.encode(c.text, c.text_pair, c.max_len);
+        if (JSON.stringify(enc.inputIds) !== JSON.stringify(c.input_ids) || JSON.stringify(enc.tokenTypeIds) !== JSON.stringify(c.token_type_ids) || enc.truncated !== c.truncated) {
+          differ.push(c.text);
+        }
+      }
+      // The slow tokenizer lower-cases one character at a time (Σ → σ); the fast one lower-cases
+      // whole words, so a word-final Σ becomes ς, as Hugging Face's Rust tokenizer does too.
+      assert.deepEqual(differ, file.startsWith('uncased') ? ['ΣΊΣΥΦΟΣ and ΟΔΥΣΣΕΥΣ (Greek capitals, final sigma)'] : []);
+    });
+  }
+
+  it('refuses a tokenizer.json that is not WordPiece', () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify({ model: { type: 'BPE', vocab: {}, merges: [] } }));
+    assert.throws(() => loadTokenizer(dir), /not WordPiece/);
   });
 });

@@ -9,7 +9,7 @@ import { BertClassifier, type TorchTensor } from '../model/bert';
 import { parseBertConfig, serializeBertConfig, type BertConfig } from '../model/config';
 import { parameterSpecs } from '../model/parameters';
 import { loadTokenizer, TOKENIZER_FILES } from '../tokenizer/loadTokenizer';
-import type { BertTokenizer } from '../tokenizer/bertTokenizer';
+import type { TextTokenizer } from '../tokenizer/bertTokenizer';
 import { Random } from '../util/random';
 import { initParameter } from './initWeights';
 import { serializeSafetensors } from './safetensors';
@@ -26,7 +26,7 @@ export interface LoadOptions {
 export interface LoadedModel {
   config: BertConfig;
   model: BertClassifier;
-  tokenizer: BertTokenizer;
+  tokenizer: TextTokenizer;
   /** What was adapted on the way, for the log: fresh classifier, unused weights, renamed keys. */
   notices: string[];
   dir: string;

@@ -72,7 +72,7 @@ export async function tokenizeCommand(args: string[]): Promise<number> {
   const o = parseOptions(args, { model: { type: 'string' }, 'max-len': { type: 'string' }, help: { type: 'boolean' } }, TOKENIZE_USAGE);
   if (o.help) return help(TOKENIZE_USAGE);
   const tokenizer = loadTokenizer(await modelDir(requireOption(o.model, 'model', TOKENIZE_USAGE)));
-  const maxLen = intOption(o['max-len'], 'max-len', Math.min(512, tokenizer.options.modelMaxLength));
+  const maxLen = intOption(o['max-len'], 'max-len', Math.min(512, tokenizer.modelMaxLength));
   for await (const line of readTextLines()) {
     const e = tokenizer.encode(line.text, line.text_pair, maxLen);
     process.stdout.write(JSON.stringify({ input_ids: e.inputIds, token_type_ids: e.tokenTypeIds, attention_mask: e.attentionMask }) + '\n');
@@ -94,7 +94,7 @@ export async function logitsCommand(args: string[]): Promise<number> {
   await selectBackend({ prefer: o.backend as BackendName | undefined });
   const { model, tokenizer, notices } = loadCheckpoint(await modelDir(requireOption(o.model, 'model', LOGITS_USAGE)));
   notices.forEach(n => process.stderr.write(`note: ${n}\n`));
-  const maxLen = intOption(o['max-len'], 'max-len', Math.min(512, tokenizer.options.modelMaxLength, model.config.maxPositionEmbeddings));
+  const maxLen = intOption(o['max-len'], 'max-len', Math.min(512, tokenizer.modelMaxLength, model.config.maxPositionEmbeddings));
   try {
     for await (const line of readTextLines()) {
       const e = tokenizer.encode(line.text, line.text_pair, maxLen);

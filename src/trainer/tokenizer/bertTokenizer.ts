@@ -28,6 +28,49 @@ export interface Encoding {
   truncated: boolean;
 }
 
+/** What every tokenizer of a BERT model offers the trainer, whichever files it was built from. */
+export interface TextTokenizer {
+  encode(text: string, textPair?: string, maxLength?: number): Encoding;
+  readonly padId: number;
+  /** The longest input the model accepts (tokenizer_config.json's model_max_length). */
+  readonly modelMaxLength: number;
+  /** Which file defines it. */
+  readonly source: 'vocab.txt' | 'tokenizer.json';
+}
+
+/**
+ * [CLS] a [SEP] (b [SEP]) with at most maxLength ids, as transformers builds BERT inputs.
+ * Pairs are cut "longest_first": one token at a time from the end of the longer side, the
+ * second side when both are equally long.
+ */
+export function assembleBertInput(a: number[], b: number[] | undefined, maxLength: number, cls: number, sep: number): Encoding {
+  const specials = b ? 3 : 2;
+  if (maxLength < specials) throw new Error(`max length ${maxLength} leaves no room for the text (${specials} special tokens)`);
+  const excess = a.length + (b?.length ?? 0) + specials - maxLength;
+  let truncated = false;
+  if (excess > 0) {
+    truncated = true;
+    if (!b) a = a.slice(0, a.length - excess);
+    else {
+      let la = a.length;
+      let lb = b.length;
+      for (let i = 0; i < excess; i++) {
+        if (la > lb) la--;
+        else lb--;
+      }
+      a = a.slice(0, la);
+      b = b.slice(0, lb);
+    }
+  }
+  const inputIds = [cls, ...a, sep];
+  const tokenTypeIds = inputIds.map(() => 0);
+  if (b) {
+    inputIds.push(...b, sep);
+    tokenTypeIds.push(...b.map(() => 1), 1);
+  }
+  return { inputIds, tokenTypeIds, attentionMask: inputIds.map(() => 1), truncated };
+}
+
 export const DEFAULT_SPECIAL_TOKENS: SpecialTokens = { unk: '[UNK]', sep: '[SEP]', pad: '[PAD]', cls: '[CLS]', mask: '[MASK]' };
 
 /**
@@ -42,7 +85,9 @@ export function parseVocab(text: string): Map<string, number> {
   return vocab;
 }
 
-export class BertTokenizer {
+export class BertTokenizer implements TextTokenizer {
+  readonly source = 'vocab.txt';
+
   private readonly specials: string[];
   private readonly ids: Record<keyof SpecialTokens, number>;
   private readonly idToToken: string[];
@@ -67,6 +112,10 @@ export class BertTokenizer {
     return this.ids.pad;
   }
 
+  get modelMaxLength(): number {
+    return this.options.modelMaxLength;
+  }
+
   /** Tokens of one text, without special tokens added around it. */
   tokenize(text: string): string[] {
     const out: string[] = [];
@@ -88,39 +137,11 @@ export class BertTokenizer {
     return ids.map(i => this.idToToken[i] ?? this.options.special.unk);
   }
 
-  /**
-   * [CLS] text [SEP] (text_pair [SEP]), at most maxLength ids including the special tokens.
-   * Pairs are cut "longest_first": one token at a time from the end of the longer side, the
-   * second side when both are equally long.
-   */
+  /** [CLS] text [SEP] (text_pair [SEP]), at most maxLength ids: see assembleBertInput. */
   encode(text: string, textPair?: string, maxLength = Math.min(512, this.options.modelMaxLength)): Encoding {
-    let a = this.tokensToIds(this.tokenize(text));
-    let b = textPair === undefined ? undefined : this.tokensToIds(this.tokenize(textPair));
-    const specials = b ? 3 : 2;
-    if (maxLength < specials) throw new Error(`max length ${maxLength} leaves no room for the text (${specials} special tokens)`);
-    const excess = a.length + (b?.length ?? 0) + specials - maxLength;
-    let truncated = false;
-    if (excess > 0) {
-      truncated = true;
-      if (!b) a = a.slice(0, a.length - excess);
-      else {
-        let la = a.length;
-        let lb = b.length;
-        for (let i = 0; i < excess; i++) {
-          if (la > lb) la--;
-          else lb--;
-        }
-        a = a.slice(0, la);
-        b = b.slice(0, lb);
-      }
-    }
-    const inputIds = [this.ids.cls, ...a, this.ids.sep];
-    const tokenTypeIds = inputIds.map(() => 0);
-    if (b) {
-      inputIds.push(...b, this.ids.sep);
-      tokenTypeIds.push(...b.map(() => 1), 1);
-    }
-    return { inputIds, tokenTypeIds, attentionMask: inputIds.map(() => 1), truncated };
+    const a = this.tokensToIds(this.tokenize(text));
+    const b = textPair === undefined ? undefined : this.tokensToIds(this.tokenize(textPair));
+    return assembleBertInput(a, b, maxLength, this.ids.cls, this.ids.sep);
   }
 
   private specialAt(text: string, i: number): string | undefined {

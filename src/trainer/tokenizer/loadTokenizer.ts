@@ -1,7 +1,11 @@
-/** Builds the tokenizer a model folder describes: vocab.txt plus tokenizer_config.json. */
+/**
+ * Builds the tokenizer a model folder describes: its tokenizer.json where it has one (as
+ * transformers' AutoTokenizer picks the fast tokenizer), else vocab.txt with tokenizer_config.json.
+ */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BertTokenizer, DEFAULT_SPECIAL_TOKENS, parseVocab, type SpecialTokens } from './bertTokenizer';
+import { BertTokenizer, DEFAULT_SPECIAL_TOKENS, parseVocab, type SpecialTokens, type TextTokenizer } from './bertTokenizer';
+import { FastBertTokenizer } from './fastTokenizer';
 
 /** Files a BERT tokenizer may come with; saving a model copies those present. */
 export const TOKENIZER_FILES = ['vocab.txt', 'tokenizer_config.json', 'special_tokens_map.json', 'tokenizer.json'] as const;
@@ -24,10 +28,12 @@ function tokenString(v: unknown): string | undefined {
   return undefined;
 }
 
-export function loadTokenizer(dir: string): BertTokenizer {
+export function loadTokenizer(dir: string, options: { preferVocab?: boolean } = {}): TextTokenizer {
+  const tokenizerJson = path.join(dir, 'tokenizer.json');
   const vocabFile = path.join(dir, 'vocab.txt');
-  if (!fs.existsSync(vocabFile)) {
-    throw new Error(`${dir}: no vocab.txt. BERT Tune needs the WordPiece vocabulary a BERT model ships with.`);
+  const hasJson = fs.existsSync(tokenizerJson);
+  if (!fs.existsSync(vocabFile) && !hasJson) {
+    throw new Error(`${dir}: no tokenizer.json or vocab.txt. BERT Tune needs the WordPiece vocabulary a BERT model ships with.`);
   }
   const config = readJson(path.join(dir, 'tokenizer_config.json')) ?? {};
   const map = readJson(path.join(dir, 'special_tokens_map.json')) ?? {};
@@ -37,6 +43,9 @@ export function loadTokenizer(dir: string): BertTokenizer {
   }
   const bool = (key: string, fallback: boolean | undefined) => (typeof config[key] === 'boolean' ? (config[key] as boolean) : fallback);
   const maxLength = typeof config.model_max_length === 'number' && config.model_max_length < 1e9 ? config.model_max_length : 512;
+  if (hasJson && !(options.preferVocab && fs.existsSync(vocabFile))) {
+    return new FastBertTokenizer(readJson(tokenizerJson)!, config, maxLength, special, tokenizerJson);
+  }
   return new BertTokenizer(parseVocab(fs.readFileSync(vocabFile, 'utf8')), {
     lowerCase: bool('do_lower_case', true)!,
     stripAccents: bool('strip_accents', undefined),

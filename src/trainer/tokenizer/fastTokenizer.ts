@@ -1,0 +1,42 @@
+/**
+ * A model's tokenizer.json, run by @huggingface/tokenizers (the JavaScript port of Hugging Face's
+ * fast tokenizers): normalisation, pre-tokenisation and WordPiece as that file defines them.
+ * Truncation and the [CLS]/[SEP] template are ours (assembleBertInput), identical to the slow path.
+ */
+import { Tokenizer } from '@huggingface/tokenizers';
+import { assembleBertInput, type Encoding, type TextTokenizer } from './bertTokenizer';
+
+export class FastBertTokenizer implements TextTokenizer {
+  readonly source = 'tokenizer.json';
+  readonly padId: number;
+  private readonly tokenizer: Tokenizer;
+  private readonly cls: number;
+  private readonly sep: number;
+
+  constructor(
+    tokenizerJson: Record<string, unknown>,
+    config: Record<string, unknown>,
+    readonly modelMaxLength: number,
+    special: { cls: string; sep: string; pad: string },
+    file = 'tokenizer.json',
+  ) {
+    const model = tokenizerJson.model as { type?: unknown } | undefined;
+    if (model?.type !== 'WordPiece') {
+      throw new Error(`${file}: its model is ${JSON.stringify(model?.type)}, not WordPiece; BERT Tune runs BERT tokenizers only`);
+    }
+    this.tokenizer = new Tokenizer(tokenizerJson, config);
+    const id = (token: string) => {
+      const v = this.tokenizer.token_to_id(token);
+      if (v === undefined) throw new Error(`${file}: the vocabulary has no "${token}" token`);
+      return v;
+    };
+    this.cls = id(special.cls);
+    this.sep = id(special.sep);
+    this.padId = id(special.pad);
+  }
+
+  encode(text: string, textPair?: string, maxLength = Math.min(512, this.modelMaxLength)): Encoding {
+    const ids = (t: string) => this.tokenizer.encode(t, { add_special_tokens: false }).ids;
+    return assembleBertInput(ids(text), textPair === undefined ? undefined : ids(textPair), maxLength, this.cls, this.sep);
+  }
+}
