@@ -84,6 +84,8 @@ export interface SelectOptions {
 }
 
 export async function selectBackend(options: SelectOptions = {}): Promise<BackendReport> {
+  // No debug checks, and no "install tfjs-node" banner on stdout: we report backends ourselves.
+  tf.enableProdMode();
   const order = BACKENDS;
   const start = options.prefer ? order.indexOf(options.prefer) : 0;
   const attempts: BackendAttempt[] = order.slice(0, start).map(b => ({ backend: b, ok: false, reason: 'skipped: another backend was asked for' }));

@@ -132,8 +132,8 @@ export function serializeBertConfig(c: BertConfig): Record<string, unknown> {
     label2id,
     torch_dtype: 'float32',
   };
-  if (c.problemType) out.problem_type = c.problemType;
-  else delete out.problem_type;
+  // What transformers records once a classifier has been trained with integer labels.
+  out.problem_type = c.problemType ?? 'single_label_classification';
   delete out.num_labels; // implied by id2label, as transformers writes it
   // Sorted keys, as transformers' to_json_string(sort_keys=True) writes them.
   return Object.fromEntries(Object.keys(out).sort().map(k => [k, out[k]]));

@@ -5,6 +5,8 @@
  * per vocabulary row on the CPU backend).
  */
 import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core alone registers no gradients; training needs them (the union package imports this too).
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { HiddenAct } from './config';
 
 /** x [n, in] · w [in, out] + b [out], with gradients that never ask for a transposed matmul. */
