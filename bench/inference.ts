@@ -3,6 +3,7 @@
  * and examples/s for batches of 32 such texts. Prints figures; asserts nothing.
  *   npx tsx bench/inference.ts [--backends wasm,cpu] [--seconds 3]
  */
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { BACKENDS, selectBackend, type BackendName } from '../src/trainer/backend';
@@ -38,7 +39,7 @@ async function timeRuns(fn: () => Promise<void>, budgetMs: number, minRuns: numb
 }
 
 async function main() {
-  console.log(`node ${process.version}, ${require('node:os').cpus().length} cores, ${seconds} s per measurement`);
+  console.log(`node ${process.version}, ${os.cpus().length} cores, ${seconds} s per measurement`);
   console.log('| backend | shape | p50 ms (1 × 16 tok) | p95 ms | examples/s (32 × 16 tok) |');
   console.log('|---|---|---|---|---|');
   for (const prefer of wanted) {
