@@ -21,6 +21,8 @@ export interface LoadOptions {
   labels?: string[];
   /** Seed for parameters initialised fresh. */
   seed?: number;
+  /** One dropout rate for hidden states, attention and the classifier (e.g. 0 for exact runs). */
+  dropout?: number;
 }
 
 export interface LoadedModel {
@@ -57,6 +59,10 @@ export function readConfig(dir: string): BertConfig {
 export function loadCheckpoint(dir: string, options: LoadOptions = {}): LoadedModel {
   const notices: string[] = [];
   let config = readConfig(dir);
+  if (options.dropout !== undefined) {
+    if (!(options.dropout >= 0 && options.dropout < 1)) throw new Error(`dropout must be in [0, 1), not ${options.dropout}`);
+    config = { ...config, hiddenDropoutProb: options.dropout, attentionProbsDropoutProb: options.dropout, classifierDropout: options.dropout };
+  }
   const tokenizer = loadTokenizer(dir);
   const { tensors: stored, source } = readWeights(dir);
   const tensors = new Map<string, TorchTensor>();

@@ -1,0 +1,65 @@
+/**
+ * AdamW exactly as torch.optim.AdamW (torch 1.13, single-tensor path) updates each parameter:
+ *   p *= 1 - lr·wd;  m = β1·m + (1-β1)·g;  v = β2·v + (1-β2)·g²
+ *   p -= lr/(1-β1^t) · m / (sqrt(v)/sqrt(1-β2^t) + ε)
+ * Bias corrections are computed in double precision, as Python does, then applied in float32.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+export interface AdamWOptions {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+}
+
+export const ADAMW_DEFAULTS: AdamWOptions = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 };
+
+export class AdamW {
+  /** Optimizer steps taken (torch's `state['step']`). */
+  step = 0;
+  readonly m = new Map<string, tf.Variable>();
+  readonly v = new Map<string, tf.Variable>();
+
+  constructor(
+    private readonly params: Map<string, tf.Variable>,
+    /** Names of the parameters that get weight decay. */
+    private readonly decayed: ReadonlySet<string>,
+    readonly options: AdamWOptions = ADAMW_DEFAULTS,
+  ) {
+    for (const [name, p] of params) {
+      this.m.set(name, tf.variable(tf.zerosLike(p), false));
+      this.v.set(name, tf.variable(tf.zerosLike(p), false));
+    }
+  }
+
+  /** One update of every parameter with its gradient (by parameter name), at learning rate lr. */
+  apply(grads: Map<string, tf.Tensor>, lr: number): void {
+    this.step++;
+    const { beta1, beta2, eps, weightDecay } = this.options;
+    const stepSize = lr / (1 - beta1 ** this.step);
+    const bc2Sqrt = Math.sqrt(1 - beta2 ** this.step);
+    for (const [name, p] of this.params) {
+      const g = grads.get(name);
+      if (!g) continue;
+      const m = this.m.get(name)!;
+      const v = this.v.get(name)!;
+      tf.tidy(() => {
+        const decay = this.decayed.has(name) ? weightDecay : 0;
+        const decayed = decay ? tf.mul(p, 1 - lr * decay) : p;
+        const m2 = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
+        const v2 = tf.add(tf.mul(v, beta2), tf.mul(tf.mul(g, g), 1 - beta2));
+        const denom = tf.add(tf.div(tf.sqrt(v2), bc2Sqrt), eps);
+        m.assign(m2);
+        v.assign(v2);
+        p.assign(tf.sub(decayed, tf.mul(tf.div(m2, denom), stepSize)));
+      });
+    }
+  }
+
+  dispose(): void {
+    for (const t of [...this.m.values(), ...this.v.values()]) t.dispose();
+    this.m.clear();
+    this.v.clear();
+  }
+}

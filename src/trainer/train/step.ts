@@ -1,0 +1,100 @@
+/**
+ * One optimisation step: forward in training mode, cross-entropy loss, gradients (summed over
+ * accumulated micro-batches), global-norm clipping, AdamW. Tensors live only inside the step.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { BertClassifier, BertInputs } from '../model/bert';
+import type { AdamW } from './adamw';
+import { clipByGlobalNorm } from './gradients';
+
+/** A padded batch, as plain arrays: what the data pipeline produces. */
+export interface Batch {
+  inputIds: number[][];
+  tokenTypeIds: number[][];
+  attentionMask: number[][];
+  labels: number[];
+  /** 1-based data row numbers, for reporting. */
+  rows?: number[];
+}
+
+export function batchTensors(b: Batch): BertInputs {
+  return {
+    inputIds: tf.tensor2d(b.inputIds, undefined, 'int32'),
+    tokenTypeIds: tf.tensor2d(b.tokenTypeIds, undefined, 'int32'),
+    attentionMask: tf.tensor2d(b.attentionMask, undefined, 'int32'),
+  };
+}
+
+export function disposeInputs(x: BertInputs): void {
+  tf.dispose([x.inputIds, x.tokenTypeIds, x.attentionMask]);
+}
+
+/**
+ * torch.nn.CrossEntropyLoss: the mean negative log-likelihood, or with class weights the
+ * weighted sum divided by the sum of the weights of the batch's labels.
+ */
+export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, classWeights?: tf.Tensor1D): tf.Scalar {
+  return tf.tidy(() => {
+    const logProbs = tf.logSoftmax(logits);
+    const picked = tf.sum(tf.mul(logProbs, tf.oneHot(labels, logits.shape[1])), 1);
+    if (!classWeights) return tf.neg(tf.mean(picked)) as tf.Scalar;
+    const w = tf.gather(classWeights, labels);
+    return tf.neg(tf.div(tf.sum(tf.mul(picked, w)), tf.sum(w))) as tf.Scalar;
+  });
+}
+
+export interface StepOptions {
+  lr: number;
+  /** 0 or less: no clipping. */
+  maxGradNorm: number;
+  classWeights?: tf.Tensor1D;
+  nextSeed?: () => number;
+}
+
+export interface StepResult {
+  /** Mean loss over the micro-batches, before the update. */
+  loss: number;
+  /** Global gradient norm before clipping. */
+  gradNorm: number;
+  clipped: boolean;
+}
+
+export async function trainStep(model: BertClassifier, optimizer: AdamW, microBatches: Batch[], options: StepOptions): Promise<StepResult> {
+  const byVariable = new Map<string, string>();
+  for (const [name, v] of model.params) byVariable.set(v.name, name);
+  const grads = new Map<string, tf.Tensor>();
+  let lossSum = 0;
+  try {
+    for (const micro of microBatches) {
+      const inputs = batchTensors(micro);
+      const labels = tf.tensor1d(micro.labels, 'int32');
+      try {
+        const { value, grads: g } = tf.variableGrads(() => {
+          const out = model.forward(inputs, { training: true, nextSeed: options.nextSeed });
+          const loss = crossEntropy(out.logits, labels, options.classWeights);
+          // transformers divides by the accumulation steps so the summed gradient is a mean
+          return (microBatches.length > 1 ? tf.div(loss, microBatches.length) : loss) as tf.Scalar;
+        });
+        lossSum += (await value.data())[0] * microBatches.length;
+        value.dispose();
+        for (const [varName, grad] of Object.entries(g)) {
+          const name = byVariable.get(varName)!;
+          const prev = grads.get(name);
+          if (prev) {
+            grads.set(name, tf.add(prev, grad));
+            prev.dispose();
+            grad.dispose();
+          } else grads.set(name, grad);
+        }
+      } finally {
+        disposeInputs(inputs);
+        labels.dispose();
+      }
+    }
+    const { norm, clipped } = await clipByGlobalNorm(grads, options.maxGradNorm);
+    optimizer.apply(grads, options.lr);
+    return { loss: lossSum / microBatches.length, gradNorm: norm, clipped };
+  } finally {
+    for (const g of grads.values()) g.dispose();
+  }
+}
