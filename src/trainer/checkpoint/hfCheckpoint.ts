@@ -121,7 +121,7 @@ export function loadCheckpoint(dir: string, options: LoadOptions = {}): LoadedMo
  * Writes config.json, model.safetensors and the tokenizer files of `tokenizerDir` into `outDir`,
  * atomically: a reader sees the old folder or the new one, never a half-written one.
  */
-export async function saveCheckpoint(model: BertClassifier, tokenizerDir: string, outDir: string): Promise<void> {
+export async function saveCheckpoint(model: BertClassifier, tokenizerDir: string, outDir: string, extraFiles: Record<string, Buffer | string> = {}): Promise<void> {
   const tensors = await model.toTorch();
   const weights = serializeSafetensors([...tensors].map(([name, t]) => ({ name, shape: t.shape, data: t.data })));
   const files: Record<string, Buffer | string> = {
@@ -132,7 +132,7 @@ export async function saveCheckpoint(model: BertClassifier, tokenizerDir: string
     const from = path.join(tokenizerDir, f);
     if (fs.existsSync(from)) files[f] = fs.readFileSync(from);
   }
-  await writeFolderAtomically(outDir, files);
+  await writeFolderAtomically(outDir, { ...files, ...extraFiles });
 }
 
 /** A random-initialised checkpoint in the Hugging Face layout, for tests, benchmarks and training from scratch. */

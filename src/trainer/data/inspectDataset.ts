@@ -7,12 +7,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { parse } from 'csv-parse';
-import type { DatasetInfo, DatasetProblem, Delimiter, Encoding } from '../../shared/dataset';
+import type { DatasetInfo, DatasetProblem, Encoding } from '../../shared/dataset';
 import { assignRoles, ColumnAccumulator } from './columnStats';
 import { columnNames, detectHeader, parseSample, sniffDialect, type Dialect } from './sniff';
+import { CHUNK_BYTES, decodedChunks, decoderLabel, detectEncoding, isDecodeError, lines, preferredDelimiter, readHead } from './textFile';
 
-const SAMPLE_BYTES = 64 * 1024;
-const CHUNK_BYTES = 256 * 1024;
 /** How many JSONL lines may name new keys; later keys are still counted, not listed. */
 const JSONL_KEY_LINES = 1000;
 
@@ -25,46 +24,6 @@ export class DatasetReadError extends Error {
   constructor(message: string, readonly cancelled = false) {
     super(message);
   }
-}
-
-function detectEncoding(head: Buffer): Encoding | 'binary' {
-  if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) return 'utf-8-bom';
-  if (head[0] === 0xff && head[1] === 0xfe) return 'utf-16le';
-  if (head[0] === 0xfe && head[1] === 0xff) return 'utf-16be';
-  if (head.includes(0)) return 'binary';
-  return 'utf-8';
-}
-
-const decoderLabel = (e: Encoding): string => (e === 'utf-8-bom' ? 'utf-8' : e);
-
-/** Text decoding errors surface from a stream as this; anything else is an I/O problem. */
-const isDecodeError = (e: unknown): boolean =>
-  e instanceof TypeError && (e as NodeJS.ErrnoException).code === 'ERR_ENCODING_INVALID_ENCODED_DATA';
-
-function preferredDelimiter(file: string): Delimiter {
-  return path.extname(file).toLowerCase() === '.tsv' ? '\t' : ',';
-}
-
-async function readHead(file: string): Promise<{ head: Buffer; size: number }> {
-  const handle = await fs.promises.open(file, 'r');
-  try {
-    const { size } = await handle.stat();
-    const buf = Buffer.alloc(Math.min(SAMPLE_BYTES, size));
-    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
-    return { head: buf.subarray(0, bytesRead), size };
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Decoded chunks of the file, as a source for a pipeline. The decoder throws on bad bytes. */
-function decodedChunks(encoding: Encoding) {
-  return async function* (source: AsyncIterable<Buffer>): AsyncGenerator<string> {
-    const decoder = new TextDecoder(decoderLabel(encoding), { fatal: encoding !== 'latin1' });
-    for await (const chunk of source) yield decoder.decode(chunk, { stream: true });
-    const tail = decoder.decode();
-    if (tail) yield tail;
-  };
 }
 
 function emptyInfo(format: DatasetInfo['format'], size: number, encoding: Encoding, problem: DatasetProblem): DatasetInfo {
@@ -210,17 +169,6 @@ function sampleWidth(sample: string[][], hasHeader: boolean): number {
   let hits = 0;
   for (const [n, c] of counts) if (c > hits) [width, hits] = [n, c];
   return width;
-}
-
-/** Splits decoded text into lines (LF or CRLF), across chunk boundaries. */
-async function* lines(chunks: AsyncIterable<string>): AsyncGenerator<string> {
-  let rest = '';
-  for await (const chunk of chunks) {
-    const parts = (rest + chunk).split('\n');
-    rest = parts.pop()!;
-    for (const p of parts) yield p.endsWith('\r') ? p.slice(0, -1) : p;
-  }
-  if (rest) yield rest.endsWith('\r') ? rest.slice(0, -1) : rest;
 }
 
 function cellText(v: unknown): string {

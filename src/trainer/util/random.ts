@@ -30,6 +30,16 @@ export class Random {
     return r * Math.cos(2 * Math.PI * v);
   }
 
+  /** Everything needed to continue the sequence exactly (saved with a resumable checkpoint). */
+  getState(): { state: number; spare: number | null } {
+    return { state: this.state, spare: this.spare ?? null };
+  }
+
+  setState(s: { state: number; spare: number | null }): void {
+    this.state = s.state >>> 0;
+    this.spare = s.spare ?? undefined;
+  }
+
   normalArray(n: number, std: number): Float32Array {
     const out = new Float32Array(n);
     for (let i = 0; i < n; i++) out[i] = this.normal() * std;

@@ -1,0 +1,139 @@
+/**
+ * Messages between the extension (or the CLI) and the trainer process. Declared once, imported
+ * by both sides, validated on receipt. The CLI prints the trainer's messages as JSON lines, and
+ * a run's metrics.jsonl holds the same objects, so a finished run can be replayed.
+ */
+import * as z from 'zod/mini';
+
+const nonNegative = () => z.number().check(z.nonnegative());
+const count = () => z.int().check(z.nonnegative());
+
+export const metricNameSchema = z.enum(['accuracy', 'macro_f1', 'loss']);
+export type MetricName = z.infer<typeof metricNameSchema>;
+
+/** Everything a training run is: what the CLI flags or the extension's form produce. */
+export const trainConfigSchema = z.object({
+  data: z.string().check(z.minLength(1)),
+  textCol: z.string().check(z.minLength(1)),
+  pairCol: z.optional(z.string().check(z.minLength(1))),
+  labelCol: z.string().check(z.minLength(1)),
+  /** A separate validation file (same columns), else a stratified split of `data`. */
+  validationData: z.optional(z.string().check(z.minLength(1))),
+  validationSplit: z.number().check(z.gt(0), z.lt(1)),
+  /** A local folder or a Hub id. */
+  model: z.string().check(z.minLength(1)),
+  out: z.string().check(z.minLength(1)),
+  epochs: z.number().check(z.positive()),
+  maxSteps: z.optional(z.int().check(z.positive())),
+  batchSize: z.int().check(z.positive()),
+  gradientAccumulation: z.int().check(z.positive()),
+  learningRate: z.number().check(z.positive()),
+  weightDecay: nonNegative(),
+  schedule: z.enum(['linear', 'cosine', 'constant']),
+  warmupRatio: z.number().check(z.gte(0), z.lt(1)),
+  warmupSteps: z.optional(count()),
+  maxGradNorm: nonNegative(),
+  maxLength: z.int().check(z.gte(8)),
+  seed: z.int(),
+  shuffle: z.boolean(),
+  groupByLength: z.boolean(),
+  /** Overrides the model's dropout rates (0 for exact, repeatable-across-backends runs). */
+  dropout: z.optional(z.number().check(z.gte(0), z.lt(1))),
+  classWeights: z.union([z.literal('none'), z.literal('balanced'), z.array(z.number().check(z.positive()))]),
+  /** Evaluate every N optimizer steps as well as after each epoch. */
+  evalSteps: z.optional(z.int().check(z.positive())),
+  metricForBest: metricNameSchema,
+  /** Stop after this many evaluations without improvement of metricForBest. */
+  earlyStoppingPatience: z.optional(z.int().check(z.positive())),
+  backend: z.optional(z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'])),
+});
+export type TrainConfig = z.infer<typeof trainConfigSchema>;
+
+export const TRAIN_DEFAULTS: Omit<TrainConfig, 'data' | 'textCol' | 'labelCol' | 'model' | 'out'> = {
+  validationSplit: 0.2,
+  epochs: 3,
+  batchSize: 32,
+  gradientAccumulation: 1,
+  learningRate: 5e-5,
+  weightDecay: 0.01,
+  schedule: 'linear',
+  warmupRatio: 0.1,
+  maxGradNorm: 1,
+  maxLength: 128,
+  seed: 42,
+  shuffle: true,
+  groupByLength: false,
+  classWeights: 'none',
+  metricForBest: 'accuracy',
+};
+
+const classMetricsSchema = z.object({ label: z.string(), precision: nonNegative(), recall: nonNegative(), f1: nonNegative(), support: count() });
+
+export const misclassifiedSchema = z.object({
+  /** 1-based line in the validation file */
+  line: z.int().check(z.positive()),
+  text: z.string(),
+  pair: z.optional(z.string()),
+  truth: z.string(),
+  predicted: z.string(),
+  confidence: nonNegative(),
+});
+
+export const fromTrainerSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('started'),
+    runDir: z.string(),
+    backend: z.string(),
+    backendNotes: z.array(z.string()),
+    labels: z.array(z.string()),
+    trainRows: count(),
+    validationRows: count(),
+    totalSteps: count(),
+    resumedFromStep: z.optional(count()),
+    parameters: count(),
+  }),
+  z.object({
+    type: z.literal('progress'),
+    step: count(),
+    totalSteps: count(),
+    epoch: nonNegative(),
+    loss: z.number(),
+    gradNorm: z.number(),
+    learningRate: nonNegative(),
+    samplesPerSecond: nonNegative(),
+    etaSeconds: nonNegative(),
+  }),
+  z.object({
+    type: z.literal('evaluation'),
+    step: count(),
+    epoch: nonNegative(),
+    loss: z.number(),
+    accuracy: nonNegative(),
+    macroF1: nonNegative(),
+    perClass: z.array(classMetricsSchema),
+    confusion: z.array(z.array(count())),
+    /** The first misclassified rows, most confident first. */
+    misclassified: z.array(misclassifiedSchema),
+    isBest: z.boolean(),
+  }),
+  z.object({ type: z.literal('checkpoint'), kind: z.enum(['best', 'last']), path: z.string(), step: count() }),
+  z.object({ type: z.literal('log'), message: z.string() }),
+  z.object({ type: z.literal('warning'), message: z.string() }),
+  z.object({ type: z.literal('error'), message: z.string() }),
+  z.object({
+    type: z.literal('done'),
+    status: z.enum(['completed', 'stopped', 'failed']),
+    reason: z.optional(z.string()),
+    step: count(),
+    bestMetric: z.optional(z.number()),
+    bestStep: z.optional(count()),
+  }),
+]);
+export type FromTrainer = z.infer<typeof fromTrainerSchema>;
+
+export const toTrainerSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('train'), config: trainConfigSchema, resume: z.optional(z.boolean()) }),
+  /** Finish the current step, save the last checkpoint, exit with status "stopped". */
+  z.object({ type: z.literal('stop') }),
+]);
+export type ToTrainer = z.infer<typeof toTrainerSchema>;

@@ -1,0 +1,155 @@
+/** `bert-tune train`: a training run from the command line, its messages printed as JSON lines. */
+import { TRAIN_DEFAULTS, trainConfigSchema, type FromTrainer, type TrainConfig } from '../../shared/trainerProtocol';
+import { runTraining } from '../train/runTraining';
+import { parseOptions, requireOption, UsageError } from './args';
+
+export const TRAIN_USAGE = `usage: bert-tune train --data FILE --text-col C [--text-pair-col C] --label-col C
+                      --model ID_OR_DIR --out DIR [options]
+       bert-tune train --resume DIR
+
+Fine-tunes a BERT classifier and prints the trainer's messages as JSON lines (started,
+progress, evaluation, checkpoint, log, warning, error, done); --log-steps prints a readable
+line per step on stderr (loss, grad norm, lr). The run folder DIR gets train-config.json,
+log.txt, metrics.jsonl, checkpoints/best (Hugging Face layout) and checkpoints/last (for
+--resume). SIGTERM or Ctrl-C finishes the current step, saves, and ends as "stopped".
+
+data:
+  --data FILE               CSV, TSV, ;- or |-separated, or JSONL
+  --text-col C              column name or 1-based number
+  --text-pair-col C         second text column (sentence pairs)
+  --label-col C             string or integer labels
+  --validation-data FILE    validation rows from their own file (same columns)
+  --validation-split F      else this share of rows, stratified (default ${TRAIN_DEFAULTS.validationSplit})
+  --max-length N            tokens, [CLS] and [SEP] included (default ${TRAIN_DEFAULTS.maxLength})
+model:
+  --model ID_OR_DIR         a Hugging Face Hub id or a local folder
+  --dropout F               one dropout rate for all layers (0: off; default: the model's)
+  --backend B               tensorflow-gpu, tensorflow, wasm or cpu (default: fastest available)
+optimisation:
+  --epochs N                default ${TRAIN_DEFAULTS.epochs}
+  --max-steps N             stop after N optimizer steps (overrides --epochs)
+  --batch-size N            default ${TRAIN_DEFAULTS.batchSize}
+  --grad-accum N            gradient accumulation steps (default 1)
+  --lr F                    peak learning rate (default ${TRAIN_DEFAULTS.learningRate})
+  --weight-decay F          AdamW, not on biases and LayerNorm (default ${TRAIN_DEFAULTS.weightDecay})
+  --schedule S              linear, cosine or constant (default linear)
+  --warmup-ratio F          default ${TRAIN_DEFAULTS.warmupRatio}
+  --warmup-steps N          overrides --warmup-ratio
+  --max-grad-norm F         global-norm clipping, 0 for none (default 1)
+  --class-weights W         none, balanced, or one weight per label: 1,2.5,...
+  --seed N                  default ${TRAIN_DEFAULTS.seed}
+  --no-shuffle              keep file order
+  --group-by-length         batch similar lengths together
+evaluation:
+  --eval-steps N            also evaluate every N steps (always after each epoch)
+  --metric M                accuracy, macro_f1 or loss: picks the best checkpoint (default accuracy)
+  --early-stopping N        stop after N evaluations without improvement
+output:
+  --log-steps               a readable line per step on stderr
+`;
+
+const num = (v: string | undefined, name: string): number | undefined => {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new UsageError(`--${name} takes a number, not "${v}"`);
+  return n;
+};
+
+export function trainConfigFromArgs(args: string[]): { config?: TrainConfig; resume?: string; logSteps: boolean } {
+  const o = parseOptions(
+    args,
+    {
+      data: { type: 'string' }, 'text-col': { type: 'string' }, 'text-pair-col': { type: 'string' }, 'label-col': { type: 'string' },
+      'validation-data': { type: 'string' }, 'validation-split': { type: 'string' }, 'max-length': { type: 'string' },
+      model: { type: 'string' }, out: { type: 'string' }, dropout: { type: 'string' }, backend: { type: 'string' },
+      epochs: { type: 'string' }, 'max-steps': { type: 'string' }, 'batch-size': { type: 'string' }, 'grad-accum': { type: 'string' },
+      lr: { type: 'string' }, 'weight-decay': { type: 'string' }, schedule: { type: 'string' }, 'warmup-ratio': { type: 'string' },
+      'warmup-steps': { type: 'string' }, 'max-grad-norm': { type: 'string' }, 'class-weights': { type: 'string' }, seed: { type: 'string' },
+      'no-shuffle': { type: 'boolean' }, 'group-by-length': { type: 'boolean' }, 'eval-steps': { type: 'string' }, metric: { type: 'string' },
+      'early-stopping': { type: 'string' }, 'log-steps': { type: 'boolean' }, resume: { type: 'string' }, help: { type: 'boolean' },
+    },
+    TRAIN_USAGE,
+  );
+  const logSteps = Boolean(o['log-steps']);
+  if (o.resume !== undefined) return { resume: o.resume, logSteps };
+  const weights = o['class-weights'];
+  const raw = {
+    ...TRAIN_DEFAULTS,
+    data: requireOption(o.data, 'data', TRAIN_USAGE),
+    textCol: requireOption(o['text-col'], 'text-col', TRAIN_USAGE),
+    pairCol: o['text-pair-col'],
+    labelCol: requireOption(o['label-col'], 'label-col', TRAIN_USAGE),
+    model: requireOption(o.model, 'model', TRAIN_USAGE),
+    out: requireOption(o.out, 'out', TRAIN_USAGE),
+    validationData: o['validation-data'],
+    validationSplit: num(o['validation-split'], 'validation-split') ?? TRAIN_DEFAULTS.validationSplit,
+    maxLength: num(o['max-length'], 'max-length') ?? TRAIN_DEFAULTS.maxLength,
+    dropout: num(o.dropout, 'dropout'),
+    backend: o.backend,
+    epochs: num(o.epochs, 'epochs') ?? TRAIN_DEFAULTS.epochs,
+    maxSteps: num(o['max-steps'], 'max-steps'),
+    batchSize: num(o['batch-size'], 'batch-size') ?? TRAIN_DEFAULTS.batchSize,
+    gradientAccumulation: num(o['grad-accum'], 'grad-accum') ?? 1,
+    learningRate: num(o.lr, 'lr') ?? TRAIN_DEFAULTS.learningRate,
+    weightDecay: num(o['weight-decay'], 'weight-decay') ?? TRAIN_DEFAULTS.weightDecay,
+    schedule: o.schedule ?? TRAIN_DEFAULTS.schedule,
+    warmupRatio: num(o['warmup-ratio'], 'warmup-ratio') ?? TRAIN_DEFAULTS.warmupRatio,
+    warmupSteps: num(o['warmup-steps'], 'warmup-steps'),
+    maxGradNorm: num(o['max-grad-norm'], 'max-grad-norm') ?? TRAIN_DEFAULTS.maxGradNorm,
+    classWeights: weights === undefined || weights === 'none' || weights === 'balanced' ? (weights ?? 'none') : weights.split(',').map(w => num(w, 'class-weights')),
+    seed: num(o.seed, 'seed') ?? TRAIN_DEFAULTS.seed,
+    shuffle: !o['no-shuffle'],
+    groupByLength: Boolean(o['group-by-length']),
+    evalSteps: num(o['eval-steps'], 'eval-steps'),
+    metricForBest: o.metric ?? TRAIN_DEFAULTS.metricForBest,
+    earlyStoppingPatience: num(o['early-stopping'], 'early-stopping'),
+  };
+  const parsed = trainConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map(i => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new UsageError(`invalid options: ${issues}\n\n${TRAIN_USAGE}`);
+  }
+  return { config: parsed.data, logSteps };
+}
+
+function readable(m: FromTrainer): string | undefined {
+  switch (m.type) {
+    case 'progress':
+      return `step ${m.step}/${m.totalSteps}  epoch ${m.epoch.toFixed(2)}  loss ${m.loss.toFixed(4)}  grad norm ${m.gradNorm.toFixed(4)}  lr ${m.learningRate.toExponential(3)}  ${m.samplesPerSecond.toFixed(1)} samples/s`;
+    case 'evaluation':
+      return `eval at step ${m.step}: loss ${m.loss.toFixed(4)}  accuracy ${(100 * m.accuracy).toFixed(2)}%  macro-F1 ${(100 * m.macroF1).toFixed(2)}%${m.isBest ? '  (best)' : ''}`;
+    default:
+      return undefined;
+  }
+}
+
+export async function trainCommand(args: string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(TRAIN_USAGE);
+    return 0;
+  }
+  const { config, resume, logSteps } = trainConfigFromArgs(args);
+  let stopRequested = false;
+  const stop = () => {
+    if (stopRequested) process.exit(130); // a second Ctrl-C: leave now
+    stopRequested = true;
+    process.stderr.write('bert-tune: stopping after the current step…\n');
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  const input = config ?? ({ out: resume } as TrainConfig);
+  const done = await runTraining(
+    input,
+    {
+      emit: m => {
+        process.stdout.write(JSON.stringify(m) + '\n');
+        const line = logSteps ? readable(m) : undefined;
+        if (line) process.stderr.write(line + '\n');
+        if (m.type === 'warning' || m.type === 'error') process.stderr.write(`${m.type}: ${m.message}\n`);
+      },
+      shouldStop: () => stopRequested,
+    },
+    { resume: resume !== undefined },
+  );
+  return done.status === 'failed' ? 1 : 0;
+}

@@ -1,0 +1,195 @@
+/**
+ * Reads the rows to train on from a CSV/TSV/JSONL file: the text column, an optional second
+ * text column (sentence pairs) and the label column. Rows without text or label are skipped and
+ * counted; anything that makes training impossible is an error naming the file, the row or
+ * the column, and what to do.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { parse } from 'csv-parse';
+import type { Delimiter, Encoding } from '../../shared/dataset';
+import { columnNames, detectHeader, parseSample, sniffDialect, type Dialect } from './sniff';
+import { CHUNK_BYTES, decodedChunks, decoderLabel, detectEncoding, isDecodeError, lines, preferredDelimiter, readHead } from './textFile';
+
+export class DataError extends Error {}
+
+export interface ColumnChoice {
+  textCol: string;
+  pairCol?: string;
+  labelCol: string;
+  /** Override the sniffed delimiter. */
+  delimiter?: Delimiter;
+  /** Override header detection. */
+  header?: boolean;
+}
+
+export interface LabelledRow {
+  /** 1-based line of the file where the row starts. */
+  line: number;
+  text: string;
+  pair?: string;
+  label: string;
+}
+
+export interface LabelledData {
+  file: string;
+  rows: LabelledRow[];
+  /** Sorted: numerically when every label is a number, else by code point. */
+  labels: string[];
+  skipped: { count: number; lines: number[] };
+  columns: string[];
+  encoding: Encoding;
+  warnings: string[];
+}
+
+const SKIPPED_LINES_KEPT = 5;
+const NUMBER = /^\s*[-+]?\d+(\.\d+)?\s*$/;
+
+export function sortLabels(labels: Iterable<string>): string[] {
+  const all = [...new Set(labels)];
+  if (all.every(l => NUMBER.test(l))) return all.sort((a, b) => Number(a) - Number(b));
+  return all.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** A column given by name (exact, then case-insensitive), by 1-based number, or as "column N". */
+export function resolveColumn(file: string, columns: string[], ref: string, option: string): number {
+  let i = columns.indexOf(ref);
+  if (i < 0) {
+    const folded = columns.map(c => c.toLowerCase());
+    if (folded.filter(c => c === ref.toLowerCase()).length === 1) i = folded.indexOf(ref.toLowerCase());
+  }
+  if (i < 0 && /^\d+$/.test(ref) && Number(ref) >= 1 && Number(ref) <= columns.length) i = Number(ref) - 1;
+  if (i < 0) {
+    throw new DataError(`${file}: there is no column "${ref}" (${option}). Its columns are: ${columns.map(c => `"${c}"`).join(', ')}. Give one of these names, or a 1-based column number.`);
+  }
+  return i;
+}
+
+export async function loadLabelledData(file: string, choice: ColumnChoice): Promise<LabelledData> {
+  if (!fs.existsSync(file)) throw new DataError(`${file}: no such file`);
+  const { head, size } = await readHead(file);
+  if (size === 0) throw new DataError(`${file}: the file is empty`);
+  const detected = detectEncoding(head);
+  if (detected === 'binary') throw new DataError(`${file}: this looks like a binary file, not text (it holds NUL bytes). Export it as UTF-8 CSV, TSV or JSONL.`);
+  const read = path.extname(file).toLowerCase() === '.jsonl' ? readJsonl : readDelimited;
+  try {
+    return await read(file, head, size, detected, choice);
+  } catch (e) {
+    if (!isDecodeError(e) || detected !== 'utf-8') throw e;
+    const data = await read(file, head, size, 'latin1', choice);
+    data.warnings.unshift(`${file} is not valid UTF-8; read it as Latin-1 (Windows-1252). Re-save it as UTF-8 if accented characters look wrong.`);
+    return data;
+  }
+}
+
+class RowCollector {
+  readonly rows: LabelledRow[] = [];
+  readonly skippedLines: number[] = [];
+  skipped = 0;
+
+  add(line: number, text: string | undefined, pair: string | undefined, label: string | undefined, wantPair: boolean): void {
+    const blank = (v: string | undefined) => v === undefined || v.trim() === '';
+    if (blank(text) || blank(label) || (wantPair && blank(pair))) {
+      this.skipped++;
+      if (this.skippedLines.length < SKIPPED_LINES_KEPT) this.skippedLines.push(line);
+      return;
+    }
+    this.rows.push({ line, text: text!, pair: wantPair ? pair : undefined, label: label!.trim() });
+  }
+
+  finish(file: string, columns: string[], encoding: Encoding, choice: ColumnChoice): LabelledData {
+    if (!this.rows.length) {
+      throw new DataError(`${file}: no rows left to train on: all ${this.skipped} rows miss a text or a label in the chosen columns (text "${choice.textCol}", label "${choice.labelCol}").`);
+    }
+    const labels = sortLabels(this.rows.map(r => r.label));
+    if (labels.length < 2) {
+      throw new DataError(`${file}: the label column "${choice.labelCol}" holds one class only ("${labels[0]}"); a classifier needs at least two. Is it the right column?`);
+    }
+    const warnings: string[] = [];
+    if (this.skipped) {
+      warnings.push(`Skipped ${this.skipped} row${this.skipped === 1 ? '' : 's'} with an empty text or label (line${this.skippedLines.length === 1 ? '' : 's'} ${this.skippedLines.join(', ')}${this.skipped > this.skippedLines.length ? ', …' : ''}).`);
+    }
+    return { file, rows: this.rows, labels, skipped: { count: this.skipped, lines: this.skippedLines }, columns, encoding, warnings };
+  }
+}
+
+async function readDelimited(file: string, head: Buffer, size: number, encoding: Encoding, choice: ColumnChoice): Promise<LabelledData> {
+  let sample = new TextDecoder(decoderLabel(encoding)).decode(head);
+  if (head.length < size) sample = sample.slice(0, sample.lastIndexOf('\n') + 1) || sample;
+  const sniffed = sniffDialect(sample, preferredDelimiter(file));
+  const dialect: Dialect = choice.delimiter ? { delimiter: choice.delimiter, quoting: choice.delimiter !== '\t' || sniffed.quoting } : sniffed;
+  const sampleRecords = parseSample(sample, dialect);
+  const hasHeader = choice.header ?? detectHeader(sampleRecords);
+  const width = Math.max(...sampleRecords.slice(0, 50).map(r => r.length), 1);
+  const columns = columnNames(hasHeader ? sampleRecords[0] : undefined, hasHeader ? sampleRecords[0].length : width);
+  const textIdx = resolveColumn(file, columns, choice.textCol, '--text-col');
+  const pairIdx = choice.pairCol === undefined ? undefined : resolveColumn(file, columns, choice.pairCol, '--text-pair-col');
+  const labelIdx = resolveColumn(file, columns, choice.labelCol, '--label-col');
+  if (labelIdx === textIdx) throw new DataError(`${file}: the text and label columns are the same ("${columns[textIdx]}")`);
+
+  const collector = new RowCollector();
+  let lastLine = 0;
+  let headerSeen = !hasHeader;
+  try {
+    await pipeline(
+      fs.createReadStream(file, { highWaterMark: CHUNK_BYTES }),
+      decodedChunks(encoding),
+      parse({ delimiter: dialect.delimiter, quote: dialect.quoting ? '"' : false, relax_column_count: true, relax_quotes: true, skip_empty_lines: false, info: true }),
+      async (records: AsyncIterable<{ record: string[]; info: { lines: number } }>) => {
+        for await (const { record, info } of records) {
+          const line = lastLine + 1;
+          lastLine = info.lines;
+          if (record.length === 1 && record[0] === '') continue;
+          if (!headerSeen) {
+            headerSeen = true;
+            continue;
+          }
+          collector.add(line, record[textIdx], pairIdx === undefined ? undefined : record[pairIdx], record[labelIdx], pairIdx !== undefined);
+        }
+      },
+    );
+  } catch (e) {
+    const err = e as { code?: string; message?: string };
+    if (typeof err.code === 'string' && err.code.startsWith('CSV_')) {
+      throw new DataError(`${file}: cannot parse the row that starts on line ${lastLine + 1}: ${err.message}. Fix the quoting on that line (a field that opens a " must close it).`);
+    }
+    throw e;
+  }
+  return collector.finish(file, columns, encoding, choice);
+}
+
+async function readJsonl(file: string, _head: Buffer, _size: number, encoding: Encoding, choice: ColumnChoice): Promise<LabelledData> {
+  const collector = new RowCollector();
+  const keys = new Set<string>();
+  let lineNo = 0;
+  const value = (o: Record<string, unknown>, k: string | undefined) => {
+    if (k === undefined) return undefined;
+    const v = o[k];
+    return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
+  };
+  await pipeline(fs.createReadStream(file, { highWaterMark: CHUNK_BYTES }), decodedChunks(encoding), async (chunks: AsyncIterable<string>) => {
+    for await (const line of lines(chunks)) {
+      lineNo++;
+      if (!line.trim()) continue;
+      let o: unknown;
+      try {
+        o = JSON.parse(line);
+      } catch (e) {
+        throw new DataError(`${file}: line ${lineNo} is not valid JSON (${(e as Error).message}). Each line must be one JSON object.`);
+      }
+      if (!o || typeof o !== 'object' || Array.isArray(o)) throw new DataError(`${file}: line ${lineNo} is not a JSON object. Each line must be one object such as {"text": "...", "label": "..."}.`);
+      const obj = o as Record<string, unknown>;
+      Object.keys(obj).forEach(k => keys.add(k));
+      const column = (ref: string | undefined, option: string) => {
+        if (ref === undefined) return undefined;
+        if (ref in obj) return ref;
+        if (keys.has(ref)) return ref;
+        const list = [...keys];
+        return list[resolveColumn(file, list, ref, option)];
+      };
+      collector.add(lineNo, value(obj, column(choice.textCol, '--text-col')), value(obj, column(choice.pairCol, '--text-pair-col')), value(obj, column(choice.labelCol, '--label-col')), choice.pairCol !== undefined);
+    }
+  });
+  return collector.finish(file, [...keys], encoding, choice);
+}

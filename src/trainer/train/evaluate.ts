@@ -1,0 +1,53 @@
+/** Evaluation on the validation rows: loss, metrics, and the rows the model gets wrong. */
+import * as tf from '@tensorflow/tfjs-core';
+import type { BertClassifier } from '../model/bert';
+import { batchesOf, type Example } from './batches';
+import { classificationMetrics, type ClassificationMetrics } from './metrics';
+import { batchTensors, disposeInputs } from './step';
+
+export interface Misclassified {
+  line: number;
+  truth: number;
+  predicted: number;
+  confidence: number;
+}
+
+export interface Evaluation extends ClassificationMetrics {
+  loss: number;
+  misclassified: Misclassified[];
+}
+
+/** How many wrong rows are reported, most confident first. */
+export const MAX_MISCLASSIFIED = 100;
+
+export async function evaluate(model: BertClassifier, examples: Example[], labels: string[], batchSize: number, padId: number): Promise<Evaluation> {
+  // Longest first: batches of similar lengths waste no compute on padding; order does not change results.
+  const order = examples.map((_, i) => i).sort((a, b) => examples[b].inputIds.length - examples[a].inputIds.length);
+  const truth: number[] = [];
+  const predicted: number[] = [];
+  const wrong: Misclassified[] = [];
+  let lossSum = 0;
+  for (const batch of batchesOf(examples, order, batchSize, padId)) {
+    const inputs = batchTensors(batch);
+    const [probs, nll] = tf.tidy(() => {
+      const { logits } = model.forward(inputs, { training: false });
+      const logp = tf.logSoftmax(logits);
+      const picked = tf.sum(tf.mul(logp, tf.oneHot(tf.tensor1d(batch.labels, 'int32'), labels.length)), 1);
+      return [tf.exp(logp), tf.neg(tf.sum(picked))];
+    });
+    disposeInputs(inputs);
+    const p = (await probs.array()) as number[][];
+    lossSum += (await nll.data())[0];
+    tf.dispose([probs, nll]);
+    p.forEach((row, i) => {
+      let best = 0;
+      for (let c = 1; c < row.length; c++) if (row[c] > row[best]) best = c;
+      truth.push(batch.labels[i]);
+      predicted.push(best);
+      if (best !== batch.labels[i]) wrong.push({ line: batch.rows![i], truth: batch.labels[i], predicted: best, confidence: row[best] });
+    });
+  }
+  const metrics = classificationMetrics(labels, truth, predicted);
+  wrong.sort((a, b) => b.confidence - a.confidence);
+  return { ...metrics, loss: examples.length ? lossSum / examples.length : 0, misclassified: wrong.slice(0, MAX_MISCLASSIFIED) };
+}

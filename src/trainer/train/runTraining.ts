@@ -1,0 +1,320 @@
+/**
+ * A whole training run: data, model, optimisation, evaluation, checkpoints, stop and resume.
+ * Everything it reports goes through `emit` as protocol messages (src/shared/trainerProtocol),
+ * and into the run folder: train-config.json, log.txt, metrics.jsonl, checkpoints/best and
+ * checkpoints/last (the latter with optimizer and data-order state, for resuming).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { trainConfigSchema, type FromTrainer, type MetricName, type TrainConfig } from '../../shared/trainerProtocol';
+import { selectBackend } from '../backend';
+import { loadCheckpoint, saveCheckpoint } from '../checkpoint/hfCheckpoint';
+import { parseSafetensors, serializeSafetensors, toFloat32 } from '../checkpoint/safetensors';
+import { loadLabelledData, DataError, type LabelledRow } from '../data/loadLabelledData';
+import { stratifiedSplit } from '../data/split';
+import { resolveModel } from '../hub/resolveModel';
+import { isDecayed } from '../model/parameters';
+import type { TextTokenizer } from '../tokenizer/bertTokenizer';
+import { Random } from '../util/random';
+import { AdamW } from './adamw';
+import { batchesOf, epochOrder, type Example } from './batches';
+import { evaluate, type Evaluation } from './evaluate';
+import { balancedClassWeights } from './metrics';
+import { lrFactor, warmupSteps, type Schedule } from './schedule';
+import { trainStep } from './step';
+
+export type DoneMessage = Extract<FromTrainer, { type: 'done' }>;
+
+export interface RunControl {
+  emit(message: FromTrainer): void;
+  /** Polled after every step: true finishes the step, saves, and ends the run as "stopped". */
+  shouldStop(): boolean;
+}
+
+interface TrainerState {
+  step: number;
+  adamStep: number;
+  dropoutRandom: { state: number; spare: number | null };
+  bestMetric?: number;
+  bestStep?: number;
+  evalsWithoutImprovement: number;
+  labels: string[];
+}
+
+const RUN_CONFIG = 'train-config.json';
+
+function writeFileAtomically(file: string, content: string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, content);
+  fs.renameSync(tmp, file);
+}
+
+/** Higher is better for accuracy and F1, lower for loss. */
+function improves(metric: MetricName, value: number, best: number | undefined): boolean {
+  if (best === undefined) return true;
+  return metric === 'loss' ? value < best : value > best;
+}
+
+function metricOf(e: Evaluation, metric: MetricName): number {
+  return metric === 'loss' ? e.loss : metric === 'accuracy' ? e.accuracy : e.macroF1;
+}
+
+function toExamples(rows: LabelledRow[], labelIds: Map<string, number>, tokenizer: TextTokenizer, maxLength: number, file: string): Example[] {
+  return rows.map(r => {
+    const id = labelIds.get(r.label);
+    if (id === undefined) {
+      throw new DataError(`${file}, line ${r.line}: label "${r.label}" does not occur in the training data (labels: ${[...labelIds.keys()].join(', ')})`);
+    }
+    const e = tokenizer.encode(r.text, r.pair, maxLength);
+    return { inputIds: e.inputIds, tokenTypeIds: e.tokenTypeIds, label: id, line: r.line };
+  });
+}
+
+/** Runs (or, with `resume`, continues) training as `config` says; never throws: failures end as status "failed". */
+export async function runTraining(input: TrainConfig, control: RunControl, options: { resume?: boolean } = {}): Promise<DoneMessage> {
+  const outDir = path.resolve(input.out);
+  fs.mkdirSync(outDir, { recursive: true });
+  const logFile = path.join(outDir, 'log.txt');
+  const metricsFile = path.join(outDir, 'metrics.jsonl');
+  const emit = (m: FromTrainer) => {
+    const line = m.type === 'log' || m.type === 'warning' || m.type === 'error' ? `${m.type === 'log' ? '' : `${m.type}: `}${m.message}` : JSON.stringify(m);
+    fs.appendFileSync(logFile, `${new Date().toISOString()} ${line}\n`);
+    if (m.type !== 'log') fs.appendFileSync(metricsFile, JSON.stringify(m) + '\n');
+    control.emit(m);
+  };
+  let step = 0;
+  try {
+    return await train(input, outDir, emit, control, options, s => (step = s));
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    emit({ type: 'error', message });
+    const done: DoneMessage = { type: 'done', status: 'failed', reason: message, step };
+    emit(done);
+    return done;
+  }
+}
+
+async function train(
+  input: TrainConfig,
+  outDir: string,
+  emit: (m: FromTrainer) => void,
+  control: RunControl,
+  options: { resume?: boolean },
+  reportStep: (s: number) => void,
+): Promise<DoneMessage> {
+  const lastDir = path.join(outDir, 'checkpoints', 'last');
+  const bestDir = path.join(outDir, 'checkpoints', 'best');
+  let config = input;
+  let state: TrainerState | undefined;
+  if (options.resume) {
+    const saved = path.join(outDir, RUN_CONFIG);
+    if (!fs.existsSync(saved) || !fs.existsSync(path.join(lastDir, 'trainer_state.json'))) {
+      throw new Error(`${outDir}: nothing to resume (no ${RUN_CONFIG} or checkpoints/last/trainer_state.json)`);
+    }
+    config = trainConfigSchema.parse(JSON.parse(fs.readFileSync(saved, 'utf8')));
+    state = JSON.parse(fs.readFileSync(path.join(lastDir, 'trainer_state.json'), 'utf8')) as TrainerState;
+  } else {
+    writeFileAtomically(path.join(outDir, RUN_CONFIG), JSON.stringify(config, null, 2) + '\n');
+  }
+
+  const backend = await selectBackend({ prefer: config.backend });
+  const backendNotes = backend.attempts.filter(a => !a.ok).map(a => `${a.backend}: ${a.reason}`);
+
+  // Data: the training rows, and validation rows from their own file or a stratified split.
+  const data = await loadLabelledData(config.data, config);
+  data.warnings.forEach(message => emit({ type: 'warning', message }));
+  let trainRows = data.rows;
+  let validationRows: LabelledRow[];
+  const validationFile = config.validationData ?? config.data;
+  if (config.validationData) {
+    const v = await loadLabelledData(config.validationData, config);
+    v.warnings.forEach(message => emit({ type: 'warning', message }));
+    validationRows = v.rows;
+  } else {
+    const split = stratifiedSplit(data.rows, r => r.label, config.validationSplit, config.seed);
+    trainRows = split.train;
+    validationRows = split.validation;
+  }
+  const labels = state?.labels ?? data.labels;
+  const labelIds = new Map(labels.map((l, i) => [l, i]));
+
+  // Model: fresh from the base model, or the last checkpoint of this run.
+  let modelDir: string;
+  if (state) modelDir = lastDir;
+  else {
+    const resolved = await resolveModel(config.model);
+    resolved.notices.forEach(message => emit({ type: 'log', message }));
+    modelDir = resolved.dir;
+  }
+  const loaded = loadCheckpoint(modelDir, { labels, seed: config.seed, dropout: config.dropout });
+  loaded.notices.forEach(message => emit({ type: 'log', message }));
+  const { model, tokenizer } = loaded;
+  const maxLength = Math.min(config.maxLength, model.config.maxPositionEmbeddings, tokenizer.modelMaxLength);
+  const train = toExamples(trainRows, labelIds, tokenizer, maxLength, config.data);
+  const validation = toExamples(validationRows, labelIds, tokenizer, maxLength, validationFile);
+  const validationByLine = new Map(validationRows.map(r => [r.line, r]));
+
+  const decayed = new Set(model.specs.filter(isDecayed).map(s => s.name));
+  const optimizer = new AdamW(model.params, decayed, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: config.weightDecay });
+  const dropoutRandom = new Random((config.seed ^ 0x5bd1e995) >>> 0);
+  if (Array.isArray(config.classWeights) && config.classWeights.length !== labels.length) {
+    throw new Error(`class weights: ${config.classWeights.length} given for ${labels.length} labels (${labels.join(', ')})`);
+  }
+  const classWeights =
+    config.classWeights === 'none'
+      ? undefined
+      : tf.tensor1d(config.classWeights === 'balanced' ? balancedClassWeights(train.map(e => e.label), labels.length) : config.classWeights);
+
+  let step = 0;
+  let bestMetric: number | undefined;
+  let bestStep: number | undefined;
+  let evalsWithoutImprovement = 0;
+  if (state) {
+    step = state.step;
+    optimizer.step = state.adamStep;
+    dropoutRandom.setState(state.dropoutRandom);
+    bestMetric = state.bestMetric;
+    bestStep = state.bestStep;
+    evalsWithoutImprovement = state.evalsWithoutImprovement;
+    const saved = parseSafetensors(fs.readFileSync(path.join(lastDir, 'optimizer.safetensors')), path.join(lastDir, 'optimizer.safetensors'));
+    for (const [name, entry] of saved.tensors) {
+      const [kind, ...rest] = name.split('.');
+      const target = (kind === 'm' ? optimizer.m : optimizer.v).get(rest.join('.'));
+      if (!target) throw new Error(`optimizer state names an unknown parameter ${name}`);
+      const value = tf.tensor(toFloat32(entry), entry.shape);
+      target.assign(value.shape.join() === target.shape.join() ? value : tf.reshape(value, target.shape));
+      value.dispose();
+    }
+  }
+
+  const batchesPerEpoch = Math.ceil(train.length / config.batchSize);
+  const stepsPerEpoch = Math.max(1, Math.floor(batchesPerEpoch / config.gradientAccumulation));
+  const totalSteps = config.maxSteps ?? Math.ceil(config.epochs * stepsPerEpoch);
+  const schedule: Schedule = { kind: config.schedule, warmupSteps: warmupSteps(totalSteps, config), totalSteps };
+  emit({
+    type: 'started',
+    runDir: outDir,
+    backend: backend.backend + (backend.simd ? ' (SIMD)' : ''),
+    backendNotes,
+    labels,
+    trainRows: train.length,
+    validationRows: validation.length,
+    totalSteps,
+    resumedFromStep: state ? step : undefined,
+    parameters: model.numParameters,
+  });
+  if (!validation.length) emit({ type: 'warning', message: 'No validation rows: metrics and the best checkpoint need some. Give more rows, or a validation file.' });
+
+  const saveLast = async () => {
+    const m: { name: string; shape: number[]; data: Float32Array }[] = [];
+    for (const [kind, map] of [['m', optimizer.m], ['v', optimizer.v]] as const) {
+      for (const [name, t] of map) m.push({ name: `${kind}.${name}`, shape: t.shape, data: (await t.data()) as Float32Array });
+    }
+    const trainerState: TrainerState = { step, adamStep: optimizer.step, dropoutRandom: dropoutRandom.getState(), bestMetric, bestStep, evalsWithoutImprovement, labels };
+    await saveCheckpoint(model, modelDir, lastDir, {
+      'optimizer.safetensors': serializeSafetensors(m, { format: 'bert-tune-adamw' }),
+      'trainer_state.json': JSON.stringify(trainerState, null, 2) + '\n',
+    });
+    emit({ type: 'checkpoint', kind: 'last', path: lastDir, step });
+  };
+
+  const runEvaluation = async (): Promise<boolean> => {
+    if (!validation.length) {
+      await saveLast();
+      return false;
+    }
+    const result = await evaluate(model, validation, labels, config.batchSize * 2, tokenizer.padId);
+    const value = metricOf(result, config.metricForBest);
+    const isBest = improves(config.metricForBest, value, bestMetric);
+    if (isBest) {
+      bestMetric = value;
+      bestStep = step;
+      evalsWithoutImprovement = 0;
+      await saveCheckpoint(model, modelDir, bestDir);
+    } else evalsWithoutImprovement++;
+    emit({
+      type: 'evaluation',
+      step,
+      epoch: step / stepsPerEpoch,
+      loss: result.loss,
+      accuracy: result.accuracy,
+      macroF1: result.macroF1,
+      perClass: result.perClass,
+      confusion: result.confusion,
+      misclassified: result.misclassified.map(w => {
+        const row = validationByLine.get(w.line)!;
+        return { line: w.line, text: row.text, pair: row.pair, truth: labels[w.truth], predicted: labels[w.predicted], confidence: w.confidence };
+      }),
+      isBest,
+    });
+    if (isBest) emit({ type: 'checkpoint', kind: 'best', path: bestDir, step });
+    await saveLast();
+    return config.earlyStoppingPatience !== undefined && evalsWithoutImprovement >= config.earlyStoppingPatience;
+  };
+
+  const nextSeed = () => Math.floor(dropoutRandom.next() * 2 ** 31);
+  const started = Date.now();
+  const firstStep = step;
+  let samplesSeen = 0;
+  let epochCache: { epoch: number; batches: ReturnType<typeof batchesOf> } | undefined;
+  let status: DoneMessage['status'] = 'completed';
+  let reason: string | undefined;
+  try {
+    while (step < totalSteps) {
+      const epoch = Math.floor(step / stepsPerEpoch);
+      if (epochCache?.epoch !== epoch) {
+        const order = epochOrder(train.length, {
+          seed: config.seed,
+          epoch,
+          shuffle: config.shuffle,
+          groupByLength: config.groupByLength ? { lengths: train.map(e => e.inputIds.length), batchSize: config.batchSize } : undefined,
+        });
+        epochCache = { epoch, batches: batchesOf(train, order, config.batchSize, tokenizer.padId) };
+      }
+      const inEpoch = step - epoch * stepsPerEpoch;
+      const micro = epochCache.batches.slice(inEpoch * config.gradientAccumulation, (inEpoch + 1) * config.gradientAccumulation);
+      const lr = config.learningRate * lrFactor(schedule, step);
+      const result = await trainStep(model, optimizer, micro, { lr, maxGradNorm: config.maxGradNorm, classWeights, nextSeed });
+      step++;
+      reportStep(step);
+      samplesSeen += micro.reduce((a, b) => a + b.labels.length, 0);
+      const elapsed = (Date.now() - started) / 1000;
+      const perStep = elapsed / (step - firstStep);
+      emit({
+        type: 'progress',
+        step,
+        totalSteps,
+        epoch: step / stepsPerEpoch,
+        loss: result.loss,
+        gradNorm: result.gradNorm,
+        learningRate: lr,
+        samplesPerSecond: elapsed > 0 ? samplesSeen / elapsed : 0,
+        etaSeconds: Math.max(0, (totalSteps - step) * perStep),
+      });
+      if (!Number.isFinite(result.loss)) throw new Error(`the loss became ${result.loss} at step ${step}; lower the learning rate`);
+      const endOfEpoch = step % stepsPerEpoch === 0;
+      if (step < totalSteps && (endOfEpoch || (config.evalSteps && step % config.evalSteps === 0))) {
+        if (await runEvaluation()) {
+          reason = `early stopping: ${config.metricForBest} did not improve for ${config.earlyStoppingPatience} evaluations`;
+          emit({ type: 'log', message: reason });
+          break;
+        }
+      }
+      if (control.shouldStop()) {
+        status = 'stopped';
+        reason = 'stopped on request';
+        await saveLast();
+        break;
+      }
+    }
+    if (status === 'completed' && step >= totalSteps) await runEvaluation();
+  } finally {
+    optimizer.dispose();
+    classWeights?.dispose();
+    model.dispose();
+  }
+  const done: DoneMessage = { type: 'done', status, reason, step, bestMetric, bestStep };
+  emit(done);
+  return done;
+}
