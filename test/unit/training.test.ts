@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { TRAIN_DEFAULTS, fromTrainerSchema, type FromTrainer, type TrainConfig } from '../../src/shared/trainerProtocol';
+import { initCheckpoint } from '../../src/trainer/checkpoint/hfCheckpoint';
+import { parseSafetensors, toFloat32 } from '../../src/trainer/checkpoint/safetensors';
+import { parseBertConfig } from '../../src/trainer/model/config';
+import { runTraining } from '../../src/trainer/train/runTraining';
+import { useBackend } from './backendSetup';
+import { fixture, tempDir, tempFile } from './helpers';
+
+const VOCAB = path.join(__dirname, '..', 'fixtures', 'reference', 'vocab', 'bert-base-uncased-vocab.txt');
+let baseModel: string;
+
+before(async () => {
+  await useBackend('wasm');
+  baseModel = path.join(tempDir(), 'base');
+  const config = parseBertConfig({ model_type: 'bert', vocab_size: 30522, num_hidden_layers: 1, hidden_size: 16, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 128, id2label: { 0: 'a', 1: 'b' } });
+  await initCheckpoint(config, VOCAB, baseModel, 1);
+});
+
+function config(out: string, overrides: Partial<TrainConfig> = {}): TrainConfig {
+  return { ...TRAIN_DEFAULTS, data: fixture('sst2-dev-200.tsv'), textCol: 'text', labelCol: 'label', model: baseModel, out, epochs: 2, batchSize: 16, learningRate: 1e-3, ...overrides };
+}
+
+async function run(cfg: TrainConfig, options: { stopAfter?: number; resume?: boolean } = {}) {
+  const messages: FromTrainer[] = [];
+  let steps = 0;
+  const done = await runTraining(
+    cfg,
+    {
+      emit: m => {
+        // everything the trainer says must pass the shared protocol's validation
+        messages.push(fromTrainerSchema.parse(m));
+        if (m.type === 'progress') steps++;
+      },
+      shouldStop: () => options.stopAfter !== undefined && steps >= options.stopAfter,
+    },
+    { resume: options.resume },
+  );
+  return { done, messages };
+}
+
+const weights = (dir: string) => {
+  const parsed = parseSafetensors(fs.readFileSync(path.join(dir, 'model.safetensors')));
+  return new Map([...parsed.tensors].map(([k, e]) => [k, toFloat32(e)]));
+};
+
+describe('a training run', () => {
+  it('trains to the end, evaluates, and leaves a run folder with best and last checkpoints', async () => {
+    const out = path.join(tempDir(), 'run');
+    const { done, messages } = await run(config(out));
+    assert.equal(done.status, 'completed');
+    const started = messages.find(m => m.type === 'started');
+    assert.ok(started && started.type === 'started');
+    assert.deepEqual(started.labels, ['0', '1']);
+    assert.equal(started.trainRows + started.validationRows, 200);
+    assert.equal(started.validationRows, 40); // 20%, stratified
+    assert.equal(messages.filter(m => m.type === 'progress').length, started.totalSteps);
+    const evals = messages.filter(m => m.type === 'evaluation');
+    assert.equal(evals.length, 2); // after each epoch
+    for (const e of evals) if (e.type === 'evaluation') assert.equal(e.perClass.reduce((a, c) => a + c.support, 0), 40);
+    for (const f of ['train-config.json', 'log.txt', 'metrics.jsonl']) assert.ok(fs.existsSync(path.join(out, f)), f);
+    const saved = JSON.parse(fs.readFileSync(path.join(out, 'checkpoints', 'best', 'config.json'), 'utf8'));
+    assert.deepEqual(saved.id2label, { 0: '0', 1: '1' });
+    assert.ok(fs.existsSync(path.join(out, 'checkpoints', 'last', 'optimizer.safetensors')));
+    const lines = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n');
+    assert.equal(JSON.parse(lines.at(-1)!).type, 'done');
+  });
+
+  it('stopped midway and resumed, ends with exactly the weights of an uninterrupted run (dropout on)', async () => {
+    const straight = path.join(tempDir(), 'straight');
+    const interrupted = path.join(tempDir(), 'interrupted');
+    const cfg = (out: string) => config(out, { dropout: 0.1, epochs: 1.5 });
+    await run(cfg(straight));
+    const first = await run(cfg(interrupted), { stopAfter: 7 });
+    assert.equal(first.done.status, 'stopped');
+    assert.equal(first.done.step, 7);
+    const second = await run({ out: interrupted } as TrainConfig, { resume: true });
+    assert.equal(second.done.status, 'completed');
+    const started = second.messages.find(m => m.type === 'started');
+    assert.equal(started?.type === 'started' && started.resumedFromStep, 7);
+    const a = weights(path.join(straight, 'checkpoints', 'last'));
+    const b = weights(path.join(interrupted, 'checkpoints', 'last'));
+    for (const [name, t] of a) assert.ok(Buffer.from(t.buffer).equals(Buffer.from(b.get(name)!.buffer)), `${name} differs after resume`);
+  });
+
+  it('keeps the tensor count flat from step to step', async () => {
+    const counts: number[] = [];
+    await runTraining(config(path.join(tempDir(), 'flat'), { epochs: 1 }), {
+      emit: m => {
+        if (m.type === 'progress') counts.push(tf.memory().numTensors);
+      },
+      shouldStop: () => false,
+    });
+    assert.ok(counts.length >= 5);
+    assert.deepEqual(new Set(counts.slice(1)).size, 1, `tensor counts per step: ${counts.join(', ')}`);
+  });
+
+  it('stops early when the metric stops improving', async () => {
+    const { done, messages } = await run(config(path.join(tempDir(), 'early'), { epochs: 20, evalSteps: 1, learningRate: 1e-9, earlyStoppingPatience: 2, metricForBest: 'loss' }));
+    assert.equal(done.status, 'completed');
+    assert.match(done.reason ?? '', /early stopping/);
+    assert.ok(done.step < 20 * 10, `ran ${done.step} steps`);
+    assert.ok(messages.filter(m => m.type === 'evaluation').length <= 4);
+  });
+
+  it('fails with a message naming the file and the columns when a column is wrong', async () => {
+    const { done, messages } = await run(config(path.join(tempDir(), 'bad'), { labelCol: 'sentiment' }));
+    assert.equal(done.status, 'failed');
+    const error = messages.find(m => m.type === 'error');
+    assert.match(error?.type === 'error' ? error.message : '', /sst2-dev-200\.tsv: there is no column "sentiment" \(--label-col\)\. Its columns are: "text", "label"/);
+  });
+
+  it('fails clearly with one class only', async () => {
+    const file = tempFile('one.csv', 'text,label\n' + Array.from({ length: 10 }, (_, i) => `row ${i},pos\n`).join(''));
+    const { done } = await run(config(path.join(tempDir(), 'one'), { data: file }));
+    assert.equal(done.status, 'failed');
+    assert.match(done.reason ?? '', /one class only \("pos"\)/);
+  });
+});
