@@ -8,12 +8,16 @@ import { DatasetReadError, inspectDataset } from './data/inspectDataset';
 import { UsageError } from './cli/args';
 import { initCheckpointCommand, logitsCommand, tokenizeCommand } from './cli/modelCommands';
 import { trainCommand } from './cli/trainCommand';
+import { evalCommand, predictCommand } from './cli/predictCommands';
+import { serve } from './serve';
 
 const USAGE = `usage: bert-tune <command> [options]
 
 commands:
   train --data FILE --text-col C --label-col C --model ID_OR_DIR --out DIR [options]
       Fine-tune a classifier (see bert-tune train --help).
+  eval --model DIR --data FILE --text-col C --label-col C    Metrics of a model on labelled rows.
+  predict --model DIR [--data FILE --text-col C]             Labels and probabilities.
   init-checkpoint --layers N --hidden N --heads N --intermediate N --vocab FILE --labels a,b --out DIR
       Write a random-initialised BERT classifier in the Hugging Face layout.
   tokenize --model DIR [--max-len N]      JSON lines {"text", "text_pair"?} in, token ids out.
@@ -46,6 +50,9 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'inspect') return inspect(rest);
   if (command === 'init-checkpoint') return initCheckpointCommand(rest);
   if (command === 'train') return trainCommand(rest);
+  if (command === 'eval') return evalCommand(rest);
+  if (command === 'serve') return serve();
+  if (command === 'predict') return predictCommand(rest);
   if (command === 'tokenize') return tokenizeCommand(rest);
   if (command === 'logits') return logitsCommand(rest);
   process.stderr.write(`bert-tune: unknown command "${command}"\n\n${USAGE}`);

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, fork, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
+import { TRAIN_DEFAULTS } from '../../src/shared/trainerProtocol';
 
 const root = path.join(__dirname, '..', '..');
 const trainer = path.join(root, 'dist', 'trainer.js');
@@ -82,6 +83,31 @@ describe('the bundled trainer (dist/trainer.js)', () => {
     const r = spawnSync(process.execPath, [trainer, 'tokenize', '--model', tiny], { input: '{"text":"ok"}\n{broken\n', encoding: 'utf8' });
     assert.equal(r.status, 2);
     assert.match(r.stderr, /stdin line 2: not valid JSON/);
+  });
+
+  it('serve: trains on a "train" message over IPC, answers an invalid message, and stops on "stop"', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bert-tune-serve-'));
+    const vocab = path.join(root, 'test', 'fixtures', 'reference', 'vocab', 'bert-base-uncased-vocab.txt');
+    const model = path.join(dir, 'model');
+    const init = spawnSync(process.execPath, [trainer, 'init-checkpoint', '--layers', '1', '--hidden', '16', '--heads', '2', '--intermediate', '32', '--vocab', vocab, '--labels', 'a,b', '--out', model]);
+    assert.equal(init.status, 0);
+    const child = fork(trainer, ['serve'], { stdio: 'pipe' });
+    const messages: { type: string; status?: string; message?: string }[] = [];
+    const exited = new Promise<number | null>(resolve => child.on('exit', code => resolve(code)));
+    child.on('message', (m: { type: string }) => {
+      messages.push(m);
+      if (m.type === 'progress' && messages.filter(x => x.type === 'progress').length === 3) child.send({ type: 'stop' });
+    });
+    child.send({ type: 'train', config: { nonsense: true } });
+    child.send({
+      type: 'train',
+      config: { ...TRAIN_DEFAULTS, data: path.join(root, 'test', 'fixtures', 'workspace', 'sst2-dev-200.tsv'), textCol: 'text', labelCol: 'label', model, out: path.join(dir, 'run'), batchSize: 8, epochs: 5 },
+    });
+    assert.equal(await exited, 0);
+    assert.match(messages[0].message ?? '', /ignored an invalid message/);
+    const done = messages.find(m => m.type === 'done');
+    assert.equal(done?.status, 'stopped');
+    assert.ok(fs.existsSync(path.join(dir, 'run', 'checkpoints', 'last', 'trainer_state.json')));
   });
 
   it('rejects an unknown backend with usage help and exit code 2', () => {

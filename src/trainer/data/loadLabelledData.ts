@@ -17,7 +17,8 @@ export class DataError extends Error {}
 export interface ColumnChoice {
   textCol: string;
   pairCol?: string;
-  labelCol: string;
+  /** Absent when reading rows to predict: then every row's label is "". */
+  labelCol?: string;
   /** Override the sniffed delimiter. */
   delimiter?: Delimiter;
   /** Override header detection. */
@@ -88,22 +89,28 @@ class RowCollector {
   readonly skippedLines: number[] = [];
   skipped = 0;
 
+  constructor(private readonly wantLabel: boolean) {}
+
   add(line: number, text: string | undefined, pair: string | undefined, label: string | undefined, wantPair: boolean): void {
     const blank = (v: string | undefined) => v === undefined || v.trim() === '';
-    if (blank(text) || blank(label) || (wantPair && blank(pair))) {
+    if (blank(text) || (this.wantLabel && blank(label)) || (wantPair && blank(pair))) {
       this.skipped++;
       if (this.skippedLines.length < SKIPPED_LINES_KEPT) this.skippedLines.push(line);
       return;
     }
-    this.rows.push({ line, text: text!, pair: wantPair ? pair : undefined, label: label!.trim() });
+    this.rows.push({ line, text: text!, pair: wantPair ? pair : undefined, label: this.wantLabel ? label!.trim() : '' });
   }
 
   finish(file: string, columns: string[], encoding: Encoding, choice: ColumnChoice): LabelledData {
     if (!this.rows.length) {
-      throw new DataError(`${file}: no rows left to train on: all ${this.skipped} rows miss a text or a label in the chosen columns (text "${choice.textCol}", label "${choice.labelCol}").`);
+      throw new DataError(
+        this.wantLabel
+          ? `${file}: no rows left to train on: all ${this.skipped} rows miss a text or a label in the chosen columns (text "${choice.textCol}", label "${choice.labelCol}").`
+          : `${file}: no row has a text in column "${choice.textCol}".`,
+      );
     }
-    const labels = sortLabels(this.rows.map(r => r.label));
-    if (labels.length < 2) {
+    const labels = this.wantLabel ? sortLabels(this.rows.map(r => r.label)) : [];
+    if (this.wantLabel && labels.length < 2) {
       throw new DataError(`${file}: the label column "${choice.labelCol}" holds one class only ("${labels[0]}"); a classifier needs at least two. Is it the right column?`);
     }
     const warnings: string[] = [];
@@ -125,10 +132,10 @@ async function readDelimited(file: string, head: Buffer, size: number, encoding:
   const columns = columnNames(hasHeader ? sampleRecords[0] : undefined, hasHeader ? sampleRecords[0].length : width);
   const textIdx = resolveColumn(file, columns, choice.textCol, '--text-col');
   const pairIdx = choice.pairCol === undefined ? undefined : resolveColumn(file, columns, choice.pairCol, '--text-pair-col');
-  const labelIdx = resolveColumn(file, columns, choice.labelCol, '--label-col');
+  const labelIdx = choice.labelCol === undefined ? undefined : resolveColumn(file, columns, choice.labelCol, '--label-col');
   if (labelIdx === textIdx) throw new DataError(`${file}: the text and label columns are the same ("${columns[textIdx]}")`);
 
-  const collector = new RowCollector();
+  const collector = new RowCollector(labelIdx !== undefined);
   let lastLine = 0;
   let headerSeen = !hasHeader;
   try {
@@ -145,7 +152,7 @@ async function readDelimited(file: string, head: Buffer, size: number, encoding:
             headerSeen = true;
             continue;
           }
-          collector.add(line, record[textIdx], pairIdx === undefined ? undefined : record[pairIdx], record[labelIdx], pairIdx !== undefined);
+          collector.add(line, record[textIdx], pairIdx === undefined ? undefined : record[pairIdx], labelIdx === undefined ? undefined : record[labelIdx], pairIdx !== undefined);
         }
       },
     );
@@ -160,7 +167,7 @@ async function readDelimited(file: string, head: Buffer, size: number, encoding:
 }
 
 async function readJsonl(file: string, _head: Buffer, _size: number, encoding: Encoding, choice: ColumnChoice): Promise<LabelledData> {
-  const collector = new RowCollector();
+  const collector = new RowCollector(choice.labelCol !== undefined);
   const keys = new Set<string>();
   let lineNo = 0;
   const value = (o: Record<string, unknown>, k: string | undefined) => {
