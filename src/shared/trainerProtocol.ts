@@ -17,6 +17,10 @@ export const trainConfigSchema = z.object({
   textCol: z.string().check(z.minLength(1)),
   pairCol: z.optional(z.string().check(z.minLength(1))),
   labelCol: z.string().check(z.minLength(1)),
+  /** Override the sniffed delimiter of the data files. */
+  delimiter: z.optional(z.enum([',', '\t', ';', '|'])),
+  /** Override header detection: true, the first row names the columns; false, it is data. */
+  header: z.optional(z.boolean()),
   /** A separate validation file (same columns), else a stratified split of `data`. */
   validationData: z.optional(z.string().check(z.minLength(1))),
   validationSplit: z.number().check(z.gt(0), z.lt(1)),

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync, fork, spawnSync } from 'node:child_process';
+import { execFileSync, fork, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -108,6 +108,26 @@ describe('the bundled trainer (dist/trainer.js)', () => {
     const done = messages.find(m => m.type === 'done');
     assert.equal(done?.status, 'stopped');
     assert.ok(fs.existsSync(path.join(dir, 'run', 'checkpoints', 'last', 'trainer_state.json')));
+  });
+
+  it('train: SIGTERM finishes the step, saves the last checkpoint and exits "stopped"', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bert-tune-sigterm-'));
+    const vocab = path.join(root, 'test', 'fixtures', 'reference', 'vocab', 'bert-base-uncased-vocab.txt');
+    const model = path.join(dir, 'model');
+    spawnSync(process.execPath, [trainer, 'init-checkpoint', '--layers', '1', '--hidden', '16', '--heads', '2', '--intermediate', '32', '--vocab', vocab, '--labels', 'a,b', '--out', model]);
+    const child = spawn(process.execPath, [trainer, 'train', '--data', path.join(root, 'test', 'fixtures', 'workspace', 'sst2-dev-200.tsv'), '--text-col', 'text', '--label-col', 'label', '--model', model, '--out', path.join(dir, 'run'), '--epochs', '50', '--batch-size', '8']);
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      if (!out.includes('"progress"') && d.toString().includes('"progress"')) child.kill('SIGTERM');
+      out += d.toString();
+    });
+    const code = await new Promise(resolve => child.on('exit', resolve));
+    assert.equal(code, 0);
+    const done = JSON.parse(out.trim().split('\n').at(-1)!);
+    assert.equal(done.type, 'done');
+    assert.equal(done.status, 'stopped');
+    assert.ok(fs.existsSync(path.join(dir, 'run', 'checkpoints', 'last', 'model.safetensors')));
+    assert.match(fs.readFileSync(path.join(dir, 'run', 'log.txt'), 'utf8'), /"status":"stopped"/);
   });
 
   it('rejects an unknown backend with usage help and exit code 2', () => {

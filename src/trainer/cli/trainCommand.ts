@@ -18,6 +18,8 @@ data:
   --text-col C              column name or 1-based number
   --text-pair-col C         second text column (sentence pairs)
   --label-col C             string or integer labels
+  --delimiter D             override the sniffed delimiter: , tab ; |
+  --header / --no-header    override header detection
   --validation-data FILE    validation rows from their own file (same columns)
   --validation-split F      else this share of rows, stratified (default ${TRAIN_DEFAULTS.validationSplit})
   --max-length N            tokens, [CLS] and [SEP] included (default ${TRAIN_DEFAULTS.maxLength})
@@ -67,6 +69,7 @@ export function trainConfigFromArgs(args: string[]): { config?: TrainConfig; res
       'warmup-steps': { type: 'string' }, 'max-grad-norm': { type: 'string' }, 'class-weights': { type: 'string' }, seed: { type: 'string' },
       'no-shuffle': { type: 'boolean' }, 'group-by-length': { type: 'boolean' }, 'eval-steps': { type: 'string' }, metric: { type: 'string' },
       'early-stopping': { type: 'string' }, 'log-steps': { type: 'boolean' }, resume: { type: 'string' }, help: { type: 'boolean' },
+      delimiter: { type: 'string' }, header: { type: 'boolean' }, 'no-header': { type: 'boolean' },
     },
     TRAIN_USAGE,
   );
@@ -82,6 +85,8 @@ export function trainConfigFromArgs(args: string[]): { config?: TrainConfig; res
     model: requireOption(o.model, 'model', TRAIN_USAGE),
     out: requireOption(o.out, 'out', TRAIN_USAGE),
     validationData: o['validation-data'],
+    delimiter: o.delimiter === 'tab' || o.delimiter === '\\t' ? '\t' : o.delimiter,
+    header: o.header ? true : o['no-header'] ? false : undefined,
     validationSplit: num(o['validation-split'], 'validation-split') ?? TRAIN_DEFAULTS.validationSplit,
     maxLength: num(o['max-length'], 'max-length') ?? TRAIN_DEFAULTS.maxLength,
     dropout: num(o.dropout, 'dropout'),

@@ -1,0 +1,89 @@
+/**
+ * Training speed per backend and BERT shape: samples/s of full optimisation steps (forward,
+ * backward, clipping, AdamW), batch 16, at 128 tokens, and at SST-2's real lengths with
+ * dynamic padding. Prints figures; asserts nothing. Reads ../shared/data for SST-2 texts.
+ *   npx tsx bench/train-throughput.ts [--backends wasm,cpu] [--seconds 20]
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { BACKENDS, selectBackend, type BackendName } from '../src/trainer/backend';
+import { isDecayed } from '../src/trainer/model/parameters';
+import { parseVocab, BertTokenizer, DEFAULT_SPECIAL_TOKENS } from '../src/trainer/tokenizer/bertTokenizer';
+import { AdamW } from '../src/trainer/train/adamw';
+import { padBatch } from '../src/trainer/train/batches';
+import { trainStep, type Batch } from '../src/trainer/train/step';
+import { randomModel, SHAPES } from './shapes';
+
+const WASM_DIR = path.join(__dirname, '..', 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
+const SHARED = path.join(__dirname, '..', '..', 'shared', 'data');
+const arg = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+};
+const seconds = Number(arg('seconds', '20'));
+const wanted = arg('backends', BACKENDS.join(',')).split(',') as BackendName[];
+const BATCH = 16;
+
+function sst2Batches(count: number): Batch[] {
+  const vocab = parseVocab(fs.readFileSync(path.join(SHARED, 'vocab', 'bert-base-uncased-vocab.txt'), 'utf8'));
+  const tok = new BertTokenizer(vocab, { lowerCase: true, stripAccents: undefined, tokenizeChineseChars: true, special: DEFAULT_SPECIAL_TOKENS, modelMaxLength: 512 });
+  const rows = fs.readFileSync(path.join(SHARED, 'sst2', 'train.tsv'), 'utf8').split('\n').slice(1, 1 + count * BATCH).map(l => l.split('\t'));
+  const examples = rows.map((r, i) => ({ ...tok.encode(r[0], undefined, 128), label: Number(r[1]), line: i + 2 }));
+  const batches: Batch[] = [];
+  for (let i = 0; i < examples.length; i += BATCH) batches.push(padBatch(examples.slice(i, i + BATCH), 0));
+  return batches;
+}
+
+function fixedBatches(count: number, tokens: number): Batch[] {
+  return Array.from({ length: count }, (_, b) =>
+    padBatch(Array.from({ length: BATCH }, (_, i) => ({ inputIds: [101, ...Array.from({ length: tokens - 2 }, (_, j) => 2000 + ((b * 131 + i * 31 + j * 7) % 20000)), 102], tokenTypeIds: new Array(tokens).fill(0), label: i % 2, line: i })), 0),
+  );
+}
+
+async function measure(shape: (typeof SHAPES)[number], batches: Batch[]): Promise<{ samplesPerSecond: number; steps: number; meanTokens: number }> {
+  const model = randomModel(shape);
+  const optimizer = new AdamW(model.params, new Set(model.specs.filter(isDecayed).map(s => s.name)));
+  try {
+    await trainStep(model, optimizer, [batches[0]], { lr: 1e-4, maxGradNorm: 1 }); // warm-up
+    let samples = 0;
+    let steps = 0;
+    let tokens = 0;
+    const t0 = performance.now();
+    while (performance.now() - t0 < seconds * 1000 || steps < 2) {
+      const b = batches[(steps + 1) % batches.length];
+      await trainStep(model, optimizer, [b], { lr: 1e-4, maxGradNorm: 1 });
+      samples += b.labels.length;
+      tokens += b.inputIds[0].length;
+      steps++;
+    }
+    return { samplesPerSecond: (samples * 1000) / (performance.now() - t0), steps, meanTokens: tokens / steps };
+  } finally {
+    optimizer.dispose();
+    model.dispose();
+  }
+}
+
+async function main() {
+  console.log(`node ${process.version}, ${os.cpus().length} cores, batch ${BATCH}, ${seconds} s per measurement`);
+  console.log('| backend | shape | samples/s at 128 tokens | samples/s at SST-2 lengths (mean padded length) |');
+  console.log('|---|---|---|---|');
+  const sst2 = sst2Batches(40);
+  const fixed = fixedBatches(4, 128);
+  for (const prefer of wanted) {
+    const report = await selectBackend({ prefer, wasmDir: WASM_DIR });
+    if (report.backend !== prefer) {
+      console.log(`| ${prefer} | – | not available: ${report.attempts.find(a => a.backend === prefer)?.reason ?? 'skipped'} | |`);
+      continue;
+    }
+    for (const shape of SHAPES) {
+      const at128 = await measure(shape, fixed);
+      const real = await measure(shape, sst2);
+      console.log(`| ${prefer}${report.simd ? ' (SIMD)' : ''} | ${shape.name} | ${at128.samplesPerSecond.toFixed(2)} | ${real.samplesPerSecond.toFixed(2)} (${real.meanTokens.toFixed(0)}) |`);
+      if (tf.memory().numTensors > 10) console.log(`  (tensors left: ${tf.memory().numTensors})`);
+    }
+  }
+}
+
+void main();

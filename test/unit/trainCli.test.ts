@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { UsageError } from '../../src/trainer/cli/args';
+import { trainConfigFromArgs } from '../../src/trainer/cli/trainCommand';
+
+const base = ['--data', 'd.csv', '--text-col', 'text', '--label-col', 'label', '--model', 'm', '--out', 'o'];
+
+describe('bert-tune train options', () => {
+  it('fills the defaults of the classic recipe', () => {
+    const { config } = trainConfigFromArgs(base);
+    assert.equal(config!.learningRate, 5e-5);
+    assert.equal(config!.validationSplit, 0.2);
+    assert.equal(config!.maxLength, 128);
+    assert.equal(config!.shuffle, true);
+    assert.equal(config!.classWeights, 'none');
+  });
+
+  it('reads every option', () => {
+    const { config, logSteps } = trainConfigFromArgs([...base, '--dropout', '0', '--no-shuffle', '--max-steps', '10', '--warmup-steps', '3', '--class-weights', '1,2.5',
+      '--delimiter', 'tab', '--no-header', '--schedule', 'cosine', '--grad-accum', '2', '--metric', 'macro_f1', '--early-stopping', '2', '--eval-steps', '5', '--log-steps', '--group-by-length']);
+    assert.equal(config!.dropout, 0);
+    assert.equal(config!.shuffle, false);
+    assert.equal(config!.maxSteps, 10);
+    assert.equal(config!.warmupSteps, 3);
+    assert.deepEqual(config!.classWeights, [1, 2.5]);
+    assert.equal(config!.delimiter, '\t');
+    assert.equal(config!.header, false);
+    assert.equal(config!.schedule, 'cosine');
+    assert.equal(config!.gradientAccumulation, 2);
+    assert.equal(config!.metricForBest, 'macro_f1');
+    assert.equal(config!.earlyStoppingPatience, 2);
+    assert.equal(config!.groupByLength, true);
+    assert.equal(logSteps, true);
+  });
+
+  it('refuses nonsense with the option named', () => {
+    assert.throws(() => trainConfigFromArgs([...base, '--lr', 'fast']), (e: Error) => e instanceof UsageError && /--lr takes a number/.test(e.message));
+    assert.throws(() => trainConfigFromArgs([...base, '--schedule', 'zigzag']), (e: Error) => e instanceof UsageError && /schedule/.test(e.message));
+    assert.throws(() => trainConfigFromArgs([...base, '--validation-split', '1.5']), /validationSplit/);
+    assert.throws(() => trainConfigFromArgs(['--data', 'x']), /--text-col is required/);
+    assert.throws(() => trainConfigFromArgs([...base, '--bogus']), /Unknown option '--bogus'/);
+  });
+
+  it('takes --resume alone', () => {
+    assert.deepEqual(trainConfigFromArgs(['--resume', 'runs/a']), { resume: 'runs/a', logSteps: false });
+  });
+});
