@@ -89,7 +89,7 @@ describe('gradient accumulation', () => {
     const slice = (from: number, to: number): Batch => {
       const rows = b.input_ids.slice(from, to);
       // re-pad each micro-batch to its own longest row, as the data pipeline does
-      const len = Math.max(...rows.map((r, i) => b.attention_mask[from + i].reduce((x, y) => x + y, 0)));
+      const len = Math.max(...rows.map((_, i) => b.attention_mask[from + i].reduce((x, y) => x + y, 0)));
       return {
         inputIds: rows.map(r => r.slice(0, len)),
         tokenTypeIds: b.token_type_ids.slice(from, to).map(r => r.slice(0, len)),
