@@ -2,7 +2,7 @@
  * Training speed per backend and BERT shape: samples/s of full optimisation steps (forward,
  * backward, clipping, AdamW), batch 16, at 128 tokens, and at SST-2's real lengths with
  * dynamic padding. Prints figures; asserts nothing. Reads ../shared/data for SST-2 texts.
- *   npx tsx bench/train-throughput.ts [--backends wasm,cpu] [--seconds 20]
+ *   npx tsx bench/train-throughput.ts [--backends wasm,cpu] [--seconds 20] [--shapes 3]
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -24,6 +24,8 @@ const arg = (name: string, fallback: string) => {
 };
 const seconds = Number(arg('seconds', '20'));
 const wanted = arg('backends', BACKENDS.join(',')).split(',') as BackendName[];
+/** e.g. --shapes 1 for bert-tiny only: the pure-JS backend needs minutes per bert-small step. */
+const shapeCount = Number(arg('shapes', String(SHAPES.length)));
 const BATCH = 16;
 
 function sst2Batches(count: number): Batch[] {
@@ -77,7 +79,7 @@ async function main() {
       console.log(`| ${prefer} | – | not available: ${report.attempts.find(a => a.backend === prefer)?.reason ?? 'skipped'} | |`);
       continue;
     }
-    for (const shape of SHAPES) {
+    for (const shape of SHAPES.slice(0, shapeCount)) {
       const at128 = await measure(shape, fixed);
       const real = await measure(shape, sst2);
       console.log(`| ${prefer}${report.simd ? ' (SIMD)' : ''} | ${shape.name} | ${at128.samplesPerSecond.toFixed(2)} | ${real.samplesPerSecond.toFixed(2)} (${real.meanTokens.toFixed(0)}) |`);

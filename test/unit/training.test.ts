@@ -87,8 +87,9 @@ describe('a training run', () => {
     for (const [name, t] of a) assert.ok(Buffer.from(t.buffer).equals(Buffer.from(b.get(name)!.buffer)), `${name} differs after resume`);
   });
 
-  it('keeps the tensor count flat from step to step', async () => {
+  it('keeps the tensor count flat from step to step, and leaves none behind', async () => {
     const counts: number[] = [];
+    const before = tf.memory().numTensors;
     await runTraining(config(path.join(tempDir(), 'flat'), { epochs: 1 }), {
       emit: m => {
         if (m.type === 'progress') counts.push(tf.memory().numTensors);
@@ -97,6 +98,7 @@ describe('a training run', () => {
     });
     assert.ok(counts.length >= 5);
     assert.deepEqual(new Set(counts.slice(1)).size, 1, `tensor counts per step: ${counts.join(', ')}`);
+    assert.equal(tf.memory().numTensors, before, 'tensors left after the run');
   });
 
   it('stops early when the metric stops improving', async () => {

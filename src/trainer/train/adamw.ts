@@ -28,8 +28,11 @@ export class AdamW {
     readonly options: AdamWOptions = ADAMW_DEFAULTS,
   ) {
     for (const [name, p] of params) {
-      this.m.set(name, tf.variable(tf.zerosLike(p), false));
-      this.v.set(name, tf.variable(tf.zerosLike(p), false));
+      // tf.variable keeps its initial tensor alive: dispose that handle, keep the variable.
+      const zeros = tf.zerosLike(p);
+      this.m.set(name, tf.variable(zeros, false));
+      this.v.set(name, tf.variable(zeros, false));
+      zeros.dispose();
     }
   }
 
