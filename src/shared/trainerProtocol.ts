@@ -120,6 +120,17 @@ export const fromTrainerSchema = z.discriminatedUnion('type', [
     misclassified: z.array(misclassifiedSchema),
     isBest: z.boolean(),
   }),
+  /** Sent before training when the run asked to confirm: what it will train, and how long it should take. */
+  z.object({
+    type: z.literal('estimate'),
+    labelCounts: z.array(z.tuple([z.string(), count()])),
+    trainRows: count(),
+    validationRows: count(),
+    skippedRows: count(),
+    totalSteps: count(),
+    secondsPerStep: nonNegative(),
+    estimatedSeconds: nonNegative(),
+  }),
   z.object({ type: z.literal('checkpoint'), kind: z.enum(['best', 'last']), path: z.string(), step: count() }),
   z.object({ type: z.literal('log'), message: z.string() }),
   z.object({ type: z.literal('warning'), message: z.string() }),
@@ -136,7 +147,10 @@ export const fromTrainerSchema = z.discriminatedUnion('type', [
 export type FromTrainer = z.infer<typeof fromTrainerSchema>;
 
 export const toTrainerSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('train'), config: trainConfigSchema, resume: z.optional(z.boolean()) }),
+  /** With `confirm`, the trainer prepares, measures, sends an "estimate" and waits for "begin" or "cancel". */
+  z.object({ type: z.literal('train'), config: trainConfigSchema, resume: z.optional(z.boolean()), confirm: z.optional(z.boolean()) }),
+  z.object({ type: z.literal('begin') }),
+  z.object({ type: z.literal('cancel') }),
   /** Finish the current step, save the last checkpoint, exit with status "stopped". */
   z.object({ type: z.literal('stop') }),
 ]);

@@ -16,11 +16,13 @@ export async function serve(): Promise<number> {
   const post = (m: FromTrainer) => new Promise<void>(resolve => send(m, undefined, {}, () => resolve()));
   let stopRequested = false;
   let running = false;
+  let answer: ((go: boolean) => void) | undefined;
   process.on('SIGTERM', () => (stopRequested = true));
   return new Promise<number>(resolve => {
     // If the extension host goes away, there is nobody to report to: stop at the next step.
     process.on('disconnect', () => {
       stopRequested = true;
+      answer?.(false);
       if (!running) resolve(0);
     });
     process.on('message', (raw: unknown) => {
@@ -32,6 +34,12 @@ export async function serve(): Promise<number> {
       const msg = parsed.data;
       if (msg.type === 'stop') {
         stopRequested = true;
+        answer?.(false);
+        return;
+      }
+      if (msg.type === 'begin' || msg.type === 'cancel') {
+        answer?.(msg.type === 'begin');
+        answer = undefined;
         return;
       }
       if (running) {
@@ -39,7 +47,8 @@ export async function serve(): Promise<number> {
         return;
       }
       running = true;
-      void runTraining(msg.config, { emit: m => void post(m), shouldStop: () => stopRequested }, { resume: msg.resume }).then(async done => {
+      const confirm = msg.confirm ? () => new Promise<boolean>(resolve => (answer = resolve)) : undefined;
+      void runTraining(msg.config, { emit: m => void post(m), shouldStop: () => stopRequested, confirm }, { resume: msg.resume }).then(async done => {
         running = false;
         // let the last messages reach the parent before the channel closes
         await post({ type: 'log', message: `trainer exiting (${done.status})` });

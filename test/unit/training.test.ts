@@ -101,6 +101,27 @@ describe('a training run', () => {
     assert.equal(tf.memory().numTensors, before, 'tensors left after the run');
   });
 
+  it('asks for confirmation with an estimate when asked, and can be cancelled before training', async () => {
+    const estimates: unknown[] = [];
+    const cancelled = await runTraining(config(path.join(tempDir(), 'cancel')), {
+      emit: m => fromTrainerSchema.parse(m),
+      shouldStop: () => false,
+      confirm: async e => {
+        estimates.push(e);
+        return false;
+      },
+    });
+    assert.equal(cancelled.status, 'stopped');
+    assert.equal(cancelled.reason, 'cancelled before training');
+    const e = estimates[0] as { labelCounts: [string, number][]; trainRows: number; estimatedSeconds: number; totalSteps: number };
+    assert.deepEqual(e.labelCounts.map(([l]) => l), ['0', '1']);
+    assert.equal(e.labelCounts.reduce((a, [, n]) => a + n, 0), e.trainRows);
+    assert.ok(e.estimatedSeconds > 0 && e.totalSteps === 20);
+    const out = path.join(tempDir(), 'go');
+    const go = await runTraining(config(out, { epochs: 1 }), { emit: () => {}, shouldStop: () => false, confirm: async () => true });
+    assert.equal(go.status, 'completed');
+  });
+
   it('stops early when the metric stops improving', async () => {
     const { done, messages } = await run(config(path.join(tempDir(), 'early'), { epochs: 20, evalSteps: 1, learningRate: 1e-9, earlyStoppingPatience: 2, metricForBest: 'loss' }));
     assert.equal(done.status, 'completed');

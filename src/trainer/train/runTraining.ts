@@ -22,12 +22,16 @@ import { batchesOf, epochOrder, type Example } from './batches';
 import { evaluate, type Evaluation } from './evaluate';
 import { balancedClassWeights } from './metrics';
 import { lrFactor, warmupSteps, type Schedule } from './schedule';
-import { trainStep } from './step';
+import { timeGradients, trainStep } from './step';
 
 export type DoneMessage = Extract<FromTrainer, { type: 'done' }>;
 
+export type Estimate = Extract<FromTrainer, { type: 'estimate' }>;
+
 export interface RunControl {
   emit(message: FromTrainer): void;
+  /** When given (and not resuming): called with the estimate before training; false cancels the run. */
+  confirm?(estimate: Estimate): Promise<boolean>;
   /** Polled after every step: true finishes the step, saves, and ends the run as "stopped". */
   shouldStop(): boolean;
 }
@@ -205,6 +209,36 @@ async function train(
     parameters: model.numParameters,
   });
   if (!validation.length) emit({ type: 'warning', message: 'No validation rows: metrics and the best checkpoint need some. Give more rows, or a validation file.' });
+
+  if (control.confirm && !state) {
+    // Time a forward and backward pass on a typical batch (the second: the first compiles kernels).
+    const sample = batchesOf(train, epochOrder(train.length, { seed: config.seed, epoch: 0, shuffle: config.shuffle }), config.batchSize, tokenizer.padId)[0];
+    await timeGradients(model, sample);
+    const secondsPerStep = (await timeGradients(model, sample)) * config.gradientAccumulation * 1.15; // + the optimizer update
+    const evaluations = Math.ceil(totalSteps / stepsPerEpoch) + (config.evalSteps ? Math.floor(totalSteps / config.evalSteps) : 0);
+    const evalSeconds = evaluations * (validation.length / Math.max(1, config.batchSize)) * secondsPerStep * 0.35;
+    const counts = new Map<string, number>(labels.map(l => [l, 0]));
+    for (const e of train) counts.set(labels[e.label], (counts.get(labels[e.label]) ?? 0) + 1);
+    const estimate: Estimate = {
+      type: 'estimate',
+      labelCounts: [...counts],
+      trainRows: train.length,
+      validationRows: validation.length,
+      skippedRows: data.skipped.count,
+      totalSteps,
+      secondsPerStep,
+      estimatedSeconds: totalSteps * secondsPerStep + evalSeconds,
+    };
+    emit(estimate);
+    if (!(await control.confirm(estimate))) {
+      optimizer.dispose();
+      classWeights?.dispose();
+      model.dispose();
+      const done: DoneMessage = { type: 'done', status: 'stopped', reason: 'cancelled before training', step: 0 };
+      emit(done);
+      return done;
+    }
+  }
 
   const saveLast = async () => {
     const m: { name: string; shape: number[]; data: Float32Array }[] = [];

@@ -98,3 +98,16 @@ export async function trainStep(model: BertClassifier, optimizer: AdamW, microBa
     for (const g of grads.values()) g.dispose();
   }
 }
+
+/** Seconds one forward and backward pass over `batch` takes, without changing the model (for estimates). */
+export async function timeGradients(model: BertClassifier, batch: Batch): Promise<number> {
+  const inputs = batchTensors(batch);
+  const labels = tf.tensor1d(batch.labels, 'int32');
+  const t0 = performance.now();
+  const { value, grads } = tf.variableGrads(() => crossEntropy(model.forward(inputs, { training: true }).logits, labels));
+  await value.data();
+  const seconds = (performance.now() - t0) / 1000;
+  tf.dispose([value, ...Object.values(grads), labels]);
+  disposeInputs(inputs);
+  return seconds;
+}
