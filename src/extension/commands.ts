@@ -2,36 +2,113 @@
  * Every command of the extension, as a record of factories over the context object: the ids in
  * package.json's `contributes.commands` and the keys here must match (a test checks it).
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { trainConfigSchema } from '../shared/trainerProtocol';
+import { installNativeBackend, showBackend } from './backend/backendCommands';
 import type { Ctx } from './context';
 import type { DatasetNode } from './datasets/datasetsTreeProvider';
+import type { RunNode } from './runs/runsTreeProvider';
+import { fineTune, type FineTunePreset } from './training/fineTuneCommand';
 
 type CommandFactory = (ctx: Ctx) => (...args: unknown[]) => unknown;
 
-/** A command run from a tree item gets the node; from the palette, nothing; from the explorer, a Uri. */
+const DATASET_FILE = /\.(csv|tsv|jsonl)$/i;
+
+/** A command run from a tree item gets the node; from the explorer, a Uri; from the palette, nothing. */
 function datasetUri(arg: unknown): vscode.Uri | undefined {
   if (arg instanceof vscode.Uri) return arg;
   if (arg && typeof arg === 'object' && 'entry' in arg) return (arg as DatasetNode).entry.uri;
   const active = vscode.window.activeTextEditor?.document.uri;
-  return active && /\.(csv|tsv|jsonl)$/i.test(active.path) ? active : undefined;
+  return active && DATASET_FILE.test(active.path) ? active : undefined;
+}
+
+async function pickDataset(ctx: Ctx, arg: unknown, placeHolder: string): Promise<vscode.Uri | undefined> {
+  const uri = datasetUri(arg);
+  if (uri) return uri;
+  const entries = ctx.catalog.list();
+  if (!entries.length) {
+    void vscode.window.showInformationMessage('There is no CSV, TSV or JSONL file in this workspace.');
+    return undefined;
+  }
+  const picked = await vscode.window.showQuickPick(entries.map(e => ({ label: e.relativePath, uri: e.uri })), { placeHolder });
+  return picked?.uri;
+}
+
+/** A run from a Runs view item, or its folder as a Uri (from "Resume" on an error message). */
+function runDir(arg: unknown): string | undefined {
+  if (arg instanceof vscode.Uri) return arg.fsPath;
+  if (arg && typeof arg === 'object' && 'run' in arg) return (arg as RunNode).run.dir;
+  return undefined;
 }
 
 export const commands: Record<string, CommandFactory> = {
   'bertTune.datasets.refresh': ctx => () => ctx.catalog.refresh(true),
 
   'bertTune.datasets.showSummary': ctx => async (arg?: unknown) => {
-    let uri = datasetUri(arg);
-    if (!uri) {
-      const picked = await vscode.window.showQuickPick(
-        ctx.catalog.list().map(e => ({ label: e.relativePath, uri: e.uri })),
-        { placeHolder: 'Choose a dataset file', matchOnDescription: true },
-      );
-      uri = picked?.uri;
-    }
+    const uri = await pickDataset(ctx, arg, 'Choose a dataset file');
     if (uri) ctx.summaryPanel.show(uri);
   },
 
+  'bertTune.fineTune': ctx => async (arg?: unknown, preset?: unknown) => {
+    const uri = await pickDataset(ctx, arg, 'Which dataset to fine-tune on?');
+    if (uri) return fineTune(ctx, uri, (preset ?? {}) as FineTunePreset);
+  },
+
+  'bertTune.stopTraining': ctx => () => ctx.training.stop(),
+
   'bertTune.showLog': ctx => () => ctx.output.show(),
+
+  'bertTune.runs.refresh': ctx => () => ctx.runsTree.refresh(),
+
+  'bertTune.runs.openLog': () => async (arg?: unknown) => {
+    const dir = runDir(arg);
+    if (dir) await vscode.window.showTextDocument(vscode.Uri.file(path.join(dir, 'log.txt')), { preview: true });
+  },
+
+  'bertTune.runs.resume': ctx => async (arg?: unknown) => {
+    const dir = runDir(arg);
+    if (!dir) return undefined;
+    let config;
+    try {
+      config = trainConfigSchema.parse(JSON.parse(fs.readFileSync(path.join(dir, 'train-config.json'), 'utf8')));
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Cannot resume ${path.basename(dir)}: its train-config.json is missing or invalid (${(e as Error).message}).`);
+      return undefined;
+    }
+    if (!fs.existsSync(path.join(dir, 'checkpoints', 'last', 'trainer_state.json'))) {
+      void vscode.window.showErrorMessage(`Cannot resume ${path.basename(dir)}: it has no checkpoint to continue from (it stopped before its first save).`);
+      return undefined;
+    }
+    return ctx.training.start({ ...config, out: dir }, { resume: true });
+  },
+
+  'bertTune.runs.reveal': () => async (arg?: unknown) => {
+    const dir = runDir(arg);
+    if (!dir) return;
+    const best = path.join(dir, 'checkpoints', 'best');
+    await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(fs.existsSync(best) ? best : dir));
+  },
+
+  'bertTune.runs.delete': ctx => async (arg?: unknown, options?: unknown) => {
+    const dir = runDir(arg);
+    if (!dir) return false;
+    if (ctx.training.current?.runDir === dir) {
+      void vscode.window.showWarningMessage('This run is training; stop it before deleting it.');
+      return false;
+    }
+    const confirmed = (options as { confirmed?: boolean } | undefined)?.confirmed
+      || (await vscode.window.showWarningMessage(`Delete the run ${path.basename(dir)}, its checkpoints and its log?`, { modal: true }, 'Delete')) === 'Delete';
+    if (!confirmed) return false;
+    await fs.promises.rm(dir, { recursive: true, force: true });
+    ctx.runsTree.refresh();
+    return true;
+  },
+
+  'bertTune.showBackend': ctx => () => showBackend(ctx),
+
+  'bertTune.installNativeBackend': ctx => () => installNativeBackend(ctx),
 };
 
 export function registerCommands(ctx: Ctx): vscode.Disposable[] {

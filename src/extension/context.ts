@@ -2,11 +2,13 @@
  * The one object `activate` builds: every long-lived service of the extension, created once,
  * disposed together on deactivate. Commands receive it instead of reaching for globals.
  */
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { DatasetCatalog } from './datasets/datasetCatalog';
 import { DatasetsTreeProvider } from './datasets/datasetsTreeProvider';
 import { DatasetInspectorClient } from './datasets/inspectorClient';
 import { RunsTreeProvider } from './runs/runsTreeProvider';
+import { TrainingManager } from './training/trainingManager';
 import { DatasetSummaryPanel } from './webviews/datasetSummaryPanel';
 
 export const VIEW_IDS = { datasets: 'bertTune.datasets', runs: 'bertTune.runs' } as const;
@@ -18,20 +20,43 @@ export class Ctx implements vscode.Disposable {
   readonly datasetsTree: DatasetsTreeProvider;
   readonly datasetsView: vscode.TreeView<unknown>;
   readonly summaryPanel: DatasetSummaryPanel;
+  readonly training: TrainingManager;
+  readonly runsTree: RunsTreeProvider;
+  /** The bundled trainer entry point (dist/trainer.js), run as a child process. */
+  readonly trainerJs: string;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(readonly extension: vscode.ExtensionContext) {
     this.output = this.own(vscode.window.createOutputChannel('BERT Tune', { log: true }));
     const log = (line: string) => this.output.info(line);
-    const workerPath = vscode.Uri.joinPath(extension.extensionUri, 'dist', 'datasetInspector.js').fsPath;
-    this.inspector = new DatasetInspectorClient(workerPath, log);
+    const dist = vscode.Uri.joinPath(extension.extensionUri, 'dist');
+    this.trainerJs = vscode.Uri.joinPath(dist, 'trainer.js').fsPath;
+    this.inspector = new DatasetInspectorClient(vscode.Uri.joinPath(dist, 'datasetInspector.js').fsPath, log);
     this.own({ dispose: () => this.inspector.dispose() });
     this.catalog = this.own(new DatasetCatalog(this.inspector));
     this.datasetsTree = this.own(new DatasetsTreeProvider(this.catalog));
     this.datasetsView = this.own(vscode.window.createTreeView(VIEW_IDS.datasets, { treeDataProvider: this.datasetsTree, showCollapseAll: true }));
-    this.own(vscode.window.registerTreeDataProvider(VIEW_IDS.runs, new RunsTreeProvider()));
+    this.training = this.own(new TrainingManager(this.trainerJs, this.output, () => this.trainerEnv()));
+    this.runsTree = this.own(new RunsTreeProvider(this.training));
+    this.own(vscode.window.createTreeView(VIEW_IDS.runs, { treeDataProvider: this.runsTree }));
     this.summaryPanel = this.own(new DatasetSummaryPanel(extension.extensionUri, this.catalog, log));
     this.own(this.catalog.onDidChange(() => this.updateDatasetsMessage()));
+  }
+
+  /** Where "Install native backend" puts tfjs-node: the extension's global storage. */
+  get nativeModulesDir(): string {
+    return path.join(this.extension.globalStorageUri.fsPath, 'native');
+  }
+
+  /** The trainer's environment: Hub settings and where to find native backends. */
+  trainerEnv(): NodeJS.ProcessEnv {
+    const c = vscode.workspace.getConfiguration('bertTune');
+    const env: NodeJS.ProcessEnv = { BERT_TUNE_NATIVE_MODULES: this.nativeModulesDir };
+    const endpoint = c.get<string>('hub.endpoint');
+    const cache = c.get<string>('hub.cacheFolder');
+    if (endpoint) env.HF_ENDPOINT = endpoint;
+    if (cache) env.HF_HUB_CACHE = cache;
+    return env;
   }
 
   dispose(): void {

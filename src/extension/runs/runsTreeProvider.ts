@@ -1,15 +1,85 @@
-/**
- * The Runs view. Training runs arrive with the "Fine-tune on this CSV" flow; until then the view
- * is empty and its welcome text (package.json `viewsWelcome`) says how runs will appear.
- */
+/** The Runs view: every training run of the workspace, with its status, best metric and date. */
+import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { TrainingManager } from '../training/trainingManager';
+import { listRuns, RUNS_FOLDER, type RunStatus, type RunSummary } from './runStore';
 
-export class RunsTreeProvider implements vscode.TreeDataProvider<never> {
-  getChildren(): never[] {
-    return [];
+export interface RunNode {
+  run: RunSummary;
+}
+
+const ICONS: Record<RunStatus, [string, string | undefined]> = {
+  running: ['sync~spin', undefined],
+  completed: ['pass', 'testing.iconPassed'],
+  stopped: ['debug-stop', 'list.warningForeground'],
+  failed: ['error', 'list.errorForeground'],
+  interrupted: ['warning', 'list.warningForeground'],
+};
+
+export class RunsTreeProvider implements vscode.TreeDataProvider<RunNode>, vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<RunNode | undefined>();
+  readonly onDidChangeTreeData = this.emitter.event;
+  private readonly disposables: vscode.Disposable[] = [this.emitter];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly training: TrainingManager) {
+    const watcher = vscode.workspace.createFileSystemWatcher(`**/${RUNS_FOLDER.split(path.sep).join('/')}/*/{metrics.jsonl,train-config.json}`);
+    this.disposables.push(
+      watcher,
+      watcher.onDidCreate(() => this.refreshSoon()),
+      watcher.onDidChange(() => this.refreshSoon()),
+      watcher.onDidDelete(() => this.refreshSoon()),
+      training.onDidChange(() => this.refreshSoon()),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => this.refreshSoon()),
+    );
   }
 
-  getTreeItem(node: never): vscode.TreeItem {
-    return node;
+  refresh(): void {
+    this.emitter.fire(undefined);
+  }
+
+  /** metrics.jsonl grows every step: coalesce the updates. */
+  private refreshSoon(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.refresh();
+    }, 500);
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.disposables.forEach(d => d.dispose());
+  }
+
+  runs(): RunSummary[] {
+    const running = new Set(this.training.current ? [this.training.current.runDir] : []);
+    return (vscode.workspace.workspaceFolders ?? []).filter(f => f.uri.scheme === 'file').flatMap(f => listRuns(f.uri.fsPath, running));
+  }
+
+  getChildren(node?: RunNode): RunNode[] {
+    return node ? [] : this.runs().map(run => ({ run }));
+  }
+
+  getTreeItem({ run }: RunNode): vscode.TreeItem {
+    const item = new vscode.TreeItem(run.name);
+    item.id = run.dir;
+    item.resourceUri = vscode.Uri.file(run.dir);
+    const [icon, color] = ICONS[run.status];
+    item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
+    const parts: string[] = [run.status === 'completed' ? 'done' : run.status];
+    if (run.status === 'running' && run.step !== undefined && run.totalSteps) parts.push(`${Math.floor((100 * run.step) / run.totalSteps)}%`);
+    if (run.accuracy !== undefined) parts.push(`accuracy ${(100 * run.accuracy).toFixed(1)}%`);
+    parts.push(run.startedAt.toLocaleString('en-GB', { dateStyle: 'short', timeStyle: 'short' }));
+    item.description = parts.join(' · ');
+    item.contextValue = `run.${run.status}`;
+    const tip = new vscode.MarkdownString();
+    tip.appendMarkdown('**').appendText(run.name).appendMarkdown('**\n\n');
+    if (run.config) tip.appendText(`Data: ${run.config.data}\nModel: ${run.config.model}\nText: ${run.config.textCol} · Label: ${run.config.labelCol}`).appendMarkdown('\n\n');
+    if (run.best) tip.appendText(`Best ${run.best.metric}: ${run.best.metric === 'loss' ? run.best.value.toFixed(4) : `${(100 * run.best.value).toFixed(2)}%`} (step ${run.best.step})`).appendMarkdown('\n\n');
+    if (run.reason) tip.appendText(run.reason);
+    item.tooltip = tip;
+    item.command = { command: 'bertTune.runs.openLog', title: 'Open log', arguments: [{ run }] };
+    return item;
   }
 }

@@ -1,0 +1,101 @@
+/**
+ * "Show training backend" (which TensorFlow.js backend the trainer loads, and why each faster
+ * one does not) and "Install native backend" (tfjs-node or tfjs-node-gpu into the extension's
+ * global storage, where the trainer looks for it).
+ */
+import { execFile, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { promisify } from 'node:util';
+import * as vscode from 'vscode';
+import type { Ctx } from '../context';
+
+const run = promisify(execFile);
+
+interface BackendReport {
+  backend: string;
+  simd?: boolean;
+  attempts: { backend: string; ok: boolean; reason?: string }[];
+}
+
+async function gpuFacts(): Promise<string> {
+  try {
+    const { stdout } = await run('nvidia-smi', ['--query-gpu=name,driver_version,memory.total', '--format=csv,noheader'], { timeout: 5000 });
+    return stdout.trim() || 'nvidia-smi lists no GPU';
+  } catch {
+    return 'no NVIDIA GPU found (nvidia-smi is not available)';
+  }
+}
+
+export async function showBackend(ctx: Ctx): Promise<BackendReport | undefined> {
+  let report: BackendReport;
+  try {
+    const { stdout } = await run(process.execPath, [ctx.trainerJs, 'backend'], { env: { ...process.env, ...ctx.trainerEnv(), ELECTRON_RUN_AS_NODE: '1' }, timeout: 60_000 });
+    report = JSON.parse(stdout.trim().split('\n').pop()!);
+  } catch (e) {
+    void vscode.window.showErrorMessage(`Could not start the trainer to check its backend: ${(e as Error).message}`);
+    return undefined;
+  }
+  const cpus = os.cpus();
+  const lines = [
+    `Training runs on: ${report.backend}${report.simd ? ' (SIMD)' : ''}`,
+    ...report.attempts.filter(a => !a.ok).map(a => `${a.backend}: ${a.reason}`),
+    `CPU: ${cpus[0]?.model ?? 'unknown'}, ${cpus.length} threads; ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB memory; ${process.platform}-${process.arch}`,
+    `GPU: ${await gpuFacts()}`,
+  ];
+  lines.forEach(l => ctx.output.info(l));
+  const fast = report.backend === 'tensorflow' || report.backend === 'tensorflow-gpu';
+  const action = await vscode.window.showInformationMessage(
+    `BERT Tune trains on ${report.backend}${report.simd ? ' (SIMD)' : ''}.`,
+    { modal: true, detail: lines.slice(1).join('\n') },
+    ...(fast ? [] : ['Install native backend']),
+  );
+  if (action === 'Install native backend') await vscode.commands.executeCommand('bertTune.installNativeBackend');
+  return report;
+}
+
+/** tfjs-node-gpu needs Linux or Windows on x64 with CUDA 11.2 and cuDNN 8.1. */
+export async function installNativeBackend(ctx: Ctx): Promise<boolean> {
+  const gpuPossible = (process.platform === 'linux' || process.platform === 'win32') && process.arch === 'x64';
+  const choice = await vscode.window.showQuickPick(
+    [
+      { label: '@tensorflow/tfjs-node', detail: 'TensorFlow on the CPU: several times faster than WebAssembly', pkg: '@tensorflow/tfjs-node' },
+      ...(gpuPossible ? [{ label: '@tensorflow/tfjs-node-gpu', detail: 'TensorFlow on an NVIDIA GPU: needs CUDA 11.2 and cuDNN 8.1', pkg: '@tensorflow/tfjs-node-gpu' }] : []),
+    ],
+    { title: 'Install a native backend for training' },
+  );
+  if (!choice) return false;
+  const dir = ctx.nativeModulesDir;
+  fs.mkdirSync(dir, { recursive: true });
+  if (!fs.existsSync(`${dir}/package.json`)) fs.writeFileSync(`${dir}/package.json`, '{"private":true}\n');
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Installing ${choice.pkg}`, cancellable: true }, (progress, token) =>
+    new Promise<boolean>(resolve => {
+      const child = spawn(npm, ['install', '--no-audit', '--no-fund', '--allow-scripts', choice.pkg, `${choice.pkg}@4.22.0`], { cwd: dir, shell: process.platform === 'win32' });
+      let tail = '';
+      const onData = (d: Buffer) => {
+        const text = d.toString();
+        tail = (tail + text).slice(-2000);
+        ctx.output.info(`[npm] ${text.trimEnd()}`);
+        const last = text.trim().split('\n').pop();
+        if (last) progress.report({ message: last.slice(0, 80) });
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+      token.onCancellationRequested(() => child.kill());
+      child.on('error', e => {
+        void vscode.window.showErrorMessage(`Could not run npm to install ${choice.pkg}: ${e.message}. Install Node.js (which brings npm), or run "npm install ${choice.pkg}" in ${dir}.`);
+        resolve(false);
+      });
+      child.on('exit', code => {
+        if (code === 0) {
+          void vscode.window.showInformationMessage(`${choice.pkg} is installed; the next training run uses it. "BERT Tune: Show training backend" says whether it loads.`);
+          resolve(true);
+        } else {
+          void vscode.window.showErrorMessage(`Installing ${choice.pkg} failed (npm exit code ${code}); its install downloads libtensorflow, which needs internet access. Last output: ${tail.trim().split('\n').slice(-2).join(' ')}`, 'Show log').then(a => a && ctx.output.show());
+          resolve(false);
+        }
+      });
+    }),
+  );
+}

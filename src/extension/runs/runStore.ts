@@ -1,0 +1,110 @@
+/**
+ * The training runs of the workspace, read from their folders (.bert-tune/runs/<name>/):
+ * train-config.json and metrics.jsonl say what a run is and how it ended. Free of `vscode`.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fromTrainerSchema, trainConfigSchema, type FromTrainer, type TrainConfig } from '../../shared/trainerProtocol';
+
+export type RunStatus = 'running' | 'completed' | 'stopped' | 'failed' | 'interrupted';
+
+export interface RunSummary {
+  dir: string;
+  name: string;
+  status: RunStatus;
+  config?: TrainConfig;
+  /** Best value of the run's metricForBest, and the metric's name. */
+  best?: { metric: string; value: number; step: number };
+  /** Last evaluation's accuracy. */
+  accuracy?: number;
+  step?: number;
+  totalSteps?: number;
+  reason?: string;
+  startedAt: Date;
+}
+
+export const RUNS_FOLDER = path.join('.bert-tune', 'runs');
+
+/** Reads a run's metrics.jsonl, skipping lines that do not parse (a crash can cut the last one). */
+export function readMessages(dir: string): FromTrainer[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8');
+  } catch {
+    return [];
+  }
+  const out: FromTrainer[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const parsed = fromTrainerSchema.safeParse(JSON.parse(line));
+      if (parsed.success) out.push(parsed.data);
+    } catch {
+      /* a torn last line */
+    }
+  }
+  return out;
+}
+
+export function summarizeRun(dir: string, isRunning: boolean): RunSummary {
+  let config: TrainConfig | undefined;
+  try {
+    config = trainConfigSchema.parse(JSON.parse(fs.readFileSync(path.join(dir, 'train-config.json'), 'utf8')));
+  } catch {
+    config = undefined;
+  }
+  const messages = readMessages(dir);
+  const done = messages.filter(m => m.type === 'done').at(-1);
+  const evaluations = messages.filter((m): m is Extract<FromTrainer, { type: 'evaluation' }> => m.type === 'evaluation');
+  const progress = messages.filter((m): m is Extract<FromTrainer, { type: 'progress' }> => m.type === 'progress').at(-1);
+  const metric = config?.metricForBest ?? 'accuracy';
+  const bestEval = evaluations.filter(e => e.isBest).at(-1);
+  const value = (e: (typeof evaluations)[number]) => (metric === 'loss' ? e.loss : metric === 'accuracy' ? e.accuracy : e.macroF1);
+  let status: RunStatus;
+  if (isRunning) status = 'running';
+  else if (done?.type === 'done') status = done.status;
+  else status = 'interrupted';
+  const stat = fs.statSync(dir);
+  return {
+    dir,
+    name: path.basename(dir),
+    status,
+    config,
+    best: bestEval ? { metric, value: value(bestEval), step: bestEval.step } : undefined,
+    accuracy: evaluations.at(-1)?.accuracy,
+    step: progress?.step ?? (done?.type === 'done' ? done.step : undefined),
+    totalSteps: progress?.totalSteps,
+    reason: done?.type === 'done' ? done.reason : undefined,
+    startedAt: stat.birthtime.getTime() ? stat.birthtime : stat.mtime,
+  };
+}
+
+/** Runs of one workspace folder, newest first. */
+export function listRuns(workspaceFolder: string, running: ReadonlySet<string>): RunSummary[] {
+  const root = path.join(workspaceFolder, RUNS_FOLDER);
+  let names: string[];
+  try {
+    names = fs.readdirSync(root, { withFileTypes: true }).filter(d => d.isDirectory()).map(d => d.name);
+  } catch {
+    return [];
+  }
+  return names
+    .map(n => summarizeRun(path.join(root, n), running.has(path.join(root, n))))
+    .sort((a, b) => (a.name < b.name ? 1 : a.name > b.name ? -1 : 0));
+}
+
+/** A new run folder's name: its start time and the data file's name, safe as a path segment. */
+export function newRunName(dataFile: string, now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  const stem = path.basename(dataFile, path.extname(dataFile)).replace(/[^A-Za-z0-9_-]+/g, '_').slice(0, 40) || 'data';
+  return `${stamp}-${stem}`;
+}
+
+/** Creates .bert-tune/ with a .gitignore that keeps checkpoints out of version control. */
+export function ensureRunsFolder(workspaceFolder: string): string {
+  const root = path.join(workspaceFolder, RUNS_FOLDER);
+  fs.mkdirSync(root, { recursive: true });
+  const ignore = path.join(workspaceFolder, '.bert-tune', '.gitignore');
+  if (!fs.existsSync(ignore)) fs.writeFileSync(ignore, '# Model checkpoints are large; the configs, logs and metrics of runs are worth keeping.\nruns/*/checkpoints/\n');
+  return root;
+}

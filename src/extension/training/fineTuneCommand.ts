@@ -1,0 +1,95 @@
+/** The "Fine-tune on this CSV" command: from a file to a running training run. */
+import { execFile } from 'node:child_process';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import * as vscode from 'vscode';
+import type { DatasetInfo } from '../../shared/dataset';
+import { trainConfigSchema, type TrainConfig } from '../../shared/trainerProtocol';
+import type { Ctx } from '../context';
+import { ensureRunsFolder, newRunName } from '../runs/runStore';
+import { askChoices, askSettings, defaultSettings, rememberChoices, type FineTuneChoices, type ModelChoice } from './fineTuneWizard';
+import type { RunOutcome } from './trainingManager';
+
+const run = promisify(execFile);
+
+/** Arguments a caller (a test, another command) may pass to skip the questions. */
+export type FineTunePreset = Partial<FineTuneChoices> & { confirm?: boolean };
+
+async function datasetInfo(ctx: Ctx, uri: vscode.Uri): Promise<DatasetInfo | string> {
+  const entry = ctx.catalog.get(uri);
+  if (entry?.state.status === 'ready') return entry.state.info;
+  const outcome = await ctx.inspector.inspect(uri.fsPath);
+  if (outcome.status === 'ready') return outcome.info;
+  return outcome.status === 'failed' ? outcome.message : 'the file could not be read';
+}
+
+/** A problem that makes training impossible, shown with a way to the line (not awaited: the command returns at once). */
+function refuse(uri: vscode.Uri, message: string, line?: number): undefined {
+  const actions = line ? ['Go to line'] : ['Open file'];
+  void vscode.window.showErrorMessage(`Cannot fine-tune on ${path.basename(uri.fsPath)}: ${message}`, ...actions).then(a => {
+    if (a) void vscode.window.showTextDocument(uri, line ? { selection: new vscode.Range(line - 1, 0, line - 1, 0) } : {});
+  });
+  return undefined;
+}
+
+async function initFromScratch(ctx: Ctx, size: Extract<ModelChoice, { kind: 'scratch' }>['size'], labels: string[], out: string): Promise<string> {
+  const vocab = vscode.Uri.joinPath(ctx.extension.extensionUri, 'resources', 'bert-base-uncased-vocab.txt').fsPath;
+  await run(process.execPath, [ctx.trainerJs, 'init-checkpoint', '--layers', String(size.layers), '--hidden', String(size.hidden), '--heads', String(size.heads),
+    '--intermediate', String(size.intermediate), '--vocab', vocab, '--labels', labels.join(','), '--out', out], { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+  return out;
+}
+
+export async function fineTune(ctx: Ctx, uri: vscode.Uri, preset: FineTunePreset = {}): Promise<RunOutcome | undefined> {
+  const folder = vscode.workspace.getWorkspaceFolder(uri);
+  if (!folder || folder.uri.scheme !== 'file') {
+    void vscode.window.showErrorMessage(`${path.basename(uri.fsPath)} is not in a workspace folder on disk: open its folder first, so the run has a place to live (.bert-tune/runs).`);
+    return undefined;
+  }
+  if (ctx.training.refuseIfBusy()) return undefined;
+  const info = await datasetInfo(ctx, uri);
+  if (typeof info === 'string') return refuse(uri, info);
+  const fatal = info.problems.find(p => p.severity === 'error');
+  if (fatal) return refuse(uri, fatal.message, fatal.line);
+  if (info.columns.length < 2) return refuse(uri, 'it has a single column; a labelled dataset needs a text column and a label column.');
+
+  const defaultModel = vscode.workspace.getConfiguration('bertTune').get<string>('defaultBaseModel') || 'google/bert_uncased_L-4_H-256_A-4';
+  const complete = preset.textCol && preset.labelCol && preset.model;
+  const asked = complete
+    ? { textCol: preset.textCol!, pairCol: preset.pairCol, labelCol: preset.labelCol!, model: { kind: 'ref' as const, ref: preset.model! }, settings: preset.settings ?? {} }
+    : await askChoices(ctx.extension.workspaceState, uri, info, defaultModel);
+  if (!asked) return undefined;
+
+  const runsRoot = ensureRunsFolder(folder.uri.fsPath);
+  const runDir = path.join(runsRoot, newRunName(uri.fsPath));
+  let config: TrainConfig | undefined = trainConfigSchema.parse({
+    ...defaultSettings(),
+    ...asked.settings,
+    data: uri.fsPath,
+    textCol: asked.textCol,
+    pairCol: asked.pairCol,
+    labelCol: asked.labelCol,
+    model: asked.model.kind === 'ref' ? asked.model.ref : path.join(runDir, 'base-model'),
+    out: runDir,
+    backend: backendSetting(),
+  });
+  if (!complete) config = await askSettings(`Fine-tune on ${path.basename(uri.fsPath)}`, config);
+  if (!config) return undefined;
+  await rememberChoices(ctx.extension.workspaceState, uri, {
+    textCol: config.textCol,
+    pairCol: config.pairCol,
+    labelCol: config.labelCol,
+    model: asked.model.kind === 'ref' ? asked.model.ref : '',
+    settings: { epochs: config.epochs, batchSize: config.batchSize, learningRate: config.learningRate, maxLength: config.maxLength, validationSplit: config.validationSplit, seed: config.seed },
+  });
+  if (asked.model.kind === 'scratch') {
+    const labels = info.columns.find(c => c.name === config!.labelCol)?.valueCounts?.map(([v]) => v).sort();
+    if (!labels || labels.length < 2) return refuse(uri, `the label column "${config.labelCol}" has fewer than 2 or too many distinct values to train from scratch`);
+    await initFromScratch(ctx, asked.model.size, labels, config.model);
+  }
+  return ctx.training.start(config, { confirm: preset.confirm ?? true });
+}
+
+export function backendSetting(): TrainConfig['backend'] {
+  const v = vscode.workspace.getConfiguration('bertTune').get<string>('backend');
+  return v === 'tensorflow-gpu' || v === 'tensorflow' || v === 'wasm' || v === 'cpu' ? v : undefined;
+}

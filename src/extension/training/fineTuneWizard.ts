@@ -1,0 +1,168 @@
+/**
+ * "Fine-tune on this CSV": text column, optional pair column, label column, base model, then
+ * start with the defaults or edit them. Columns and labels are pre-selected from the Datasets
+ * inspector's guesses; the choices are remembered per file.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { ColumnInfo, DatasetInfo } from '../../shared/dataset';
+import { TRAIN_DEFAULTS, trainConfigSchema, type TrainConfig } from '../../shared/trainerProtocol';
+
+/** What the wizard asks; also what a caller (or a test) may pass to skip the questions. */
+export interface FineTuneChoices {
+  textCol: string;
+  pairCol?: string;
+  labelCol: string;
+  model: string;
+  settings: Partial<TrainConfig>;
+}
+
+export const BASE_MODELS: { id: string; label: string; detail: string }[] = [
+  { id: 'google/bert_uncased_L-2_H-128_A-2', label: 'bert-tiny', detail: '4.4M parameters: seconds per epoch on small data' },
+  { id: 'google/bert_uncased_L-4_H-256_A-4', label: 'bert-mini', detail: '11M parameters: a good first choice on a CPU' },
+  { id: 'google/bert_uncased_L-4_H-512_A-8', label: 'bert-small', detail: '29M parameters' },
+  { id: 'google/bert_uncased_L-8_H-512_A-8', label: 'bert-medium', detail: '41M parameters' },
+  { id: 'bert-base-uncased', label: 'bert-base', detail: '110M parameters: best results, slow without a GPU' },
+];
+
+export const SCRATCH_SIZES = [
+  { label: 'tiny (2 layers, hidden 128)', layers: 2, hidden: 128, heads: 2, intermediate: 512 },
+  { label: 'mini (4 layers, hidden 256)', layers: 4, hidden: 256, heads: 4, intermediate: 1024 },
+  { label: 'small (4 layers, hidden 512)', layers: 4, hidden: 512, heads: 8, intermediate: 2048 },
+];
+
+export type ModelChoice = { kind: 'ref'; ref: string } | { kind: 'scratch'; size: (typeof SCRATCH_SIZES)[number] };
+
+const MEMORY_KEY = 'bertTune.fineTuneChoices';
+
+type ColumnItem = vscode.QuickPickItem & { column?: string };
+
+function columnItems(info: DatasetInfo, role: ColumnInfo['role'], remembered: string | undefined): { items: ColumnItem[]; active: ColumnItem | undefined } {
+  const items: ColumnItem[] = info.columns.map(c => ({
+    label: c.name,
+    column: c.name,
+    description: c.role === role ? `likely ${role}` : undefined,
+    detail: c.role === 'label' || role === 'label' ? `${c.distinctCapped ? 'many' : c.distinct} distinct values` : `${Math.round(c.meanLength)} characters on average`,
+  }));
+  const active = items.find(i => i.column === remembered) ?? items.find(i => i.description) ?? items[0];
+  return { items, active };
+}
+
+async function pick<T extends vscode.QuickPickItem>(items: T[], active: T | undefined, title: string, placeholder: string, step: number): Promise<T | undefined> {
+  const qp = vscode.window.createQuickPick<T>();
+  qp.items = items;
+  if (active) qp.activeItems = [active];
+  qp.title = title;
+  qp.placeholder = placeholder;
+  qp.step = step;
+  qp.totalSteps = 5;
+  qp.ignoreFocusOut = true;
+  return new Promise<T | undefined>(resolve => {
+    qp.onDidAccept(() => {
+      resolve(qp.selectedItems[0] ?? qp.activeItems[0]);
+      qp.hide();
+    });
+    qp.onDidHide(() => {
+      resolve(undefined);
+      qp.dispose();
+    });
+    qp.show();
+  });
+}
+
+export async function askChoices(memento: vscode.Memento, uri: vscode.Uri, info: DatasetInfo, defaultModel: string): Promise<(Omit<FineTuneChoices, 'model'> & { model: ModelChoice }) | undefined> {
+  const memory = memento.get<Record<string, FineTuneChoices>>(MEMORY_KEY, {})[uri.toString()];
+  const title = `Fine-tune on ${path.basename(uri.fsPath)}`;
+  const text = columnItems(info, 'text', memory?.textCol);
+  const textPick = await pick(text.items, text.active, title, 'Which column holds the text to classify?', 1);
+  if (!textPick?.column) return undefined;
+
+  const none: ColumnItem = { label: '(none)', description: 'one text per row' };
+  const pairItems = [none, ...text.items.filter(i => i.column !== textPick.column)];
+  const pairPick = await pick(pairItems, pairItems.find(i => i.column === memory?.pairCol) ?? none, title, 'A second text column, for sentence pairs?', 2);
+  if (!pairPick) return undefined;
+
+  const label = columnItems(info, 'label', memory?.labelCol);
+  const labelItems = label.items.filter(i => i.column !== textPick.column && i.column !== pairPick.column);
+  const labelPick = await pick(labelItems, labelItems.find(i => i === label.active) ?? labelItems[0], title, 'Which column holds the labels?', 3);
+  if (!labelPick?.column) return undefined;
+
+  type ModelItem = vscode.QuickPickItem & { choice?: ModelChoice | 'folder' | 'scratch' };
+  const remembered = memory?.model;
+  const modelItems: ModelItem[] = [
+    ...(remembered && !BASE_MODELS.some(m => m.id === remembered) ? [{ label: remembered, description: 'last used', choice: { kind: 'ref' as const, ref: remembered } }] : []),
+    ...(defaultModel && defaultModel !== remembered && !BASE_MODELS.some(m => m.id === defaultModel) ? [{ label: defaultModel, description: 'default (setting)', choice: { kind: 'ref' as const, ref: defaultModel } }] : []),
+    ...BASE_MODELS.map(m => ({ label: m.label, description: m.id === defaultModel ? `${m.id} · default` : m.id, detail: m.detail, choice: { kind: 'ref' as const, ref: m.id } })),
+    { label: '$(folder) Local folder…', detail: 'a Hugging Face model folder: config.json, weights, vocab.txt', choice: 'folder' },
+    { label: '$(sparkle) From scratch…', detail: 'random weights with the bert-base-uncased vocabulary: only for large datasets', choice: 'scratch' },
+  ];
+  const activeModel = modelItems.find(i => typeof i.choice === 'object' && i.choice.kind === 'ref' && i.choice.ref === (remembered ?? defaultModel));
+  const modelPick = await pick(modelItems, activeModel, title, 'Which model to start from?', 4);
+  if (!modelPick?.choice) return undefined;
+  let model: ModelChoice;
+  if (modelPick.choice === 'folder') {
+    const folder = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Use this model', title });
+    if (!folder?.[0]) return undefined;
+    model = { kind: 'ref', ref: folder[0].fsPath };
+  } else if (modelPick.choice === 'scratch') {
+    const size = await vscode.window.showQuickPick(SCRATCH_SIZES.map(s => ({ ...s, label: s.label })), { title, placeHolder: 'Model size' });
+    if (!size) return undefined;
+    model = { kind: 'scratch', size };
+  } else model = modelPick.choice;
+  return { textCol: textPick.column, pairCol: pairPick.column, labelCol: labelPick.column, model, settings: memory?.settings ?? {} };
+}
+
+/** The editable settings, in the order shown, with how to read them from an input box. */
+const EDITABLE: { key: keyof TrainConfig; label: string; parse: (s: string) => unknown }[] = [
+  { key: 'epochs', label: 'Epochs', parse: Number },
+  { key: 'batchSize', label: 'Batch size', parse: Number },
+  { key: 'learningRate', label: 'Learning rate', parse: Number },
+  { key: 'maxLength', label: 'Max length (tokens)', parse: Number },
+  { key: 'validationSplit', label: 'Validation split (share of rows)', parse: Number },
+  { key: 'validationData', label: 'Validation file (empty: split the data)', parse: s => s.trim() || undefined },
+  { key: 'earlyStoppingPatience', label: 'Early stopping patience (evaluations; empty: off)', parse: s => (s.trim() ? Number(s) : undefined) },
+  { key: 'seed', label: 'Seed', parse: Number },
+];
+
+/** "Start with defaults", or edit settings one by one; resolves to the settings, or undefined if dismissed. */
+export async function askSettings(title: string, base: TrainConfig): Promise<TrainConfig | undefined> {
+  let config = { ...base };
+  for (;;) {
+    type Item = vscode.QuickPickItem & { key?: keyof TrainConfig; start?: boolean };
+    const items: Item[] = [
+      { label: '$(play) Start training', description: 'with the settings below', start: true },
+      { label: '', kind: vscode.QuickPickItemKind.Separator },
+      ...EDITABLE.map(e => ({ label: e.label, description: String(config[e.key] ?? '—'), key: e.key })),
+    ];
+    const choice = await pick(items, items[0], title, 'Start, or pick a setting to change it', 5);
+    if (!choice) return undefined;
+    if (choice.start) return config;
+    const edit = EDITABLE.find(e => e.key === choice.key)!;
+    const value = await vscode.window.showInputBox({
+      title,
+      prompt: edit.label,
+      value: String(config[edit.key] ?? ''),
+      validateInput: s => {
+        const parsed = trainConfigSchema.safeParse({ ...config, [edit.key]: edit.parse(s) });
+        return parsed.success ? undefined : parsed.error.issues.map(i => i.message).join('; ');
+      },
+    });
+    if (value !== undefined) config = trainConfigSchema.parse({ ...config, [edit.key]: edit.parse(value) });
+  }
+}
+
+export async function rememberChoices(memento: vscode.Memento, uri: vscode.Uri, choices: FineTuneChoices): Promise<void> {
+  const all = memento.get<Record<string, FineTuneChoices>>(MEMORY_KEY, {});
+  await memento.update(MEMORY_KEY, { ...all, [uri.toString()]: choices });
+}
+
+/** Default hyper-parameters: the classic recipe, overridden by the user's bertTune.training.* settings. */
+export function defaultSettings(): Partial<TrainConfig> {
+  const c = vscode.workspace.getConfiguration('bertTune.training');
+  const out: Partial<TrainConfig> = {};
+  for (const key of ['epochs', 'batchSize', 'learningRate', 'maxLength', 'validationSplit', 'seed', 'earlyStoppingPatience'] as const) {
+    const v = c.get<number | null>(key);
+    if (typeof v === 'number') (out as Record<string, number>)[key] = v;
+  }
+  return { ...TRAIN_DEFAULTS, ...out };
+}

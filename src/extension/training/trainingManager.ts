@@ -1,0 +1,236 @@
+/**
+ * One training run at a time, driven from VS Code: starts the trainer process, shows its
+ * progress (status bar, a cancellable notification, the "BERT Tune" log), asks before training
+ * with the trainer's estimate, and reports how the run ended. Stopping, a crash and deactivation
+ * all end in a saved checkpoint where the trainer can still save one.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { FromTrainer, TrainConfig } from '../../shared/trainerProtocol';
+import { TrainerProcess, type TrainerExit } from './trainerProcess';
+
+export interface ActiveRun {
+  runDir: string;
+  config: TrainConfig;
+  process: TrainerProcess;
+  progress?: Extract<FromTrainer, { type: 'progress' }>;
+  lastEvaluation?: Extract<FromTrainer, { type: 'evaluation' }>;
+}
+
+export interface RunOutcome {
+  runDir: string;
+  /** From the trainer's "done", or "crashed" when it exited without one. */
+  status: 'completed' | 'stopped' | 'failed' | 'crashed';
+  message?: string;
+  exit: TrainerExit;
+}
+
+/** How long deactivation waits for the trainer to save before killing it. */
+const DEACTIVATE_GRACE_MS = 4000;
+
+export class TrainingManager implements vscode.Disposable {
+  private active: ActiveRun | undefined;
+  private readonly changed = new vscode.EventEmitter<ActiveRun | undefined>();
+  private readonly finished = new vscode.EventEmitter<RunOutcome>();
+  private readonly statusItem = vscode.window.createStatusBarItem('bertTune.training', vscode.StatusBarAlignment.Left, 10);
+  private readonly stopItem = vscode.window.createStatusBarItem('bertTune.training.stop', vscode.StatusBarAlignment.Left, 9);
+  /** Fires when a run starts, reports progress, or ends. */
+  readonly onDidChange = this.changed.event;
+  readonly onDidFinish = this.finished.event;
+  lastOutcome: RunOutcome | undefined;
+
+  constructor(
+    private readonly trainerJs: string,
+    private readonly output: vscode.LogOutputChannel,
+    private readonly trainerEnv: () => NodeJS.ProcessEnv,
+  ) {
+    this.statusItem.name = 'BERT Tune training';
+    this.statusItem.command = 'bertTune.showLog';
+    this.stopItem.name = 'BERT Tune: stop training';
+    this.stopItem.text = '$(debug-stop)';
+    this.stopItem.tooltip = 'Stop training (the current step finishes and the run is saved)';
+    this.stopItem.command = 'bertTune.stopTraining';
+  }
+
+  get current(): ActiveRun | undefined {
+    return this.active;
+  }
+
+  /**
+   * Starts a run (or resumes one with `resume`) and resolves when it ends. With `confirm`, the
+   * user sees the label balance and an estimated duration first and can cancel.
+   */
+  async start(config: TrainConfig, options: { resume?: boolean; confirm?: boolean } = {}): Promise<RunOutcome | undefined> {
+    if (this.refuseIfBusy()) return undefined;
+    const runDir = path.resolve(config.out);
+    const proc = new TrainerProcess(this.trainerJs, { env: this.trainerEnv(), log: line => this.output.trace(`[trainer] ${line}`) });
+    const run: ActiveRun = { runDir, config, process: proc };
+    this.active = run;
+    void vscode.commands.executeCommand('setContext', 'bertTune.training', true);
+    this.output.info(`${options.resume ? 'Resuming' : 'Starting'} ${runDir} (trainer pid ${proc.pid})`);
+    this.changed.fire(run);
+    let done: Extract<FromTrainer, { type: 'done' }> | undefined;
+    let lastError: string | undefined;
+    const unsubscribe = proc.onMessage(m => {
+      this.logMessage(m);
+      if (m.type === 'progress') run.progress = m;
+      if (m.type === 'evaluation') run.lastEvaluation = m;
+      if (m.type === 'error') lastError = m.message;
+      if (m.type === 'done') done = m;
+      if (m.type === 'estimate') void this.confirmEstimate(run, m);
+      if (m.type === 'progress' || m.type === 'evaluation') {
+        this.updateStatusBar(run);
+        this.changed.fire(run);
+      }
+    });
+    this.updateStatusBar(run);
+    proc.send({ type: 'train', config, resume: options.resume, confirm: options.confirm && !options.resume });
+    const progressDone = this.showProgress(run);
+    const exit = await proc.whenExited;
+    unsubscribe();
+    this.active = undefined;
+    void vscode.commands.executeCommand('setContext', 'bertTune.training', false);
+    this.statusItem.hide();
+    this.stopItem.hide();
+    progressDone();
+    const outcome: RunOutcome = done
+      ? { runDir, status: done.status, message: done.reason ?? lastError, exit }
+      : { runDir, status: 'crashed', message: (exit.stderr.trim().split('\n').at(-1) ?? '') || `exit code ${exit.code}, signal ${exit.signal}`, exit };
+    this.lastOutcome = outcome;
+    this.output.info(`Run ${path.basename(runDir)} ended: ${outcome.status}${outcome.message ? ` (${outcome.message})` : ''}`);
+    this.changed.fire(undefined);
+    this.finished.fire(outcome);
+    void this.announce(outcome, run);
+    return outcome;
+  }
+
+  /** One run at a time: says so, and returns true, while one trains. */
+  refuseIfBusy(): boolean {
+    if (!this.active) return false;
+    void vscode.window.showWarningMessage(`A model is already training (${path.basename(this.active.runDir)}). Stop it first, or wait for it to finish.`, 'Show log').then(a => {
+      if (a) this.output.show();
+    });
+    return true;
+  }
+
+  /** Asks the running trainer to finish its step, save and stop. */
+  async stop(): Promise<void> {
+    const run = this.active;
+    if (!run) {
+      void vscode.window.showInformationMessage('No model is training.');
+      return;
+    }
+    this.output.info(`Stopping ${path.basename(run.runDir)}: the current step finishes, then the run is saved`);
+    this.statusItem.text = '$(loading~spin) BERT Tune: stopping…';
+    await run.process.stop();
+  }
+
+  /** Deactivation: ask the trainer to save, give it a moment, then kill it. */
+  dispose(): void {
+    const run = this.active;
+    if (run) {
+      run.process.send({ type: 'stop' });
+      const timer = setTimeout(() => run.process.kill(), DEACTIVATE_GRACE_MS);
+      void run.process.whenExited.then(() => clearTimeout(timer));
+    }
+    this.statusItem.dispose();
+    this.stopItem.dispose();
+    this.changed.dispose();
+    this.finished.dispose();
+  }
+
+  private async confirmEstimate(run: ActiveRun, e: Extract<FromTrainer, { type: 'estimate' }>): Promise<void> {
+    const balance = e.labelCounts.map(([l, n]) => `${l}: ${n.toLocaleString('en-US')} (${((100 * n) / Math.max(1, e.trainRows)).toFixed(0)}%)`).join(', ');
+    const detail = [
+      `${e.trainRows.toLocaleString('en-US')} training rows, ${e.validationRows.toLocaleString('en-US')} validation rows${e.skippedRows ? `, ${e.skippedRows} skipped (empty text or label)` : ''}.`,
+      `Labels: ${balance}.`,
+      `${e.totalSteps.toLocaleString('en-US')} steps, about ${formatDuration(e.estimatedSeconds)} on this machine (measured: ${e.secondsPerStep.toFixed(2)} s per step).`,
+    ].join('\n');
+    const answer = await vscode.window.showInformationMessage(`Fine-tune on ${path.basename(run.config.data)}?`, { modal: true, detail }, 'Start');
+    run.process.send({ type: answer === 'Start' ? 'begin' : 'cancel' });
+  }
+
+  private showProgress(run: ActiveRun): () => void {
+    let finish: () => void = () => {};
+    void vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Training ${path.basename(run.runDir)}`, cancellable: true },
+      (progress, token) =>
+        new Promise<void>(resolve => {
+          finish = resolve;
+          token.onCancellationRequested(() => void this.stop());
+          let reported = 0;
+          const sub = this.onDidChange(r => {
+            if (r !== run || !run.progress) return;
+            const pct = (100 * run.progress.step) / Math.max(1, run.progress.totalSteps);
+            progress.report({ increment: pct - reported, message: statusText(run) });
+            reported = pct;
+          });
+          const prev = finish;
+          finish = () => {
+            sub.dispose();
+            prev();
+          };
+        }),
+    );
+    return () => finish();
+  }
+
+  private updateStatusBar(run: ActiveRun): void {
+    this.statusItem.text = `$(sync~spin) BERT Tune: ${run.progress ? statusText(run) : 'preparing…'}`;
+    this.statusItem.tooltip = `Training ${run.runDir}. Click to show the log.`;
+    this.statusItem.show();
+    this.stopItem.show();
+  }
+
+  private logMessage(m: FromTrainer): void {
+    switch (m.type) {
+      case 'log':
+        return this.output.info(m.message);
+      case 'warning':
+        return this.output.warn(m.message);
+      case 'error':
+        return this.output.error(m.message);
+      case 'started':
+        return this.output.info(`Backend ${m.backend}; ${m.trainRows} training and ${m.validationRows} validation rows; labels ${m.labels.join(', ')}; ${m.totalSteps} steps${m.backendNotes.length ? ` (${m.backendNotes.join('; ')})` : ''}`);
+      case 'progress':
+        return this.output.info(`step ${m.step}/${m.totalSteps}  epoch ${m.epoch.toFixed(2)}  loss ${m.loss.toFixed(4)}  grad norm ${m.gradNorm.toFixed(3)}  lr ${m.learningRate.toExponential(2)}  ${m.samplesPerSecond.toFixed(1)} samples/s`);
+      case 'evaluation':
+        return this.output.info(`evaluation at step ${m.step}: accuracy ${(100 * m.accuracy).toFixed(2)}%, macro-F1 ${(100 * m.macroF1).toFixed(2)}%, loss ${m.loss.toFixed(4)}${m.isBest ? ' (best)' : ''}`);
+      case 'checkpoint':
+        return this.output.info(`saved the ${m.kind} checkpoint (step ${m.step}): ${m.path}`);
+      case 'done':
+        return this.output.info(`done: ${m.status}${m.reason ? ` (${m.reason})` : ''}`);
+      case 'estimate':
+        return this.output.info(`estimate: ${m.totalSteps} steps, about ${formatDuration(m.estimatedSeconds)}`);
+    }
+  }
+
+  private async announce(outcome: RunOutcome, run: ActiveRun): Promise<void> {
+    const name = path.basename(outcome.runDir);
+    if (outcome.status === 'completed') {
+      const acc = run.lastEvaluation ? `: accuracy ${(100 * run.lastEvaluation.accuracy).toFixed(1)}%` : '';
+      const a = await vscode.window.showInformationMessage(`Training ${name} finished${acc}.`, 'Show log', 'Reveal model');
+      if (a === 'Show log') this.output.show();
+      if (a === 'Reveal model') void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(path.join(outcome.runDir, 'checkpoints', 'best')));
+    } else if (outcome.status === 'failed' || outcome.status === 'crashed') {
+      const what = outcome.status === 'crashed' ? 'The trainer stopped unexpectedly' : 'Training failed';
+      const a = await vscode.window.showErrorMessage(`${what}: ${outcome.message ?? 'no reason given'}`, 'Show log', 'Resume');
+      if (a === 'Show log') this.output.show();
+      if (a === 'Resume') void vscode.commands.executeCommand('bertTune.runs.resume', vscode.Uri.file(outcome.runDir));
+    }
+  }
+}
+
+function statusText(run: ActiveRun): string {
+  const p = run.progress;
+  if (!p) return 'preparing…';
+  const pct = Math.floor((100 * p.step) / Math.max(1, p.totalSteps));
+  return `epoch ${p.epoch.toFixed(1)} · ${pct}% · ETA ${formatDuration(p.etaSeconds)}`;
+}
+
+export function formatDuration(seconds: number): string {
+  if (seconds < 60) return `${Math.max(1, Math.round(seconds))} s`;
+  if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
+  const h = Math.floor(seconds / 3600);
+  return `${h} h ${Math.round((seconds - 3600 * h) / 60)} min`;
+}

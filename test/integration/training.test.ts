@@ -1,0 +1,121 @@
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { BertTuneTestApi } from '../../src/extension/main';
+import type { RunOutcome } from '../../src/extension/training/trainingManager';
+import { TrainingManager } from '../../src/extension/training/trainingManager';
+import { extensionApi, waitFor, workspaceRoot } from './util';
+
+/** A tiny random BERT (1 layer, hidden 16) in the Hugging Face layout, made by the bundled trainer. */
+function tinyModel(api: BertTuneTestApi): string {
+  const dir = path.join(workspaceRoot().fsPath, '.models', 'tiny');
+  if (!fs.existsSync(path.join(dir, 'config.json'))) {
+    const vocab = path.join(api.ctx.extension.extensionUri.fsPath, 'resources', 'bert-base-uncased-vocab.txt');
+    execFileSync(process.execPath, [api.ctx.trainerJs, 'init-checkpoint', '--layers', '1', '--hidden', '16', '--heads', '2', '--intermediate', '32', '--vocab', vocab, '--labels', 'a,b', '--out', dir], {
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+    });
+  }
+  return dir;
+}
+
+describe('Fine-tuning from VS Code', function () {
+  this.timeout(120_000);
+  let api: BertTuneTestApi;
+  const sst2 = () => vscode.Uri.joinPath(workspaceRoot(), 'sst2-dev-200.tsv');
+  const runs = () => api.ctx.runsTree.runs();
+
+  before(async () => {
+    api = await extensionApi();
+    await api.ctx.catalog.whenIdle();
+  });
+
+  it('trains a run to the end in .bert-tune/runs, and the Runs view shows it done with its accuracy', async () => {
+    const outcome = (await vscode.commands.executeCommand('bertTune.fineTune', sst2(), {
+      textCol: 'text', labelCol: 'label', model: tinyModel(api), settings: { epochs: 1, batchSize: 16, learningRate: 1e-3 }, confirm: false,
+    })) as RunOutcome;
+    assert.equal(outcome.status, 'completed', outcome.message);
+    assert.ok(outcome.runDir.startsWith(path.join(workspaceRoot().fsPath, '.bert-tune', 'runs')));
+    for (const f of ['train-config.json', 'log.txt', 'metrics.jsonl', 'checkpoints/best/model.safetensors']) assert.ok(fs.existsSync(path.join(outcome.runDir, f)), f);
+    assert.match(fs.readFileSync(path.join(workspaceRoot().fsPath, '.bert-tune', '.gitignore'), 'utf8'), /checkpoints/);
+    const item = api.ctx.runsTree.getTreeItem({ run: runs().find(r => r.dir === outcome.runDir)! });
+    assert.match(String(item.description), /^done · accuracy \d+\.\d%/);
+  });
+
+  it('stops a run midway, lists it as stopped, and resumes it to completion', async () => {
+    const started = vscode.commands.executeCommand('bertTune.fineTune', sst2(), {
+      textCol: 'text', labelCol: 'label', model: tinyModel(api), settings: { epochs: 6, batchSize: 16 }, confirm: false,
+    }) as Thenable<RunOutcome>;
+    await waitFor('training to make progress', () => (api.ctx.training.current?.progress?.step ?? 0) >= 2);
+    await vscode.commands.executeCommand('bertTune.stopTraining');
+    const stopped = await started;
+    assert.equal(stopped.status, 'stopped');
+    const summary = runs().find(r => r.dir === stopped.runDir)!;
+    assert.equal(summary.status, 'stopped');
+    assert.match(String(api.ctx.runsTree.getTreeItem({ run: summary }).description), /^stopped/);
+    const resumed = (await vscode.commands.executeCommand('bertTune.runs.resume', vscode.Uri.file(stopped.runDir))) as RunOutcome;
+    assert.equal(resumed.status, 'completed', resumed.message);
+    assert.equal(runs().find(r => r.dir === stopped.runDir)!.status, 'completed');
+  });
+
+  it('refuses a second run while one trains', async () => {
+    const first = vscode.commands.executeCommand('bertTune.fineTune', sst2(), { textCol: 'text', labelCol: 'label', model: tinyModel(api), settings: { epochs: 6, batchSize: 16 }, confirm: false }) as Thenable<RunOutcome>;
+    await waitFor('the first run to start', () => api.ctx.training.current?.progress);
+    const second = await vscode.commands.executeCommand('bertTune.fineTune', sst2(), { textCol: 'text', labelCol: 'label', model: tinyModel(api), confirm: false });
+    assert.equal(second, undefined);
+    await vscode.commands.executeCommand('bertTune.stopTraining');
+    await first;
+  });
+
+  it('surfaces a crashed trainer as an error, and its last checkpoint survives', async () => {
+    const run = vscode.commands.executeCommand('bertTune.fineTune', sst2(), {
+      textCol: 'text', labelCol: 'label', model: tinyModel(api), settings: { epochs: 20, batchSize: 16, evalSteps: 2 }, confirm: false,
+    }) as Thenable<RunOutcome>;
+    const dir: string = await waitFor<string | false>('a checkpoint', () => {
+      const c = api.ctx.training.current;
+      return c !== undefined && fs.existsSync(path.join(c.runDir, 'checkpoints', 'last', 'trainer_state.json')) && c.runDir;
+    }) as string;
+    process.kill(api.ctx.training.current!.process.pid!, 'SIGKILL');
+    const outcome = await run;
+    assert.equal(outcome.status, 'crashed');
+    assert.equal(api.ctx.training.lastOutcome?.status, 'crashed');
+    assert.ok(fs.existsSync(path.join(dir, 'checkpoints', 'last', 'model.safetensors')));
+    assert.equal(runs().find(r => r.dir === dir)!.status, 'interrupted');
+  });
+
+  it('kills the trainer on deactivate, after asking it to save', async () => {
+    const output = vscode.window.createOutputChannel('BERT Tune test', { log: true });
+    const manager = new TrainingManager(api.ctx.trainerJs, output, () => ({}));
+    const out = path.join(workspaceRoot().fsPath, '.bert-tune', 'runs', 'deactivate-test');
+    const config = {
+      data: sst2().fsPath, textCol: 'text', labelCol: 'label', model: tinyModel(api), out, validationSplit: 0.2, epochs: 50, batchSize: 16, gradientAccumulation: 1,
+      learningRate: 1e-4, weightDecay: 0.01, schedule: 'linear' as const, warmupRatio: 0, maxGradNorm: 1, maxLength: 64, seed: 1, shuffle: true, groupByLength: false,
+      classWeights: 'none' as const, metricForBest: 'accuracy' as const,
+    };
+    const ended = manager.start(config);
+    await waitFor('progress', () => manager.current?.progress);
+    const pid = manager.current!.process.pid!;
+    manager.dispose(); // what deactivate does
+    await waitFor('the trainer to exit', () => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    }, 10_000);
+    await ended;
+    assert.ok(fs.existsSync(path.join(out, 'checkpoints', 'last', 'trainer_state.json')), 'the stop saved a checkpoint');
+    output.dispose();
+  });
+
+  it('refuses a malformed CSV before starting, naming its line', async () => {
+    const runsDir = path.join(workspaceRoot().fsPath, '.bert-tune', 'runs');
+    const count = () => (fs.existsSync(runsDir) ? fs.readdirSync(runsDir).length : 0);
+    const before = count();
+    const result = await vscode.commands.executeCommand('bertTune.fineTune', vscode.Uri.joinPath(workspaceRoot(), 'bad', 'unclosed-quote.csv'), { textCol: 'text', labelCol: 'label', model: tinyModel(api), confirm: false });
+    assert.equal(result, undefined);
+    assert.equal(count(), before);
+  });
+});
