@@ -16,6 +16,10 @@ export async function openWorkbench(page, url) {
   await page.goto(url);
   await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
   await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: 90_000 });
+  // The extension's contributions (its activity-bar container, its menu entries) arrive after
+  // the Explorer: a context menu opened before them would lack our entries.
+  await page.locator('.activitybar .action-item a[aria-label^="BERT Tune"]').waitFor({ timeout: 90_000 });
+  await page.waitForTimeout(1000);
 }
 
 /** Runs a command from the palette by its full title, e.g. "BERT Tune: Refresh". */
@@ -50,4 +54,41 @@ export async function openViewPane(page, title) {
   await header.waitFor({ timeout: 30_000 });
   if ((await header.getAttribute('aria-expanded')) !== 'true') await header.click();
   return page.locator('.pane', { has: header }).first();
+}
+
+/** Right-clicks a row of the Explorer and runs one of its context-menu entries. */
+export async function explorerContextMenu(page, fileName, entry) {
+  const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: fileName }).first();
+  await row.waitFor({ timeout: 30_000 });
+  await row.click({ button: 'right' });
+  await clickMenuItem(page, entry);
+}
+
+/** Clicks an entry of the open context menu (the workbench renders menus in a shadow root). */
+export async function clickMenuItem(page, entry) {
+  const item = page.getByRole('menuitem', { name: entry }).first();
+  await item.waitFor({ timeout: 10_000 });
+  // A mouse click only highlights the entry in the web workbench's menu; Enter runs it.
+  await item.hover();
+  await page.keyboard.press('Enter');
+}
+
+/** Accepts the active item of the open quick pick (the pre-selected choice). */
+export async function acceptQuickPick(page, expectTitle) {
+  const widget = page.locator('.quick-input-widget');
+  await widget.waitFor({ state: 'visible', timeout: 20_000 });
+  if (expectTitle) await page.locator('.quick-input-widget .quick-input-title', { hasText: expectTitle }).waitFor({ timeout: 20_000 });
+  await page.keyboard.press('Enter');
+}
+
+/** Clicks a button of the modal dialog the workbench shows for { modal: true } messages. */
+export async function clickDialogButton(page, label) {
+  const button = page.locator('.monaco-dialog-box .dialog-buttons a.monaco-button, .monaco-dialog-box .dialog-buttons .monaco-button', { hasText: label }).first();
+  await button.waitFor({ timeout: 60_000 });
+  await button.click();
+}
+
+/** Waits for the quick pick whose input's placeholder contains `text` (placeholders are attributes, not text). */
+export async function waitForQuickPick(page, text, timeout = 30_000) {
+  await page.locator(`.quick-input-widget input[placeholder*="${text}"]`).waitFor({ state: 'visible', timeout });
 }

@@ -1,0 +1,112 @@
+// UI test: fine-tuning as a person does it, in the real workbench: right-click a CSV in the
+// Explorer, answer the questions with their pre-selected defaults, confirm the estimate, watch
+// the run finish in the Runs view; stop a run and resume it; see a malformed CSV refused.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ROOT, startWorkbench } from '../vscode/codeServer.mjs';
+import { acceptQuickPick, clickDialogButton, clickMenuItem, explorerContextMenu, openViewPane, openWorkbench, runCommand, pickQuickItem, screenshot, waitForQuickPick } from './workbench.mjs';
+
+describe('Fine-tune on this CSV, in the workbench', () => {
+  let wb;
+  let model;
+
+  before(async () => {
+    // A tiny random BERT stands in for a Hub model: no network here.
+    model = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bert-tune-ui-model-')), 'tiny');
+    execFileSync(process.execPath, [path.join(ROOT, 'dist', 'trainer.js'), 'init-checkpoint', '--layers', '1', '--hidden', '16', '--heads', '2', '--intermediate', '32',
+      '--vocab', path.join(ROOT, 'resources', 'bert-base-uncased-vocab.txt'), '--labels', 'a,b', '--out', model]);
+    wb = await startWorkbench({
+      name: 'ui-finetune',
+      settings: { 'bertTune.defaultBaseModel': model, 'bertTune.training.epochs': 2, 'bertTune.training.batchSize': 16, 'bertTune.training.learningRate': 0.001 },
+    });
+    await openWorkbench(wb.page, wb.url);
+  });
+  after(async () => {
+    await wb?.close();
+    if (model) fs.rmSync(path.dirname(model), { recursive: true, force: true });
+  });
+
+  const runsPane = async page => {
+    // The activity-bar entry toggles: click it only when BERT Tune's views are not showing.
+    if (!(await page.locator('.pane-header', { hasText: 'Runs' }).first().isVisible())) {
+      await page.locator('.activitybar .action-item a[aria-label^="BERT Tune"]').click();
+    }
+    return openViewPane(page, 'Runs');
+  };
+
+  it('trains from the Explorer context menu with the defaults, and the Runs view shows it done with its accuracy', async () => {
+    const { page } = wb;
+    await explorerContextMenu(page, 'sst2-dev-200.tsv', 'Fine-tune on this CSV');
+    await waitForQuickPick(page, 'Which column holds the text');
+    console.log(`screenshot: ${await screenshot(page, 'finetune-1-text-column')}`);
+    await acceptQuickPick(page); // text: pre-selected "text"
+    await waitForQuickPick(page, 'second text column');
+    await acceptQuickPick(page); // pair: (none)
+    await waitForQuickPick(page, 'holds the labels');
+    console.log(`screenshot: ${await screenshot(page, 'finetune-2-label-column')}`);
+    await acceptQuickPick(page); // label: pre-selected "label"
+    await waitForQuickPick(page, 'Which model to start from');
+    await acceptQuickPick(page); // the default model from the settings
+    await page.locator('.quick-input-widget', { hasText: 'Start training' }).waitFor();
+    console.log(`screenshot: ${await screenshot(page, 'finetune-3-settings')}`);
+    await acceptQuickPick(page); // start with the defaults
+    await page.locator('.monaco-dialog-box', { hasText: 'Labels:' }).waitFor({ timeout: 60_000 });
+    const estimate = await page.locator('.monaco-dialog-box').innerText();
+    assert.match(estimate, /160 training rows, 40 validation rows/);
+    assert.match(estimate, /about \d+/);
+    console.log(`screenshot: ${await screenshot(page, 'finetune-4-estimate')}`);
+    await clickDialogButton(page, 'Start');
+    const pane = await runsPane(page);
+    await pane.locator('.monaco-list-row', { hasText: /done · accuracy \d+\.\d%/ }).first().waitFor({ timeout: 120_000 });
+    console.log(`screenshot: ${await screenshot(page, 'finetune-5-done')}`);
+  });
+
+  it('stops a run from the status bar, lists it as stopped, and resumes it to completion', async () => {
+    const { page } = wb;
+    await runCommand(page, 'BERT Tune: Fine-tune on this CSV');
+    await pickQuickItem(page, 'sst2-dev-200.tsv');
+    for (const step of ['Which column holds the text', 'second text column', 'holds the labels', 'Which model']) {
+      await waitForQuickPick(page, step);
+      await acceptQuickPick(page);
+    }
+    await page.locator('.quick-input-widget', { hasText: 'Start training' }).waitFor();
+    await pickQuickItem(page, 'Epochs');
+    const input = page.locator('.quick-input-widget input');
+    await page.locator('.quick-input-widget .quick-input-message, .quick-input-widget .quick-input-description', { hasText: 'Epochs' }).first().waitFor().catch(() => {});
+    await input.fill('40');
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Epochs' }).locator('.label-description', { hasText: '40' }).waitFor({ timeout: 10_000 });
+    await acceptQuickPick(page);
+    await clickDialogButton(page, 'Start');
+    const stop = page.locator('.statusbar-item', { has: page.locator('.codicon-debug-stop') }).first();
+    await page.locator('.statusbar-item', { hasText: /BERT Tune: epoch/ }).first().waitFor({ timeout: 60_000 });
+    console.log(`screenshot: ${await screenshot(page, 'stop-1-training')}`);
+    await stop.click();
+    const pane = await runsPane(page);
+    const stoppedRow = pane.locator('.monaco-list-row', { hasText: /stopped/ }).first();
+    await stoppedRow.waitFor({ timeout: 60_000 });
+    console.log(`screenshot: ${await screenshot(page, 'stop-2-stopped')}`);
+    await stoppedRow.click({ button: 'right' });
+    await clickMenuItem(page, 'Resume Run');
+    await pane.locator('.monaco-list-row', { hasText: /done · accuracy/ }).nth(1).waitFor({ timeout: 300_000 });
+    assert.equal(await pane.locator('.monaco-list-row', { hasText: /stopped/ }).count(), 0);
+    console.log(`screenshot: ${await screenshot(page, 'stop-3-resumed-done')}`);
+  });
+
+  it('refuses a malformed CSV with an error that names the row', async () => {
+    const { page } = wb;
+    await runCommand(page, 'Notifications: Clear All Notifications');
+    await page.locator('.activitybar .action-item a[aria-label^="Explorer"]').click();
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'bad' }).first().click();
+    await explorerContextMenu(page, 'unclosed-quote.csv', 'Fine-tune on this CSV');
+    const toast = page.locator('.notification-toast', { hasText: 'Cannot fine-tune on unclosed-quote.csv' }).first();
+    await toast.waitFor({ timeout: 30_000 });
+    assert.match(await toast.innerText(), /line 2/);
+    await page.waitForTimeout(800); // let the toast finish sliding in before the screenshot
+    console.log(`screenshot: ${await screenshot(page, 'malformed-csv')}`);
+  });
+});
