@@ -5,10 +5,13 @@ import * as path from 'node:path';
 export const FIXTURES = path.join(__dirname, '..', 'fixtures', 'workspace');
 export const fixture = (...p: string[]): string => path.join(FIXTURES, ...p);
 
+const made = new Set<string>();
+process.on('exit', () => made.forEach(dir => fs.rmSync(dir, { recursive: true, force: true })));
+
 /** A fresh temporary folder, removed when the process exits. */
 export function tempDir(prefix = 'bert-tune-test-'): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  made.add(dir);
   return dir;
 }
 
