@@ -106,9 +106,9 @@ export const commands: Record<string, CommandFactory> = {
     return true;
   },
 
-  'bertTune.showBackend': ctx => () => showBackend(ctx),
+  'bertTune.showBackend': ctx => (options?: unknown) => showBackend(ctx, (options ?? {}) as { silent?: boolean }),
 
-  'bertTune.installNativeBackend': ctx => () => installNativeBackend(ctx),
+  'bertTune.installNativeBackend': ctx => (options?: unknown) => installNativeBackend(ctx, (options ?? {}) as { pkg?: string }),
 };
 
 export function registerCommands(ctx: Ctx): vscode.Disposable[] {

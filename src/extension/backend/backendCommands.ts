@@ -27,7 +27,8 @@ async function gpuFacts(): Promise<string> {
   }
 }
 
-export async function showBackend(ctx: Ctx): Promise<BackendReport | undefined> {
+/** Which backend the trainer loads here, and why each faster one does not; `silent` skips the dialog. */
+export async function showBackend(ctx: Ctx, options: { silent?: boolean } = {}): Promise<(BackendReport & { lines: string[] }) | undefined> {
   let report: BackendReport;
   try {
     const { stdout } = await run(process.execPath, [ctx.trainerJs, 'backend'], { env: { ...process.env, ...ctx.trainerEnv(), ELECTRON_RUN_AS_NODE: '1' }, timeout: 60_000 });
@@ -44,6 +45,7 @@ export async function showBackend(ctx: Ctx): Promise<BackendReport | undefined> 
     `GPU: ${await gpuFacts()}`,
   ];
   lines.forEach(l => ctx.output.info(l));
+  if (options.silent) return { ...report, lines };
   const fast = report.backend === 'tensorflow' || report.backend === 'tensorflow-gpu';
   const action = await vscode.window.showInformationMessage(
     `BERT Tune trains on ${report.backend}${report.simd ? ' (SIMD)' : ''}.`,
@@ -51,13 +53,13 @@ export async function showBackend(ctx: Ctx): Promise<BackendReport | undefined> 
     ...(fast ? [] : ['Install native backend']),
   );
   if (action === 'Install native backend') await vscode.commands.executeCommand('bertTune.installNativeBackend');
-  return report;
+  return { ...report, lines };
 }
 
 /** tfjs-node-gpu needs Linux or Windows on x64 with CUDA 11.2 and cuDNN 8.1. */
-export async function installNativeBackend(ctx: Ctx): Promise<boolean> {
+export async function installNativeBackend(ctx: Ctx, options: { pkg?: string } = {}): Promise<boolean> {
   const gpuPossible = (process.platform === 'linux' || process.platform === 'win32') && process.arch === 'x64';
-  const choice = await vscode.window.showQuickPick(
+  const choice = options.pkg ? { pkg: options.pkg } : await vscode.window.showQuickPick(
     [
       { label: '@tensorflow/tfjs-node', detail: 'TensorFlow on the CPU: several times faster than WebAssembly', pkg: '@tensorflow/tfjs-node' },
       ...(gpuPossible ? [{ label: '@tensorflow/tfjs-node-gpu', detail: 'TensorFlow on an NVIDIA GPU: needs CUDA 11.2 and cuDNN 8.1', pkg: '@tensorflow/tfjs-node-gpu' }] : []),
@@ -67,11 +69,12 @@ export async function installNativeBackend(ctx: Ctx): Promise<boolean> {
   if (!choice) return false;
   const dir = ctx.nativeModulesDir;
   fs.mkdirSync(dir, { recursive: true });
-  if (!fs.existsSync(`${dir}/package.json`)) fs.writeFileSync(`${dir}/package.json`, '{"private":true}\n');
+  // npm 11 runs a dependency's install script only when package.json allows it; older npm always does.
+  fs.writeFileSync(`${dir}/package.json`, JSON.stringify({ private: true, allowScripts: { '@tensorflow/tfjs-node': true, '@tensorflow/tfjs-node-gpu': true } }, null, 2) + '\n');
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Installing ${choice.pkg}`, cancellable: true }, (progress, token) =>
     new Promise<boolean>(resolve => {
-      const child = spawn(npm, ['install', '--no-audit', '--no-fund', '--allow-scripts', choice.pkg, `${choice.pkg}@4.22.0`], { cwd: dir, shell: process.platform === 'win32' });
+      const child = spawn(npm, ['install', '--no-audit', '--no-fund', `${choice.pkg}@4.22.0`], { cwd: dir, shell: process.platform === 'win32' });
       let tail = '';
       const onData = (d: Buffer) => {
         const text = d.toString();

@@ -1,0 +1,31 @@
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { extensionApi } from './util';
+
+describe('Training backend commands', () => {
+  it('"Show training backend" says which backend trains and why each faster one does not', async () => {
+    await extensionApi();
+    const report = (await vscode.commands.executeCommand('bertTune.showBackend', { silent: true })) as { backend: string; attempts: { backend: string; reason?: string }[]; lines: string[] };
+    assert.equal(report.backend, 'wasm'); // tfjs-node cannot be installed on this machine
+    assert.deepEqual(report.lines.slice(1, 3), ['tensorflow-gpu: not installed', 'tensorflow: not installed']);
+    assert.match(report.lines.find(l => l.startsWith('CPU:')) ?? '', /\d+ threads/);
+    assert.match(report.lines.find(l => l.startsWith('GPU:')) ?? '', /GPU/);
+  });
+
+  it('"Install native backend" says plainly when the download fails', async function () {
+    this.timeout(120_000);
+    // An unreachable registry, and no retries: the failure comes in seconds.
+    const env = { npm_config_registry: 'http://127.0.0.1:9/', npm_config_fetch_retries: '0', npm_config_fetch_timeout: '3000' };
+    const before = Object.fromEntries(Object.keys(env).map(k => [k, process.env[k]]));
+    Object.assign(process.env, env);
+    try {
+      const ok = await vscode.commands.executeCommand('bertTune.installNativeBackend', { pkg: '@tensorflow/tfjs-node' });
+      assert.equal(ok, false);
+    } finally {
+      for (const [k, v] of Object.entries(before)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+});
