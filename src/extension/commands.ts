@@ -11,6 +11,8 @@ import type { Ctx } from './context';
 import type { DatasetNode } from './datasets/datasetsTreeProvider';
 import type { RunNode } from './runs/runsTreeProvider';
 import { fineTune, type FineTunePreset } from './training/fineTuneCommand';
+import { pickModel, runModel, type ModelRef } from './predict/activeModel';
+import { predictCsvColumn } from './predict/predictCsvCommand';
 
 type CommandFactory = (ctx: Ctx) => (...args: unknown[]) => unknown;
 
@@ -104,6 +106,47 @@ export const commands: Record<string, CommandFactory> = {
     await fs.promises.rm(dir, { recursive: true, force: true });
     ctx.runsTree.refresh();
     return true;
+  },
+
+  'bertTune.setActiveModel': ctx => async (arg?: unknown) => {
+    let model: ModelRef | undefined;
+    if (arg && typeof arg === 'object' && 'ref' in arg) model = arg as ModelRef;
+    else if (arg instanceof vscode.Uri) model = { ref: arg.fsPath, name: path.basename(arg.fsPath) };
+    else model = await pickModel(ctx.runsTree.runs());
+    if (model) await ctx.activeModel.set(model);
+    return model;
+  },
+
+  'bertTune.runs.useForPredictions': ctx => async (arg?: unknown) => {
+    const node = arg as RunNode | undefined;
+    const model = node?.run && runModel(node.run);
+    if (!model) {
+      void vscode.window.showWarningMessage('This run has no saved model yet.');
+      return undefined;
+    }
+    await ctx.activeModel.set(model);
+    void vscode.window.showInformationMessage(`Predictions now use ${model.name}. Select some text and run "BERT Tune: Predict selection".`);
+    return model;
+  },
+
+  'bertTune.predictSelection': ctx => async () => {
+    const editor = vscode.window.activeTextEditor;
+    return editor ? ctx.selectionPredictions.predict(editor) : undefined;
+  },
+
+  'bertTune.predictSelectionLineByLine': ctx => async () => {
+    const editor = vscode.window.activeTextEditor;
+    return editor ? ctx.selectionPredictions.predict(editor, { lineByLine: true }) : undefined;
+  },
+
+  'bertTune.clearPredictions': ctx => () => {
+    const editor = vscode.window.activeTextEditor;
+    if (editor) ctx.selectionPredictions.clear(editor.document);
+  },
+
+  'bertTune.predictCsvColumn': ctx => async (arg?: unknown, preset?: unknown) => {
+    const uri = await pickDataset(ctx, arg, 'Which file to predict?');
+    return uri ? predictCsvColumn(ctx, uri, (preset ?? {}) as { textCol?: string; probabilities?: boolean }) : undefined;
   },
 
   'bertTune.showBackend': ctx => (options?: unknown) => showBackend(ctx, (options ?? {}) as { silent?: boolean }),

@@ -7,6 +7,9 @@ import * as vscode from 'vscode';
 import { DatasetCatalog } from './datasets/datasetCatalog';
 import { DatasetsTreeProvider } from './datasets/datasetsTreeProvider';
 import { DatasetInspectorClient } from './datasets/inspectorClient';
+import { ActiveModel } from './predict/activeModel';
+import { InferenceClient } from './predict/inferenceClient';
+import { SelectionPredictions } from './predict/selectionPredictions';
 import { RunsTreeProvider } from './runs/runsTreeProvider';
 import { TrainingManager } from './training/trainingManager';
 import { DatasetSummaryPanel } from './webviews/datasetSummaryPanel';
@@ -22,6 +25,9 @@ export class Ctx implements vscode.Disposable {
   readonly summaryPanel: DatasetSummaryPanel;
   readonly training: TrainingManager;
   readonly runsTree: RunsTreeProvider;
+  readonly activeModel: ActiveModel;
+  readonly inference: InferenceClient;
+  readonly selectionPredictions: SelectionPredictions;
   /** The bundled trainer entry point (dist/trainer.js), run as a child process. */
   readonly trainerJs: string;
   private readonly disposables: vscode.Disposable[] = [];
@@ -40,6 +46,10 @@ export class Ctx implements vscode.Disposable {
     this.runsTree = this.own(new RunsTreeProvider(this.training));
     this.own(vscode.window.createTreeView(VIEW_IDS.runs, { treeDataProvider: this.runsTree }));
     this.summaryPanel = this.own(new DatasetSummaryPanel(extension.extensionUri, this.catalog, log));
+    this.activeModel = this.own(new ActiveModel(extension.workspaceState));
+    this.inference = new InferenceClient(this.trainerJs, () => this.trainerEnv(), log);
+    this.own({ dispose: () => this.inference.dispose() });
+    this.selectionPredictions = this.own(new SelectionPredictions(this.inference, this.activeModel, log));
     this.own(this.catalog.onDidChange(() => this.updateDatasetsMessage()));
   }
 

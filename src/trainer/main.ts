@@ -10,6 +10,7 @@ import { initCheckpointCommand, logitsCommand, tokenizeCommand } from './cli/mod
 import { trainCommand } from './cli/trainCommand';
 import { evalCommand, predictCommand } from './cli/predictCommands';
 import { serve } from './serve';
+import { servePredict } from './servePredict';
 
 const USAGE = `usage: bert-tune <command> [options]
 
@@ -52,6 +53,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'train') return trainCommand(rest);
   if (command === 'eval') return evalCommand(rest);
   if (command === 'serve') return serve();
+  if (command === 'serve-predict') return servePredict();
   if (command === 'predict') return predictCommand(rest);
   if (command === 'tokenize') return tokenizeCommand(rest);
   if (command === 'logits') return logitsCommand(rest);

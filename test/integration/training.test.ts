@@ -1,24 +1,11 @@
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { BertTuneTestApi } from '../../src/extension/main';
 import type { RunOutcome } from '../../src/extension/training/trainingManager';
 import { TrainingManager } from '../../src/extension/training/trainingManager';
-import { extensionApi, waitFor, workspaceRoot } from './util';
-
-/** A tiny random BERT (1 layer, hidden 16) in the Hugging Face layout, made by the bundled trainer. */
-function tinyModel(api: BertTuneTestApi): string {
-  const dir = path.join(workspaceRoot().fsPath, '.models', 'tiny');
-  if (!fs.existsSync(path.join(dir, 'config.json'))) {
-    const vocab = path.join(api.ctx.extension.extensionUri.fsPath, 'resources', 'bert-base-uncased-vocab.txt');
-    execFileSync(process.execPath, [api.ctx.trainerJs, 'init-checkpoint', '--layers', '1', '--hidden', '16', '--heads', '2', '--intermediate', '32', '--vocab', vocab, '--labels', 'a,b', '--out', dir], {
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
-    });
-  }
-  return dir;
-}
+import { extensionApi, tinyModel, waitFor, workspaceRoot } from './util';
 
 describe('Fine-tuning from VS Code', function () {
   this.timeout(120_000);

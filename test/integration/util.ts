@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { BertTuneTestApi } from '../../src/extension/main';
 
@@ -30,4 +33,16 @@ export async function waitFor<T>(what: string, probe: () => T | Promise<T>, time
     if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : String(last)})`);
     await new Promise(r => setTimeout(r, 100));
   }
+}
+
+/** A tiny random BERT (1 layer, hidden 16, labels a/b) in the Hugging Face layout, made once by the bundled trainer. */
+export function tinyModel(api: BertTuneTestApi): string {
+  const dir = path.join(workspaceRoot().fsPath, '.models', 'tiny');
+  if (!fs.existsSync(path.join(dir, 'config.json'))) {
+    const vocab = path.join(api.ctx.extension.extensionUri.fsPath, 'resources', 'bert-base-uncased-vocab.txt');
+    execFileSync(process.execPath, [api.ctx.trainerJs, 'init-checkpoint', '--layers', '1', '--hidden', '16', '--heads', '2', '--intermediate', '32', '--vocab', vocab, '--labels', 'a,b', '--out', dir], {
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+    });
+  }
+  return dir;
 }

@@ -67,7 +67,7 @@ export function resolveColumn(file: string, columns: string[], ref: string, opti
   return i;
 }
 
-export async function loadLabelledData(file: string, choice: ColumnChoice): Promise<LabelledData> {
+export async function loadLabelledData(file: string, choice: ColumnChoice, visit?: RowVisitor): Promise<LabelledData> {
   if (!fs.existsSync(file)) throw new DataError(`${file}: no such file`);
   const { head, size } = await readHead(file);
   if (size === 0) throw new DataError(`${file}: the file is empty`);
@@ -75,34 +75,49 @@ export async function loadLabelledData(file: string, choice: ColumnChoice): Prom
   if (detected === 'binary') throw new DataError(`${file}: this looks like a binary file, not text (it holds NUL bytes). Export it as UTF-8 CSV, TSV or JSONL.`);
   const read = path.extname(file).toLowerCase() === '.jsonl' ? readJsonl : readDelimited;
   try {
-    return await read(file, head, size, detected, choice);
+    return await read(file, head, size, detected, choice, visit);
   } catch (e) {
-    if (!isDecodeError(e) || detected !== 'utf-8') throw e;
+    // (With a visitor, rows already handed over would come twice: stream callers see the error.)
+    if (!isDecodeError(e) || detected !== 'utf-8' || visit) throw e;
     const data = await read(file, head, size, 'latin1', choice);
     data.warnings.unshift(`${file} is not valid UTF-8; read it as Latin-1 (Windows-1252). Re-save it as UTF-8 if accented characters look wrong.`);
     return data;
   }
 }
 
+/** The row as the file holds it: a CSV record's cells, or a JSON line's object. */
+export type RawRecord = string[] | Record<string, unknown>;
+/** Gets each usable row as it is read, with the row's raw cells and the file's column names. */
+export type RowVisitor = (row: LabelledRow, record: RawRecord, columns: string[]) => Promise<void>;
+
 class RowCollector {
   readonly rows: LabelledRow[] = [];
   readonly skippedLines: number[] = [];
   skipped = 0;
 
-  constructor(private readonly wantLabel: boolean) {}
+  /** Rows seen: with a visitor, rows are handed over instead of kept. */
+  count = 0;
 
-  add(line: number, text: string | undefined, pair: string | undefined, label: string | undefined, wantPair: boolean): void {
+  constructor(
+    private readonly wantLabel: boolean,
+    private readonly visit?: RowVisitor,
+  ) {}
+
+  async add(line: number, text: string | undefined, pair: string | undefined, label: string | undefined, wantPair: boolean, record: RawRecord, columns: string[]): Promise<void> {
     const blank = (v: string | undefined) => v === undefined || v.trim() === '';
     if (blank(text) || (this.wantLabel && blank(label)) || (wantPair && blank(pair))) {
       this.skipped++;
       if (this.skippedLines.length < SKIPPED_LINES_KEPT) this.skippedLines.push(line);
       return;
     }
-    this.rows.push({ line, text: text!, pair: wantPair ? pair : undefined, label: this.wantLabel ? label!.trim() : '' });
+    const row = { line, text: text!, pair: wantPair ? pair : undefined, label: this.wantLabel ? label!.trim() : '' };
+    this.count++;
+    if (this.visit) await this.visit(row, record, columns);
+    else this.rows.push(row);
   }
 
   finish(file: string, columns: string[], encoding: Encoding, choice: ColumnChoice): LabelledData {
-    if (!this.rows.length) {
+    if (!this.count) {
       throw new DataError(
         this.wantLabel
           ? `${file}: no rows left to train on: all ${this.skipped} rows miss a text or a label in the chosen columns (text "${choice.textCol}", label "${choice.labelCol}").`
@@ -121,7 +136,7 @@ class RowCollector {
   }
 }
 
-async function readDelimited(file: string, head: Buffer, size: number, encoding: Encoding, choice: ColumnChoice): Promise<LabelledData> {
+async function readDelimited(file: string, head: Buffer, size: number, encoding: Encoding, choice: ColumnChoice, visit?: RowVisitor): Promise<LabelledData> {
   let sample = new TextDecoder(decoderLabel(encoding)).decode(head);
   if (head.length < size) sample = sample.slice(0, sample.lastIndexOf('\n') + 1) || sample;
   const sniffed = sniffDialect(sample, preferredDelimiter(file));
@@ -135,7 +150,7 @@ async function readDelimited(file: string, head: Buffer, size: number, encoding:
   const labelIdx = choice.labelCol === undefined ? undefined : resolveColumn(file, columns, choice.labelCol, '--label-col');
   if (labelIdx === textIdx) throw new DataError(`${file}: the text and label columns are the same ("${columns[textIdx]}")`);
 
-  const collector = new RowCollector(labelIdx !== undefined);
+  const collector = new RowCollector(labelIdx !== undefined, visit);
   let lastLine = 0;
   let headerSeen = !hasHeader;
   try {
@@ -152,7 +167,7 @@ async function readDelimited(file: string, head: Buffer, size: number, encoding:
             headerSeen = true;
             continue;
           }
-          collector.add(line, record[textIdx], pairIdx === undefined ? undefined : record[pairIdx], labelIdx === undefined ? undefined : record[labelIdx], pairIdx !== undefined);
+          await collector.add(line, record[textIdx], pairIdx === undefined ? undefined : record[pairIdx], labelIdx === undefined ? undefined : record[labelIdx], pairIdx !== undefined, record, columns);
         }
       },
     );
@@ -166,8 +181,8 @@ async function readDelimited(file: string, head: Buffer, size: number, encoding:
   return collector.finish(file, columns, encoding, choice);
 }
 
-async function readJsonl(file: string, _head: Buffer, _size: number, encoding: Encoding, choice: ColumnChoice): Promise<LabelledData> {
-  const collector = new RowCollector(choice.labelCol !== undefined);
+async function readJsonl(file: string, _head: Buffer, _size: number, encoding: Encoding, choice: ColumnChoice, visit?: RowVisitor): Promise<LabelledData> {
+  const collector = new RowCollector(choice.labelCol !== undefined, visit);
   const keys = new Set<string>();
   let lineNo = 0;
   const value = (o: Record<string, unknown>, k: string | undefined) => {
@@ -195,7 +210,7 @@ async function readJsonl(file: string, _head: Buffer, _size: number, encoding: E
         const list = [...keys];
         return list[resolveColumn(file, list, ref, option)];
       };
-      collector.add(lineNo, value(obj, column(choice.textCol, '--text-col')), value(obj, column(choice.pairCol, '--text-pair-col')), value(obj, column(choice.labelCol, '--label-col')), choice.pairCol !== undefined);
+      await collector.add(lineNo, value(obj, column(choice.textCol, '--text-col')), value(obj, column(choice.pairCol, '--text-pair-col')), value(obj, column(choice.labelCol, '--label-col')), choice.pairCol !== undefined, obj, [...keys]);
     }
   });
   return collector.finish(file, [...keys], encoding, choice);

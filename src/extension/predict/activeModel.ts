@@ -1,0 +1,96 @@
+/**
+ * The model predictions use: a run's best checkpoint, a local folder, or a Hub id. Shown in the
+ * status bar, remembered per workspace.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { validateModelId } from '../../trainer/hub/modelId';
+import type { RunSummary } from '../runs/runStore';
+
+const KEY = 'bertTune.activeModel';
+
+export interface ModelRef {
+  /** A model folder or a Hub id, as the inference process takes it. */
+  ref: string;
+  /** What the status bar shows. */
+  name: string;
+}
+
+export class ActiveModel implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('bertTune.activeModel', vscode.StatusBarAlignment.Right, 100);
+  private readonly emitter = new vscode.EventEmitter<ModelRef | undefined>();
+  readonly onDidChange = this.emitter.event;
+
+  constructor(private readonly memento: vscode.Memento) {
+    this.item.name = 'BERT Tune active model';
+    this.item.command = 'bertTune.setActiveModel';
+    this.render();
+  }
+
+  get current(): ModelRef | undefined {
+    return this.memento.get<ModelRef>(KEY);
+  }
+
+  async set(model: ModelRef | undefined): Promise<void> {
+    await this.memento.update(KEY, model);
+    this.render();
+    this.emitter.fire(model);
+  }
+
+  dispose(): void {
+    this.item.dispose();
+    this.emitter.dispose();
+  }
+
+  private render(): void {
+    const m = this.current;
+    this.item.text = m ? `$(symbol-class) ${m.name}` : '$(symbol-class) no model';
+    this.item.tooltip = m ? `BERT Tune predicts with ${m.ref}. Click to choose another model.` : 'BERT Tune: choose a model for predictions';
+    this.item.show();
+  }
+}
+
+/** The model a finished run produced: its best checkpoint (else its last). */
+export function runModel(run: RunSummary): ModelRef | undefined {
+  for (const which of ['best', 'last']) {
+    const dir = path.join(run.dir, 'checkpoints', which);
+    if (fs.existsSync(path.join(dir, 'config.json'))) return { ref: dir, name: run.name };
+  }
+  return undefined;
+}
+
+/** Asks which model to use: a run's, a local folder, or a Hub id. */
+export async function pickModel(runs: RunSummary[]): Promise<ModelRef | undefined> {
+  type Item = vscode.QuickPickItem & { model?: ModelRef; action?: 'folder' | 'hub' };
+  const fromRuns: Item[] = runs.flatMap(r => {
+    const m = runModel(r);
+    return m && r.status !== 'running' ? [{ label: r.name, description: r.accuracy !== undefined ? `accuracy ${(100 * r.accuracy).toFixed(1)}%` : r.status, model: m }] : [];
+  });
+  const items: Item[] = [
+    ...(fromRuns.length ? [{ label: 'Runs of this workspace', kind: vscode.QuickPickItemKind.Separator }, ...fromRuns] : []),
+    { label: 'Elsewhere', kind: vscode.QuickPickItemKind.Separator },
+    { label: '$(folder) Local folder…', detail: 'a Hugging Face model folder of a BERT sequence classifier', action: 'folder' },
+    { label: '$(cloud-download) Hugging Face Hub id…', detail: 'any BERT sequence classifier, e.g. textattack/bert-base-uncased-SST-2', action: 'hub' },
+  ];
+  const pick = await vscode.window.showQuickPick(items, { title: 'Model for predictions' });
+  if (!pick) return undefined;
+  if (pick.model) return pick.model;
+  if (pick.action === 'folder') {
+    const folder = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Use this model' });
+    return folder?.[0] ? { ref: folder[0].fsPath, name: path.basename(folder[0].fsPath) } : undefined;
+  }
+  const id = await vscode.window.showInputBox({
+    title: 'Model for predictions',
+    prompt: 'A Hugging Face Hub id (owner/name)',
+    validateInput: v => {
+      try {
+        validateModelId(v.split('@')[0]);
+        return undefined;
+      } catch (e) {
+        return (e as Error).message;
+      }
+    },
+  });
+  return id ? { ref: id, name: id } : undefined;
+}

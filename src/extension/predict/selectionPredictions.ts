@@ -1,0 +1,124 @@
+/**
+ * Predictions where the text is: the label and its confidence after each selection, and a
+ * hover listing every label's probability. Each selection (or, line by line, each line of it)
+ * is predicted on its own; all of them go to the inference process in one request.
+ */
+import * as vscode from 'vscode';
+import type { Prediction } from '../../shared/inferenceProtocol';
+import type { ActiveModel } from './activeModel';
+import type { InferenceClient } from './inferenceClient';
+
+interface Shown {
+  range: vscode.Range;
+  prediction: Prediction;
+  labels: string[];
+  maxLength: number;
+  model: string;
+}
+
+const SELECTION_DEBOUNCE_MS = 400;
+
+export class SelectionPredictions implements vscode.Disposable {
+  private readonly decoration = vscode.window.createTextEditorDecorationType({
+    after: { margin: '0 0 0 1.5em', color: new vscode.ThemeColor('editorCodeLens.foreground'), fontStyle: 'italic' },
+    rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
+  });
+  private readonly shown = new Map<string, Shown[]>();
+  private readonly disposables: vscode.Disposable[] = [this.decoration];
+  private debounce: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly inference: InferenceClient,
+    private readonly activeModel: ActiveModel,
+    private readonly log: (line: string) => void,
+  ) {
+    this.disposables.push(
+      vscode.languages.registerHoverProvider({ scheme: '*' }, { provideHover: (doc, pos) => this.hover(doc, pos) }),
+      // An edit moves text under the decorations: drop them rather than show stale labels.
+      vscode.workspace.onDidChangeTextDocument(e => e.contentChanges.length && this.clear(e.document)),
+      vscode.window.onDidChangeTextEditorSelection(e => this.onSelection(e)),
+      activeModel.onDidChange(() => vscode.window.visibleTextEditors.forEach(ed => this.clear(ed.document))),
+    );
+  }
+
+  /** What is shown in a document (tests read it). */
+  predictionsFor(doc: vscode.TextDocument): readonly Shown[] {
+    return this.shown.get(doc.uri.toString()) ?? [];
+  }
+
+  async predict(editor: vscode.TextEditor, options: { lineByLine?: boolean; quiet?: boolean } = {}): Promise<readonly Shown[]> {
+    const model = this.activeModel.current;
+    if (!model) {
+      if (!options.quiet) {
+        const a = await vscode.window.showInformationMessage('Choose the model to predict with first.', 'Choose model');
+        if (a) await vscode.commands.executeCommand('bertTune.setActiveModel');
+      }
+      return [];
+    }
+    const doc = editor.document;
+    const ranges: vscode.Range[] = [];
+    for (const sel of editor.selections) {
+      const range = sel.isEmpty ? doc.lineAt(sel.active.line).range : new vscode.Range(sel.start, sel.end);
+      if (options.lineByLine && range.start.line !== range.end.line) {
+        for (let l = range.start.line; l <= range.end.line; l++) {
+          const line = doc.lineAt(l).range.intersection(range);
+          if (line && doc.getText(line).trim()) ranges.push(line);
+        }
+      } else if (doc.getText(range).trim()) ranges.push(range);
+    }
+    if (!ranges.length) return [];
+    const maxLength = vscode.workspace.getConfiguration('bertTune.predict').get<number>('maxLength') ?? 128;
+    let answer;
+    try {
+      answer = await this.inference.predict(model.ref, ranges.map(r => ({ text: doc.getText(r) })), maxLength);
+    } catch (e) {
+      this.log(`prediction failed: ${(e as Error).message}`);
+      if (!options.quiet) void vscode.window.showErrorMessage(`BERT Tune could not predict with ${model.name}: ${(e as Error).message}`);
+      return [];
+    }
+    const shown = ranges.map((range, i) => ({ range, prediction: answer.results[i], labels: answer.labels, maxLength: answer.maxLength, model: model.name }));
+    // A new prediction of a range replaces the old one there; the others stay.
+    const kept = this.predictionsFor(doc).filter(s => !shown.some(n => n.range.intersection(s.range)));
+    this.shown.set(doc.uri.toString(), [...kept, ...shown]);
+    this.render(doc);
+    return shown;
+  }
+
+  clear(doc: vscode.TextDocument): void {
+    if (!this.shown.delete(doc.uri.toString())) return;
+    this.render(doc);
+  }
+
+  dispose(): void {
+    clearTimeout(this.debounce);
+    this.disposables.forEach(d => d.dispose());
+  }
+
+  private render(doc: vscode.TextDocument): void {
+    const options = this.predictionsFor(doc).map(s => ({
+      range: s.range,
+      renderOptions: { after: { contentText: `${s.prediction.label} ${(100 * s.prediction.confidence).toFixed(0)}%${s.prediction.truncated ? ' (truncated)' : ''}` } },
+    }));
+    for (const editor of vscode.window.visibleTextEditors) if (editor.document === doc) editor.setDecorations(this.decoration, options);
+  }
+
+  private hover(doc: vscode.TextDocument, pos: vscode.Position): vscode.Hover | undefined {
+    const s = this.predictionsFor(doc).find(x => x.range.contains(pos));
+    if (!s) return undefined;
+    const md = new vscode.MarkdownString();
+    md.appendMarkdown(`**BERT Tune** · `).appendText(s.model).appendMarkdown('\n\n| label | probability |\n|---|---:|\n');
+    s.labels
+      .map((l, i) => [l, s.prediction.probabilities[i]] as const)
+      .sort((a, b) => b[1] - a[1])
+      .forEach(([l, p]) => md.appendMarkdown(`| ${l.replace(/[|\\`*_[\]<>]/g, c => `\\${c}`)} | ${(100 * p).toFixed(1)}% |\n`));
+    if (s.prediction.truncated) md.appendMarkdown(`\nThe text was longer than ${s.maxLength} tokens: only its first ${s.maxLength} were read.`);
+    return new vscode.Hover(md, s.range);
+  }
+
+  private onSelection(e: vscode.TextEditorSelectionChangeEvent): void {
+    if (!vscode.workspace.getConfiguration('bertTune.predict').get<boolean>('onSelectionChange')) return;
+    if (e.selections.every(s => s.isEmpty) || !this.activeModel.current) return;
+    clearTimeout(this.debounce);
+    this.debounce = setTimeout(() => void this.predict(e.textEditor, { quiet: true }), SELECTION_DEBOUNCE_MS);
+  }
+}

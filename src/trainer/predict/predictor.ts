@@ -1,0 +1,58 @@
+/**
+ * Predictions with a model kept in memory: texts in, label, confidence and every label's
+ * probability out, batched by length. Loads a model once and keeps it until another is asked for.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Prediction } from '../../shared/inferenceProtocol';
+import { loadCheckpoint, type LoadedModel } from '../checkpoint/hfCheckpoint';
+import { resolveModel } from '../hub/resolveModel';
+import { batchesOf } from '../train/batches';
+import { batchTensors, disposeInputs } from '../train/step';
+
+const BATCH = 32;
+
+export class Predictor {
+  private loaded: { ref: string; model: LoadedModel } | undefined;
+  /** Notices of the last load (cache fallback, renamed keys), for the log. */
+  notices: string[] = [];
+
+  async model(ref: string): Promise<LoadedModel> {
+    if (this.loaded?.ref === ref) return this.loaded.model;
+    const resolved = await resolveModel(ref);
+    const model = loadCheckpoint(resolved.dir);
+    this.dispose();
+    this.loaded = { ref, model };
+    this.notices = [...resolved.notices, ...model.notices];
+    return model;
+  }
+
+  async predict(ref: string, items: { text: string; pair?: string }[], maxLength?: number): Promise<{ labels: string[]; results: Prediction[]; maxLength: number }> {
+    const { model, tokenizer } = await this.model(ref);
+    const labels = model.config.id2label;
+    const max = Math.min(maxLength ?? 128, tokenizer.modelMaxLength, model.config.maxPositionEmbeddings);
+    const encoded = items.map(i => tokenizer.encode(i.text, i.pair, max));
+    const examples = encoded.map((e, i) => ({ inputIds: e.inputIds, tokenTypeIds: e.tokenTypeIds, label: 0, line: i }));
+    // Similar lengths together: little compute on padding. Results go back to input order.
+    const order = examples.map((_, i) => i).sort((a, b) => examples[a].inputIds.length - examples[b].inputIds.length);
+    const results: Prediction[] = new Array(items.length);
+    for (const batch of batchesOf(examples, order, BATCH, tokenizer.padId)) {
+      const inputs = batchTensors(batch);
+      const probs = tf.tidy(() => tf.softmax(model.forward(inputs, { training: false }).logits));
+      disposeInputs(inputs);
+      const rows = (await probs.array()) as number[][];
+      probs.dispose();
+      rows.forEach((p, k) => {
+        const i = batch.rows![k];
+        let best = 0;
+        for (let c = 1; c < p.length; c++) if (p[c] > p[best]) best = c;
+        results[i] = { label: labels[best], confidence: Math.min(1, p[best]), probabilities: p, truncated: encoded[i].truncated, tokens: encoded[i].inputIds.length };
+      });
+    }
+    return { labels, results, maxLength: max };
+  }
+
+  dispose(): void {
+    this.loaded?.model.model.dispose();
+    this.loaded = undefined;
+  }
+}

@@ -1,0 +1,112 @@
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import type { BertTuneTestApi } from '../../src/extension/main';
+import { extensionApi, tinyModel, waitFor, workspaceRoot } from './util';
+
+interface Shown {
+  range: vscode.Range;
+  prediction: { label: string; confidence: number; probabilities: number[]; truncated: boolean };
+  labels: string[];
+}
+
+describe('Predictions', function () {
+  this.timeout(60_000);
+  let api: BertTuneTestApi;
+  let model: string;
+
+  before(async () => {
+    api = await extensionApi();
+    model = tinyModel(api);
+    await vscode.commands.executeCommand('bertTune.setActiveModel', { ref: model, name: 'tiny' });
+  });
+
+  async function editorWith(text: string): Promise<vscode.TextEditor> {
+    const doc = await vscode.workspace.openTextDocument({ content: text, language: 'plaintext' });
+    return vscode.window.showTextDocument(doc);
+  }
+
+  it('predicts each selection, equal to `bert-tune predict` on the same texts and model', async () => {
+    const texts = ['a gorgeous, witty, seductive movie.', 'the plot is nothing but boilerplate clichés from start to finish'];
+    const editor = await editorWith(`${texts[0]}\nsome filler line\n${texts[1]}\n`);
+    editor.selections = [new vscode.Selection(0, 0, 0, texts[0].length), new vscode.Selection(2, 0, 2, texts[1].length)];
+    const shown = (await vscode.commands.executeCommand('bertTune.predictSelection')) as Shown[];
+    assert.equal(shown.length, 2);
+    const cli = execFileSync(process.execPath, [api.ctx.trainerJs, 'predict', '--model', model, '--max-length', '128'], {
+      input: texts.map(text => JSON.stringify({ text })).join('\n') + '\n',
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      encoding: 'utf8',
+    })
+      .trim()
+      .split('\n')
+      .map(l => JSON.parse(l));
+    shown.forEach((s, i) => {
+      assert.equal(s.prediction.label, cli[i].label);
+      assert.ok(Math.abs(s.prediction.confidence - cli[i].confidence) < 1e-6);
+      s.labels.forEach((l, k) => assert.ok(Math.abs(s.prediction.probabilities[k] - cli[i].probabilities[l]) < 1e-6));
+    });
+    assert.equal(api.ctx.selectionPredictions.predictionsFor(editor.document).length, 2);
+  });
+
+  it('shows every label in the hover, and predicts a multi-line selection line by line', async () => {
+    const editor = await editorWith('first line of text\nsecond line of text\n\nfourth line\n');
+    editor.selection = new vscode.Selection(0, 0, 3, 11);
+    const shown = (await vscode.commands.executeCommand('bertTune.predictSelectionLineByLine')) as Shown[];
+    assert.equal(shown.length, 3); // the empty line is skipped
+    const hovers = (await vscode.commands.executeCommand('vscode.executeHoverProvider', editor.document.uri, new vscode.Position(1, 3))) as vscode.Hover[];
+    const text = hovers.flatMap(h => h.contents.map(c => (c instanceof vscode.MarkdownString ? c.value : String(c)))).join('\n');
+    assert.match(text, /BERT Tune/);
+    assert.match(text, /\| a \| \d+\.\d%/);
+    assert.match(text, /\| b \| \d+\.\d%/);
+  });
+
+  it('says when a text was truncated', async () => {
+    const long = Array.from({ length: 300 }, (_, i) => `word${i}`).join(' ');
+    const editor = await editorWith(long);
+    editor.selection = new vscode.Selection(0, 0, 0, long.length);
+    const [s] = (await vscode.commands.executeCommand('bertTune.predictSelection')) as Shown[];
+    assert.equal(s.prediction.truncated, true);
+    const hovers = (await vscode.commands.executeCommand('vscode.executeHoverProvider', editor.document.uri, new vscode.Position(0, 5))) as vscode.Hover[];
+    assert.match(hovers.map(h => h.contents.map(c => (c as vscode.MarkdownString).value).join('')).join(''), /longer than 128 tokens/);
+  });
+
+  it('drops the predictions of a document when it is edited', async () => {
+    const editor = await editorWith('edit me please\n');
+    editor.selection = new vscode.Selection(0, 0, 0, 7);
+    await vscode.commands.executeCommand('bertTune.predictSelection');
+    assert.equal(api.ctx.selectionPredictions.predictionsFor(editor.document).length, 1);
+    await editor.edit(b => b.insert(new vscode.Position(1, 0), 'more'));
+    assert.equal(api.ctx.selectionPredictions.predictionsFor(editor.document).length, 0);
+  });
+
+  it('predicts a CSV column into a new file beside it, never over the source', async () => {
+    const source = vscode.Uri.joinPath(workspaceRoot(), 'sst2-dev-200.tsv');
+    const before = fs.readFileSync(source.fsPath);
+    const out = (await vscode.commands.executeCommand('bertTune.predictCsvColumn', source, { textCol: 'text', probabilities: true })) as string;
+    assert.equal(out, source.fsPath.replace(/\.tsv$/, '.predictions.csv'));
+    const lines = fs.readFileSync(out, 'utf8').trim().split('\n');
+    assert.equal(lines[0], 'text,label,predicted_label,confidence,p_a,p_b');
+    assert.equal(lines.length, 201);
+    assert.ok(fs.readFileSync(source.fsPath).equals(before), 'the source is unchanged');
+    const again = (await vscode.commands.executeCommand('bertTune.predictCsvColumn', source, { textCol: 'text', probabilities: false })) as string;
+    assert.match(again, /sst2-dev-200\.predictions-2\.csv$/);
+    fs.rmSync(out);
+    fs.rmSync(again);
+  });
+
+  it('stops the inference process when the extension goes away', async () => {
+    await vscode.commands.executeCommand('bertTune.predictSelection');
+    const pid = api.ctx.inference.pid;
+    assert.ok(pid, 'the inference process runs');
+    api.ctx.inference.dispose();
+    await waitFor('the inference process to exit', () => {
+      try {
+        process.kill(pid!, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+  });
+});
