@@ -30,8 +30,10 @@ export async function runCommand(page, title) {
     await input.waitFor({ state: 'visible', timeout: 3000 }).catch(() => {});
   }
   await input.fill(`>${title}`);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 15_000 });
-  await page.keyboard.press('Enter');
+  // The row whose label starts with the title: "File: New Untitled Text File", not "File: Compare New Untitled Text Files".
+  const row = page.locator(`.quick-input-list .monaco-list-row[aria-label^="${title.replace(/"/g, '\\"')}"]`).first();
+  await row.waitFor({ timeout: 15_000 });
+  await row.click();
 }
 
 /** Picks an item in an open quick pick by typing its label. */
