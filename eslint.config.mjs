@@ -22,4 +22,9 @@ export default tseslint.config(
     files: ['**/*.mjs', 'scripts/**', 'test/vscode/**'],
     languageOptions: { globals: globals.node },
   },
+  {
+    // UI tests run some functions inside the page (page.evaluate, waitForFunction).
+    files: ['test/ui/**'],
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
+  },
 );

@@ -73,9 +73,11 @@ describe('Hub downloads (against a local fake Hub)', () => {
     await assert.rejects(downloadModel('test-org/tiny-bert', { endpoint: hub.endpoint, cacheDir }));
     const blobs = path.join(cacheDir, 'models--test-org--tiny-bert', 'blobs');
     const partial = fs.readdirSync(blobs).find(f => f.endsWith('.incomplete'))!;
-    assert.equal(fs.statSync(path.join(blobs, partial)).size, 1_000_000);
+    // what reached the disk before the cut (all of it, unless the socket error overtook the last chunks)
+    const kept = fs.statSync(path.join(blobs, partial)).size;
+    assert.ok(kept > 0 && kept <= 1_000_000, `${kept} bytes kept`);
     const got = await downloadModel('test-org/tiny-bert', { endpoint: hub.endpoint, cacheDir });
-    assert.ok(hub.requests.includes('GET /cdn/test-org%2Ftiny-bert/model.safetensors bytes=1000000-'), hub.requests.join('\n'));
+    assert.ok(hub.requests.includes(`GET /cdn/test-org%2Ftiny-bert/model.safetensors bytes=${kept}-`), hub.requests.join('\n'));
     assert.ok(fs.readFileSync(path.join(got.dir, 'model.safetensors')).equals(fs.readFileSync(path.join(TINY, 'model.safetensors'))));
   });
 
