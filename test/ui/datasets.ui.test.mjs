@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startWorkbench } from '../vscode/codeServer.mjs';
-import { activeWebview, openViewPane, openWorkbench, pickQuickItem, runCommand, screenshot } from './workbench.mjs';
+import { activeWebview, openViewPane, openWorkbench, pickQuickItem, runCommand, screenshot, withFailureScreenshot } from './workbench.mjs';
 
 describe('Datasets view in the workbench', () => {
   let wb;
@@ -18,7 +18,8 @@ describe('Datasets view in the workbench', () => {
   });
   after(async () => wb?.close());
 
-  it('shows the dataset files with their rows and delimiter', async () => {
+  it('shows the dataset files with their rows and delimiter', () =>
+    withFailureScreenshot(wb.page, 'shows-the-dataset-files-with-their-rows', async () => {
     const { page } = wb;
     await page.locator('.activitybar .action-item a[aria-label^="BERT Tune"]').click();
     const pane = await openViewPane(page, 'Datasets');
@@ -34,9 +35,10 @@ describe('Datasets view in the workbench', () => {
     await pane.locator('.monaco-list-row', { hasText: 'likely text' }).first().waitFor({ timeout: 10_000 });
     await pane.locator('.monaco-list-row', { hasText: 'likely label · 2 classes' }).first().waitFor({ timeout: 10_000 });
     console.log(`screenshot: ${await screenshot(page, 'datasets-view')}`);
-  });
+    }));
 
-  it('opens the summary of the active dataset from the command palette', async () => {
+  it('opens the summary of the active dataset from the command palette', () =>
+    withFailureScreenshot(wb.page, 'opens-the-summary-of-the-active-dataset', async () => {
     const { page } = wb;
     // clicking the row above opened sst2-dev-200.tsv in an editor: the command takes that file
     await page.locator('.tab', { hasText: 'sst2-dev-200.tsv' }).first().waitFor({ timeout: 15_000 });
@@ -47,9 +49,10 @@ describe('Datasets view in the workbench', () => {
     assert.equal(await view.locator('#label-balance li').count(), 2);
     assert.equal(await view.locator('vscode-table-row[data-column]').count(), 2);
     console.log(`screenshot: ${await screenshot(page, 'dataset-summary')}`);
-  });
+    }));
 
-  it('asks which dataset when no dataset is open, and shows its problems', async () => {
+  it('asks which dataset when no dataset is open, and shows its problems', () =>
+    withFailureScreenshot(wb.page, 'asks-which-dataset-when-no-dataset-is-op', async () => {
     const { page } = wb;
     await runCommand(page, 'View: Close All Editors');
     await page.locator('.tab').first().waitFor({ state: 'detached', timeout: 10_000 });
@@ -62,5 +65,5 @@ describe('Datasets view in the workbench', () => {
     await page.locator('.tab', { hasText: 'unclosed-quote.csv' }).first().waitFor({ timeout: 15_000 });
     console.log(`screenshot: ${await screenshot(page, 'dataset-summary-problems')}`);
     assert.deepEqual(consoleErrors, [], 'no Content Security Policy violations');
-  });
+    }));
 });

@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ROOT, startWorkbench } from '../vscode/codeServer.mjs';
-import { acceptQuickPick, clickDialogButton, clickMenuItem, explorerContextMenu, openViewPane, openWorkbench, runCommand, pickQuickItem, screenshot, waitForQuickPick } from './workbench.mjs';
+import { acceptQuickPick, clickDialogButton, clickMenuItem, explorerContextMenu, openViewPane, openWorkbench, runCommand, pickQuickItem, screenshot, waitForQuickPick, withFailureScreenshot } from './workbench.mjs';
 
 describe('Fine-tune on this CSV, in the workbench', () => {
   let wb;
@@ -38,7 +38,8 @@ describe('Fine-tune on this CSV, in the workbench', () => {
     return openViewPane(page, 'Runs');
   };
 
-  it('trains from the Explorer context menu with the defaults, and the Runs view shows it done with its accuracy', async () => {
+  it('trains from the Explorer context menu with the defaults, and the Runs view shows it done with its accuracy', () =>
+    withFailureScreenshot(wb.page, 'trains-from-the-explorer-context-menu-wi', async () => {
     const { page } = wb;
     await explorerContextMenu(page, 'sst2-dev-200.tsv', 'Fine-tune on this CSV');
     await waitForQuickPick(page, 'Which column holds the text');
@@ -63,9 +64,10 @@ describe('Fine-tune on this CSV, in the workbench', () => {
     const pane = await runsPane(page);
     await pane.locator('.monaco-list-row', { hasText: /done · accuracy \d+\.\d%/ }).first().waitFor({ timeout: 120_000 });
     console.log(`screenshot: ${await screenshot(page, 'finetune-5-done')}`);
-  });
+    }));
 
-  it('stops a run from the status bar, lists it as stopped, and resumes it to completion', async () => {
+  it('stops a run from the status bar, lists it as stopped, and resumes it to completion', () =>
+    withFailureScreenshot(wb.page, 'stops-a-run-from-the-status-bar-lists-it', async () => {
     const { page } = wb;
     await runCommand(page, 'BERT Tune: Fine-tune on this CSV');
     await pickQuickItem(page, 'sst2-dev-200.tsv');
@@ -95,9 +97,10 @@ describe('Fine-tune on this CSV, in the workbench', () => {
     await pane.locator('.monaco-list-row', { hasText: /done · accuracy/ }).nth(1).waitFor({ timeout: 300_000 });
     assert.equal(await pane.locator('.monaco-list-row', { hasText: /stopped/ }).count(), 0);
     console.log(`screenshot: ${await screenshot(page, 'stop-3-resumed-done')}`);
-  });
+    }));
 
-  it('refuses a malformed CSV with an error that names the row', async () => {
+  it('refuses a malformed CSV with an error that names the row', () =>
+    withFailureScreenshot(wb.page, 'refuses-a-malformed-csv-with-an-error-th', async () => {
     const { page } = wb;
     await runCommand(page, 'Notifications: Clear All Notifications');
     await page.locator('.activitybar .action-item a[aria-label^="Explorer"]').click();
@@ -108,5 +111,5 @@ describe('Fine-tune on this CSV, in the workbench', () => {
     assert.match(await toast.innerText(), /line 2/);
     await page.waitForTimeout(800); // let the toast finish sliding in before the screenshot
     console.log(`screenshot: ${await screenshot(page, 'malformed-csv')}`);
-  });
+    }));
 });

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ROOT, startWorkbench } from '../vscode/codeServer.mjs';
-import { openWorkbench, pickQuickItem, runCommand, screenshot } from './workbench.mjs';
+import { openWorkbench, pickQuickItem, runCommand, screenshot, withFailureScreenshot } from './workbench.mjs';
 
 describe('Predict selection, in the workbench', () => {
   let wb;
@@ -25,7 +25,8 @@ describe('Predict selection, in the workbench', () => {
     if (model) fs.rmSync(path.dirname(model), { recursive: true, force: true });
   });
 
-  it('shows the label and confidence after the selection, and every probability on hover', async () => {
+  it('shows the label and confidence after the selection, and every probability on hover', () =>
+    withFailureScreenshot(wb.page, 'shows-the-label-and-confidence-after-the', async () => {
     const { page } = wb;
     // choose the model: "Local folder…" opens the simple file dialog, where a path can be typed
     await runCommand(page, 'BERT Tune: Choose model for predictions');
@@ -33,9 +34,14 @@ describe('Predict selection, in the workbench', () => {
     const input = page.locator('.quick-input-widget input');
     await page.locator('.quick-input-widget .quick-input-list').waitFor({ timeout: 20_000 });
     await input.fill(`${model}/`);
-    await page.waitForTimeout(500);
-    await page.keyboard.press('Enter');
-    await page.locator('.statusbar-item', { hasText: 'sentiment' }).first().waitFor({ timeout: 20_000 });
+    // The simple folder dialog: once it has read the typed folder (it lists its parent, ".."), accept it.
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: '..' }).first().waitFor({ timeout: 20_000 });
+      const chosen = page.locator('.statusbar-item', { hasText: 'sentiment' }).first();
+      for (let attempt = 0; attempt < 3 && !(await chosen.isVisible()); attempt++) {
+        await page.locator('.quick-input-widget .monaco-button', { hasText: 'Use this model' }).first().click();
+        await chosen.waitFor({ timeout: 5_000 }).catch(() => {});
+      }
+      await chosen.waitFor({ timeout: 5_000 });
 
     await runCommand(page, 'File: New Untitled Text File');
     const editor = page.locator('.monaco-editor .view-lines').first();
@@ -60,5 +66,5 @@ describe('Predict selection, in the workbench', () => {
     assert.match(text, /negative\s+\d+\.\d%/);
     assert.match(text, /positive\s+\d+\.\d%/);
     console.log(`screenshot: ${await screenshot(page, 'predict-2-hover')}`);
-  });
+    }));
 });

@@ -94,3 +94,14 @@ export async function clickDialogButton(page, label) {
 export async function waitForQuickPick(page, text, timeout = 30_000) {
   await page.locator(`.quick-input-widget input[placeholder*="${text}"]`).waitFor({ state: 'visible', timeout });
 }
+
+/** Runs a UI step and, if it fails, saves a screenshot named after it before rethrowing. */
+export async function withFailureScreenshot(page, name, fn) {
+  try {
+    return await fn();
+  } catch (e) {
+    const file = await screenshot(page, `FAILED-${name}`).catch(() => undefined);
+    if (file) console.log(`failure screenshot: ${file}`);
+    throw e;
+  }
+}
