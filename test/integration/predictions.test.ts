@@ -80,6 +80,18 @@ describe('Predictions', function () {
     assert.equal(api.ctx.selectionPredictions.predictionsFor(editor.document).length, 0);
   });
 
+  it('predicts as the selection changes when bertTune.predict.onSelectionChange is on', async () => {
+    const config = vscode.workspace.getConfiguration('bertTune.predict');
+    await config.update('onSelectionChange', true, vscode.ConfigurationTarget.Global);
+    try {
+      const editor = await editorWith('select me and see\n');
+      editor.selection = new vscode.Selection(0, 0, 0, 9);
+      await waitFor('a prediction of the new selection', () => api.ctx.selectionPredictions.predictionsFor(editor.document).length === 1);
+    } finally {
+      await config.update('onSelectionChange', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
   it('predicts a CSV column into a new file beside it, never over the source', async () => {
     const source = vscode.Uri.joinPath(workspaceRoot(), 'sst2-dev-200.tsv');
     const before = fs.readFileSync(source.fsPath);

@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { TRAIN_DEFAULTS } from '../../src/shared/trainerProtocol';
+import { InferenceClient } from '../../src/extension/predict/inferenceClient';
 
 const root = path.join(__dirname, '..', '..');
 const trainer = path.join(root, 'dist', 'trainer.js');
@@ -128,6 +129,33 @@ describe('the bundled trainer (dist/trainer.js)', () => {
     assert.equal(done.status, 'stopped');
     assert.ok(fs.existsSync(path.join(dir, 'run', 'checkpoints', 'last', 'model.safetensors')));
     assert.match(fs.readFileSync(path.join(dir, 'run', 'log.txt'), 'utf8'), /"status":"stopped"/);
+  });
+
+  it('serve-predict: answers concurrent requests, cancels a file on request, and stops when idle', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bert-tune-infer-'));
+    const vocab = path.join(root, 'test', 'fixtures', 'reference', 'vocab', 'bert-base-uncased-vocab.txt');
+    const model = path.join(dir, 'model');
+    spawnSync(process.execPath, [trainer, 'init-checkpoint', '--layers', '1', '--hidden', '16', '--heads', '2', '--intermediate', '32', '--vocab', vocab, '--labels', 'x,y,z', '--out', model]);
+    const client = new InferenceClient(trainer, () => ({}), () => {}, 300);
+    try {
+      const [a, b] = await Promise.all([client.predict(model, [{ text: 'one' }, { text: 'two' }]), client.predict(model, [{ text: 'three' }])]);
+      assert.deepEqual(a.labels, ['x', 'y', 'z']);
+      assert.equal(a.results.length, 2);
+      assert.equal(b.results.length, 1);
+      assert.ok(Math.abs(b.results[0].probabilities.reduce((s, p) => s + p, 0) - 1) < 1e-5);
+      const big = path.join(dir, 'big.csv');
+      fs.writeFileSync(big, 'text\n' + Array.from({ length: 5000 }, (_, i) => `row number ${i}\n`).join(''));
+      const abort = new AbortController();
+      const r = await client.predictFile({ model, file: big, textCol: 'text', out: path.join(dir, 'out.csv'), probabilities: false }, rows => rows >= 256 && abort.abort(), abort.signal);
+      assert.equal(r.cancelled, true);
+      assert.ok(!fs.existsSync(path.join(dir, 'out.csv')), 'a cancelled prediction writes nothing');
+      assert.deepEqual(fs.readdirSync(dir).sort(), ['big.csv', 'model']);
+      await new Promise(resolve => setTimeout(resolve, 800));
+      assert.equal(client.running, false, 'the idle process was stopped');
+      assert.equal((await client.predict(model, [{ text: 'again' }])).results.length, 1, 'and starts again on demand');
+    } finally {
+      client.dispose();
+    }
   });
 
   it('rejects an unknown backend with usage help and exit code 2', () => {
