@@ -56,7 +56,7 @@ const builds = [
     platform: 'browser',
     target: 'es2022',
     format: 'esm',
-    entryPoints: { datasetSummary: 'webview-ui/src/datasetSummary/main.ts' },
+    entryPoints: { datasetSummary: 'webview-ui/src/datasetSummary/main.ts', metrics: 'webview-ui/src/metrics/main.ts' },
     outdir: 'dist/webview',
   },
 ];

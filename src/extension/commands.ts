@@ -64,6 +64,17 @@ export const commands: Record<string, CommandFactory> = {
 
   'bertTune.runs.refresh': ctx => () => ctx.runsTree.refresh(),
 
+  'bertTune.showMetrics': ctx => async (arg?: unknown) => {
+    const runs = ctx.runsTree.runs();
+    let dir = runDir(arg) ?? ctx.training.current?.runDir;
+    if (!dir) {
+      const pick = await vscode.window.showQuickPick(runs.map(r => ({ label: r.name, description: r.status, dir: r.dir })), { placeHolder: 'Which run?' });
+      dir = pick?.dir;
+    }
+    const run = runs.find(r => r.dir === dir);
+    return run ? ctx.metricsPanels.show(run) : undefined;
+  },
+
   'bertTune.runs.openLog': () => async (arg?: unknown) => {
     const dir = runDir(arg);
     if (dir) await vscode.window.showTextDocument(vscode.Uri.file(path.join(dir, 'log.txt')), { preview: true });

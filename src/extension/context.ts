@@ -13,6 +13,7 @@ import { SelectionPredictions } from './predict/selectionPredictions';
 import { RunsTreeProvider } from './runs/runsTreeProvider';
 import { TrainingManager } from './training/trainingManager';
 import { DatasetSummaryPanel } from './webviews/datasetSummaryPanel';
+import { MetricsPanels } from './webviews/metricsPanel';
 
 export const VIEW_IDS = { datasets: 'bertTune.datasets', runs: 'bertTune.runs' } as const;
 
@@ -28,6 +29,7 @@ export class Ctx implements vscode.Disposable {
   readonly activeModel: ActiveModel;
   readonly inference: InferenceClient;
   readonly selectionPredictions: SelectionPredictions;
+  readonly metricsPanels: MetricsPanels;
   /** The bundled trainer entry point (dist/trainer.js), run as a child process. */
   readonly trainerJs: string;
   private readonly disposables: vscode.Disposable[] = [];
@@ -50,6 +52,7 @@ export class Ctx implements vscode.Disposable {
     this.inference = new InferenceClient(this.trainerJs, () => this.trainerEnv(), log);
     this.own({ dispose: () => this.inference.dispose() });
     this.selectionPredictions = this.own(new SelectionPredictions(this.inference, this.activeModel, log));
+    this.metricsPanels = this.own(new MetricsPanels(extension.extensionUri, this.training, this.runsTree, log));
     this.own(this.catalog.onDidChange(() => this.updateDatasetsMessage()));
   }
 

@@ -30,6 +30,16 @@ describe('Fine-tuning from VS Code', function () {
     assert.match(String(item.description), /^done · accuracy \d+\.\d%/);
   });
 
+  it('opens the metrics panel of a finished run with everything from its metrics.jsonl', async () => {
+    const run = runs().find(r => r.status === 'completed')!;
+    const panel = (await vscode.commands.executeCommand('bertTune.showMetrics', { run })) as { messages: { type: string }[]; panel: vscode.WebviewPanel };
+    const lines = fs.readFileSync(path.join(run.dir, 'metrics.jsonl'), 'utf8').trim().split('\n');
+    assert.equal(panel.messages.length, lines.length);
+    assert.ok(panel.messages.some(m => m.type === 'evaluation'));
+    assert.match(panel.panel.title, /^Metrics: /);
+    panel.panel.dispose();
+  });
+
   it('stops a run midway, lists it as stopped, and resumes it to completion', async () => {
     const started = vscode.commands.executeCommand('bertTune.fineTune', sst2(), {
       textCol: 'text', labelCol: 'label', model: tinyModel(api), settings: { epochs: 6, batchSize: 16 }, confirm: false,

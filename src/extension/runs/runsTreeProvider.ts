@@ -79,7 +79,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunNode>, vscod
     if (run.best) tip.appendText(`Best ${run.best.metric}: ${run.best.metric === 'loss' ? run.best.value.toFixed(4) : `${(100 * run.best.value).toFixed(2)}%`} (step ${run.best.step})`).appendMarkdown('\n\n');
     if (run.reason) tip.appendText(run.reason);
     item.tooltip = tip;
-    item.command = { command: 'bertTune.runs.openLog', title: 'Open log', arguments: [{ run }] };
+    item.command = { command: 'bertTune.showMetrics', title: 'Show metrics', arguments: [{ run }] };
     return item;
   }
 }

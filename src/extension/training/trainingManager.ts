@@ -32,6 +32,9 @@ export class TrainingManager implements vscode.Disposable {
   private active: ActiveRun | undefined;
   private readonly changed = new vscode.EventEmitter<ActiveRun | undefined>();
   private readonly finished = new vscode.EventEmitter<RunOutcome>();
+  private readonly messages = new vscode.EventEmitter<{ runDir: string; message: FromTrainer }>();
+  /** Every message of the active run, as it arrives (the metrics panel appends them). */
+  readonly onDidReceiveMessage = this.messages.event;
   private readonly statusItem = vscode.window.createStatusBarItem('bertTune.training', vscode.StatusBarAlignment.Left, 10);
   private readonly stopItem = vscode.window.createStatusBarItem('bertTune.training.stop', vscode.StatusBarAlignment.Left, 9);
   /** Fires when a run starts, reports progress, or ends. */
@@ -45,7 +48,7 @@ export class TrainingManager implements vscode.Disposable {
     private readonly trainerEnv: () => NodeJS.ProcessEnv,
   ) {
     this.statusItem.name = 'BERT Tune training';
-    this.statusItem.command = 'bertTune.showLog';
+    this.statusItem.command = 'bertTune.showMetrics';
     this.stopItem.name = 'BERT Tune: stop training';
     this.stopItem.text = '$(debug-stop)';
     this.stopItem.tooltip = 'Stop training (the current step finishes and the run is saved)';
@@ -73,6 +76,7 @@ export class TrainingManager implements vscode.Disposable {
     let lastError: string | undefined;
     const unsubscribe = proc.onMessage(m => {
       this.logMessage(m);
+      this.messages.fire({ runDir, message: m });
       if (m.type === 'progress') run.progress = m;
       if (m.type === 'evaluation') run.lastEvaluation = m;
       if (m.type === 'error') lastError = m.message;
@@ -137,6 +141,7 @@ export class TrainingManager implements vscode.Disposable {
     this.stopItem.dispose();
     this.changed.dispose();
     this.finished.dispose();
+    this.messages.dispose();
   }
 
   private async confirmEstimate(run: ActiveRun, e: Extract<FromTrainer, { type: 'estimate' }>): Promise<void> {
@@ -177,7 +182,7 @@ export class TrainingManager implements vscode.Disposable {
 
   private updateStatusBar(run: ActiveRun): void {
     this.statusItem.text = `$(sync~spin) BERT Tune: ${run.progress ? statusText(run) : 'preparing…'}`;
-    this.statusItem.tooltip = `Training ${run.runDir}. Click to show the log.`;
+    this.statusItem.tooltip = `Training ${run.runDir}. Click to show its metrics.`;
     this.statusItem.show();
     this.stopItem.show();
   }

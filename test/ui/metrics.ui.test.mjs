@@ -1,0 +1,82 @@
+// UI test: the metrics panel of a live run: the loss curve grows, the per-class table and the
+// confusion matrix appear after an evaluation, a cell lists its rows, Stop stops the run.
+// Screenshots in a light and a dark theme.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ROOT, startWorkbench } from '../vscode/codeServer.mjs';
+import { acceptQuickPick, activeWebview, clickDialogButton, explorerContextMenu, openWorkbench, pickQuickItem, runCommand, screenshot, waitForQuickPick, withFailureScreenshot } from './workbench.mjs';
+
+describe('Metrics panel of a live run', () => {
+  let wb;
+  let model;
+
+  before(async () => {
+    model = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bert-tune-ui-model-')), 'tiny');
+    execFileSync(process.execPath, [path.join(ROOT, 'dist', 'trainer.js'), 'init-checkpoint', '--layers', '1', '--hidden', '16', '--heads', '2', '--intermediate', '32',
+      '--vocab', path.join(ROOT, 'resources', 'bert-base-uncased-vocab.txt'), '--labels', 'a,b', '--out', model]);
+    wb = await startWorkbench({
+      name: 'ui-metrics',
+      settings: { 'bertTune.defaultBaseModel': model, 'bertTune.training.epochs': 400, 'bertTune.training.batchSize': 16, 'workbench.colorTheme': 'Default Light Modern' },
+    });
+    await openWorkbench(wb.page, wb.url);
+  });
+  after(async () => {
+    await wb?.close();
+    if (model) fs.rmSync(path.dirname(model), { recursive: true, force: true });
+  });
+
+  it('shows growing curves, per-class results and the confusion matrix, lists a cell\'s rows, and stops the run', () =>
+    withFailureScreenshot(wb.page, 'metrics-panel', async () => {
+      const { page } = wb;
+      await explorerContextMenu(page, 'sst2-dev-200.tsv', 'Fine-tune on this CSV');
+      for (const step of ['Which column holds the text', 'second text column', 'holds the labels', 'Which model']) {
+        await waitForQuickPick(page, step);
+        await acceptQuickPick(page);
+      }
+      await page.locator('.quick-input-widget', { hasText: 'Start training' }).waitFor();
+      await acceptQuickPick(page);
+      await clickDialogButton(page, 'Start');
+      const status = page.locator('.statusbar-item', { hasText: /BERT Tune: epoch/ }).first();
+      await status.waitFor({ timeout: 60_000 });
+      await status.click(); // opens the run's metrics panel
+
+      const view = activeWebview(page);
+      const chart = view.locator('#loss-chart');
+      await chart.locator('canvas').waitFor({ timeout: 30_000 });
+      const points = async () => Number(await chart.getAttribute('data-points'));
+      const first = await points();
+      await page.waitForTimeout(2000);
+      const later = await points();
+      assert.ok(later > first, `the loss curve grew from ${first} to ${later} points`);
+
+      await view.locator('#per-class vscode-table-row').nth(1).waitFor({ timeout: 60_000 });
+      assert.deepEqual(await view.locator('#per-class vscode-table-row').evaluateAll(rows => rows.map(r => r.getAttribute('data-label'))), ['0', '1']);
+      assert.equal(await view.locator('#confusion button.cell').count(), 4);
+      // an off-diagonal cell with rows in it
+      const cells = await view.locator('#confusion button.cell:not(.diagonal)').all();
+      let clicked = false;
+      for (const cell of cells) {
+        if (Number(await cell.innerText()) > 0) {
+          await cell.click();
+          clicked = true;
+          break;
+        }
+      }
+      assert.ok(clicked, 'some validation row was misclassified');
+      await view.locator('#cell-row-list li').first().waitFor({ timeout: 10_000 });
+      console.log(`screenshot: ${await screenshot(page, 'metrics-light')}`);
+
+      await runCommand(page, 'Preferences: Color Theme');
+      await pickQuickItem(page, 'Dark Modern');
+      await page.waitForTimeout(1500);
+      console.log(`screenshot: ${await screenshot(page, 'metrics-dark')}`);
+
+      await view.locator('#stop').click();
+      await view.locator('#status', { hasText: 'stopped' }).waitFor({ timeout: 60_000 });
+      assert.ok(await view.locator('#stop').isHidden());
+    }));
+});

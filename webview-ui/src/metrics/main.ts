@@ -1,0 +1,251 @@
+/**
+ * A training run's metrics panel: header (status, backend, time, throughput, best metric, Stop),
+ * live curves, and after each evaluation the per-class table and the confusion matrix, whose
+ * cells list the validation rows behind them. Renders what the host sends; the host keeps the run.
+ */
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-table/index.js';
+import '@vscode-elements/elements/dist/vscode-table-body/index.js';
+import '@vscode-elements/elements/dist/vscode-table-cell/index.js';
+import '@vscode-elements/elements/dist/vscode-table-header/index.js';
+import '@vscode-elements/elements/dist/vscode-table-header-cell/index.js';
+import '@vscode-elements/elements/dist/vscode-table-row/index.js';
+import './style.css';
+import type { FromTrainer } from '../../../src/shared/trainerProtocol';
+import { toMetricsWebviewSchema, type FromMetricsWebview, type RunInfo } from '../../../src/shared/webviews/metricsPanelProtocol';
+import { vscode } from '../vscodeApi';
+import { LiveChart, smooth, themeColors } from './charts';
+
+type Progress = Extract<FromTrainer, { type: 'progress' }>;
+type Evaluation = Extract<FromTrainer, { type: 'evaluation' }>;
+type Started = Extract<FromTrainer, { type: 'started' }>;
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+const send = (m: FromMetricsWebview) => vscode.postMessage(m);
+
+function el(tag: string, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElement {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  node.append(...children);
+  return node;
+}
+
+document.getElementById('app')!.replaceChildren(
+  el('header', { id: 'header' },
+    el('h1', { id: 'run-name' }, 'Loading…'),
+    el('span', { id: 'status', class: 'badge' }),
+    el('vscode-button', { id: 'stop', hidden: '' }, 'Stop'),
+  ),
+  el('dl', { id: 'facts' }),
+  el('section', { 'aria-label': 'Curves' },
+    el('div', { class: 'controls' },
+      el('label', { for: 'smoothing' }, 'Smoothing '),
+      el('input', { id: 'smoothing', type: 'range', min: '0', max: '0.99', step: '0.01', value: '0.6' }),
+      el('span', { id: 'compare-box' }),
+    ),
+    el('div', { id: 'loss-chart', class: 'chart', role: 'img', 'aria-label': 'Training and validation loss per step' }),
+    el('div', { id: 'metric-chart', class: 'chart', role: 'img', 'aria-label': 'Validation accuracy and macro-F1 per evaluation' }),
+    el('div', { id: 'lr-chart', class: 'chart', role: 'img', 'aria-label': 'Learning rate per step' }),
+  ),
+  el('section', { id: 'evaluation', hidden: '' },
+    el('h2', { id: 'eval-title' }, 'Last evaluation'),
+    el('div', { id: 'per-class' }),
+    el('h3', {}, 'Confusion matrix'),
+    el('p', { class: 'hint' }, 'Rows: true label; columns: predicted. Choose a cell to list its validation rows.'),
+    el('div', { id: 'confusion' }),
+    el('div', { id: 'cell-rows', 'aria-live': 'polite' }),
+  ),
+);
+
+const c = themeColors();
+const lossChart = new LiveChart($('loss-chart'), 'Loss', [
+  { label: 'training loss', color: c.blue, width: 1 },
+  { label: 'smoothed', color: c.orange, width: 2 },
+  { label: 'validation loss', color: c.red, width: 2, spanGaps: true, points: true },
+]);
+let metricChart = newMetricChart([]);
+const lrChart = new LiveChart($('lr-chart'), 'Learning rate', [{ label: 'lr', color: c.purple }], { exponential: true });
+// VS Code marks the theme on <body>: redraw the charts in the new colours when it changes.
+new MutationObserver(() => [lossChart, metricChart, lrChart].forEach(chart => chart.retheme())).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+
+function newMetricChart(compare: string[]): LiveChart {
+  $('metric-chart').replaceChildren();
+  const colors = [c.green, c.purple, c.red, c.orange];
+  return new LiveChart($('metric-chart'), 'Validation metrics', [
+    { label: 'accuracy', color: c.blue, width: 2, spanGaps: true, points: true },
+    { label: 'macro-F1', color: c.orange, width: 2, spanGaps: true, points: true },
+    ...compare.map((name, i) => ({ label: `${name} accuracy`, color: colors[i % colors.length], dash: [6, 4], spanGaps: true, points: true })),
+  ]);
+}
+
+let run: RunInfo | undefined;
+let started: Started | undefined;
+let lastProgress: Progress | undefined;
+let best: { value: number; step: number } | undefined;
+const rawLoss: number[] = [];
+let ema = { value: 0, n: 0 };
+let smoothing = 0.6;
+const evaluations: Evaluation[] = [];
+let compareSeries: { name: string; accuracy: [number, number][] }[] = [];
+
+function nextSmoothed(v: number): number {
+  ema = { value: ema.value * smoothing + (1 - smoothing) * v, n: ema.n + 1 };
+  return smoothing > 0 ? ema.value / (1 - smoothing ** ema.n) : v;
+}
+
+function handle(m: FromTrainer): void {
+  switch (m.type) {
+    case 'started':
+      started = m;
+      break;
+    case 'progress':
+      lastProgress = m;
+      rawLoss.push(m.loss);
+      lossChart.push(m.step, [m.loss, nextSmoothed(m.loss), null]);
+      lrChart.push(m.step, [m.learningRate]);
+      break;
+    case 'evaluation':
+      evaluations.push(m);
+      lossChart.setAt(m.step, 2, m.loss);
+      metricChart.push(m.step, [m.accuracy, m.macroF1, ...compareSeries.map(() => null)]);
+      if (m.isBest) best = { value: metricOf(m), step: m.step };
+      renderEvaluation(m);
+      break;
+    case 'done':
+      if (run) run = { ...run, status: m.status === 'completed' ? 'completed' : m.status };
+      break;
+  }
+}
+
+function metricOf(e: Evaluation): number {
+  return run?.metricForBest === 'loss' ? e.loss : run?.metricForBest === 'macro_f1' ? e.macroF1 : e.accuracy;
+}
+
+const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+const duration = (s: number) => (s < 60 ? `${Math.round(s)} s` : s < 3600 ? `${Math.floor(s / 60)} min ${Math.round(s % 60)} s` : `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`);
+
+function renderHeader(): void {
+  if (!run) return;
+  $('run-name').textContent = run.name;
+  $('status').textContent = run.status === 'completed' ? 'done' : run.status;
+  $('status').dataset.status = run.status;
+  $('stop').toggleAttribute('hidden', run.status !== 'running');
+  const facts: [string, string][] = [];
+  if (started) facts.push(['Backend', started.backend], ['Rows', `${started.trainRows.toLocaleString('en-US')} training, ${started.validationRows.toLocaleString('en-US')} validation`]);
+  if (lastProgress) {
+    facts.push(['Step', `${lastProgress.step} of ${lastProgress.totalSteps} (epoch ${lastProgress.epoch.toFixed(2)})`]);
+    facts.push(['Throughput', `${lastProgress.samplesPerSecond.toFixed(1)} samples/s`]);
+    if (run.status === 'running') facts.push(['ETA', duration(lastProgress.etaSeconds)]);
+    facts.push(['Elapsed', duration(estimateElapsed(lastProgress))]);
+  }
+  if (best) facts.push([`Best ${run.metricForBest ?? 'accuracy'}`, `${run.metricForBest === 'loss' ? best.value.toFixed(4) : pct(best.value)} at step ${best.step}`]);
+  $('facts').replaceChildren(...facts.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
+}
+
+/** Time spent so far, from the ETA's own rate (the trainer measures both from the start of the run). */
+function estimateElapsed(p: Progress): number {
+  const remaining = p.totalSteps - p.step;
+  return remaining > 0 ? (p.etaSeconds / remaining) * p.step : p.etaSeconds;
+}
+
+function renderEvaluation(e: Evaluation): void {
+  $('evaluation').removeAttribute('hidden');
+  $('eval-title').textContent = `Evaluation at step ${e.step}: accuracy ${pct(e.accuracy)}, macro-F1 ${pct(e.macroF1)}, loss ${e.loss.toFixed(4)}`;
+  const header = el('vscode-table-header', { slot: 'header' }, ...['Label', 'Precision', 'Recall', 'F1', 'Support'].map(h => el('vscode-table-header-cell', {}, h)));
+  const body = el('vscode-table-body', { slot: 'body' }, ...e.perClass.map(cl => el('vscode-table-row', { 'data-label': cl.label },
+    el('vscode-table-cell', {}, cl.label), el('vscode-table-cell', {}, pct(cl.precision)), el('vscode-table-cell', {}, pct(cl.recall)), el('vscode-table-cell', {}, pct(cl.f1)), el('vscode-table-cell', {}, String(cl.support)))));
+  $('per-class').replaceChildren(el('vscode-table', { zebra: '', 'bordered-columns': '' }, header, body));
+
+  const labels = e.perClass.map(p => p.label);
+  const max = Math.max(1, ...e.confusion.flat());
+  const table = el('table', { class: 'confusion', role: 'grid' });
+  table.append(el('tr', {}, el('th', { scope: 'col' }, 'true \\ predicted'), ...labels.map(l => el('th', { scope: 'col' }, l))));
+  e.confusion.forEach((row, t) => {
+    const tr = el('tr', {}, el('th', { scope: 'row' }, labels[t]));
+    row.forEach((n, p) => {
+      const button = el('button', { class: 'cell', 'data-true': String(t), 'data-pred': String(p), 'aria-label': `${n} rows of ${labels[t]} predicted as ${labels[p]}` }, String(n));
+      button.style.setProperty('--heat', String(n / max));
+      button.classList.toggle('diagonal', t === p);
+      button.addEventListener('click', () => renderCell(e, labels[t], labels[p]));
+      tr.append(el('td', {}, button));
+    });
+    table.append(tr);
+  });
+  $('confusion').replaceChildren(table);
+}
+
+function renderCell(e: Evaluation, truth: string, predicted: string): void {
+  const rows = e.misclassified.filter(m => m.truth === truth && m.predicted === predicted);
+  const title = el('h3', {}, `${truth} predicted as ${predicted}`);
+  if (truth === predicted) {
+    $('cell-rows').replaceChildren(title, el('p', {}, 'These rows were predicted right; the panel lists the wrong ones.'));
+    return;
+  }
+  const list = el('ul', { id: 'cell-row-list' }, ...rows.map(r => {
+    const item = el('li', {}, el('button', { class: 'link', 'data-line': String(r.line) }, `line ${r.line}`), ` ${(100 * r.confidence).toFixed(0)}% · `, r.text.trim());
+    item.querySelector('button')!.addEventListener('click', () => send({ type: 'openRow', line: r.line }));
+    return item;
+  }));
+  const note = e.misclassified.length >= 100 ? el('p', { class: 'hint' }, 'The trainer reports the 100 most confident mistakes of each evaluation.') : '';
+  $('cell-rows').replaceChildren(title, rows.length ? list : el('p', {}, 'No such rows.'), note);
+}
+
+function renderCompare(comparable: string[]): void {
+  const box = $('compare-box');
+  if (!comparable.length) return box.replaceChildren();
+  const boxes = comparable.map(name => {
+    const input = el('input', { type: 'checkbox', value: name, id: `cmp-${name}` }) as HTMLInputElement;
+    input.addEventListener('change', () => send({ type: 'compare', runs: boxes.filter(b => b.checked).map(b => b.value) }));
+    return input;
+  });
+  box.replaceChildren(el('span', {}, ' Compare with: '), ...boxes.flatMap((b, i) => [b, el('label', { for: b.id }, comparable[i]), ' ']));
+}
+
+function rebuildMetricChart(): void {
+  metricChart = newMetricChart(compareSeries.map(s => s.name));
+  const steps = [...new Set([...evaluations.map(e => e.step), ...compareSeries.flatMap(s => s.accuracy.map(([x]) => x))])].sort((a, b) => a - b);
+  for (const x of steps) {
+    const e = evaluations.find(v => v.step === x);
+    metricChart.push(x, [e?.accuracy ?? null, e?.macroF1 ?? null, ...compareSeries.map(s => s.accuracy.find(([sx]) => sx === x)?.[1] ?? null)]);
+  }
+}
+
+$('smoothing').addEventListener('input', () => {
+  smoothing = Number(($('smoothing') as HTMLInputElement).value);
+  const s = smooth(rawLoss, smoothing);
+  lossChart.data[2].splice(0, s.length, ...s);
+  ema = { value: 0, n: 0 };
+  rawLoss.forEach(v => nextSmoothed(v));
+  lossChart.drawNow();
+});
+$('stop').addEventListener('click', () => {
+  $('stop').setAttribute('disabled', '');
+  $('stop').textContent = 'Stopping…';
+  send({ type: 'stop' });
+});
+
+window.addEventListener('message', (event: MessageEvent<unknown>) => {
+  const parsed = toMetricsWebviewSchema.safeParse(event.data);
+  if (!parsed.success) return console.error('metrics panel: ignored an invalid message', parsed.error.message);
+  const m = parsed.data;
+  if (m.type === 'init') {
+    run = m.run;
+    started = lastProgress = best = undefined;
+    rawLoss.length = 0;
+    evaluations.length = 0;
+    ema = { value: 0, n: 0 };
+    lossChart.reset();
+    lrChart.reset();
+    metricChart = newMetricChart(compareSeries.map(s => s.name));
+    m.messages.forEach(handle);
+    renderCompare(m.comparable);
+  } else if (m.type === 'append') m.messages.forEach(handle);
+  else if (m.type === 'status' && run) run = { ...run, status: m.status };
+  else if (m.type === 'compare') {
+    compareSeries = m.series;
+    rebuildMetricChart();
+  }
+  renderHeader();
+});
+
+send({ type: 'ready' });
