@@ -23,8 +23,8 @@ export default tseslint.config(
     languageOptions: { globals: globals.node },
   },
   {
-    // UI tests run some functions inside the page (page.evaluate, waitForFunction).
-    files: ['test/ui/**'],
+    // UI tests and the panel bench run some functions inside the page (page.evaluate, waitForFunction).
+    files: ['test/ui/**', 'bench/**/*.mjs'],
     languageOptions: { globals: { ...globals.node, ...globals.browser } },
   },
 );
