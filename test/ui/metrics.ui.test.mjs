@@ -13,6 +13,7 @@ import { acceptQuickPick, activeWebview, clickDialogButton, explorerContextMenu,
 describe('Metrics panel of a live run', () => {
   let wb;
   let model;
+  const cspErrors = [];
 
   before(async () => {
     model = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bert-tune-ui-model-')), 'tiny');
@@ -21,6 +22,9 @@ describe('Metrics panel of a live run', () => {
     wb = await startWorkbench({
       name: 'ui-metrics',
       settings: { 'bertTune.defaultBaseModel': model, 'bertTune.training.epochs': 400, 'bertTune.training.batchSize': 16, 'workbench.colorTheme': 'Default Light Modern' },
+    });
+    wb.page.on('console', m => {
+      if (/Content Security Policy|Refused to/i.test(m.text())) cspErrors.push(m.text());
     });
     await openWorkbench(wb.page, wb.url);
   });
@@ -56,19 +60,26 @@ describe('Metrics panel of a live run', () => {
       await view.locator('#per-class vscode-table-row').nth(1).waitFor({ timeout: 60_000 });
       assert.deepEqual(await view.locator('#per-class vscode-table-row').evaluateAll(rows => rows.map(r => r.getAttribute('data-label'))), ['0', '1']);
       assert.equal(await view.locator('#confusion button.cell').count(), 4);
-      // an off-diagonal cell with rows in it
-      const cells = await view.locator('#confusion button.cell:not(.diagonal)').all();
-      let clicked = false;
-      for (const cell of cells) {
-        if (Number(await cell.innerText()) > 0) {
-          await cell.click();
-          clicked = true;
-          break;
-        }
+      // an off-diagonal cell with rows in it (the matrix is redrawn at every evaluation: retry a stale click)
+      const rowsListed = view.locator('#cell-row-list li').first();
+      for (let attempt = 0; attempt < 5 && !(await rowsListed.isVisible()); attempt++) {
+        const counts = await view.locator('#confusion button.cell:not(.diagonal)').evaluateAll(cells => cells.map(c => Number(c.textContent)));
+        const index = counts.findIndex(n => n > 0);
+        assert.ok(index >= 0, 'some validation row was misclassified');
+        await view.locator('#confusion button.cell:not(.diagonal)').nth(index).click({ timeout: 2000 }).catch(() => {});
+        await rowsListed.waitFor({ timeout: 2000 }).catch(() => {});
       }
-      assert.ok(clicked, 'some validation row was misclassified');
-      await view.locator('#cell-row-list li').first().waitFor({ timeout: 10_000 });
+      await rowsListed.waitFor({ timeout: 5_000 });
       console.log(`screenshot: ${await screenshot(page, 'metrics-light')}`);
+      // a listed row opens the CSV at its line
+      // (read and click in one step: the list is redrawn at every evaluation)
+      const line = await view.locator('#cell-row-list li button.link').first().evaluate(b => {
+        b.click();
+        return Number(b.dataset.line);
+      });
+      await page.locator('.tab', { hasText: 'sst2-dev-200.tsv' }).first().waitFor({ timeout: 15_000 });
+      await page.locator('.statusbar-item', { hasText: `Ln ${line},` }).first().waitFor({ timeout: 10_000 });
+      await page.locator('.tab', { hasText: 'Metrics:' }).first().click();
 
       await runCommand(page, 'Preferences: Color Theme');
       await pickQuickItem(page, 'Dark Modern');
@@ -78,5 +89,6 @@ describe('Metrics panel of a live run', () => {
       await view.locator('#stop').click();
       await view.locator('#status', { hasText: 'stopped' }).waitFor({ timeout: 60_000 });
       assert.ok(await view.locator('#stop').isHidden());
+      assert.deepEqual(cspErrors, [], 'no Content Security Policy violations');
     }));
 });

@@ -87,6 +87,8 @@ let ema = { value: 0, n: 0 };
 let smoothing = 0.6;
 const evaluations: Evaluation[] = [];
 let compareSeries: { name: string; accuracy: [number, number][] }[] = [];
+/** The confusion-matrix cell the user chose: it stays chosen as new evaluations arrive. */
+let selectedCell: { truth: string; predicted: string } | undefined;
 
 function nextSmoothed(v: number): number {
   ema = { value: ema.value * smoothing + (1 - smoothing) * v, n: ema.n + 1 };
@@ -166,12 +168,17 @@ function renderEvaluation(e: Evaluation): void {
       const button = el('button', { class: 'cell', 'data-true': String(t), 'data-pred': String(p), 'aria-label': `${n} rows of ${labels[t]} predicted as ${labels[p]}` }, String(n));
       button.style.setProperty('--heat', String(n / max));
       button.classList.toggle('diagonal', t === p);
-      button.addEventListener('click', () => renderCell(e, labels[t], labels[p]));
+      button.addEventListener('click', () => {
+        selectedCell = { truth: labels[t], predicted: labels[p] };
+        renderCell(e, labels[t], labels[p]);
+      });
+      if (selectedCell?.truth === labels[t] && selectedCell.predicted === labels[p]) button.setAttribute('aria-pressed', 'true');
       tr.append(el('td', {}, button));
     });
     table.append(tr);
   });
   $('confusion').replaceChildren(table);
+  if (selectedCell) renderCell(e, selectedCell.truth, selectedCell.predicted);
 }
 
 function renderCell(e: Evaluation, truth: string, predicted: string): void {
