@@ -2,13 +2,9 @@
 // Explorer, answer the questions with their pre-selected defaults, confirm the estimate, watch
 // the run finish in the Runs view; stop a run and resume it; see a malformed CSV refused.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ROOT, startWorkbench } from '../vscode/codeServer.mjs';
-import { acceptQuickPick, clickDialogButton, clickMenuItem, explorerContextMenu, openViewPane, openWorkbench, runCommand, pickQuickItem, screenshot, waitForQuickPick, withFailureScreenshot } from './workbench.mjs';
+import { startWorkbench } from '../vscode/codeServer.mjs';
+import { acceptQuickPick, clickDialogButton, clickMenuItem, explorerContextMenu, openViewPane, openWorkbench, runCommand, pickQuickItem, screenshot, waitForQuickPick, makeTinyModel, removeTinyModel, withFailureScreenshot } from './workbench.mjs';
 
 describe('Fine-tune on this CSV, in the workbench', () => {
   let wb;
@@ -16,9 +12,7 @@ describe('Fine-tune on this CSV, in the workbench', () => {
 
   before(async () => {
     // A tiny random BERT stands in for a Hub model: no network here.
-    model = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bert-tune-ui-model-')), 'tiny');
-    execFileSync(process.execPath, [path.join(ROOT, 'dist', 'trainer.js'), 'init-checkpoint', '--layers', '1', '--hidden', '16', '--heads', '2', '--intermediate', '32',
-      '--vocab', path.join(ROOT, 'resources', 'bert-base-uncased-vocab.txt'), '--labels', 'a,b', '--out', model]);
+    model = makeTinyModel('tiny', ['a', 'b']);
     wb = await startWorkbench({
       name: 'ui-finetune',
       settings: { 'bertTune.defaultBaseModel': model, 'bertTune.training.epochs': 2, 'bertTune.training.batchSize': 16, 'bertTune.training.learningRate': 0.001 },
@@ -27,7 +21,7 @@ describe('Fine-tune on this CSV, in the workbench', () => {
   });
   after(async () => {
     await wb?.close();
-    if (model) fs.rmSync(path.dirname(model), { recursive: true, force: true });
+    removeTinyModel(model);
   });
 
   const runsPane = async page => {

@@ -2,13 +2,9 @@
 // confusion matrix appear after an evaluation, a cell lists its rows, Stop stops the run.
 // Screenshots in a light and a dark theme.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ROOT, startWorkbench } from '../vscode/codeServer.mjs';
-import { acceptQuickPick, activeWebview, clickDialogButton, explorerContextMenu, openWorkbench, pickQuickItem, runCommand, screenshot, waitForQuickPick, withFailureScreenshot } from './workbench.mjs';
+import { startWorkbench } from '../vscode/codeServer.mjs';
+import { acceptQuickPick, activeWebview, clickDialogButton, explorerContextMenu, openWorkbench, pickQuickItem, runCommand, screenshot, waitForQuickPick, makeTinyModel, removeTinyModel, withFailureScreenshot } from './workbench.mjs';
 
 describe('Metrics panel of a live run', () => {
   let wb;
@@ -16,9 +12,7 @@ describe('Metrics panel of a live run', () => {
   const cspErrors = [];
 
   before(async () => {
-    model = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bert-tune-ui-model-')), 'tiny');
-    execFileSync(process.execPath, [path.join(ROOT, 'dist', 'trainer.js'), 'init-checkpoint', '--layers', '1', '--hidden', '16', '--heads', '2', '--intermediate', '32',
-      '--vocab', path.join(ROOT, 'resources', 'bert-base-uncased-vocab.txt'), '--labels', 'a,b', '--out', model]);
+    model = makeTinyModel('tiny', ['a', 'b']);
     wb = await startWorkbench({
       name: 'ui-metrics',
       settings: { 'bertTune.defaultBaseModel': model, 'bertTune.training.epochs': 400, 'bertTune.training.batchSize': 16, 'workbench.colorTheme': 'Default Light Modern' },
@@ -30,7 +24,7 @@ describe('Metrics panel of a live run', () => {
   });
   after(async () => {
     await wb?.close();
-    if (model) fs.rmSync(path.dirname(model), { recursive: true, force: true });
+    removeTinyModel(model);
   });
 
   it('shows growing curves, per-class results and the confusion matrix, lists a cell\'s rows, and stops the run', () =>

@@ -1,5 +1,7 @@
 // Helpers for driving the VS Code workbench in Playwright: the palette, views, webviews.
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { ROOT } from '../vscode/codeServer.mjs';
 
@@ -104,4 +106,16 @@ export async function withFailureScreenshot(page, name, fn) {
     if (file) console.log(`failure screenshot: ${file}`);
     throw e;
   }
+}
+
+/** A tiny random BERT classifier (1 layer, hidden 16) in a temporary folder, made by the bundled trainer. */
+export function makeTinyModel(name, labels) {
+  const model = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bert-tune-ui-model-')), name);
+  execFileSync(process.execPath, [path.join(ROOT, 'dist', 'trainer.js'), 'init-checkpoint', '--layers', '1', '--hidden', '16', '--heads', '2', '--intermediate', '32',
+    '--vocab', path.join(ROOT, 'resources', 'bert-base-uncased-vocab.txt'), '--labels', labels.join(','), '--out', model]);
+  return model;
+}
+
+export function removeTinyModel(model) {
+  if (model) fs.rmSync(path.dirname(model), { recursive: true, force: true });
 }

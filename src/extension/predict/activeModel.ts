@@ -78,7 +78,12 @@ export async function pickModel(runs: RunSummary[]): Promise<ModelRef | undefine
   if (pick.model) return pick.model;
   if (pick.action === 'folder') {
     const folder = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Use this model' });
-    return folder?.[0] ? { ref: folder[0].fsPath, name: path.basename(folder[0].fsPath) } : undefined;
+    if (!folder?.[0]) return undefined;
+    if (!fs.existsSync(path.join(folder[0].fsPath, 'config.json'))) {
+      void vscode.window.showErrorMessage(`${folder[0].fsPath} is not a model folder: it has no config.json. Choose a folder in the Hugging Face layout (config.json, model.safetensors or pytorch_model.bin, vocab.txt).`);
+      return undefined;
+    }
+    return { ref: folder[0].fsPath, name: path.basename(folder[0].fsPath) };
   }
   const id = await vscode.window.showInputBox({
     title: 'Model for predictions',

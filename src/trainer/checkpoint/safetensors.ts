@@ -4,6 +4,7 @@
  * bytes. Reading validates everything the header claims before touching the data: a malformed
  * or hostile file is refused with a message naming what is wrong, never half-read.
  */
+import { halfToFloat } from './halfFloats';
 
 /** What we read into float32. I64/I32/BOOL are accepted too so that buffers (position_ids) parse. */
 const DTYPE_BYTES: Record<string, number> = {
@@ -138,15 +139,6 @@ export function toFloat32(entry: SafetensorsEntry): Float32Array {
       for (let i = 0; i < count; i++) out[i] = bytes[i];
       return out;
   }
-}
-
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
 export interface TensorToWrite {

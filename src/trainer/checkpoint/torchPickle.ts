@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import { unzipSync } from 'fflate';
 import type { TorchTensor } from '../model/bert';
+import { bf16ToFloat, halfToFloat } from './halfFloats';
 
 export class TorchCheckpointError extends Error {}
 
@@ -15,8 +16,8 @@ export class TorchCheckpointError extends Error {}
 const STORAGES: Record<string, { bytes: number; read: (v: DataView, at: number) => number }> = {
   FloatStorage: { bytes: 4, read: (v, at) => v.getFloat32(at, true) },
   DoubleStorage: { bytes: 8, read: (v, at) => v.getFloat64(at, true) },
-  HalfStorage: { bytes: 2, read: (v, at) => half(v.getUint16(at, true)) },
-  BFloat16Storage: { bytes: 2, read: (v, at) => bf16(v.getUint16(at, true)) },
+  HalfStorage: { bytes: 2, read: (v, at) => halfToFloat(v.getUint16(at, true)) },
+  BFloat16Storage: { bytes: 2, read: (v, at) => bf16ToFloat(v.getUint16(at, true)) },
   LongStorage: { bytes: 8, read: (v, at) => Number(v.getBigInt64(at, true)) },
   IntStorage: { bytes: 4, read: (v, at) => v.getInt32(at, true) },
   ShortStorage: { bytes: 2, read: (v, at) => v.getInt16(at, true) },
@@ -24,21 +25,6 @@ const STORAGES: Record<string, { bytes: number; read: (v: DataView, at: number) 
   ByteStorage: { bytes: 1, read: (v, at) => v.getUint8(at) },
   BoolStorage: { bytes: 1, read: (v, at) => v.getUint8(at) },
 };
-
-function half(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
-
-function bf16(b: number): number {
-  const f = new Float32Array(1);
-  new Uint32Array(f.buffer)[0] = b << 16;
-  return f[0];
-}
 
 /** Values the pickle machine can hold: only inert data and our own marker objects. */
 class Global {

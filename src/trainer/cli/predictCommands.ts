@@ -1,12 +1,10 @@
 /** `bert-tune eval` and `bert-tune predict`: a trained model on labelled or unlabelled rows. */
-import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../backend';
 import { loadCheckpoint, type LoadedModel } from '../checkpoint/hfCheckpoint';
 import { DataError, loadLabelledData } from '../data/loadLabelledData';
 import { resolveModel } from '../hub/resolveModel';
-import { batchesOf } from '../train/batches';
 import { evaluate } from '../train/evaluate';
-import { batchTensors, disposeInputs } from '../train/step';
+import { Predictor } from '../predict/predictor';
 import { intOption, parseOptions, readTextLines, requireOption } from './args';
 
 export const EVAL_USAGE = `usage: bert-tune eval --model ID_OR_DIR --data FILE --text-col C [--text-pair-col C] --label-col C
@@ -82,46 +80,38 @@ export async function predictCommand(args: string[]): Promise<number> {
     process.stdout.write(PREDICT_USAGE + '\n');
     return 0;
   }
-  const { model, tokenizer } = await load(requireOption(o.model, 'model', PREDICT_USAGE));
-  const labels = model.config.id2label;
-  const maxLength = intOption(o['max-length'], 'max-length', Math.min(128, tokenizer.modelMaxLength));
+  await selectBackend();
+  const ref = requireOption(o.model, 'model', PREDICT_USAGE);
+  const predictor = new Predictor();
+  const maxLength = o['max-length'] === undefined ? undefined : intOption(o['max-length'], 'max-length');
   const batchSize = intOption(o['batch-size'], 'batch-size', 32);
   const pending: { text: string; pair?: string; line?: number }[] = [];
   const flush = async () => {
-    const examples = pending.map(p => {
-      const e = tokenizer.encode(p.text, p.pair, maxLength);
-      return { inputIds: e.inputIds, tokenTypeIds: e.tokenTypeIds, label: 0, line: p.line ?? 0 };
+    if (!pending.length) return;
+    const { labels, results } = await predictor.predict(ref, pending, maxLength);
+    predictor.notices.splice(0).forEach(n => process.stderr.write(`note: ${n}\n`));
+    results.forEach((r, i) => {
+      const out: Record<string, unknown> = { label: r.label, confidence: r.confidence, probabilities: Object.fromEntries(labels.map((l, c) => [l, r.probabilities[c]])) };
+      if (pending[i].line !== undefined) out.line = pending[i].line;
+      process.stdout.write(JSON.stringify(out) + '\n');
     });
-    for (const batch of batchesOf(examples, examples.map((_, i) => i), batchSize, tokenizer.padId)) {
-      const inputs = batchTensors(batch);
-      const probs = tf.tidy(() => tf.softmax(model.forward(inputs, { training: false }).logits));
-      disposeInputs(inputs);
-      const rows = (await probs.array()) as number[][];
-      probs.dispose();
-      rows.forEach((p, i) => {
-        let best = 0;
-        for (let c = 1; c < p.length; c++) if (p[c] > p[best]) best = c;
-        const out: Record<string, unknown> = { label: labels[best], confidence: p[best], probabilities: Object.fromEntries(labels.map((l, c) => [l, p[c]])) };
-        if (o.data) out.line = batch.rows![i];
-        process.stdout.write(JSON.stringify(out) + '\n');
-      });
-    }
     pending.length = 0;
   };
   try {
     if (o.data) {
-      const data = await loadLabelledData(o.data, { textCol: requireOption(o['text-col'], 'text-col', PREDICT_USAGE), pairCol: o['text-pair-col'] });
-      for (const r of data.rows) pending.push({ text: r.text, pair: r.pair, line: r.line });
-      await flush();
+      await loadLabelledData(o.data, { textCol: requireOption(o['text-col'], 'text-col', PREDICT_USAGE), pairCol: o['text-pair-col'] }, async row => {
+        pending.push({ text: row.text, pair: row.pair, line: row.line });
+        if (pending.length >= batchSize) await flush();
+      });
     } else {
       for await (const line of readTextLines()) {
         pending.push({ text: line.text, pair: line.text_pair });
         if (pending.length >= batchSize) await flush();
       }
-      await flush();
     }
+    await flush();
   } finally {
-    model.dispose();
+    predictor.dispose();
   }
   return 0;
 }
