@@ -44,6 +44,8 @@ const builds = [
     ...node,
     entryPoints: { trainer: 'src/trainer/main.ts', datasetInspector: 'src/trainer/datasetInspectorWorker.ts' },
     outdir: 'dist',
+    // dist/trainer.js is also the package's `bert-tune` bin.
+    banner: { js: '#!/usr/bin/env node' },
     // Native backends are optional and loaded at run time when present; never bundled.
     external: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'],
     // tfjs's ESM builds are the ones its package.json lists as having side effects (kernel and

@@ -16,6 +16,10 @@ describe('the bundled trainer (dist/trainer.js)', () => {
     execFileSync(process.execPath, ['esbuild.mjs'], { cwd: root, stdio: 'pipe' });
   });
 
+  it('starts with a shebang, as the package\'s bert-tune bin', () => {
+    assert.ok(fs.readFileSync(trainer, 'utf8').startsWith('#!/usr/bin/env node\n'));
+  });
+
   it('has the tfjs WASM binaries beside it', () => {
     for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm']) assert.ok(fs.existsSync(path.join(root, 'dist', f)), f);
   });
