@@ -46,7 +46,31 @@ export function readMessages(dir: string): FromTrainer[] {
   return out;
 }
 
+/**
+ * Summaries by run folder, kept while metrics.jsonl is unchanged: the Runs view refreshes
+ * every half second during training, and a long run's file is large.
+ */
+const summaries = new Map<string, { stamp: string; summary: RunSummary }>();
+
+function stampOf(dir: string): string {
+  try {
+    const s = fs.statSync(path.join(dir, 'metrics.jsonl'));
+    return `${s.mtimeMs}:${s.size}`;
+  } catch {
+    return 'none';
+  }
+}
+
 export function summarizeRun(dir: string, isRunning: boolean): RunSummary {
+  const stamp = `${stampOf(dir)}:${isRunning}`;
+  const cached = summaries.get(dir);
+  if (cached?.stamp === stamp) return cached.summary;
+  const summary = readSummary(dir, isRunning);
+  summaries.set(dir, { stamp, summary });
+  return summary;
+}
+
+function readSummary(dir: string, isRunning: boolean): RunSummary {
   let config: TrainConfig | undefined;
   try {
     config = trainConfigSchema.parse(JSON.parse(fs.readFileSync(path.join(dir, 'train-config.json'), 'utf8')));
