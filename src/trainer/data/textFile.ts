@@ -1,4 +1,4 @@
-/** Reading a text file whatever its encoding: byte-order marks, UTF-8 with a Latin-1 fallback, streamed. */
+/** Reading a text file whatever its encoding: byte-order marks, UTF-8 (callers fall back to Latin-1), streamed line by line or chunk by chunk. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Delimiter, Encoding } from '../../shared/dataset';
