@@ -28,7 +28,7 @@ const wanted = arg('backends', BACKENDS.join(',')).split(',') as BackendName[];
 const shapeCount = Number(arg('shapes', String(SHAPES.length)));
 const BATCH = 16;
 
-function sst2Batches(count: number): Batch[] {
+export function sst2Batches(count: number): Batch[] {
   const vocab = parseVocab(fs.readFileSync(path.join(SHARED, 'vocab', 'bert-base-uncased-vocab.txt'), 'utf8'));
   const tok = new BertTokenizer(vocab, { lowerCase: true, stripAccents: undefined, tokenizeChineseChars: true, special: DEFAULT_SPECIAL_TOKENS, modelMaxLength: 512 });
   const rows = fs.readFileSync(path.join(SHARED, 'sst2', 'train.tsv'), 'utf8').split('\n').slice(1, 1 + count * BATCH).map(l => l.split('\t'));
@@ -38,13 +38,13 @@ function sst2Batches(count: number): Batch[] {
   return batches;
 }
 
-function fixedBatches(count: number, tokens: number): Batch[] {
+export function fixedBatches(count: number, tokens: number): Batch[] {
   return Array.from({ length: count }, (_, b) =>
     padBatch(Array.from({ length: BATCH }, (_, i) => ({ inputIds: [101, ...Array.from({ length: tokens - 2 }, (_, j) => 2000 + ((b * 131 + i * 31 + j * 7) % 20000)), 102], tokenTypeIds: new Array(tokens).fill(0), label: i % 2, line: i })), 0),
   );
 }
 
-async function measure(shape: (typeof SHAPES)[number], batches: Batch[]): Promise<{ samplesPerSecond: number; steps: number; meanTokens: number }> {
+export async function measure(shape: (typeof SHAPES)[number], batches: Batch[], seconds: number): Promise<{ samplesPerSecond: number; steps: number; meanTokens: number }> {
   const model = randomModel(shape);
   const optimizer = new AdamW(model.params, new Set(model.specs.filter(isDecayed).map(s => s.name)));
   try {
@@ -80,12 +80,13 @@ async function main() {
       continue;
     }
     for (const shape of SHAPES.slice(0, shapeCount)) {
-      const at128 = await measure(shape, fixed);
-      const real = await measure(shape, sst2);
+      const at128 = await measure(shape, fixed, seconds);
+      const real = await measure(shape, sst2, seconds);
       console.log(`| ${prefer}${report.simd ? ' (SIMD)' : ''} | ${shape.name} | ${at128.samplesPerSecond.toFixed(2)} | ${real.samplesPerSecond.toFixed(2)} (${real.meanTokens.toFixed(0)}) |`);
       if (tf.memory().numTensors > 10) console.log(`  (tensors left: ${tf.memory().numTensors})`);
     }
   }
 }
 
-void main();
+// Run only as a script, not when another bench imports the helpers.
+if (require.main === module) void main();

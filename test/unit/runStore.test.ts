@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { ensureRunsFolder, listRuns, newRunName, summarizeRun } from '../../src/extension/runs/runStore';
+import { ensureRunsFolder, listRuns, newRunDir, newRunName, summarizeRun } from '../../src/extension/runs/runStore';
 import { tempDir } from './helpers';
 
 function run(root: string, name: string, lines: object[]): string {
@@ -46,7 +46,12 @@ describe('run summaries', () => {
     assert.equal(newRunName('/data/My Reviews (v2).csv', new Date('2026-11-30T07:05:09Z')), '20261130-070509-My_Reviews_v2_');
     assert.equal(newRunName('/x/../../etc.csv', new Date('2026-11-30T07:05:09Z')), '20261130-070509-etc');
     const root = tempDir();
-    ensureRunsFolder(root);
+    const runs = ensureRunsFolder(root);
+    // two runs started in the same second get two folders
+    const now = new Date('2026-11-30T07:05:09Z');
+    const first = newRunDir(runs, '/d/a.csv', now);
+    fs.mkdirSync(first);
+    assert.equal(newRunDir(runs, '/d/a.csv', now), `${first}-2`);
     assert.match(fs.readFileSync(path.join(root, '.bert-tune', '.gitignore'), 'utf8'), /^runs\/\*\/checkpoints\/$/m);
   });
 });

@@ -137,6 +137,16 @@ describe('a training run', () => {
     assert.match(error?.type === 'error' ? error.message : '', /sst2-dev-200\.tsv: there is no column "sentiment" \(--label-col\)\. Its columns are: "text", "label"/);
   });
 
+  it('refuses to start a new run in a folder that holds one, and leaves that run untouched', async () => {
+    const out = path.join(tempDir(), 'taken');
+    await run(config(out, { epochs: 1 }));
+    const before = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8');
+    const { done } = await run(config(out, { epochs: 1 }));
+    assert.equal(done.status, 'failed');
+    assert.match(done.reason ?? '', /already holds a training run/);
+    assert.equal(fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8'), before);
+  });
+
   it('fails clearly with one class only', async () => {
     const file = tempFile('one.csv', 'text,label\n' + Array.from({ length: 10 }, (_, i) => `row ${i},pos\n`).join(''));
     const { done } = await run(config(path.join(tempDir(), 'one'), { data: file }));

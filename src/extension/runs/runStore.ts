@@ -117,6 +117,15 @@ export function listRuns(workspaceFolder: string, running: ReadonlySet<string>):
     .sort((a, b) => (a.name < b.name ? 1 : a.name > b.name ? -1 : 0));
 }
 
+/** A folder for a new run under `root`: its start time and data file's name, made unique. */
+export function newRunDir(root: string, dataFile: string, now = new Date()): string {
+  const base = path.join(root, newRunName(dataFile, now));
+  for (let i = 1; ; i++) {
+    const dir = i === 1 ? base : `${base}-${i}`;
+    if (!fs.existsSync(dir)) return dir;
+  }
+}
+
 /** A new run folder's name: its start time and the data file's name, safe as a path segment. */
 export function newRunName(dataFile: string, now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);

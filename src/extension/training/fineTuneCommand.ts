@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import type { DatasetInfo } from '../../shared/dataset';
 import { trainConfigSchema, type TrainConfig } from '../../shared/trainerProtocol';
 import type { Ctx } from '../context';
-import { ensureRunsFolder, newRunName } from '../runs/runStore';
+import { ensureRunsFolder, newRunDir } from '../runs/runStore';
 import { askChoices, askSettings, defaultSettings, rememberChoices, type FineTuneChoices, type ModelChoice } from './fineTuneWizard';
 import type { RunOutcome } from './trainingManager';
 
@@ -60,7 +60,7 @@ export async function fineTune(ctx: Ctx, uri: vscode.Uri, preset: FineTunePreset
   if (!asked) return undefined;
 
   const runsRoot = ensureRunsFolder(folder.uri.fsPath);
-  const runDir = path.join(runsRoot, newRunName(uri.fsPath));
+  const runDir = newRunDir(runsRoot, uri.fsPath);
   let config: TrainConfig | undefined = trainConfigSchema.parse({
     ...defaultSettings(),
     ...asked.settings,

@@ -78,6 +78,14 @@ function toExamples(rows: LabelledRow[], labelIds: Map<string, number>, tokenize
 /** Runs (or, with `resume`, continues) training as `config` says; never throws: failures end as status "failed". */
 export async function runTraining(input: TrainConfig, control: RunControl, options: { resume?: boolean } = {}): Promise<DoneMessage> {
   const outDir = path.resolve(input.out);
+  if (!options.resume && fs.existsSync(path.join(outDir, RUN_CONFIG))) {
+    // Two runs in one folder would mix their logs and checkpoints: refuse, and write nothing there.
+    const message = `${outDir} already holds a training run: choose another --out folder, or continue that run with --resume`;
+    control.emit({ type: 'error', message });
+    const done: DoneMessage = { type: 'done', status: 'failed', reason: message, step: 0 };
+    control.emit(done);
+    return done;
+  }
   fs.mkdirSync(outDir, { recursive: true });
   const logFile = path.join(outDir, 'log.txt');
   const metricsFile = path.join(outDir, 'metrics.jsonl');
