@@ -29,14 +29,14 @@ class Layer(nn.Module):
 class Bert(nn.Module):
     def __init__(self, layers, h, heads, inter, vocab=30522, labels=2):
         super().__init__()
-        self.word, self.pos, self.type = nn.Embedding(vocab, h), nn.Embedding(512, h), nn.Embedding(2, h)
+        self.word, self.pos, self.token_type = nn.Embedding(vocab, h), nn.Embedding(512, h), nn.Embedding(2, h)
         self.ln = nn.LayerNorm(h, eps=1e-12)
         self.layers = nn.ModuleList(Layer(h, heads, inter) for _ in range(layers))
         self.pool, self.cls, self.drop = nn.Linear(h, h), nn.Linear(h, labels), nn.Dropout(0.1)
 
     def forward(self, ids, mask):
         s = ids.shape[1]
-        x = self.drop(self.ln(self.word(ids) + self.pos.weight[:s] + self.type.weight[0]))
+        x = self.drop(self.ln(self.word(ids) + self.pos.weight[:s] + self.token_type.weight[0]))
         m = (1.0 - mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
         for layer in self.layers:
             x = layer(x, m)
