@@ -43,10 +43,15 @@ export class ActiveModel implements vscode.Disposable {
     this.emitter.dispose();
   }
 
+  /** Shown once a model is chosen: until then the status bar has nothing to say about predictions. */
   private render(): void {
     const m = this.current;
-    this.item.text = m ? `$(symbol-class) ${m.name}` : '$(symbol-class) no model';
-    this.item.tooltip = m ? `BERT Tune predicts with ${m.ref}. Click to choose another model.` : 'BERT Tune: choose a model for predictions';
+    if (!m) {
+      this.item.hide();
+      return;
+    }
+    this.item.text = `$(symbol-class) ${m.name}`;
+    this.item.tooltip = `BERT Tune predicts with ${m.ref}. Click to choose another model.`;
     this.item.show();
   }
 }
