@@ -89,14 +89,13 @@ export class TrainingManager implements vscode.Disposable {
     });
     this.updateStatusBar(run);
     proc.send({ type: 'train', config, resume: options.resume, confirm: options.confirm && !options.resume });
-    const progressDone = this.showProgress(run);
+    this.showProgress(run);
     const exit = await proc.whenExited;
     unsubscribe();
     this.active = undefined;
     void vscode.commands.executeCommand('setContext', 'bertTune.training', false);
     this.statusItem.hide();
     this.stopItem.hide();
-    progressDone();
     const outcome: RunOutcome = done
       ? { runDir, status: done.status, message: done.reason ?? lastError, exit }
       : { runDir, status: 'crashed', message: (exit.stderr.trim().split('\n').at(-1) ?? '') || `exit code ${exit.code}, signal ${exit.signal}`, exit };
@@ -155,29 +154,23 @@ export class TrainingManager implements vscode.Disposable {
     run.process.send({ type: answer === 'Start' ? 'begin' : 'cancel' });
   }
 
-  private showProgress(run: ActiveRun): () => void {
-    let finish: () => void = () => {};
+  /** A cancellable notification (cancel = stop) that follows the run until its trainer exits. */
+  private showProgress(run: ActiveRun): void {
     void vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Training ${path.basename(run.runDir)}`, cancellable: true },
-      (progress, token) =>
-        new Promise<void>(resolve => {
-          finish = resolve;
-          token.onCancellationRequested(() => void this.stop());
-          let reported = 0;
-          const sub = this.onDidChange(r => {
-            if (r !== run || !run.progress) return;
-            const pct = (100 * run.progress.step) / Math.max(1, run.progress.totalSteps);
-            progress.report({ increment: pct - reported, message: statusText(run) });
-            reported = pct;
-          });
-          const prev = finish;
-          finish = () => {
-            sub.dispose();
-            prev();
-          };
-        }),
+      async (progress, token) => {
+        token.onCancellationRequested(() => void this.stop());
+        let reported = 0;
+        const sub = this.onDidChange(r => {
+          if (r !== run || !run.progress) return;
+          const pct = (100 * run.progress.step) / Math.max(1, run.progress.totalSteps);
+          progress.report({ increment: pct - reported, message: statusText(run) });
+          reported = pct;
+        });
+        await run.process.whenExited;
+        sub.dispose();
+      },
     );
-    return () => finish();
   }
 
   private updateStatusBar(run: ActiveRun): void {

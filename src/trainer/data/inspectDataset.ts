@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { parse } from 'csv-parse';
 import type { DatasetInfo, DatasetProblem, Encoding } from '../../shared/dataset';
 import { assignRoles, ColumnAccumulator } from './columnStats';
-import { columnNames, detectHeader, parseSample, sniffDialect, type Dialect } from './sniff';
+import { columnNames, sniffLayout } from './sniff';
 import { CHUNK_BYTES, decodedChunks, decoderLabel, detectEncoding, isDecodeError, lines, preferredDelimiter, readHead } from './textFile';
 
 /** How many JSONL lines may name new keys; later keys are still counted, not listed. */
@@ -80,15 +80,7 @@ async function inspectDelimited(
   encoding: Encoding,
   signal: AbortSignal | undefined,
 ): Promise<DatasetInfo> {
-  let sample = new TextDecoder(decoderLabel(encoding)).decode(head);
-  // Sniff on whole lines only: a record cut in half would look like a different column count.
-  if (head.length < size) {
-    const cut = sample.lastIndexOf('\n');
-    if (cut > 0) sample = sample.slice(0, cut + 1);
-  }
-  const dialect: Dialect = sniffDialect(sample, preferredDelimiter(file));
-  const sampleRecords = parseSample(sample, dialect);
-  const hasHeader = detectHeader(sampleRecords);
+  const { dialect, hasHeader, width: sampleWidth } = sniffLayout(new TextDecoder(decoderLabel(encoding)).decode(head), head.length >= size, preferredDelimiter(file));
 
   const problems: DatasetProblem[] = [];
   let header: string[] | undefined;
@@ -109,7 +101,7 @@ async function inspectDelimited(
         width = record.length;
         continue;
       }
-      if (!width) width = sampleWidth(sampleRecords, hasHeader) || record.length;
+      if (!width) width = sampleWidth || record.length;
       rows++;
       if (record.length !== width) {
         mismatched++;
@@ -160,15 +152,6 @@ async function inspectDelimited(
     problems.push({ severity: 'error', message: hasHeader ? 'Only a header row: the file has no data rows.' : 'The file has no data rows.' });
   }
   return { format: 'csv', delimiter: dialect.delimiter, quoting: dialect.quoting, hasHeader, encoding, rows, columns, problems, sizeBytes: size };
-}
-
-function sampleWidth(sample: string[][], hasHeader: boolean): number {
-  const counts = new Map<number, number>();
-  for (const r of sample.slice(hasHeader ? 1 : 0)) counts.set(r.length, (counts.get(r.length) ?? 0) + 1);
-  let width = 0;
-  let hits = 0;
-  for (const [n, c] of counts) if (c > hits) [width, hits] = [n, c];
-  return width;
 }
 
 function cellText(v: unknown): string {

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { parse } from 'csv-parse';
 import type { Delimiter, Encoding } from '../../shared/dataset';
-import { columnNames, detectHeader, parseSample, sniffDialect, type Dialect } from './sniff';
+import { columnNames, sniffLayout } from './sniff';
 import { CHUNK_BYTES, decodedChunks, decoderLabel, detectEncoding, isDecodeError, lines, preferredDelimiter, readHead } from './textFile';
 
 export class DataError extends Error {}
@@ -137,14 +137,8 @@ class RowCollector {
 }
 
 async function readDelimited(file: string, head: Buffer, size: number, encoding: Encoding, choice: ColumnChoice, visit?: RowVisitor): Promise<LabelledData> {
-  let sample = new TextDecoder(decoderLabel(encoding)).decode(head);
-  if (head.length < size) sample = sample.slice(0, sample.lastIndexOf('\n') + 1) || sample;
-  const sniffed = sniffDialect(sample, preferredDelimiter(file));
-  const dialect: Dialect = choice.delimiter ? { delimiter: choice.delimiter, quoting: choice.delimiter !== '\t' || sniffed.quoting } : sniffed;
-  const sampleRecords = parseSample(sample, dialect);
-  const hasHeader = choice.header ?? detectHeader(sampleRecords);
-  const width = Math.max(...sampleRecords.slice(0, 50).map(r => r.length), 1);
-  const columns = columnNames(hasHeader ? sampleRecords[0] : undefined, hasHeader ? sampleRecords[0].length : width);
+  const { dialect, hasHeader, records: sampleRecords, width } = sniffLayout(new TextDecoder(decoderLabel(encoding)).decode(head), head.length >= size, preferredDelimiter(file), choice);
+  const columns = columnNames(hasHeader ? sampleRecords[0] : undefined, hasHeader ? sampleRecords[0].length : Math.max(width, 1));
   const textIdx = resolveColumn(file, columns, choice.textCol, '--text-col');
   const pairIdx = choice.pairCol === undefined ? undefined : resolveColumn(file, columns, choice.pairCol, '--text-pair-col');
   const labelIdx = choice.labelCol === undefined ? undefined : resolveColumn(file, columns, choice.labelCol, '--label-col');

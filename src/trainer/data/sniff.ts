@@ -136,3 +136,34 @@ export function columnNames(header: string[] | undefined, count: number): string
   }
   return names;
 }
+
+export interface Layout {
+  dialect: Dialect;
+  hasHeader: boolean;
+  /** The sample's first records (the header first, when there is one). */
+  records: string[][];
+  /** The most common record length among the sample's data rows. */
+  width: number;
+}
+
+/**
+ * A delimited file's layout from its first bytes: the sample is cut at its last whole line
+ * (a record cut in half would look like a different column count), then dialect and header are
+ * sniffed unless given. The Datasets view and the training loader both read files this way.
+ */
+export function sniffLayout(sample: string, complete: boolean, preferred: Delimiter, overrides: { delimiter?: Delimiter; header?: boolean } = {}): Layout {
+  if (!complete) {
+    const cut = sample.lastIndexOf('\n');
+    if (cut > 0) sample = sample.slice(0, cut + 1);
+  }
+  const sniffed = sniffDialect(sample, preferred);
+  const dialect: Dialect = overrides.delimiter ? { delimiter: overrides.delimiter, quoting: overrides.delimiter !== '\t' || sniffed.quoting } : sniffed;
+  const records = parseSample(sample, dialect);
+  const hasHeader = overrides.header ?? detectHeader(records);
+  const counts = new Map<number, number>();
+  for (const r of records.slice(hasHeader ? 1 : 0)) counts.set(r.length, (counts.get(r.length) ?? 0) + 1);
+  let width = 0;
+  let hits = 0;
+  for (const [n, c] of counts) if (c > hits) [width, hits] = [n, c];
+  return { dialect, hasHeader, records, width };
+}
