@@ -17,10 +17,18 @@ export const dense = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) =>
     value: tf.add(tf.matMul(x, w), b) as tf.Tensor2D,
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
-      return [tf.matMul(dy as tf.Tensor2D, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dy as tf.Tensor2D), tf.sum(dy, 0)];
+      return [tf.matMul(dy as tf.Tensor2D, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dy as tf.Tensor2D), columnSums(dy as tf.Tensor2D)];
     },
   };
 }) as (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;
+
+/**
+ * Σ over rows of [n, out], as ones[1, n] · m: the WASM backend sums along a leading axis by
+ * transposing first, ten times slower than this matmul on its fast path.
+ */
+function columnSums(m: tf.Tensor2D): tf.Tensor1D {
+  return tf.tidy(() => tf.reshape(tf.matMul(tf.ones([1, m.shape[0]]), m), [m.shape[1]]));
+}
 
 /** table [V, H] looked up at ids [n] → [n, H]; the gradient scatters (summing repeated ids). */
 export const embeddingLookup = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
