@@ -74,6 +74,26 @@ export class BertClassifier {
     return new BertClassifier(config, params);
   }
 
+  /**
+   * Builds the model from arrays already in our layout (Linear weights [in, out]), such as the
+   * shared master weights a gradient worker starts from.
+   */
+  static fromOwnLayout(config: BertConfig, values: (name: string, shape: number[]) => Float32Array): BertClassifier {
+    const params = new Map<string, tf.Variable>();
+    try {
+      for (const spec of parameterSpecs(config)) {
+        const shape = spec.kind === 'linear' ? [spec.shape[1], spec.shape[0]] : spec.shape;
+        const value = tf.tensor(values(spec.name, shape), shape, 'float32');
+        params.set(spec.name, tf.variable(value, true));
+        value.dispose();
+      }
+    } catch (e) {
+      params.forEach(p => p.dispose());
+      throw e;
+    }
+    return new BertClassifier(config, params);
+  }
+
   /** The parameters in the PyTorch layout, for saving. */
   async toTorch(): Promise<Map<string, TorchTensor>> {
     const out = new Map<string, TorchTensor>();

@@ -1,0 +1,111 @@
+/**
+ * A gradient worker: a thread with its own TensorFlow.js (one WASM instance uses one core) and
+ * its own copy of the model, loaded from the shared master weights before every pass. It
+ * computes gradients on its share of each batch and, with the others, reduces them and runs
+ * AdamW on its slice of the shared arrays.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs-core';
+import { selectBackend } from '../backend';
+import { BertClassifier } from '../model/bert';
+import { batchTensors, disposeInputs } from '../train/step';
+import { Random } from '../util/random';
+import { adamwSlice } from './flatAdamW';
+import { viewOf } from './flatParameters';
+import type { FromWorker, ToWorker, WorkerInit } from './protocol';
+
+const init = workerData as WorkerInit;
+const port = parentPort!;
+const post = (m: FromWorker) => port.postMessage(m);
+
+/** -Σ coef_i · log p(label_i | x_i): the step's loss share of these rows. */
+function weightedNll(logits: tf.Tensor2D, labels: tf.Tensor1D, coefs: tf.Tensor1D): tf.Scalar {
+  return tf.tidy(() => {
+    const picked = tf.sum(tf.mul(tf.logSoftmax(logits), tf.oneHot(labels, logits.shape[1])), 1);
+    return tf.neg(tf.sum(tf.mul(picked, coefs))) as tf.Scalar;
+  });
+}
+
+async function main() {
+  await selectBackend({ prefer: init.backend, wasmDir: init.wasmDir });
+  const { layout } = init;
+  const index = new Map(layout.names.map((n, i) => [n, i]));
+  const model = BertClassifier.fromOwnLayout(init.config, name => viewOf(init.weights, layout, index.get(name)!));
+  const mine = init.grads[init.index];
+  const byVariable = new Map<string, number>();
+  for (const [name, v] of model.params) byVariable.set(v.name, index.get(name)!);
+
+  /** Master weights → this worker's variables (new tensors: the backend caches packed weights per tensor). */
+  const loadWeights = () => {
+    for (const [name, v] of model.params) {
+      const i = index.get(name)!;
+      const t = tf.tensor(viewOf(init.weights, layout, i), layout.shapes[i], 'float32');
+      v.assign(t);
+      t.dispose();
+    }
+  };
+
+  const gradients = async (m: Extract<ToWorker, { type: 'gradients' }>): Promise<FromWorker> => {
+    const t0 = performance.now();
+    loadWeights();
+    const random = m.seed === undefined ? undefined : new Random(m.seed);
+    const nextSeed = random && (() => Math.floor(random.next() * 2 ** 31));
+    let loss = 0;
+    let first = true;
+    for (let p = 0; p < m.parts.length; p++) {
+      const part = m.parts[p];
+      if (!part.labels.length) continue;
+      const inputs = batchTensors(part);
+      const labels = tf.tensor1d(part.labels, 'int32');
+      const coefs = tf.tensor1d(m.coefs[p]);
+      try {
+        const { value, grads } = tf.variableGrads(() => weightedNll(model.forward(inputs, { training: true, nextSeed }).logits, labels, coefs));
+        loss += (await value.data())[0];
+        value.dispose();
+        for (const [varName, g] of Object.entries(grads)) {
+          const view = viewOf(mine, layout, byVariable.get(varName)!);
+          const data = (await g.data()) as Float32Array;
+          if (first) view.set(data);
+          else for (let j = 0; j < view.length; j++) view[j] += data[j];
+          g.dispose();
+        }
+        first = false;
+      } finally {
+        disposeInputs(inputs);
+        tf.dispose([labels, coefs]);
+      }
+    }
+    if (first) mine.fill(0); // no rows for this worker in this step
+    return { type: 'gradients', id: m.id, loss, seconds: (performance.now() - t0) / 1000 };
+  };
+
+  const reduce = (m: Extract<ToWorker, { type: 'reduce' }>): FromWorker => {
+    const [sum, ...others] = init.grads;
+    let squares = 0;
+    for (let j = m.from; j < m.to; j++) {
+      let g = sum[j];
+      for (const o of others) g += o[j];
+      sum[j] = g;
+      squares += g * g;
+    }
+    return { type: 'reduce', id: m.id, sumOfSquares: squares };
+  };
+
+  port.on('message', (m: ToWorker) => {
+    void (async () => {
+      try {
+        if (m.type === 'gradients') post(await gradients(m));
+        else if (m.type === 'reduce') post(reduce(m));
+        else {
+          adamwSlice(layout, m.from, m.to, { weights: init.weights, grads: init.grads[0], m: init.m, v: init.v }, init.adam, m);
+          post({ type: 'update', id: m.id });
+        }
+      } catch (e) {
+        post({ type: 'error', id: m.id, message: (e as Error).message, stack: (e as Error).stack });
+      }
+    })();
+  });
+  post({ type: 'ready' });
+}
+
+main().catch(e => post({ type: 'error', message: (e as Error).message, stack: (e as Error).stack }));

@@ -1,0 +1,220 @@
+/**
+ * Data-parallel training on the CPU: one gradient worker per core, each with its own
+ * TensorFlow.js, computing gradients on its share of every batch. Master weights, AdamW's
+ * moments and the gradients live in SharedArrayBuffers, outside every WASM heap (whose 4 GiB
+ * ceiling kept bert-base from training); the workers sum the gradients and run AdamW, each
+ * on its own slice, so no step's work waits on a single core.
+ *
+ * The step computes what ../train/step.ts computes (same loss, gradient norm, clipping and
+ * update), up to float32 summation order.
+ */
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs-core';
+import type { BertClassifier } from '../model/bert';
+import { ADAMW_DEFAULTS, type AdamWOptions } from '../train/adamw';
+import type { Batch, StepResult } from '../train/step';
+import { flatLayout, sharedFloats, slices, viewOf, type FlatLayout } from './flatParameters';
+import type { FromWorker, ToWorker, WorkerInit } from './protocol';
+
+export interface ParallelOptions {
+  threads: number;
+  backend: 'wasm' | 'cpu';
+  wasmDir?: string;
+  adam?: AdamWOptions;
+  /** The worker script; by default the bundled one beside the trainer (or the source under tsx). */
+  workerPath?: string;
+}
+
+export interface ParallelStepOptions {
+  lr: number;
+  maxGradNorm: number;
+  /** Per label, as for torch's CrossEntropyLoss(weight=…). */
+  classWeights?: number[];
+  /** One dropout seed per worker, or none for no dropout randomness to repeat. */
+  seeds?: number[];
+}
+
+function defaultWorkerPath(): string {
+  return __filename.endsWith('.ts') ? path.join(__dirname, 'gradientWorker.ts') : path.join(__dirname, 'gradientWorker.js');
+}
+
+/** Rows [from, to) of a padded batch, re-padded to their own longest row. */
+export function rowsOf(b: Batch, from: number, to: number): Batch {
+  const mask = b.attentionMask.slice(from, to);
+  const len = Math.max(0, ...mask.map(r => r.reduce((a, x) => a + x, 0)));
+  const cut = (rows: number[][]) => rows.slice(from, to).map(r => r.slice(0, len));
+  return { inputIds: cut(b.inputIds), tokenTypeIds: cut(b.tokenTypeIds), attentionMask: cut(b.attentionMask), labels: b.labels.slice(from, to), rows: b.rows?.slice(from, to) };
+}
+
+/**
+ * Each row's weight in the step's loss, so that Σ coef·nll over all workers equals what
+ * step.ts reports: the mean of the micro-batches' (class-weighted) mean losses.
+ */
+export function lossCoefficients(micro: Batch[], classWeights?: number[]): number[][] {
+  return micro.map(b => {
+    const w = b.labels.map(l => classWeights?.[l] ?? 1);
+    const total = w.reduce((a, x) => a + x, 0) * micro.length;
+    return w.map(x => x / total);
+  });
+}
+
+interface Pending {
+  resolve: (m: FromWorker) => void;
+  reject: (e: Error) => void;
+}
+
+class GradientWorker {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private failure: Error | undefined;
+  readonly ready: Promise<void>;
+
+  constructor(readonly worker: Worker, index: number) {
+    this.ready = new Promise((resolve, reject) => {
+      worker.on('message', (m: FromWorker) => {
+        if (m.type === 'ready') return resolve();
+        if (m.type === 'error' && m.id === undefined) return this.fail(new Error(`gradient worker ${index}: ${m.message}`), reject);
+        const p = this.pending.get(m.id);
+        if (!p) return;
+        this.pending.delete(m.id);
+        if (m.type === 'error') p.reject(new Error(`gradient worker ${index}: ${m.message}`));
+        else p.resolve(m);
+      });
+      worker.on('error', e => this.fail(new Error(`gradient worker ${index} crashed: ${e.message}`), reject));
+      worker.on('exit', code => this.fail(new Error(`gradient worker ${index} exited (code ${code})`), reject));
+    });
+  }
+
+  private fail(e: Error, rejectReady: (e: Error) => void): void {
+    this.failure ??= e;
+    rejectReady(e);
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+  }
+
+  request<T extends FromWorker['type']>(m: Omit<Extract<ToWorker, { type: T }>, 'id'> & { type: T }): Promise<Extract<FromWorker, { type: T }>> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (m: FromWorker) => void, reject });
+      this.worker.postMessage({ ...m, id });
+    });
+  }
+}
+
+export class ParallelTrainer {
+  /** AdamW steps taken (torch's state['step']). */
+  adamStep = 0;
+  private readonly ranges: [number, number][];
+  private closed = false;
+
+  private constructor(
+    readonly layout: FlatLayout,
+    private readonly weights: Float32Array,
+    private readonly m: Float32Array,
+    private readonly v: Float32Array,
+    private readonly workers: GradientWorker[],
+  ) {
+    this.ranges = slices(layout.total, workers.length);
+  }
+
+  get threads(): number {
+    return this.workers.length;
+  }
+
+  /** Copies the model's weights into shared memory and starts `threads` workers from them. */
+  static async start(model: BertClassifier, decayed: ReadonlySet<string>, options: ParallelOptions): Promise<ParallelTrainer> {
+    const layout = flatLayout(model.params, decayed);
+    const weights = sharedFloats(layout.total, 'the master weights');
+    const m = sharedFloats(layout.total, "AdamW's first moments");
+    const v = sharedFloats(layout.total, "AdamW's second moments");
+    const grads = Array.from({ length: options.threads }, (_, k) => sharedFloats(layout.total, `worker ${k}'s gradients`));
+    layout.names.forEach((name, i) => viewOf(weights, layout, i).set(model.params.get(name)!.dataSync() as Float32Array));
+    const workers: GradientWorker[] = [];
+    try {
+      for (let k = 0; k < options.threads; k++) {
+        const workerData: WorkerInit = { index: k, config: model.config, layout, backend: options.backend, wasmDir: options.wasmDir, weights, m, v, grads, adam: options.adam ?? ADAMW_DEFAULTS };
+        const file = options.workerPath ?? defaultWorkerPath();
+        // From source (tests, benchmarks under tsx) the worker registers tsx's loader first.
+        const worker = file.endsWith('.ts')
+          ? new Worker(`require('tsx/cjs'); require(${JSON.stringify(file)});`, { eval: true, workerData })
+          : new Worker(file, { workerData });
+        workers.push(new GradientWorker(worker, k));
+      }
+      await Promise.all(workers.map(w => w.ready));
+    } catch (e) {
+      await Promise.all(workers.map(w => w.worker.terminate()));
+      throw e;
+    }
+    return new ParallelTrainer(layout, weights, m, v, workers);
+  }
+
+  /** Each worker's share of each micro-batch: contiguous rows, as even as the batch allows. */
+  private split(micro: Batch[], classWeights?: number[]) {
+    const coefs = lossCoefficients(micro, classWeights);
+    return this.workers.map((_, k) => {
+      const parts: Batch[] = [];
+      const partCoefs: number[][] = [];
+      micro.forEach((b, j) => {
+        const [from, to] = slices(b.labels.length, this.workers.length)[k];
+        parts.push(rowsOf(b, from, to));
+        partCoefs.push(coefs[j].slice(from, to));
+      });
+      return { parts, coefs: partCoefs };
+    });
+  }
+
+  private async gradients(micro: Batch[], classWeights?: number[], seeds?: number[]): Promise<{ loss: number; seconds: number }> {
+    const shares = this.split(micro, classWeights);
+    const answers = await Promise.all(this.workers.map((w, k) => w.request({ type: 'gradients', parts: shares[k].parts, coefs: shares[k].coefs, seed: seeds?.[k] })));
+    return { loss: answers.reduce((a, r) => a + r.loss, 0), seconds: Math.max(...answers.map(r => r.seconds)) };
+  }
+
+  /** One optimisation step over the micro-batches (gradient accumulation), as trainStep does. */
+  async step(micro: Batch[], options: ParallelStepOptions): Promise<StepResult> {
+    const { loss } = await this.gradients(micro, options.classWeights, options.seeds);
+    const squares = await Promise.all(this.workers.map((w, k) => w.request({ type: 'reduce', from: this.ranges[k][0], to: this.ranges[k][1] })));
+    const norm = Math.fround(Math.sqrt(squares.reduce((a, r) => a + r.sumOfSquares, 0)));
+    const coef = Math.fround(options.maxGradNorm / Math.fround(norm + 1e-6));
+    const clipped = options.maxGradNorm > 0 && coef < 1;
+    this.adamStep++;
+    await Promise.all(this.workers.map((w, k) => w.request({ type: 'update', from: this.ranges[k][0], to: this.ranges[k][1], lr: options.lr, step: this.adamStep, gradScale: clipped ? coef : 1 })));
+    return { loss, gradNorm: norm, clipped };
+  }
+
+  /** Seconds of one forward and backward pass over `batch` on all workers (for estimates). */
+  async timeGradients(batch: Batch): Promise<number> {
+    return (await this.gradients([batch])).seconds;
+  }
+
+  /** Writes the master weights into the model's variables (before evaluating or saving it). */
+  copyWeightsTo(model: BertClassifier): void {
+    this.layout.names.forEach((name, i) => {
+      const t = tf.tensor(viewOf(this.weights, this.layout, i), this.layout.shapes[i], 'float32');
+      model.params.get(name)!.assign(t);
+      t.dispose();
+    });
+  }
+
+  /** AdamW's moments, as `m.<name>` / `v.<name>` copies in our layout (what adamw.ts saves). */
+  optimizerState(): { name: string; shape: number[]; data: Float32Array }[] {
+    return (['m', 'v'] as const).flatMap(kind =>
+      this.layout.names.map((name, i) => ({ name: `${kind}.${name}`, shape: this.layout.shapes[i], data: viewOf(kind === 'm' ? this.m : this.v, this.layout, i).slice() })),
+    );
+  }
+
+  /** Restores AdamW's moments saved by optimizerState() or by adamw.ts. */
+  loadOptimizerState(kind: 'm' | 'v', name: string, data: Float32Array): void {
+    const i = this.layout.names.indexOf(name);
+    if (i < 0) throw new Error(`optimizer state names an unknown parameter ${kind}.${name}`);
+    if (data.length !== this.layout.sizes[i]) throw new Error(`optimizer state ${kind}.${name} has ${data.length} values, the model needs ${this.layout.sizes[i]}`);
+    viewOf(kind === 'm' ? this.m : this.v, this.layout, i).set(data);
+  }
+
+  async dispose(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all(this.workers.map(w => w.worker.terminate()));
+  }
+}

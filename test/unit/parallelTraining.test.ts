@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { loadCheckpoint } from '../../src/trainer/checkpoint/hfCheckpoint';
+import { isDecayed } from '../../src/trainer/model/parameters';
+import { lossCoefficients, ParallelTrainer, rowsOf } from '../../src/trainer/parallel/parallelTrainer';
+import { AdamW } from '../../src/trainer/train/adamw';
+import { lrFactor } from '../../src/trainer/train/schedule';
+import { batchTensors, disposeInputs, trainStep, type Batch } from '../../src/trainer/train/step';
+import { useBackend, WASM_DIR } from './backendSetup';
+
+const TINY = path.join(__dirname, '..', 'fixtures', 'reference', 'tiny-bert');
+
+interface Reference {
+  batches: { input_ids: number[][]; attention_mask: number[][]; token_type_ids: number[][]; labels: number[] }[];
+  steps: { lr: number; loss: number; grad_norm: number; clipped: boolean }[];
+  batch0_logits_after: number[][];
+}
+
+const toBatch = (b: Reference['batches'][number]): Batch => ({ inputIds: b.input_ids, tokenTypeIds: b.token_type_ids, attentionMask: b.attention_mask, labels: b.labels });
+const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
+
+async function logitsOf(model: ReturnType<typeof loadCheckpoint>['model'], batch: Batch): Promise<number[][]> {
+  const x = batchTensors(batch);
+  const out = model.forward(x, { training: false });
+  const v = (await out.logits.array()) as number[][];
+  tf.dispose([out.logits, out.clsHidden, out.pooled]);
+  disposeInputs(x);
+  return v;
+}
+
+for (const [file, clip] of [['train-steps.json', 1.0], ['train-steps-clip0.5.json', 0.5]] as const) {
+  describe(`data-parallel training reproduces Hugging Face step by step (2 workers): ${file}`, () => {
+    it('loss, grad norm, clipping and the logits after six steps match the reference', async t => {
+      await useBackend('wasm');
+      const ref: Reference = JSON.parse(fs.readFileSync(path.join(TINY, file), 'utf8'));
+      const { model } = loadCheckpoint(TINY, { dropout: 0 });
+      const tensorsBefore = tf.memory().numTensors;
+      const trainer = await ParallelTrainer.start(model, new Set(model.specs.filter(isDecayed).map(s => s.name)), { threads: 2, backend: 'wasm', wasmDir: WASM_DIR });
+      try {
+        let worstLoss = 0;
+        let worstNorm = 0;
+        for (let s = 0; s < ref.steps.length; s++) {
+          const lr = 1e-3 * lrFactor({ kind: 'linear', warmupSteps: 2, totalSteps: 6 }, s);
+          const r = await trainer.step([toBatch(ref.batches[s])], { lr, maxGradNorm: clip });
+          worstLoss = Math.max(worstLoss, rel(r.loss, ref.steps[s].loss));
+          worstNorm = Math.max(worstNorm, rel(r.gradNorm, ref.steps[s].grad_norm));
+          assert.equal(r.clipped, ref.steps[s].clipped, `clipped at step ${s + 1}`);
+        }
+        assert.equal(trainer.adamStep, 6);
+        trainer.copyWeightsTo(model);
+        const after = await logitsOf(model, toBatch(ref.batches[0]));
+        const scale = Math.max(...ref.batch0_logits_after.flat().map(Math.abs));
+        const worstLogit = Math.max(...after.flat().map((v, i) => Math.abs(v - ref.batch0_logits_after.flat()[i]))) / scale;
+        t.diagnostic(`loss rel ${worstLoss.toExponential(2)}, grad norm rel ${worstNorm.toExponential(2)}, logits after rel ${worstLogit.toExponential(2)}`);
+        assert.ok(worstLoss <= 1e-4, `loss differs by ${worstLoss}`);
+        assert.ok(worstNorm <= 1e-3, `grad norm differs by ${worstNorm}`);
+        assert.ok(worstLogit <= 1e-3, `logits after differ by ${worstLogit} of their scale`);
+        assert.equal(tf.memory().numTensors, tensorsBefore, 'copying weights back leaves no tensor behind');
+      } finally {
+        await trainer.dispose();
+        model.dispose();
+      }
+    });
+  });
+}
+
+describe('data-parallel step against the single-thread step', () => {
+  it('with accumulation, class weights and a worker left without rows, the update is the same', async () => {
+    await useBackend('wasm');
+    const ref: Reference = JSON.parse(fs.readFileSync(path.join(TINY, 'train-steps.json'), 'utf8'));
+    // three micro-batches of 3, 4 and 1 rows: with 3 workers, one gets no row of the last
+    const whole = toBatch(ref.batches[1]);
+    const micro = [rowsOf(whole, 0, 3), rowsOf(whole, 3, 7), rowsOf(whole, 7, 8)];
+    const classWeights = [0.7, 1.9];
+
+    const single = loadCheckpoint(TINY, { dropout: 0 }).model;
+    const decayed = new Set(single.specs.filter(isDecayed).map(s => s.name));
+    const adam = new AdamW(single.params, decayed);
+    const weightsTensor = tf.tensor1d(classWeights);
+    const expected = await trainStep(single, adam, micro, { lr: 2e-3, maxGradNorm: 0.3, classWeights: weightsTensor });
+    const expectedWeights = await single.toTorch();
+    adam.dispose();
+    weightsTensor.dispose();
+    single.dispose();
+
+    const model = loadCheckpoint(TINY, { dropout: 0 }).model;
+    const trainer = await ParallelTrainer.start(model, decayed, { threads: 3, backend: 'wasm', wasmDir: WASM_DIR });
+    try {
+      const got = await trainer.step(micro, { lr: 2e-3, maxGradNorm: 0.3, classWeights });
+      assert.ok(rel(got.loss, expected.loss) < 1e-5, `loss ${got.loss} vs ${expected.loss}`);
+      assert.ok(rel(got.gradNorm, expected.gradNorm) < 1e-5, `grad norm ${got.gradNorm} vs ${expected.gradNorm}`);
+      assert.equal(got.clipped, expected.clipped);
+      assert.ok(got.clipped, 'the test means to exercise clipping');
+      trainer.copyWeightsTo(model);
+      const gotWeights = await model.toTorch();
+      let worst = 0;
+      for (const [name, t] of expectedWeights) {
+        const g = gotWeights.get(name)!.data;
+        for (let i = 0; i < g.length; i++) worst = Math.max(worst, Math.abs(g[i] - t.data[i]));
+      }
+      assert.ok(worst < 1e-6, `weights differ by up to ${worst}`);
+    } finally {
+      await trainer.dispose();
+      model.dispose();
+    }
+  });
+
+  it('saved optimizer state restores into a new trainer', async () => {
+    await useBackend('wasm');
+    const ref: Reference = JSON.parse(fs.readFileSync(path.join(TINY, 'train-steps.json'), 'utf8'));
+    const model = loadCheckpoint(TINY, { dropout: 0 }).model;
+    const decayed = new Set(model.specs.filter(isDecayed).map(s => s.name));
+    const a = await ParallelTrainer.start(model, decayed, { threads: 2, backend: 'wasm', wasmDir: WASM_DIR });
+    try {
+      await a.step([toBatch(ref.batches[0])], { lr: 1e-3, maxGradNorm: 1 });
+      a.copyWeightsTo(model);
+      const b2 = await ParallelTrainer.start(model, decayed, { threads: 2, backend: 'wasm', wasmDir: WASM_DIR });
+      try {
+        for (const { name, data } of a.optimizerState()) {
+          const [kind, ...rest] = name.split('.');
+          b2.loadOptimizerState(kind as 'm' | 'v', rest.join('.'), data);
+        }
+        b2.adamStep = a.adamStep;
+        const ra = await a.step([toBatch(ref.batches[1])], { lr: 1e-3, maxGradNorm: 1 });
+        const rb = await b2.step([toBatch(ref.batches[1])], { lr: 1e-3, maxGradNorm: 1 });
+        assert.equal(rb.loss, ra.loss);
+        assert.equal(rb.gradNorm, ra.gradNorm);
+        assert.deepEqual(b2.optimizerState().map(e => [...e.data.slice(0, 50)]), a.optimizerState().map(e => [...e.data.slice(0, 50)]));
+        assert.throws(() => b2.loadOptimizerState('m', 'no.such.weight', new Float32Array(1)), /unknown parameter m\.no\.such\.weight/);
+      } finally {
+        await b2.dispose();
+      }
+    } finally {
+      await a.dispose();
+      model.dispose();
+    }
+  });
+
+  it('loss coefficients weight each micro-batch as its mean, and rowsOf re-pads to the share', () => {
+    const b: Batch = { inputIds: [[1, 2, 3, 0], [4, 5, 0, 0]], tokenTypeIds: [[0, 0, 0, 0], [0, 0, 0, 0]], attentionMask: [[1, 1, 1, 0], [1, 1, 0, 0]], labels: [0, 1] };
+    assert.deepEqual(lossCoefficients([b, rowsOf(b, 1, 2)]), [[0.25, 0.25], [0.5]]);
+    assert.deepEqual(lossCoefficients([b], [1, 3]), [[0.25, 0.75]]);
+    assert.deepEqual(rowsOf(b, 1, 2).inputIds, [[4, 5]]);
+    assert.deepEqual(rowsOf(b, 2, 2).labels, []);
+  });
+});
