@@ -75,9 +75,10 @@ class GradientWorker {
       worker.on('message', (m: FromWorker) => {
         if (m.type === 'ready') return resolve();
         if (m.type === 'error' && m.id === undefined) return this.fail(new Error(`gradient worker ${index}: ${m.message}`), reject);
-        const p = this.pending.get(m.id);
+        const id = m.id as number;
+        const p = this.pending.get(id);
         if (!p) return;
-        this.pending.delete(m.id);
+        this.pending.delete(id);
         if (m.type === 'error') p.reject(new Error(`gradient worker ${index}: ${m.message}`));
         else p.resolve(m);
       });
