@@ -1,5 +1,5 @@
 // Builds the three bundles: the extension host (dist/extension.js), the trainer side
-// (dist/trainer.js and the dataset inspector worker, with tfjs's .wasm files beside them) and
+// (dist/trainer.js, the dataset inspector and gradient workers, with tfjs's .wasm files beside them) and
 // the webview apps (dist/webview/*.js). `--watch` rebuilds on change, `--production` minifies.
 import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
@@ -42,7 +42,7 @@ const builds = [
   },
   {
     ...node,
-    entryPoints: { trainer: 'src/trainer/main.ts', datasetInspector: 'src/trainer/datasetInspectorWorker.ts' },
+    entryPoints: { trainer: 'src/trainer/main.ts', datasetInspector: 'src/trainer/datasetInspectorWorker.ts', gradientWorker: 'src/trainer/parallel/gradientWorker.ts' },
     outdir: 'dist',
     // dist/trainer.js is also the package's `bert-tune` bin.
     banner: { js: '#!/usr/bin/env node' },

@@ -50,6 +50,8 @@ export const trainConfigSchema = z.object({
   /** Stop after this many evaluations without improvement of metricForBest. */
   earlyStoppingPatience: z.optional(z.int().check(z.positive())),
   backend: z.optional(z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'])),
+  /** Gradient workers on the WASM and pure-JS backends (1: train on the trainer's own thread); default: one per core, at most 8. */
+  threads: z.optional(z.int().check(z.gte(1), z.lte(64))),
 });
 export type TrainConfig = z.infer<typeof trainConfigSchema>;
 

@@ -25,6 +25,8 @@ export interface BackendReport {
   /** tfjs's own name for it (`tensorflow`, `wasm`, `cpu`). */
   tfBackend: string;
   simd?: boolean;
+  /** Where the WASM backend's binaries were loaded from (gradient workers load the same). */
+  wasmDir?: string;
   attempts: BackendAttempt[];
 }
 
@@ -83,6 +85,9 @@ export interface SelectOptions {
   nativeModuleDirs?: string[];
 }
 
+/** The folder the WASM backend was first initialised from: later calls reuse that instance. */
+let wasmDirInUse: string | undefined;
+
 export async function selectBackend(options: SelectOptions = {}): Promise<BackendReport> {
   // No debug checks, and no "install tfjs-node" banner on stdout: we report backends ourselves.
   tf.enableProdMode();
@@ -111,12 +116,14 @@ export async function selectBackend(options: SelectOptions = {}): Promise<Backen
     }
     if (backend === 'wasm') {
       try {
-        setWasmPaths(path.join(options.wasmDir ?? defaultWasmDir(), path.sep));
+        const wasmDir = wasmDirInUse ?? options.wasmDir ?? defaultWasmDir();
+        setWasmPaths(path.join(wasmDir, path.sep));
         if (!(await tf.setBackend('wasm'))) throw new Error('tf.setBackend("wasm") returned false');
         await tf.ready();
+        wasmDirInUse = wasmDir;
         const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
         attempts.push({ backend, ok: true });
-        return { backend, tfBackend: 'wasm', simd, attempts };
+        return { backend, tfBackend: 'wasm', simd, wasmDir, attempts };
       } catch (e) {
         attempts.push({ backend, ok: false, reason: describe(e) });
         continue;

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadCheckpoint } from '../../src/trainer/checkpoint/hfCheckpoint';
 import { isDecayed } from '../../src/trainer/model/parameters';
 import { lossCoefficients, ParallelTrainer, rowsOf } from '../../src/trainer/parallel/parallelTrainer';
-import { AdamW } from '../../src/trainer/train/adamw';
+import { ADAMW_DEFAULTS, AdamW } from '../../src/trainer/train/adamw';
+import { startOptimisation, threadsFor } from '../../src/trainer/train/optimisation';
 import { lrFactor } from '../../src/trainer/train/schedule';
 import { batchTensors, disposeInputs, trainStep, type Batch } from '../../src/trainer/train/step';
 import { useBackend, WASM_DIR } from './backendSetup';
@@ -145,5 +147,30 @@ describe('data-parallel step against the single-thread step', () => {
     assert.deepEqual(lossCoefficients([b], [1, 3]), [[0.25, 0.75]]);
     assert.deepEqual(rowsOf(b, 1, 2).inputIds, [[4, 5]]);
     assert.deepEqual(rowsOf(b, 2, 2).labels, []);
+  });
+});
+
+describe('starting the optimisation', () => {
+  it('falls back to one thread, saying why, when the gradient workers cannot load their backend', async () => {
+    await useBackend('wasm');
+    const model = loadCheckpoint(TINY, { dropout: 0 }).model;
+    const warnings: string[] = [];
+    const report = { backend: 'wasm' as const, tfBackend: 'wasm', simd: true, wasmDir: path.join(TINY, 'no-wasm-here'), attempts: [] };
+    const o = await startOptimisation(model, new Set(), ADAMW_DEFAULTS, report, { threads: 2, warn: m => warnings.push(m) });
+    try {
+      assert.equal(o.threads, 1);
+      assert.equal(warnings.length, 1);
+      assert.match(warnings[0], /Training on one thread: the 2 gradient workers did not start \(gradient worker \d: could not load the wasm backend/);
+    } finally {
+      await o.dispose();
+      model.dispose();
+    }
+  });
+
+  it('uses one worker per core on WASM unless told, and none on a native backend', () => {
+    const wasm = { backend: 'wasm' as const, tfBackend: 'wasm', attempts: [] };
+    assert.equal(threadsFor(wasm), Math.min(8, os.availableParallelism()));
+    assert.equal(threadsFor(wasm, 3), 3);
+    assert.equal(threadsFor({ backend: 'tensorflow', tfBackend: 'tensorflow', attempts: [] }, 4), 1);
   });
 });

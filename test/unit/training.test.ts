@@ -70,22 +70,24 @@ describe('a training run', () => {
     assert.equal(JSON.parse(lines.at(-1)!).type, 'done');
   });
 
-  it('stopped midway and resumed, ends with exactly the weights of an uninterrupted run (dropout on)', async () => {
-    const straight = path.join(tempDir(), 'straight');
-    const interrupted = path.join(tempDir(), 'interrupted');
-    const cfg = (out: string) => config(out, { dropout: 0.1, epochs: 1.5 });
-    await run(cfg(straight));
-    const first = await run(cfg(interrupted), { stopAfter: 7 });
-    assert.equal(first.done.status, 'stopped');
-    assert.equal(first.done.step, 7);
-    const second = await run({ out: interrupted } as TrainConfig, { resume: true });
-    assert.equal(second.done.status, 'completed');
-    const started = second.messages.find(m => m.type === 'started');
-    assert.equal(started?.type === 'started' && started.resumedFromStep, 7);
-    const a = weights(path.join(straight, 'checkpoints', 'last'));
-    const b = weights(path.join(interrupted, 'checkpoints', 'last'));
-    for (const [name, t] of a) assert.ok(Buffer.from(t.buffer).equals(Buffer.from(b.get(name)!.buffer)), `${name} differs after resume`);
-  });
+  for (const threads of [1, 2]) {
+    it(`stopped midway and resumed, ends with exactly the weights of an uninterrupted run (dropout on, ${threads} thread${threads > 1 ? 's' : ''})`, async () => {
+      const straight = path.join(tempDir(), 'straight');
+      const interrupted = path.join(tempDir(), 'interrupted');
+      const cfg = (out: string) => config(out, { dropout: 0.1, epochs: 1.5, threads });
+      await run(cfg(straight));
+      const first = await run(cfg(interrupted), { stopAfter: 7 });
+      assert.equal(first.done.status, 'stopped');
+      assert.equal(first.done.step, 7);
+      const second = await run({ out: interrupted } as TrainConfig, { resume: true });
+      assert.equal(second.done.status, 'completed');
+      const started = second.messages.find(m => m.type === 'started');
+      assert.equal(started?.type === 'started' && started.resumedFromStep, 7);
+      const a = weights(path.join(straight, 'checkpoints', 'last'));
+      const b = weights(path.join(interrupted, 'checkpoints', 'last'));
+      for (const [name, t] of a) assert.ok(Buffer.from(t.buffer).equals(Buffer.from(b.get(name)!.buffer)), `${name} differs after resume`);
+    });
+  }
 
   it('keeps the tensor count flat from step to step, and leaves none behind', async () => {
     const counts: number[] = [];

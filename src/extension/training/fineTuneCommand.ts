@@ -71,6 +71,7 @@ export async function fineTune(ctx: Ctx, uri: vscode.Uri, preset: FineTunePreset
     model: asked.model.kind === 'ref' ? asked.model.ref : path.join(runDir, 'base-model'),
     out: runDir,
     backend: backendSetting(),
+    threads: threadsSetting(),
   });
   if (!complete) config = await askSettings(`Fine-tune on ${path.basename(uri.fsPath)}`, config);
   if (!config) return undefined;
@@ -87,6 +88,11 @@ export async function fineTune(ctx: Ctx, uri: vscode.Uri, preset: FineTunePreset
     await initFromScratch(ctx, asked.model.size, labels, config.model);
   }
   return ctx.training.start(config, { confirm: preset.confirm ?? true });
+}
+
+function threadsSetting(): number | undefined {
+  const v = vscode.workspace.getConfiguration('bertTune').get<number | null>('training.threads');
+  return typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 64 ? v : undefined;
 }
 
 export function backendSetting(): TrainConfig['backend'] {

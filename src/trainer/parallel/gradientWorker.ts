@@ -27,7 +27,10 @@ function weightedNll(logits: tf.Tensor2D, labels: tf.Tensor1D, coefs: tf.Tensor1
 }
 
 async function main() {
-  await selectBackend({ prefer: init.backend, wasmDir: init.wasmDir });
+  const report = await selectBackend({ prefer: init.backend, wasmDir: init.wasmDir });
+  if (report.tfBackend !== init.backend) {
+    throw new Error(`could not load the ${init.backend} backend the trainer uses (${report.attempts.find(a => a.backend === init.backend)?.reason ?? 'unknown reason'})`);
+  }
   const { layout } = init;
   const index = new Map(layout.names.map((n, i) => [n, i]));
   const model = BertClassifier.fromOwnLayout(init.config, name => viewOf(init.weights, layout, index.get(name)!));

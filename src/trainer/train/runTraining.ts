@@ -6,7 +6,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 import { trainConfigSchema, type FromTrainer, type MetricName, type TrainConfig } from '../../shared/trainerProtocol';
 import { selectBackend } from '../backend';
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint/hfCheckpoint';
@@ -17,12 +16,11 @@ import { resolveModel } from '../hub/resolveModel';
 import { isDecayed } from '../model/parameters';
 import type { TextTokenizer } from '../tokenizer/bertTokenizer';
 import { Random } from '../util/random';
-import { AdamW } from './adamw';
 import { batchesOf, epochOrder, type Example } from './batches';
 import { evaluate, type Evaluation } from './evaluate';
 import { balancedClassWeights } from './metrics';
 import { lrFactor, warmupSteps, type Schedule } from './schedule';
-import { timeGradients, trainStep } from './step';
+import { startOptimisation, type Optimisation } from './optimisation';
 
 export type DoneMessage = Extract<FromTrainer, { type: 'done' }>;
 
@@ -168,15 +166,24 @@ async function train(
   const validationByLine = new Map(validationRows.map(r => [r.line, r]));
 
   const decayed = new Set(model.specs.filter(isDecayed).map(s => s.name));
-  const optimizer = new AdamW(model.params, decayed, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: config.weightDecay });
   const dropoutRandom = new Random((config.seed ^ 0x5bd1e995) >>> 0);
   if (Array.isArray(config.classWeights) && config.classWeights.length !== labels.length) {
+    model.dispose();
     throw new Error(`class weights: ${config.classWeights.length} given for ${labels.length} labels (${labels.join(', ')})`);
   }
   const classWeights =
-    config.classWeights === 'none'
-      ? undefined
-      : tf.tensor1d(config.classWeights === 'balanced' ? balancedClassWeights(train.map(e => e.label), labels.length) : config.classWeights);
+    config.classWeights === 'none' ? undefined : config.classWeights === 'balanced' ? balancedClassWeights(train.map(e => e.label), labels.length) : config.classWeights;
+  let optimizer: Optimisation;
+  try {
+    optimizer = await startOptimisation(model, decayed, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: config.weightDecay }, backend, {
+      threads: config.threads,
+      classWeights,
+      warn: message => emit({ type: 'warning', message }),
+    });
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
 
   let step = 0;
   let bestMetric: number | undefined;
@@ -184,7 +191,7 @@ async function train(
   let evalsWithoutImprovement = 0;
   if (state) {
     step = state.step;
-    optimizer.step = state.adamStep;
+    optimizer.adamStep = state.adamStep;
     dropoutRandom.setState(state.dropoutRandom);
     bestMetric = state.bestMetric;
     bestStep = state.bestStep;
@@ -192,11 +199,8 @@ async function train(
     const saved = parseSafetensors(fs.readFileSync(path.join(lastDir, 'optimizer.safetensors')), path.join(lastDir, 'optimizer.safetensors'));
     for (const [name, entry] of saved.tensors) {
       const [kind, ...rest] = name.split('.');
-      const target = (kind === 'm' ? optimizer.m : optimizer.v).get(rest.join('.'));
-      if (!target) throw new Error(`optimizer state names an unknown parameter ${name}`);
-      const value = tf.tensor(toFloat32(entry), entry.shape);
-      target.assign(value.shape.join() === target.shape.join() ? value : tf.reshape(value, target.shape));
-      value.dispose();
+      if (kind !== 'm' && kind !== 'v') throw new Error(`optimizer state names an unknown parameter ${name}`);
+      optimizer.loadOptimizerState(kind, rest.join('.'), toFloat32(entry), entry.shape);
     }
   }
 
@@ -207,7 +211,7 @@ async function train(
   emit({
     type: 'started',
     runDir: outDir,
-    backend: backend.backend + (backend.simd ? ' (SIMD)' : ''),
+    backend: backend.backend + (backend.simd ? ' (SIMD)' : '') + (optimizer.threads > 1 ? `, ${optimizer.threads} threads` : ''),
     backendNotes,
     labels,
     trainRows: train.length,
@@ -221,8 +225,8 @@ async function train(
   if (control.confirm && !state) {
     // Time a forward and backward pass on a typical batch (the second: the first compiles kernels).
     const sample = batchesOf(train, epochOrder(train.length, { seed: config.seed, epoch: 0, shuffle: config.shuffle }), config.batchSize, tokenizer.padId)[0];
-    await timeGradients(model, sample);
-    const secondsPerStep = (await timeGradients(model, sample)) * config.gradientAccumulation * 1.15; // + the optimizer update
+    await optimizer.timeGradients(sample);
+    const secondsPerStep = (await optimizer.timeGradients(sample)) * config.gradientAccumulation * 1.15; // + the optimizer update
     const evaluations = Math.ceil(totalSteps / stepsPerEpoch) + (config.evalSteps ? Math.floor(totalSteps / config.evalSteps) : 0);
     const evalSeconds = evaluations * (validation.length / Math.max(1, config.batchSize)) * secondsPerStep * 0.35;
     const counts = new Map<string, number>(labels.map(l => [l, 0]));
@@ -239,8 +243,7 @@ async function train(
     };
     emit(estimate);
     if (!(await control.confirm(estimate))) {
-      optimizer.dispose();
-      classWeights?.dispose();
+      await optimizer.dispose();
       model.dispose();
       const done: DoneMessage = { type: 'done', status: 'stopped', reason: 'cancelled before training', step: 0 };
       emit(done);
@@ -249,11 +252,9 @@ async function train(
   }
 
   const saveLast = async () => {
-    const m: { name: string; shape: number[]; data: Float32Array }[] = [];
-    for (const [kind, map] of [['m', optimizer.m], ['v', optimizer.v]] as const) {
-      for (const [name, t] of map) m.push({ name: `${kind}.${name}`, shape: t.shape, data: (await t.data()) as Float32Array });
-    }
-    const trainerState: TrainerState = { step, adamStep: optimizer.step, dropoutRandom: dropoutRandom.getState(), bestMetric, bestStep, evalsWithoutImprovement, labels };
+    const m = await optimizer.optimizerState();
+    optimizer.syncModel();
+    const trainerState: TrainerState = { step, adamStep: optimizer.adamStep, dropoutRandom: dropoutRandom.getState(), bestMetric, bestStep, evalsWithoutImprovement, labels };
     await saveCheckpoint(model, modelDir, lastDir, {
       'optimizer.safetensors': serializeSafetensors(m, { format: 'bert-tune-adamw' }),
       'trainer_state.json': JSON.stringify(trainerState, null, 2) + '\n',
@@ -266,6 +267,7 @@ async function train(
       await saveLast();
       return false;
     }
+    optimizer.syncModel();
     const result = await evaluate(model, validation, labels, config.batchSize * 2, tokenizer.padId);
     const value = metricOf(result, config.metricForBest);
     const isBest = improves(config.metricForBest, value, bestMetric);
@@ -317,7 +319,7 @@ async function train(
       const inEpoch = step - epoch * stepsPerEpoch;
       const micro = epochCache.batches.slice(inEpoch * config.gradientAccumulation, (inEpoch + 1) * config.gradientAccumulation);
       const lr = config.learningRate * lrFactor(schedule, step);
-      const result = await trainStep(model, optimizer, micro, { lr, maxGradNorm: config.maxGradNorm, classWeights, nextSeed });
+      const result = await optimizer.step(micro, { lr, maxGradNorm: config.maxGradNorm, nextSeed });
       step++;
       reportStep(step);
       samplesSeen += micro.reduce((a, b) => a + b.labels.length, 0);
@@ -352,8 +354,7 @@ async function train(
     }
     if (status === 'completed' && step >= totalSteps) await runEvaluation();
   } finally {
-    optimizer.dispose();
-    classWeights?.dispose();
+    await optimizer.dispose();
     model.dispose();
   }
   const done: DoneMessage = { type: 'done', status, reason, step, bestMetric, bestStep };

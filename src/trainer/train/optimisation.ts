@@ -1,0 +1,155 @@
+/**
+ * How a run takes its optimisation steps: on the main thread with TensorFlow.js's own AdamW
+ * (native backends, one core, or when asked for), or data-parallel across gradient workers with
+ * AdamW on shared memory (../parallel). runTraining sees only this interface.
+ */
+import * as os from 'node:os';
+import * as tf from '@tensorflow/tfjs-core';
+import type { BackendReport } from '../backend';
+import type { BertClassifier } from '../model/bert';
+import { ParallelTrainer } from '../parallel/parallelTrainer';
+import { AdamW, type AdamWOptions } from './adamw';
+import { timeGradients, trainStep, type Batch, type StepResult } from './step';
+
+export interface SavedMoment {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+export interface Optimisation {
+  /** Cores the steps use. */
+  readonly threads: number;
+  /** AdamW steps taken (saved for resuming). */
+  adamStep: number;
+  step(micro: Batch[], options: { lr: number; maxGradNorm: number; nextSeed: () => number }): Promise<StepResult>;
+  /** Seconds of one forward and backward pass over `batch` (for the estimate before a run). */
+  timeGradients(batch: Batch): Promise<number>;
+  /** Brings the model's variables up to date with the trained weights (before evaluating or saving). */
+  syncModel(): void;
+  /** AdamW's moments as `m.<name>` / `v.<name>`, in our layout. */
+  optimizerState(): Promise<SavedMoment[]>;
+  loadOptimizerState(kind: 'm' | 'v', name: string, data: Float32Array, shape: number[]): void;
+  dispose(): Promise<void>;
+}
+
+/** Gradient workers for a backend: one per core (at most 8) on WASM and the pure-JS backend, else 1. */
+export function threadsFor(backend: BackendReport, asked?: number): number {
+  if (backend.tfBackend !== 'wasm' && backend.tfBackend !== 'cpu') return 1;
+  return asked ?? Math.min(8, os.availableParallelism());
+}
+
+class MainThreadOptimisation implements Optimisation {
+  readonly threads = 1;
+
+  constructor(
+    private readonly model: BertClassifier,
+    private readonly adam: AdamW,
+    private readonly classWeights?: tf.Tensor1D,
+  ) {}
+
+  get adamStep(): number {
+    return this.adam.step;
+  }
+
+  set adamStep(step: number) {
+    this.adam.step = step;
+  }
+
+  step(micro: Batch[], o: { lr: number; maxGradNorm: number; nextSeed: () => number }): Promise<StepResult> {
+    return trainStep(this.model, this.adam, micro, { ...o, classWeights: this.classWeights });
+  }
+
+  timeGradients(batch: Batch): Promise<number> {
+    return timeGradients(this.model, batch);
+  }
+
+  syncModel(): void {}
+
+  async optimizerState(): Promise<SavedMoment[]> {
+    const out: SavedMoment[] = [];
+    for (const [kind, map] of [['m', this.adam.m], ['v', this.adam.v]] as const) {
+      for (const [name, t] of map) out.push({ name: `${kind}.${name}`, shape: t.shape, data: (await t.data()) as Float32Array });
+    }
+    return out;
+  }
+
+  loadOptimizerState(kind: 'm' | 'v', name: string, data: Float32Array, shape: number[]): void {
+    const target = (kind === 'm' ? this.adam.m : this.adam.v).get(name);
+    if (!target) throw new Error(`optimizer state names an unknown parameter ${kind}.${name}`);
+    tf.tidy(() => {
+      const value = tf.tensor(data, shape);
+      target.assign(value.shape.join() === target.shape.join() ? value : tf.reshape(value, target.shape));
+    });
+  }
+
+  async dispose(): Promise<void> {
+    this.adam.dispose();
+    this.classWeights?.dispose();
+  }
+}
+
+class ParallelOptimisation implements Optimisation {
+  constructor(
+    private readonly model: BertClassifier,
+    private readonly trainer: ParallelTrainer,
+    private readonly classWeights?: number[],
+  ) {}
+
+  get threads(): number {
+    return this.trainer.threads;
+  }
+
+  get adamStep(): number {
+    return this.trainer.adamStep;
+  }
+
+  set adamStep(step: number) {
+    this.trainer.adamStep = step;
+  }
+
+  step(micro: Batch[], o: { lr: number; maxGradNorm: number; nextSeed: () => number }): Promise<StepResult> {
+    const seeds = Array.from({ length: this.trainer.threads }, () => o.nextSeed());
+    return this.trainer.step(micro, { lr: o.lr, maxGradNorm: o.maxGradNorm, classWeights: this.classWeights, seeds });
+  }
+
+  timeGradients(batch: Batch): Promise<number> {
+    return this.trainer.timeGradients(batch);
+  }
+
+  syncModel(): void {
+    this.trainer.copyWeightsTo(this.model);
+  }
+
+  async optimizerState(): Promise<SavedMoment[]> {
+    return this.trainer.optimizerState();
+  }
+
+  loadOptimizerState(kind: 'm' | 'v', name: string, data: Float32Array): void {
+    this.trainer.loadOptimizerState(kind, name, data);
+  }
+
+  dispose(): Promise<void> {
+    return this.trainer.dispose();
+  }
+}
+
+export async function startOptimisation(
+  model: BertClassifier,
+  decayed: ReadonlySet<string>,
+  adam: AdamWOptions,
+  backend: BackendReport,
+  options: { threads?: number; classWeights?: number[]; warn: (message: string) => void },
+): Promise<Optimisation> {
+  const threads = threadsFor(backend, options.threads);
+  if (threads > 1) {
+    try {
+      const trainer = await ParallelTrainer.start(model, decayed, { threads, backend: backend.tfBackend as 'wasm' | 'cpu', wasmDir: backend.wasmDir, adam });
+      return new ParallelOptimisation(model, trainer, options.classWeights);
+    } catch (e) {
+      // Slower, but the run goes on: say why, so the user can fix it or set threads to 1.
+      options.warn(`Training on one thread: the ${threads} gradient workers did not start (${(e as Error).message}).`);
+    }
+  }
+  return new MainThreadOptimisation(model, new AdamW(model.params, decayed, adam), options.classWeights && tf.tensor1d(options.classWeights));
+}
