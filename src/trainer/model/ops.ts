@@ -1,15 +1,16 @@
 /**
  * The few operations BERT needs, written so that TensorFlow.js runs them fast and exactly:
- * dense layers whose gradients keep to plain 2-D matmuls (the WASM backend's fast path), and an
- * embedding lookup whose gradient is a scatter (tfjs's own is missing on WASM, and loops once
- * per vocabulary row on the CPU backend).
+ * dense layers with hand-written gradients (transposed matmuls, which on WASM run in our SIMD
+ * kernel, ../kernels, rather than through materialised transposes), and an embedding lookup
+ * whose gradient is a scatter (tfjs's own is missing on WASM, and loops once per vocabulary row
+ * on the CPU backend).
  */
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core alone registers no gradients; training needs them (the union package imports this too).
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { HiddenAct } from './config';
 
-/** x [n, in] · w [in, out] + b [out], with gradients that never ask for a transposed matmul. */
+/** x [n, in] · w [in, out] + b [out]; dx = dy·wᵀ, dw = xᵀ·dy, db = Σ dy over rows. */
 export const dense = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [x, w, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
   save([x, w]);
@@ -17,7 +18,7 @@ export const dense = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) =>
     value: tf.add(tf.matMul(x, w), b) as tf.Tensor2D,
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
-      return [tf.matMul(dy as tf.Tensor2D, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dy as tf.Tensor2D), columnSums(dy as tf.Tensor2D)];
+      return [tf.matMul(dy as tf.Tensor2D, ws, false, true), tf.matMul(xs, dy as tf.Tensor2D, true, false), columnSums(dy as tf.Tensor2D)];
     },
   };
 }) as (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;

@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { BATCH_MATMUL_WASM } from '../../src/trainer/kernels/batchMatMulWasm';
+import { installWasmBatchMatMul } from '../../src/trainer/kernels/wasmBatchMatMul';
+import { Random } from '../../src/trainer/util/random';
+import { useBackend } from './backendSetup';
+import { tempDir } from './helpers';
+
+const ROOT = path.join(__dirname, '..', '..');
+
+/** op(a)·op(b) in float64, over broadcast batch dimensions, straight from the definition. */
+function reference(a: Float32Array, as: number[], b: Float32Array, bs: number[], ta: boolean, tb: boolean) {
+  const ra = as.length;
+  const rb = bs.length;
+  const m = ta ? as[ra - 1] : as[ra - 2];
+  const k = ta ? as[ra - 2] : as[ra - 1];
+  const n = tb ? bs[rb - 2] : bs[rb - 1];
+  const batchA = as.slice(0, -2).reduce((x, y) => x * y, 1);
+  const batchB = bs.slice(0, -2).reduce((x, y) => x * y, 1);
+  const batch = Math.max(batchA, batchB);
+  const out = new Float64Array(batch * m * n);
+  for (let e = 0; e < batch; e++) {
+    const ao = (batchA === 1 ? 0 : e) * m * k;
+    const bo = (batchB === 1 ? 0 : e) * k * n;
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let p = 0; p < k; p++) s += a[ao + (ta ? p * m + i : i * k + p)] * b[bo + (tb ? j * k + p : p * n + j)];
+        out[e * m * n + i * n + j] = s;
+      }
+  }
+  return out;
+}
+
+describe('the SIMD BatchMatMul kernel for the WASM backend', () => {
+  it('computes batched, transposed and broadcast products as the definition does, odd sizes included', async () => {
+    await useBackend('wasm');
+    assert.equal(installWasmBatchMatMul(), true);
+    const random = new Random(7);
+    const cases: [number[], number[], boolean, boolean][] = [
+      [[4, 2, 33, 16], [4, 2, 33, 16], false, true], // Q·Kᵀ
+      [[4, 2, 33, 33], [4, 2, 33, 16], false, false], // P·V
+      [[4, 2, 33, 33], [4, 2, 33, 16], true, false], // its gradient
+      [[3, 5, 7], [3, 7, 9], false, false],
+      [[3, 7, 5], [3, 9, 7], true, true],
+      [[1, 7, 5], [3, 7, 9], true, false], // a broadcast
+      [[3, 6, 3], [3, 2], false, false], // b broadcast, rank 2
+      [[37, 13], [37, 11], true, false], // a dense layer's dW = xᵀ·dy
+      [[37, 11], [13, 11], false, true], // and dx = dy·wᵀ
+      [[1, 1], [1, 1], true, true],
+    ];
+    const before = tf.memory().numTensors;
+    for (const [as, bs, ta, tb] of cases) {
+      const values = (shape: number[]) => Float32Array.from({ length: shape.reduce((x, y) => x * y, 1) }, () => random.normal());
+      const av = values(as);
+      const bv = values(bs);
+      const expected = reference(av, as, bv, bs, ta, tb);
+      const got = tf.tidy(() => tf.matMul(tf.tensor(av, as), tf.tensor(bv, bs), ta, tb));
+      const data = await got.data();
+      got.dispose();
+      assert.equal(data.length, expected.length, `${as} · ${bs}`);
+      for (let i = 0; i < data.length; i++) assert.ok(Math.abs(data[i] - expected[i]) <= 1e-5 * (1 + Math.abs(expected[i])), `${as} ${ta} · ${bs} ${tb}: [${i}] ${data[i]} vs ${expected[i]}`);
+    }
+    assert.equal(tf.memory().numTensors, before);
+  });
+
+  it('imports only the backend memory and has no data of its own to write into it', () => {
+    const bytes = Buffer.from(BATCH_MATMUL_WASM, 'base64');
+    const sections: number[] = [];
+    let p = 8;
+    while (p < bytes.length) {
+      const id = bytes[p++];
+      let size = 0;
+      for (let shift = 0; ; shift += 7) {
+        const byte = bytes[p++];
+        size |= (byte & 0x7f) << shift;
+        if (!(byte & 0x80)) break;
+      }
+      sections.push(id);
+      p += size;
+    }
+    assert.ok(!sections.includes(11), 'a data section would overwrite the backend heap at instantiation');
+    const wasm = (globalThis as unknown as { WebAssembly: { Module: { new (b: Uint8Array): object; imports(m: object): unknown; exports(m: object): unknown } } }).WebAssembly;
+    const module = new wasm.Module(bytes);
+    assert.deepEqual(wasm.Module.imports(module), [{ module: 'env', name: 'memory', kind: 'memory' }]);
+    assert.deepEqual(wasm.Module.exports(module), [{ name: 'batch_matmul', kind: 'function' }]);
+  });
+
+  it('the committed module is what scripts/build-kernels.sh makes of batchMatMul.c', t => {
+    if (spawnSync('clang-16', ['--version']).status !== 0) return t.skip('clang-16 is not installed here (CI installs it)');
+    const out = path.join(tempDir(), 'kernel.ts');
+    const built = spawnSync('bash', [path.join(ROOT, 'scripts', 'build-kernels.sh'), out], { encoding: 'utf8' });
+    assert.equal(built.status, 0, built.stderr);
+    const code = (file: string) => fs.readFileSync(file, 'utf8').split('\n')[1];
+    assert.equal(code(out), code(path.join(ROOT, 'src', 'trainer', 'kernels', 'batchMatMulWasm.ts')), 'run scripts/build-kernels.sh and commit the result');
+  });
+});
