@@ -8,12 +8,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { BACKENDS, selectBackend, type BackendName } from '../src/trainer/backend';
+import { BACKENDS, selectBackend, type BackendName, type BackendReport } from '../src/trainer/backend';
 import { isDecayed } from '../src/trainer/model/parameters';
 import { parseVocab, BertTokenizer, DEFAULT_SPECIAL_TOKENS } from '../src/trainer/tokenizer/bertTokenizer';
-import { AdamW } from '../src/trainer/train/adamw';
+import { ADAMW_DEFAULTS } from '../src/trainer/train/adamw';
+import { startOptimisation } from '../src/trainer/train/optimisation';
+import { Random } from '../src/trainer/util/random';
 import { padBatch } from '../src/trainer/train/batches';
-import { trainStep, type Batch } from '../src/trainer/train/step';
+import type { Batch } from '../src/trainer/train/step';
 import { randomModel, SHAPES } from './shapes';
 
 const WASM_DIR = path.join(__dirname, '..', 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
@@ -44,33 +46,46 @@ export function fixedBatches(count: number, tokens: number): Batch[] {
   );
 }
 
-export async function measure(shape: (typeof SHAPES)[number], batches: Batch[], seconds: number): Promise<{ samplesPerSecond: number; steps: number; meanTokens: number }> {
+/**
+ * Samples/s of full optimisation steps the way a run takes them (runTraining's Optimisation):
+ * gradient workers on `threads` cores on WASM and the pure-JS backend, else the main thread.
+ */
+export async function measure(
+  shape: (typeof SHAPES)[number],
+  batches: Batch[],
+  seconds: number,
+  backend: BackendReport,
+  threads?: number,
+): Promise<{ samplesPerSecond: number; steps: number; meanTokens: number; threads: number }> {
   const model = randomModel(shape);
-  const optimizer = new AdamW(model.params, new Set(model.specs.filter(isDecayed).map(s => s.name)));
+  const decayed = new Set(model.specs.filter(isDecayed).map(s => s.name));
+  const optimizer = await startOptimisation(model, decayed, ADAMW_DEFAULTS, backend, { threads, warn: m => console.log(`  ${m}`) });
+  const random = new Random(1);
+  const options = { lr: 1e-4, maxGradNorm: 1, nextSeed: () => Math.floor(random.next() * 2 ** 31) };
   try {
-    await trainStep(model, optimizer, [batches[0]], { lr: 1e-4, maxGradNorm: 1 }); // warm-up
+    await optimizer.step([batches[0]], options); // warm-up
     let samples = 0;
     let steps = 0;
     let tokens = 0;
     const t0 = performance.now();
     while (performance.now() - t0 < seconds * 1000 || steps < 2) {
       const b = batches[(steps + 1) % batches.length];
-      await trainStep(model, optimizer, [b], { lr: 1e-4, maxGradNorm: 1 });
+      await optimizer.step([b], options);
       samples += b.labels.length;
       tokens += b.inputIds[0].length;
       steps++;
     }
-    return { samplesPerSecond: (samples * 1000) / (performance.now() - t0), steps, meanTokens: tokens / steps };
+    return { samplesPerSecond: (samples * 1000) / (performance.now() - t0), steps, meanTokens: tokens / steps, threads: optimizer.threads };
   } finally {
-    optimizer.dispose();
+    await optimizer.dispose();
     model.dispose();
   }
 }
 
 async function main() {
   console.log(`node ${process.version}, ${os.cpus().length} cores, batch ${BATCH}, ${seconds} s per measurement`);
-  console.log('| backend | shape | samples/s at 128 tokens | samples/s at SST-2 lengths (mean padded length) |');
-  console.log('|---|---|---|---|');
+  console.log('| backend | shape | threads | samples/s at 128 tokens | samples/s at SST-2 lengths (mean padded length) |');
+  console.log('|---|---|---|---|---|');
   const sst2 = sst2Batches(40);
   const fixed = fixedBatches(4, 128);
   for (const prefer of wanted) {
@@ -80,9 +95,13 @@ async function main() {
       continue;
     }
     for (const shape of SHAPES.slice(0, shapeCount)) {
-      const at128 = await measure(shape, fixed, seconds);
-      const real = await measure(shape, sst2, seconds);
-      console.log(`| ${prefer}${report.simd ? ' (SIMD)' : ''} | ${shape.name} | ${at128.samplesPerSecond.toFixed(2)} | ${real.samplesPerSecond.toFixed(2)} (${real.meanTokens.toFixed(0)}) |`);
+      // one thread, then what a run uses by default (a gradient worker per core)
+      for (const threads of [1, undefined]) {
+        const at128 = await measure(shape, fixed, seconds, report, threads);
+        const real = await measure(shape, sst2, seconds, report, threads);
+        if (threads === undefined && at128.threads === 1) break;
+        console.log(`| ${prefer}${report.simd ? ' (SIMD)' : ''} | ${shape.name} | ${at128.threads} | ${at128.samplesPerSecond.toFixed(2)} | ${real.samplesPerSecond.toFixed(2)} (${real.meanTokens.toFixed(0)}) |`);
+      }
       if (tf.memory().numTensors > 10) console.log(`  (tensors left: ${tf.memory().numTensors})`);
     }
   }

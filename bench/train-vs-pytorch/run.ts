@@ -43,7 +43,7 @@ async function main() {
   try {
     for (const shape of SHAPES.slice(0, shapeCount)) {
       for (const setting of settings) {
-        const ours = await measure(shape, setting.batches, seconds);
+        const ours = await measure(shape, setting.batches, seconds, report);
         const oursRss = process.resourceUsage().maxRSS / 1024;
         const spec = path.join(work, 'spec.json');
         fs.writeFileSync(spec, JSON.stringify({ layers: shape.layers, hidden: shape.hidden, heads: shape.heads, intermediate: shape.intermediate, seconds,

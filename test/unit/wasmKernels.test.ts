@@ -52,6 +52,8 @@ describe('the SIMD BatchMatMul kernel for the WASM backend', () => {
       [[37, 13], [37, 11], true, false], // a dense layer's dW = xᵀ·dy
       [[37, 11], [13, 11], false, true], // and dx = dy·wᵀ
       [[1, 1], [1, 1], true, true],
+      [[70, 300], [70, 520], true, false], // past every block edge: K > 256, M > 64, N > 512
+      [[2, 67, 261], [2, 515, 261], false, true],
     ];
     const before = tf.memory().numTensors;
     for (const [as, bs, ta, tb] of cases) {
@@ -87,7 +89,10 @@ describe('the SIMD BatchMatMul kernel for the WASM backend', () => {
     const wasm = (globalThis as unknown as { WebAssembly: { Module: { new (b: Uint8Array): object; imports(m: object): unknown; exports(m: object): unknown } } }).WebAssembly;
     const module = new wasm.Module(bytes);
     assert.deepEqual(wasm.Module.imports(module), [{ module: 'env', name: 'memory', kind: 'memory' }]);
-    assert.deepEqual(wasm.Module.exports(module), [{ name: 'batch_matmul', kind: 'function' }]);
+    assert.deepEqual(wasm.Module.exports(module), [
+      { name: 'scratch_floats', kind: 'function' },
+      { name: 'batch_matmul', kind: 'function' },
+    ]);
   });
 
   it('the committed module is what scripts/build-kernels.sh makes of batchMatMul.c', t => {

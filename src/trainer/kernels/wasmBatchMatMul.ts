@@ -2,8 +2,9 @@
  * A faster BatchMatMul for the tfjs WASM backend. The backend sends only plain 2-D products to
  * XNNPACK; batched ones (attention's Q·Kᵀ and P·V) and any with a transpose flag (their
  * gradients) fall to a scalar loop at a few GFLOP/s. This wraps the backend's kernel: plain 2-D
- * products still go to XNNPACK, the rest to our SIMD module (batchMatMul.c), which imports the
- * backend's own WebAssembly memory and reads and writes its tensors in place.
+ * products still go to XNNPACK (which keeps constant weights packed: what inference wants), the
+ * rest to our blocked SIMD GEMM (batchMatMul.c), which imports the backend's own WebAssembly
+ * memory and reads and writes its tensors in place.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BATCH_MATMUL_WASM } from './batchMatMulWasm';
@@ -19,7 +20,7 @@ const wasmApi = (globalThis as unknown as {
 
 /** The parts of tfjs-backend-wasm's BackendWasm this kernel relies on (not public API). */
 interface WasmBackendInternals {
-  wasm: { asm: { memory: object }; _malloc(bytes: number): number; _free(ptr: number): void };
+  wasm: { asm: { memory: object }; _malloc(bytes: number): number };
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
 }
@@ -40,9 +41,13 @@ export function installWasmBatchMatMul(): boolean {
   const original = tf.getKernel(tf.BatchMatMul, 'wasm');
   if (!(memory instanceof wasmApi.Memory) || !original || typeof backend.makeOutput !== 'function') return false;
   let run: BatchMatMulFn;
+  let scratch: number;
   try {
     const module = new wasmApi.Module(Buffer.from(BATCH_MATMUL_WASM, 'base64'));
-    run = new wasmApi.Instance(module, { env: { memory } }).exports.batch_matmul as BatchMatMulFn;
+    const exports = new wasmApi.Instance(module, { env: { memory } }).exports;
+    run = exports.batch_matmul as BatchMatMulFn;
+    // Packing space for the kernel (~600 KB), held for the backend's lifetime.
+    scratch = backend.wasm._malloc((exports.scratch_floats as () => number)() * 4);
   } catch {
     return false; // a runtime without WebAssembly SIMD: the backend's own kernel stays
   }
@@ -65,13 +70,8 @@ export function installWasmBatchMatMul(): boolean {
     const batch = Math.max(batchA, batchB);
     const outer = (batchA >= batchB ? a : b).shape.slice(0, -2);
     const out = backend.makeOutput([...outer, m, n], 'float32');
-    const scratch = transposeB ? backend.wasm._malloc(k * n * 4) : 0;
-    try {
-      const at = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset;
-      run(at(a), at(b), at(out), scratch, batch, m, n, k, transposeA ? 1 : 0, transposeB ? 1 : 0, batchA === 1 ? 0 : m * k, batchB === 1 ? 0 : k * n);
-    } finally {
-      if (scratch) backend.wasm._free(scratch);
-    }
+    const at = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset;
+    run(at(a), at(b), at(out), scratch, batch, m, n, k, transposeA ? 1 : 0, transposeB ? 1 : 0, batchA === 1 ? 0 : m * k, batchB === 1 ? 0 : k * n);
     return out;
   };
   tf.unregisterKernel(tf.BatchMatMul, 'wasm');
