@@ -151,22 +151,31 @@ export class BertClassifier {
       const norm = (h: tf.Tensor2D, name: string) => layerNorm(h, p(`${name}.weight`) as tf.Tensor1D, p(`${name}.bias`) as tf.Tensor1D, c.layerNormEps);
       const splitHeads = (h: tf.Tensor2D) => tf.transpose(tf.reshape(h, [B, S, heads, headSize]), [0, 2, 1, 3]) as tf.Tensor4D;
 
-      for (let l = 0; l < c.numHiddenLayers; l++) {
+      const layers = c.numHiddenLayers;
+      for (let l = 0; l < layers; l++) {
         const pre = `bert.encoder.layer.${l}`;
-        const q = splitHeads(lin(x, `${pre}.attention.self.query`));
+        // The classifier reads only [CLS]: in the last layer every other position's query,
+        // attention output and feed-forward would be computed to be thrown away. Keys and values
+        // still come from every position; the result is the same, at a fraction of the layer.
+        const last = l === layers - 1;
+        const rows = last ? (tf.reshape(tf.slice(tf.reshape(x, [B, S, H]), [0, 0, 0], [B, 1, H]), [B, H]) as tf.Tensor2D) : x;
+        const queries = last ? 1 : S;
+        const q = tf.transpose(tf.reshape(lin(rows, `${pre}.attention.self.query`), [B, queries, heads, headSize]), [0, 2, 1, 3]);
         const k = splitHeads(lin(x, `${pre}.attention.self.key`));
         const v = splitHeads(lin(x, `${pre}.attention.self.value`));
         const scores = tf.add(tf.div(tf.matMul(q, k, false, true), scale), mask);
         const probs = drop(tf.softmax(scores), c.attentionProbsDropoutProb);
-        const context = tf.reshape(tf.transpose(tf.matMul(probs, v), [0, 2, 1, 3]), [B * S, H]) as tf.Tensor2D;
+        const context = tf.reshape(tf.transpose(tf.matMul(probs, v), [0, 2, 1, 3]), [B * queries, H]) as tf.Tensor2D;
         const attended = drop(lin(context, `${pre}.attention.output.dense`), c.hiddenDropoutProb);
-        x = norm(tf.add(attended, x), `${pre}.attention.output.LayerNorm`);
-        const inner = activation(lin(x, `${pre}.intermediate.dense`), c.hiddenAct);
+        let y = norm(tf.add(attended, rows), `${pre}.attention.output.LayerNorm`);
+        const inner = activation(lin(y, `${pre}.intermediate.dense`), c.hiddenAct);
         const out = drop(lin(inner, `${pre}.output.dense`), c.hiddenDropoutProb);
-        x = norm(tf.add(out, x), `${pre}.output.LayerNorm`);
+        y = norm(tf.add(out, y), `${pre}.output.LayerNorm`);
+        x = y;
       }
 
-      const clsHidden = tf.reshape(tf.slice(tf.reshape(x, [B, S, H]), [0, 0, 0], [B, 1, H]), [B, H]) as tf.Tensor2D;
+      // After the last layer (configs have at least one) x holds the [CLS] rows only: [B, H].
+      const clsHidden = x;
       const pooled = tf.tanh(lin(clsHidden, 'bert.pooler.dense'));
       const logits = lin(drop(pooled, c.classifierDropout ?? c.hiddenDropoutProb), 'classifier');
       return { logits, clsHidden, pooled };
