@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
-import { installWasmBatchMatMul } from './kernels/wasmBatchMatMul';
+import { installWasmKernels } from './kernels/wasmKernels';
 import * as path from 'node:path';
 
 /** Fastest first: the order in which backends are tried. */
@@ -122,7 +122,7 @@ export async function selectBackend(options: SelectOptions = {}): Promise<Backen
         if (!(await tf.setBackend('wasm'))) throw new Error('tf.setBackend("wasm") returned false');
         await tf.ready();
         wasmDirInUse = wasmDir;
-        installWasmBatchMatMul();
+        installWasmKernels();
         const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
         attempts.push({ backend, ok: true });
         return { backend, tfBackend: 'wasm', simd, wasmDir, attempts };

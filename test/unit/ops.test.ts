@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadCheckpoint } from '../../src/trainer/checkpoint/hfCheckpoint';
-import { dense, embeddingLookup } from '../../src/trainer/model/ops';
+import { dense, embeddingLookup, layerNorm } from '../../src/trainer/model/ops';
 import { useBackend } from './backendSetup';
 
 const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol: number) => {
@@ -38,6 +38,23 @@ for (const backend of ['wasm', 'cpu'] as const) {
       close(await ours[2].data(), await tf.sum(dy, 0).data(), 1e-6);
       close(await dense(x, w, b).data(), await tf.add(tf.matMul(x, w), b).data(), 1e-6);
       tf.dispose([x, w, b, dy, ...ours, expectedDx, expectedDw]);
+    });
+    it('layer norm: value and closed-form gradients equal autodiff of the plain formula', async () => {
+      const random = () => tf.randomNormal([6, 10], 0, 2, 'float32', 3);
+      const x = tf.add(random(), tf.linspace(-3, 3, 10)) as tf.Tensor2D; // rows with a mean and a spread
+      const gamma = tf.randomNormal([10], 1, 0.5, 'float32', 4) as tf.Tensor1D;
+      const beta = tf.randomNormal([10], 0, 0.5, 'float32', 5) as tf.Tensor1D;
+      const dy = tf.randomNormal([6, 10], 0, 1, 'float32', 6);
+      const plain = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+        const { mean, variance } = tf.moments(a, -1, true);
+        return tf.add(tf.mul(tf.mul(tf.sub(a, mean), tf.rsqrt(tf.add(variance, 1e-12))), g), b);
+      };
+      const loss = (f: (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor) => (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, g, b), dy));
+      const ours = tf.grads(loss((a, g, b) => layerNorm(a as tf.Tensor2D, g as tf.Tensor1D, b as tf.Tensor1D, 1e-12)))([x, gamma, beta]);
+      const theirs = tf.grads(loss(plain))([x, gamma, beta]);
+      close(await layerNorm(x, gamma, beta, 1e-12).data(), await plain(x, gamma, beta).data(), 1e-6);
+      for (let i = 0; i < 3; i++) close(await ours[i].data(), await theirs[i].data(), 2e-5);
+      tf.dispose([x, gamma, beta, dy, ...ours, ...theirs]);
     });
   });
 }

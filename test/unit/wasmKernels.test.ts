@@ -4,8 +4,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { BATCH_MATMUL_WASM } from '../../src/trainer/kernels/batchMatMulWasm';
-import { installWasmBatchMatMul } from '../../src/trainer/kernels/wasmBatchMatMul';
+import { KERNELS_WASM } from '../../src/trainer/kernels/kernelsWasm';
+import { installWasmKernels } from '../../src/trainer/kernels/wasmKernels';
 import { Random } from '../../src/trainer/util/random';
 import { useBackend } from './backendSetup';
 import { tempDir } from './helpers';
@@ -39,7 +39,7 @@ function reference(a: Float32Array, as: number[], b: Float32Array, bs: number[],
 describe('the SIMD BatchMatMul kernel for the WASM backend', () => {
   it('computes batched, transposed and broadcast products as the definition does, odd sizes included', async () => {
     await useBackend('wasm');
-    assert.equal(installWasmBatchMatMul(), true);
+    assert.equal(installWasmKernels(), true);
     const random = new Random(7);
     const cases: [number[], number[], boolean, boolean][] = [
       [[4, 2, 33, 16], [4, 2, 33, 16], false, true], // Q·Kᵀ
@@ -70,8 +70,24 @@ describe('the SIMD BatchMatMul kernel for the WASM backend', () => {
     assert.equal(tf.memory().numTensors, before);
   });
 
+  it('looks up embedding rows as tf.gather does, and leaves out-of-range ids to the backend, which names them', async () => {
+    await useBackend('wasm');
+    assert.equal(installWasmKernels(), true);
+    const rows = 50;
+    const width = 7; // not a multiple of the SIMD width
+    const table = Array.from({ length: rows }, (_, r) => Array.from({ length: width }, (_, c) => r * 100 + c));
+    const ids = [[3, 0, 49], [7, 7, 1]];
+    const before = tf.memory().numTensors;
+    const got = tf.tidy(() => tf.gather(tf.tensor2d(table), tf.tensor2d(ids, undefined, 'int32')));
+    assert.deepEqual(got.shape, [2, 3, width]);
+    assert.deepEqual(await got.array(), ids.map(r => r.map(i => table[i])));
+    got.dispose();
+    assert.throws(() => tf.tidy(() => tf.gather(tf.tensor2d(table), tf.tensor1d([2, rows], 'int32'))), /index value 50 is not in \[0, 49\]/);
+    assert.equal(tf.memory().numTensors, before);
+  });
+
   it('imports only the backend memory and has no data of its own to write into it', () => {
-    const bytes = Buffer.from(BATCH_MATMUL_WASM, 'base64');
+    const bytes = Buffer.from(KERNELS_WASM, 'base64');
     const sections: number[] = [];
     let p = 8;
     while (p < bytes.length) {
@@ -92,15 +108,16 @@ describe('the SIMD BatchMatMul kernel for the WASM backend', () => {
     assert.deepEqual(wasm.Module.exports(module), [
       { name: 'scratch_floats', kind: 'function' },
       { name: 'batch_matmul', kind: 'function' },
+      { name: 'gather_rows', kind: 'function' },
     ]);
   });
 
-  it('the committed module is what scripts/build-kernels.sh makes of batchMatMul.c', t => {
+  it('the committed module is what scripts/build-kernels.sh makes of kernels.c', t => {
     if (spawnSync('clang-16', ['--version']).status !== 0) return t.skip('clang-16 is not installed here (CI installs it)');
     const out = path.join(tempDir(), 'kernel.ts');
     const built = spawnSync('bash', [path.join(ROOT, 'scripts', 'build-kernels.sh'), out], { encoding: 'utf8' });
     assert.equal(built.status, 0, built.stderr);
     const code = (file: string) => fs.readFileSync(file, 'utf8').split('\n')[1];
-    assert.equal(code(out), code(path.join(ROOT, 'src', 'trainer', 'kernels', 'batchMatMulWasm.ts')), 'run scripts/build-kernels.sh and commit the result');
+    assert.equal(code(out), code(path.join(ROOT, 'src', 'trainer', 'kernels', 'kernelsWasm.ts')), 'run scripts/build-kernels.sh and commit the result');
   });
 });

@@ -44,12 +44,37 @@ export const embeddingLookup = tf.customGrad((...args: (tf.Tensor | tf.GradSaveF
   };
 }) as (table: tf.Tensor2D, ids: tf.Tensor1D) => tf.Tensor2D;
 
-/** LayerNorm over the last axis, biased variance, as torch.nn.LayerNorm. */
+type LayerNormFn = (x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D) => tf.Tensor2D;
+const layerNorms = new Map<number, LayerNormFn>();
+
+/**
+ * LayerNorm over the last axis, biased variance, as torch.nn.LayerNorm, with its gradient in
+ * closed form: a third of the kernels tfjs's autodiff of the same forward emits, and the sums
+ * over rows (for γ and β) as matmuls rather than the backend's slow leading-axis reductions.
+ */
 export function layerNorm(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor2D {
-  return tf.tidy(() => {
-    const { mean, variance } = tf.moments(x, -1, true);
-    return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), gamma), beta);
-  });
+  let fn = layerNorms.get(eps);
+  if (!fn) {
+    fn = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const [xs, g, b, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
+      const { mean, variance } = tf.moments(xs, -1, true);
+      const rstd = tf.rsqrt(tf.add(variance, eps));
+      const xhat = tf.mul(tf.sub(xs, mean), rstd);
+      save([xhat, rstd, g]);
+      return {
+        value: tf.add(tf.mul(xhat, g), b) as tf.Tensor2D,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const [xh, r, gm] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+          const dxhat = tf.mul(dy, gm);
+          // dx = rstd · (dx̂ − mean(dx̂) − x̂ · mean(dx̂ · x̂)), per row
+          const dx = tf.mul(r, tf.sub(tf.sub(dxhat, tf.mean(dxhat, -1, true)), tf.mul(xh, tf.mean(tf.mul(dxhat, xh), -1, true))));
+          return [dx, columnSums(tf.mul(dy, xh) as tf.Tensor2D), columnSums(dy as tf.Tensor2D)];
+        },
+      };
+    }) as LayerNormFn;
+    layerNorms.set(eps, fn);
+  }
+  return fn(x, gamma, beta);
 }
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);

@@ -1,10 +1,10 @@
-// Batched matrix products for the tfjs WASM backend, which sends every batched or transposed
+// Kernels for the tfjs WASM backend: first, batched matrix products, which sends every batched or transposed
 // matmul (attention's Q·Kᵀ and P·V, and the gradients of every layer) to a scalar loop at a few
 // GFLOP/s. A GEMM in the classic blocked form (Goto/BLIS): panels of op(A) and op(B) are packed
 // into scratch memory (which absorbs the transposes), and a 4×8 SIMD micro-kernel runs over
 // them while they sit in cache.
 //
-// Built by scripts/build-kernels.sh into batchMatMulWasm.ts (committed). The module imports the
+// Built by scripts/build-kernels.sh into kernelsWasm.ts (committed). The module imports the
 // backend's own memory and works on its tensors in place, so it must never use memory of its
 // own: no globals, no data, no stack (the build checks). The caller hands it scratch space.
 #include <wasm_simd128.h>
@@ -122,4 +122,25 @@ void batch_matmul(const float* a, const float* b, float* out, float* scratch, u3
   u32 sbk = tb ? 1 : N, sbj = tb ? K : 1;
   for (u32 e = 0; e < batch; e++)
     gemm(a + e * a_batch_stride, sai, sak, b + e * b_batch_stride, sbk, sbj, out + e * M * N, M, N, K, scratch);
+}
+
+// out[i] = table[ids[i]] for rows of `width` floats: an embedding lookup (the backend's GatherV2
+// takes ~7 ms for 2048 rows of 128). Returns how many ids fall outside [0, rows); the caller
+// then leaves the lookup to the backend's own kernel, which reports them.
+__attribute__((export_name("gather_rows")))
+u32 gather_rows(const float* table, const int* ids, float* out, u32 n, u32 width, u32 rows) {
+  u32 bad = 0;
+  for (u32 i = 0; i < n; i++) {
+    int id = ids[i];
+    float* dst = out + i * width;
+    if (id < 0 || (u32)id >= rows) {
+      bad++;
+      continue;
+    }
+    const float* src = table + (u32)id * width;
+    u32 j = 0;
+    for (; j + 4 <= width; j += 4) wasm_v128_store(dst + j, wasm_v128_load(src + j));
+    for (; j < width; j++) dst[j] = src[j];
+  }
+  return bad;
 }

@@ -1,0 +1,104 @@
+/**
+ * Faster kernels for the tfjs WASM backend, from our own SIMD module (kernels.c), which imports
+ * the backend's WebAssembly memory and reads and writes its tensors in place:
+ * - BatchMatMul: the backend sends only plain 2-D products to XNNPACK; batched ones (attention's
+ *   Q·Kᵀ and P·V) and any with a transpose flag (every layer's gradients) fall to a scalar loop
+ *   at a few GFLOP/s. Plain products still go to XNNPACK (which keeps constant weights packed:
+ *   what inference wants), the rest to our blocked GEMM.
+ * - GatherV2 of rows (embedding lookups): the backend's takes ~7 ms for 2048 rows of 128.
+ * Each wraps the backend's kernel and hands it every case it does not cover.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { KERNELS_WASM } from './kernelsWasm';
+
+/** The WebAssembly API, typed here: the project's TypeScript lib (ES2022, no DOM) does not declare it. */
+const wasmApi = (globalThis as unknown as {
+  WebAssembly: {
+    Memory: abstract new (...args: never[]) => object;
+    Module: new (bytes: Uint8Array) => object;
+    Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+  };
+}).WebAssembly;
+
+/** The parts of tfjs-backend-wasm's BackendWasm these kernels rely on (not public API). */
+interface WasmBackendInternals {
+  wasm: { asm: { memory: object }; _malloc(bytes: number): number };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+}
+
+interface KernelExports {
+  scratch_floats(): number;
+  batch_matmul(a: number, b: number, out: number, scratch: number, batch: number, m: number, n: number, k: number, ta: number, tb: number, aStride: number, bStride: number): void;
+  gather_rows(table: number, ids: number, out: number, n: number, width: number, rows: number): number;
+}
+
+const installed = new WeakSet<object>();
+
+const size = (shape: number[]) => shape.reduce((x, y) => x * y, 1);
+
+function replaceKernel(name: string, wrap: (original: tf.KernelFunc) => tf.KernelFunc): void {
+  const original = tf.getKernel(name, 'wasm')!;
+  tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({ ...original, kernelFunc: wrap(original.kernelFunc) });
+}
+
+/**
+ * Puts our kernels in front of the WASM backend's; false (and nothing changed) when the backend
+ * is not WASM, the runtime lacks WebAssembly SIMD, or the backend's internals are not what this
+ * was written against.
+ */
+export function installWasmKernels(): boolean {
+  if (tf.getBackend() !== 'wasm') return false;
+  const backend = tf.backend() as unknown as WasmBackendInternals;
+  if (installed.has(backend)) return true;
+  const memory = backend.wasm?.asm?.memory;
+  if (!(memory instanceof wasmApi.Memory) || typeof backend.makeOutput !== 'function') return false;
+  if (!tf.getKernel(tf.BatchMatMul, 'wasm') || !tf.getKernel(tf.GatherV2, 'wasm')) return false;
+  let k: KernelExports;
+  let scratch: number;
+  try {
+    const module = new wasmApi.Module(Buffer.from(KERNELS_WASM, 'base64'));
+    k = new wasmApi.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
+    // Packing space for the GEMM (~600 KB), held for the backend's lifetime.
+    scratch = backend.wasm._malloc(k.scratch_floats() * 4);
+  } catch {
+    return false;
+  }
+  const at = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset;
+
+  replaceKernel(tf.BatchMatMul, original => args => {
+    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
+    const ra = a.shape.length;
+    const rb = b.shape.length;
+    const batchA = size(a.shape.slice(0, -2));
+    const batchB = size(b.shape.slice(0, -2));
+    const plain = !transposeA && !transposeB && batchA === 1 && batchB === 1;
+    // Broadcasting beyond "one side has a single matrix" is rare here: leave it to the backend.
+    const sameBatch = ra === rb && a.shape.slice(0, -2).every((d, i) => d === b.shape[i]);
+    if (plain || a.dtype !== 'float32' || b.dtype !== 'float32' || !(sameBatch || batchA === 1 || batchB === 1)) return original(args);
+    const m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
+    const inner = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
+    const n = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
+    if (inner !== (transposeB ? b.shape[rb - 1] : b.shape[rb - 2])) return original(args); // its error message
+    const outer = (batchA >= batchB ? a : b).shape.slice(0, -2);
+    const out = backend.makeOutput([...outer, m, n], 'float32');
+    k.batch_matmul(at(a), at(b), at(out), scratch, Math.max(batchA, batchB), m, n, inner, transposeA ? 1 : 0, transposeB ? 1 : 0, batchA === 1 ? 0 : m * inner, batchB === 1 ? 0 : inner * n);
+    return out;
+  });
+
+  replaceKernel(tf.GatherV2, original => args => {
+    const { x, indices } = args.inputs as { x: tf.TensorInfo; indices: tf.TensorInfo };
+    const { axis, batchDims } = args.attrs as unknown as { axis: number; batchDims: number };
+    if (x.shape.length !== 2 || x.dtype !== 'float32' || indices.dtype !== 'int32' || (axis !== 0 && axis !== -2) || batchDims) return original(args);
+    const n = size(indices.shape);
+    const out = backend.makeOutput([...indices.shape, x.shape[1]], 'float32');
+    if (k.gather_rows(at(x), at(indices), at(out), n, x.shape[1], x.shape[0]) === 0) return out;
+    tf.backend().disposeData(out.dataId);
+    return original(args); // out-of-range ids: the backend's kernel says so
+  });
+
+  installed.add(backend);
+  return true;
+}
