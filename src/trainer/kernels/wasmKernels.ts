@@ -102,3 +102,16 @@ export function installWasmKernels(): boolean {
   installed.add(backend);
   return true;
 }
+
+/**
+ * A float32 tensor's values where the WASM backend keeps them, without the copy `data()` makes;
+ * valid only until the backend next allocates. Undefined on other backends.
+ */
+export function wasmHeapView(t: tf.Tensor): Float32Array | undefined {
+  if (tf.getBackend() !== 'wasm' || t.dtype !== 'float32') return undefined;
+  const backend = tf.backend() as unknown as WasmBackendInternals & { wasm: { HEAPF32?: Float32Array } };
+  const offset = backend.dataIdMap.get(t.dataId)?.memoryOffset;
+  const heap = backend.wasm.HEAPF32;
+  if (offset === undefined || !heap) return undefined;
+  return heap.subarray(offset / 4, offset / 4 + t.size);
+}
