@@ -86,6 +86,25 @@ describe('the SIMD BatchMatMul kernel for the WASM backend', () => {
     assert.equal(tf.memory().numTensors, before);
   });
 
+  it('sums the rows of a matrix as tf.sum over axis 0 does, keepDims included; row sums stay right', async () => {
+    await useBackend('wasm');
+    assert.equal(installWasmKernels(), true);
+    for (const [rows, cols] of [[37, 21], [5, 16], [1, 3], [300, 130]]) {
+      const values = Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, j) => ((i * 7 + j * 3) % 11) - 5 + j / 8));
+      const expected = Array.from({ length: cols }, (_, j) => values.reduce((a, r) => a + r[j], 0));
+      const x = tf.tensor2d(values);
+      const [plain, kept, negative, rowSums] = tf.tidy(() => [tf.sum(x, 0), tf.sum(x, 0, true), tf.sum(x, -2), tf.sum(x, 1)]);
+      assert.deepEqual(kept.shape, [1, cols]);
+      for (const t of [plain, kept, negative]) {
+        const got = await t.data();
+        expected.forEach((e, j) => assert.ok(Math.abs(got[j] - e) <= 1e-4, `${rows}x${cols} column ${j}: ${got[j]} vs ${e}`));
+      }
+      const rs = await rowSums.data();
+      values.forEach((r, i) => assert.ok(Math.abs(rs[i] - r.reduce((a, v) => a + v, 0)) <= 1e-4));
+      tf.dispose([x, plain, kept, negative, rowSums]);
+    }
+  });
+
   it('imports only the backend memory and has no data of its own to write into it', () => {
     const bytes = Buffer.from(KERNELS_WASM, 'base64');
     const sections: number[] = [];
@@ -109,6 +128,7 @@ describe('the SIMD BatchMatMul kernel for the WASM backend', () => {
       { name: 'scratch_floats', kind: 'function' },
       { name: 'batch_matmul', kind: 'function' },
       { name: 'gather_rows', kind: 'function' },
+      { name: 'column_sums', kind: 'function' },
     ]);
   });
 

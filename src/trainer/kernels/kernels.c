@@ -144,3 +144,32 @@ u32 gather_rows(const float* table, const int* ids, float* out, u32 n, u32 width
   }
   return bad;
 }
+
+// out[j] = Σ_i x[i][j] over a rows × cols matrix: the gradient of every bias and LayerNorm
+// parameter. The backend sums along a leading axis by transposing first.
+__attribute__((export_name("column_sums")))
+void column_sums(const float* x, float* out, u32 rows, u32 cols) {
+  u32 j = 0;
+  for (; j + 16 <= cols; j += 16) {
+    v128_t s0 = wasm_f32x4_splat(0), s1 = s0, s2 = s0, s3 = s0;
+    const float* p = x + j;
+    for (u32 i = 0; i < rows; i++, p += cols) {
+      s0 = wasm_f32x4_add(s0, wasm_v128_load(p));
+      s1 = wasm_f32x4_add(s1, wasm_v128_load(p + 4));
+      s2 = wasm_f32x4_add(s2, wasm_v128_load(p + 8));
+      s3 = wasm_f32x4_add(s3, wasm_v128_load(p + 12));
+    }
+    wasm_v128_store(out + j, s0); wasm_v128_store(out + j + 4, s1);
+    wasm_v128_store(out + j + 8, s2); wasm_v128_store(out + j + 12, s3);
+  }
+  for (; j + 4 <= cols; j += 4) {
+    v128_t s = wasm_f32x4_splat(0);
+    for (u32 i = 0; i < rows; i++) s = wasm_f32x4_add(s, wasm_v128_load(x + i * cols + j));
+    wasm_v128_store(out + j, s);
+  }
+  for (; j < cols; j++) {
+    float s = 0;
+    for (u32 i = 0; i < rows; i++) s += x[i * cols + j];
+    out[j] = s;
+  }
+}

@@ -6,6 +6,7 @@
  *   at a few GFLOP/s. Plain products still go to XNNPACK (which keeps constant weights packed:
  *   what inference wants), the rest to our blocked GEMM.
  * - GatherV2 of rows (embedding lookups): the backend's takes ~7 ms for 2048 rows of 128.
+ * - Sum over the rows of a matrix (every bias gradient): the backend transposes first.
  * Each wraps the backend's kernel and hands it every case it does not cover.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -31,6 +32,7 @@ interface KernelExports {
   scratch_floats(): number;
   batch_matmul(a: number, b: number, out: number, scratch: number, batch: number, m: number, n: number, k: number, ta: number, tb: number, aStride: number, bStride: number): void;
   gather_rows(table: number, ids: number, out: number, n: number, width: number, rows: number): number;
+  column_sums(x: number, out: number, rows: number, cols: number): void;
 }
 
 const installed = new WeakSet<object>();
@@ -54,7 +56,7 @@ export function installWasmKernels(): boolean {
   if (installed.has(backend)) return true;
   const memory = backend.wasm?.asm?.memory;
   if (!(memory instanceof wasmApi.Memory) || typeof backend.makeOutput !== 'function') return false;
-  if (!tf.getKernel(tf.BatchMatMul, 'wasm') || !tf.getKernel(tf.GatherV2, 'wasm')) return false;
+  if (![tf.BatchMatMul, tf.GatherV2, tf.Sum].every(name => tf.getKernel(name, 'wasm'))) return false;
   let k: KernelExports;
   let scratch: number;
   try {
@@ -97,6 +99,16 @@ export function installWasmKernels(): boolean {
     if (k.gather_rows(at(x), at(indices), at(out), n, x.shape[1], x.shape[0]) === 0) return out;
     tf.backend().disposeData(out.dataId);
     return original(args); // out-of-range ids: the backend's kernel says so
+  });
+
+  replaceKernel(tf.Sum, original => args => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
+    const axes = (Array.isArray(axis) ? axis : [axis]).map(a => (a < 0 ? a + x.shape.length : a));
+    if (x.shape.length !== 2 || x.dtype !== 'float32' || axes.length !== 1 || axes[0] !== 0) return original(args);
+    const out = backend.makeOutput(keepDims ? [1, x.shape[1]] : [x.shape[1]], 'float32');
+    k.column_sums(at(x), at(out), x.shape[0], x.shape[1]);
+    return out;
   });
 
   installed.add(backend);

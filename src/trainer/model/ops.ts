@@ -23,12 +23,9 @@ export const dense = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) =>
   };
 }) as (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;
 
-/**
- * Σ over rows of [n, out], as ones[1, n] · m: the WASM backend sums along a leading axis by
- * transposing first, ten times slower than this matmul on its fast path.
- */
+/** Σ over rows of [n, out] (on WASM our kernel: the backend's own transposes first). */
 function columnSums(m: tf.Tensor2D): tf.Tensor1D {
-  return tf.tidy(() => tf.reshape(tf.matMul(tf.ones([1, m.shape[0]]), m), [m.shape[1]]));
+  return tf.sum(m, 0);
 }
 
 /** table [V, H] looked up at ids [n] → [n, H]; the gradient scatters (summing repeated ids). */
@@ -49,8 +46,7 @@ const layerNorms = new Map<number, LayerNormFn>();
 
 /**
  * LayerNorm over the last axis, biased variance, as torch.nn.LayerNorm, with its gradient in
- * closed form: a third of the kernels tfjs's autodiff of the same forward emits, and the sums
- * over rows (for γ and β) as matmuls rather than the backend's slow leading-axis reductions.
+ * closed form: a third of the kernels tfjs's autodiff of the same forward emits.
  */
 export function layerNorm(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor2D {
   let fn = layerNorms.get(eps);
