@@ -1,10 +1,10 @@
 /**
  * Faster kernels for the tfjs WASM backend, from our own SIMD module (kernels.c), which imports
  * the backend's WebAssembly memory and reads and writes its tensors in place:
- * - BatchMatMul: the backend sends only plain 2-D products to XNNPACK; batched ones (attention's
- *   Q·Kᵀ and P·V) and any with a transpose flag (every layer's gradients) fall to a scalar loop
- *   at a few GFLOP/s. Plain products still go to XNNPACK (which keeps constant weights packed:
- *   what inference wants), the rest to our blocked GEMM.
+ * - BatchMatMul: the backend sends only plain 2-D products to XNNPACK (~43 GFLOP/s here);
+ *   batched ones (attention's Q·Kᵀ and P·V) and any with a transpose flag (every layer's
+ *   gradients) fall to a scalar loop at a few GFLOP/s. Our blocked GEMM (~55 GFLOP/s) takes
+ *   all of them but plain products of a few rows, where XNNPACK's cached weight packing wins.
  * - GatherV2 of rows (embedding lookups): the backend's takes ~7 ms for 2048 rows of 128.
  * - Sum over the rows of a matrix (every bias gradient): the backend transposes first.
  * Each wraps the backend's kernel and hands it every case it does not cover.
@@ -76,10 +76,12 @@ export function installWasmKernels(): boolean {
     const rb = b.shape.length;
     const batchA = size(a.shape.slice(0, -2));
     const batchB = size(b.shape.slice(0, -2));
-    const plain = !transposeA && !transposeB && batchA === 1 && batchB === 1;
+    // Plain products of few rows (inference on a short text) stay with XNNPACK, which keeps
+    // constant weights packed; with more rows ours is faster and packing costs under 1 %.
+    const plainAndShort = !transposeA && !transposeB && batchA === 1 && batchB === 1 && a.shape[ra - 2] < 64;
     // Broadcasting beyond "one side has a single matrix" is rare here: leave it to the backend.
     const sameBatch = ra === rb && a.shape.slice(0, -2).every((d, i) => d === b.shape[i]);
-    if (plain || a.dtype !== 'float32' || b.dtype !== 'float32' || !(sameBatch || batchA === 1 || batchB === 1)) return original(args);
+    if (plainAndShort || a.dtype !== 'float32' || b.dtype !== 'float32' || !(sameBatch || batchA === 1 || batchB === 1)) return original(args);
     const m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
     const inner = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
     const n = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
