@@ -16,6 +16,7 @@ import { ADAMW_DEFAULTS, type AdamWOptions } from '../train/adamw';
 import type { Batch, StepResult } from '../train/step';
 import { flatLayout, sharedFloats, slices, viewOf, type FlatLayout } from './flatParameters';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol';
+import { rowLengths, shareRows } from './shareRows';
 
 export interface ParallelOptions {
   threads: number;
@@ -39,12 +40,16 @@ function defaultWorkerPath(): string {
   return __filename.endsWith('.ts') ? path.join(__dirname, 'gradientWorker.ts') : path.join(__dirname, 'gradientWorker.js');
 }
 
+/** The given rows of a padded batch, re-padded to their own longest row. */
+export function pickRows(b: Batch, rows: number[]): Batch {
+  const len = Math.max(0, ...rowLengths(rows.map(r => b.attentionMask[r])));
+  const cut = (m: number[][]) => rows.map(r => m[r].slice(0, len));
+  return { inputIds: cut(b.inputIds), tokenTypeIds: cut(b.tokenTypeIds), attentionMask: cut(b.attentionMask), labels: rows.map(r => b.labels[r]), rows: b.rows && rows.map(r => b.rows![r]) };
+}
+
 /** Rows [from, to) of a padded batch, re-padded to their own longest row. */
 export function rowsOf(b: Batch, from: number, to: number): Batch {
-  const mask = b.attentionMask.slice(from, to);
-  const len = Math.max(0, ...mask.map(r => r.reduce((a, x) => a + x, 0)));
-  const cut = (rows: number[][]) => rows.slice(from, to).map(r => r.slice(0, len));
-  return { inputIds: cut(b.inputIds), tokenTypeIds: cut(b.tokenTypeIds), attentionMask: cut(b.attentionMask), labels: b.labels.slice(from, to), rows: b.rows?.slice(from, to) };
+  return pickRows(b, Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i));
 }
 
 /**
@@ -116,6 +121,8 @@ export class ParallelTrainer {
     private readonly m: Float32Array,
     private readonly v: Float32Array,
     private readonly workers: GradientWorker[],
+    /** The model's hidden size: weighs attention against the dense layers when sharing rows. */
+    private readonly hidden: number,
   ) {
     this.ranges = slices(layout.total, workers.length);
   }
@@ -148,22 +155,20 @@ export class ParallelTrainer {
       await Promise.all(workers.map(w => w.worker.terminate()));
       throw e;
     }
-    return new ParallelTrainer(layout, weights, m, v, workers);
+    return new ParallelTrainer(layout, weights, m, v, workers, model.config.hiddenSize);
   }
 
-  /** Each worker's share of each micro-batch: contiguous rows, as even as the batch allows. */
+  /** Each worker's share of each micro-batch (see shareRows.ts), with its rows' loss coefficients. */
   private split(micro: Batch[], classWeights?: number[]) {
     const coefs = lossCoefficients(micro, classWeights);
-    return this.workers.map((_, k) => {
-      const parts: Batch[] = [];
-      const partCoefs: number[][] = [];
-      micro.forEach((b, j) => {
-        const [from, to] = slices(b.labels.length, this.workers.length)[k];
-        parts.push(rowsOf(b, from, to));
-        partCoefs.push(coefs[j].slice(from, to));
+    const shares = this.workers.map(() => ({ parts: [] as Batch[], coefs: [] as number[][] }));
+    micro.forEach((b, j) => {
+      shareRows(rowLengths(b.attentionMask), this.workers.length, this.hidden).forEach((rows, k) => {
+        shares[k].parts.push(pickRows(b, rows));
+        shares[k].coefs.push(rows.map(r => coefs[j][r]));
       });
-      return { parts, coefs: partCoefs };
     });
+    return shares;
   }
 
   private async gradients(micro: Batch[], classWeights?: number[], seeds?: number[]): Promise<{ loss: number; seconds: number }> {
