@@ -19,6 +19,9 @@ export const SHAPES: Shape[] = [
   { name: 'bert-small (L4 H512)', layers: 4, hidden: 512, heads: 8, intermediate: 2048 },
 ];
 
+/** bert-base: minutes per measurement on two cores, so only where a bench is asked for it. */
+export const BERT_BASE: Shape = { name: 'bert-base (L12 H768)', layers: 12, hidden: 768, heads: 12, intermediate: 3072 };
+
 export function shapeConfig(s: Shape, labels = 2): BertConfig {
   return parseBertConfig({
     model_type: 'bert',

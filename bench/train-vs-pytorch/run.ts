@@ -3,14 +3,15 @@
  * same batches, one after the other in one run (issue: "as fast as PyTorch on the same cores").
  * Installs Debian's python3-torch and the OpenMP OpenBLAS when missing (needs root). Prints
  * samples/s of each, their ratio, and peak RSS; asserts nothing.
- *   npx tsx bench/train-vs-pytorch/run.ts [--seconds 20] [--shapes 3]
+ *   npx tsx bench/train-vs-pytorch/run.ts [--seconds 20] [--shapes 3] [--bert-base]
+ * (--bert-base adds L12 H768 at 128 tokens: about a minute per side.)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { selectBackend } from '../../src/trainer/backend';
-import { SHAPES } from '../shapes';
+import { BERT_BASE, SHAPES } from '../shapes';
 import { fixedBatches, measure, sst2Batches } from '../train-throughput';
 
 const arg = (name: string, fallback: string) => {
@@ -41,21 +42,21 @@ async function main() {
     { name: 'SST-2 lengths', batches: sst2Batches(40) },
   ];
   try {
-    for (const shape of SHAPES.slice(0, shapeCount)) {
-      for (const setting of settings) {
-        const ours = await measure(shape, setting.batches, seconds, report);
-        const oursRss = process.resourceUsage().maxRSS / 1024;
-        const spec = path.join(work, 'spec.json');
-        fs.writeFileSync(spec, JSON.stringify({ layers: shape.layers, hidden: shape.hidden, heads: shape.heads, intermediate: shape.intermediate, seconds,
-          batches: setting.batches.map(b => ({ input_ids: b.inputIds, attention_mask: b.attentionMask, labels: b.labels })) }));
-        const torch = spawnSync(PYTHON, [path.join(__dirname, 'torch_bert.py'), spec], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(cores) } });
-        if (torch.status !== 0) {
-          console.log(`| ${shape.name} | ${setting.name} | ${ours.samplesPerSecond.toFixed(2)} | failed: ${torch.stderr.trim().split('\n').pop()} | | |`);
-          continue;
-        }
-        const t = JSON.parse(torch.stdout.trim().split('\n').pop()!);
-        console.log(`| ${shape.name} | ${setting.name} | ${ours.samplesPerSecond.toFixed(2)} | ${t.samples_per_second.toFixed(2)} | ${(ours.samplesPerSecond / t.samples_per_second).toFixed(2)} | ${oursRss.toFixed(0)} / ${t.peak_rss_mb.toFixed(0)} |`);
+    const runs = SHAPES.slice(0, shapeCount).flatMap(shape => settings.map(setting => ({ shape, setting })));
+    if (process.argv.includes('--bert-base')) runs.push({ shape: BERT_BASE, setting: settings[0] });
+    for (const { shape, setting } of runs) {
+      const ours = await measure(shape, setting.batches, seconds, report);
+      const oursRss = process.resourceUsage().maxRSS / 1024;
+      const spec = path.join(work, 'spec.json');
+      fs.writeFileSync(spec, JSON.stringify({ layers: shape.layers, hidden: shape.hidden, heads: shape.heads, intermediate: shape.intermediate, seconds,
+        batches: setting.batches.map(b => ({ input_ids: b.inputIds, attention_mask: b.attentionMask, labels: b.labels })) }));
+      const torch = spawnSync(PYTHON, [path.join(__dirname, 'torch_bert.py'), spec], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(cores) } });
+      if (torch.status !== 0) {
+        console.log(`| ${shape.name} | ${setting.name} | ${ours.samplesPerSecond.toFixed(2)} | failed: ${torch.stderr.trim().split('\n').pop()} | | |`);
+        continue;
       }
+      const t = JSON.parse(torch.stdout.trim().split('\n').pop()!);
+      console.log(`| ${shape.name} | ${setting.name} | ${ours.samplesPerSecond.toFixed(2)} | ${t.samples_per_second.toFixed(2)} | ${(ours.samplesPerSecond / t.samples_per_second).toFixed(2)} | ${oursRss.toFixed(0)} / ${t.peak_rss_mb.toFixed(0)} |`);
     }
   } finally {
     fs.rmSync(work, { recursive: true, force: true });

@@ -160,7 +160,7 @@ describe('starting the optimisation', () => {
     try {
       assert.equal(o.threads, 1);
       assert.equal(warnings.length, 1);
-      assert.match(warnings[0], /Training on one thread: the 2 gradient workers did not start \(gradient worker \d: could not load the wasm backend/);
+      assert.match(warnings[0], /Training on the trainer's own thread: the 2 gradient workers did not start \(gradient worker \d: could not load the wasm backend/);
     } finally {
       await o.dispose();
       model.dispose();

@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BertClassifier } from '../model/bert';
+import type { BertConfig } from '../model/config';
 import { ADAMW_DEFAULTS, type AdamWOptions } from '../train/adamw';
 import type { Batch, StepResult } from '../train/step';
 import { flatLayout, sharedFloats, slices, viewOf, type FlatLayout } from './flatParameters';
@@ -34,6 +35,19 @@ export interface ParallelStepOptions {
   classWeights?: number[];
   /** One dropout seed per worker, or none for no dropout randomness to repeat. */
   seeds?: number[];
+}
+
+/**
+ * How many padded tokens a worker can take through one forward and backward pass: its WASM heap
+ * (4 GiB at most) holds the weights, their gradients and the next weights while they load, and
+ * the pass's activations, measured here at about layers × (140·hidden + 16·heads·128) floats a
+ * token (bert-base: 2 rows of 128 tokens took the heap to 2.5 GiB, 4 rows to 3.9 GiB; this
+ * allows it 380 tokens a pass).
+ */
+export function tokensPerPass(config: BertConfig, parameters: number): number {
+  const heap = 3.5 * 2 ** 30;
+  const perToken = config.numHiddenLayers * (140 * config.hiddenSize + 16 * config.numAttentionHeads * 128) * 4;
+  return Math.max(16, Math.floor((heap - 3 * parameters * 4) / perToken));
 }
 
 function defaultWorkerPath(): string {
@@ -123,6 +137,8 @@ export class ParallelTrainer {
     private readonly workers: GradientWorker[],
     /** The model's hidden size: weighs attention against the dense layers when sharing rows. */
     private readonly hidden: number,
+    /** Padded tokens one forward and backward pass may hold in a worker's WASM heap. */
+    private readonly tokensPerPass: number,
   ) {
     this.ranges = slices(layout.total, workers.length);
   }
@@ -155,7 +171,7 @@ export class ParallelTrainer {
       await Promise.all(workers.map(w => w.worker.terminate()));
       throw e;
     }
-    return new ParallelTrainer(layout, weights, m, v, workers, model.config.hiddenSize);
+    return new ParallelTrainer(layout, weights, m, v, workers, model.config.hiddenSize, tokensPerPass(model.config, layout.total));
   }
 
   /** Each worker's share of each micro-batch (see shareRows.ts), with its rows' loss coefficients. */
@@ -163,9 +179,16 @@ export class ParallelTrainer {
     const coefs = lossCoefficients(micro, classWeights);
     const shares = this.workers.map(() => ({ parts: [] as Batch[], coefs: [] as number[][] }));
     micro.forEach((b, j) => {
-      shareRows(rowLengths(b.attentionMask), this.workers.length, this.hidden).forEach((rows, k) => {
-        shares[k].parts.push(pickRows(b, rows));
-        shares[k].coefs.push(rows.map(r => coefs[j][r]));
+      const lengths = rowLengths(b.attentionMask);
+      shareRows(lengths, this.workers.length, this.hidden).forEach((rows, k) => {
+        // A share too big for one pass in a WASM heap goes in several, its gradients summed.
+        const longest = Math.max(1, ...rows.map(r => lengths[r]));
+        const perPass = Math.max(1, Math.floor(this.tokensPerPass / longest));
+        for (let i = 0; i < Math.max(1, rows.length); i += perPass) {
+          const pass = rows.slice(i, i + perPass);
+          shares[k].parts.push(pickRows(b, pass));
+          shares[k].coefs.push(pass.map(r => coefs[j][r]));
+        }
       });
     });
     return shares;

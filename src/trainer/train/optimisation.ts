@@ -142,13 +142,15 @@ export async function startOptimisation(
   options: { threads?: number; classWeights?: number[]; warn: (message: string) => void },
 ): Promise<Optimisation> {
   const threads = threadsFor(backend, options.threads);
-  if (threads > 1) {
+  // Large models go to workers even on one thread: there AdamW's state stays out of the WASM heap.
+  const large = model.numParameters > 50e6 && (backend.tfBackend === 'wasm' || backend.tfBackend === 'cpu');
+  if (threads > 1 || large) {
     try {
       const trainer = await ParallelTrainer.start(model, decayed, { threads, backend: backend.tfBackend as 'wasm' | 'cpu', wasmDir: backend.wasmDir, adam });
       return new ParallelOptimisation(model, trainer, options.classWeights);
     } catch (e) {
       // Slower, but the run goes on: say why, so the user can fix it or set threads to 1.
-      options.warn(`Training on one thread: the ${threads} gradient workers did not start (${(e as Error).message}).`);
+      options.warn(`Training on the trainer's own thread: the ${threads} gradient worker${threads > 1 ? 's' : ''} did not start (${(e as Error).message}).`);
     }
   }
   return new MainThreadOptimisation(model, new AdamW(model.params, decayed, adam), options.classWeights && tf.tensor1d(options.classWeights));
