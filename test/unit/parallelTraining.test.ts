@@ -70,7 +70,7 @@ for (const [file, clip] of [['train-steps.json', 1.0], ['train-steps-clip0.5.jso
 }
 
 describe('data-parallel step against the single-thread step', () => {
-  it('with accumulation, class weights and a worker left without rows, the update is the same', async () => {
+  it('with accumulation, class weights, a worker left without rows, and rows in passes of their own, the update is the same', async () => {
     await useBackend('wasm');
     const ref: Reference = JSON.parse(fs.readFileSync(path.join(TINY, 'train-steps.json'), 'utf8'));
     // three micro-batches of 3, 4 and 1 rows: with 3 workers, one gets no row of the last
@@ -88,25 +88,28 @@ describe('data-parallel step against the single-thread step', () => {
     weightsTensor.dispose();
     single.dispose();
 
-    const model = loadCheckpoint(TINY, { dropout: 0 }).model;
-    const trainer = await ParallelTrainer.start(model, decayed, { threads: 3, backend: 'wasm', wasmDir: WASM_DIR });
-    try {
-      const got = await trainer.step(micro, { lr: 2e-3, maxGradNorm: 0.3, classWeights });
-      assert.ok(rel(got.loss, expected.loss) < 1e-5, `loss ${got.loss} vs ${expected.loss}`);
-      assert.ok(rel(got.gradNorm, expected.gradNorm) < 1e-5, `grad norm ${got.gradNorm} vs ${expected.gradNorm}`);
-      assert.equal(got.clipped, expected.clipped);
-      assert.ok(got.clipped, 'the test means to exercise clipping');
-      trainer.copyWeightsTo(model);
-      const gotWeights = await model.toTorch();
-      let worst = 0;
-      for (const [name, t] of expectedWeights) {
-        const g = gotWeights.get(name)!.data;
-        for (let i = 0; i < g.length; i++) worst = Math.max(worst, Math.abs(g[i] - t.data[i]));
+    for (const tokensPerPass of [undefined, 1]) {
+      const model = loadCheckpoint(TINY, { dropout: 0 }).model;
+      // tokensPerPass 1: every row in a pass of its own, gradients summed in the worker
+      const trainer = await ParallelTrainer.start(model, decayed, { threads: 3, backend: 'wasm', wasmDir: WASM_DIR, tokensPerPass });
+      try {
+        const got = await trainer.step(micro, { lr: 2e-3, maxGradNorm: 0.3, classWeights });
+        assert.ok(rel(got.loss, expected.loss) < 1e-5, `loss ${got.loss} vs ${expected.loss}`);
+        assert.ok(rel(got.gradNorm, expected.gradNorm) < 1e-5, `grad norm ${got.gradNorm} vs ${expected.gradNorm}`);
+        assert.equal(got.clipped, expected.clipped);
+        assert.ok(got.clipped, 'the test means to exercise clipping');
+        trainer.copyWeightsTo(model);
+        const gotWeights = await model.toTorch();
+        let worst = 0;
+        for (const [name, t] of expectedWeights) {
+          const g = gotWeights.get(name)!.data;
+          for (let i = 0; i < g.length; i++) worst = Math.max(worst, Math.abs(g[i] - t.data[i]));
+        }
+        assert.ok(worst < 1e-6, `weights differ by up to ${worst} (tokens per pass: ${tokensPerPass ?? 'default'})`);
+      } finally {
+        await trainer.dispose();
+        model.dispose();
       }
-      assert.ok(worst < 1e-6, `weights differ by up to ${worst}`);
-    } finally {
-      await trainer.dispose();
-      model.dispose();
     }
   });
 

@@ -26,6 +26,8 @@ export interface ParallelOptions {
   adam?: AdamWOptions;
   /** The worker script; by default the bundled one beside the trainer (or the source under tsx). */
   workerPath?: string;
+  /** Padded tokens per forward and backward pass in a worker; by default what its heap holds. */
+  tokensPerPass?: number;
 }
 
 export interface ParallelStepOptions {
@@ -171,7 +173,7 @@ export class ParallelTrainer {
       await Promise.all(workers.map(w => w.worker.terminate()));
       throw e;
     }
-    return new ParallelTrainer(layout, weights, m, v, workers, model.config.hiddenSize, tokensPerPass(model.config, layout.total));
+    return new ParallelTrainer(layout, weights, m, v, workers, model.config.hiddenSize, options.tokensPerPass ?? tokensPerPass(model.config, layout.total));
   }
 
   /** Each worker's share of each micro-batch (see shareRows.ts), with its rows' loss coefficients. */
