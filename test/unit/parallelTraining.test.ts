@@ -35,37 +35,40 @@ async function logitsOf(model: ReturnType<typeof loadCheckpoint>['model'], batch
 
 for (const [file, clip] of [['train-steps.json', 1.0], ['train-steps-clip0.5.json', 0.5]] as const) {
   describe(`data-parallel training reproduces Hugging Face step by step (2 workers): ${file}`, () => {
-    it('loss, grad norm, clipping and the logits after six steps match the reference', async t => {
-      await useBackend('wasm');
-      const ref: Reference = JSON.parse(fs.readFileSync(path.join(TINY, file), 'utf8'));
-      const { model } = loadCheckpoint(TINY, { dropout: 0 });
-      const tensorsBefore = tf.memory().numTensors;
-      const trainer = await ParallelTrainer.start(model, new Set(model.specs.filter(isDecayed).map(s => s.name)), { threads: 2, backend: 'wasm', wasmDir: WASM_DIR });
-      try {
-        let worstLoss = 0;
-        let worstNorm = 0;
-        for (let s = 0; s < ref.steps.length; s++) {
-          const lr = 1e-3 * lrFactor({ kind: 'linear', warmupSteps: 2, totalSteps: 6 }, s);
-          const r = await trainer.step([toBatch(ref.batches[s])], { lr, maxGradNorm: clip });
-          worstLoss = Math.max(worstLoss, rel(r.loss, ref.steps[s].loss));
-          worstNorm = Math.max(worstNorm, rel(r.gradNorm, ref.steps[s].grad_norm));
-          assert.equal(r.clipped, ref.steps[s].clipped, `clipped at step ${s + 1}`);
+    for (const wasmOptimizer of [true, false])
+      it(`loss, grad norm, clipping and the logits after six steps match the reference (optimizer in ${wasmOptimizer ? 'WebAssembly' : 'JavaScript'})`, async t => {
+        await useBackend('wasm');
+        const ref: Reference = JSON.parse(fs.readFileSync(path.join(TINY, file), 'utf8'));
+        const { model } = loadCheckpoint(TINY, { dropout: 0 });
+        const tensorsBefore = tf.memory().numTensors;
+        const trainer = await ParallelTrainer.start(model, new Set(model.specs.filter(isDecayed).map(s => s.name)), { threads: 2, backend: 'wasm', wasmDir: WASM_DIR, wasmOptimizer });
+        try {
+          let worstLoss = 0;
+          let worstNorm = 0;
+          for (let s = 0; s < ref.steps.length; s++) {
+            const lr = 1e-3 * lrFactor({ kind: 'linear', warmupSteps: 2, totalSteps: 6 }, s);
+            const r = await trainer.step([toBatch(ref.batches[s])], { lr, maxGradNorm: clip });
+            worstLoss = Math.max(worstLoss, rel(r.loss, ref.steps[s].loss));
+            worstNorm = Math.max(worstNorm, rel(r.gradNorm, ref.steps[s].grad_norm));
+            assert.equal(r.clipped, ref.steps[s].clipped, `clipped at step ${s + 1}`);
+          }
+          assert.equal(trainer.adamStep, 6);
+          trainer.copyWeightsTo(model);
+          const after = await logitsOf(model, toBatch(ref.batches[0]));
+          const scale = Math.max(...ref.batch0_logits_after.flat().map(Math.abs));
+          const worstLogit = Math.max(...after.flat().map((v, i) => Math.abs(v - ref.batch0_logits_after.flat()[i]))) / scale;
+          t.diagnostic(`loss rel ${worstLoss.toExponential(2)}, grad norm rel ${worstNorm.toExponential(2)}, logits after rel ${worstLogit.toExponential(2)}`);
+          assert.ok(worstLoss <= 1e-4, `loss differs by ${worstLoss}`);
+          assert.ok(worstNorm <= 1e-3, `grad norm differs by ${worstNorm}`);
+          assert.ok(worstLogit <= 1e-3, `logits after differ by ${worstLogit} of their scale`);
+          // and as closely as the single-thread path does (a float32 slip in AdamW shows here first)
+          assert.ok(worstLogit <= 1e-6, `logits after differ by ${worstLogit} of their scale`);
+          assert.equal(tf.memory().numTensors, tensorsBefore, 'copying weights back leaves no tensor behind');
+        } finally {
+          await trainer.dispose();
+          model.dispose();
         }
-        assert.equal(trainer.adamStep, 6);
-        trainer.copyWeightsTo(model);
-        const after = await logitsOf(model, toBatch(ref.batches[0]));
-        const scale = Math.max(...ref.batch0_logits_after.flat().map(Math.abs));
-        const worstLogit = Math.max(...after.flat().map((v, i) => Math.abs(v - ref.batch0_logits_after.flat()[i]))) / scale;
-        t.diagnostic(`loss rel ${worstLoss.toExponential(2)}, grad norm rel ${worstNorm.toExponential(2)}, logits after rel ${worstLogit.toExponential(2)}`);
-        assert.ok(worstLoss <= 1e-4, `loss differs by ${worstLoss}`);
-        assert.ok(worstNorm <= 1e-3, `grad norm differs by ${worstNorm}`);
-        assert.ok(worstLogit <= 1e-3, `logits after differ by ${worstLogit} of their scale`);
-        assert.equal(tf.memory().numTensors, tensorsBefore, 'copying weights back leaves no tensor behind');
-      } finally {
-        await trainer.dispose();
-        model.dispose();
-      }
-    });
+      });
   });
 }
 

@@ -26,6 +26,49 @@ export function flatLayout(params: Iterable<[string, { shape: number[] }]>, deca
   return layout;
 }
 
+/** The WebAssembly API, typed here: the project's TypeScript lib (ES2022, no DOM) does not declare it. */
+const wasmApi = (globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number; maximum: number; shared: boolean }) => { buffer: SharedArrayBuffer } } }).WebAssembly;
+
+/** Master weights, AdamW's moments and one gradient buffer per worker, all in shared memory. */
+export interface FlatArrays {
+  weights: Float32Array;
+  m: Float32Array;
+  v: Float32Array;
+  grads: Float32Array[];
+  /**
+   * The shared WebAssembly.Memory the arrays lie in, when they fit in one (4 GiB): the workers
+   * then reduce gradients and run AdamW in SIMD (optimizer.c); otherwise plain
+   * SharedArrayBuffers and the JavaScript versions.
+   */
+  memory?: object;
+}
+
+const PAGE = 65536;
+
+export function allocateFlat(total: number, workers: number, useWasm = true): FlatArrays {
+  const count = 3 + workers;
+  const bytes = Math.ceil((total * 4) / 16) * 16; // each array 16-byte aligned, for SIMD loads
+  const pages = Math.max(2, Math.ceil((count * bytes) / PAGE)); // the module asks for 2 at least
+  if (useWasm && pages <= 65535) {
+    let memory: { buffer: SharedArrayBuffer } | undefined;
+    try {
+      memory = new wasmApi.Memory({ initial: pages, maximum: pages, shared: true });
+    } catch {
+      memory = undefined; // no room for it in one piece: separate buffers below
+    }
+    if (memory) {
+      const at = (i: number) => new Float32Array(memory!.buffer, i * bytes, total);
+      return { weights: at(0), m: at(1), v: at(2), grads: Array.from({ length: workers }, (_, k) => at(3 + k)), memory };
+    }
+  }
+  return {
+    weights: sharedFloats(total, 'the master weights'),
+    m: sharedFloats(total, "AdamW's first moments"),
+    v: sharedFloats(total, "AdamW's second moments"),
+    grads: Array.from({ length: workers }, (_, k) => sharedFloats(total, `worker ${k}'s gradients`)),
+  };
+}
+
 /** A Float32Array over shared memory, zeroed; throws a clear error when it cannot be had. */
 export function sharedFloats(count: number, what: string): Float32Array {
   try {

@@ -14,6 +14,7 @@ import { Random } from '../util/random';
 import { adamwSlice } from './flatAdamW';
 import { viewOf } from './flatParameters';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol';
+import { wasmSliceOptimizer } from './wasmOptimizer';
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
@@ -83,7 +84,9 @@ async function main() {
     return { type: 'gradients', id: m.id, loss, seconds: (performance.now() - t0) / 1000 };
   };
 
+  const simd = wasmSliceOptimizer(init, layout, init.adam);
   const reduce = (m: Extract<ToWorker, { type: 'reduce' }>): FromWorker => {
+    if (simd) return { type: 'reduce', id: m.id, sumOfSquares: simd.reduce(m.from, m.to) };
     const [sum, ...others] = init.grads;
     const last = others.pop();
     // One simple loop per buffer (V8 compiles these far better than one loop over all of them);
@@ -100,13 +103,18 @@ async function main() {
     return { type: 'reduce', id: m.id, sumOfSquares: squares };
   };
 
+  const update = (m: Extract<ToWorker, { type: 'update' }>): void => {
+    if (simd) simd.update(m.from, m.to, m);
+    else adamwSlice(layout, m.from, m.to, { weights: init.weights, grads: init.grads[0], m: init.m, v: init.v }, init.adam, m);
+  };
+
   port.on('message', (m: ToWorker) => {
     void (async () => {
       try {
         if (m.type === 'gradients') post(await gradients(m));
         else if (m.type === 'reduce') post(reduce(m));
         else {
-          adamwSlice(layout, m.from, m.to, { weights: init.weights, grads: init.grads[0], m: init.m, v: init.v }, init.adam, m);
+          update(m);
           post({ type: 'update', id: m.id });
         }
       } catch (e) {

@@ -15,7 +15,7 @@ import type { BertClassifier } from '../model/bert';
 import type { BertConfig } from '../model/config';
 import { ADAMW_DEFAULTS, type AdamWOptions } from '../train/adamw';
 import type { Batch, StepResult } from '../train/step';
-import { flatLayout, sharedFloats, slices, viewOf, type FlatLayout } from './flatParameters';
+import { allocateFlat, flatLayout, slices, viewOf, type FlatLayout } from './flatParameters';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol';
 import { rowLengths, shareRows } from './shareRows';
 
@@ -28,6 +28,8 @@ export interface ParallelOptions {
   workerPath?: string;
   /** Padded tokens per forward and backward pass in a worker; by default what its heap holds. */
   tokensPerPass?: number;
+  /** Reduce and AdamW in SIMD on a shared WebAssembly.Memory when the arrays fit (default), else in JavaScript. */
+  wasmOptimizer?: boolean;
 }
 
 export interface ParallelStepOptions {
@@ -152,15 +154,12 @@ export class ParallelTrainer {
   /** Copies the model's weights into shared memory and starts `threads` workers from them. */
   static async start(model: BertClassifier, decayed: ReadonlySet<string>, options: ParallelOptions): Promise<ParallelTrainer> {
     const layout = flatLayout(model.params, decayed);
-    const weights = sharedFloats(layout.total, 'the master weights');
-    const m = sharedFloats(layout.total, "AdamW's first moments");
-    const v = sharedFloats(layout.total, "AdamW's second moments");
-    const grads = Array.from({ length: options.threads }, (_, k) => sharedFloats(layout.total, `worker ${k}'s gradients`));
+    const { weights, m, v, grads, memory } = allocateFlat(layout.total, options.threads, options.wasmOptimizer ?? true);
     layout.names.forEach((name, i) => viewOf(weights, layout, i).set(model.params.get(name)!.dataSync() as Float32Array));
     const workers: GradientWorker[] = [];
     try {
       for (let k = 0; k < options.threads; k++) {
-        const workerData: WorkerInit = { index: k, config: model.config, layout, backend: options.backend, wasmDir: options.wasmDir, weights, m, v, grads, adam: options.adam ?? ADAMW_DEFAULTS };
+        const workerData: WorkerInit = { index: k, config: model.config, layout, backend: options.backend, wasmDir: options.wasmDir, weights, m, v, grads, memory, adam: options.adam ?? ADAMW_DEFAULTS };
         const file = options.workerPath ?? defaultWorkerPath();
         // From source (tests, benchmarks under tsx) the worker registers tsx's loader first.
         const worker = file.endsWith('.ts')

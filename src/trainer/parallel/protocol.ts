@@ -20,6 +20,8 @@ export interface WorkerInit {
   v: Float32Array;
   /** One gradient buffer per worker; this worker writes grads[index]. */
   grads: Float32Array[];
+  /** The shared WebAssembly.Memory all of these lie in, if they do (see allocateFlat). */
+  memory?: object;
   adam: AdamWOptions;
 }
 
