@@ -10,6 +10,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../src/trainer/backend';
 import { BERT_BASE, SHAPES } from '../shapes';
 import { fixedBatches, measure, sst2Batches } from '../train-throughput';
@@ -58,6 +59,25 @@ async function main() {
       const t = JSON.parse(torch.stdout.trim().split('\n').pop()!);
       console.log(`| ${shape.name} | ${setting.name} | ${ours.samplesPerSecond.toFixed(2)} | ${t.samples_per_second.toFixed(2)} | ${(ours.samplesPerSecond / t.samples_per_second).toFixed(2)} | ${oursRss.toFixed(0)} / ${t.peak_rss_mb.toFixed(0)} |`);
     }
+    // The bound under all of it: one matmul of a bert-mini feed-forward's shape, GFLOP/s.
+    const [m, k, n] = [2048, 256, 1024];
+    const a = tf.randomNormal([m, k]);
+    const b = tf.randomNormal([k, n]);
+    const flops = (count: number, ms: number) => (2 * m * k * n * count) / ms / 1e6;
+    const time = () => {
+      tf.matMul(a, b).dispose();
+      let count = 0;
+      const t0 = performance.now();
+      while (performance.now() - t0 < 3000) {
+        tf.matMul(a, b).dispose();
+        count++;
+      }
+      return flops(count, performance.now() - t0);
+    };
+    const ours = time();
+    tf.dispose([a, b]);
+    const torchGemm = JSON.parse(execFileSync(PYTHON, [path.join(__dirname, 'torch_bert.py'), '--gemm', String(m), String(k), String(n)], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(cores) } }).trim());
+    console.log(`\nOne matmul [${m}×${k}]·[${k}×${n}], GFLOP/s: BERT Tune (WASM SIMD, one core) ${ours.toFixed(1)}; PyTorch ${torchGemm['1'].toFixed(1)} on one thread, ${torchGemm[String(cores)].toFixed(1)} on ${cores}.`);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }

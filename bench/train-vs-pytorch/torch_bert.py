@@ -43,7 +43,25 @@ class Bert(nn.Module):
         return self.cls(self.drop(torch.tanh(self.pool(x[:, 0]))))
 
 
+def gemm(m, k, n, seconds=3.0):
+    """GFLOP/s of torch.mm on [m, k] x [k, n], per thread count: the bound under everything else."""
+    a, b = torch.randn(m, k), torch.randn(k, n)
+    out = {}
+    for threads in (1, torch.get_num_threads()):
+        torch.set_num_threads(threads)
+        torch.mm(a, b)
+        count, t0 = 0, time.perf_counter()
+        while time.perf_counter() - t0 < seconds:
+            torch.mm(a, b)
+            count += 1
+        out[str(threads)] = 2 * m * k * n * count / (time.perf_counter() - t0) / 1e9
+    return out
+
+
 def main():
+    if sys.argv[1] == '--gemm':
+        print(json.dumps(gemm(*map(int, sys.argv[2:5]))))
+        return
     spec = json.load(open(sys.argv[1]))
     torch.manual_seed(0)
     model = Bert(spec['layers'], spec['hidden'], spec['heads'], spec['intermediate'])
