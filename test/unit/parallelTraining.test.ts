@@ -35,13 +35,13 @@ async function logitsOf(model: ReturnType<typeof loadCheckpoint>['model'], batch
 
 for (const [file, clip] of [['train-steps.json', 1.0], ['train-steps-clip0.5.json', 0.5]] as const) {
   describe(`data-parallel training reproduces Hugging Face step by step (2 workers): ${file}`, () => {
-    for (const wasmOptimizer of [true, false])
-      it(`loss, grad norm, clipping and the logits after six steps match the reference (optimizer in ${wasmOptimizer ? 'WebAssembly' : 'JavaScript'})`, async t => {
-        await useBackend('wasm');
+    for (const [backend, wasmOptimizer] of [['wasm', true], ['wasm', false], ['cpu', true]] as const)
+      it(`loss, grad norm, clipping and the logits after six steps match the reference (${backend} backend, optimizer in ${wasmOptimizer ? 'WebAssembly' : 'JavaScript'})`, async t => {
+        await useBackend(backend);
         const ref: Reference = JSON.parse(fs.readFileSync(path.join(TINY, file), 'utf8'));
         const { model } = loadCheckpoint(TINY, { dropout: 0 });
         const tensorsBefore = tf.memory().numTensors;
-        const trainer = await ParallelTrainer.start(model, new Set(model.specs.filter(isDecayed).map(s => s.name)), { threads: 2, backend: 'wasm', wasmDir: WASM_DIR, wasmOptimizer });
+        const trainer = await ParallelTrainer.start(model, new Set(model.specs.filter(isDecayed).map(s => s.name)), { threads: 2, backend, wasmDir: WASM_DIR, wasmOptimizer });
         try {
           let worstLoss = 0;
           let worstNorm = 0;

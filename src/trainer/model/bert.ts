@@ -54,24 +54,15 @@ export class BertClassifier {
 
   /** Builds the model from PyTorch-layout arrays: every parameter of parameterSpecs(config). */
   static fromTorch(config: BertConfig, tensors: ReadonlyMap<string, TorchTensor>): BertClassifier {
-    const params = new Map<string, tf.Variable>();
-    try {
-      for (const spec of parameterSpecs(config)) {
-        const t = tensors.get(spec.name);
-        if (!t) throw new Error(`missing parameter ${spec.name}`);
-        if (t.shape.join() !== spec.shape.join()) throw new Error(`${spec.name} has shape [${t.shape}], the config needs [${spec.shape}]`);
-        const value = tf.tidy(() => {
-          const v = tf.tensor(t.data, t.shape, 'float32');
-          return spec.kind === 'linear' ? tf.transpose(v) : v;
-        });
-        params.set(spec.name, tf.variable(value, true));
-        value.dispose();
-      }
-    } catch (e) {
-      params.forEach(p => p.dispose());
-      throw e;
-    }
-    return new BertClassifier(config, params);
+    return BertClassifier.build(config, spec => {
+      const t = tensors.get(spec.name);
+      if (!t) throw new Error(`missing parameter ${spec.name}`);
+      if (t.shape.join() !== spec.shape.join()) throw new Error(`${spec.name} has shape [${t.shape}], the config needs [${spec.shape}]`);
+      return tf.tidy(() => {
+        const v = tf.tensor(t.data, t.shape, 'float32');
+        return spec.kind === 'linear' ? tf.transpose(v) : v;
+      });
+    });
   }
 
   /**
@@ -79,11 +70,18 @@ export class BertClassifier {
    * shared master weights a gradient worker starts from.
    */
   static fromOwnLayout(config: BertConfig, values: (name: string, shape: number[]) => Float32Array): BertClassifier {
+    return BertClassifier.build(config, spec => {
+      const shape = spec.kind === 'linear' ? [spec.shape[1], spec.shape[0]] : spec.shape;
+      return tf.tensor(values(spec.name, shape), shape, 'float32');
+    });
+  }
+
+  /** A variable per parameter from `valueOf`'s tensors (disposed once copied); none left on failure. */
+  private static build(config: BertConfig, valueOf: (spec: ParameterSpec) => tf.Tensor): BertClassifier {
     const params = new Map<string, tf.Variable>();
     try {
       for (const spec of parameterSpecs(config)) {
-        const shape = spec.kind === 'linear' ? [spec.shape[1], spec.shape[0]] : spec.shape;
-        const value = tf.tensor(values(spec.name, shape), shape, 'float32');
+        const value = valueOf(spec);
         params.set(spec.name, tf.variable(value, true));
         value.dispose();
       }

@@ -89,3 +89,12 @@ export function slices(total: number, parts: number): [number, number][] {
 export function viewOf(flat: Float32Array, layout: FlatLayout, i: number): Float32Array {
   return flat.subarray(layout.offsets[i], layout.offsets[i] + layout.sizes[i]);
 }
+
+/**
+ * Values for a new tensor from shared memory. The WASM backend copies them into its heap; the
+ * pure-JS backend would keep the array itself, and the tensor would change under it when the
+ * optimizer next writes: give that one a copy.
+ */
+export function tensorValues(view: Float32Array, backend: string): Float32Array {
+  return backend === 'wasm' ? view : view.slice();
+}

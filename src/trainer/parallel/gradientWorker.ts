@@ -12,7 +12,7 @@ import { BertClassifier } from '../model/bert';
 import { batchTensors, disposeInputs } from '../train/step';
 import { Random } from '../util/random';
 import { adamwSlice } from './flatAdamW';
-import { viewOf } from './flatParameters';
+import { tensorValues, viewOf } from './flatParameters';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol';
 import { wasmSliceOptimizer } from './wasmOptimizer';
 
@@ -35,7 +35,7 @@ async function main() {
   }
   const { layout } = init;
   const index = new Map(layout.names.map((n, i) => [n, i]));
-  const model = BertClassifier.fromOwnLayout(init.config, name => viewOf(init.weights, layout, index.get(name)!));
+  const model = BertClassifier.fromOwnLayout(init.config, name => tensorValues(viewOf(init.weights, layout, index.get(name)!), init.backend));
   const mine = init.grads[init.index];
   const byVariable = new Map<string, number>();
   for (const [name, v] of model.params) byVariable.set(v.name, index.get(name)!);
@@ -44,7 +44,7 @@ async function main() {
   const loadWeights = () => {
     for (const [name, v] of model.params) {
       const i = index.get(name)!;
-      const t = tf.tensor(viewOf(init.weights, layout, i), layout.shapes[i], 'float32');
+      const t = tf.tensor(tensorValues(viewOf(init.weights, layout, i), init.backend), layout.shapes[i], 'float32');
       v.assign(t);
       t.dispose();
     }

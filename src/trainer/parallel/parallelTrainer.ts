@@ -15,7 +15,7 @@ import type { BertClassifier } from '../model/bert';
 import type { BertConfig } from '../model/config';
 import { ADAMW_DEFAULTS, type AdamWOptions } from '../train/adamw';
 import type { Batch, StepResult } from '../train/step';
-import { allocateFlat, flatLayout, slices, viewOf, type FlatLayout } from './flatParameters';
+import { allocateFlat, flatLayout, slices, tensorValues, viewOf, type FlatLayout } from './flatParameters';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol';
 import { rowLengths, shareRows } from './shareRows';
 
@@ -221,7 +221,7 @@ export class ParallelTrainer {
   /** Writes the master weights into the model's variables (before evaluating or saving it). */
   copyWeightsTo(model: BertClassifier): void {
     this.layout.names.forEach((name, i) => {
-      const t = tf.tensor(viewOf(this.weights, this.layout, i), this.layout.shapes[i], 'float32');
+      const t = tf.tensor(tensorValues(viewOf(this.weights, this.layout, i), tf.getBackend()), this.layout.shapes[i], 'float32');
       model.params.get(name)!.assign(t);
       t.dispose();
     });
