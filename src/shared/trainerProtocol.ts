@@ -50,6 +50,11 @@ export const trainConfigSchema = z.object({
   /** Stop after this many evaluations without improvement of metricForBest. */
   earlyStoppingPatience: z.optional(z.int().check(z.positive())),
   backend: z.optional(z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'])),
+  /**
+   * Keep the embeddings and the lowest N encoder layers as the base model has them: no
+   * gradients, no updates (much faster on a CPU; less the model can adapt). 0: train everything.
+   */
+  freezeLayers: z.optional(z.int().check(z.gte(0))),
   /** Gradient workers on the WASM and pure-JS backends (1: train on the trainer's own thread); default: one per core, at most 8. */
   threads: z.optional(z.int().check(z.gte(1), z.lte(64))),
 });

@@ -89,6 +89,21 @@ describe('a training run', () => {
     });
   }
 
+  it('freezes the embeddings and the lowest layers when asked, says so, and refuses more layers than there are', async () => {
+    const out = path.join(tempDir(), 'frozen');
+    const { done, messages } = await run(config(out, { freezeLayers: 1, epochs: 1 }));
+    assert.equal(done.status, 'completed');
+    assert.ok(messages.some(m => m.type === 'log' && /^Frozen: the embeddings and encoder layers 0-0; \d+ of \d+ parameters train\.$/.test(m.message)));
+    const base = weights(baseModel);
+    const trained = weights(path.join(out, 'checkpoints', 'last'));
+    const same = (name: string) => Buffer.from(base.get(name)!.buffer).equals(Buffer.from(trained.get(name)!.buffer));
+    assert.ok(same('bert.embeddings.word_embeddings.weight') && same('bert.encoder.layer.0.output.dense.weight'));
+    assert.ok(!same('classifier.weight') && !same('bert.pooler.dense.weight'));
+    const bad = await run(config(path.join(tempDir(), 'too-many'), { freezeLayers: 2 }));
+    assert.equal(bad.done.status, 'failed');
+    assert.ok(bad.messages.some(m => m.type === 'error' && /cannot freeze 2 layers: the model has 1/.test(m.message)));
+  });
+
   it('keeps the tensor count flat from step to step, and leaves none behind', async () => {
     const counts: number[] = [];
     const before = tf.memory().numTensors;

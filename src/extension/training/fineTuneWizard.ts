@@ -121,6 +121,7 @@ const EDITABLE: { key: keyof TrainConfig; label: string; parse: (s: string) => u
   { key: 'validationSplit', label: 'Validation split (share of rows)', parse: Number },
   { key: 'validationData', label: 'Validation file (empty: split the data)', parse: s => s.trim() || undefined },
   { key: 'earlyStoppingPatience', label: 'Early stopping patience (evaluations; empty: off)', parse: s => (s.trim() ? Number(s) : undefined) },
+  { key: 'freezeLayers', label: 'Freeze the embeddings and the lowest N layers (faster on a CPU; 0: train all)', parse: s => (s.trim() ? Number(s) : undefined) },
   { key: 'seed', label: 'Seed', parse: Number },
 ];
 
@@ -160,7 +161,7 @@ export async function rememberChoices(memento: vscode.Memento, uri: vscode.Uri, 
 export function defaultSettings(): Partial<TrainConfig> {
   const c = vscode.workspace.getConfiguration('bertTune.training');
   const out: Partial<TrainConfig> = {};
-  for (const key of ['epochs', 'batchSize', 'learningRate', 'maxLength', 'validationSplit', 'seed', 'earlyStoppingPatience'] as const) {
+  for (const key of ['epochs', 'batchSize', 'learningRate', 'maxLength', 'validationSplit', 'seed', 'earlyStoppingPatience', 'freezeLayers'] as const) {
     const v = c.get<number | null>(key);
     if (typeof v === 'number') (out as Record<string, number>)[key] = v;
   }

@@ -26,6 +26,7 @@ data:
 model:
   --model ID_OR_DIR         a Hugging Face Hub id or a local folder
   --dropout F               one dropout rate for all layers (0: off; default: the model's)
+  --freeze-layers N         keep the embeddings and the lowest N layers fixed (faster; 0: train all)
   --backend B               tensorflow-gpu, tensorflow, wasm or cpu (default: fastest available)
   --threads N               gradient workers on wasm/cpu, 1 for none (default: one per core, at most 8)
 optimisation:
@@ -64,7 +65,7 @@ export function trainConfigFromArgs(args: string[]): { config?: TrainConfig; res
     {
       data: { type: 'string' }, 'text-col': { type: 'string' }, 'text-pair-col': { type: 'string' }, 'label-col': { type: 'string' },
       'validation-data': { type: 'string' }, 'validation-split': { type: 'string' }, 'max-length': { type: 'string' },
-      model: { type: 'string' }, out: { type: 'string' }, dropout: { type: 'string' }, backend: { type: 'string' }, threads: { type: 'string' },
+      model: { type: 'string' }, out: { type: 'string' }, dropout: { type: 'string' }, backend: { type: 'string' }, threads: { type: 'string' }, 'freeze-layers': { type: 'string' },
       epochs: { type: 'string' }, 'max-steps': { type: 'string' }, 'batch-size': { type: 'string' }, 'grad-accum': { type: 'string' },
       lr: { type: 'string' }, 'weight-decay': { type: 'string' }, schedule: { type: 'string' }, 'warmup-ratio': { type: 'string' },
       'warmup-steps': { type: 'string' }, 'max-grad-norm': { type: 'string' }, 'class-weights': { type: 'string' }, seed: { type: 'string' },
@@ -93,6 +94,7 @@ export function trainConfigFromArgs(args: string[]): { config?: TrainConfig; res
     dropout: num(o.dropout, 'dropout'),
     backend: o.backend,
     threads: num(o.threads, 'threads'),
+    freezeLayers: num(o['freeze-layers'], 'freeze-layers'),
     epochs: num(o.epochs, 'epochs') ?? TRAIN_DEFAULTS.epochs,
     maxSteps: num(o['max-steps'], 'max-steps'),
     batchSize: num(o['batch-size'], 'batch-size') ?? TRAIN_DEFAULTS.batchSize,

@@ -105,6 +105,11 @@ export class BertClassifier {
     return out;
   }
 
+  /** Marks these parameters fixed (no gradients, so no updates) and every other one trainable. */
+  freeze(names: ReadonlySet<string>): void {
+    for (const [name, v] of this.params) v.trainable = !names.has(name);
+  }
+
   get numParameters(): number {
     let n = 0;
     for (const p of this.params.values()) n += p.size;

@@ -35,7 +35,7 @@ export function adamwSlice(
   for (let i = 0; i < layout.names.length; i++) {
     const lo = Math.max(from, layout.offsets[i]);
     const hi = Math.min(to, layout.offsets[i] + layout.sizes[i]);
-    if (lo >= hi) continue;
+    if (lo >= hi || layout.frozen[i]) continue;
     const keep = 1 - s.lr * (layout.decayed[i] ? options.weightDecay : 0);
     for (let j = lo; j < hi; j++) {
       const gj = g[j] * scale;

@@ -9,11 +9,13 @@ export interface FlatLayout {
   offsets: number[];
   sizes: number[];
   decayed: boolean[];
+  /** Kept fixed (freezeLayers): no gradients, and AdamW leaves them alone, decay included. */
+  frozen: boolean[];
   total: number;
 }
 
-export function flatLayout(params: Iterable<[string, { shape: number[] }]>, decayed: ReadonlySet<string>): FlatLayout {
-  const layout: FlatLayout = { names: [], shapes: [], offsets: [], sizes: [], decayed: [], total: 0 };
+export function flatLayout(params: Iterable<[string, { shape: number[] }]>, decayed: ReadonlySet<string>, frozen: ReadonlySet<string> = new Set()): FlatLayout {
+  const layout: FlatLayout = { names: [], shapes: [], offsets: [], sizes: [], decayed: [], frozen: [], total: 0 };
   for (const [name, p] of params) {
     const size = p.shape.reduce((a, b) => a * b, 1);
     layout.names.push(name);
@@ -21,6 +23,7 @@ export function flatLayout(params: Iterable<[string, { shape: number[] }]>, deca
     layout.offsets.push(layout.total);
     layout.sizes.push(size);
     layout.decayed.push(decayed.has(name));
+    layout.frozen.push(frozen.has(name));
     layout.total += size;
   }
   return layout;

@@ -36,6 +36,7 @@ async function main() {
   const { layout } = init;
   const index = new Map(layout.names.map((n, i) => [n, i]));
   const model = BertClassifier.fromOwnLayout(init.config, name => tensorValues(viewOf(init.weights, layout, index.get(name)!), init.backend));
+  model.freeze(new Set(layout.names.filter((_, i) => layout.frozen[i])));
   const mine = init.grads[init.index];
   const byVariable = new Map<string, number>();
   for (const [name, v] of model.params) byVariable.set(v.name, index.get(name)!);

@@ -151,9 +151,12 @@ export class ParallelTrainer {
     return this.workers.length;
   }
 
-  /** Copies the model's weights into shared memory and starts `threads` workers from them. */
+  /**
+   * Copies the model's weights into shared memory and starts `threads` workers from them.
+   * Parameters the model holds untrainable (BertClassifier.freeze) stay as they are.
+   */
   static async start(model: BertClassifier, decayed: ReadonlySet<string>, options: ParallelOptions): Promise<ParallelTrainer> {
-    const layout = flatLayout(model.params, decayed);
+    const layout = flatLayout(model.params, decayed, new Set([...model.params].filter(([, v]) => !v.trainable).map(([name]) => name)));
     const { weights, m, v, grads, memory } = allocateFlat(layout.total, options.threads, options.wasmOptimizer ?? true);
     layout.names.forEach((name, i) => viewOf(weights, layout, i).set(model.params.get(name)!.dataSync() as Float32Array));
     const workers: GradientWorker[] = [];

@@ -51,7 +51,7 @@ export function wasmSliceOptimizer(arrays: FlatArrays, layout: FlatLayout, optio
       for (let i = 0; i < layout.names.length; i++) {
         const lo = Math.max(from, layout.offsets[i]);
         const hi = Math.min(to, layout.offsets[i] + layout.sizes[i]);
-        if (lo >= hi) continue;
+        if (lo >= hi || layout.frozen[i]) continue;
         const keep = 1 - s.lr * (layout.decayed[i] ? options.weightDecay : 0);
         k.adamw(ptr(arrays.weights, lo), ptr(sum, lo), ptr(arrays.m, lo), ptr(arrays.v, lo), hi - lo, s.gradScale, keep, options.beta1, 1 - options.beta1, options.beta2, 1 - options.beta2, bc2Sqrt, options.eps, stepSize);
       }

@@ -13,7 +13,7 @@ import { parseSafetensors, serializeSafetensors, toFloat32 } from '../checkpoint
 import { loadLabelledData, DataError, type LabelledRow } from '../data/loadLabelledData';
 import { stratifiedSplit } from '../data/split';
 import { resolveModel } from '../hub/resolveModel';
-import { isDecayed } from '../model/parameters';
+import { frozenParameters, isDecayed } from '../model/parameters';
 import type { TextTokenizer } from '../tokenizer/bertTokenizer';
 import { Random } from '../util/random';
 import { batchesOf, epochOrder, type Example } from './batches';
@@ -160,6 +160,18 @@ async function train(
   const loaded = loadCheckpoint(modelDir, { labels, seed: config.seed, dropout: config.dropout });
   loaded.notices.forEach(message => emit({ type: 'log', message }));
   const { model, tokenizer } = loaded;
+  if (config.freezeLayers) {
+    let frozen: Set<string>;
+    try {
+      frozen = frozenParameters(model.config, config.freezeLayers);
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+    model.freeze(frozen);
+    const fixed = [...model.params].filter(([name]) => frozen.has(name)).reduce((n, [, v]) => n + v.size, 0);
+    emit({ type: 'log', message: `Frozen: the embeddings and encoder layers 0-${config.freezeLayers - 1}; ${model.numParameters - fixed} of ${model.numParameters} parameters train.` });
+  }
   const maxLength = Math.min(config.maxLength, model.config.maxPositionEmbeddings, tokenizer.modelMaxLength);
   const train = toExamples(trainRows, labelIds, tokenizer, maxLength, config.data);
   const validation = toExamples(validationRows, labelIds, tokenizer, maxLength, validationFile);
