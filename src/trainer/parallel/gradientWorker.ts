@@ -45,6 +45,7 @@ async function main() {
   const loadWeights = () => {
     for (const [name, v] of model.params) {
       const i = index.get(name)!;
+      if (layout.frozen[i]) continue; // never changes
       const t = tf.tensor(tensorValues(viewOf(init.weights, layout, i), init.backend), layout.shapes[i], 'float32');
       v.assign(t);
       t.dispose();
