@@ -55,6 +55,11 @@ export const trainConfigSchema = z.object({
    * gradients, no updates (much faster on a CPU; less the model can adapt). 0: train everything.
    */
   freezeLayers: z.optional(z.int().check(z.gte(0))),
+  /**
+   * Train only the pooler and the classifier, on the encoder's [CLS] states computed once for
+   * every row: an inference pass, then seconds per epoch; the encoder stays as it is.
+   */
+  headOnly: z.optional(z.boolean()),
   /** Gradient workers on the WASM and pure-JS backends (1: train on the trainer's own thread); default: one per core, at most 8. */
   threads: z.optional(z.int().check(z.gte(1), z.lte(64))),
 });

@@ -5,7 +5,9 @@ import { describe, it } from 'node:test';
 import { loadCheckpoint } from '../../src/trainer/checkpoint/hfCheckpoint';
 import { frozenParameters, isDecayed } from '../../src/trainer/model/parameters';
 import { ParallelTrainer } from '../../src/trainer/parallel/parallelTrainer';
-import { AdamW } from '../../src/trainer/train/adamw';
+import { ADAMW_DEFAULTS, AdamW } from '../../src/trainer/train/adamw';
+import { batchesOf, type Example } from '../../src/trainer/train/batches';
+import { clsFeatures, encoderParameters, startHeadOnly, type FeatureCache } from '../../src/trainer/train/headOnly';
 import { trainStep, type Batch } from '../../src/trainer/train/step';
 import { useBackend, WASM_DIR } from './backendSetup';
 
@@ -69,5 +71,42 @@ describe('freezing the embeddings and the lowest layers', () => {
       await trainer.dispose();
       model.dispose();
     }
+  });
+});
+
+describe('head-only training on cached features', () => {
+  it('takes the same step as the whole model with a frozen encoder (dropout off), rows in any order', async () => {
+    await useBackend('wasm');
+    const b = ref.batches[0];
+    const examples: Example[] = b.input_ids.map((ids, i) => {
+      const n = b.attention_mask[i].reduce((x, y) => x + y, 0);
+      return { inputIds: ids.slice(0, n), tokenTypeIds: b.token_type_ids[i].slice(0, n), label: b.labels[i], line: 100 + i };
+    });
+    // a batch in another order than the features were computed in
+    const batch = batchesOf(examples, [5, 2, 7, 0, 1, 6, 3, 4], 8, 0)[0];
+
+    const whole = loadCheckpoint(TINY, { dropout: 0 }).model;
+    const decayed = new Set(whole.specs.filter(isDecayed).map(s => s.name));
+    whole.freeze(encoderParameters(whole));
+    const adam = new AdamW(whole.params, decayed);
+    const expected = await trainStep(whole, adam, [batch], { lr: 1e-3, maxGradNorm: 1 });
+    const expectedWeights = await snapshot(whole);
+    adam.dispose();
+    whole.dispose();
+
+    const model = loadCheckpoint(TINY, { dropout: 0 }).model;
+    const cache: FeatureCache = { values: await clsFeatures(model, examples, 3, 0), examples };
+    const head = startHeadOnly(model, decayed, ADAMW_DEFAULTS, () => cache);
+    const got = await head.step([batch], { lr: 1e-3, maxGradNorm: 1, nextSeed: () => 1 });
+    assert.ok(Math.abs(got.loss - expected.loss) < 1e-6, `loss ${got.loss} vs ${expected.loss}`);
+    assert.ok(Math.abs(got.gradNorm - expected.gradNorm) < 1e-5 * expected.gradNorm, `grad norm ${got.gradNorm} vs ${expected.gradNorm}`);
+    const after = await snapshot(model);
+    for (const [name, w] of expectedWeights) {
+      const a = after.get(name)!;
+      for (let i = 0; i < w.length; i++) assert.ok(Math.abs(a[i] - w[i]) < 1e-6, `${name}[${i}]`);
+    }
+    assert.equal((await head.optimizerState()).length, 8, 'moments for the pooler and the classifier only (m and v of 4 tensors)');
+    await head.dispose();
+    model.dispose();
   });
 });

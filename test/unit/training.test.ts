@@ -70,11 +70,11 @@ describe('a training run', () => {
     assert.equal(JSON.parse(lines.at(-1)!).type, 'done');
   });
 
-  for (const threads of [1, 2]) {
-    it(`stopped midway and resumed, ends with exactly the weights of an uninterrupted run (dropout on, ${threads} thread${threads > 1 ? 's' : ''})`, async () => {
+  for (const [what, variant] of [['1 thread', { threads: 1 }], ['2 threads', { threads: 2 }], ['head only', { headOnly: true }]] as const) {
+    it(`stopped midway and resumed, ends with exactly the weights of an uninterrupted run (dropout on, ${what})`, async () => {
       const straight = path.join(tempDir(), 'straight');
       const interrupted = path.join(tempDir(), 'interrupted');
-      const cfg = (out: string) => config(out, { dropout: 0.1, epochs: 1.5, threads });
+      const cfg = (out: string) => config(out, { dropout: 0.1, epochs: 1.5, ...variant });
       await run(cfg(straight));
       const first = await run(cfg(interrupted), { stopAfter: 7 });
       assert.equal(first.done.status, 'stopped');
@@ -102,6 +102,34 @@ describe('a training run', () => {
     const bad = await run(config(path.join(tempDir(), 'too-many'), { freezeLayers: 2 }));
     assert.equal(bad.done.status, 'failed');
     assert.ok(bad.messages.some(m => m.type === 'error' && /cannot freeze 2 layers: the model has 1/.test(m.message)));
+  });
+
+  it('trains the head only on features computed once: the encoder stays bit for bit, the estimate counts the feature pass', async () => {
+    const out = path.join(tempDir(), 'head-only');
+    const estimates: { estimatedSeconds: number; secondsPerStep: number }[] = [];
+    const messages: FromTrainer[] = [];
+    const done = await runTraining(config(out, { headOnly: true, epochs: 2 }), {
+      emit: m => messages.push(fromTrainerSchema.parse(m)),
+      shouldStop: () => false,
+      confirm: async e => {
+        estimates.push(e);
+        return true;
+      },
+    });
+    assert.equal(done.status, 'completed');
+    assert.ok(messages.some(m => m.type === 'log' && /^Features computed in [\d.]+ s\.$/.test(m.message)));
+    assert.ok(estimates[0].estimatedSeconds > 0 && estimates[0].secondsPerStep > 0);
+    const base = weights(baseModel);
+    const trained = weights(path.join(out, 'checkpoints', 'last'));
+    for (const [name, b] of base) {
+      const same = Buffer.from(b.buffer).equals(Buffer.from(trained.get(name)!.buffer));
+      assert.equal(same, !name.startsWith('bert.pooler.') && !name.startsWith('classifier.'), `${name}: ${same ? 'unchanged' : 'changed'}`);
+    }
+    const evals = messages.filter(m => m.type === 'evaluation');
+    assert.equal(evals.length, 2);
+    // optimizer state only for what trains
+    const moments = parseSafetensors(fs.readFileSync(path.join(out, 'checkpoints', 'last', 'optimizer.safetensors')));
+    assert.ok([...moments.tensors.keys()].every(k => /^[mv]\.(bert\.pooler|classifier)\./.test(k)));
   });
 
   it('keeps the tensor count flat from step to step, and leaves none behind', async () => {

@@ -122,6 +122,7 @@ const EDITABLE: { key: keyof TrainConfig; label: string; parse: (s: string) => u
   { key: 'validationData', label: 'Validation file (empty: split the data)', parse: s => s.trim() || undefined },
   { key: 'earlyStoppingPatience', label: 'Early stopping patience (evaluations; empty: off)', parse: s => (s.trim() ? Number(s) : undefined) },
   { key: 'freezeLayers', label: 'Freeze the embeddings and the lowest N layers (faster on a CPU; 0: train all)', parse: s => (s.trim() ? Number(s) : undefined) },
+  { key: 'headOnly', label: 'Train only the classifier head, on features computed once (yes/no)', parse: s => (/^\s*(y|yes|true|1)\s*$/i.test(s) ? true : /^\s*(n|no|false|0|)\s*$/i.test(s) ? undefined : s) },
   { key: 'seed', label: 'Seed', parse: Number },
 ];
 

@@ -27,6 +27,7 @@ model:
   --model ID_OR_DIR         a Hugging Face Hub id or a local folder
   --dropout F               one dropout rate for all layers (0: off; default: the model's)
   --freeze-layers N         keep the embeddings and the lowest N layers fixed (faster; 0: train all)
+  --head-only               train only the pooler and classifier, on [CLS] features computed once
   --backend B               tensorflow-gpu, tensorflow, wasm or cpu (default: fastest available)
   --threads N               gradient workers on wasm/cpu, 1 for none (default: one per core, at most 8)
 optimisation:
@@ -65,7 +66,7 @@ export function trainConfigFromArgs(args: string[]): { config?: TrainConfig; res
     {
       data: { type: 'string' }, 'text-col': { type: 'string' }, 'text-pair-col': { type: 'string' }, 'label-col': { type: 'string' },
       'validation-data': { type: 'string' }, 'validation-split': { type: 'string' }, 'max-length': { type: 'string' },
-      model: { type: 'string' }, out: { type: 'string' }, dropout: { type: 'string' }, backend: { type: 'string' }, threads: { type: 'string' }, 'freeze-layers': { type: 'string' },
+      model: { type: 'string' }, out: { type: 'string' }, dropout: { type: 'string' }, backend: { type: 'string' }, threads: { type: 'string' }, 'freeze-layers': { type: 'string' }, 'head-only': { type: 'boolean' },
       epochs: { type: 'string' }, 'max-steps': { type: 'string' }, 'batch-size': { type: 'string' }, 'grad-accum': { type: 'string' },
       lr: { type: 'string' }, 'weight-decay': { type: 'string' }, schedule: { type: 'string' }, 'warmup-ratio': { type: 'string' },
       'warmup-steps': { type: 'string' }, 'max-grad-norm': { type: 'string' }, 'class-weights': { type: 'string' }, seed: { type: 'string' },
@@ -95,6 +96,7 @@ export function trainConfigFromArgs(args: string[]): { config?: TrainConfig; res
     backend: o.backend,
     threads: num(o.threads, 'threads'),
     freezeLayers: num(o['freeze-layers'], 'freeze-layers'),
+    headOnly: o['head-only'] ? true : undefined,
     epochs: num(o.epochs, 'epochs') ?? TRAIN_DEFAULTS.epochs,
     maxSteps: num(o['max-steps'], 'max-steps'),
     batchSize: num(o['batch-size'], 'batch-size') ?? TRAIN_DEFAULTS.batchSize,

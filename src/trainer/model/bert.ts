@@ -179,9 +179,22 @@ export class BertClassifier {
 
       // After the last layer (configs have at least one) x holds the [CLS] rows only: [B, H].
       const clsHidden = x;
-      const pooled = tf.tanh(lin(clsHidden, 'bert.pooler.dense'));
-      const logits = lin(drop(pooled, c.classifierDropout ?? c.hiddenDropoutProb), 'classifier');
-      return { logits, clsHidden, pooled };
+      return { ...this.head(clsHidden, options), clsHidden };
+    });
+  }
+
+  /**
+   * The classification head on the last layer's [CLS] states: pooler (dense, tanh), dropout,
+   * classifier. Separate so that head-only training can run it on features computed once.
+   */
+  head(clsHidden: tf.Tensor2D, options: ForwardOptions): { pooled: tf.Tensor2D; logits: tf.Tensor2D } {
+    const c = this.config;
+    const p = (name: string) => this.params.get(name)!;
+    const rate = c.classifierDropout ?? c.hiddenDropoutProb;
+    return tf.tidy(() => {
+      const pooled = tf.tanh(dense(clsHidden, p('bert.pooler.dense.weight') as tf.Tensor2D, p('bert.pooler.dense.bias') as tf.Tensor1D));
+      const dropped = options.training && rate > 0 ? (tf.dropout(pooled, rate, undefined, options.nextSeed?.()) as tf.Tensor2D) : pooled;
+      return { pooled, logits: dense(dropped, p('classifier.weight') as tf.Tensor2D, p('classifier.bias') as tf.Tensor1D) };
     });
   }
 }

@@ -9,7 +9,7 @@ import type { BackendReport } from '../backend';
 import type { BertClassifier } from '../model/bert';
 import { ParallelTrainer } from '../parallel/parallelTrainer';
 import { AdamW, type AdamWOptions } from './adamw';
-import { timeGradients, trainStep, type Batch, type StepResult } from './step';
+import { timeGradients, trainStep, type Batch, type StepOptions, type StepResult } from './step';
 
 export interface SavedMoment {
   name: string;
@@ -39,13 +39,15 @@ export function threadsFor(backend: BackendReport, asked?: number): number {
   return asked ?? Math.min(8, os.availableParallelism());
 }
 
-class MainThreadOptimisation implements Optimisation {
+export class MainThreadOptimisation implements Optimisation {
   readonly threads = 1;
 
   constructor(
     private readonly model: BertClassifier,
     private readonly adam: AdamW,
     private readonly classWeights?: tf.Tensor1D,
+    /** Logits other than the whole forward pass's (head-only training). */
+    private readonly logits?: StepOptions['logits'],
   ) {}
 
   get adamStep(): number {
@@ -57,11 +59,11 @@ class MainThreadOptimisation implements Optimisation {
   }
 
   step(micro: Batch[], o: { lr: number; maxGradNorm: number; nextSeed: () => number }): Promise<StepResult> {
-    return trainStep(this.model, this.adam, micro, { ...o, classWeights: this.classWeights });
+    return trainStep(this.model, this.adam, micro, { ...o, classWeights: this.classWeights, logits: this.logits });
   }
 
   timeGradients(batch: Batch): Promise<number> {
-    return timeGradients(this.model, batch);
+    return timeGradients(this.model, batch, this.logits);
   }
 
   syncModel(): void {}

@@ -20,6 +20,7 @@ import { batchesOf, epochOrder, type Example } from './batches';
 import { evaluate, type Evaluation } from './evaluate';
 import { balancedClassWeights } from './metrics';
 import { lrFactor, warmupSteps, type Schedule } from './schedule';
+import { clsFeatures, startHeadOnly, type FeatureCache } from './headOnly';
 import { startOptimisation, type Optimisation } from './optimisation';
 
 export type DoneMessage = Extract<FromTrainer, { type: 'done' }>;
@@ -186,12 +187,20 @@ async function train(
   const classWeights =
     config.classWeights === 'none' ? undefined : config.classWeights === 'balanced' ? balancedClassWeights(train.map(e => e.label), labels.length) : config.classWeights;
   let optimizer: Optimisation;
+  const adam = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: config.weightDecay };
+  /** Head-only training's cached [CLS] features: a sample's for the estimate, then every row's. */
+  let features: FeatureCache | undefined;
   try {
-    optimizer = await startOptimisation(model, decayed, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: config.weightDecay }, backend, {
-      threads: config.threads,
-      classWeights,
-      warn: message => emit({ type: 'warning', message }),
-    });
+    if (config.headOnly) {
+      optimizer = startHeadOnly(model, decayed, adam, () => features, classWeights);
+      emit({ type: 'log', message: "Head-only training: the encoder stays as it is; its [CLS] features are computed once, then only the pooler and the classifier train." });
+    } else {
+      optimizer = await startOptimisation(model, decayed, adam, backend, {
+        threads: config.threads,
+        classWeights,
+        warn: message => emit({ type: 'warning', message }),
+      });
+    }
   } catch (e) {
     model.dispose();
     throw e;
@@ -236,11 +245,23 @@ async function train(
 
   if (control.confirm && !state) {
     // Time a forward and backward pass on a typical batch (the second: the first compiles kernels).
-    const sample = batchesOf(train, epochOrder(train.length, { seed: config.seed, epoch: 0, shuffle: config.shuffle }), config.batchSize, tokenizer.padId)[0];
+    const order = epochOrder(train.length, { seed: config.seed, epoch: 0, shuffle: config.shuffle });
+    const sample = batchesOf(train, order, config.batchSize, tokenizer.padId)[0];
+    // Head-only: time the encoder's pass on the sample's rows, which also gives the steps features.
+    let forwardSeconds: number | undefined;
+    if (config.headOnly) {
+      const examples = order.slice(0, config.batchSize).map(i => train[i]);
+      await clsFeatures(model, examples, config.batchSize, tokenizer.padId);
+      const t0 = performance.now();
+      features = { values: await clsFeatures(model, examples, config.batchSize, tokenizer.padId), examples };
+      forwardSeconds = (performance.now() - t0) / 1000;
+    }
     await optimizer.timeGradients(sample);
     const secondsPerStep = (await optimizer.timeGradients(sample)) * config.gradientAccumulation * 1.15; // + the optimizer update
+    features = undefined;
     const evaluations = Math.ceil(totalSteps / stepsPerEpoch) + (config.evalSteps ? Math.floor(totalSteps / config.evalSteps) : 0);
-    const evalSeconds = evaluations * (validation.length / Math.max(1, config.batchSize)) * secondsPerStep * 0.35;
+    const evalSeconds = evaluations * (validation.length / Math.max(1, config.batchSize)) * (forwardSeconds ?? secondsPerStep * 0.35);
+    const featureSeconds = forwardSeconds === undefined ? 0 : forwardSeconds * Math.ceil(train.length / config.batchSize);
     const counts = new Map<string, number>(labels.map(l => [l, 0]));
     for (const e of train) counts.set(labels[e.label], (counts.get(labels[e.label]) ?? 0) + 1);
     const estimate: Estimate = {
@@ -251,7 +272,7 @@ async function train(
       skippedRows: data.skipped.count,
       totalSteps,
       secondsPerStep,
-      estimatedSeconds: totalSteps * secondsPerStep + evalSeconds,
+      estimatedSeconds: totalSteps * secondsPerStep + evalSeconds + featureSeconds,
     };
     emit(estimate);
     if (!(await control.confirm(estimate))) {
@@ -308,6 +329,13 @@ async function train(
     await saveLast();
     return config.earlyStoppingPatience !== undefined && evalsWithoutImprovement >= config.earlyStoppingPatience;
   };
+
+  if (config.headOnly) {
+    const t0 = Date.now();
+    emit({ type: 'log', message: `Computing the encoder's [CLS] features of ${train.length} training rows…` });
+    features = { values: await clsFeatures(model, train, config.batchSize * 2, tokenizer.padId), examples: train };
+    emit({ type: 'log', message: `Features computed in ${((Date.now() - t0) / 1000).toFixed(1)} s.` });
+  }
 
   const nextSeed = () => Math.floor(dropoutRandom.next() * 2 ** 31);
   const started = Date.now();

@@ -3,7 +3,7 @@
  * accumulated micro-batches), global-norm clipping, AdamW. Tensors live only inside the step.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { BertClassifier, BertInputs } from '../model/bert';
+import type { BertClassifier, BertInputs, ForwardOptions } from '../model/bert';
 import type { AdamW } from './adamw';
 import { clipByGlobalNorm } from './gradients';
 
@@ -44,6 +44,8 @@ export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, classWeig
 }
 
 export interface StepOptions {
+  /** Logits for a micro-batch, when not the whole model's forward pass (head-only training). */
+  logits?: (micro: Batch, forward: ForwardOptions) => tf.Tensor2D;
   lr: number;
   /** 0 or less: no clipping. */
   maxGradNorm: number;
@@ -70,8 +72,9 @@ export async function trainStep(model: BertClassifier, optimizer: AdamW, microBa
       const labels = tf.tensor1d(micro.labels, 'int32');
       try {
         const { value, grads: g } = tf.variableGrads(() => {
-          const out = model.forward(inputs, { training: true, nextSeed: options.nextSeed });
-          const loss = crossEntropy(out.logits, labels, options.classWeights);
+          const forward = { training: true, nextSeed: options.nextSeed };
+          const logits = options.logits ? options.logits(micro, forward) : model.forward(inputs, forward).logits;
+          const loss = crossEntropy(logits, labels, options.classWeights);
           // transformers divides by the accumulation steps so the summed gradient is a mean
           return (microBatches.length > 1 ? tf.div(loss, microBatches.length) : loss) as tf.Scalar;
         });
@@ -100,11 +103,12 @@ export async function trainStep(model: BertClassifier, optimizer: AdamW, microBa
 }
 
 /** Seconds one forward and backward pass over `batch` takes, without changing the model (for estimates). */
-export async function timeGradients(model: BertClassifier, batch: Batch): Promise<number> {
+export async function timeGradients(model: BertClassifier, batch: Batch, logitsOf?: StepOptions['logits']): Promise<number> {
   const inputs = batchTensors(batch);
   const labels = tf.tensor1d(batch.labels, 'int32');
   const t0 = performance.now();
-  const { value, grads } = tf.variableGrads(() => crossEntropy(model.forward(inputs, { training: true }).logits, labels));
+  const forward = { training: true };
+  const { value, grads } = tf.variableGrads(() => crossEntropy(logitsOf ? logitsOf(batch, forward) : model.forward(inputs, forward).logits, labels));
   await value.data();
   const seconds = (performance.now() - t0) / 1000;
   tf.dispose([value, ...Object.values(grads), labels]);
