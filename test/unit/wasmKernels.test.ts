@@ -129,6 +129,7 @@ describe('the SIMD BatchMatMul kernel for the WASM backend', () => {
       { name: 'batch_matmul', kind: 'function' },
       { name: 'gather_rows', kind: 'function' },
       { name: 'column_sums', kind: 'function' },
+      { name: 'dropout', kind: 'function' },
     ]);
   });
 

@@ -173,3 +173,36 @@ void column_sums(const float* x, float* out, u32 rows, u32 cols) {
     out[j] = s;
   }
 }
+
+// Dropout with a mask drawn from (seed, element index) alone, so the backward pass recomputes
+// it instead of storing it: out[i] = keep ? x[i] · scale : 0, keep when the top 24 bits of
+// lowbias32(i·0x9E3779B9 + seed), as a fraction of 2^24, are ≥ rate24/2^24. The JavaScript twin
+// in ../model/dropout.ts computes the same masks bit for bit.
+static inline v128_t lowbias32(v128_t x) {
+  x = wasm_v128_xor(x, wasm_u32x4_shr(x, 16));
+  x = wasm_i32x4_mul(x, wasm_i32x4_splat(0x7feb352d));
+  x = wasm_v128_xor(x, wasm_u32x4_shr(x, 15));
+  x = wasm_i32x4_mul(x, wasm_i32x4_splat((int)0x846ca68bu));
+  return wasm_v128_xor(x, wasm_u32x4_shr(x, 16));
+}
+
+__attribute__((export_name("dropout")))
+void dropout(const float* x, float* out, u32 n, u32 seed, u32 rate24, float scale) {
+  v128_t golden = wasm_i32x4_splat((int)0x9E3779B9u);
+  v128_t vseed = wasm_i32x4_splat((int)seed);
+  v128_t threshold = wasm_i32x4_splat((int)rate24);
+  v128_t vscale = wasm_f32x4_splat(scale);
+  v128_t index = wasm_i32x4_make(0, 1, 2, 3);
+  v128_t four = wasm_i32x4_splat(4);
+  u32 i = 0;
+  for (; i + 4 <= n; i += 4, index = wasm_i32x4_add(index, four)) {
+    v128_t h = lowbias32(wasm_i32x4_add(wasm_i32x4_mul(index, golden), vseed));
+    v128_t keep = wasm_u32x4_ge(wasm_u32x4_shr(h, 8), threshold);
+    wasm_v128_store(out + i, wasm_v128_and(wasm_f32x4_mul(wasm_v128_load(x + i), vscale), keep));
+  }
+  for (; i < n; i++) {
+    u32 h = i * 0x9E3779B9u + seed;
+    h ^= h >> 16; h *= 0x7feb352du; h ^= h >> 15; h *= 0x846ca68bu; h ^= h >> 16;
+    out[i] = (h >> 8) >= rate24 ? x[i] * scale : 0.0f;
+  }
+}

@@ -7,9 +7,11 @@
  *   all of them but plain products of a few rows, where XNNPACK's cached weight packing wins.
  * - GatherV2 of rows (embedding lookups): the backend's takes ~7 ms for 2048 rows of 128.
  * - Sum over the rows of a matrix (every bias gradient): the backend transposes first.
+ * - Dropout with a mask hashed from (seed, index) (../model/dropout.ts), which the backend lacks.
  * Each wraps the backend's kernel and hands it every case it does not cover.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { DROPOUT_KERNEL, type DropoutAttrs } from '../model/dropout';
 import { KERNELS_WASM } from './kernelsWasm';
 
 /** The WebAssembly API, typed here: the project's TypeScript lib (ES2022, no DOM) does not declare it. */
@@ -33,6 +35,7 @@ interface KernelExports {
   batch_matmul(a: number, b: number, out: number, scratch: number, batch: number, m: number, n: number, k: number, ta: number, tb: number, aStride: number, bStride: number): void;
   gather_rows(table: number, ids: number, out: number, n: number, width: number, rows: number): number;
   column_sums(x: number, out: number, rows: number, cols: number): void;
+  dropout(x: number, out: number, n: number, seed: number, rate24: number, scale: number): void;
 }
 
 const installed = new WeakSet<object>();
@@ -112,6 +115,20 @@ export function installWasmKernels(): boolean {
     k.column_sums(at(x), at(out), x.shape[0], x.shape[1]);
     return out;
   });
+
+  if (!tf.getKernel(DROPOUT_KERNEL, 'wasm')) {
+    tf.registerKernel({
+      kernelName: DROPOUT_KERNEL,
+      backendName: 'wasm',
+      kernelFunc: args => {
+        const { x } = args.inputs as { x: tf.TensorInfo };
+        const { seed, rate24, scale } = args.attrs as unknown as DropoutAttrs;
+        const out = backend.makeOutput(x.shape, 'float32');
+        k.dropout(at(x), at(out), size(x.shape), seed, rate24, scale);
+        return out;
+      },
+    });
+  }
 
   installed.add(backend);
   return true;

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BertConfig } from './config';
+import { dropout } from './dropout';
 import { activation, dense, embeddingLookup, layerNorm } from './ops';
 import { parameterSpecs, type ParameterSpec } from './parameters';
 
@@ -130,7 +131,7 @@ export class BertClassifier {
     };
     const drop = <T extends tf.Tensor>(x: T, rate: number): T => {
       if (!options.training || rate <= 0) return x;
-      return tf.dropout(x, rate, undefined, options.nextSeed?.()) as T;
+      return dropout(x, rate, options.nextSeed?.() ?? Math.floor(Math.random() * 2 ** 31));
     };
     return tf.tidy(() => {
       const [B, S] = inputs.inputIds.shape;
@@ -193,7 +194,7 @@ export class BertClassifier {
     const rate = c.classifierDropout ?? c.hiddenDropoutProb;
     return tf.tidy(() => {
       const pooled = tf.tanh(dense(clsHidden, p('bert.pooler.dense.weight') as tf.Tensor2D, p('bert.pooler.dense.bias') as tf.Tensor1D));
-      const dropped = options.training && rate > 0 ? (tf.dropout(pooled, rate, undefined, options.nextSeed?.()) as tf.Tensor2D) : pooled;
+      const dropped = options.training && rate > 0 ? dropout(pooled, rate, options.nextSeed?.() ?? Math.floor(Math.random() * 2 ** 31)) : pooled;
       return { pooled, logits: dense(dropped, p('classifier.weight') as tf.Tensor2D, p('classifier.bias') as tf.Tensor1D) };
     });
   }
