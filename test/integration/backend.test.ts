@@ -7,6 +7,7 @@ describe('Training backend commands', () => {
     await extensionApi();
     const report = (await vscode.commands.executeCommand('bertTune.showBackend', { silent: true })) as { backend: string; attempts: { backend: string; reason?: string }[]; lines: string[] };
     assert.equal(report.backend, 'wasm'); // tfjs-node cannot be installed on this machine
+    assert.match(report.lines[0], /^Training runs on: wasm \(SIMD\), with \d+ gradient workers? \(setting bertTune\.training\.threads\)$/);
     assert.deepEqual(report.lines.slice(1, 3), ['tensorflow-gpu: not installed', 'tensorflow: not installed']);
     assert.match(report.lines.find(l => l.startsWith('CPU:')) ?? '', /\d+ threads/);
     assert.match(report.lines.find(l => l.startsWith('GPU:')) ?? '', /GPU/);

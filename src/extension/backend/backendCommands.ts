@@ -38,8 +38,11 @@ export async function showBackend(ctx: Ctx, options: { silent?: boolean } = {}):
     return undefined;
   }
   const cpus = os.cpus();
+  const asked = vscode.workspace.getConfiguration('bertTune').get<number | null>('training.threads');
+  const workers = typeof asked === 'number' ? asked : Math.min(8, os.availableParallelism());
   const lines = [
-    `Training runs on: ${report.backend}${report.simd ? ' (SIMD)' : ''}`,
+    `Training runs on: ${report.backend}${report.simd ? ' (SIMD)' : ''}` +
+      (report.backend === 'wasm' || report.backend === 'cpu' ? `, with ${workers} gradient worker${workers > 1 ? 's' : ''} (setting bertTune.training.threads)` : ''),
     ...report.attempts.filter(a => !a.ok).map(a => `${a.backend}: ${a.reason}`),
     `CPU: ${cpus[0]?.model ?? 'unknown'}, ${cpus.length} threads; ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB memory; ${process.platform}-${process.arch}`,
     `GPU: ${await gpuFacts()}`,
@@ -61,7 +64,7 @@ export async function installNativeBackend(ctx: Ctx, options: { pkg?: string } =
   const gpuPossible = (process.platform === 'linux' || process.platform === 'win32') && process.arch === 'x64';
   const choice = options.pkg ? { pkg: options.pkg } : await vscode.window.showQuickPick(
     [
-      { label: '@tensorflow/tfjs-node', detail: 'TensorFlow on the CPU: several times faster than WebAssembly', pkg: '@tensorflow/tfjs-node' },
+      { label: '@tensorflow/tfjs-node', detail: "TensorFlow's native CPU kernels: wider SIMD than WebAssembly's, for wide models on long texts", pkg: '@tensorflow/tfjs-node' },
       ...(gpuPossible ? [{ label: '@tensorflow/tfjs-node-gpu', detail: 'TensorFlow on an NVIDIA GPU: needs CUDA 11.2 and cuDNN 8.1', pkg: '@tensorflow/tfjs-node-gpu' }] : []),
     ],
     { title: 'Install a native backend for training' },
