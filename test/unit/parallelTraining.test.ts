@@ -9,6 +9,8 @@ import { isDecayed } from '../../src/trainer/model/parameters';
 import { lossCoefficients, ParallelTrainer, rowsOf } from '../../src/trainer/parallel/parallelTrainer';
 import { ADAMW_DEFAULTS, AdamW } from '../../src/trainer/train/adamw';
 import { startOptimisation, threadsFor } from '../../src/trainer/train/optimisation';
+import type { Example } from '../../src/trainer/train/batches';
+import { evaluate } from '../../src/trainer/train/evaluate';
 import { lrFactor } from '../../src/trainer/train/schedule';
 import { batchTensors, disposeInputs, trainStep, type Batch } from '../../src/trainer/train/step';
 import { useBackend, WASM_DIR } from './backendSetup';
@@ -178,5 +180,34 @@ describe('starting the optimisation', () => {
     assert.equal(threadsFor(wasm), Math.min(8, os.availableParallelism()));
     assert.equal(threadsFor(wasm, 3), 3);
     assert.equal(threadsFor({ backend: 'tensorflow', tfBackend: 'tensorflow', attempts: [] }, 4), 1);
+  });
+});
+
+describe('evaluation on the gradient workers', () => {
+  it('gives what the trainer thread computes, with the weights of the latest update', async () => {
+    await useBackend('wasm');
+    const ref: Reference = JSON.parse(fs.readFileSync(path.join(TINY, 'train-steps.json'), 'utf8'));
+    const examples: Example[] = ref.batches.flatMap((b, k) =>
+      b.input_ids.map((ids, i) => {
+        const n = b.attention_mask[i].reduce((x, y) => x + y, 0);
+        return { inputIds: ids.slice(0, n), tokenTypeIds: b.token_type_ids[i].slice(0, n), label: b.labels[i], line: 2 + k * 100 + i };
+      }),
+    );
+    const model = loadCheckpoint(TINY, { dropout: 0 }).model;
+    const trainer = await ParallelTrainer.start(model, new Set(model.specs.filter(isDecayed).map(s => s.name)), { threads: 2, backend: 'wasm', wasmDir: WASM_DIR });
+    try {
+      await trainer.step([toBatch(ref.batches[0])], { lr: 5e-3, maxGradNorm: 1 });
+      trainer.copyWeightsTo(model);
+      const labels = model.config.id2label;
+      const here = await evaluate(model, examples, labels, 5, 0);
+      const there = await evaluate(model, examples, labels, 5, 0, batches => trainer.logits(batches));
+      assert.deepEqual(there.confusion, here.confusion);
+      assert.equal(there.accuracy, here.accuracy);
+      assert.ok(Math.abs(there.loss - here.loss) <= 1e-6 * here.loss, `${there.loss} vs ${here.loss}`);
+      assert.deepEqual(there.misclassified.map(m => m.line), here.misclassified.map(m => m.line));
+    } finally {
+      await trainer.dispose();
+      model.dispose();
+    }
   });
 });

@@ -52,9 +52,13 @@ async function main() {
     }
   };
 
+  // Whether an update changed the master weights since this worker last loaded them.
+  let stale = false;
+
   const gradients = async (m: Extract<ToWorker, { type: 'gradients' }>): Promise<FromWorker> => {
     const t0 = performance.now();
     loadWeights();
+    stale = false;
     const random = m.seed === undefined ? undefined : new Random(m.seed);
     const nextSeed = random && (() => Math.floor(random.next() * 2 ** 31));
     let loss = 0;
@@ -105,7 +109,22 @@ async function main() {
     return { type: 'reduce', id: m.id, sumOfSquares: squares };
   };
 
+  const logits = async (m: Extract<ToWorker, { type: 'logits' }>): Promise<Float32Array[]> => {
+    if (stale) loadWeights();
+    stale = false;
+    const out: Float32Array[] = [];
+    for (const batch of m.batches) {
+      const inputs = batchTensors(batch);
+      const result = model.forward(inputs, { training: false });
+      out.push(new Float32Array((await result.logits.data()) as Float32Array));
+      tf.dispose([result.logits, result.pooled, result.clsHidden]);
+      disposeInputs(inputs);
+    }
+    return out;
+  };
+
   const update = (m: Extract<ToWorker, { type: 'update' }>): void => {
+    stale = true;
     if (simd) simd.update(m.from, m.to, m);
     else adamwSlice(layout, m.from, m.to, { weights: init.weights, grads: init.grads[0], m: init.m, v: init.v }, init.adam, m);
   };
@@ -114,6 +133,10 @@ async function main() {
     void (async () => {
       try {
         if (m.type === 'gradients') post(await gradients(m));
+        else if (m.type === 'logits') {
+          const values = await logits(m);
+          port.postMessage({ type: 'logits', id: m.id, logits: values } satisfies FromWorker, values.map(v => v.buffer as ArrayBuffer));
+        }
         else if (m.type === 'reduce') post(reduce(m));
         else {
           update(m);

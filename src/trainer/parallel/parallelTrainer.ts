@@ -216,6 +216,31 @@ export class ParallelTrainer {
     return { loss, gradNorm: norm, clipped };
   }
 
+  /**
+   * Logits of each batch with the current weights, dropout off: the batches shared among the
+   * workers by padded size (for evaluation on every core).
+   */
+  async logits(batches: Batch[]): Promise<Float32Array[]> {
+    const load = this.workers.map(() => 0);
+    const mine: number[][] = this.workers.map(() => []);
+    const size = (b: Batch) => b.labels.length * (b.inputIds[0]?.length ?? 0);
+    // Largest first, each to the least loaded worker.
+    for (const i of batches.map((_, i) => i).sort((a, b) => size(batches[b]) - size(batches[a]))) {
+      const k = load.indexOf(Math.min(...load));
+      mine[k].push(i);
+      load[k] += size(batches[i]);
+    }
+    const out: Float32Array[] = new Array(batches.length);
+    await Promise.all(
+      this.workers.map(async (w, k) => {
+        if (!mine[k].length) return;
+        const answer = await w.request({ type: 'logits', batches: mine[k].map(i => batches[i]) });
+        answer.logits.forEach((l, j) => (out[mine[k][j]] = l));
+      }),
+    );
+    return out;
+  }
+
   /** Seconds of one forward and backward pass over `batch` on all workers (for estimates). */
   async timeGradients(batch: Batch): Promise<number> {
     return (await this.gradients([batch])).seconds;

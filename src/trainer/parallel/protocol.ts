@@ -28,6 +28,8 @@ export interface WorkerInit {
 export type ToWorker =
   /** Gradients of Σ coef·loss over this worker's share of each micro-batch, into grads[index]. */
   | { type: 'gradients'; id: number; parts: Batch[]; coefs: number[][]; seed?: number }
+  /** Logits of these batches with the current weights, dropout off (evaluation). */
+  | { type: 'logits'; id: number; batches: Batch[] }
   /** Sum every worker's gradients into grads[0] over [from, to); answer Σ g² there. */
   | { type: 'reduce'; id: number; from: number; to: number }
   /** AdamW on [from, to) with the summed gradients in grads[0]. */
@@ -36,6 +38,7 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'gradients'; id: number; loss: number; seconds: number }
+  | { type: 'logits'; id: number; logits: Float32Array[] }
   | { type: 'reduce'; id: number; sumOfSquares: number }
   | { type: 'update'; id: number }
   | { type: 'error'; id?: number; message: string; stack?: string };

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BertClassifier } from '../model/bert';
 import { batchesOf, type Example } from './batches';
 import { classificationMetrics, type ClassificationMetrics } from './metrics';
-import { batchTensors, disposeInputs } from './step';
+import { batchTensors, disposeInputs, type Batch } from './step';
 
 export interface Misclassified {
   line: number;
@@ -20,17 +20,22 @@ export interface Evaluation extends ClassificationMetrics {
 /** How many wrong rows are reported, most confident first. */
 export const MAX_MISCLASSIFIED = 100;
 
-export async function evaluate(model: BertClassifier, examples: Example[], labels: string[], batchSize: number, padId: number): Promise<Evaluation> {
+/** Logits of many batches at once, [rows × labels] each: how gradient workers evaluate on every core. */
+export type BatchLogits = (batches: Batch[]) => Promise<Float32Array[]>;
+
+export async function evaluate(model: BertClassifier, examples: Example[], labels: string[], batchSize: number, padId: number, logitsOf?: BatchLogits): Promise<Evaluation> {
   // Longest first: batches of similar lengths waste no compute on padding; order does not change results.
   const order = examples.map((_, i) => i).sort((a, b) => examples[b].inputIds.length - examples[a].inputIds.length);
   const truth: number[] = [];
   const predicted: number[] = [];
   const wrong: Misclassified[] = [];
   let lossSum = 0;
-  for (const batch of batchesOf(examples, order, batchSize, padId)) {
+  const batches = batchesOf(examples, order, batchSize, padId);
+  const given = logitsOf && (await logitsOf(batches));
+  for (const [b, batch] of batches.entries()) {
     const inputs = batchTensors(batch);
     const [probs, nll] = tf.tidy(() => {
-      const { logits } = model.forward(inputs, { training: false });
+      const logits = given ? tf.tensor2d(given[b], [batch.labels.length, labels.length]) : model.forward(inputs, { training: false }).logits;
       const logp = tf.logSoftmax(logits);
       const picked = tf.sum(tf.mul(logp, tf.oneHot(tf.tensor1d(batch.labels, 'int32'), labels.length)), 1);
       return [tf.exp(logp), tf.neg(tf.sum(picked))];

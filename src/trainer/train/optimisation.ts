@@ -9,6 +9,7 @@ import type { BackendReport } from '../backend';
 import type { BertClassifier } from '../model/bert';
 import { ParallelTrainer } from '../parallel/parallelTrainer';
 import { AdamW, type AdamWOptions } from './adamw';
+import type { BatchLogits } from './evaluate';
 import { timeGradients, trainStep, type Batch, type StepOptions, type StepResult } from './step';
 
 export interface SavedMoment {
@@ -27,6 +28,8 @@ export interface Optimisation {
   timeGradients(batch: Batch): Promise<number>;
   /** Brings the model's variables up to date with the trained weights (before evaluating or saving). */
   syncModel(): void;
+  /** Logits of many batches with the trained weights on every core, where the steps have workers. */
+  readonly evaluationLogits?: BatchLogits;
   /** AdamW's moments as `m.<name>` / `v.<name>`, in our layout. */
   optimizerState(): Promise<SavedMoment[]>;
   loadOptimizerState(kind: 'm' | 'v', name: string, data: Float32Array, shape: number[]): void;
@@ -122,6 +125,8 @@ class ParallelOptimisation implements Optimisation {
   syncModel(): void {
     this.trainer.copyWeightsTo(this.model);
   }
+
+  readonly evaluationLogits: BatchLogits = batches => this.trainer.logits(batches);
 
   async optimizerState(): Promise<SavedMoment[]> {
     return this.trainer.optimizerState();

@@ -301,7 +301,7 @@ async function train(
       return false;
     }
     optimizer.syncModel();
-    const result = await evaluate(model, validation, labels, config.batchSize * 2, tokenizer.padId);
+    const result = await evaluate(model, validation, labels, config.batchSize * 2, tokenizer.padId, optimizer.evaluationLogits);
     const value = metricOf(result, config.metricForBest);
     const isBest = improves(config.metricForBest, value, bestMetric);
     if (isBest) {
