@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadCheckpoint } from '../../src/trainer/checkpoint/hfCheckpoint';
-import { dense, embeddingLookup, layerNorm } from '../../src/trainer/model/ops';
+import { activation, dense, embeddingLookup, layerNorm } from '../../src/trainer/model/ops';
 import { useBackend } from './backendSetup';
 
 const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol: number) => {
@@ -39,6 +39,18 @@ for (const backend of ['wasm', 'cpu'] as const) {
       close(await dense(x, w, b).data(), await tf.add(tf.matMul(x, w), b).data(), 1e-6);
       tf.dispose([x, w, b, dy, ...ours, expectedDx, expectedDw]);
     });
+    it('gelu: value and one-kernel gradient equal autodiff of x·Φ(x), tails included', async () => {
+      const x = tf.tensor2d(Float32Array.from({ length: 4 * 257 }, (_, i) => -14 + (28 * i) / (4 * 257)), [4, 257]);
+      const dy = tf.randomNormal([4, 257], 0, 1, 'float32', 9);
+      const plain = (a: tf.Tensor) => tf.mul(tf.mul(a, 0.5), tf.add(tf.erf(tf.mul(a, Math.SQRT1_2)), 1));
+      const ours = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(activation(a as tf.Tensor2D, 'gelu'), dy)))(x);
+      const theirs = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(plain(a), dy)))(x);
+      close(await activation(x, 'gelu').data(), await plain(x).data(), 0);
+      const [o, t] = [await ours.data(), await theirs.data()];
+      for (let i = 0; i < o.length; i++) assert.ok(Math.abs(o[i] - t[i]) <= 1e-6 * (1 + Math.abs(t[i])), `at ${i}: ${o[i]} vs ${t[i]}`);
+      tf.dispose([x, dy, ours, theirs]);
+    });
+
     it('layer norm: value and closed-form gradients equal autodiff of the plain formula', async () => {
       const random = () => tf.randomNormal([6, 10], 0, 2, 'float32', 3);
       const x = tf.add(random(), tf.linspace(-3, 3, 10)) as tf.Tensor2D; // rows with a mean and a spread

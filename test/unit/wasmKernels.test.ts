@@ -36,7 +36,7 @@ function reference(a: Float32Array, as: number[], b: Float32Array, bs: number[],
   return out;
 }
 
-describe('the SIMD BatchMatMul kernel for the WASM backend', () => {
+describe('our SIMD kernels for the WASM backend', () => {
   it('computes batched, transposed and broadcast products as the definition does, odd sizes included', async () => {
     await useBackend('wasm');
     assert.equal(installWasmKernels(), true);
@@ -130,6 +130,7 @@ describe('the SIMD BatchMatMul kernel for the WASM backend', () => {
       { name: 'gather_rows', kind: 'function' },
       { name: 'column_sums', kind: 'function' },
       { name: 'dropout', kind: 'function' },
+      { name: 'gelu_grad', kind: 'function' },
     ]);
   });
 

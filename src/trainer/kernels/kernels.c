@@ -206,3 +206,40 @@ void dropout(const float* x, float* out, u32 n, u32 seed, u32 rate24, float scal
     out[i] = (h >> 8) >= rate24 ? x[i] * scale : 0.0f;
   }
 }
+
+// e^t for t ≤ 0 (inputs below -87 give 0): t = k·ln2 + r with |r| ≤ ln2/2, e^r by its Taylor
+// series to r^6 (relative error ≤ 1.2e-7), 2^k put into the exponent bits.
+static inline v128_t exp_nonpositive(v128_t t) {
+  t = wasm_f32x4_max(t, wasm_f32x4_splat(-87.0f));
+  v128_t k = wasm_f32x4_nearest(wasm_f32x4_mul(t, wasm_f32x4_splat(1.44269504088896341f)));
+  v128_t r = wasm_f32x4_sub(t, wasm_f32x4_mul(k, wasm_f32x4_splat(0.693359375f)));
+  r = wasm_f32x4_sub(r, wasm_f32x4_mul(k, wasm_f32x4_splat(-2.12194440e-4f)));
+  v128_t p = wasm_f32x4_splat(1.0f / 720);
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 120));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 24));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 6));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(0.5f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
+  v128_t scale = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(k), wasm_i32x4_splat(127)), 23);
+  return wasm_f32x4_mul(p, scale);
+}
+
+// The gradient of GELU(x) = x·Φ(x), given Φ(x) from the forward pass:
+// out = dy · (Φ(x) + x·φ(x)), φ(x) = e^(-x²/2) / √(2π).
+__attribute__((export_name("gelu_grad")))
+void gelu_grad(const float* x, const float* cdf, const float* dy, float* out, u32 n) {
+  const v128_t half = wasm_f32x4_splat(-0.5f), inv_sqrt_2pi = wasm_f32x4_splat(0.398942280401432678f);
+  u32 i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v128_t xv = wasm_v128_load(x + i);
+    v128_t pdf = wasm_f32x4_mul(exp_nonpositive(wasm_f32x4_mul(wasm_f32x4_mul(xv, xv), half)), inv_sqrt_2pi);
+    v128_t d = wasm_f32x4_add(wasm_v128_load(cdf + i), wasm_f32x4_mul(xv, pdf));
+    wasm_v128_store(out + i, wasm_f32x4_mul(wasm_v128_load(dy + i), d));
+  }
+  for (; i < n; i++) {
+    v128_t xv = wasm_f32x4_splat(x[i]);
+    v128_t pdf = wasm_f32x4_mul(exp_nonpositive(wasm_f32x4_mul(wasm_f32x4_mul(xv, xv), half)), inv_sqrt_2pi);
+    out[i] = dy[i] * (cdf[i] + x[i] * wasm_f32x4_extract_lane(pdf, 0));
+  }
+}

@@ -8,10 +8,12 @@
  * - GatherV2 of rows (embedding lookups): the backend's takes ~7 ms for 2048 rows of 128.
  * - Sum over the rows of a matrix (every bias gradient): the backend transposes first.
  * - Dropout with a mask hashed from (seed, index) (../model/dropout.ts), which the backend lacks.
+ * - GELU's gradient in one pass (../model/ops.ts).
  * Each wraps the backend's kernel and hands it every case it does not cover.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { DROPOUT_KERNEL, type DropoutAttrs } from '../model/dropout';
+import { GELU_GRAD_KERNEL } from '../model/ops';
 import { KERNELS_WASM } from './kernelsWasm';
 
 /** The WebAssembly API, typed here: the project's TypeScript lib (ES2022, no DOM) does not declare it. */
@@ -36,6 +38,7 @@ interface KernelExports {
   gather_rows(table: number, ids: number, out: number, n: number, width: number, rows: number): number;
   column_sums(x: number, out: number, rows: number, cols: number): void;
   dropout(x: number, out: number, n: number, seed: number, rate24: number, scale: number): void;
+  gelu_grad(x: number, cdf: number, dy: number, out: number, n: number): void;
 }
 
 const installed = new WeakSet<object>();
@@ -125,6 +128,19 @@ export function installWasmKernels(): boolean {
         const { seed, rate24, scale } = args.attrs as unknown as DropoutAttrs;
         const out = backend.makeOutput(x.shape, 'float32');
         k.dropout(at(x), at(out), size(x.shape), seed, rate24, scale);
+        return out;
+      },
+    });
+  }
+
+  if (!tf.getKernel(GELU_GRAD_KERNEL, 'wasm')) {
+    tf.registerKernel({
+      kernelName: GELU_GRAD_KERNEL,
+      backendName: 'wasm',
+      kernelFunc: args => {
+        const { x, cdf, dy } = args.inputs as { x: tf.TensorInfo; cdf: tf.TensorInfo; dy: tf.TensorInfo };
+        const out = backend.makeOutput(x.shape, 'float32');
+        k.gelu_grad(at(x), at(cdf), at(dy), at(out), size(x.shape));
         return out;
       },
     });

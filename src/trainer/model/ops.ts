@@ -75,11 +75,33 @@ export function layerNorm(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D,
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
+/** Our WASM kernel for GELU's gradient (kernels.c), where the backend has it. */
+export const GELU_GRAD_KERNEL = 'BertTuneGeluGrad';
+
+/**
+ * Exact GELU, x · Φ(x), Φ(x) = (1 + erf(x/√2)) / 2, with the gradient dy · (Φ(x) + x·φ(x)) in one
+ * kernel from the saved Φ (autodiff of the formula runs some ten, among them a slow exp).
+ */
+const gelu = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [x, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
+  const cdf = tf.mul(tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1), 0.5);
+  save([x, cdf]);
+  return {
+    value: tf.mul(x, cdf) as tf.Tensor2D,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [xs, c] = saved;
+      if (tf.getKernel(GELU_GRAD_KERNEL, tf.getBackend())) return tf.engine().runKernel(GELU_GRAD_KERNEL, { x: xs, cdf: c, dy }) as tf.Tensor;
+      const pdf = tf.mul(tf.exp(tf.mul(tf.square(xs), -0.5)), 1 / Math.sqrt(2 * Math.PI));
+      return tf.mul(dy, tf.add(c, tf.mul(xs, pdf)));
+    },
+  };
+}) as (x: tf.Tensor2D) => tf.Tensor2D;
+
 export function activation(x: tf.Tensor2D, act: HiddenAct): tf.Tensor2D {
   return tf.tidy(() => {
     switch (act) {
       case 'gelu': // exact: x · Φ(x)
-        return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
+        return gelu(x);
       case 'gelu_new':
       case 'gelu_pytorch_tanh': // the tanh approximation
         return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), SQRT_2_OVER_PI)), 1));
