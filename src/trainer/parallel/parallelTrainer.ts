@@ -1,9 +1,10 @@
 /**
  * Data-parallel training on the CPU: one gradient worker per core, each with its own
- * TensorFlow.js, computing gradients on its share of every batch. Master weights, AdamW's
- * moments and the gradients live in SharedArrayBuffers, outside every WASM heap (whose 4 GiB
- * ceiling kept bert-base from training); the workers sum the gradients and run AdamW, each
- * on its own slice, so no step's work waits on a single core.
+ * TensorFlow.js, computing gradients on its share of every batch (and logits, for evaluation).
+ * Master weights, AdamW's moments and the gradients live in one shared WebAssembly.Memory
+ * (flatParameters.ts), outside every WASM heap, whose 4 GiB ceiling kept bert-base from
+ * training; the workers sum the gradients and run AdamW in SIMD (wasmOptimizer.ts), each on its
+ * own slice, so no part of a step waits on a single core.
  *
  * The step computes what ../train/step.ts computes (same loss, gradient norm, clipping and
  * update), up to float32 summation order.
