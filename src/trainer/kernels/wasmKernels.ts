@@ -119,32 +119,25 @@ export function installWasmKernels(): boolean {
     return out;
   });
 
-  if (!tf.getKernel(DROPOUT_KERNEL, 'wasm')) {
+  // Kernels of our own names, each writing an output of its first input's shape.
+  const addKernel = (name: string, run: (inputs: Record<string, tf.TensorInfo>, out: tf.TensorInfo, attrs: tf.NamedAttrMap) => void) => {
+    if (tf.getKernel(name, 'wasm')) return;
     tf.registerKernel({
-      kernelName: DROPOUT_KERNEL,
+      kernelName: name,
       backendName: 'wasm',
       kernelFunc: args => {
-        const { x } = args.inputs as { x: tf.TensorInfo };
-        const { seed, rate24, scale } = args.attrs as unknown as DropoutAttrs;
-        const out = backend.makeOutput(x.shape, 'float32');
-        k.dropout(at(x), at(out), size(x.shape), seed, rate24, scale);
+        const inputs = args.inputs as Record<string, tf.TensorInfo>;
+        const out = backend.makeOutput(Object.values(inputs)[0].shape, 'float32');
+        run(inputs, out, args.attrs ?? {});
         return out;
       },
     });
-  }
-
-  if (!tf.getKernel(GELU_GRAD_KERNEL, 'wasm')) {
-    tf.registerKernel({
-      kernelName: GELU_GRAD_KERNEL,
-      backendName: 'wasm',
-      kernelFunc: args => {
-        const { x, cdf, dy } = args.inputs as { x: tf.TensorInfo; cdf: tf.TensorInfo; dy: tf.TensorInfo };
-        const out = backend.makeOutput(x.shape, 'float32');
-        k.gelu_grad(at(x), at(cdf), at(dy), at(out), size(x.shape));
-        return out;
-      },
-    });
-  }
+  };
+  addKernel(DROPOUT_KERNEL, ({ x }, out, attrs) => {
+    const { seed, rate24, scale } = attrs as unknown as DropoutAttrs;
+    k.dropout(at(x), at(out), size(x.shape), seed, rate24, scale);
+  });
+  addKernel(GELU_GRAD_KERNEL, ({ x, cdf, dy }, out) => k.gelu_grad(at(x), at(cdf), at(dy), at(out), size(x.shape)));
 
   installed.add(backend);
   return true;
