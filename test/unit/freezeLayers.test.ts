@@ -95,7 +95,7 @@ describe('head-only training on cached features', () => {
     whole.dispose();
 
     const model = loadCheckpoint(TINY, { dropout: 0 }).model;
-    const cache: FeatureCache = { values: await clsFeatures(model, examples, 3, 0), examples };
+    const cache: FeatureCache = { values: (await clsFeatures(model, examples, 3, 0))!, examples };
     const head = startHeadOnly(model, decayed, ADAMW_DEFAULTS, () => cache);
     const got = await head.step([batch], { lr: 1e-3, maxGradNorm: 1, nextSeed: () => 1 });
     assert.ok(Math.abs(got.loss - expected.loss) < 1e-6, `loss ${got.loss} vs ${expected.loss}`);

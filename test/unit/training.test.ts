@@ -132,6 +132,16 @@ describe('a training run', () => {
     assert.ok([...moments.tensors.keys()].every(k => /^[mv]\.(bert\.pooler|classifier)\./.test(k)));
   });
 
+  it('head only: a stop during the feature pass ends the run as stopped, with the last checkpoint saved', async () => {
+    const out = path.join(tempDir(), 'head-stop');
+    const messages: FromTrainer[] = [];
+    const done = await runTraining(config(out, { headOnly: true }), { emit: m => messages.push(fromTrainerSchema.parse(m)), shouldStop: () => true });
+    assert.equal(done.status, 'stopped');
+    assert.equal(done.step, 0);
+    assert.ok(!messages.some(m => m.type === 'progress' || (m.type === 'log' && m.message.startsWith('Features computed'))));
+    assert.ok(fs.existsSync(path.join(out, 'checkpoints', 'last', 'trainer_state.json')));
+  });
+
   it('keeps the tensor count flat from step to step, and leaves none behind', async () => {
     const counts: number[] = [];
     const before = tf.memory().numTensors;

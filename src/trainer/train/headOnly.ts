@@ -16,12 +16,16 @@ export function encoderParameters(model: BertClassifier): Set<string> {
   return new Set([...model.params.keys()].filter(n => !n.startsWith('bert.pooler.') && !n.startsWith('classifier.')));
 }
 
-/** The last layer's [CLS] state of each example, in order, [examples × hidden], dropout off. */
-export async function clsFeatures(model: BertClassifier, examples: Example[], batchSize: number, padId: number): Promise<Float32Array> {
+/**
+ * The last layer's [CLS] state of each example, in order, [examples × hidden], dropout off;
+ * undefined when `shouldStop` says so between batches.
+ */
+export async function clsFeatures(model: BertClassifier, examples: Example[], batchSize: number, padId: number, shouldStop?: () => boolean): Promise<Float32Array | undefined> {
   const hidden = model.config.hiddenSize;
   const out = new Float32Array(examples.length * hidden);
   let done = 0;
   for (const batch of batchesOf(examples, examples.map((_, i) => i), batchSize, padId)) {
+    if (shouldStop?.()) return undefined;
     const inputs = batchTensors(batch);
     const { logits, pooled, clsHidden } = model.forward(inputs, { training: false });
     out.set((await clsHidden.data()) as Float32Array, done * hidden);

@@ -253,7 +253,7 @@ async function train(
       const examples = order.slice(0, config.batchSize).map(i => train[i]);
       await clsFeatures(model, examples, config.batchSize, tokenizer.padId);
       const t0 = performance.now();
-      features = { values: await clsFeatures(model, examples, config.batchSize, tokenizer.padId), examples };
+      features = { values: (await clsFeatures(model, examples, config.batchSize, tokenizer.padId))!, examples };
       forwardSeconds = (performance.now() - t0) / 1000;
     }
     await optimizer.timeGradients(sample);
@@ -330,13 +330,6 @@ async function train(
     return config.earlyStoppingPatience !== undefined && evalsWithoutImprovement >= config.earlyStoppingPatience;
   };
 
-  if (config.headOnly) {
-    const t0 = Date.now();
-    emit({ type: 'log', message: `Computing the encoder's [CLS] features of ${train.length} training rows…` });
-    features = { values: await clsFeatures(model, train, config.batchSize * 2, tokenizer.padId), examples: train };
-    emit({ type: 'log', message: `Features computed in ${((Date.now() - t0) / 1000).toFixed(1)} s.` });
-  }
-
   const nextSeed = () => Math.floor(dropoutRandom.next() * 2 ** 31);
   const started = Date.now();
   const firstStep = step;
@@ -345,7 +338,20 @@ async function train(
   let status: DoneMessage['status'] = 'completed';
   let reason: string | undefined;
   try {
-    while (step < totalSteps) {
+    if (config.headOnly) {
+      const t0 = Date.now();
+      emit({ type: 'log', message: `Computing the encoder's [CLS] features of ${train.length} training rows…` });
+      const values = await clsFeatures(model, train, config.batchSize * 2, tokenizer.padId, control.shouldStop);
+      if (values) {
+        features = { values, examples: train };
+        emit({ type: 'log', message: `Features computed in ${((Date.now() - t0) / 1000).toFixed(1)} s.` });
+      } else {
+        status = 'stopped';
+        reason = 'stopped on request';
+        await saveLast();
+      }
+    }
+    while (status === 'completed' && step < totalSteps) {
       const epoch = Math.floor(step / stepsPerEpoch);
       if (epochCache?.epoch !== epoch) {
         const order = epochOrder(train.length, {
