@@ -44,8 +44,16 @@ export class DatasetCatalog implements vscode.Disposable {
 
   constructor(private readonly inspector: DatasetInspectorClient) {
     const watcher = vscode.workspace.createFileSystemWatcher(DATASET_GLOB);
+    // A file written into a folder created the same instant can slip past the watcher (the
+    // folder is watched only once it exists): a new folder, anything without an extension,
+    // lists the files again.
+    const folders = vscode.workspace.createFileSystemWatcher('**/*', false, true, true);
     this.disposables.push(
       watcher,
+      folders,
+      folders.onDidCreate(uri => {
+        if (!/\.[^/]*$/.test(uri.path.slice(uri.path.lastIndexOf('/'))) && !isSkippedPath(uri)) this.scheduleRefresh();
+      }),
       // A new file may be excluded: let findFiles decide, once the burst settles.
       watcher.onDidCreate(() => this.scheduleRefresh()),
       watcher.onDidDelete(uri => this.remove(uri)),
