@@ -17,7 +17,10 @@ const common = {
   logLevel: watch ? 'warning' : 'info',
 };
 
-/** Copies the tfjs WASM binaries beside the trainer bundle, where backend.ts looks for them. */
+/**
+ * Copies the tfjs WASM binaries beside the trainer bundle, where backend.ts looks for them, and
+ * the native GEMM addon when it was built (npm run build:native), where nativeKernels.ts does.
+ */
 const copyWasm = {
   name: 'copy-tfjs-wasm',
   setup(build) {
@@ -26,6 +29,14 @@ const copyWasm = {
       for (const f of fs.readdirSync(from).filter(f => f.endsWith('.wasm'))) {
         fs.copyFileSync(path.join(from, f), path.join('dist', f));
       }
+      // Named for this platform, as src/trainer/kernels/nativeKernels.ts looks for it.
+      const addon = 'src/trainer/kernels/native/build/Release/bert_tune_kernels.node';
+      const target = `dist/bert_tune_kernels-${process.platform}-${process.arch}.node`;
+      if (fs.existsSync(addon)) {
+        // Copied then renamed: a trainer still running has the old file mapped.
+        fs.copyFileSync(addon, `${target}.tmp`);
+        fs.renameSync(`${target}.tmp`, target);
+      } else fs.rmSync(target, { force: true });
     });
   },
 };

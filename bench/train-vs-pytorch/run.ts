@@ -11,7 +11,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { selectBackend } from '../../src/trainer/backend';
+import { describeBackend, selectBackend } from '../../src/trainer/backend';
+import { setNativeMatmul } from '../../src/trainer/kernels/wasmKernels';
 import { BERT_BASE, SHAPES } from '../shapes';
 import { fixedBatches, measure, sst2Batches } from '../train-throughput';
 
@@ -35,7 +36,7 @@ async function main() {
   const report = await selectBackend({ wasmDir: path.join(__dirname, '..', '..', 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist') });
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bert-tune-vs-torch-'));
   const cores = os.cpus().length;
-  console.log(`${cores} cores; ours on ${report.backend}${report.simd ? ' (SIMD)' : ''}; PyTorch ${execFileSync(PYTHON, ['-c', 'import torch; print(torch.__version__)']).toString().trim()} with ${cores} threads; batch 16; ${seconds} s per measurement`);
+  console.log(`${cores} cores; ours on ${describeBackend(report)}${report.nativeKernels && 'reason' in report.nativeKernels ? ` (native kernels: ${report.nativeKernels.reason})` : ''}; PyTorch ${execFileSync(PYTHON, ['-c', 'import torch; print(torch.__version__)']).toString().trim()} with ${cores} threads; batch 16; ${seconds} s per measurement`);
   console.log('| shape | tokens | BERT Tune samples/s | PyTorch samples/s | ratio | peak RSS ours / PyTorch (MB) |');
   console.log('|---|---|---|---|---|---|');
   const settings = [
@@ -59,7 +60,8 @@ async function main() {
       const t = JSON.parse(torch.stdout.trim().split('\n').pop()!);
       console.log(`| ${shape.name} | ${setting.name} | ${ours.samplesPerSecond.toFixed(2)} | ${t.samples_per_second.toFixed(2)} | ${(ours.samplesPerSecond / t.samples_per_second).toFixed(2)} | ${oursRss.toFixed(0)} / ${t.peak_rss_mb.toFixed(0)} |`);
     }
-    // The bound under all of it: one matmul of a bert-mini feed-forward's shape, GFLOP/s.
+    // The bound under all of it: one matmul of a bert-mini feed-forward's shape, GFLOP/s, with
+    // each of our GEMMs.
     const [m, k, n] = [2048, 256, 1024];
     const a = tf.randomNormal([m, k]);
     const b = tf.randomNormal([k, n]);
@@ -74,10 +76,14 @@ async function main() {
       }
       return flops(count, performance.now() - t0);
     };
-    const ours = time();
+    const native = report.nativeKernels && 'isa' in report.nativeKernels ? report.nativeKernels.isa : undefined;
+    const nativeFlops = native ? time() : undefined;
+    setNativeMatmul(false);
+    const wasmFlops = time();
+    setNativeMatmul(true);
     tf.dispose([a, b]);
     const torchGemm = JSON.parse(execFileSync(PYTHON, [path.join(__dirname, 'torch_bert.py'), '--gemm', String(m), String(k), String(n)], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(cores) } }).trim());
-    console.log(`\nOne matmul [${m}×${k}]·[${k}×${n}], GFLOP/s: BERT Tune (WASM SIMD, one core) ${ours.toFixed(1)}; PyTorch ${torchGemm['1'].toFixed(1)} on one thread, ${torchGemm[String(cores)].toFixed(1)} on ${cores}.`);
+    console.log(`\nOne matmul [${m}×${k}]·[${k}×${n}], GFLOP/s: BERT Tune ${nativeFlops ? `native ${native} ${nativeFlops.toFixed(1)}, ` : ''}WASM SIMD ${wasmFlops.toFixed(1)} (one core); PyTorch ${torchGemm['1'].toFixed(1)} on one thread, ${torchGemm[String(cores)].toFixed(1)} on ${cores}.`);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }

@@ -1,35 +1,19 @@
 /**
  * Picks the fastest TensorFlow.js backend that loads here, in the order
  * tfjs-node-gpu → tfjs-node → wasm (SIMD) → cpu, and records why each faster one was passed
- * over, so the user can be told exactly what to install or fix.
+ * over, so the user can be told exactly what to install or fix. On WASM, also whether our
+ * native matrix products run (./kernels/nativeKernels.ts) and why not.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import { installWasmKernels } from './kernels/wasmKernels';
+import { ISA_NAMES, loadNativeKernels } from './kernels/nativeKernels';
+import { BACKENDS, type BackendAttempt, type BackendName, type BackendReport } from '../shared/backendReport';
 import * as path from 'node:path';
 
-/** Fastest first: the order in which backends are tried. */
-export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
-export type BackendName = (typeof BACKENDS)[number];
-
-export interface BackendAttempt {
-  backend: BackendName;
-  ok: boolean;
-  /** Why it was not used: not installed, the load error, no device. */
-  reason?: string;
-}
-
-export interface BackendReport {
-  backend: BackendName;
-  /** tfjs's own name for it (`tensorflow`, `wasm`, `cpu`). */
-  tfBackend: string;
-  simd?: boolean;
-  /** Where the WASM backend's binaries were loaded from (gradient workers load the same). */
-  wasmDir?: string;
-  attempts: BackendAttempt[];
-}
+export { BACKENDS, describeBackend, type BackendAttempt, type BackendName, type BackendReport } from '../shared/backendReport';
 
 const NATIVE_PACKAGES: Record<'tensorflow-gpu' | 'tensorflow', string> = {
   'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
@@ -125,7 +109,10 @@ export async function selectBackend(options: SelectOptions = {}): Promise<Backen
         installWasmKernels();
         const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
         attempts.push({ backend, ok: true });
-        return { backend, tfBackend: 'wasm', simd, wasmDir, attempts };
+        const native = loadNativeKernels();
+        const isa = native.kernels?.isa();
+        const nativeKernels = isa ? { isa: ISA_NAMES[isa] ?? isa } : { reason: native.reason ?? 'unknown' };
+        return { backend, tfBackend: 'wasm', simd, wasmDir, nativeKernels, attempts };
       } catch (e) {
         attempts.push({ backend, ok: false, reason: describe(e) });
         continue;

@@ -4,7 +4,7 @@
  * answered together, one batch pass for all of them. Incoming messages are validated.
  */
 import { fromInferenceSchema, toInferenceSchema, type FromInference, type ToInference } from '../shared/inferenceProtocol';
-import { selectBackend } from './backend';
+import { describeBackend, selectBackend } from './backend';
 import { predictFile } from './predict/predictFile';
 import { Predictor } from './predict/predictor';
 
@@ -18,7 +18,7 @@ export async function servePredict(): Promise<number> {
   }
   const post = (m: FromInference) => send(fromInferenceSchema.parse(m));
   const backend = await selectBackend();
-  post({ type: 'log', message: `inference on ${backend.backend}${backend.simd ? ' (SIMD)' : ''}` });
+  post({ type: 'log', message: `inference on ${describeBackend(backend)}` });
   const predictor = new Predictor();
   const queue: PredictRequest[] = [];
   const cancelled = new Set<number>();

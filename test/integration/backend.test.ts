@@ -7,7 +7,10 @@ describe('Training backend commands', () => {
     await extensionApi();
     const report = (await vscode.commands.executeCommand('bertTune.showBackend', { silent: true })) as { backend: string; attempts: { backend: string; reason?: string }[]; lines: string[] };
     assert.equal(report.backend, 'wasm'); // tfjs-node cannot be installed on this machine
-    assert.match(report.lines[0], /^Training runs on: wasm \(SIMD\), with \d+ gradient workers? \(setting bertTune\.training\.threads\)$/);
+    assert.match(report.lines[0], /^Training runs on: wasm \(SIMD\)(, native (AVX-512|AVX2\+FMA) matmul)?, with \d+ gradient workers? \(setting bertTune\.training\.threads\)$/);
+    // CI builds the native kernels (npm install does, with a C compiler): there the line names them.
+    if (process.env.BERT_TUNE_EXPECT_NATIVE_KERNELS) assert.match(report.lines[0], /native (AVX-512|AVX2\+FMA) matmul/);
+    else if (!/native/.test(report.lines[0])) assert.ok(report.lines.some(l => l.startsWith('native matmul kernels: ')), 'says why the native kernels do not run');
     assert.deepEqual(report.lines.slice(1, 3), ['tensorflow-gpu: not installed', 'tensorflow: not installed']);
     assert.match(report.lines.find(l => l.startsWith('CPU:')) ?? '', /\d+ threads/);
     assert.match(report.lines.find(l => l.startsWith('GPU:')) ?? '', /GPU/);

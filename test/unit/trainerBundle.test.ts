@@ -34,6 +34,21 @@ describe('the bundled trainer (dist/trainer.js)', () => {
     for (const a of report.attempts.slice(0, 2)) assert.match(a.reason, /not installed|failed to load/);
   });
 
+  it('says whether its native matrix products run beside WASM, and why not when they do not', t => {
+    const report = (env: Record<string, string> = {}) => JSON.parse(execFileSync(process.execPath, [trainer, 'backend'], { encoding: 'utf8', env: { ...process.env, ...env } }));
+    assert.deepEqual(report({ BERT_TUNE_NATIVE_KERNELS: 'off' }).nativeKernels, { reason: 'turned off (BERT_TUNE_NATIVE_KERNELS=off)' });
+    assert.match(report({ BERT_TUNE_NATIVE_KERNELS: 'sse9' }).nativeKernels.reason ?? '', /BERT_TUNE_NATIVE_KERNELS=sse9, which this CPU does not run/);
+    const addon = path.join(root, 'dist', `bert_tune_kernels-${process.platform}-${process.arch}.node`);
+    const { nativeKernels } = report();
+    if (!fs.existsSync(addon)) {
+      assert.ok(!process.env.BERT_TUNE_EXPECT_NATIVE_KERNELS, `${addon} was expected (npm run build:native)`);
+      assert.match(nativeKernels.reason, /not built for/);
+      return t.skip('the native kernels were not built here');
+    }
+    assert.ok(nativeKernels.isa ?? nativeKernels.reason.startsWith('this CPU has neither'), JSON.stringify(nativeKernels));
+    if (process.env.BERT_TUNE_EXPECT_NATIVE_KERNELS) assert.match(nativeKernels.isa, /^(AVX-512|AVX2\+FMA)$/);
+  });
+
   it('uses the cpu backend when asked', () => {
     const report = JSON.parse(execFileSync(process.execPath, [trainer, 'backend', '--prefer', 'cpu'], { encoding: 'utf8' }));
     assert.equal(report.backend, 'cpu');

@@ -5,14 +5,18 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { KERNELS_WASM } from '../../src/trainer/kernels/kernelsWasm';
-import { installWasmKernels } from '../../src/trainer/kernels/wasmKernels';
+import { loadNativeKernels } from '../../src/trainer/kernels/nativeKernels';
+import { installWasmKernels, setNativeMatmul } from '../../src/trainer/kernels/wasmKernels';
 import { Random } from '../../src/trainer/util/random';
 import { useBackend } from './backendSetup';
 import { tempDir } from './helpers';
 
 const ROOT = path.join(__dirname, '..', '..');
 
-/** op(a)·op(b) in float64, over broadcast batch dimensions, straight from the definition. */
+/**
+ * op(a)·op(b) in float64, over broadcast batch dimensions, straight from the definition; with
+ * Σ|a·b| for each entry, which bounds what float32 rounding in any order can do to it.
+ */
 function reference(a: Float32Array, as: number[], b: Float32Array, bs: number[], ta: boolean, tb: boolean) {
   const ra = as.length;
   const rb = bs.length;
@@ -23,51 +27,120 @@ function reference(a: Float32Array, as: number[], b: Float32Array, bs: number[],
   const batchB = bs.slice(0, -2).reduce((x, y) => x * y, 1);
   const batch = Math.max(batchA, batchB);
   const out = new Float64Array(batch * m * n);
+  const magnitude = new Float64Array(batch * m * n);
   for (let e = 0; e < batch; e++) {
     const ao = (batchA === 1 ? 0 : e) * m * k;
     const bo = (batchB === 1 ? 0 : e) * k * n;
     for (let i = 0; i < m; i++)
       for (let j = 0; j < n; j++) {
         let s = 0;
-        for (let p = 0; p < k; p++) s += a[ao + (ta ? p * m + i : i * k + p)] * b[bo + (tb ? j * k + p : p * n + j)];
+        let abs = 0;
+        for (let p = 0; p < k; p++) {
+          const product = a[ao + (ta ? p * m + i : i * k + p)] * b[bo + (tb ? j * k + p : p * n + j)];
+          s += product;
+          abs += Math.abs(product);
+        }
         out[e * m * n + i * n + j] = s;
+        magnitude[e * m * n + i * n + j] = abs;
       }
   }
-  return out;
+  return { out, magnitude };
 }
 
-describe('our SIMD kernels for the WASM backend', () => {
-  it('computes batched, transposed and broadcast products as the definition does, odd sizes included', async () => {
+const PRODUCT_CASES: [number[], number[], boolean, boolean][] = [
+  [[4, 2, 33, 16], [4, 2, 33, 16], false, true], // Q·Kᵀ
+  [[4, 2, 33, 33], [4, 2, 33, 16], false, false], // P·V
+  [[4, 2, 33, 33], [4, 2, 33, 16], true, false], // its gradient
+  [[3, 5, 7], [3, 7, 9], false, false],
+  [[3, 7, 5], [3, 9, 7], true, true],
+  [[1, 7, 5], [3, 7, 9], true, false], // a broadcast
+  [[3, 6, 3], [3, 2], false, false], // b broadcast, rank 2
+  [[37, 13], [37, 11], true, false], // a dense layer's dW = xᵀ·dy
+  [[37, 11], [13, 11], false, true], // and dx = dy·wᵀ
+  [[1, 1], [1, 1], true, true],
+  [[70, 300], [70, 520], true, false], // past the WASM GEMM's block edges: K > 256, M > 64, N > 512
+  [[2, 67, 261], [2, 515, 261], false, true],
+  [[100, 400], [400, 2100], false, false], // past the native GEMM's: M > 96, K > 384, N > 2048
+  [[16, 8], [8, 64], false, false], // a plain product of few rows (XNNPACK's, unless native)
+];
+
+/** Runs every case through tf.matMul on the WASM backend as it is set up now. */
+async function checkProducts(label: string): Promise<void> {
+  const random = new Random(7);
+  const before = tf.memory().numTensors;
+  for (const [as, bs, ta, tb] of PRODUCT_CASES) {
+    const values = (shape: number[]) => Float32Array.from({ length: shape.reduce((x, y) => x * y, 1) }, () => random.normal());
+    const av = values(as);
+    const bv = values(bs);
+    const expected = reference(av, as, bv, bs, ta, tb);
+    const got = tf.tidy(() => tf.matMul(tf.tensor(av, as), tf.tensor(bv, bs), ta, tb));
+    const data = await got.data();
+    got.dispose();
+    assert.equal(data.length, expected.out.length, `${label}: ${as} · ${bs}`);
+    for (let i = 0; i < data.length; i++) {
+      // A few float32 roundings of the largest partial sum: a wrong index or a lost block is far more.
+      const bound = 1e-6 * (1 + expected.magnitude[i]);
+      assert.ok(Math.abs(data[i] - expected.out[i]) <= bound, `${label}: ${as} ${ta} · ${bs} ${tb}: [${i}] ${data[i]} vs ${expected.out[i]}`);
+    }
+  }
+  assert.equal(tf.memory().numTensors, before);
+}
+
+describe('our kernels for the WASM backend (WebAssembly SIMD and native)', () => {
+  it('computes batched, transposed and broadcast products as the definition does, odd sizes included (our WASM GEMM)', async () => {
     await useBackend('wasm');
     assert.equal(installWasmKernels(), true);
-    const random = new Random(7);
-    const cases: [number[], number[], boolean, boolean][] = [
-      [[4, 2, 33, 16], [4, 2, 33, 16], false, true], // Q·Kᵀ
-      [[4, 2, 33, 33], [4, 2, 33, 16], false, false], // P·V
-      [[4, 2, 33, 33], [4, 2, 33, 16], true, false], // its gradient
-      [[3, 5, 7], [3, 7, 9], false, false],
-      [[3, 7, 5], [3, 9, 7], true, true],
-      [[1, 7, 5], [3, 7, 9], true, false], // a broadcast
-      [[3, 6, 3], [3, 2], false, false], // b broadcast, rank 2
-      [[37, 13], [37, 11], true, false], // a dense layer's dW = xᵀ·dy
-      [[37, 11], [13, 11], false, true], // and dx = dy·wᵀ
-      [[1, 1], [1, 1], true, true],
-      [[70, 300], [70, 520], true, false], // past every block edge: K > 256, M > 64, N > 512
-      [[2, 67, 261], [2, 515, 261], false, true],
-    ];
-    const before = tf.memory().numTensors;
-    for (const [as, bs, ta, tb] of cases) {
-      const values = (shape: number[]) => Float32Array.from({ length: shape.reduce((x, y) => x * y, 1) }, () => random.normal());
-      const av = values(as);
-      const bv = values(bs);
-      const expected = reference(av, as, bv, bs, ta, tb);
-      const got = tf.tidy(() => tf.matMul(tf.tensor(av, as), tf.tensor(bv, bs), ta, tb));
-      const data = await got.data();
-      got.dispose();
-      assert.equal(data.length, expected.length, `${as} · ${bs}`);
-      for (let i = 0; i < data.length; i++) assert.ok(Math.abs(data[i] - expected[i]) <= 1e-5 * (1 + Math.abs(expected[i])), `${as} ${ta} · ${bs} ${tb}: [${i}] ${data[i]} vs ${expected[i]}`);
+    setNativeMatmul(false);
+    try {
+      await checkProducts('WASM');
+    } finally {
+      setNativeMatmul(true);
     }
-    assert.equal(tf.memory().numTensors, before);
+  });
+
+  it('computes the same products with each native micro-kernel this CPU runs', async t => {
+    const { kernels, reason } = loadNativeKernels();
+    if (!kernels) {
+      // CI builds the addon and sets this: there a missing one is a failure, not a skip.
+      assert.ok(!process.env.BERT_TUNE_EXPECT_NATIVE_KERNELS, `native kernels expected: ${reason}`);
+      return t.skip(`native kernels: ${reason}`);
+    }
+    await useBackend('wasm');
+    assert.equal(installWasmKernels(), true);
+    const best = kernels.isa()!;
+    const isas = kernels.supported();
+    assert.equal(isas[0], best);
+    try {
+      for (const isa of isas) {
+        assert.equal(kernels.useIsa(isa), true);
+        await checkProducts(isa);
+      }
+    } finally {
+      kernels.useIsa(best);
+    }
+  });
+
+  it('native kernels refuse operands outside the memory, and bad arguments, before touching anything', t => {
+    const { kernels, reason } = loadNativeKernels();
+    if (!kernels) return t.skip(`native kernels: ${reason}`);
+    const memory = new ArrayBuffer(4 * 100);
+    const floats = new Float32Array(memory);
+    floats.fill(1);
+    // 2×5 · 5×2 at byte 0, 40 and 80: fits, and writes 1·1·5 = 5 into out.
+    kernels.batchMatmul(memory, 0, 40, 80, 1, 2, 2, 5, 0, 0, 0, 0);
+    assert.deepEqual([...floats.subarray(20, 24)], [5, 5, 5, 5]);
+    floats.fill(1);
+    const untouched = () => assert.ok(floats.every(v => v === 1), 'memory was written');
+    assert.throws(() => kernels.batchMatmul(memory, 0, 40, 388, 1, 2, 2, 5, 0, 0, 0, 0), RangeError); // out runs past the end
+    assert.throws(() => kernels.batchMatmul(memory, 0, 364, 80, 1, 2, 2, 5, 0, 0, 0, 0), RangeError); // b does
+    assert.throws(() => kernels.batchMatmul(memory, 0, 40, 80, 3, 2, 2, 5, 0, 0, 50, 0), RangeError); // a's third batch entry does
+    assert.throws(() => kernels.batchMatmul(memory, 2, 40, 80, 1, 2, 2, 5, 0, 0, 0, 0), RangeError); // misaligned
+    assert.throws(() => kernels.batchMatmul(memory, -4, 40, 80, 1, 2, 2, 5, 0, 0, 0, 0), RangeError);
+    assert.throws(() => kernels.batchMatmul(memory, 0.5, 40, 80, 1, 2, 2, 5, 0, 0, 0, 0), RangeError);
+    assert.throws(() => kernels.batchMatmul(memory, 0, 40, 80, 1, 2 ** 33, 2, 5, 0, 0, 0, 0), RangeError);
+    assert.throws(() => kernels.batchMatmul(new Float32Array(4) as unknown as ArrayBuffer, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0), RangeError);
+    untouched();
+    assert.equal(kernels.useIsa('no-such-kernel'), false);
   });
 
   it('looks up embedding rows as tf.gather does, and leaves out-of-range ids to the backend, which names them', async () => {

@@ -9,14 +9,10 @@ import * as os from 'node:os';
 import { promisify } from 'node:util';
 import * as vscode from 'vscode';
 import type { Ctx } from '../context';
+import { describeBackend, type BackendReport } from '../../shared/backendReport';
 
 const run = promisify(execFile);
 
-interface BackendReport {
-  backend: string;
-  simd?: boolean;
-  attempts: { backend: string; ok: boolean; reason?: string }[];
-}
 
 async function gpuFacts(): Promise<string> {
   try {
@@ -41,9 +37,10 @@ export async function showBackend(ctx: Ctx, options: { silent?: boolean } = {}):
   const asked = vscode.workspace.getConfiguration('bertTune').get<number | null>('training.threads');
   const workers = typeof asked === 'number' ? asked : Math.min(8, os.availableParallelism());
   const lines = [
-    `Training runs on: ${report.backend}${report.simd ? ' (SIMD)' : ''}` +
+    `Training runs on: ${describeBackend(report)}` +
       (report.backend === 'wasm' || report.backend === 'cpu' ? `, with ${workers} gradient worker${workers > 1 ? 's' : ''} (setting bertTune.training.threads)` : ''),
     ...report.attempts.filter(a => !a.ok).map(a => `${a.backend}: ${a.reason}`),
+    ...(report.nativeKernels && 'reason' in report.nativeKernels ? [`native matmul kernels: ${report.nativeKernels.reason}`] : []),
     `CPU: ${cpus[0]?.model ?? 'unknown'}, ${cpus.length} threads; ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB memory; ${process.platform}-${process.arch}`,
     `GPU: ${await gpuFacts()}`,
   ];
@@ -51,7 +48,7 @@ export async function showBackend(ctx: Ctx, options: { silent?: boolean } = {}):
   if (options.silent) return { ...report, lines };
   const fast = report.backend === 'tensorflow' || report.backend === 'tensorflow-gpu';
   const action = await vscode.window.showInformationMessage(
-    `BERT Tune trains on ${report.backend}${report.simd ? ' (SIMD)' : ''}.`,
+    `BERT Tune trains on ${describeBackend(report)}.`,
     { modal: true, detail: lines.slice(1).join('\n') },
     ...(fast ? [] : ['Install native backend']),
   );

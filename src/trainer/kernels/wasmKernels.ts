@@ -5,6 +5,8 @@
  *   batched ones (attention's Q·Kᵀ and P·V) and any with a transpose flag (every layer's
  *   gradients) fall to a scalar loop at a few GFLOP/s. Our blocked GEMM (~55 GFLOP/s) takes
  *   all of them but plain products of a few rows, where XNNPACK's cached weight packing wins.
+ *   Where the native addon loads (./nativeKernels.ts: AVX-512 or AVX2 with FMA, ~240 GFLOP/s
+ *   a core on AVX-512), it takes every product instead, on the same memory.
  * - GatherV2 of rows (embedding lookups): the backend's takes ~7 ms for 2048 rows of 128.
  * - Sum over the rows of a matrix (every bias gradient): the backend transposes first.
  * - Dropout with a mask hashed from (seed, index) (../model/dropout.ts), which the backend lacks.
@@ -15,6 +17,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { DROPOUT_KERNEL, type DropoutAttrs } from '../model/dropout';
 import { GELU_GRAD_KERNEL } from '../model/ops';
 import { KERNELS_WASM } from './kernelsWasm';
+import { loadNativeKernels } from './nativeKernels';
 
 /** The WebAssembly API, typed here: the project's TypeScript lib (ES2022, no DOM) does not declare it. */
 const wasmApi = (globalThis as unknown as {
@@ -27,7 +30,7 @@ const wasmApi = (globalThis as unknown as {
 
 /** The parts of tfjs-backend-wasm's BackendWasm these kernels rely on (not public API). */
 interface WasmBackendInternals {
-  wasm: { asm: { memory: object }; _malloc(bytes: number): number };
+  wasm: { asm: { memory: { buffer: ArrayBuffer } }; _malloc(bytes: number): number };
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
 }
@@ -42,6 +45,16 @@ interface KernelExports {
 }
 
 const installed = new WeakSet<object>();
+
+let nativeMatmul = true;
+
+/**
+ * Whether matrix products may use the native kernels when they load (default yes); the tests
+ * and the benchmarks turn it off to run our WASM GEMM beside them in one process.
+ */
+export function setNativeMatmul(enabled: boolean): void {
+  nativeMatmul = enabled;
+}
 
 const size = (shape: number[]) => shape.reduce((x, y) => x * y, 1);
 
@@ -74,17 +87,20 @@ export function installWasmKernels(): boolean {
     return false;
   }
   const at = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset;
+  const loadedNative = loadNativeKernels().kernels;
 
   replaceKernel(tf.BatchMatMul, original => args => {
     const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
+    const native = nativeMatmul ? loadedNative : undefined;
     const ra = a.shape.length;
     const rb = b.shape.length;
     const batchA = size(a.shape.slice(0, -2));
     const batchB = size(b.shape.slice(0, -2));
     // Plain products of few rows (inference on a short text) stay with XNNPACK, which keeps
     // constant weights packed; with more rows ours is faster and packing costs under 1 %.
-    const plainAndShort = !transposeA && !transposeB && batchA === 1 && batchB === 1 && a.shape[ra - 2] < 64;
+    // The native kernels win at every size.
+    const plainAndShort = !native && !transposeA && !transposeB && batchA === 1 && batchB === 1 && a.shape[ra - 2] < 64;
     // Broadcasting beyond "one side has a single matrix" is rare here: leave it to the backend.
     const sameBatch = ra === rb && a.shape.slice(0, -2).every((d, i) => d === b.shape[i]);
     if (plainAndShort || a.dtype !== 'float32' || b.dtype !== 'float32' || !(sameBatch || batchA === 1 || batchB === 1)) return original(args);
@@ -94,7 +110,11 @@ export function installWasmKernels(): boolean {
     if (inner !== (transposeB ? b.shape[rb - 1] : b.shape[rb - 2])) return original(args); // its error message
     const outer = (batchA >= batchB ? a : b).shape.slice(0, -2);
     const out = backend.makeOutput([...outer, m, n], 'float32');
-    k.batch_matmul(at(a), at(b), at(out), scratch, Math.max(batchA, batchB), m, n, inner, transposeA ? 1 : 0, transposeB ? 1 : 0, batchA === 1 ? 0 : m * inner, batchB === 1 ? 0 : inner * n);
+    const operands = [at(a), at(b), at(out)] as const;
+    const shape = [Math.max(batchA, batchB), m, n, inner, transposeA ? 1 : 0, transposeB ? 1 : 0, batchA === 1 ? 0 : m * inner, batchB === 1 ? 0 : inner * n] as const;
+    // The memory's buffer is read after makeOutput, which may have grown (and replaced) it.
+    if (native) native.batchMatmul(memory.buffer, ...operands, ...shape);
+    else k.batch_matmul(...operands, scratch, ...shape);
     return out;
   });
 

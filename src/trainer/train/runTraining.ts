@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { trainConfigSchema, type FromTrainer, type MetricName, type TrainConfig } from '../../shared/trainerProtocol';
-import { selectBackend } from '../backend';
+import { describeBackend, selectBackend } from '../backend';
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint/hfCheckpoint';
 import { parseSafetensors, serializeSafetensors, toFloat32 } from '../checkpoint/safetensors';
 import { loadLabelledData, DataError, type LabelledRow } from '../data/loadLabelledData';
@@ -232,7 +232,7 @@ async function train(
   emit({
     type: 'started',
     runDir: outDir,
-    backend: backend.backend + (backend.simd ? ' (SIMD)' : '') + (optimizer.threads > 1 ? `, ${optimizer.threads} threads` : ''),
+    backend: describeBackend(backend) + (optimizer.threads > 1 ? `, ${optimizer.threads} threads` : ''),
     backendNotes,
     labels,
     trainRows: train.length,
