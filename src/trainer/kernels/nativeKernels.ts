@@ -66,6 +66,12 @@ function load(wanted: string): NativeKernelsLoad {
   if (wanted !== 'auto' && !kernels.useIsa(wanted)) {
     return { reason: `BERT_TUNE_NATIVE_KERNELS=${wanted}, which this CPU does not run (it runs: ${kernels.supported().join(', ') || 'none'})` };
   }
-  if (!kernels.isa()) return { reason: `this CPU has neither AVX-512 nor AVX2 with FMA (${process.arch}); WebAssembly is as fast here` };
+  if (!kernels.isa()) {
+    return {
+      reason: process.arch === 'x64'
+        ? 'this CPU has neither AVX-512 nor AVX2 with FMA, which the native kernels need'
+        : `no native kernel for ${process.arch} yet (they are written for x86-64: AVX-512, AVX2 with FMA)`,
+    };
+  }
   return { kernels };
 }
