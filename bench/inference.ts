@@ -6,7 +6,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { BACKENDS, selectBackend, type BackendName } from '../src/trainer/backend';
+import { BACKENDS, describeBackend, selectBackend, type BackendName } from '../src/trainer/backend';
 import { percentile, randomModel, SHAPES } from './shapes';
 
 const WASM_DIR = path.join(__dirname, '..', 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
@@ -62,7 +62,7 @@ async function main() {
       const single = await timeRuns(() => run(one), seconds * 1000, 5);
       const batched = await timeRuns(() => run(batch), seconds * 1000, 2);
       const perSecond = (32 * 1000) / percentile(batched, 50);
-      console.log(`| ${prefer}${report.simd ? ' (SIMD)' : ''} | ${shape.name} | ${percentile(single, 50).toFixed(1)} | ${percentile(single, 95).toFixed(1)} | ${perSecond.toFixed(1)} |`);
+      console.log(`| ${describeBackend(report)} | ${shape.name} | ${percentile(single, 50).toFixed(1)} | ${percentile(single, 95).toFixed(1)} | ${perSecond.toFixed(1)} |`);
       tf.dispose([one.inputIds, one.tokenTypeIds, one.attentionMask, batch.inputIds, batch.tokenTypeIds, batch.attentionMask]);
       model.dispose();
     }

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { BACKENDS, selectBackend, type BackendName, type BackendReport } from '../src/trainer/backend';
+import { BACKENDS, describeBackend, selectBackend, type BackendName, type BackendReport } from '../src/trainer/backend';
 import { isDecayed } from '../src/trainer/model/parameters';
 import { parseVocab, BertTokenizer, DEFAULT_SPECIAL_TOKENS } from '../src/trainer/tokenizer/bertTokenizer';
 import { ADAMW_DEFAULTS } from '../src/trainer/train/adamw';
@@ -100,7 +100,7 @@ async function main() {
         const at128 = await measure(shape, fixed, seconds, report, threads);
         const real = await measure(shape, sst2, seconds, report, threads);
         if (threads === undefined && at128.threads === 1) break;
-        console.log(`| ${prefer}${report.simd ? ' (SIMD)' : ''} | ${shape.name} | ${at128.threads} | ${at128.samplesPerSecond.toFixed(2)} | ${real.samplesPerSecond.toFixed(2)} (${real.meanTokens.toFixed(0)}) |`);
+        console.log(`| ${describeBackend(report)} | ${shape.name} | ${at128.threads} | ${at128.samplesPerSecond.toFixed(2)} | ${real.samplesPerSecond.toFixed(2)} (${real.meanTokens.toFixed(0)}) |`);
       }
       if (tf.memory().numTensors > 10) console.log(`  (tensors left: ${tf.memory().numTensors})`);
     }
