@@ -2,14 +2,15 @@
  * Training speed per backend and BERT shape: samples/s of full optimisation steps (forward,
  * backward, clipping, AdamW), batch 16, at 128 tokens, and at SST-2's real lengths with
  * dynamic padding. Prints figures; asserts nothing. Reads ../shared/data for SST-2 texts.
- *   npx tsx bench/train-throughput.ts [--backends wasm,cpu] [--seconds 20] [--shapes 3]
+ *   npx tsx bench/train-throughput.ts [--backends wasm,cpu] [--seconds 20] [--shapes 3] [--freeze N|half]
+ * (--freeze: also each shape with its embeddings and lowest N layers, or half its layers, frozen, as --freeze-layers.)
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { BACKENDS, describeBackend, selectBackend, type BackendName, type BackendReport } from '../src/trainer/backend';
-import { isDecayed } from '../src/trainer/model/parameters';
+import { frozenParameters, isDecayed } from '../src/trainer/model/parameters';
 import { parseVocab, BertTokenizer, DEFAULT_SPECIAL_TOKENS } from '../src/trainer/tokenizer/bertTokenizer';
 import { ADAMW_DEFAULTS } from '../src/trainer/train/adamw';
 import { startOptimisation } from '../src/trainer/train/optimisation';
@@ -29,6 +30,8 @@ const wanted = arg('backends', BACKENDS.join(',')).split(',') as BackendName[];
 /** e.g. --shapes 1 for bert-tiny only: the pure-JS backend needs minutes per bert-small step. */
 const shapeCount = Number(arg('shapes', String(SHAPES.length)));
 const BATCH = 16;
+const freezeArg = arg('freeze', '0');
+const frozenLayers = (layers: number) => (freezeArg === 'half' ? Math.floor(layers / 2) : Math.min(Number(freezeArg) || 0, layers));
 
 export function sst2Batches(count: number): Batch[] {
   const vocab = parseVocab(fs.readFileSync(path.join(SHARED, 'vocab', 'bert-base-uncased-vocab.txt'), 'utf8'));
@@ -56,8 +59,10 @@ export async function measure(
   seconds: number,
   backend: BackendReport,
   threads?: number,
+  freezeLayers = 0,
 ): Promise<{ samplesPerSecond: number; steps: number; meanTokens: number; threads: number }> {
   const model = randomModel(shape);
+  if (freezeLayers) model.freeze(frozenParameters(model.config, freezeLayers));
   const decayed = new Set(model.specs.filter(isDecayed).map(s => s.name));
   const optimizer = await startOptimisation(model, decayed, ADAMW_DEFAULTS, backend, { threads, warn: m => console.log(`  ${m}`) });
   const random = new Random(1);
@@ -97,10 +102,13 @@ async function main() {
     for (const shape of SHAPES.slice(0, shapeCount)) {
       // one thread, then what a run uses by default (a gradient worker per core)
       for (const threads of [1, undefined]) {
-        const at128 = await measure(shape, fixed, seconds, report, threads);
-        const real = await measure(shape, sst2, seconds, report, threads);
-        if (threads === undefined && at128.threads === 1) break;
-        console.log(`| ${describeBackend(report)} | ${shape.name} | ${at128.threads} | ${at128.samplesPerSecond.toFixed(2)} | ${real.samplesPerSecond.toFixed(2)} (${real.meanTokens.toFixed(0)}) |`);
+        for (const frozen of frozenLayers(shape.layers) ? [0, frozenLayers(shape.layers)] : [0]) {
+          const at128 = await measure(shape, fixed, seconds, report, threads, frozen);
+          const real = await measure(shape, sst2, seconds, report, threads, frozen);
+          if (threads === undefined && at128.threads === 1) break;
+          const name = frozen ? `${shape.name}, ${frozen} of ${shape.layers} layers frozen` : shape.name;
+          console.log(`| ${describeBackend(report)} | ${name} | ${at128.threads} | ${at128.samplesPerSecond.toFixed(2)} | ${real.samplesPerSecond.toFixed(2)} (${real.meanTokens.toFixed(0)}) |`);
+        }
       }
       if (tf.memory().numTensors > 10) console.log(`  (tensors left: ${tf.memory().numTensors})`);
     }

@@ -1,7 +1,7 @@
 // `npm run demo`: BERT Tune from the command line, start to finish. Builds the trainer, writes a
 // freshly initialised bert-tiny-sized model (L2 H128), fine-tunes it on 6,000 SST-2 sentences,
 // evaluates on the 872 dev sentences after each epoch, and prints the metrics. Seconds on
-// two cores (about 15 s here); the run folder is kept in .cache/demo/ for a look afterwards.
+// two cores (about 10 s here); the run folder is kept in .cache/demo/ for a look afterwards.
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
