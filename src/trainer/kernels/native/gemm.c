@@ -2,7 +2,7 @@
 // bits wide and has no fused multiply-add, so our WASM GEMM (../kernels.c) tops out at 16
 // flops a cycle; with AVX-512 a core does 64, with AVX2 and FMA 32. Measured on one core of
 // the 2-core machine the project is built on, [2048×256]·[256×1024]: 60 GFLOP/s in WASM,
-// ~240 here (and ~120 for OpenBLAS under PyTorch).
+// ~230 here with AVX-512, ~125 with AVX2 (and ~125 for OpenBLAS under PyTorch).
 //
 // The addon works on the WASM backend's own memory: JavaScript hands it the memory's
 // ArrayBuffer and byte offsets of the tensors, as it does the WASM kernels. Every offset is
@@ -10,7 +10,9 @@
 //
 // The GEMM is the classic blocked one (Goto/BLIS), as in ../kernels.c: panels of op(A) and
 // op(B) are packed (absorbing the transposes) and an MR×NR micro-kernel of FMAs runs over them.
-// Which micro-kernel is picked once per process from what the CPU supports.
+// The micro-kernel is picked when the addon loads (in each thread) from what the CPU supports.
+// x86-64 with GCC or Clang only, for now: elsewhere the addon loads with no micro-kernel and
+// the trainer says so; MSVC does not compile it (npm install then says why and goes on).
 #include <node_api.h>
 #include <stdint.h>
 #include <stdlib.h>
