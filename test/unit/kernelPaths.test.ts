@@ -11,7 +11,8 @@ const FIXTURE_TESTS = ['test/unit/trainSteps.test.ts', 'test/unit/parallelTraini
 /** Runs the fixture tests in a process of their own, where BERT_TUNE_NATIVE_KERNELS picks the matmul. */
 function runFixtures(kernels: string) {
   // Without NODE_TEST_CONTEXT, which makes a nested test runner report to this one instead.
-  const { NODE_TEST_CONTEXT: _, ...env } = process.env;
+  const env = { ...process.env };
+  delete env.NODE_TEST_CONTEXT;
   const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...FIXTURE_TESTS], {
     cwd: ROOT,
     encoding: 'utf8',
