@@ -5,7 +5,7 @@
  *   batched ones (attention's Q·Kᵀ and P·V) and any with a transpose flag (every layer's
  *   gradients) fall to a scalar loop at a few GFLOP/s. Our blocked GEMM (~55 GFLOP/s) takes
  *   all of them but plain products of a few rows, where XNNPACK's cached weight packing wins.
- *   Where the native addon loads (./nativeKernels.ts: AVX-512 or AVX2 with FMA, ~240 GFLOP/s
+ *   Where the native addon loads (./nativeKernels.ts: AVX-512 or AVX2 with FMA, ~230 GFLOP/s
  *   a core on AVX-512), it takes every product instead, on the same memory.
  * - GatherV2 of rows (embedding lookups): the backend's takes ~7 ms for 2048 rows of 128.
  * - Sum over the rows of a matrix (every bias gradient): the backend transposes first.
