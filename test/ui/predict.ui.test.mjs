@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startWorkbench } from '../vscode/codeServer.mjs';
-import { makeTinyModel, openWorkbench, pickQuickItem, removeTinyModel, runCommand, screenshot, withFailureScreenshot } from './workbench.mjs';
+import { hoverEditorWord, makeTinyModel, openWorkbench, pickQuickItem, removeTinyModel, runCommand, screenshot, withFailureScreenshot } from './workbench.mjs';
 
 describe('Predict selection, in the workbench', () => {
   let wb;
@@ -56,7 +56,7 @@ describe('Predict selection, in the workbench', () => {
       assert.match(await label.jsonValue(), /^"(negative|positive) \d+%"$/);
       console.log(`screenshot: ${await screenshot(page, 'predict-1-inline')}`);
 
-      await page.locator('.monaco-editor .view-lines .view-line').first().hover({ position: { x: 40, y: 5 }, force: true });
+      await hoverEditorWord(page, 'charming');
       const hover = page.locator('.monaco-hover', { hasText: 'BERT Tune' }).first();
       await hover.waitFor({ timeout: 20_000 });
       const text = await hover.innerText();

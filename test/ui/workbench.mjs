@@ -119,3 +119,36 @@ export function makeTinyModel(name, labels) {
 export function removeTinyModel(model) {
   if (model) fs.rmSync(path.dirname(model), { recursive: true, force: true });
 }
+
+/**
+ * Hovers over `word` in the active editor the way a person's mouse gets there: it first rests on
+ * a blank part of the editor below the text, until no hover is showing, then glides onto the
+ * middle of the word. The mouse is wherever the last click left it (after the palette, over the
+ * editor's tab), and a tooltip opened there covers the first lines: a jump straight from it lands
+ * on the tooltip, and the editor never sees the mouse over its text.
+ */
+export async function hoverEditorWord(page, word) {
+  const target = await page.evaluate(w => {
+    for (const line of document.querySelectorAll('.monaco-editor .view-lines .view-line')) {
+      const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const at = node.data.indexOf(w);
+        if (at < 0) continue;
+        const range = document.createRange();
+        range.setStart(node, at);
+        range.setEnd(node, at + w.length);
+        const b = range.getBoundingClientRect();
+        return { x: b.x + b.width / 2, y: b.y + b.height / 2 };
+      }
+    }
+    return undefined;
+  }, word);
+  if (!target) throw new Error(`"${word}" is not shown in any editor line`);
+  const editor = await page.locator('.monaco-editor .view-lines').first().boundingBox();
+  await page.mouse.move(target.x, editor.y + editor.height - 20, { steps: 5 });
+  await page.locator('.monaco-hover:visible, .workbench-hover:visible').first().waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => {});
+  await page.mouse.move(target.x, target.y, { steps: 10 });
+  // Fail here, not after a timeout, if something still covers the word.
+  const under = await page.evaluate(({ x, y }) => Boolean(document.elementFromPoint(x, y)?.closest('.view-lines')), target);
+  if (!under) throw new Error(`something covers "${word}" at (${target.x}, ${target.y})`);
+}
