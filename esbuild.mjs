@@ -18,8 +18,9 @@ const common = {
 };
 
 /**
- * Copies the tfjs WASM binaries beside the trainer bundle, where backend.ts looks for them, and
- * the native GEMM addon when it was built (npm run build:native), where nativeKernels.ts does.
+ * Copies the tfjs WASM binaries beside the trainer bundle, where backend.ts looks for them, the
+ * native GEMM addon when it was built (npm run build:native), where nativeKernels.ts does, and
+ * Dawn's WebGPU binary for this platform, where backends/dawn.ts does.
  */
 const copyWasm = {
   name: 'copy-tfjs-wasm',
@@ -37,6 +38,14 @@ const copyWasm = {
         fs.copyFileSync(addon, `${target}.tmp`);
         fs.renameSync(`${target}.tmp`, target);
       } else fs.rmSync(target, { force: true });
+      // Dawn's WebGPU binary for this platform, where src/trainer/backends/dawn.ts looks for it.
+      const dawnDir = `${process.platform}-${process.platform === 'darwin' ? 'universal' : process.arch}`;
+      const dawn = `node_modules/webgpu/dist/${dawnDir}/dawn.node`;
+      const dawnTarget = `dist/dawn-${process.platform}-${process.arch}.node`;
+      if (fs.existsSync(dawn)) {
+        fs.copyFileSync(dawn, `${dawnTarget}.tmp`);
+        fs.renameSync(`${dawnTarget}.tmp`, dawnTarget);
+      }
     });
   },
 };

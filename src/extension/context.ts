@@ -14,6 +14,8 @@ import { RunsTreeProvider } from './runs/runsTreeProvider';
 import { TrainingManager } from './training/trainingManager';
 import { DatasetSummaryPanel } from './webviews/datasetSummaryPanel';
 import { MetricsPanels } from './webviews/metricsPanel';
+import { backendSetting } from './training/fineTuneCommand';
+import { BACKEND_ENV } from '../shared/backendReport';
 
 export const VIEW_IDS = { datasets: 'bertTune.datasets', runs: 'bertTune.runs' } as const;
 
@@ -61,10 +63,11 @@ export class Ctx implements vscode.Disposable {
     return path.join(this.extension.globalStorageUri.fsPath, 'native');
   }
 
-  /** The trainer's environment: Hub settings and where to find native backends. */
+  /** The trainer's environment: Hub settings, the backend setting and where to find native backends. */
   trainerEnv(): NodeJS.ProcessEnv {
     const c = vscode.workspace.getConfiguration('bertTune');
-    const env: NodeJS.ProcessEnv = { BERT_TUNE_NATIVE_MODULES: this.nativeModulesDir };
+    // The backend setting reaches every trainer process (training, predictions, the backend report); empty: auto.
+    const env: NodeJS.ProcessEnv = { BERT_TUNE_NATIVE_MODULES: this.nativeModulesDir, [BACKEND_ENV]: backendSetting() ?? '' };
     const endpoint = c.get<string>('hub.endpoint');
     const cache = c.get<string>('hub.cacheFolder');
     if (endpoint) env.HF_ENDPOINT = endpoint;

@@ -4,6 +4,7 @@
  * a run's metrics.jsonl holds the same objects, so a finished run can be replayed.
  */
 import * as z from 'zod/mini';
+import { BACKENDS } from './backendReport';
 
 const nonNegative = () => z.number().check(z.nonnegative());
 const count = () => z.int().check(z.nonnegative());
@@ -49,7 +50,7 @@ export const trainConfigSchema = z.object({
   metricForBest: metricNameSchema,
   /** Stop after this many evaluations without improvement of metricForBest. */
   earlyStoppingPatience: z.optional(z.int().check(z.positive())),
-  backend: z.optional(z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'])),
+  backend: z.optional(z.enum(BACKENDS)),
   /**
    * Keep the embeddings and the lowest N encoder layers as the base model has them: no
    * gradients, no updates (much faster on a CPU; less the model can adapt). 0: train everything.

@@ -4,6 +4,7 @@
  */
 import { delimiterName, type DatasetInfo } from '../shared/dataset';
 import { BACKENDS, selectBackend, type BackendName } from './backend';
+import { BACKEND_SUMMARIES } from '../shared/backendReport';
 import { DatasetReadError, inspectDataset } from './data/inspectDataset';
 import { UsageError } from './cli/args';
 import { initCheckpointCommand, logitsCommand, tokenizeCommand } from './cli/modelCommands';
@@ -26,9 +27,10 @@ commands:
   inspect FILE... [--json]
       Describe CSV/TSV/JSONL files as the Datasets view does: rows, dialect, header, columns
       with their likely roles, label balance, problems.
-  backend [--prefer tensorflow-gpu|tensorflow|wasm|cpu]
+  backend [--prefer ${BACKENDS.join('|')}]
       Load the fastest TensorFlow.js backend available here and print, as JSON, which one
       and why each faster one is not used.
+${BACKENDS.map(b => `        ${b.padEnd(15)} ${BACKEND_SUMMARIES[b]}`).join('\n')}
 `;
 
 async function main(argv: string[]): Promise<number> {

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import { promisify } from 'node:util';
 import * as vscode from 'vscode';
 import type { Ctx } from '../context';
-import { describeBackend, type BackendReport } from '../../shared/backendReport';
+import { describeBackend, gpuAdapterLine, type BackendReport } from '../../shared/backendReport';
 
 const run = promisify(execFile);
 
@@ -41,12 +41,14 @@ export async function showBackend(ctx: Ctx, options: { silent?: boolean } = {}):
       (report.backend === 'wasm' || report.backend === 'cpu' ? `, with ${workers} gradient worker${workers > 1 ? 's' : ''} (setting bertTune.training.threads)` : ''),
     ...report.attempts.filter(a => !a.ok).map(a => `${a.backend}: ${a.reason}`),
     ...(report.nativeKernels && 'reason' in report.nativeKernels ? [`native matmul kernels: ${report.nativeKernels.reason}`] : []),
+    ...[report.gpu, report.passedOverGpu].filter(g => g !== undefined).map(gpuAdapterLine),
+    ...(report.kernels?.length ? [`our kernels on ${report.backend}: ${report.kernels.join(', ')}`] : []),
     `CPU: ${cpus[0]?.model ?? 'unknown'}, ${cpus.length} threads; ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB memory; ${process.platform}-${process.arch}`,
     `GPU: ${await gpuFacts()}`,
   ];
   lines.forEach(l => ctx.output.info(l));
   if (options.silent) return { ...report, lines };
-  const fast = report.backend === 'tensorflow' || report.backend === 'tensorflow-gpu';
+  const fast = report.backend === 'tensorflow' || report.backend === 'tensorflow-gpu' || report.backend === 'webgpu';
   const action = await vscode.window.showInformationMessage(
     `BERT Tune trains on ${describeBackend(report)}.`,
     { modal: true, detail: lines.slice(1).join('\n') },

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import * as vscode from 'vscode';
 import type { DatasetInfo } from '../../shared/dataset';
+import { isBackendName } from '../../shared/backendReport';
 import { trainConfigSchema, type TrainConfig } from '../../shared/trainerProtocol';
 import type { Ctx } from '../context';
 import { ensureRunsFolder, newRunDir } from '../runs/runStore';
@@ -97,5 +98,5 @@ function threadsSetting(): number | undefined {
 
 export function backendSetting(): TrainConfig['backend'] {
   const v = vscode.workspace.getConfiguration('bertTune').get<string>('backend');
-  return v === 'tensorflow-gpu' || v === 'tensorflow' || v === 'wasm' || v === 'cpu' ? v : undefined;
+  return isBackendName(v) ? v : undefined;
 }

@@ -1,4 +1,5 @@
 /** `bert-tune train`: a training run from the command line, its messages printed as JSON lines. */
+import { BACKENDS } from '../../shared/backendReport';
 import { TRAIN_DEFAULTS, trainConfigSchema, type FromTrainer, type TrainConfig } from '../../shared/trainerProtocol';
 import { runTraining } from '../train/runTraining';
 import { parseOptions, requireOption, UsageError } from './args';
@@ -28,7 +29,8 @@ model:
   --dropout F               one dropout rate for all layers (0: off; default: the model's)
   --freeze-layers N         keep the embeddings and the lowest N layers fixed (faster; 0: train all)
   --head-only               train only the pooler and classifier, on [CLS] features computed once
-  --backend B               tensorflow-gpu, tensorflow, wasm or cpu (default: fastest available)
+  --backend B               ${BACKENDS.join(', ')} (default: the fastest available; webgpu
+                            only on a hardware GPU unless named)
   --threads N               gradient workers on wasm/cpu, 1 for none (default: one per core, at most 8)
 optimisation:
   --epochs N                default ${TRAIN_DEFAULTS.epochs}

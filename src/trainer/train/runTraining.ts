@@ -7,7 +7,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { trainConfigSchema, type FromTrainer, type MetricName, type TrainConfig } from '../../shared/trainerProtocol';
-import { describeBackend, selectBackend } from '../backend';
+import { assertBackendHealthy, describeBackend, selectBackend } from '../backend';
+import { describeAdapter, gpuAdapterLine } from '../../shared/backendReport';
+import { fitBatchToDevice } from './deviceFit';
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint/hfCheckpoint';
 import { parseSafetensors, serializeSafetensors, toFloat32 } from '../checkpoint/safetensors';
 import { loadLabelledData, DataError, type LabelledRow } from '../data/loadLabelledData';
@@ -131,6 +133,7 @@ async function train(
 
   const backend = await selectBackend({ prefer: config.backend });
   const backendNotes = backend.attempts.filter(a => !a.ok).map(a => `${a.backend}: ${a.reason}`);
+  if (backend.gpu) emit({ type: 'log', message: `${gpuAdapterLine(backend.gpu)}; our kernels: ${backend.kernels?.join(', ') || 'none'}` });
 
   // Data: the training rows, and validation rows from their own file or a stratified split.
   const data = await loadLabelledData(config.data, config);
@@ -174,6 +177,21 @@ async function train(
     emit({ type: 'log', message: `Frozen: the embeddings and encoder layers 0-${config.freezeLayers - 1}; ${model.numParameters - fixed} of ${model.numParameters} parameters train.` });
   }
   const maxLength = Math.min(config.maxLength, model.config.maxPositionEmbeddings, tokenizer.modelMaxLength);
+  if (backend.gpu && backend.maxTensorBytes) {
+    // BERT_TUNE_GPU_MAX_BUFFER_BYTES: pretend the GPU's buffers are smaller (tests; a GPU that fails on large ones).
+    const limit = Math.min(backend.maxTensorBytes, Number(process.env.BERT_TUNE_GPU_MAX_BUFFER_BYTES) || Infinity);
+    let fit;
+    try {
+      fit = fitBatchToDevice(model.config, config.batchSize, config.gradientAccumulation, maxLength, limit, describeAdapter(backend.gpu));
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+    if (fit.notice) {
+      emit({ type: 'warning', message: fit.notice });
+      config = { ...config, batchSize: fit.batchSize, gradientAccumulation: fit.gradientAccumulation };
+    }
+  }
   const train = toExamples(trainRows, labelIds, tokenizer, maxLength, config.data);
   const validation = toExamples(validationRows, labelIds, tokenizer, maxLength, validationFile);
   const validationByLine = new Map(validationRows.map(r => [r.line, r]));
@@ -285,7 +303,9 @@ async function train(
   }
 
   const saveLast = async () => {
+    assertBackendHealthy();
     const m = await optimizer.optimizerState();
+    assertBackendHealthy();
     optimizer.syncModel();
     const trainerState: TrainerState = { step, adamStep: optimizer.adamStep, dropoutRandom: dropoutRandom.getState(), bestMetric, bestStep, evalsWithoutImprovement, labels };
     await saveCheckpoint(model, modelDir, lastDir, {
@@ -302,6 +322,7 @@ async function train(
     }
     optimizer.syncModel();
     const result = await evaluate(model, validation, labels, config.batchSize * 2, tokenizer.padId, optimizer.evaluationLogits);
+    assertBackendHealthy();
     const value = metricOf(result, config.metricForBest);
     const isBest = improves(config.metricForBest, value, bestMetric);
     if (isBest) {
@@ -366,6 +387,8 @@ async function train(
       const micro = epochCache.batches.slice(inEpoch * config.gradientAccumulation, (inEpoch + 1) * config.gradientAccumulation);
       const lr = config.learningRate * lrFactor(schedule, step);
       const result = await optimizer.step(micro, { lr, maxGradNorm: config.maxGradNorm, nextSeed });
+      // A lost GPU computes nothing: fail here, before its numbers reach a checkpoint.
+      assertBackendHealthy();
       step++;
       reportStep(step);
       samplesSeen += micro.reduce((a, b) => a + b.labels.length, 0);

@@ -1,0 +1,102 @@
+/**
+ * Our WGSL kernels for tfjs's WebGPU backend, registered under the same names as the WASM and
+ * pure-JS ones, so that ../model code runs unchanged on every backend:
+ * - dropout from the hashed mask (../model/dropout.ts): the same (seed, index) → keep rule as
+ *   kernels.c, bit for bit, so a run's dropout is the same on the GPU as on the CPU and the
+ *   backward pass recomputes the mask instead of keeping it;
+ * - GELU's gradient from the saved Φ (../model/ops.ts) in one pass (autodiff of the formula
+ *   runs some ten kernels, each a full read and write of the activations).
+ * Each is a tfjs WebGPUProgram: tfjs declares the buffers and uniforms, compiles and caches the
+ * pipeline, and batches the dispatch with its own.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import { DROPOUT_KERNEL, type DropoutAttrs } from '../model/dropout';
+import { GELU_GRAD_KERNEL } from '../model/ops';
+
+const WORKGROUP = 256;
+
+/** One invocation per element, in a flat dispatch of workgroups of WORKGROUP (at most 65535 along x, then y). */
+function flatProgram(shape: number[], inputs: string[], key: string, uniforms: string, body: string): WebGPUProgram {
+  const size = shape.reduce((a, b) => a * b, 1);
+  const groups = Math.ceil(size / WORKGROUP);
+  const x = Math.min(groups, 65535);
+  return {
+    variableNames: inputs,
+    outputShape: shape,
+    shaderKey: key,
+    size: true,
+    uniforms,
+    workgroupSize: [WORKGROUP, 1, 1],
+    dispatchLayout: { x: shape.map((_, i) => i) },
+    dispatch: [x, Math.ceil(groups / x), 1],
+    getUserCode: () => `
+      ${body}
+      fn main(index : i32) {
+        if (index < uniforms.size) {
+          setOutputAtIndex(index, kernel(index));
+        }
+      }`,
+  };
+}
+
+/** lowbias32 of i·φ + seed, as keeps() in ../model/dropout.ts and kernels.c: u32 arithmetic wraps in WGSL too. */
+const HASH = `
+  fn keepElement(i : u32, seed : u32, rate24 : u32) -> bool {
+    var h = i * 0x9e3779b9u + seed;
+    h = (h ^ (h >> 16u)) * 0x7feb352du;
+    h = (h ^ (h >> 15u)) * 0x846ca68bu;
+    h = h ^ (h >> 16u);
+    return (h >> 8u) >= rate24;
+  }`;
+
+function dropoutProgram(shape: number[]): WebGPUProgram {
+  return flatProgram(shape, ['X'], 'bertTuneDropout', 'seed : u32, rate24 : u32, scale : f32,', `
+    ${HASH}
+    fn kernel(index : i32) -> f32 {
+      if (keepElement(u32(index), uniforms.seed, uniforms.rate24)) {
+        return X[index] * uniforms.scale;
+      }
+      return 0.0;
+    }`);
+}
+
+/** dy · (Φ(x) + x·φ(x)), φ(x) = exp(−x²/2)/√(2π). */
+function geluGradProgram(shape: number[]): WebGPUProgram {
+  return flatProgram(shape, ['X', 'Cdf', 'Dy'], 'bertTuneGeluGrad', '', `
+    fn kernel(index : i32) -> f32 {
+      let x = X[index];
+      let pdf = exp(-0.5 * x * x) * 0.3989422804014327;
+      return Dy[index] * (Cdf[index] + x * pdf);
+    }`);
+}
+
+/** The kernels' names, as the backend report lists them. */
+export const WEBGPU_KERNELS = ['dropout', 'gelu-grad'];
+
+const registered = new Set<string>();
+
+function register(kernelName: string, kernelFunc: tf.KernelFunc): void {
+  if (registered.has(kernelName) || tf.getKernel(kernelName, 'webgpu')) return;
+  tf.registerKernel({ kernelName, backendName: 'webgpu', kernelFunc });
+  registered.add(kernelName);
+}
+
+/** Registers our kernels on the WebGPU backend (once per process); returns their names. */
+export function installWebGpuKernels(): string[] {
+  register(DROPOUT_KERNEL, ({ inputs, backend, attrs }) => {
+    const { x } = inputs as { x: tf.TensorInfo };
+    const { seed, rate24, scale } = attrs as unknown as DropoutAttrs;
+    const program = dropoutProgram(x.shape);
+    return (backend as WebGPUBackend).runWebGPUProgram(program, [x], 'float32', [
+      { type: 'uint32', data: [seed] },
+      { type: 'uint32', data: [rate24] },
+      { type: 'float32', data: [scale] },
+    ]);
+  });
+  register(GELU_GRAD_KERNEL, ({ inputs, backend }) => {
+    const { x, cdf, dy } = inputs as { x: tf.TensorInfo; cdf: tf.TensorInfo; dy: tf.TensorInfo };
+    return (backend as WebGPUBackend).runWebGPUProgram(geluGradProgram(x.shape), [x, cdf, dy], 'float32');
+  });
+  return WEBGPU_KERNELS;
+}
