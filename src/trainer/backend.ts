@@ -66,6 +66,12 @@ export async function selectBackend(options: SelectOptions = {}): Promise<Backen
  * as failed with its last good checkpoint rather than writing one from a dead device.
  */
 export function assertBackendHealthy(): void {
+  const message = backendFaultMessage();
+  if (message) throw new Error(message);
+}
+
+/** What went wrong with the backend, as a run's failure message; undefined while it is fine. */
+export function backendFaultMessage(): string | undefined {
   const fault = tf.getBackend() === 'webgpu' ? webgpuFault() : undefined;
-  if (fault) throw new Error(`Training stopped: ${fault}. The last checkpoint is kept; Resume continues from it.`);
+  return fault && `Training stopped: ${fault}. The last checkpoint is kept; Resume continues from it.`;
 }

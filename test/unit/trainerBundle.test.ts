@@ -20,8 +20,8 @@ describe('the bundled trainer (dist/trainer.js)', () => {
     assert.ok(fs.readFileSync(trainer, 'utf8').startsWith('#!/usr/bin/env node\n'));
   });
 
-  it('has the tfjs WASM binaries beside it', () => {
-    for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm']) assert.ok(fs.existsSync(path.join(root, 'dist', f)), f);
+  it('has the tfjs WASM binaries and Dawn\'s WebGPU binary beside it', () => {
+    for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', `dawn-${process.platform}-${process.arch}.node`]) assert.ok(fs.existsSync(path.join(root, 'dist', f)), f);
   });
 
   it('picks WASM with SIMD here, saying why the native backends are not used', () => {
@@ -30,8 +30,10 @@ describe('the bundled trainer (dist/trainer.js)', () => {
     // tfjs-node cannot install on this machine (its install downloads libtensorflow)
     assert.equal(report.backend, 'wasm');
     assert.equal(report.simd, true);
-    assert.deepEqual(report.attempts.map((a: { backend: string }) => a.backend), ['tensorflow-gpu', 'tensorflow', 'wasm']);
-    for (const a of report.attempts.slice(0, 2)) assert.match(a.reason, /not installed|failed to load/);
+    assert.deepEqual(report.attempts.map((a: { backend: string }) => a.backend), ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm']);
+    for (const a of [report.attempts[0], report.attempts[2]]) assert.match(a.reason, /not installed|failed to load/);
+    // No GPU here: at most Mesa's software adapter, which auto passes over.
+    assert.match(report.attempts[1].reason, /^(only a software adapter|no GPU adapter)/);
   });
 
   it('says whether its native matrix products run beside WASM, and why not when they do not', t => {

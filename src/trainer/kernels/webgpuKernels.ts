@@ -5,14 +5,16 @@
  *   kernels.c, bit for bit, so a run's dropout is the same on the GPU as on the CPU and the
  *   backward pass recomputes the mask instead of keeping it;
  * - GELU's gradient from the saved Φ (../model/ops.ts) in one pass (autodiff of the formula
- *   runs some ten kernels, each a full read and write of the activations).
+ *   runs some ten kernels, each a full read and write of the activations);
+ * - the embedding gradient's sums of repeated ids in a fixed order, so that a run (and its
+ *   resume) computes the same weights every time, as on the CPU.
  * Each is a tfjs WebGPUProgram: tfjs declares the buffers and uniforms, compiles and caches the
  * pipeline, and batches the dispatch with its own.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import { DROPOUT_KERNEL, type DropoutAttrs } from '../model/dropout';
-import { GELU_GRAD_KERNEL } from '../model/ops';
+import { GELU_GRAD_KERNEL, SEGMENT_SUMS_KERNEL } from '../model/ops';
 
 const WORKGROUP = 256;
 
@@ -71,8 +73,55 @@ function geluGradProgram(shape: number[]): WebGPUProgram {
     }`);
 }
 
+/**
+ * For each position i of ids [n]: (the next position with the same id, or n) · 2 + (1 if i is
+ * the id's first position). n² comparisons of integers, no floats: cheap beside the gradient.
+ */
+function idLinksProgram(n: number): WebGPUProgram {
+  const p = flatProgram([n], ['Ids'], 'bertTuneIdLinks', '', '');
+  p.getUserCode = () => `
+    fn main(index : i32) {
+      if (index < uniforms.size) {
+        let id = Ids[index];
+        var first = 1;
+        for (var j = 0; j < index; j = j + 1) {
+          if (Ids[j] == id) { first = 0; break; }
+        }
+        var next = uniforms.size;
+        for (var j = index + 1; j < uniforms.size; j = j + 1) {
+          if (Ids[j] == id) { next = j; break; }
+        }
+        setOutputAtIndexI32(index, next * 2 + first);
+      }
+    }`;
+  return p;
+}
+
+/**
+ * dy [n, H] summed over the positions of each id, in position order, into that id's first
+ * position; zero at every other. Scattered into the table's gradient, each row then receives
+ * one sum and zeros, so the result is the same whatever order the GPU's atomic adds run in
+ * (tfjs's scatter of dy itself adds duplicates in a different order each run).
+ */
+function segmentSumsProgram(n: number, h: number): WebGPUProgram {
+  return flatProgram([n, h], ['Links', 'Dy'], 'bertTuneSegmentSums', 'width : i32,', `
+    fn kernel(index : i32) -> f32 {
+      let row = index / uniforms.width;
+      let col = index - row * uniforms.width;
+      if ((Links[row] & 1) == 0) { return 0.0; }
+      var sum = 0.0;
+      var j = row;
+      loop {
+        sum = sum + Dy[j * uniforms.width + col];
+        j = Links[j] >> 1u;
+        if (j >= uniforms.size / uniforms.width) { break; }
+      }
+      return sum;
+    }`);
+}
+
 /** The kernels' names, as the backend report lists them. */
-export const WEBGPU_KERNELS = ['dropout', 'gelu-grad'];
+export const WEBGPU_KERNELS = ['dropout', 'gelu-grad', 'embedding-grad'];
 
 const registered = new Set<string>();
 
@@ -97,6 +146,15 @@ export function installWebGpuKernels(): string[] {
   register(GELU_GRAD_KERNEL, ({ inputs, backend }) => {
     const { x, cdf, dy } = inputs as { x: tf.TensorInfo; cdf: tf.TensorInfo; dy: tf.TensorInfo };
     return (backend as WebGPUBackend).runWebGPUProgram(geluGradProgram(x.shape), [x, cdf, dy], 'float32');
+  });
+  register(SEGMENT_SUMS_KERNEL, ({ inputs, backend }) => {
+    const { ids, dy } = inputs as { ids: tf.TensorInfo; dy: tf.TensorInfo };
+    const gpu = backend as WebGPUBackend;
+    const [n, h] = dy.shape;
+    const links = gpu.runWebGPUProgram(idLinksProgram(n), [ids], 'int32');
+    const sums = gpu.runWebGPUProgram(segmentSumsProgram(n, h), [links, dy], 'float32', [{ type: 'int32', data: [h] }]);
+    gpu.disposeData(links.dataId);
+    return sums;
   });
   return WEBGPU_KERNELS;
 }

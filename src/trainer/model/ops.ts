@@ -10,6 +10,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { HiddenAct } from './config';
 
+/** Our WebGPU kernel (../kernels/webgpuKernels.ts): repeated ids' rows of dy summed in order. */
+export const SEGMENT_SUMS_KERNEL = 'BertTuneSegmentSums';
+
 /** x [n, in] · w [in, out] + b [out]; dx = dy·wᵀ, dw = xᵀ·dy, db = Σ dy over rows. */
 export const dense = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [x, w, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
@@ -36,7 +39,9 @@ export const embeddingLookup = tf.customGrad((...args: (tf.Tensor | tf.GradSaveF
     value: tf.gather(table, ids) as tf.Tensor2D,
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [i] = saved;
-      return [tf.scatterND(tf.expandDims(i, 1), dy, table.shape), tf.zerosLike(i)];
+      // On the GPU the scatter adds repeated ids atomically, in no fixed order: sum them first, in order.
+      const rows = tf.getKernel(SEGMENT_SUMS_KERNEL, tf.getBackend()) ? (tf.engine().runKernel(SEGMENT_SUMS_KERNEL, { ids: i, dy }) as tf.Tensor) : dy;
+      return [tf.scatterND(tf.expandDims(i, 1), rows, table.shape), tf.zerosLike(i)];
     },
   };
 }) as (table: tf.Tensor2D, ids: tf.Tensor1D) => tf.Tensor2D;

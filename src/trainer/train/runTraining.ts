@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { trainConfigSchema, type FromTrainer, type MetricName, type TrainConfig } from '../../shared/trainerProtocol';
-import { assertBackendHealthy, describeBackend, selectBackend } from '../backend';
+import { assertBackendHealthy, backendFaultMessage, describeBackend, selectBackend } from '../backend';
 import { describeAdapter, gpuAdapterLine } from '../../shared/backendReport';
 import { fitBatchToDevice } from './deviceFit';
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint/hfCheckpoint';
@@ -100,7 +100,8 @@ export async function runTraining(input: TrainConfig, control: RunControl, optio
   try {
     return await train(input, outDir, emit, control, options, s => (step = s));
   } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
+    // A lost GPU fails whatever op came next with its own words: say what happened instead.
+    const message = backendFaultMessage() ?? (e instanceof Error ? e.message : String(e));
     emit({ type: 'error', message });
     const done: DoneMessage = { type: 'done', status: 'failed', reason: message, step };
     emit(done);

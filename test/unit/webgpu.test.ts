@@ -1,0 +1,335 @@
+/**
+ * The webgpu backend, on whatever adapter Dawn finds: here Mesa's software Vulkan (lavapipe,
+ * which CI installs from bookworm-backports), forced with `--backend webgpu` since `auto` never
+ * picks a software adapter. Without any adapter the suite skips and says why; CI sets
+ * BERT_TUNE_EXPECT_WEBGPU=1, so there a missing adapter fails instead.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { TRAIN_DEFAULTS, fromTrainerSchema, type FromTrainer, type TrainConfig } from '../../src/shared/trainerProtocol';
+import { selectBackend } from '../../src/trainer/backend';
+import { webgpuDevice } from '../../src/trainer/backends/webgpu';
+import { initCheckpoint, loadCheckpoint } from '../../src/trainer/checkpoint/hfCheckpoint';
+import { parseSafetensors, toFloat32 } from '../../src/trainer/checkpoint/safetensors';
+import { parseBertConfig } from '../../src/trainer/model/config';
+import { dropout, dropoutAttrs, keeps } from '../../src/trainer/model/dropout';
+import { activation, embeddingLookup } from '../../src/trainer/model/ops';
+import { isDecayed } from '../../src/trainer/model/parameters';
+import { AdamW } from '../../src/trainer/train/adamw';
+import { runTraining } from '../../src/trainer/train/runTraining';
+import { trainStep, type Batch } from '../../src/trainer/train/step';
+import { InferenceClient } from '../../src/extension/predict/inferenceClient';
+import { assertMatchesReference, reproduce, TINY, type Reference } from './hfSteps';
+import { fixture, tempDir } from './helpers';
+
+const ROOT = path.join(__dirname, '..', '..');
+const TRAINER = path.join(ROOT, 'dist', 'trainer.js');
+const VOCAB = path.join(__dirname, '..', 'fixtures', 'reference', 'vocab', 'bert-base-uncased-vocab.txt');
+
+/** Whether Dawn finds an adapter here (asked in a child process: a backend is process-wide). */
+function probeAdapter(): string | undefined {
+  const script = `require(${JSON.stringify(path.join(ROOT, 'src', 'trainer', 'backend.ts'))}).selectBackend({ prefer: 'webgpu' })
+    .then(r => console.log(JSON.stringify(r)), e => console.log(JSON.stringify({ error: String(e) })));`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  try {
+    const report = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    if (report.backend === 'webgpu') return undefined;
+    return report.attempts?.find((a: { backend: string }) => a.backend === 'webgpu')?.reason ?? report.error ?? 'unknown';
+  } catch {
+    return `the probe failed: ${r.stderr.slice(-500)}`;
+  }
+}
+
+const noAdapter = probeAdapter();
+const expected = process.env.BERT_TUNE_EXPECT_WEBGPU === '1';
+const skip = noAdapter && !expected ? `no WebGPU adapter here (${noAdapter}); scripts/install-software-vulkan.sh installs Mesa's software one` : false;
+
+const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-30);
+
+describe('the webgpu backend', { skip }, () => {
+  let baseModel: string;
+  before(async () => {
+    assert.equal(noAdapter, undefined, `CI expects a WebGPU adapter: ${noAdapter}`);
+    const report = await selectBackend({ prefer: 'webgpu' });
+    assert.equal(report.backend, 'webgpu');
+    assert.deepEqual(report.kernels, ['dropout', 'gelu-grad', 'embedding-grad']);
+    baseModel = path.join(tempDir(), 'base');
+    const config = parseBertConfig({ model_type: 'bert', vocab_size: 30522, num_hidden_layers: 1, hidden_size: 16, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 128, id2label: { 0: 'a', 1: 'b' } });
+    await initCheckpoint(config, VOCAB, baseModel, 1);
+  });
+
+  for (const [file, clip] of [['train-steps.json', 1.0], ['train-steps-clip0.5.json', 0.5]] as const) {
+    it(`reproduces Hugging Face step by step: ${file} (forward before, loss, grad norm, clipping, logits after)`, async t => {
+      assertMatchesReference(await reproduce(file, clip, 'webgpu'), s => t.diagnostic(s));
+    });
+  }
+
+  it('with accumulation: two micro-batches of 4 update the weights as one batch of 8 does', async () => {
+    const ref: Reference = JSON.parse(fs.readFileSync(path.join(TINY, 'train-steps.json'), 'utf8'));
+    const b = ref.batches[0];
+    const slice = (from: number, to: number): Batch => ({
+      inputIds: b.input_ids.slice(from, to),
+      tokenTypeIds: b.token_type_ids.slice(from, to),
+      attentionMask: b.attention_mask.slice(from, to),
+      labels: b.labels.slice(from, to),
+    });
+    const after = async (micro: Batch[]) => {
+      const { model } = loadCheckpoint(TINY, { dropout: 0 });
+      const optimizer = new AdamW(model.params, new Set(model.specs.filter(isDecayed).map(s => s.name)));
+      const r = await trainStep(model, optimizer, micro, { lr: 1e-3, maxGradNorm: 1 });
+      const w = await model.params.get('bert.encoder.layer.0.attention.self.query.weight')!.data();
+      optimizer.dispose();
+      model.dispose();
+      return { r, w };
+    };
+    const whole = await after([slice(0, 8)]);
+    const split = await after([slice(0, 4), slice(4, 8)]);
+    assert.ok(rel(split.r.loss, whole.r.loss) < 1e-6, `${whole.r.loss} vs ${split.r.loss}`);
+    assert.ok(rel(split.r.gradNorm, whole.r.gradNorm) < 1e-5);
+    for (let i = 0; i < whole.w.length; i++) assert.ok(Math.abs(whole.w[i] - split.w[i]) < 1e-6, `weight ${i}`);
+  });
+
+  it("dropout's WGSL kernel keeps exactly the elements of the hashed mask, its gradient the same ones", async () => {
+    for (const shape of [[1], [7], [255], [256], [257], [3, 1000], [4, 33, 17]]) {
+      for (const [rate, seed] of [[0.1, 0], [0.5, 12345], [0.9, 2 ** 31 - 1]] as const) {
+        const n = shape.reduce((a, b) => a * b, 1);
+        const x = tf.tensor(Float32Array.from({ length: n }, (_, i) => 1 + (i % 13) / 8), shape);
+        const { rate24, scale } = dropoutAttrs(rate, seed);
+        const [y, dx] = tf.tidy(() => {
+          const { value, grads } = tf.valueAndGrads((t: tf.Tensor) => tf.sum(tf.mul(dropout(t, rate, seed), 3)))([x]);
+          value.dispose();
+          return [dropout(x, rate, seed), grads[0]];
+        });
+        const [out, grad, input] = [await y.data(), await dx.data(), await x.data()];
+        for (let i = 0; i < n; i++) {
+          const kept = keeps(seed >>> 0, i, rate24);
+          assert.equal(out[i], kept ? Math.fround(input[i] * scale) : 0, `shape [${shape}], rate ${rate}, element ${i}`);
+          assert.equal(grad[i], kept ? Math.fround(3 * scale) : 0, `gradient at ${i}`);
+        }
+        tf.dispose([x, y, dx]);
+      }
+    }
+  });
+
+  it("GELU's gradient kernel matches the float64 derivative of x·Φ(x), tails included", async () => {
+    // erf in float64 (Abramowitz-Stegun 7.1.26 is too coarse): by its series / continued fraction
+    const erf = (z: number): number => {
+      if (Math.abs(z) > 3) {
+        // continued fraction for erfc
+        let f = 0;
+        for (let k = 60; k >= 1; k--) f = (k / 2) / (Math.abs(z) + f);
+        const erfc = Math.exp(-z * z) / Math.sqrt(Math.PI) / (Math.abs(z) + f);
+        return Math.sign(z) * (1 - erfc);
+      }
+      let sum = 0;
+      let term = z;
+      for (let n = 0; n < 200; n++) {
+        sum += term / (2 * n + 1);
+        term *= (-z * z) / (n + 1);
+      }
+      return (2 / Math.sqrt(Math.PI)) * sum;
+    };
+    const xs = [-12, -6, -3.2, -1, -0.5, -1e-3, 0, 1e-3, 0.5, 1, 2.5, 3.2, 6, 12];
+    for (const shape of [[xs.length], [3, xs.length], [257, xs.length]]) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const values = Float32Array.from({ length: n }, (_, i) => xs[i % xs.length]);
+      const dys = Float32Array.from({ length: n }, (_, i) => 1 + (i % 5) / 4);
+      const x = tf.tensor(values, shape);
+      const dy = tf.tensor(dys, shape);
+      const g = tf.grad((t: tf.Tensor) => activation(t as tf.Tensor2D, 'gelu'))(x, dy);
+      const got = await g.data();
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        const want = dys[i] * (0.5 * (1 + erf(v / Math.SQRT2)) + (v * Math.exp(-v * v / 2)) / Math.sqrt(2 * Math.PI));
+        assert.ok(Math.abs(got[i] - want) <= 2e-6 * Math.max(1, Math.abs(want)), `x ${v}: ${got[i]} vs ${want}`);
+      }
+      tf.dispose([x, dy, g]);
+    }
+  });
+
+  it('the embedding gradient sums repeated ids as float64 does, bit for bit the same on every run', async () => {
+    for (const [vocab, n, h] of [[5, 1, 3], [3, 40, 8], [50, 300, 17], [2, 257, 4]] as const) {
+      const ids = Int32Array.from({ length: n }, (_, i) => (i * 7 + (i >> 3)) % vocab);
+      const dy = Float32Array.from({ length: n * h }, (_, i) => Math.sin(i * 0.37) * (1 + (i % 11)));
+      const table = tf.zeros([vocab, h]);
+      const grad = async () => {
+        const t = tf.tensor1d(ids, 'int32');
+        const d = tf.tensor2d(dy, [n, h]);
+        const g = tf.grad((x: tf.Tensor) => tf.mul(embeddingLookup(x as tf.Tensor2D, t), d))(table);
+        const out = await g.data();
+        tf.dispose([t, d, g]);
+        return out as Float32Array;
+      };
+      const first = await grad();
+      for (let v = 0; v < vocab; v++) {
+        for (let c = 0; c < h; c++) {
+          let want = 0;
+          for (let i = 0; i < n; i++) if (ids[i] === v) want += dy[i * h + c];
+          assert.ok(Math.abs(first[v * h + c] - want) <= 1e-5 * Math.max(1, Math.abs(want)), `[${vocab}, ${n}, ${h}] row ${v} column ${c}: ${first[v * h + c]} vs ${want}`);
+        }
+      }
+      for (let again = 0; again < 3; again++) assert.ok(Buffer.from((await grad()).buffer).equals(Buffer.from(first.buffer)), 'the same bits every run');
+      table.dispose();
+    }
+  });
+
+  const config = (out: string, overrides: Partial<TrainConfig> = {}): TrainConfig => ({
+    ...TRAIN_DEFAULTS, data: fixture('sst2-dev-200.tsv'), textCol: 'text', labelCol: 'label', model: baseModel, out, epochs: 1, batchSize: 16, learningRate: 1e-3, maxLength: 32, backend: 'webgpu', ...overrides,
+  });
+  async function run(cfg: TrainConfig, options: { onProgress?: (step: number) => void; stopAfter?: number; resume?: boolean } = {}) {
+    const messages: FromTrainer[] = [];
+    let steps = 0;
+    const done = await runTraining(
+      cfg,
+      {
+        emit: m => {
+          messages.push(fromTrainerSchema.parse(m));
+          if (m.type !== 'progress') return;
+          steps++;
+          options.onProgress?.(steps);
+        },
+        shouldStop: () => options.stopAfter !== undefined && steps >= options.stopAfter,
+      },
+      { resume: options.resume },
+    );
+    return { done, messages };
+  }
+  const weights = (dir: string) => new Map([...parseSafetensors(fs.readFileSync(path.join(dir, 'model.safetensors'))).tensors].map(([k, e]) => [k, toFloat32(e)]));
+
+  it('stopped midway and resumed (dropout on, class weights), ends with exactly the weights of an uninterrupted run', async () => {
+    const straight = path.join(tempDir(), 'straight');
+    const interrupted = path.join(tempDir(), 'interrupted');
+    const cfg = (out: string) => config(out, { dropout: 0.1, epochs: 1.5, classWeights: 'balanced' });
+    const whole = await run(cfg(straight));
+    assert.equal(whole.done.status, 'completed');
+    assert.match((whole.messages.find(m => m.type === 'started') as { backend: string }).backend, /^webgpu on /);
+    const first = await run(cfg(interrupted), { stopAfter: 5 });
+    assert.equal(first.done.status, 'stopped');
+    const second = await run({ out: interrupted } as TrainConfig, { resume: true });
+    assert.equal(second.done.status, 'completed');
+    const a = weights(path.join(straight, 'checkpoints', 'last'));
+    const b = weights(path.join(interrupted, 'checkpoints', 'last'));
+    for (const [name, t] of a) assert.ok(Buffer.from(t.buffer).equals(Buffer.from(b.get(name)!.buffer)), `${name} differs after resume`);
+  });
+
+  it('splits a batch that does not fit the GPU\'s largest buffer into accumulation steps, with a notice', async () => {
+    const before = process.env.BERT_TUNE_GPU_MAX_BUFFER_BYTES;
+    // The word embeddings (30522 × 16 floats) must fit; one batch's attention scores must not.
+    process.env.BERT_TUNE_GPU_MAX_BUFFER_BYTES = String(30522 * 16 * 4);
+    try {
+      const { done, messages } = await run(config(path.join(tempDir(), 'split'), { batchSize: 64, maxLength: 128, maxSteps: 2, evalSteps: undefined }));
+      assert.equal(done.status, 'completed');
+      const notice = messages.find(m => m.type === 'warning' && /does not fit/.test(m.message));
+      assert.ok(notice && notice.type === 'warning', 'a notice says the batch was split');
+      assert.match(notice.message, /A batch of 64 rows × \d+ tokens does not fit .*each step trains \d+ micro-batches of \d+ rows/);
+    } finally {
+      if (before === undefined) delete process.env.BERT_TUNE_GPU_MAX_BUFFER_BYTES;
+      else process.env.BERT_TUNE_GPU_MAX_BUFFER_BYTES = before;
+    }
+  });
+
+  it('keeps the tensor count and the GPU memory in use flat over 200 steps, and leaves none behind', async () => {
+    const tensors: number[] = [];
+    const bytes: number[] = [];
+    const gpu = () => (tf.memory() as tf.MemoryInfo & { numBytesInGPU: number; numBytesInGPUAllocated?: number }).numBytesInGPU;
+    const before = tf.memory().numTensors;
+    const { done } = await run(config(path.join(tempDir(), 'flat'), { batchSize: 4, maxLength: 16, maxSteps: 200, evalSteps: undefined, dropout: 0.1 }), {
+      onProgress: () => {
+        tensors.push(tf.memory().numTensors);
+        bytes.push(gpu());
+      },
+    });
+    assert.equal(done.status, 'completed');
+    assert.equal(tensors.length, 200);
+    assert.equal(new Set(tensors.slice(1)).size, 1, `tensors per step: ${[...new Set(tensors)].join(', ')}`);
+    assert.equal(new Set(bytes.slice(1)).size, 1, `GPU bytes in use per step: ${[...new Set(bytes)].join(', ')}`);
+    assert.equal(tf.memory().numTensors, before, 'tensors left after the run');
+  });
+
+  it('a device lost mid-run ends the run as failed, says so, and keeps the last checkpoint, from which it resumes', async () => {
+    const out = path.join(tempDir(), 'lost');
+    const { done, messages } = await run(config(out, { evalSteps: 2, epochs: 2 }), { onProgress: step => step === 3 && webgpuDevice()!.destroy() });
+    assert.equal(done.status, 'failed');
+    assert.match(done.reason ?? '', /^Training stopped: the GPU device was lost \(destroyed.*The last checkpoint is kept; Resume continues from it\.$/);
+    assert.ok(messages.some(m => m.type === 'error' && /GPU device was lost/.test(m.message)));
+    const state = JSON.parse(fs.readFileSync(path.join(out, 'checkpoints', 'last', 'trainer_state.json'), 'utf8'));
+    assert.equal(state.step, 2, 'the checkpoint of step 2, not one from the dead device');
+    assert.match(fs.readFileSync(path.join(out, 'log.txt'), 'utf8'), /GPU device was lost/);
+    // A new device on resume.
+    const resumed = await run({ out } as TrainConfig, { resume: true });
+    assert.equal(resumed.done.status, 'completed');
+  });
+});
+
+describe('the webgpu backend, from the bundled trainer', { skip }, () => {
+  let model: string;
+  let dir: string;
+  before(() => {
+    execFileSync(process.execPath, ['esbuild.mjs'], { cwd: ROOT, stdio: 'pipe' });
+    dir = tempDir();
+    model = path.join(dir, 'model');
+    execFileSync(process.execPath, [TRAINER, 'init-checkpoint', '--layers', '1', '--hidden', '16', '--heads', '2', '--intermediate', '32', '--vocab', VOCAB, '--labels', 'neg,pos', '--seed', '3', '--out', model]);
+  });
+
+  it('is never picked automatically on a software adapter, and says why', () => {
+    const report = JSON.parse(execFileSync(process.execPath, [TRAINER, 'backend'], { encoding: 'utf8' }));
+    assert.notEqual(report.backend, 'webgpu');
+    const attempt = report.attempts.find((a: { backend: string }) => a.backend === 'webgpu');
+    assert.match(attempt.reason, /^only a software adapter \(.*\), slower than training on the CPU; --backend webgpu \(or the setting\) uses it anyway$/);
+    assert.equal(report.passedOverGpu.software, true);
+    const forced = JSON.parse(execFileSync(process.execPath, [TRAINER, 'backend', '--prefer', 'webgpu'], { encoding: 'utf8' }));
+    assert.equal(forced.backend, 'webgpu');
+    assert.ok(forced.gpu.limits.maxStorageBufferBindingSize > 0 && forced.gpu.limits.maxBufferSize > 0);
+  });
+
+  it('a short CLI run trains end to end, and its log names the adapter', () => {
+    const out = path.join(dir, 'run');
+    const r = spawnSync(process.execPath, [TRAINER, 'train', '--data', fixture('sst2-dev-200.tsv'), '--text-col', 'text', '--label-col', 'label', '--model', model, '--out', out, '--epochs', '1', '--batch-size', '16', '--max-length', '32', '--backend', 'webgpu'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr.slice(-2000));
+    const log = fs.readFileSync(path.join(out, 'log.txt'), 'utf8');
+    assert.match(log, /WebGPU adapter: .*largest binding \d+ MiB; our kernels: dropout, gelu-grad, embedding-grad/);
+    const done = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map(l => JSON.parse(l)).find(m => m.type === 'done');
+    assert.equal(done.status, 'completed');
+    assert.ok(fs.existsSync(path.join(out, 'checkpoints', 'best', 'model.safetensors')));
+  });
+
+  it('serve-predict and "Predict a CSV column" on webgpu answer as on the CPU backend', async () => {
+    const texts = ['a gripping, beautifully shot film', 'dull', 'it is neither good nor bad, and far too long for what it says'.repeat(3)];
+    const csv = path.join(dir, 'texts.csv');
+    fs.writeFileSync(csv, 'text\n' + texts.map(t => `"${t}"`).join('\n') + '\n');
+    const answers = async (backend: string) => {
+      const client = new InferenceClient(TRAINER, () => ({ BERT_TUNE_BACKEND: backend }), () => {}, 60_000);
+      try {
+        const predictions = await client.predict(model, texts.map(text => ({ text })), 24);
+        const out = path.join(dir, `predictions-${backend}.csv`);
+        await client.predictFile({ model, file: csv, textCol: 'text', out, probabilities: true }, () => {});
+        return { predictions, file: fs.readFileSync(out, 'utf8') };
+      } finally {
+        client.dispose();
+      }
+    };
+    const gpu = await answers('webgpu');
+    const cpu = await answers('wasm');
+    assert.deepEqual(gpu.predictions.labels, cpu.predictions.labels);
+    gpu.predictions.results.forEach((r, i) => {
+      const c = cpu.predictions.results[i];
+      assert.equal(r.label, c.label);
+      assert.equal(r.truncated, c.truncated);
+      r.probabilities.forEach((p, k) => assert.ok(Math.abs(p - c.probabilities[k]) < 1e-5, `text ${i}, label ${k}: ${p} vs ${c.probabilities[k]}`));
+    });
+    const rows = (s: string) => s.trim().split('\n').map(l => l.split(','));
+    const [g, c] = [rows(gpu.file), rows(cpu.file)];
+    assert.deepEqual(g[0], c[0]);
+    assert.equal(g.length, texts.length + 1);
+    for (let i = 1; i < g.length; i++) {
+      for (let k = 0; k < g[i].length; k++) {
+        if (Number.isFinite(Number(c[i][k])) && c[i][k] !== '') assert.ok(Math.abs(Number(g[i][k]) - Number(c[i][k])) < 1e-5, `row ${i}, column ${c[0][k]}`);
+        else assert.equal(g[i][k], c[i][k]);
+      }
+    }
+  });
+});
