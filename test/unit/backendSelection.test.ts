@@ -62,12 +62,61 @@ describe('backend selection with native packages present', () => {
     const r = select([fakeNative('tfjs-node-gpu', 'broken'), fakeNative('tfjs-node', 'broken')]);
     assert.equal(r.backend, 'wasm');
     assert.match(r.attempts[0].reason, /^failed to load: libtensorflow\.so\.2: cannot open shared object file/);
-    assert.match(r.attempts[1].reason, /^failed to load: libtensorflow/);
+    assert.match(r.attempts[2].reason, /^failed to load: libtensorflow/);
   });
 
   it('uses tfjs-node when only it is installed', () => {
     const r = select([fakeNative('tfjs-node', 'no-gpu')]);
     assert.equal(r.backend, 'tensorflow');
     assert.equal(r.attempts[0].reason, 'not installed');
+  });
+});
+
+/**
+ * selectBackend in a fresh process whose navigator.gpu is Dawn's, but whose adapters describe
+ * themselves as `info` says: the ladder's choice for a GPU this machine does not have.
+ */
+function selectWithAdapter(info: Record<string, string>, prefer?: string) {
+  const script = `
+    const path = require('node:path');
+    const dawnFile = path.join(path.dirname(require.resolve('webgpu/package.json')), 'dist', process.platform + '-' + process.arch, 'dawn.node');
+    const m = { exports: {} }; process.dlopen(m, dawnFile);
+    Object.assign(globalThis, m.exports.globals);
+    const gpu = m.exports.create([]);
+    const info = ${JSON.stringify(info)};
+    globalThis.navigator = { gpu: { requestAdapter: async o => { const a = await gpu.requestAdapter(o); return a && new Proxy(a, { get: (t, k) => k === 'info' ? info : typeof t[k] === 'function' ? t[k].bind(t) : t[k] }); } } };
+    const { selectBackend } = require(${JSON.stringify(path.join(ROOT, 'src', 'trainer', 'backend.ts'))});
+    const tf = require('@tensorflow/tfjs-core');
+    selectBackend({ prefer: ${JSON.stringify(prefer)}, wasmDir: ${JSON.stringify(path.join(ROOT, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist'))} })
+      .then(async r => { const sum = (await tf.sum(tf.tensor([1, 2, 3])).data())[0]; console.log(JSON.stringify({ ...r, active: tf.getBackend(), sum })); process.exit(0); });`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+}
+
+describe('backend selection with a WebGPU adapter', () => {
+  // Needs an adapter to stand behind the renamed one: Mesa's software Vulkan here, a GPU elsewhere.
+  const probe = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'trainer.js'), 'backend', '--prefer', 'webgpu'], { encoding: 'utf8' });
+  const noAdapter = !/"backend":"webgpu"/.test(probe.stdout) && process.env.BERT_TUNE_EXPECT_WEBGPU !== '1';
+
+  it('auto picks webgpu on a hardware adapter, after tfjs-node-gpu and before everything else', { skip: noAdapter && 'no WebGPU adapter here' }, () => {
+    const r = selectWithAdapter({ vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H200: 580.65.06', device: '' });
+    assert.equal(r.backend, 'webgpu');
+    assert.equal(r.active, 'webgpu');
+    assert.equal(r.sum, 6);
+    assert.deepEqual(r.attempts.map((a: { backend: string }) => a.backend), ['tensorflow-gpu', 'webgpu']);
+    assert.equal(r.gpu.software, false);
+    assert.equal(r.gpu.driver, '580.65.06');
+  });
+
+  it('auto passes over a software adapter, names it, and uses it only when asked for', { skip: noAdapter && 'no WebGPU adapter here' }, () => {
+    const info = { vendor: 'google', architecture: '', description: 'SwiftShader Device (Subzero)', device: '' };
+    const r = selectWithAdapter(info);
+    assert.equal(r.backend, 'wasm');
+    assert.match(r.attempts[1].reason, /^only a software adapter \(SwiftShader Device \(Subzero\) \(google\), a software adapter\)/);
+    assert.equal(r.passedOverGpu.software, true);
+    const forced = selectWithAdapter(info, 'webgpu');
+    assert.equal(forced.backend, 'webgpu');
+    assert.equal(forced.active, 'webgpu');
   });
 });

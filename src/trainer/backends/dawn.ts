@@ -36,6 +36,9 @@ let loaded: { gpu: GPU } | { reason: string } | undefined;
 /** navigator.gpu from Dawn, or why there is none (not shipped for this platform, failed to load). */
 export function loadDawn(): { gpu: GPU } | { reason: string } {
   if (loaded) return loaded;
+  // A runtime with a WebGPU of its own (Deno, a future Node) is used as it is.
+  const own = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+  if (own) return (loaded = { gpu: own });
   const file = candidates().find(f => fs.existsSync(f));
   if (!file) return (loaded = { reason: `Dawn (the WebGPU implementation) is not shipped for ${process.platform}-${process.arch}` });
   try {
