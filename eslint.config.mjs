@@ -4,7 +4,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'out/', '.cache/', 'node_modules/', 'test-results/', '*.vsix', '.scratch/', 'src/trainer/kernels/native/build/'] },
+  { ignores: ['dist/', 'out/', '.cache/', 'node_modules/', 'test-results/', '*.vsix', '.scratch/', 'src/trainer/kernels/native/build/', '.gpubench/', '.gl/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -86,9 +86,14 @@ export function describeBackend(report: Pick<BackendReport, 'backend' | 'simd' |
   return `${report.backend}${report.simd ? ' (SIMD)' : ''}${native}${gpu}`;
 }
 
-/** The adapter in one line, for "Show training backend" and the run log: driver, features, buffer limits. */
-export function gpuAdapterLine(gpu: GpuAdapterReport): string {
+/** The adapter's facts past its name: vendor, architecture, driver, features, buffer limits. */
+export function gpuFacts(gpu: GpuAdapterReport): string {
   const mib = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
-  return `WebGPU adapter: ${describeAdapter(gpu)}; vendor ${gpu.vendor || '?'}, architecture ${gpu.architecture || '?'}${gpu.driver ? `, driver ${gpu.driver}` : ''}; ` +
+  return `vendor ${gpu.vendor || '?'}, architecture ${gpu.architecture || '?'}${gpu.driver ? `, driver ${gpu.driver}` : ''}; ` +
     `features ${gpu.features.join(', ') || 'none of shader-f16, subgroups, timestamp-query'}; largest buffer ${mib(gpu.limits.maxBufferSize)}, largest binding ${mib(gpu.limits.maxStorageBufferBindingSize)}`;
+}
+
+/** The adapter in one line, for "Show training backend" and the run log. */
+export function gpuAdapterLine(gpu: GpuAdapterReport): string {
+  return `WebGPU adapter: ${describeAdapter(gpu)}; ${gpuFacts(gpu)}`;
 }

@@ -102,6 +102,8 @@ export const fromTrainerSchema = z.discriminatedUnion('type', [
     runDir: z.string(),
     backend: z.string(),
     backendNotes: z.array(z.string()),
+    /** On a GPU: its driver, features and buffer limits, in a line (the panel's header shows it). */
+    gpu: z.optional(z.string()),
     labels: z.array(z.string()),
     trainRows: count(),
     validationRows: count(),

@@ -11,7 +11,7 @@ import { cpuBackend } from './backends/cpu';
 import { tensorflowCpuBackend, tensorflowGpuBackend } from './backends/tensorflow';
 import type { TrainingBackend } from './backends/types';
 import { wasmBackend } from './backends/wasm';
-import { webgpuBackend, webgpuFault } from './backends/webgpu';
+import { releaseStaleGpuBuffers, webgpuBackend, webgpuFault } from './backends/webgpu';
 
 export { BACKENDS, describeBackend, type BackendAttempt, type BackendName, type BackendReport } from '../shared/backendReport';
 export { defaultWasmDir } from './backends/wasm';
@@ -74,4 +74,9 @@ export function assertBackendHealthy(): void {
 export function backendFaultMessage(): string | undefined {
   const fault = tf.getBackend() === 'webgpu' ? webgpuFault() : undefined;
   return fault && `Training stopped: ${fault}. The last checkpoint is kept; Resume continues from it.`;
+}
+
+/** Once per training step, evaluation or prediction batch: lets the backend free what it keeps from earlier shapes (WebGPU's buffer pool). */
+export function afterBatch(): void {
+  releaseStaleGpuBuffers();
 }

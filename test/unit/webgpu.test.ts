@@ -23,6 +23,7 @@ import { AdamW } from '../../src/trainer/train/adamw';
 import { runTraining } from '../../src/trainer/train/runTraining';
 import { trainStep, type Batch } from '../../src/trainer/train/step';
 import { InferenceClient } from '../../src/extension/predict/inferenceClient';
+import { Predictor } from '../../src/trainer/predict/predictor';
 import { assertMatchesReference, reproduce, TINY, type Reference } from './hfSteps';
 import { fixture, tempDir } from './helpers';
 
@@ -232,22 +233,48 @@ describe('the webgpu backend', { skip }, () => {
     }
   });
 
-  it('keeps the tensor count and the GPU memory in use flat over 200 steps, and leaves none behind', async () => {
+  it('keeps the tensor count and the GPU memory in use flat over 200 steps, its buffer pool bounded, and leaves none behind', async () => {
     const tensors: number[] = [];
     const bytes: number[] = [];
-    const gpu = () => (tf.memory() as tf.MemoryInfo & { numBytesInGPU: number; numBytesInGPUAllocated?: number }).numBytesInGPU;
+    const pooled: number[] = [];
+    const memory = () => tf.memory() as tf.MemoryInfo & { numBytesInGPU: number; numBytesAllocatedInGPU: number };
+    const gpu = () => memory().numBytesInGPU;
     const before = tf.memory().numTensors;
     const { done } = await run(config(path.join(tempDir(), 'flat'), { batchSize: 4, maxLength: 16, maxSteps: 200, evalSteps: undefined, dropout: 0.1 }), {
       onProgress: () => {
         tensors.push(tf.memory().numTensors);
         bytes.push(gpu());
+        pooled.push(memory().numBytesAllocatedInGPU);
       },
     });
     assert.equal(done.status, 'completed');
     assert.equal(tensors.length, 200);
     assert.equal(new Set(tensors.slice(1)).size, 1, `tensors per step: ${[...new Set(tensors)].join(', ')}`);
     assert.equal(new Set(bytes.slice(1)).size, 1, `GPU bytes in use per step: ${[...new Set(bytes)].join(', ')}`);
+    const early = Math.max(...pooled.slice(0, 20));
+    assert.ok(Math.max(...pooled) <= 2 * early, `GPU buffers allocated grew from ${early} to ${Math.max(...pooled)} bytes`);
     assert.equal(tf.memory().numTensors, before, 'tensors left after the run');
+  });
+
+  it('frees the buffers of lengths it no longer sees: after ever longer texts, short ones again need what they needed at first', async () => {
+    const predictor = new Predictor();
+    const pooled = () => (tf.memory() as tf.MemoryInfo & { numBytesAllocatedInGPU: number }).numBytesAllocatedInGPU;
+    const predict = (words: number) => predictor.predict(TINY, Array.from({ length: 8 }, (_, i) => ({ text: 'the film was good '.repeat(Math.ceil(words / 4)) + i })), 128);
+    try {
+      await predict(4);
+      await predict(4);
+      const short = pooled();
+      let longest = 0;
+      for (let words = 8; words <= 120; words += 4) {
+        await predict(words);
+        longest = Math.max(longest, pooled());
+      }
+      for (let i = 0; i < 3; i++) await predict(4);
+      // Kept, the buffers of every length seen would stay allocated (here several times the short texts' need).
+      assert.ok(pooled() <= 1.5 * short, `GPU buffers allocated: ${(short / 2 ** 20).toFixed(1)} MiB for short texts, ${(longest / 2 ** 20).toFixed(1)} at the longest, ${(pooled() / 2 ** 20).toFixed(1)} after short ones again`);
+    } finally {
+      predictor.dispose();
+    }
   });
 
   it('a device lost mid-run ends the run as failed, says so, and keeps the last checkpoint, from which it resumes', async () => {

@@ -6,6 +6,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ColumnInfo, DatasetInfo } from '../../shared/dataset';
+import { BACKEND_SETTING_VALUES, BACKEND_SUMMARIES, isBackendName } from '../../shared/backendReport';
 import { TRAIN_DEFAULTS, trainConfigSchema, type TrainConfig } from '../../shared/trainerProtocol';
 
 /** What the wizard asks; also what a caller (or a test) may pass to skip the questions. */
@@ -113,7 +114,7 @@ export async function askChoices(memento: vscode.Memento, uri: vscode.Uri, info:
 }
 
 /** The editable settings, in the order shown, with how to read them from an input box. */
-const EDITABLE: { key: keyof TrainConfig; label: string; parse: (s: string) => unknown }[] = [
+const EDITABLE: { key: keyof TrainConfig; label: string; parse: (s: string) => unknown; choices?: readonly string[] }[] = [
   { key: 'epochs', label: 'Epochs', parse: Number },
   { key: 'batchSize', label: 'Batch size', parse: Number },
   { key: 'learningRate', label: 'Learning rate', parse: Number },
@@ -124,7 +125,14 @@ const EDITABLE: { key: keyof TrainConfig; label: string; parse: (s: string) => u
   { key: 'freezeLayers', label: 'Freeze the embeddings and the lowest N layers (faster on a CPU; 0: train all)', parse: s => (s.trim() ? Number(s) : undefined) },
   { key: 'headOnly', label: 'Train only the classifier head, on features computed once (yes/no)', parse: s => (/^\s*(y|yes|true|1)\s*$/i.test(s) ? true : /^\s*(n|no|false|0|)\s*$/i.test(s) ? undefined : s) },
   { key: 'seed', label: 'Seed', parse: Number },
+  { key: 'backend', label: 'Backend (auto: the fastest here)', parse: s => (isBackendName(s) ? s : undefined), choices: BACKEND_SETTING_VALUES },
 ];
+
+/** A setting with a fixed list of values (the backend): picked from its list, each value explained. */
+async function pickValue(title: string, label: string, choices: readonly string[], current: string): Promise<string | undefined> {
+  const items = choices.map(v => ({ label: v, detail: isBackendName(v) ? BACKEND_SUMMARIES[v] : 'The fastest that loads here (a GPU only through a hardware adapter)' }));
+  return (await pick(items, items.find(i => i.label === current), title, label, 5))?.label;
+}
 
 /** "Start with defaults", or edit settings one by one; resolves to the settings, or undefined if dismissed. */
 export async function askSettings(title: string, base: TrainConfig): Promise<TrainConfig | undefined> {
@@ -134,13 +142,13 @@ export async function askSettings(title: string, base: TrainConfig): Promise<Tra
     const items: Item[] = [
       { label: '$(play) Start training', description: 'with the settings below', start: true },
       { label: '', kind: vscode.QuickPickItemKind.Separator },
-      ...EDITABLE.map(e => ({ label: e.label, description: String(config[e.key] ?? '—'), key: e.key })),
+      ...EDITABLE.map(e => ({ label: e.label, description: String(config[e.key] ?? (e.choices ? e.choices[0] : '—')), key: e.key })),
     ];
     const choice = await pick(items, items[0], title, 'Start, or pick a setting to change it', 5);
     if (!choice) return undefined;
     if (choice.start) return config;
     const edit = EDITABLE.find(e => e.key === choice.key)!;
-    const value = await vscode.window.showInputBox({
+    const value = edit.choices ? await pickValue(title, edit.label, edit.choices, String(config[edit.key] ?? 'auto')) : await vscode.window.showInputBox({
       title,
       prompt: edit.label,
       value: String(config[edit.key] ?? ''),

@@ -134,3 +134,45 @@ function reportOf(gpu: GpuAdapterReport) {
     maxTensorBytes: Math.min(gpu.limits.maxBufferSize, gpu.limits.maxStorageBufferBindingSize),
   };
 }
+
+interface BufferPool {
+  freeBuffers: Map<string, GPUBuffer[]>;
+  numFreeBuffers: number;
+  numBytesAllocated: number;
+  acquireBuffer(size: number, usage: number, mappedAtCreation?: boolean, reuse?: boolean): GPUBuffer;
+}
+
+const poolGeneration = new WeakMap<BufferPool, { generation: number; lastUse: Map<string, number> }>();
+
+/**
+ * tfjs-webgpu keeps every buffer it frees, by size, for reuse, and never lets one go: each new
+ * padded length (every batch of real text, every prediction) adds its activations' buffers to a
+ * pool that only grows (bert-tiny on SST-2 batches: 1.6 GB). Called once a step or batch: frees
+ * the pooled buffers of sizes not asked for in the last two, and keeps those a repeating shape
+ * reuses.
+ */
+export function releaseStaleGpuBuffers(): void {
+  if (tf.getBackend() !== 'webgpu') return;
+  const pool = (tf.backend() as unknown as { bufferManager?: BufferPool }).bufferManager;
+  if (!pool?.freeBuffers || typeof pool.acquireBuffer !== 'function') return;
+  let state = poolGeneration.get(pool);
+  if (!state) {
+    const s = { generation: 0, lastUse: new Map<string, number>() };
+    const acquire = pool.acquireBuffer.bind(pool);
+    pool.acquireBuffer = (size, usage, mappedAtCreation, reuse) => {
+      s.lastUse.set(`${size}_${usage}`, s.generation);
+      return acquire(size, usage, mappedAtCreation, reuse);
+    };
+    poolGeneration.set(pool, (state = s));
+  }
+  for (const [key, buffers] of pool.freeBuffers) {
+    if ((state.lastUse.get(key) ?? -1) >= state.generation - 1) continue;
+    for (const b of buffers) {
+      pool.numBytesAllocated -= b.size;
+      b.destroy();
+    }
+    pool.numFreeBuffers -= buffers.length;
+    buffers.length = 0;
+  }
+  state.generation++;
+}

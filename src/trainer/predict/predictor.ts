@@ -8,6 +8,7 @@ import { loadCheckpoint, type LoadedModel } from '../checkpoint/hfCheckpoint';
 import { resolveModel } from '../hub/resolveModel';
 import { batchesOf } from '../train/batches';
 import { batchTensors, disposeInputs } from '../train/step';
+import { afterBatch } from '../backend';
 
 const BATCH = 32;
 
@@ -41,6 +42,7 @@ export class Predictor {
       disposeInputs(inputs);
       const rows = (await probs.array()) as number[][];
       probs.dispose();
+      afterBatch();
       rows.forEach((p, k) => {
         const i = batch.rows![k];
         let best = 0;

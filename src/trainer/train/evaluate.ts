@@ -1,6 +1,7 @@
 /** Evaluation on the validation rows: loss, metrics, and the rows the model gets wrong. */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BertClassifier } from '../model/bert';
+import { afterBatch } from '../backend';
 import { batchesOf, type Example } from './batches';
 import { classificationMetrics, type ClassificationMetrics } from './metrics';
 import { batchTensors, disposeInputs, type Batch } from './step';
@@ -44,6 +45,7 @@ export async function evaluate(model: BertClassifier, examples: Example[], label
     const p = (await probs.array()) as number[][];
     lossSum += (await nll.data())[0];
     tf.dispose([probs, nll]);
+    afterBatch();
     p.forEach((row, i) => {
       let best = 0;
       for (let c = 1; c < row.length; c++) if (row[c] > row[best]) best = c;

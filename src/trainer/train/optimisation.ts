@@ -5,7 +5,7 @@
  */
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import type { BackendReport } from '../backend';
+import { afterBatch, type BackendReport } from '../backend';
 import type { BertClassifier } from '../model/bert';
 import { ParallelTrainer } from '../parallel/parallelTrainer';
 import { AdamW, type AdamWOptions } from './adamw';
@@ -61,8 +61,10 @@ export class MainThreadOptimisation implements Optimisation {
     this.adam.step = step;
   }
 
-  step(micro: Batch[], o: { lr: number; maxGradNorm: number; nextSeed: () => number }): Promise<StepResult> {
-    return trainStep(this.model, this.adam, micro, { ...o, classWeights: this.classWeights, logits: this.logits });
+  async step(micro: Batch[], o: { lr: number; maxGradNorm: number; nextSeed: () => number }): Promise<StepResult> {
+    const result = await trainStep(this.model, this.adam, micro, { ...o, classWeights: this.classWeights, logits: this.logits });
+    afterBatch();
+    return result;
   }
 
   timeGradients(batch: Batch): Promise<number> {

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { trainConfigSchema, type FromTrainer, type MetricName, type TrainConfig } from '../../shared/trainerProtocol';
 import { assertBackendHealthy, backendFaultMessage, describeBackend, selectBackend } from '../backend';
-import { describeAdapter, gpuAdapterLine } from '../../shared/backendReport';
+import { describeAdapter, gpuAdapterLine, gpuFacts } from '../../shared/backendReport';
 import { fitBatchToDevice } from './deviceFit';
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint/hfCheckpoint';
 import { parseSafetensors, serializeSafetensors, toFloat32 } from '../checkpoint/safetensors';
@@ -253,6 +253,7 @@ async function train(
     runDir: outDir,
     backend: describeBackend(backend) + (optimizer.threads > 1 ? `, ${optimizer.threads} threads` : ''),
     backendNotes,
+    gpu: backend.gpu && gpuFacts(backend.gpu),
     labels,
     trainRows: train.length,
     validationRows: validation.length,

@@ -133,7 +133,9 @@ function renderHeader(): void {
   $('status').dataset.status = run.status;
   $('stop').toggleAttribute('hidden', run.status !== 'running');
   const facts: [string, string][] = [];
-  if (started) facts.push(['Backend', started.backend], ['Rows', `${started.trainRows.toLocaleString('en-US')} training, ${started.validationRows.toLocaleString('en-US')} validation`]);
+  if (started?.gpu) facts.push(['Backend', started.backend], ['GPU', started.gpu]);
+  else if (started) facts.push(['Backend', started.backend]);
+  if (started) facts.push(['Rows', `${started.trainRows.toLocaleString('en-US')} training, ${started.validationRows.toLocaleString('en-US')} validation`]);
   if (lastProgress) {
     facts.push(['Step', `${lastProgress.step} of ${lastProgress.totalSteps} (epoch ${lastProgress.epoch.toFixed(2)})`]);
     facts.push(['Throughput', `${lastProgress.samplesPerSecond.toFixed(1)} samples/s`]);
