@@ -57,7 +57,7 @@ describe('the webgpu backend', { skip }, () => {
     assert.equal(noAdapter, undefined, `CI expects a WebGPU adapter: ${noAdapter}`);
     const report = await selectBackend({ prefer: 'webgpu' });
     assert.equal(report.backend, 'webgpu');
-    assert.deepEqual(report.kernels, ['dropout', 'gelu-grad', 'embedding-grad']);
+    assert.deepEqual(report.kernels, ['dropout', 'gelu-grad', 'embedding-grad', 'adamw']);
     baseModel = path.join(tempDir(), 'base');
     const config = parseBertConfig({ model_type: 'bert', vocab_size: 30522, num_hidden_layers: 1, hidden_size: 16, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 128, id2label: { 0: 'a', 1: 'b' } });
     await initCheckpoint(config, VOCAB, baseModel, 1);
@@ -175,6 +175,43 @@ describe('the webgpu backend', { skip }, () => {
       }
       for (let again = 0; again < 3; again++) assert.ok(Buffer.from((await grad()).buffer).equals(Buffer.from(first.buffer)), 'the same bits every run');
       table.dispose();
+    }
+  });
+
+  it("AdamW's kernels update weights and moments as float32 arithmetic in torch's order does, with and without decay", async () => {
+    const f = Math.fround;
+    for (const shape of [[1], [257], [3, 100]]) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const init = Float32Array.from({ length: n }, (_, i) => Math.sin(i + 1) * 0.5);
+      const params = new Map([['w', tf.variable(tf.tensor(init, shape))], ['b', tf.variable(tf.tensor(init, shape))]]);
+      const adam = new AdamW(params, new Set(['w']), { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 });
+      const ref = { w: { p: Float32Array.from(init), m: new Float32Array(n), v: new Float32Array(n) }, b: { p: Float32Array.from(init), m: new Float32Array(n), v: new Float32Array(n) } };
+      for (let step = 1; step <= 4; step++) {
+        const lr = 1e-3 * step;
+        const grad = Float32Array.from({ length: n }, (_, i) => Math.cos(i * step) * 0.1);
+        const g = tf.tensor(grad, shape);
+        adam.apply(new Map([['w', g], ['b', g]]), lr);
+        g.dispose();
+        const stepSize = lr / (1 - 0.9 ** step);
+        const bc2 = Math.sqrt(1 - 0.999 ** step);
+        for (const [name, r] of Object.entries(ref)) {
+          const keep = f(1 - lr * (name === 'w' ? 0.01 : 0));
+          for (let i = 0; i < n; i++) {
+            r.m[i] = f(f(r.m[i] * f(0.9)) + f(grad[i] * f(1 - 0.9)));
+            r.v[i] = f(f(r.v[i] * f(0.999)) + f(f(grad[i] * grad[i]) * f(1 - 0.999)));
+            const denom = f(f(f(Math.sqrt(r.v[i])) / f(bc2)) + f(1e-8));
+            r.p[i] = f(f(r.p[i] * keep) - f(f(r.m[i] / denom) * f(stepSize)));
+          }
+        }
+      }
+      for (const [name, r] of Object.entries(ref)) {
+        const got = { p: await params.get(name)!.data(), m: await adam.m.get(name)!.data(), v: await adam.v.get(name)!.data() };
+        for (const k of ['p', 'm', 'v'] as const) {
+          for (let i = 0; i < n; i++) assert.ok(Math.abs(got[k][i] - r[k][i]) <= 4e-7 * Math.max(Math.abs(r[k][i]), 1e-6), `${name}.${k}[${i}] of [${shape}]: ${got[k][i]} vs ${r[k][i]}`);
+        }
+      }
+      adam.dispose();
+      params.forEach(v => v.dispose());
     }
   });
 
@@ -318,7 +355,7 @@ describe('the webgpu backend, from the bundled trainer', { skip }, () => {
     const r = spawnSync(process.execPath, [TRAINER, 'train', '--data', fixture('sst2-dev-200.tsv'), '--text-col', 'text', '--label-col', 'label', '--model', model, '--out', out, '--epochs', '1', '--batch-size', '16', '--max-length', '32', '--backend', 'webgpu'], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr.slice(-2000));
     const log = fs.readFileSync(path.join(out, 'log.txt'), 'utf8');
-    assert.match(log, /WebGPU adapter: .*largest binding \d+ MiB; our kernels: dropout, gelu-grad, embedding-grad/);
+    assert.match(log, /WebGPU adapter: .*largest binding \d+ MiB; our kernels: dropout, gelu-grad, embedding-grad, adamw/);
     const done = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map(l => JSON.parse(l)).find(m => m.type === 'done');
     assert.equal(done.status, 'completed');
     assert.ok(fs.existsSync(path.join(out, 'checkpoints', 'best', 'model.safetensors')));

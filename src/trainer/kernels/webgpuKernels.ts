@@ -7,7 +7,9 @@
  * - GELU's gradient from the saved Φ (../model/ops.ts) in one pass (autodiff of the formula
  *   runs some ten kernels, each a full read and write of the activations);
  * - the embedding gradient's sums of repeated ids in a fixed order, so that a run (and its
- *   resume) computes the same weights every time, as on the CPU.
+ *   resume) computes the same weights every time, as on the CPU;
+ * - AdamW's update of a parameter in three passes (first moment, second moment, the weights)
+ *   rather than the ten of its tfjs ops.
  * Each is a tfjs WebGPUProgram: tfjs declares the buffers and uniforms, compiles and caches the
  * pipeline, and batches the dispatch with its own.
  */
@@ -15,6 +17,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import { DROPOUT_KERNEL, type DropoutAttrs } from '../model/dropout';
 import { GELU_GRAD_KERNEL, SEGMENT_SUMS_KERNEL } from '../model/ops';
+import { ADAM_KERNELS, type AdamMomentAttrs, type AdamUpdateAttrs } from '../train/adamw';
 
 const WORKGROUP = 256;
 
@@ -120,8 +123,26 @@ function segmentSumsProgram(n: number, h: number): WebGPUProgram {
     }`);
 }
 
+/** AdamW's moment: m·β + g·(1−β), or with `square` v·β + g²·(1−β): float32 operations in tf.mul/tf.add's order. */
+function momentProgram(shape: number[], square: boolean): WebGPUProgram {
+  return flatProgram(shape, ['M', 'G'], square ? 'bertTuneAdamV' : 'bertTuneAdamM', 'beta : f32, oneMinusBeta : f32,', `
+    fn kernel(index : i32) -> f32 {
+      let g = G[index];
+      return M[index] * uniforms.beta + ${square ? '(g * g)' : 'g'} * uniforms.oneMinusBeta;
+    }`);
+}
+
+/** p·keep − (m / (√v / bc2Sqrt + ε)) · stepSize, keep = 1 − lr·decay: ../train/adamw.ts's order. */
+function adamUpdateProgram(shape: number[]): WebGPUProgram {
+  return flatProgram(shape, ['P', 'M', 'V'], 'bertTuneAdamUpdate', 'keep : f32, stepSize : f32, bc2Sqrt : f32, eps : f32,', `
+    fn kernel(index : i32) -> f32 {
+      let denom = sqrt(V[index]) / uniforms.bc2Sqrt + uniforms.eps;
+      return P[index] * uniforms.keep - (M[index] / denom) * uniforms.stepSize;
+    }`);
+}
+
 /** The kernels' names, as the backend report lists them. */
-export const WEBGPU_KERNELS = ['dropout', 'gelu-grad', 'embedding-grad'];
+export const WEBGPU_KERNELS = ['dropout', 'gelu-grad', 'embedding-grad', 'adamw'];
 
 const registered = new Set<string>();
 
@@ -155,6 +176,21 @@ export function installWebGpuKernels(): string[] {
     const sums = gpu.runWebGPUProgram(segmentSumsProgram(n, h), [links, dy], 'float32', [{ type: 'int32', data: [h] }]);
     gpu.disposeData(links.dataId);
     return sums;
+  });
+  for (const square of [false, true]) {
+    register(square ? ADAM_KERNELS.square : ADAM_KERNELS.moment, ({ inputs, backend, attrs }) => {
+      const { m, g } = inputs as { m: tf.TensorInfo; g: tf.TensorInfo };
+      const { beta, oneMinusBeta } = attrs as unknown as AdamMomentAttrs;
+      return (backend as WebGPUBackend).runWebGPUProgram(momentProgram(m.shape, square), [m, g], 'float32', [
+        { type: 'float32', data: [beta] },
+        { type: 'float32', data: [oneMinusBeta] },
+      ]);
+    });
+  }
+  register(ADAM_KERNELS.update, ({ inputs, backend, attrs }) => {
+    const { p, m, v } = inputs as { p: tf.TensorInfo; m: tf.TensorInfo; v: tf.TensorInfo };
+    const a = attrs as unknown as AdamUpdateAttrs;
+    return (backend as WebGPUBackend).runWebGPUProgram(adamUpdateProgram(p.shape), [p, m, v], 'float32', [a.keep, a.stepSize, a.bc2Sqrt, a.eps].map(x => ({ type: 'float32', data: [x] })));
   });
   return WEBGPU_KERNELS;
 }

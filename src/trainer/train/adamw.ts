@@ -15,6 +15,26 @@ export interface AdamWOptions {
 
 export const ADAMW_DEFAULTS: AdamWOptions = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 };
 
+/**
+ * Our kernels for one parameter's update where a backend has them (WebGPU,
+ * ../kernels/webgpuKernels.ts): the same float32 operations in three passes instead of ten.
+ */
+export const ADAM_KERNELS = { moment: 'BertTuneAdamMoment', square: 'BertTuneAdamSquareMoment', update: 'BertTuneAdamUpdate' } as const;
+
+export interface AdamMomentAttrs {
+  beta: number;
+  /** 1 − β, computed in double as Python does. */
+  oneMinusBeta: number;
+}
+
+export interface AdamUpdateAttrs {
+  /** 1 − lr·weight decay (1: no decay). */
+  keep: number;
+  stepSize: number;
+  bc2Sqrt: number;
+  eps: number;
+}
+
 export class AdamW {
   /** Optimizer steps taken (torch's `state['step']`). */
   step = 0;
@@ -47,8 +67,20 @@ export class AdamW {
       if (!g) continue;
       const m = this.m.get(name)!;
       const v = this.v.get(name)!;
+      const decay = this.decayed.has(name) ? weightDecay : 0;
+      if (tf.getKernel(ADAM_KERNELS.update, tf.getBackend())) {
+        tf.tidy(() => {
+          const run = (kernel: string, inputs: tf.NamedTensorMap, attrs: object) => tf.engine().runKernel(kernel, inputs, attrs as tf.NamedAttrMap) as tf.Tensor;
+          const m2 = run(ADAM_KERNELS.moment, { m, g }, { beta: beta1, oneMinusBeta: 1 - beta1 } satisfies AdamMomentAttrs);
+          const v2 = run(ADAM_KERNELS.square, { m: v, g }, { beta: beta2, oneMinusBeta: 1 - beta2 } satisfies AdamMomentAttrs);
+          const p2 = run(ADAM_KERNELS.update, { p, m: m2, v: v2 }, { keep: 1 - lr * decay, stepSize, bc2Sqrt, eps } satisfies AdamUpdateAttrs);
+          m.assign(m2);
+          v.assign(v2);
+          p.assign(p2);
+        });
+        continue;
+      }
       tf.tidy(() => {
-        const decay = this.decayed.has(name) ? weightDecay : 0;
         const decayed = decay ? tf.mul(p, 1 - lr * decay) : p;
         const m2 = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
         const v2 = tf.add(tf.mul(v, beta2), tf.mul(tf.mul(g, g), 1 - beta2));

@@ -9,19 +9,22 @@ export function globalNorm(grads: Iterable<tf.Tensor>): tf.Scalar {
 }
 
 /**
- * Scales every gradient by min(1, maxNorm / (norm + 1e-6)); returns the norm before clipping and
- * the (possibly new) gradients. Disposes the gradients it replaces.
+ * Scales every gradient by min(1, maxNorm / (norm + 1e-6)), as torch does: computed on the
+ * device from the norm tensor, so nothing is read back before the update (on a GPU a read-back
+ * in mid-step leaves it idle until the CPU has answered). Disposes the gradients it replaces.
+ * maxNorm 0 or less: no clipping.
  */
-export async function clipByGlobalNorm(grads: Map<string, tf.Tensor>, maxNorm: number): Promise<{ norm: number; clipped: boolean }> {
-  const normTensor = globalNorm(grads.values());
-  const norm = (await normTensor.data())[0];
-  normTensor.dispose();
-  // float32 arithmetic, as torch computes the coefficient in a float32 tensor
-  const coef = Math.fround(maxNorm / Math.fround(norm + 1e-6));
-  if (!(maxNorm > 0) || coef >= 1) return { norm, clipped: false };
+export function clipByGlobalNorm(grads: Map<string, tf.Tensor>, norm: tf.Scalar, maxNorm: number): void {
+  if (!(maxNorm > 0)) return;
+  const coef = tf.tidy(() => tf.minimum(tf.div(tf.scalar(maxNorm), tf.add(norm, 1e-6)), 1));
   for (const [name, g] of grads) {
     grads.set(name, tf.mul(g, coef));
     g.dispose();
   }
-  return { norm, clipped: true };
+  coef.dispose();
+}
+
+/** Whether clipByGlobalNorm scaled the gradients down, from the norm read back: torch's float32 coefficient below 1. */
+export function wasClipped(norm: number, maxNorm: number): boolean {
+  return maxNorm > 0 && Math.fround(maxNorm / Math.fround(norm + 1e-6)) < 1;
 }

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BertClassifier, BertInputs, ForwardOptions } from '../model/bert';
 import type { AdamW } from './adamw';
-import { clipByGlobalNorm } from './gradients';
+import { clipByGlobalNorm, globalNorm, wasClipped } from './gradients';
 
 /** A padded batch, as plain arrays: what the data pipeline produces. */
 export interface Batch {
@@ -65,7 +65,9 @@ export async function trainStep(model: BertClassifier, optimizer: AdamW, microBa
   const byVariable = new Map<string, string>();
   for (const [name, v] of model.params) byVariable.set(v.name, name);
   const grads = new Map<string, tf.Tensor>();
-  let lossSum = 0;
+  // The loss stays on the device until the update is queued: one read-back a step, with the norm.
+  let loss: tf.Scalar | undefined;
+  let norm: tf.Scalar | undefined;
   try {
     for (const micro of microBatches) {
       const inputs = batchTensors(micro);
@@ -74,12 +76,15 @@ export async function trainStep(model: BertClassifier, optimizer: AdamW, microBa
         const { value, grads: g } = tf.variableGrads(() => {
           const forward = { training: true, nextSeed: options.nextSeed };
           const logits = options.logits ? options.logits(micro, forward) : model.forward(inputs, forward).logits;
-          const loss = crossEntropy(logits, labels, options.classWeights);
+          const l = crossEntropy(logits, labels, options.classWeights);
           // transformers divides by the accumulation steps so the summed gradient is a mean
-          return (microBatches.length > 1 ? tf.div(loss, microBatches.length) : loss) as tf.Scalar;
+          return (microBatches.length > 1 ? tf.div(l, microBatches.length) : l) as tf.Scalar;
         });
-        lossSum += (await value.data())[0] * microBatches.length;
-        value.dispose();
+        if (loss) {
+          const sum = tf.add(loss, value) as tf.Scalar;
+          tf.dispose([loss, value]);
+          loss = sum;
+        } else loss = value;
         for (const [varName, grad] of Object.entries(g)) {
           const name = byVariable.get(varName)!;
           const prev = grads.get(name);
@@ -94,11 +99,24 @@ export async function trainStep(model: BertClassifier, optimizer: AdamW, microBa
         labels.dispose();
       }
     }
-    const { norm, clipped } = await clipByGlobalNorm(grads, options.maxGradNorm);
+    norm = globalNorm(grads.values());
+    clipByGlobalNorm(grads, norm, options.maxGradNorm);
     optimizer.apply(grads, options.lr);
-    return { loss: lossSum / microBatches.length, gradNorm: norm, clipped };
+    const [meanLoss, gradNorm] = await readScalars(loss!, norm);
+    return { loss: meanLoss, gradNorm, clipped: wasClipped(gradNorm, options.maxGradNorm) };
   } finally {
     for (const g of grads.values()) g.dispose();
+    tf.dispose([loss!, norm!].filter(Boolean));
+  }
+}
+
+/** Several scalars in one read-back. */
+async function readScalars(...scalars: tf.Scalar[]): Promise<number[]> {
+  const both = tf.stack(scalars);
+  try {
+    return [...(await both.data())];
+  } finally {
+    both.dispose();
   }
 }
 
