@@ -20,6 +20,7 @@ import { dropout, dropoutAttrs, keeps } from '../../src/trainer/model/dropout';
 import { activation, embeddingLookup } from '../../src/trainer/model/ops';
 import { isDecayed } from '../../src/trainer/model/parameters';
 import { AdamW } from '../../src/trainer/train/adamw';
+import { globalNorm } from '../../src/trainer/train/gradients';
 import { runTraining } from '../../src/trainer/train/runTraining';
 import { trainStep, type Batch } from '../../src/trainer/train/step';
 import { InferenceClient } from '../../src/extension/predict/inferenceClient';
@@ -57,7 +58,7 @@ describe('the webgpu backend', { skip }, () => {
     assert.equal(noAdapter, undefined, `CI expects a WebGPU adapter: ${noAdapter}`);
     const report = await selectBackend({ prefer: 'webgpu' });
     assert.equal(report.backend, 'webgpu');
-    assert.deepEqual(report.kernels, ['dropout', 'gelu-grad', 'embedding-grad', 'adamw']);
+    assert.deepEqual(report.kernels, ['dropout', 'gelu-grad', 'embedding-grad', 'adamw', 'l2-norm']);
     baseModel = path.join(tempDir(), 'base');
     const config = parseBertConfig({ model_type: 'bert', vocab_size: 30522, num_hidden_layers: 1, hidden_size: 16, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 128, id2label: { 0: 'a', 1: 'b' } });
     await initCheckpoint(config, VOCAB, baseModel, 1);
@@ -178,7 +179,7 @@ describe('the webgpu backend', { skip }, () => {
     }
   });
 
-  it("AdamW's kernels update weights and moments as float32 arithmetic in torch's order does, with and without decay", async () => {
+  it("AdamW's kernels update weights and moments as float32 arithmetic in torch's order does, with and without decay, clipped or not", async () => {
     const f = Math.fround;
     for (const shape of [[1], [257], [3, 100]]) {
       const n = shape.reduce((a, b) => a * b, 1);
@@ -190,8 +191,11 @@ describe('the webgpu backend', { skip }, () => {
         const lr = 1e-3 * step;
         const grad = Float32Array.from({ length: n }, (_, i) => Math.cos(i * step) * 0.1);
         const g = tf.tensor(grad, shape);
-        adam.apply(new Map([['w', g], ['b', g]]), lr);
-        g.dispose();
+        // Step 3 is clipped: the gradient scaled by a coefficient below 1 as it is read.
+        const scale = step === 3 ? tf.scalar(0.25) : undefined;
+        adam.apply(new Map([['w', g], ['b', g]]), lr, scale);
+        if (scale) for (let i = 0; i < n; i++) grad[i] = f(grad[i] * 0.25);
+        tf.dispose([g, scale].filter(x => x !== undefined));
         const stepSize = lr / (1 - 0.9 ** step);
         const bc2 = Math.sqrt(1 - 0.999 ** step);
         for (const [name, r] of Object.entries(ref)) {
@@ -212,6 +216,20 @@ describe('the webgpu backend', { skip }, () => {
       }
       adam.dispose();
       params.forEach(v => v.dispose());
+    }
+  });
+
+  it("a gradient's L2 norm in one pass matches float64, for sizes around the workgroup's and past it", async () => {
+    for (const n of [1, 2, 255, 256, 257, 1000, 65_537, 300_000]) {
+      const values = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.7) * (1 + (i % 7)));
+      const t = tf.tensor1d(values);
+      const norm = globalNorm([t]);
+      const got = (await norm.data())[0];
+      let want = 0;
+      for (const v of values) want += v * v;
+      want = Math.sqrt(want);
+      assert.ok(rel(got, want) < 2e-6, `n ${n}: ${got} vs ${want}`);
+      tf.dispose([t, norm]);
     }
   });
 
@@ -355,7 +373,7 @@ describe('the webgpu backend, from the bundled trainer', { skip }, () => {
     const r = spawnSync(process.execPath, [TRAINER, 'train', '--data', fixture('sst2-dev-200.tsv'), '--text-col', 'text', '--label-col', 'label', '--model', model, '--out', out, '--epochs', '1', '--batch-size', '16', '--max-length', '32', '--backend', 'webgpu'], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr.slice(-2000));
     const log = fs.readFileSync(path.join(out, 'log.txt'), 'utf8');
-    assert.match(log, /WebGPU adapter: .*largest binding \d+ MiB; our kernels: dropout, gelu-grad, embedding-grad, adamw/);
+    assert.match(log, /WebGPU adapter: .*largest binding \d+ MiB; our kernels: dropout, gelu-grad, embedding-grad, adamw, l2-norm/);
     const done = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map(l => JSON.parse(l)).find(m => m.type === 'done');
     assert.equal(done.status, 'completed');
     assert.ok(fs.existsSync(path.join(out, 'checkpoints', 'best', 'model.safetensors')));

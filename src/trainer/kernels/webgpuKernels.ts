@@ -9,7 +9,8 @@
  * - the embedding gradient's sums of repeated ids in a fixed order, so that a run (and its
  *   resume) computes the same weights every time, as on the CPU;
  * - AdamW's update of a parameter in three passes (first moment, second moment, the weights)
- *   rather than the ten of its tfjs ops.
+ *   rather than the ten of its tfjs ops, the clipping coefficient applied as the gradient is read;
+ * - a gradient's L2 norm in one pass (the global norm for clipping).
  * Each is a tfjs WebGPUProgram: tfjs declares the buffers and uniforms, compiles and caches the
  * pipeline, and batches the dispatch with its own.
  */
@@ -18,6 +19,7 @@ import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webg
 import { DROPOUT_KERNEL, type DropoutAttrs } from '../model/dropout';
 import { GELU_GRAD_KERNEL, SEGMENT_SUMS_KERNEL } from '../model/ops';
 import { ADAM_KERNELS, type AdamMomentAttrs, type AdamUpdateAttrs } from '../train/adamw';
+import { L2_NORM_KERNEL } from '../train/gradients';
 
 const WORKGROUP = 256;
 
@@ -123,11 +125,14 @@ function segmentSumsProgram(n: number, h: number): WebGPUProgram {
     }`);
 }
 
-/** AdamW's moment: m·β + g·(1−β), or with `square` v·β + g²·(1−β): float32 operations in tf.mul/tf.add's order. */
+/**
+ * AdamW's moment: m·β + g·(1−β), or with `square` v·β + g²·(1−β), g the gradient times the
+ * clipping coefficient C: float32 operations in tf.mul/tf.add's order.
+ */
 function momentProgram(shape: number[], square: boolean): WebGPUProgram {
-  return flatProgram(shape, ['M', 'G'], square ? 'bertTuneAdamV' : 'bertTuneAdamM', 'beta : f32, oneMinusBeta : f32,', `
+  return flatProgram(shape, ['M', 'G', 'C'], square ? 'bertTuneAdamV' : 'bertTuneAdamM', 'beta : f32, oneMinusBeta : f32,', `
     fn kernel(index : i32) -> f32 {
-      let g = G[index];
+      let g = G[index] * C[0];
       return M[index] * uniforms.beta + ${square ? '(g * g)' : 'g'} * uniforms.oneMinusBeta;
     }`);
 }
@@ -141,8 +146,38 @@ function adamUpdateProgram(shape: number[]): WebGPUProgram {
     }`);
 }
 
+const NORM_WORKGROUP = 256;
+
+/**
+ * √(Σ x²) over a whole tensor in one dispatch of one workgroup (as tfjs's own full sums run):
+ * strided partial sums, then a tree in workgroup memory. A gradient's norm in one pass rather
+ * than three (square, sum, sqrt).
+ */
+function l2NormProgram(): WebGPUProgram {
+  const p = flatProgram([1], ['X'], 'bertTuneL2Norm', 'n : i32,', '');
+  p.workgroupSize = [NORM_WORKGROUP, 1, 1];
+  p.dispatch = [1, 1, 1];
+  p.getUserCode = () => `
+    var<workgroup> partial : array<f32, ${NORM_WORKGROUP}>;
+    fn main(index : i32) {
+      var sum = 0.0;
+      for (var i = index; i < uniforms.n; i = i + ${NORM_WORKGROUP}) {
+        let x = X[i];
+        sum = sum + x * x;
+      }
+      partial[index] = sum;
+      workgroupBarrier();
+      for (var s = ${NORM_WORKGROUP / 2}; s > 0; s = s >> 1u) {
+        if (index < s) { partial[index] = partial[index] + partial[index + s]; }
+        workgroupBarrier();
+      }
+      if (index == 0) { setOutputAtIndex(0, sqrt(partial[0])); }
+    }`;
+  return p;
+}
+
 /** The kernels' names, as the backend report lists them. */
-export const WEBGPU_KERNELS = ['dropout', 'gelu-grad', 'embedding-grad', 'adamw'];
+export const WEBGPU_KERNELS = ['dropout', 'gelu-grad', 'embedding-grad', 'adamw', 'l2-norm'];
 
 const registered = new Set<string>();
 
@@ -179,14 +214,19 @@ export function installWebGpuKernels(): string[] {
   });
   for (const square of [false, true]) {
     register(square ? ADAM_KERNELS.square : ADAM_KERNELS.moment, ({ inputs, backend, attrs }) => {
-      const { m, g } = inputs as { m: tf.TensorInfo; g: tf.TensorInfo };
+      const { m, g, c } = inputs as { m: tf.TensorInfo; g: tf.TensorInfo; c: tf.TensorInfo };
       const { beta, oneMinusBeta } = attrs as unknown as AdamMomentAttrs;
-      return (backend as WebGPUBackend).runWebGPUProgram(momentProgram(m.shape, square), [m, g], 'float32', [
+      return (backend as WebGPUBackend).runWebGPUProgram(momentProgram(m.shape, square), [m, g, c], 'float32', [
         { type: 'float32', data: [beta] },
         { type: 'float32', data: [oneMinusBeta] },
       ]);
     });
   }
+  register(L2_NORM_KERNEL, ({ inputs, backend }) => {
+    const { x } = inputs as { x: tf.TensorInfo };
+    const n = x.shape.reduce((a, b) => a * b, 1);
+    return (backend as WebGPUBackend).runWebGPUProgram(l2NormProgram(), [x], 'float32', [{ type: 'int32', data: [n] }]);
+  });
   register(ADAM_KERNELS.update, ({ inputs, backend, attrs }) => {
     const { p, m, v } = inputs as { p: tf.TensorInfo; m: tf.TensorInfo; v: tf.TensorInfo };
     const a = attrs as unknown as AdamUpdateAttrs;

@@ -56,23 +56,28 @@ export class AdamW {
     }
   }
 
-  /** One update of every parameter with its gradient (by parameter name), at learning rate lr. */
-  apply(grads: Map<string, tf.Tensor>, lr: number): void {
+  /**
+   * One update of every parameter with its gradient (by parameter name), at learning rate lr;
+   * each gradient multiplied by `scale` first where given (gradient clipping's coefficient).
+   */
+  apply(grads: Map<string, tf.Tensor>, lr: number, scale?: tf.Scalar): void {
     this.step++;
     const { beta1, beta2, eps, weightDecay } = this.options;
     const stepSize = lr / (1 - beta1 ** this.step);
     const bc2Sqrt = Math.sqrt(1 - beta2 ** this.step);
     for (const [name, p] of this.params) {
-      const g = grads.get(name);
-      if (!g) continue;
+      const given = grads.get(name);
+      if (!given) continue;
       const m = this.m.get(name)!;
       const v = this.v.get(name)!;
       const decay = this.decayed.has(name) ? weightDecay : 0;
       if (tf.getKernel(ADAM_KERNELS.update, tf.getBackend())) {
         tf.tidy(() => {
           const run = (kernel: string, inputs: tf.NamedTensorMap, attrs: object) => tf.engine().runKernel(kernel, inputs, attrs as tf.NamedAttrMap) as tf.Tensor;
-          const m2 = run(ADAM_KERNELS.moment, { m, g }, { beta: beta1, oneMinusBeta: 1 - beta1 } satisfies AdamMomentAttrs);
-          const v2 = run(ADAM_KERNELS.square, { m: v, g }, { beta: beta2, oneMinusBeta: 1 - beta2 } satisfies AdamMomentAttrs);
+          // The kernels multiply by the scale as they read the gradient: no scaled copy of it.
+          const c = scale ?? tf.scalar(1);
+          const m2 = run(ADAM_KERNELS.moment, { m, g: given, c }, { beta: beta1, oneMinusBeta: 1 - beta1 } satisfies AdamMomentAttrs);
+          const v2 = run(ADAM_KERNELS.square, { m: v, g: given, c }, { beta: beta2, oneMinusBeta: 1 - beta2 } satisfies AdamMomentAttrs);
           const p2 = run(ADAM_KERNELS.update, { p, m: m2, v: v2 }, { keep: 1 - lr * decay, stepSize, bc2Sqrt, eps } satisfies AdamUpdateAttrs);
           m.assign(m2);
           v.assign(v2);
@@ -81,6 +86,7 @@ export class AdamW {
         continue;
       }
       tf.tidy(() => {
+        const g = scale ? tf.mul(given, scale) : given;
         const decayed = decay ? tf.mul(p, 1 - lr * decay) : p;
         const m2 = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
         const v2 = tf.add(tf.mul(v, beta2), tf.mul(tf.mul(g, g), 1 - beta2));

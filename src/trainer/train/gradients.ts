@@ -1,30 +1,29 @@
 /** Gradient post-processing as torch.nn.utils.clip_grad_norm_ does it. */
 import * as tf from '@tensorflow/tfjs-core';
 
+/** Our kernel for a tensor's L2 norm in one pass, where a backend has it (WebGPU: ../kernels/webgpuKernels.ts). */
+export const L2_NORM_KERNEL = 'BertTuneL2Norm';
+
 /** The global L2 norm over all gradients: the norm of the per-tensor norms, in float32. */
 export function globalNorm(grads: Iterable<tf.Tensor>): tf.Scalar {
+  const fused = Boolean(tf.getKernel(L2_NORM_KERNEL, tf.getBackend()));
   // sqrt(Σ g²) rather than tf.norm, whose Abs and Pow kernels take 10× longer on WASM
-  const norm = (t: tf.Tensor) => tf.sqrt(tf.sum(tf.square(t)));
+  const norm = (t: tf.Tensor) => (fused ? tf.reshape(tf.engine().runKernel(L2_NORM_KERNEL, { x: t }) as tf.Tensor, []) : tf.sqrt(tf.sum(tf.square(t))));
   return tf.tidy(() => norm(tf.stack([...grads].map(norm))) as tf.Scalar);
 }
 
 /**
- * Scales every gradient by min(1, maxNorm / (norm + 1e-6)), as torch does: computed on the
- * device from the norm tensor, so nothing is read back before the update (on a GPU a read-back
- * in mid-step leaves it idle until the CPU has answered). Disposes the gradients it replaces.
- * maxNorm 0 or less: no clipping.
+ * torch's clipping coefficient, min(1, maxNorm / (norm + 1e-6)), by which every gradient is
+ * multiplied (AdamW.apply does it as it reads them). Computed on the device from the norm
+ * tensor, so nothing is read back before the update: on a GPU a read-back in mid-step leaves it
+ * idle until the CPU has answered. Undefined for maxNorm 0 or less: no clipping.
  */
-export function clipByGlobalNorm(grads: Map<string, tf.Tensor>, norm: tf.Scalar, maxNorm: number): void {
-  if (!(maxNorm > 0)) return;
-  const coef = tf.tidy(() => tf.minimum(tf.div(tf.scalar(maxNorm), tf.add(norm, 1e-6)), 1));
-  for (const [name, g] of grads) {
-    grads.set(name, tf.mul(g, coef));
-    g.dispose();
-  }
-  coef.dispose();
+export function clipCoefficient(norm: tf.Scalar, maxNorm: number): tf.Scalar | undefined {
+  if (!(maxNorm > 0)) return undefined;
+  return tf.tidy(() => tf.minimum(tf.div(tf.scalar(maxNorm), tf.add(norm, 1e-6)), 1) as tf.Scalar);
 }
 
-/** Whether clipByGlobalNorm scaled the gradients down, from the norm read back: torch's float32 coefficient below 1. */
+/** Whether clipCoefficient scaled the gradients down, from the norm read back: torch's float32 coefficient below 1. */
 export function wasClipped(norm: number, maxNorm: number): boolean {
   return maxNorm > 0 && Math.fround(maxNorm / Math.fround(norm + 1e-6)) < 1;
 }

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BertClassifier, BertInputs, ForwardOptions } from '../model/bert';
 import type { AdamW } from './adamw';
-import { clipByGlobalNorm, globalNorm, wasClipped } from './gradients';
+import { clipCoefficient, globalNorm, wasClipped } from './gradients';
 
 /** A padded batch, as plain arrays: what the data pipeline produces. */
 export interface Batch {
@@ -68,6 +68,7 @@ export async function trainStep(model: BertClassifier, optimizer: AdamW, microBa
   // The loss stays on the device until the update is queued: one read-back a step, with the norm.
   let loss: tf.Scalar | undefined;
   let norm: tf.Scalar | undefined;
+  let coefficient: tf.Scalar | undefined;
   try {
     for (const micro of microBatches) {
       const inputs = batchTensors(micro);
@@ -100,13 +101,13 @@ export async function trainStep(model: BertClassifier, optimizer: AdamW, microBa
       }
     }
     norm = globalNorm(grads.values());
-    clipByGlobalNorm(grads, norm, options.maxGradNorm);
-    optimizer.apply(grads, options.lr);
+    coefficient = clipCoefficient(norm, options.maxGradNorm);
+    optimizer.apply(grads, options.lr, coefficient);
     const [meanLoss, gradNorm] = await readScalars(loss!, norm);
     return { loss: meanLoss, gradNorm, clipped: wasClipped(gradNorm, options.maxGradNorm) };
   } finally {
     for (const g of grads.values()) g.dispose();
-    tf.dispose([loss!, norm!].filter(Boolean));
+    tf.dispose([loss, norm, coefficient].filter(t => t !== undefined));
   }
 }
 
