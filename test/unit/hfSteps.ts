@@ -56,7 +56,6 @@ export async function reproduce(file: string, maxGradNorm: number, backend: Back
 
 export const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
 
-
 /** The fixture's bounds: loss within 1e-4 and grad norm within 1e-3 (relative) every step, logits after within 1e-3 of their scale, no tensor left. */
 export function assertMatchesReference(r: Awaited<ReturnType<typeof reproduce>>, diagnostic: (s: string) => void): void {
   const { ref, results, before, after, leaked } = r;
@@ -76,4 +75,36 @@ export function assertMatchesReference(r: Awaited<ReturnType<typeof reproduce>>,
   assert.ok(worstNorm <= 1e-3, `grad norm differs by ${worstNorm}`);
   assert.ok(worstLogit <= 1e-3, `logits after differ by ${worstLogit} of their scale`);
   assert.equal(leaked, 0, 'tensors left behind by the steps');
+}
+
+/** Two micro-batches of 4, each re-padded to its own longest row, update the weights as one batch of 8 does. */
+export async function assertAccumulationMatches(backend: BackendName): Promise<void> {
+  await useBackend(backend);
+  const ref: Reference = JSON.parse(fs.readFileSync(path.join(TINY, 'train-steps.json'), 'utf8'));
+  const b = ref.batches[0];
+  const slice = (from: number, to: number): Batch => {
+    const rows = b.input_ids.slice(from, to);
+    // re-pad each micro-batch to its own longest row, as the data pipeline does
+    const len = Math.max(...rows.map((_, i) => b.attention_mask[from + i].reduce((x, y) => x + y, 0)));
+    return {
+      inputIds: rows.map(r => r.slice(0, len)),
+      tokenTypeIds: b.token_type_ids.slice(from, to).map(r => r.slice(0, len)),
+      attentionMask: b.attention_mask.slice(from, to).map(r => r.slice(0, len)),
+      labels: b.labels.slice(from, to),
+    };
+  };
+  const after = async (micro: Batch[]) => {
+    const { model } = loadCheckpoint(TINY, { dropout: 0 });
+    const optimizer = new AdamW(model.params, new Set(model.specs.filter(isDecayed).map(s => s.name)));
+    const r = await trainStep(model, optimizer, micro, { lr: 1e-3, maxGradNorm: 1 });
+    const w = await model.params.get('classifier.weight')!.data();
+    optimizer.dispose();
+    model.dispose();
+    return { r, w };
+  };
+  const whole = await after([slice(0, 8)]);
+  const split = await after([slice(0, 4), slice(4, 8)]);
+  assert.ok(Math.abs(whole.r.loss - split.r.loss) < 1e-6, `${whole.r.loss} vs ${split.r.loss}`);
+  assert.ok(Math.abs(whole.r.gradNorm - split.r.gradNorm) < 1e-5);
+  for (let i = 0; i < whole.w.length; i++) assert.ok(Math.abs(whole.w[i] - split.w[i]) < 1e-6);
 }

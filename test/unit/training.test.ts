@@ -9,6 +9,7 @@ import { parseSafetensors, toFloat32 } from '../../src/trainer/checkpoint/safete
 import { parseBertConfig } from '../../src/trainer/model/config';
 import { runTraining } from '../../src/trainer/train/runTraining';
 import { useBackend } from './backendSetup';
+import { runCollecting } from './runHelpers';
 import { fixture, tempDir, tempFile } from './helpers';
 
 const VOCAB = path.join(__dirname, '..', 'fixtures', 'reference', 'vocab', 'bert-base-uncased-vocab.txt');
@@ -25,23 +26,7 @@ function config(out: string, overrides: Partial<TrainConfig> = {}): TrainConfig 
   return { ...TRAIN_DEFAULTS, data: fixture('sst2-dev-200.tsv'), textCol: 'text', labelCol: 'label', model: baseModel, out, epochs: 2, batchSize: 16, learningRate: 1e-3, ...overrides };
 }
 
-async function run(cfg: TrainConfig, options: { stopAfter?: number; resume?: boolean } = {}) {
-  const messages: FromTrainer[] = [];
-  let steps = 0;
-  const done = await runTraining(
-    cfg,
-    {
-      emit: m => {
-        // everything the trainer says must pass the shared protocol's validation
-        messages.push(fromTrainerSchema.parse(m));
-        if (m.type === 'progress') steps++;
-      },
-      shouldStop: () => options.stopAfter !== undefined && steps >= options.stopAfter,
-    },
-    { resume: options.resume },
-  );
-  return { done, messages };
-}
+const run = runCollecting;
 
 const weights = (dir: string) => {
   const parsed = parseSafetensors(fs.readFileSync(path.join(dir, 'model.safetensors')));

@@ -10,22 +10,20 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { TRAIN_DEFAULTS, fromTrainerSchema, type FromTrainer, type TrainConfig } from '../../src/shared/trainerProtocol';
+import { TRAIN_DEFAULTS, type TrainConfig } from '../../src/shared/trainerProtocol';
 import { selectBackend } from '../../src/trainer/backend';
 import { webgpuDevice } from '../../src/trainer/backends/webgpu';
-import { initCheckpoint, loadCheckpoint } from '../../src/trainer/checkpoint/hfCheckpoint';
+import { initCheckpoint } from '../../src/trainer/checkpoint/hfCheckpoint';
 import { parseSafetensors, toFloat32 } from '../../src/trainer/checkpoint/safetensors';
 import { parseBertConfig } from '../../src/trainer/model/config';
 import { dropout, dropoutAttrs, keeps } from '../../src/trainer/model/dropout';
 import { activation, embeddingLookup } from '../../src/trainer/model/ops';
-import { isDecayed } from '../../src/trainer/model/parameters';
 import { AdamW } from '../../src/trainer/train/adamw';
 import { globalNorm } from '../../src/trainer/train/gradients';
-import { runTraining } from '../../src/trainer/train/runTraining';
-import { trainStep, type Batch } from '../../src/trainer/train/step';
 import { InferenceClient } from '../../src/extension/predict/inferenceClient';
 import { Predictor } from '../../src/trainer/predict/predictor';
-import { assertMatchesReference, reproduce, TINY, type Reference } from './hfSteps';
+import { assertAccumulationMatches, assertMatchesReference, reproduce, TINY } from './hfSteps';
+import { runCollecting as run } from './runHelpers';
 import { fixture, tempDir } from './helpers';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -70,30 +68,7 @@ describe('the webgpu backend', { skip }, () => {
     });
   }
 
-  it('with accumulation: two micro-batches of 4 update the weights as one batch of 8 does', async () => {
-    const ref: Reference = JSON.parse(fs.readFileSync(path.join(TINY, 'train-steps.json'), 'utf8'));
-    const b = ref.batches[0];
-    const slice = (from: number, to: number): Batch => ({
-      inputIds: b.input_ids.slice(from, to),
-      tokenTypeIds: b.token_type_ids.slice(from, to),
-      attentionMask: b.attention_mask.slice(from, to),
-      labels: b.labels.slice(from, to),
-    });
-    const after = async (micro: Batch[]) => {
-      const { model } = loadCheckpoint(TINY, { dropout: 0 });
-      const optimizer = new AdamW(model.params, new Set(model.specs.filter(isDecayed).map(s => s.name)));
-      const r = await trainStep(model, optimizer, micro, { lr: 1e-3, maxGradNorm: 1 });
-      const w = await model.params.get('bert.encoder.layer.0.attention.self.query.weight')!.data();
-      optimizer.dispose();
-      model.dispose();
-      return { r, w };
-    };
-    const whole = await after([slice(0, 8)]);
-    const split = await after([slice(0, 4), slice(4, 8)]);
-    assert.ok(rel(split.r.loss, whole.r.loss) < 1e-6, `${whole.r.loss} vs ${split.r.loss}`);
-    assert.ok(rel(split.r.gradNorm, whole.r.gradNorm) < 1e-5);
-    for (let i = 0; i < whole.w.length; i++) assert.ok(Math.abs(whole.w[i] - split.w[i]) < 1e-6, `weight ${i}`);
-  });
+  it('with accumulation: two micro-batches of 4 update the weights as one batch of 8 does', () => assertAccumulationMatches('webgpu'));
 
   it("dropout's WGSL kernel keeps exactly the elements of the hashed mask, its gradient the same ones", async () => {
     for (const shape of [[1], [7], [255], [256], [257], [3, 1000], [4, 33, 17]]) {
@@ -236,24 +211,6 @@ describe('the webgpu backend', { skip }, () => {
   const config = (out: string, overrides: Partial<TrainConfig> = {}): TrainConfig => ({
     ...TRAIN_DEFAULTS, data: fixture('sst2-dev-200.tsv'), textCol: 'text', labelCol: 'label', model: baseModel, out, epochs: 1, batchSize: 16, learningRate: 1e-3, maxLength: 32, backend: 'webgpu', ...overrides,
   });
-  async function run(cfg: TrainConfig, options: { onProgress?: (step: number) => void; stopAfter?: number; resume?: boolean } = {}) {
-    const messages: FromTrainer[] = [];
-    let steps = 0;
-    const done = await runTraining(
-      cfg,
-      {
-        emit: m => {
-          messages.push(fromTrainerSchema.parse(m));
-          if (m.type !== 'progress') return;
-          steps++;
-          options.onProgress?.(steps);
-        },
-        shouldStop: () => options.stopAfter !== undefined && steps >= options.stopAfter,
-      },
-      { resume: options.resume },
-    );
-    return { done, messages };
-  }
   const weights = (dir: string) => new Map([...parseSafetensors(fs.readFileSync(path.join(dir, 'model.safetensors'))).tensors].map(([k, e]) => [k, toFloat32(e)]));
 
   it('stopped midway and resumed (dropout on, class weights), ends with exactly the weights of an uninterrupted run', async () => {
