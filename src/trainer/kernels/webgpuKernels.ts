@@ -10,14 +10,16 @@
  *   resume) computes the same weights every time, as on the CPU;
  * - AdamW's update of a parameter in three passes (first moment, second moment, the weights)
  *   rather than the ten of its tfjs ops, the clipping coefficient applied as the gradient is read;
- * - a gradient's L2 norm in one pass (the global norm for clipping).
+ * - a gradient's L2 norm in one pass (the global norm for clipping);
+ * - LayerNorm: its row statistics, the normalisation, and the gradients of x, γ and β, in five
+ *   passes for a forward and backward rather than some twenty.
  * Each is a tfjs WebGPUProgram: tfjs declares the buffers and uniforms, compiles and caches the
  * pipeline, and batches the dispatch with its own.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import { DROPOUT_KERNEL, type DropoutAttrs } from '../model/dropout';
-import { GELU_GRAD_KERNEL, SEGMENT_SUMS_KERNEL } from '../model/ops';
+import { GELU_GRAD_KERNEL, LAYER_NORM_KERNELS, SEGMENT_SUMS_KERNEL } from '../model/ops';
 import { ADAM_KERNELS, type AdamMomentAttrs, type AdamUpdateAttrs } from '../train/adamw';
 import { L2_NORM_KERNEL } from '../train/gradients';
 
@@ -176,8 +178,116 @@ function l2NormProgram(): WebGPUProgram {
   return p;
 }
 
+const ROW_WORKGROUP = 64;
+
+/**
+ * One workgroup per row of a [rows, width] tensor (LayerNorm's reductions): `body` sees `row`,
+ * `lane` (0..63) and `reduce(v)`, which sums v over the workgroup's lanes and returns the sum
+ * to every lane. Rows past the dispatch's first dimension (over 65,535) come in a second one.
+ */
+function rowProgram(outputShape: number[], rows: number, inputs: string[], key: string, uniforms: string, body: string): WebGPUProgram {
+  return {
+    variableNames: inputs,
+    outputShape,
+    shaderKey: key,
+    size: true,
+    uniforms: `rows : i32, width : i32, ${uniforms}`,
+    workgroupSize: [ROW_WORKGROUP, 1, 1],
+    dispatchLayout: { x: outputShape.map((_, i) => i) },
+    dispatch: [rows, 1, 1],
+    getUserCode: () => `
+      var<workgroup> partial : array<f32, ${ROW_WORKGROUP}>;
+      fn reduce(v : f32, lane : i32) -> f32 {
+        partial[lane] = v;
+        workgroupBarrier();
+        for (var s = ${ROW_WORKGROUP / 2}; s > 0; s = s >> 1u) {
+          if (lane < s) { partial[lane] = partial[lane] + partial[lane + s]; }
+          workgroupBarrier();
+        }
+        let total = partial[0];
+        workgroupBarrier();
+        return total;
+      }
+      fn main(index : i32) {
+        let row = i32(workgroupId.x + workgroupId.y * numWorkgroups.x);
+        let lane = i32(localIndex);
+        // Every lane reaches every barrier: a row past the end computes on row 0 and writes nothing.
+        let valid = row < uniforms.rows;
+        let r = select(0, row, valid);
+        ${body}
+      }`,
+  };
+}
+
+/** Per row of x [rows, H]: its mean and 1/√(biased variance + ε), as [rows, 2]; two passes, as tf.moments. */
+function layerNormStatsProgram(rows: number): WebGPUProgram {
+  return rowProgram([rows, 2], rows, ['X'], 'bertTuneLnStats', 'eps : f32,', `
+    var sum = 0.0;
+    for (var h = lane; h < uniforms.width; h = h + ${ROW_WORKGROUP}) { sum = sum + X[r * uniforms.width + h]; }
+    let mean = reduce(sum, lane) / f32(uniforms.width);
+    var sq = 0.0;
+    for (var h = lane; h < uniforms.width; h = h + ${ROW_WORKGROUP}) {
+      let d = X[r * uniforms.width + h] - mean;
+      sq = sq + d * d;
+    }
+    let variance = reduce(sq, lane) / f32(uniforms.width);
+    if (valid && lane == 0) {
+      setOutputAtIndex(r * 2, mean);
+      setOutputAtIndex(r * 2 + 1, inverseSqrt(variance + uniforms.eps));
+    }`);
+}
+
+/** y = (x − mean)·rstd·γ + β, elementwise, ../model/ops.ts's order. */
+function layerNormApplyProgram(shape: number[]): WebGPUProgram {
+  return flatProgram(shape, ['X', 'Stats', 'Gamma', 'Beta'], 'bertTuneLnApply', 'width : i32,', `
+    fn kernel(index : i32) -> f32 {
+      let row = index / uniforms.width;
+      let h = index - row * uniforms.width;
+      let xhat = (X[index] - Stats[row * 2]) * Stats[row * 2 + 1];
+      return xhat * Gamma[h] + Beta[h];
+    }`);
+}
+
+/** dx = rstd · (dx̂ − mean(dx̂) − x̂ · mean(dx̂ · x̂)), dx̂ = dy·γ, per row. */
+function layerNormDxProgram(rows: number, width: number): WebGPUProgram {
+  return rowProgram([rows, width], rows, ['X', 'Stats', 'Gamma', 'Dy'], 'bertTuneLnDx', '', `
+    let mean = Stats[r * 2];
+    let rstd = Stats[r * 2 + 1];
+    var a = 0.0;
+    var b = 0.0;
+    for (var h = lane; h < uniforms.width; h = h + ${ROW_WORKGROUP}) {
+      let i = r * uniforms.width + h;
+      let dxhat = Dy[i] * Gamma[h];
+      a = a + dxhat;
+      b = b + dxhat * ((X[i] - mean) * rstd);
+    }
+    let meanA = reduce(a, lane) / f32(uniforms.width);
+    let meanB = reduce(b, lane) / f32(uniforms.width);
+    if (valid) {
+      for (var h = lane; h < uniforms.width; h = h + ${ROW_WORKGROUP}) {
+        let i = r * uniforms.width + h;
+        let xhat = (X[i] - mean) * rstd;
+        setOutputAtIndex(i, rstd * ((Dy[i] * Gamma[h] - meanA) - xhat * meanB));
+      }
+    }`);
+}
+
+/** Σ over rows of dy·x̂ (γ's gradient, `scaled` 1) or of dy (β's, 0): one invocation a column. */
+function layerNormParamGradProgram(width: number, scaled: boolean): WebGPUProgram {
+  // β's needs dy alone: a binding the shader does not read would not match its layout.
+  return flatProgram([width], scaled ? ['X', 'Stats', 'Dy'] : ['Dy'], scaled ? 'bertTuneLnDgamma' : 'bertTuneLnDbeta', 'rows : i32,', `
+    fn kernel(h : i32) -> f32 {
+      var sum = 0.0;
+      for (var r = 0; r < uniforms.rows; r = r + 1) {
+        let i = r * uniforms.size + h;
+        ${scaled ? 'sum = sum + Dy[i] * ((X[i] - Stats[r * 2]) * Stats[r * 2 + 1]);' : 'sum = sum + Dy[i];'}
+      }
+      return sum;
+    }`);
+}
+
 /** The kernels' names, as the backend report lists them. */
-export const WEBGPU_KERNELS = ['dropout', 'gelu-grad', 'embedding-grad', 'adamw', 'l2-norm'];
+export const WEBGPU_KERNELS = ['dropout', 'gelu-grad', 'embedding-grad', 'adamw', 'l2-norm', 'layer-norm'];
 
 const registered = new Set<string>();
 
@@ -220,6 +330,36 @@ export function installWebGpuKernels(): string[] {
         { type: 'float32', data: [beta] },
         { type: 'float32', data: [oneMinusBeta] },
       ]);
+    });
+  }
+  const rowsAndWidth = (x: tf.TensorInfo) => [x.shape[0], x.shape[1]] as const;
+  register(LAYER_NORM_KERNELS.stats, ({ inputs, backend, attrs }) => {
+    const { x } = inputs as { x: tf.TensorInfo };
+    const [rows, width] = rowsAndWidth(x);
+    const { eps } = attrs as unknown as { eps: number };
+    return (backend as WebGPUBackend).runWebGPUProgram(layerNormStatsProgram(rows), [x], 'float32', [
+      { type: 'int32', data: [rows] },
+      { type: 'int32', data: [width] },
+      { type: 'float32', data: [eps] },
+    ]);
+  });
+  register(LAYER_NORM_KERNELS.apply, ({ inputs, backend }) => {
+    const { x, stats, gamma, beta } = inputs as Record<'x' | 'stats' | 'gamma' | 'beta', tf.TensorInfo>;
+    return (backend as WebGPUBackend).runWebGPUProgram(layerNormApplyProgram(x.shape), [x, stats, gamma, beta], 'float32', [{ type: 'int32', data: [x.shape[1]] }]);
+  });
+  register(LAYER_NORM_KERNELS.dx, ({ inputs, backend }) => {
+    const { x, stats, gamma, dy } = inputs as Record<'x' | 'stats' | 'gamma' | 'dy', tf.TensorInfo>;
+    const [rows, width] = rowsAndWidth(x);
+    return (backend as WebGPUBackend).runWebGPUProgram(layerNormDxProgram(rows, width), [x, stats, gamma, dy], 'float32', [
+      { type: 'int32', data: [rows] },
+      { type: 'int32', data: [width] },
+    ]);
+  });
+  for (const scaled of [true, false]) {
+    register(scaled ? LAYER_NORM_KERNELS.dgamma : LAYER_NORM_KERNELS.dbeta, ({ inputs, backend }) => {
+      const { x, stats, dy } = inputs as Record<'x' | 'stats' | 'dy', tf.TensorInfo>;
+      const [rows, width] = rowsAndWidth(x);
+      return (backend as WebGPUBackend).runWebGPUProgram(layerNormParamGradProgram(width, scaled), scaled ? [x, stats, dy] : [dy], 'float32', [{ type: 'int32', data: [rows] }]);
     });
   }
   register(L2_NORM_KERNEL, ({ inputs, backend }) => {

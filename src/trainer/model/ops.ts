@@ -47,14 +47,43 @@ export const embeddingLookup = tf.customGrad((...args: (tf.Tensor | tf.GradSaveF
 }) as (table: tf.Tensor2D, ids: tf.Tensor1D) => tf.Tensor2D;
 
 type LayerNormFn = (x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D) => tf.Tensor2D;
-const layerNorms = new Map<number, LayerNormFn>();
+const layerNorms = new Map<string, LayerNormFn>();
+
+/** Our WebGPU kernels for LayerNorm (../kernels/webgpuKernels.ts): row statistics, the normalisation, and the three gradients. */
+export const LAYER_NORM_KERNELS = {
+  stats: 'BertTuneLayerNormStats',
+  apply: 'BertTuneLayerNormApply',
+  dx: 'BertTuneLayerNormDx',
+  dgamma: 'BertTuneLayerNormDgamma',
+  dbeta: 'BertTuneLayerNormDbeta',
+} as const;
+
+/** The same function in five kernels: [rows, 2] statistics saved for the backward pass instead of x̂. */
+function fusedLayerNorm(eps: number): LayerNormFn {
+  const run = (kernel: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap = {}) => tf.engine().runKernel(kernel, inputs, attrs) as tf.Tensor;
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x, gamma, beta, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
+    const stats = run(LAYER_NORM_KERNELS.stats, { x }, { eps });
+    save([x, stats, gamma]);
+    return {
+      value: run(LAYER_NORM_KERNELS.apply, { x, stats, gamma, beta }) as tf.Tensor2D,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, st, g] = saved;
+        return [run(LAYER_NORM_KERNELS.dx, { x: xs, stats: st, gamma: g, dy }), run(LAYER_NORM_KERNELS.dgamma, { x: xs, stats: st, dy }), run(LAYER_NORM_KERNELS.dbeta, { x: xs, stats: st, dy })];
+      },
+    };
+  }) as LayerNormFn;
+}
 
 /**
  * LayerNorm over the last axis, biased variance, as torch.nn.LayerNorm, with its gradient in
  * closed form: a third of the kernels tfjs's autodiff of the same forward emits.
  */
 export function layerNorm(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor2D {
-  let fn = layerNorms.get(eps);
+  const fused = Boolean(tf.getKernel(LAYER_NORM_KERNELS.stats, tf.getBackend()));
+  const key = `${fused ? 'fused' : 'ops'}:${eps}`;
+  let fn = layerNorms.get(key);
+  if (!fn && fused) layerNorms.set(key, (fn = fusedLayerNorm(eps)));
   if (!fn) {
     fn = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
       const [xs, g, b, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
@@ -73,7 +102,7 @@ export function layerNorm(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D,
         },
       };
     }) as LayerNormFn;
-    layerNorms.set(eps, fn);
+    layerNorms.set(key, fn);
   }
   return fn(x, gamma, beta);
 }
