@@ -18,7 +18,9 @@ export const dense = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) =>
   const [x, w, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
   save([x, w]);
   return {
-    value: tf.add(tf.matMul(x, w), b) as tf.Tensor2D,
+    // On WebGPU the bias rides in the matmul's epilogue, one pass fewer over the output; on WASM
+    // FusedMatMul would bypass our own matmul kernels (../kernels), so there it stays an add.
+    value: (tf.getBackend() === 'webgpu' ? tf.fused.matMul({ a: x, b: w, bias: b }) : tf.add(tf.matMul(x, w), b)) as tf.Tensor2D,
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
       return [tf.matMul(dy as tf.Tensor2D, ws, false, true), tf.matMul(xs, dy as tf.Tensor2D, true, false), columnSums(dy as tf.Tensor2D)];
