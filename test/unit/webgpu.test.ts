@@ -31,23 +31,25 @@ const ROOT = path.join(__dirname, '..', '..');
 const TRAINER = path.join(ROOT, 'dist', 'trainer.js');
 const VOCAB = path.join(__dirname, '..', 'fixtures', 'reference', 'vocab', 'bert-base-uncased-vocab.txt');
 
-/** Whether Dawn finds an adapter here (asked in a child process: a backend is process-wide). */
-function probeAdapter(): string | undefined {
+/** Whether Dawn finds an adapter here, and whether it is a software one (asked in a child process: a backend is process-wide). */
+function probeAdapter(): { noAdapter?: string; software?: boolean } {
   const script = `require(${JSON.stringify(path.join(ROOT, 'src', 'trainer', 'backend.ts'))}).selectBackend({ prefer: 'webgpu' })
     .then(r => console.log(JSON.stringify(r)), e => console.log(JSON.stringify({ error: String(e) })));`;
   const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
   try {
     const report = JSON.parse(r.stdout.trim().split('\n').pop()!);
-    if (report.backend === 'webgpu') return undefined;
-    return report.attempts?.find((a: { backend: string }) => a.backend === 'webgpu')?.reason ?? report.error ?? 'unknown';
+    if (report.backend === 'webgpu') return { software: report.gpu.software };
+    return { noAdapter: report.attempts?.find((a: { backend: string }) => a.backend === 'webgpu')?.reason ?? report.error ?? 'unknown' };
   } catch {
-    return `the probe failed: ${r.stderr.slice(-500)}`;
+    return { noAdapter: `the probe failed: ${r.stderr.slice(-500)}` };
   }
 }
 
-const noAdapter = probeAdapter();
+const { noAdapter, software } = probeAdapter();
 const expected = process.env.BERT_TUNE_EXPECT_WEBGPU === '1';
 const skip = noAdapter && !expected ? `no WebGPU adapter here (${noAdapter}); scripts/install-software-vulkan.sh installs Mesa's software one` : false;
+/** The tests of the software-adapter rule, where the adapter here is a hardware GPU (which auto does pick). */
+const skipUnlessSoftware = skip || (software === false && 'the adapter here is a hardware GPU');
 
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-30);
 
@@ -348,6 +350,16 @@ describe('the webgpu backend', { skip }, () => {
   });
 });
 
+describe('the webgpu backend, selected again in the same process', { skip: skipUnlessSoftware }, () => {
+  it('an automatic selection after a forced one still passes over the software adapter', async () => {
+    assert.equal((await selectBackend({ prefer: 'webgpu' })).backend, 'webgpu');
+    const auto = await selectBackend({ wasmDir: path.join(ROOT, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist') });
+    assert.equal(auto.backend, 'wasm');
+    assert.match(auto.attempts.find(a => a.backend === 'webgpu')?.reason ?? '', /^only a software adapter/);
+    assert.equal((await selectBackend({ prefer: 'webgpu' })).backend, 'webgpu', 'and forced again, the same device');
+  });
+});
+
 describe('the webgpu backend, from the bundled trainer', { skip }, () => {
   let model: string;
   let dir: string;
@@ -358,7 +370,7 @@ describe('the webgpu backend, from the bundled trainer', { skip }, () => {
     execFileSync(process.execPath, [TRAINER, 'init-checkpoint', '--layers', '1', '--hidden', '16', '--heads', '2', '--intermediate', '32', '--vocab', VOCAB, '--labels', 'neg,pos', '--seed', '3', '--out', model]);
   });
 
-  it('is never picked automatically on a software adapter, and says why', () => {
+  it('is never picked automatically on a software adapter, and says why', { skip: skipUnlessSoftware }, () => {
     const report = JSON.parse(execFileSync(process.execPath, [TRAINER, 'backend'], { encoding: 'utf8' }));
     assert.notEqual(report.backend, 'webgpu');
     const attempt = report.attempts.find((a: { backend: string }) => a.backend === 'webgpu');

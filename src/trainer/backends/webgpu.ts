@@ -51,6 +51,11 @@ export function webgpuDevice(): GPUDevice | undefined {
   return activeDevice;
 }
 
+/** Why `auto` does not train on a software adapter. */
+function passedOver(gpu: GpuAdapterReport): string {
+  return `only a software adapter (${describeAdapter(gpu)}), slower than training on the CPU; --backend webgpu (or the setting) uses it anyway`;
+}
+
 function timeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} took over ${ms / 1000} s`)), ms).unref()))]).finally(() => clearTimeout(timer));
@@ -60,7 +65,8 @@ export const webgpuBackend: TrainingBackend = {
   name: 'webgpu',
   async load(context) {
     if (activeDevice && !fault && tf.findBackend('webgpu')) {
-      // A second selection in this process (prediction after training): the same device.
+      // A second selection in this process (prediction after training): the same device, and the same rule.
+      if (lastReport!.software && !context.forced) return { reason: passedOver(lastReport!), gpu: lastReport };
       await tf.setBackend('webgpu');
       return { report: reportOf(lastReport!) };
     }
@@ -75,7 +81,7 @@ export const webgpuBackend: TrainingBackend = {
     if (!adapter) return { reason: 'no GPU adapter: Dawn found no GPU with a Vulkan, Metal or D3D12 driver' };
     const gpu = adapterReport(adapter);
     if (gpu.software && !context.forced) {
-      return { reason: `only a software adapter (${describeAdapter(gpu)}), slower than training on the CPU; --backend webgpu (or the setting) uses it anyway`, gpu };
+      return { reason: passedOver(gpu), gpu };
     }
     let device: GPUDevice;
     try {
