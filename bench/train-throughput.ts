@@ -5,22 +5,19 @@
  *   npx tsx bench/train-throughput.ts [--backends wasm,cpu] [--seconds 20] [--shapes 3] [--freeze N|half]
  * (--freeze: also each shape with its embeddings and lowest N layers, or half its layers, frozen, as --freeze-layers.)
  */
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { BACKENDS, describeBackend, selectBackend, type BackendName, type BackendReport } from '../src/trainer/backend';
 import { frozenParameters, isDecayed } from '../src/trainer/model/parameters';
-import { parseVocab, BertTokenizer, DEFAULT_SPECIAL_TOKENS } from '../src/trainer/tokenizer/bertTokenizer';
 import { ADAMW_DEFAULTS } from '../src/trainer/train/adamw';
 import { startOptimisation } from '../src/trainer/train/optimisation';
 import { Random } from '../src/trainer/util/random';
-import { padBatch } from '../src/trainer/train/batches';
 import type { Batch } from '../src/trainer/train/step';
+import { fixedBatches, sst2Batches } from './batches';
 import { randomModel, SHAPES } from './shapes';
 
 const WASM_DIR = path.join(__dirname, '..', 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
-const SHARED = path.join(__dirname, '..', '..', 'shared', 'data');
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : fallback;
@@ -32,22 +29,6 @@ const shapeCount = Number(arg('shapes', String(SHAPES.length)));
 const BATCH = 16;
 const freezeArg = arg('freeze', '0');
 const frozenLayers = (layers: number) => (freezeArg === 'half' ? Math.floor(layers / 2) : Math.min(Number(freezeArg) || 0, layers));
-
-export function sst2Batches(count: number): Batch[] {
-  const vocab = parseVocab(fs.readFileSync(path.join(SHARED, 'vocab', 'bert-base-uncased-vocab.txt'), 'utf8'));
-  const tok = new BertTokenizer(vocab, { lowerCase: true, stripAccents: undefined, tokenizeChineseChars: true, special: DEFAULT_SPECIAL_TOKENS, modelMaxLength: 512 });
-  const rows = fs.readFileSync(path.join(SHARED, 'sst2', 'train.tsv'), 'utf8').split('\n').slice(1, 1 + count * BATCH).map(l => l.split('\t'));
-  const examples = rows.map((r, i) => ({ ...tok.encode(r[0], undefined, 128), label: Number(r[1]), line: i + 2 }));
-  const batches: Batch[] = [];
-  for (let i = 0; i < examples.length; i += BATCH) batches.push(padBatch(examples.slice(i, i + BATCH), 0));
-  return batches;
-}
-
-export function fixedBatches(count: number, tokens: number): Batch[] {
-  return Array.from({ length: count }, (_, b) =>
-    padBatch(Array.from({ length: BATCH }, (_, i) => ({ inputIds: [101, ...Array.from({ length: tokens - 2 }, (_, j) => 2000 + ((b * 131 + i * 31 + j * 7) % 20000)), 102], tokenTypeIds: new Array(tokens).fill(0), label: i % 2, line: i })), 0),
-  );
-}
 
 /**
  * Samples/s of full optimisation steps the way a run takes them (runTraining's Optimisation):
@@ -91,8 +72,8 @@ async function main() {
   console.log(`node ${process.version}, ${os.cpus().length} cores, batch ${BATCH}, ${seconds} s per measurement`);
   console.log('| backend | shape | threads | samples/s at 128 tokens | samples/s at SST-2 lengths (mean padded length) |');
   console.log('|---|---|---|---|---|');
-  const sst2 = sst2Batches(40);
-  const fixed = fixedBatches(4, 128);
+  const sst2 = sst2Batches(40, BATCH);
+  const fixed = fixedBatches(4, 128, BATCH);
   for (const prefer of wanted) {
     const report = await selectBackend({ prefer, wasmDir: WASM_DIR });
     if (report.backend !== prefer) {

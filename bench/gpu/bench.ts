@@ -19,12 +19,11 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { describeBackend, selectBackend, type BackendName } from '../../src/trainer/backend';
 import { isDecayed } from '../../src/trainer/model/parameters';
-import { parseVocab, BertTokenizer, DEFAULT_SPECIAL_TOKENS } from '../../src/trainer/tokenizer/bertTokenizer';
 import { ADAMW_DEFAULTS } from '../../src/trainer/train/adamw';
-import { padBatch } from '../../src/trainer/train/batches';
 import { startOptimisation } from '../../src/trainer/train/optimisation';
 import { batchTensors, disposeInputs, type Batch } from '../../src/trainer/train/step';
 import { Random } from '../../src/trainer/util/random';
+import { fixedBatches, sst2Batches } from '../batches';
 import { BERT_BASE, randomModel, SHAPES, type Shape } from '../shapes';
 
 const BATCH = 32;
@@ -40,18 +39,8 @@ const arg = (name: string, fallback?: string) => {
 
 /** Here only: 4 batches of 32 × 128 tokens, and 24 of 32 SST-2 training sentences as they come (padded to each batch's longest). */
 function prepare(): void {
-  const shared = path.join(HERE, '..', '..', '..', 'shared', 'data');
-  const vocab = parseVocab(fs.readFileSync(path.join(shared, 'vocab', 'bert-base-uncased-vocab.txt'), 'utf8'));
-  const tok = new BertTokenizer(vocab, { lowerCase: true, stripAccents: undefined, tokenizeChineseChars: true, special: DEFAULT_SPECIAL_TOKENS, modelMaxLength: 512 });
-  const rows = fs.readFileSync(path.join(shared, 'sst2', 'train.tsv'), 'utf8').split('\n').slice(1, 1 + 24 * BATCH).map(l => l.split('\t'));
-  const examples = rows.map((r, i) => ({ ...tok.encode(r[0], undefined, 128), label: Number(r[1]), line: i + 2 }));
-  const sst2: Batch[] = [];
-  for (let i = 0; i + BATCH <= examples.length; i += BATCH) sst2.push(padBatch(examples.slice(i, i + BATCH), 0));
-  const fixed = Array.from({ length: 4 }, (_, b) =>
-    padBatch(Array.from({ length: BATCH }, (_, i) => ({ inputIds: [101, ...Array.from({ length: 126 }, (_, j) => 2000 + ((b * 131 + i * 31 + j * 7) % 20000)), 102], tokenTypeIds: new Array(128).fill(0), label: i % 2, line: i })), 0),
-  );
   const strip = (b: Batch) => ({ inputIds: b.inputIds, tokenTypeIds: b.tokenTypeIds, attentionMask: b.attentionMask, labels: b.labels });
-  fs.writeFileSync(process.argv[3] ?? BATCHES_FILE, JSON.stringify({ '128': fixed.map(strip), sst2: sst2.map(strip) }));
+  fs.writeFileSync(process.argv[3] ?? BATCHES_FILE, JSON.stringify({ '128': fixedBatches(4, 128, BATCH).map(strip), sst2: sst2Batches(24, BATCH).map(strip) }));
 }
 
 function batchesOf(setting: Setting): Batch[] {

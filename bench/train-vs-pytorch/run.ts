@@ -14,7 +14,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describeBackend, selectBackend } from '../../src/trainer/backend';
 import { setNativeMatmul } from '../../src/trainer/kernels/wasmKernels';
 import { BERT_BASE, SHAPES } from '../shapes';
-import { fixedBatches, measure, sst2Batches } from '../train-throughput';
+import { fixedBatches, sst2Batches } from '../batches';
+import { measure } from '../train-throughput';
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -40,8 +41,8 @@ async function main() {
   console.log('| shape | tokens | BERT Tune samples/s | PyTorch samples/s | ratio | peak RSS ours / PyTorch (MB) |');
   console.log('|---|---|---|---|---|---|');
   const settings = [
-    { name: '128', batches: fixedBatches(4, 128) },
-    { name: 'SST-2 lengths', batches: sst2Batches(40) },
+    { name: '128', batches: fixedBatches(4, 128, 16) },
+    { name: 'SST-2 lengths', batches: sst2Batches(40, 16) },
   ];
   try {
     const runs = SHAPES.slice(0, shapeCount).flatMap(shape => settings.map(setting => ({ shape, setting })));

@@ -21,6 +21,9 @@ export const BACKEND_SUMMARIES: Record<BackendName, string> = {
   cpu: 'plain JavaScript: the last resort',
 };
 
+/** What `auto` does, in the same words wherever it is offered. */
+export const AUTO_BACKEND_SUMMARY = 'The fastest that loads here (a GPU only through a hardware adapter).';
+
 export function isBackendName(v: unknown): v is BackendName {
   return typeof v === 'string' && (BACKENDS as readonly string[]).includes(v);
 }

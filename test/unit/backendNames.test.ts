@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { BACKEND_SETTING_VALUES, BACKEND_SUMMARIES, BACKENDS, describeBackend, isBackendName, type GpuAdapterReport } from '../../src/shared/backendReport';
+import { AUTO_BACKEND_SUMMARY, BACKEND_SETTING_VALUES, BACKEND_SUMMARIES, BACKENDS, describeBackend, isBackendName, type GpuAdapterReport } from '../../src/shared/backendReport';
 import { trainConfigSchema, TRAIN_DEFAULTS } from '../../src/shared/trainerProtocol';
 import { isSoftwareAdapter } from '../../src/trainer/backends/webgpu';
 import { TRAIN_USAGE } from '../../src/trainer/cli/trainCommand';
@@ -13,7 +13,7 @@ describe('backend names, declared once', () => {
   it("package.json's bertTune.backend offers exactly auto and the shared list, in its order, with its summaries", () => {
     const setting = manifest.contributes.configuration.properties['bertTune.backend'];
     assert.deepEqual(setting.enum, [...BACKEND_SETTING_VALUES]);
-    assert.deepEqual(setting.enumDescriptions.slice(1), BACKENDS.map(b => BACKEND_SUMMARIES[b]));
+    assert.deepEqual(setting.enumDescriptions, [AUTO_BACKEND_SUMMARY, ...BACKENDS.map(b => BACKEND_SUMMARIES[b])]);
     assert.equal(setting.default, 'auto');
   });
 

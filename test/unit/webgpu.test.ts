@@ -51,6 +51,7 @@ const skip = noAdapter && !expected ? `no WebGPU adapter here (${noAdapter}); sc
 /** The tests of the software-adapter rule, where the adapter here is a hardware GPU (which auto does pick). */
 const skipUnlessSoftware = skip || (software === false && 'the adapter here is a hardware GPU');
 
+/** Relative difference, defined where the reference is 0 (the norm of a one-element tensor holding 0). */
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-30);
 
 describe('the webgpu backend', { skip }, () => {

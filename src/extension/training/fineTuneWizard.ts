@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ColumnInfo, DatasetInfo } from '../../shared/dataset';
-import { BACKEND_SETTING_VALUES, BACKEND_SUMMARIES, isBackendName } from '../../shared/backendReport';
+import { AUTO_BACKEND_SUMMARY, BACKEND_SETTING_VALUES, BACKEND_SUMMARIES, isBackendName } from '../../shared/backendReport';
 import { TRAIN_DEFAULTS, trainConfigSchema, type TrainConfig } from '../../shared/trainerProtocol';
 
 /** What the wizard asks; also what a caller (or a test) may pass to skip the questions. */
@@ -130,7 +130,7 @@ const EDITABLE: { key: keyof TrainConfig; label: string; parse: (s: string) => u
 
 /** A setting with a fixed list of values (the backend): picked from its list, each value explained. */
 async function pickValue(title: string, label: string, choices: readonly string[], current: string): Promise<string | undefined> {
-  const items = choices.map(v => ({ label: v, detail: isBackendName(v) ? BACKEND_SUMMARIES[v] : 'The fastest that loads here (a GPU only through a hardware adapter)' }));
+  const items = choices.map(v => ({ label: v, detail: isBackendName(v) ? BACKEND_SUMMARIES[v] : AUTO_BACKEND_SUMMARY }));
   return (await pick(items, items.find(i => i.label === current), title, label, 5))?.label;
 }
 

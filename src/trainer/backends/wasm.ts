@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as path from 'node:path';
-import { installWasmKernels } from '../kernels/wasmKernels';
+import { installWasmKernels, WASM_KERNELS } from '../kernels/wasmKernels';
 import { ISA_NAMES, loadNativeKernels } from '../kernels/nativeKernels';
 import { describeLoadError, type TrainingBackend } from './types';
 
@@ -29,7 +29,7 @@ export const wasmBackend: TrainingBackend = {
       if (!(await tf.setBackend('wasm'))) throw new Error('tf.setBackend("wasm") returned false');
       await tf.ready();
       wasmDirInUse = wasmDir;
-      const kernels = installWasmKernels() ? ['gemm', 'gather', 'column-sums', 'dropout', 'gelu-grad'] : [];
+      const kernels = installWasmKernels() ? WASM_KERNELS : [];
       const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
       const native = loadNativeKernels();
       const isa = native.kernels?.isa();

@@ -105,12 +105,15 @@ export const webgpuBackend: TrainingBackend = {
     } catch (e) {
       return { reason: `the GPU adapter (${describeAdapter(gpu)}) gave no device: ${(e as Error).message}`, gpu };
     }
+    // Faults are this device's from here on; an earlier device's no longer count.
     fault = undefined;
+    activeDevice = device;
     void device.lost.then(info => {
       if (device !== activeDevice) return;
       fault ??= `the GPU device was lost (${info.reason}${info.message ? `: ${info.message}` : ''}); a driver reset, the GPU's sleep or another program can cause it`;
     });
     device.addEventListener('uncapturederror', event => {
+      if (device !== activeDevice) return;
       const error = (event as GPUUncapturedErrorEvent).error;
       const oom = error instanceof GPUOutOfMemoryError || /out of memory/i.test(error.message);
       fault ??= oom ? `the GPU ran out of memory (${error.message.split('\n')[0]}); lower the batch size or the max length` : `a GPU error: ${error.message.split('\n')[0]}`;
@@ -121,9 +124,11 @@ export const webgpuBackend: TrainingBackend = {
     // Small ops would otherwise run on the CPU after reading their inputs back: one read-back
     // each, which in training is every step.
     tf.env().set('WEBGPU_CPU_FORWARD', false);
-    if (!(await tf.setBackend('webgpu'))) return { reason: 'tfjs could not start its WebGPU backend on the device', gpu };
+    if (!(await tf.setBackend('webgpu'))) {
+      activeDevice = undefined;
+      return { reason: 'tfjs could not start its WebGPU backend on the device', gpu };
+    }
     await tf.ready();
-    activeDevice = device;
     lastReport = gpu;
     return { report: reportOf(gpu) };
   },

@@ -64,6 +64,9 @@ function replaceKernel(name: string, wrap: (original: tf.KernelFunc) => tf.Kerne
   tf.registerKernel({ ...original, kernelFunc: wrap(original.kernelFunc) });
 }
 
+/** The kernels installWasmKernels puts in, as the backend report lists them. */
+export const WASM_KERNELS = ['gemm', 'gather', 'column-sums', 'dropout', 'gelu-grad'];
+
 /**
  * Puts our kernels in front of the WASM backend's; false (and nothing changed) when the backend
  * is not WASM, the runtime lacks WebAssembly SIMD, or the backend's internals are not what this

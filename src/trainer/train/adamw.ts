@@ -65,17 +65,18 @@ export class AdamW {
     const { beta1, beta2, eps, weightDecay } = this.options;
     const stepSize = lr / (1 - beta1 ** this.step);
     const bc2Sqrt = Math.sqrt(1 - beta2 ** this.step);
+    const fused = Boolean(tf.getKernel(ADAM_KERNELS.update, tf.getBackend()));
+    // The fused kernels multiply by the scale as they read the gradient (no scaled copy of it): 1 when none is given.
+    const c = fused ? (scale ?? tf.scalar(1)) : undefined;
     for (const [name, p] of this.params) {
       const given = grads.get(name);
       if (!given) continue;
       const m = this.m.get(name)!;
       const v = this.v.get(name)!;
       const decay = this.decayed.has(name) ? weightDecay : 0;
-      if (tf.getKernel(ADAM_KERNELS.update, tf.getBackend())) {
+      if (c) {
         tf.tidy(() => {
           const run = (kernel: string, inputs: tf.NamedTensorMap, attrs: object) => tf.engine().runKernel(kernel, inputs, attrs as tf.NamedAttrMap) as tf.Tensor;
-          // The kernels multiply by the scale as they read the gradient: no scaled copy of it.
-          const c = scale ?? tf.scalar(1);
           const m2 = run(ADAM_KERNELS.moment, { m, g: given, c }, { beta: beta1, oneMinusBeta: 1 - beta1 } satisfies AdamMomentAttrs);
           const v2 = run(ADAM_KERNELS.square, { m: v, g: given, c }, { beta: beta2, oneMinusBeta: 1 - beta2 } satisfies AdamMomentAttrs);
           const p2 = run(ADAM_KERNELS.update, { p, m: m2, v: v2 }, { keep: 1 - lr * decay, stepSize, bc2Sqrt, eps } satisfies AdamUpdateAttrs);
@@ -96,6 +97,7 @@ export class AdamW {
         p.assign(tf.sub(decayed, tf.mul(tf.div(m2, denom), stepSize)));
       });
     }
+    if (c !== scale) c?.dispose();
   }
 
   dispose(): void {
