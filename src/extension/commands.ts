@@ -6,6 +6,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { trainConfigSchema } from '../shared/trainerProtocol';
+import { RUN_FILES, describeRunLock, hasResumableCheckpoint, liveRunLock } from '../shared/runFolder';
+import { refuseRunFolder } from './runs/runStore';
 import { installNativeBackend, showBackend } from './backend/backendCommands';
 import type { Ctx } from './context';
 import type { DatasetNode } from './datasets/datasetsTreeProvider';
@@ -77,20 +79,26 @@ export const commands: Record<string, CommandFactory> = {
 
   'bertTune.runs.openLog': () => async (arg?: unknown) => {
     const dir = runDir(arg);
-    if (dir) await vscode.window.showTextDocument(vscode.Uri.file(path.join(dir, 'log.txt')), { preview: true });
+    if (dir) await vscode.window.showTextDocument(vscode.Uri.file(path.join(dir, RUN_FILES.log)), { preview: true });
   },
 
   'bertTune.runs.resume': ctx => async (arg?: unknown) => {
     const dir = runDir(arg);
     if (!dir) return undefined;
+    const refused = refuseRunFolder(dir);
+    const lock = liveRunLock(dir);
+    if (refused || lock) {
+      void vscode.window.showErrorMessage(`Cannot resume ${path.basename(dir)}: ${refused ?? describeRunLock(dir, lock!)}`);
+      return undefined;
+    }
     let config;
     try {
-      config = trainConfigSchema.parse(JSON.parse(fs.readFileSync(path.join(dir, 'train-config.json'), 'utf8')));
+      config = trainConfigSchema.parse(JSON.parse(fs.readFileSync(path.join(dir, RUN_FILES.config), 'utf8')));
     } catch (e) {
       void vscode.window.showErrorMessage(`Cannot resume ${path.basename(dir)}: its train-config.json is missing or invalid (${(e as Error).message}).`);
       return undefined;
     }
-    if (!fs.existsSync(path.join(dir, 'checkpoints', 'last', 'trainer_state.json'))) {
+    if (!hasResumableCheckpoint(dir)) {
       void vscode.window.showErrorMessage(`Cannot resume ${path.basename(dir)}: it has no checkpoint to continue from (it stopped before its first save).`);
       return undefined;
     }
@@ -109,6 +117,12 @@ export const commands: Record<string, CommandFactory> = {
     if (!dir) return false;
     if (ctx.training.current?.runDir === dir) {
       void vscode.window.showWarningMessage('This run is training; stop it before deleting it.');
+      return false;
+    }
+    const lock = liveRunLock(dir);
+    const refused = refuseRunFolder(dir) ?? (lock && describeRunLock(dir, lock));
+    if (refused) {
+      void vscode.window.showErrorMessage(`Cannot delete ${path.basename(dir)}: ${refused}`);
       return false;
     }
     const confirmed = (options as { confirmed?: boolean } | undefined)?.confirmed

@@ -4,6 +4,7 @@
  * is predicted on its own; all of them go to the inference process in one request.
  */
 import * as vscode from 'vscode';
+import { markdownTableCell } from './markdownText';
 import type { Prediction } from '../../shared/inferenceProtocol';
 import type { ActiveModel } from './activeModel';
 import type { InferenceClient } from './inferenceClient';
@@ -110,7 +111,7 @@ export class SelectionPredictions implements vscode.Disposable {
     s.labels
       .map((l, i) => [l, s.prediction.probabilities[i]] as const)
       .sort((a, b) => b[1] - a[1])
-      .forEach(([l, p]) => md.appendMarkdown(`| ${l.replace(/[|\\`*_[\]<>]/g, c => `\\${c}`)} | ${(100 * p).toFixed(1)}% |\n`));
+      .forEach(([l, p]) => md.appendMarkdown(`| ${markdownTableCell(l)} | ${(100 * p).toFixed(1)}% |\n`));
     if (s.prediction.truncated) md.appendMarkdown(`\nThe text was longer than ${s.maxLength} tokens: only its first ${s.maxLength} were read.`);
     return new vscode.Hover(md, s.range);
   }

@@ -5,6 +5,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fromTrainerSchema, trainConfigSchema, type FromTrainer, type TrainConfig } from '../../shared/trainerProtocol';
+import { RUN_FILES, RUNS_FOLDER, isInsideRealPath, isSymbolicLink, liveRunLock, type RunLock } from '../../shared/runFolder';
+
+export { RUNS_FOLDER };
 
 export type RunStatus = 'running' | 'completed' | 'stopped' | 'failed' | 'interrupted';
 
@@ -21,15 +24,15 @@ export interface RunSummary {
   totalSteps?: number;
   reason?: string;
   startedAt: Date;
+  /** Set while another process (the CLI, another window) trains this run: not ours to resume or delete. */
+  lockedBy?: RunLock;
 }
-
-export const RUNS_FOLDER = path.join('.bert-tune', 'runs');
 
 /** Reads a run's metrics.jsonl, skipping lines that do not parse (a crash can cut the last one). */
 export function readMessages(dir: string): FromTrainer[] {
   let text: string;
   try {
-    text = fs.readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8');
+    text = fs.readFileSync(path.join(dir, RUN_FILES.metrics), 'utf8');
   } catch {
     return [];
   }
@@ -54,8 +57,9 @@ const summaries = new Map<string, { stamp: string; summary: RunSummary }>();
 
 function stampOf(dir: string): string {
   try {
-    const s = fs.statSync(path.join(dir, 'metrics.jsonl'));
-    return `${s.mtimeMs}:${s.size}`;
+    const s = fs.statSync(path.join(dir, RUN_FILES.metrics));
+    const lock = fs.statSync(path.join(dir, RUN_FILES.lock), { throwIfNoEntry: false });
+    return `${s.mtimeMs}:${s.size}:${lock?.mtimeMs ?? 'unlocked'}`;
   } catch {
     return 'none';
   }
@@ -73,7 +77,7 @@ export function summarizeRun(dir: string, isRunning: boolean): RunSummary {
 function readSummary(dir: string, isRunning: boolean): RunSummary {
   let config: TrainConfig | undefined;
   try {
-    config = trainConfigSchema.parse(JSON.parse(fs.readFileSync(path.join(dir, 'train-config.json'), 'utf8')));
+    config = trainConfigSchema.parse(JSON.parse(fs.readFileSync(path.join(dir, RUN_FILES.config), 'utf8')));
   } catch {
     config = undefined;
   }
@@ -84,8 +88,9 @@ function readSummary(dir: string, isRunning: boolean): RunSummary {
   const metric = config?.metricForBest ?? 'accuracy';
   const bestEval = evaluations.filter(e => e.isBest).at(-1);
   const value = (e: (typeof evaluations)[number]) => (metric === 'loss' ? e.loss : metric === 'accuracy' ? e.accuracy : e.macroF1);
+  const lockedBy = isRunning ? undefined : liveRunLock(dir);
   let status: RunStatus;
-  if (isRunning) status = 'running';
+  if (isRunning || lockedBy) status = 'running';
   else if (done?.type === 'done') status = done.status;
   else status = 'interrupted';
   const stat = fs.statSync(dir);
@@ -100,14 +105,31 @@ function readSummary(dir: string, isRunning: boolean): RunSummary {
     totalSteps: progress?.totalSteps,
     reason: done?.type === 'done' ? done.reason : undefined,
     startedAt: stat.birthtime.getTime() ? stat.birthtime : stat.mtime,
+    lockedBy,
   };
 }
 
-/** Runs of one workspace folder, newest first. */
-export function listRuns(workspaceFolder: string, running: ReadonlySet<string>): RunSummary[] {
+/**
+ * The runs folder of a workspace folder, if it is a real folder inside it. `.bert-tune` or
+ * `runs` as a link (git stores links) would let a workspace point Delete and new runs at any
+ * folder of the user's: such a runs folder is refused, with the reason.
+ */
+export function runsRoot(workspaceFolder: string): { root: string; refused?: string } {
   const root = path.join(workspaceFolder, RUNS_FOLDER);
+  for (const p of [path.dirname(root), root]) {
+    if (isSymbolicLink(p)) return { root, refused: `${p} is a symbolic link; BERT Tune keeps runs only in a real folder inside the workspace. Remove the link.` };
+  }
+  if (fs.existsSync(root) && !isInsideRealPath(workspaceFolder, root)) return { root, refused: `${root} is outside the workspace folder ${workspaceFolder}.` };
+  return { root };
+}
+
+/** Runs of one workspace folder, newest first (none from a refused runs folder). */
+export function listRuns(workspaceFolder: string, running: ReadonlySet<string>): RunSummary[] {
+  const { root, refused } = runsRoot(workspaceFolder);
+  if (refused) return [];
   let names: string[];
   try {
+    // isDirectory() is false for a link: a run folder that is a link is not listed.
     names = fs.readdirSync(root, { withFileTypes: true }).filter(d => d.isDirectory()).map(d => d.name);
   } catch {
     return [];
@@ -115,6 +137,17 @@ export function listRuns(workspaceFolder: string, running: ReadonlySet<string>):
   return names
     .map(n => summarizeRun(path.join(root, n), running.has(path.join(root, n))))
     .sort((a, b) => (a.name < b.name ? 1 : a.name > b.name ? -1 : 0));
+}
+
+/** Why a run folder must not be deleted or written by us, or undefined when it may. */
+export function refuseRunFolder(dir: string): string | undefined {
+  const workspaceFolder = path.dirname(path.dirname(path.dirname(dir)));
+  const { root, refused } = runsRoot(workspaceFolder);
+  if (refused) return refused;
+  if (path.dirname(dir) !== root) return `${dir} is not a run folder of ${root}.`;
+  if (isSymbolicLink(dir)) return `${dir} is a symbolic link, not a run folder.`;
+  if (!isInsideRealPath(root, dir)) return `${dir} is outside ${root}.`;
+  return undefined;
 }
 
 /** A folder for a new run under `root`: its start time and data file's name, made unique. */
@@ -133,11 +166,19 @@ export function newRunName(dataFile: string, now = new Date()): string {
   return `${stamp}-${stem}`;
 }
 
-/** Creates .bert-tune/ with a .gitignore that keeps checkpoints out of version control. */
+/** Creates .bert-tune/ with a .gitignore that keeps checkpoints out of version control; throws when the runs folder is refused. */
 export function ensureRunsFolder(workspaceFolder: string): string {
-  const root = path.join(workspaceFolder, RUNS_FOLDER);
-  fs.mkdirSync(root, { recursive: true });
+  const before = runsRoot(workspaceFolder);
+  if (before.refused) throw new Error(before.refused);
+  fs.mkdirSync(before.root, { recursive: true });
+  const after = runsRoot(workspaceFolder);
+  if (after.refused) throw new Error(after.refused);
   const ignore = path.join(workspaceFolder, '.bert-tune', '.gitignore');
-  if (!fs.existsSync(ignore)) fs.writeFileSync(ignore, '# Model checkpoints are large; the configs, logs and metrics of runs are worth keeping.\nruns/*/checkpoints/\n');
-  return root;
+  try {
+    // "wx" fails on anything of that name, a dangling link included: its target is never created.
+    fs.writeFileSync(ignore, '# Model checkpoints are large; the configs, logs and metrics of runs are worth keeping.\nruns/*/checkpoints/\n', { flag: 'wx' });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+  return after.root;
 }

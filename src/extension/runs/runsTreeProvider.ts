@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TrainingManager } from '../training/trainingManager';
+import { RUN_FILES } from '../../shared/runFolder';
 import { listRuns, RUNS_FOLDER, type RunStatus, type RunSummary } from './runStore';
 
 export interface RunNode {
@@ -23,7 +24,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunNode>, vscod
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly training: TrainingManager) {
-    const watcher = vscode.workspace.createFileSystemWatcher(`**/${RUNS_FOLDER.split(path.sep).join('/')}/*/{metrics.jsonl,train-config.json}`);
+    const watcher = vscode.workspace.createFileSystemWatcher(`**/${RUNS_FOLDER.split(path.sep).join('/')}/*/{${RUN_FILES.metrics},${RUN_FILES.config},${RUN_FILES.lock}}`);
     this.disposables.push(
       watcher,
       watcher.onDidCreate(() => this.refreshSoon()),
@@ -72,11 +73,13 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunNode>, vscod
     if (run.accuracy !== undefined) parts.push(`accuracy ${(100 * run.accuracy).toFixed(1)}%`);
     parts.push(run.startedAt.toLocaleString('en-GB', { dateStyle: 'short', timeStyle: 'short' }));
     item.description = parts.join(' · ');
-    item.contextValue = `run.${run.status}`;
+    // A run another process trains offers neither Stop (not ours) nor Resume and Delete.
+    item.contextValue = run.lockedBy ? 'run.locked' : `run.${run.status}`;
     const tip = new vscode.MarkdownString();
     tip.appendMarkdown('**').appendText(run.name).appendMarkdown('**\n\n');
     if (run.config) tip.appendText(`Data: ${run.config.data}\nModel: ${run.config.model}\nText: ${run.config.textCol} · Label: ${run.config.labelCol}`).appendMarkdown('\n\n');
     if (run.best) tip.appendText(`Best ${run.best.metric}: ${run.best.metric === 'loss' ? run.best.value.toFixed(4) : `${(100 * run.best.value).toFixed(2)}%`} (step ${run.best.step})`).appendMarkdown('\n\n');
+    if (run.lockedBy) tip.appendText(`Being trained by process ${run.lockedBy.pid} on ${run.lockedBy.host} (the CLI or another window), since ${run.lockedBy.startedAt}.`).appendMarkdown('\n\n');
     if (run.reason) tip.appendText(run.reason);
     item.tooltip = tip;
     item.command = { command: 'bertTune.showMetrics', title: 'Show metrics', arguments: [{ run }] };

@@ -60,7 +60,13 @@ export async function fineTune(ctx: Ctx, uri: vscode.Uri, preset: FineTunePreset
     : await askChoices(ctx.extension.workspaceState, uri, info, defaultModel);
   if (!asked) return undefined;
 
-  const runsRoot = ensureRunsFolder(folder.uri.fsPath);
+  let runsRoot: string;
+  try {
+    runsRoot = ensureRunsFolder(folder.uri.fsPath);
+  } catch (e) {
+    void vscode.window.showErrorMessage(`Cannot start a run: ${(e as Error).message}`);
+    return undefined;
+  }
   const runDir = newRunDir(runsRoot, uri.fsPath);
   let config: TrainConfig | undefined = trainConfigSchema.parse({
     ...defaultSettings(),

@@ -7,6 +7,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { trainConfigSchema, type FromTrainer, type MetricName, type TrainConfig } from '../../shared/trainerProtocol';
+import { CHECKPOINT_FILES, RUN_FILES, checkpointDir, hasResumableCheckpoint } from '../../shared/runFolder';
+import { RunFolderWriter, writeFileReplacingAtomically } from './runFolderWriter';
 import { assertBackendHealthy, backendFaultMessage, describeBackend, selectBackend } from '../backend';
 import { describeAdapter, gpuAdapterLine, gpuFacts } from '../../shared/backendReport';
 import { fitBatchToDevice } from './deviceFit';
@@ -47,13 +49,7 @@ interface TrainerState {
   labels: string[];
 }
 
-const RUN_CONFIG = 'train-config.json';
-
-function writeFileAtomically(file: string, content: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, content);
-  fs.renameSync(tmp, file);
-}
+const RUN_CONFIG = RUN_FILES.config;
 
 /** Higher is better for accuracy and F1, lower for loss. */
 function improves(metric: MetricName, value: number, best: number | undefined): boolean {
@@ -87,18 +83,27 @@ export async function runTraining(input: TrainConfig, control: RunControl, optio
     control.emit(done);
     return done;
   }
-  fs.mkdirSync(outDir, { recursive: true });
-  const logFile = path.join(outDir, 'log.txt');
-  const metricsFile = path.join(outDir, 'metrics.jsonl');
+  let writer: RunFolderWriter;
+  try {
+    writer = await RunFolderWriter.open(outDir);
+  } catch (e) {
+    // Locked by another trainer, or a link where a run file should be: this folder is not ours to write.
+    const message = e instanceof Error ? e.message : String(e);
+    control.emit({ type: 'error', message });
+    const done: DoneMessage = { type: 'done', status: 'failed', reason: message, step: 0 };
+    control.emit(done);
+    return done;
+  }
   const emit = (m: FromTrainer) => {
     const line = m.type === 'log' || m.type === 'warning' || m.type === 'error' ? `${m.type === 'log' ? '' : `${m.type}: `}${m.message}` : JSON.stringify(m);
-    fs.appendFileSync(logFile, `${new Date().toISOString()} ${line}\n`);
-    if (m.type !== 'log') fs.appendFileSync(metricsFile, JSON.stringify(m) + '\n');
+    writer.appendLog(`${new Date().toISOString()} ${line}`);
+    if (m.type !== 'log') writer.appendMetrics(m);
     control.emit(m);
   };
+  writer.notices.forEach(message => emit({ type: 'log', message }));
   let step = 0;
   try {
-    return await train(input, outDir, emit, control, options, s => (step = s));
+    return await train(input, outDir, emit, control, options, s => (step = s), writer);
   } catch (e) {
     // A lost GPU fails whatever op came next with its own words: say what happened instead.
     const message = backendFaultMessage() ?? (e instanceof Error ? e.message : String(e));
@@ -106,6 +111,8 @@ export async function runTraining(input: TrainConfig, control: RunControl, optio
     const done: DoneMessage = { type: 'done', status: 'failed', reason: message, step };
     emit(done);
     return done;
+  } finally {
+    writer.close();
   }
 }
 
@@ -116,20 +123,26 @@ async function train(
   control: RunControl,
   options: { resume?: boolean },
   reportStep: (s: number) => void,
+  writer: RunFolderWriter,
 ): Promise<DoneMessage> {
-  const lastDir = path.join(outDir, 'checkpoints', 'last');
-  const bestDir = path.join(outDir, 'checkpoints', 'best');
+  const lastDir = checkpointDir(outDir, 'last');
+  const bestDir = checkpointDir(outDir, 'best');
   let config = input;
   let state: TrainerState | undefined;
   if (options.resume) {
     const saved = path.join(outDir, RUN_CONFIG);
-    if (!fs.existsSync(saved) || !fs.existsSync(path.join(lastDir, 'trainer_state.json'))) {
-      throw new Error(`${outDir}: nothing to resume (no ${RUN_CONFIG} or checkpoints/last/trainer_state.json)`);
-    }
+    if (!fs.existsSync(saved)) throw new Error(`${outDir}: nothing to resume (no ${RUN_CONFIG}); start a new run there instead`);
     config = trainConfigSchema.parse(JSON.parse(fs.readFileSync(saved, 'utf8')));
-    state = JSON.parse(fs.readFileSync(path.join(lastDir, 'trainer_state.json'), 'utf8')) as TrainerState;
+    if (hasResumableCheckpoint(outDir)) {
+      state = JSON.parse(fs.readFileSync(path.join(lastDir, CHECKPOINT_FILES.trainerState), 'utf8')) as TrainerState;
+    } else {
+      // It ended before its first checkpoint: nothing of it is worth keeping but its recipe.
+      emit({ type: 'log', message: `${outDir} has no checkpoint to continue from: training it again from step 0 with its saved settings.` });
+    }
+    const dropped = writer.truncateMetricsAfter(state?.step ?? 0);
+    if (dropped) emit({ type: 'log', message: `Resuming at step ${state?.step ?? 0}: ${dropped} messages of later steps (trained after the last checkpoint) were removed from ${RUN_FILES.metrics}; those steps are trained again.` });
   } else {
-    writeFileAtomically(path.join(outDir, RUN_CONFIG), JSON.stringify(config, null, 2) + '\n');
+    writeFileReplacingAtomically(path.join(outDir, RUN_CONFIG), JSON.stringify(config, null, 2) + '\n');
   }
 
   const backend = await selectBackend({ prefer: config.backend });
@@ -236,7 +249,7 @@ async function train(
     bestMetric = state.bestMetric;
     bestStep = state.bestStep;
     evalsWithoutImprovement = state.evalsWithoutImprovement;
-    const saved = parseSafetensors(fs.readFileSync(path.join(lastDir, 'optimizer.safetensors')), path.join(lastDir, 'optimizer.safetensors'));
+    const saved = parseSafetensors(fs.readFileSync(path.join(lastDir, CHECKPOINT_FILES.optimizer)), path.join(lastDir, CHECKPOINT_FILES.optimizer));
     for (const [name, entry] of saved.tensors) {
       const [kind, ...rest] = name.split('.');
       if (kind !== 'm' && kind !== 'v') throw new Error(`optimizer state names an unknown parameter ${name}`);
@@ -311,8 +324,8 @@ async function train(
     optimizer.syncModel();
     const trainerState: TrainerState = { step, adamStep: optimizer.adamStep, dropoutRandom: dropoutRandom.getState(), bestMetric, bestStep, evalsWithoutImprovement, labels };
     await saveCheckpoint(model, modelDir, lastDir, {
-      'optimizer.safetensors': serializeSafetensors(m, { format: 'bert-tune-adamw' }),
-      'trainer_state.json': JSON.stringify(trainerState, null, 2) + '\n',
+      [CHECKPOINT_FILES.optimizer]: serializeSafetensors(m, { format: 'bert-tune-adamw' }),
+      [CHECKPOINT_FILES.trainerState]: JSON.stringify(trainerState, null, 2) + '\n',
     });
     emit({ type: 'checkpoint', kind: 'last', path: lastDir, step });
   };

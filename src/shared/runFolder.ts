@@ -1,0 +1,196 @@
+/**
+ * A run folder (`.bert-tune/runs/<name>/`, or any `--out`) is read by the extension and written
+ * by the trainer: its file names, its lock and the leftovers of an interrupted checkpoint save
+ * are declared here once. Plain Node: imported by the extension and the trainer, not the webview.
+ *
+ * Nothing in a run folder is written through a symbolic link: a workspace is trusted to hold
+ * data, not to redirect our writes into the user's home (`log.txt -> ~/.bashrc`).
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export const RUNS_FOLDER = path.join('.bert-tune', 'runs');
+
+export const RUN_FILES = {
+  config: 'train-config.json',
+  log: 'log.txt',
+  metrics: 'metrics.jsonl',
+  lock: 'run.lock',
+  checkpoints: 'checkpoints',
+} as const;
+
+export type CheckpointKind = 'best' | 'last';
+
+export const CHECKPOINT_FILES = {
+  trainerState: 'trainer_state.json',
+  optimizer: 'optimizer.safetensors',
+} as const;
+
+export function checkpointDir(runDir: string, kind: CheckpointKind): string {
+  return path.join(runDir, RUN_FILES.checkpoints, kind);
+}
+
+/**
+ * The siblings `writeFolderAtomically` makes beside a folder while replacing it: `.<name>.tmp-<tag>`
+ * (the new contents, complete once the first rename starts) and `.<name>.old-<tag>` (the previous
+ * folder, between the two renames). The tag starts with the writer's pid.
+ */
+export function leftoverName(folder: string, stage: 'tmp' | 'old', tag: string): string {
+  return `.${folder}.${stage}-${tag}`;
+}
+
+export interface Leftover {
+  path: string;
+  stage: 'tmp' | 'old';
+  tag: string;
+  pid: number;
+}
+
+export function leftoversOf(dir: string): Leftover[] {
+  const parent = path.dirname(dir);
+  const prefix = `.${path.basename(dir)}.`;
+  let names: string[];
+  try {
+    names = fs.readdirSync(parent);
+  } catch {
+    return [];
+  }
+  const out: Leftover[] = [];
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(tmp|old)-((\d+)-[0-9a-f]+)$/.exec(name.slice(prefix.length));
+    if (m) out.push({ path: path.join(parent, name), stage: m[1] as 'tmp' | 'old', tag: m[2], pid: Number(m[3]) });
+  }
+  return out;
+}
+
+/**
+ * The folder a checkpoint would be after recovery: itself, or the newest complete copy an
+ * interrupted save left beside it (a `.tmp` whose `.old` twin exists was complete, since the old
+ * folder moves aside only after the new one is flushed; a lone `.old` is the previous folder).
+ */
+export function recoverableCheckpoint(dir: string): string | undefined {
+  if (isRealDirectory(dir)) return dir;
+  const leftovers = leftoversOf(dir).filter(l => isRealDirectory(l.path));
+  const olds = new Set(leftovers.filter(l => l.stage === 'old').map(l => l.tag));
+  return leftovers.find(l => l.stage === 'tmp' && olds.has(l.tag))?.path ?? leftovers.find(l => l.stage === 'old')?.path;
+}
+
+/** True when a run can be resumed: a last checkpoint with its trainer state, or one a crash left. */
+export function hasResumableCheckpoint(runDir: string): boolean {
+  const dir = recoverableCheckpoint(checkpointDir(runDir, 'last'));
+  return !!dir && fs.existsSync(path.join(dir, CHECKPOINT_FILES.trainerState));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Links
+
+export function isSymbolicLink(file: string): boolean {
+  try {
+    return fs.lstatSync(file).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+function isRealDirectory(dir: string): boolean {
+  try {
+    return fs.lstatSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Is `child` (an existing path) inside `parent` once both are resolved to their real paths? */
+export function isInsideRealPath(parent: string, child: string): boolean {
+  let realParent: string;
+  let realChild: string;
+  try {
+    realParent = fs.realpathSync(parent);
+    realChild = fs.realpathSync(child);
+  } catch {
+    return false;
+  }
+  const rel = path.relative(realParent, realChild);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+export class LinkRefusedError extends Error {}
+
+/**
+ * Refuses to go on when any of `names` (paths relative to `dir`) is a symbolic link: a run
+ * folder the trainer writes must hold only real files and folders.
+ */
+export function assertNoLinks(dir: string, names: readonly string[]): void {
+  for (const name of names) {
+    const file = path.join(dir, name);
+    if (isSymbolicLink(file)) {
+      throw new LinkRefusedError(
+        `${file} is a symbolic link (to ${safeReadLink(file)}); BERT Tune never writes through links in a run folder. Remove the link, or train into another folder.`,
+      );
+    }
+  }
+}
+
+function safeReadLink(file: string): string {
+  try {
+    return fs.readlinkSync(file);
+  } catch {
+    return 'somewhere else';
+  }
+}
+
+/** Flags for appending to a file that must not be a link (no O_NOFOLLOW on Windows: checked with lstat first). */
+export const APPEND_NO_FOLLOW = fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | (fs.constants.O_NOFOLLOW ?? 0);
+
+// ---------------------------------------------------------------------------------------------
+// The lock: one trainer per run folder.
+
+export const RUN_LOCK_VERSION = 1;
+
+export interface RunLock {
+  schemaVersion: number;
+  pid: number;
+  host: string;
+  startedAt: string;
+}
+
+export function readRunLock(runDir: string): RunLock | undefined {
+  try {
+    const raw = JSON.parse(fs.readFileSync(path.join(runDir, RUN_FILES.lock), 'utf8')) as Partial<RunLock>;
+    if (typeof raw.pid !== 'number' || typeof raw.host !== 'string') return undefined;
+    return { schemaVersion: Number(raw.schemaVersion) || 1, pid: raw.pid, host: raw.host, startedAt: String(raw.startedAt ?? '') };
+  } catch {
+    return undefined;
+  }
+}
+
+export function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The lock of a run another live process holds, or undefined. A lock from this host whose
+ * process is gone, or that was taken before the last boot (its pid may name another process
+ * now), is stale; a lock from another host (a shared folder) is trusted as held.
+ */
+export function liveRunLock(runDir: string, self = process.pid): RunLock | undefined {
+  const lock = readRunLock(runDir);
+  if (!lock || (lock.pid === self && lock.host === os.hostname())) return undefined;
+  if (lock.host === os.hostname()) {
+    const bootedAt = Date.now() - os.uptime() * 1000;
+    if (!processIsAlive(lock.pid) || Date.parse(lock.startedAt) < bootedAt) return undefined;
+  }
+  return lock;
+}
+
+export function describeRunLock(runDir: string, lock: RunLock): string {
+  const where = lock.host === os.hostname() ? `process ${lock.pid}` : `process ${lock.pid} on ${lock.host}`;
+  return `${runDir} is being trained by ${where} (since ${lock.startedAt || 'an unknown time'}): stop that run first. If no such process runs any more, delete ${path.join(runDir, RUN_FILES.lock)}.`;
+}
