@@ -5,5 +5,6 @@
  * link nor end the table row it sits in. Free of `vscode`.
  */
 export function markdownTableCell(text: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what this replaces
   return text.replace(/[\u0000-\u001f\u007f\u0085\u2028\u2029]+/g, ' ').replace(/[!-/:-@[-`{-~]/g, c => `\\${c}`);
 }

@@ -35,6 +35,7 @@ const WRITTEN = [
  * that one message is one line of the log and nothing in it acts on the terminal that shows it.
  */
 export function escapeLogText(text: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what this replaces
   return text.replace(/[\u0000-\u001f\u007f\u0085\u2028\u2029]/g, c => {
     if (c === '\n') return '\\n';
     if (c === '\r') return '\\r';
