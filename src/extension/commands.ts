@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import { trainConfigSchema } from '../shared/trainerProtocol';
 import { RUN_FILES, describeRunLock, hasResumableCheckpoint, liveRunLock } from '../shared/runFolder';
 import { refuseRunFolder } from './runs/runStore';
+import { COMMANDS_NEEDING_TRUST, TRUST_NEEDED_MESSAGE, withTrust } from './trust';
 import { installNativeBackend, showBackend } from './backend/backendCommands';
 import type { Ctx } from './context';
 import type { DatasetNode } from './datasets/datasetsTreeProvider';
@@ -179,6 +180,15 @@ export const commands: Record<string, CommandFactory> = {
   'bertTune.installNativeBackend': ctx => (options?: unknown) => installNativeBackend(ctx, (options ?? {}) as { pkg?: string }),
 };
 
+function askForTrust(): void {
+  void vscode.window.showWarningMessage(TRUST_NEEDED_MESSAGE, 'Manage Workspace Trust').then(a => {
+    if (a) void vscode.commands.executeCommand('workbench.trust.manage');
+  });
+}
+
 export function registerCommands(ctx: Ctx): vscode.Disposable[] {
-  return Object.entries(commands).map(([id, factory]) => vscode.commands.registerCommand(id, factory(ctx)));
+  return Object.entries(commands).map(([id, factory]) => {
+    const run = factory(ctx);
+    return vscode.commands.registerCommand(id, COMMANDS_NEEDING_TRUST.has(id) ? withTrust(run, () => vscode.workspace.isTrusted, askForTrust) : run);
+  });
 }

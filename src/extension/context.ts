@@ -68,8 +68,10 @@ export class Ctx implements vscode.Disposable {
     const c = vscode.workspace.getConfiguration('bertTune');
     // The backend setting reaches every trainer process (training, predictions, the backend report); empty: auto.
     const env: NodeJS.ProcessEnv = { BERT_TUNE_NATIVE_MODULES: this.nativeModulesDir, [BACKEND_ENV]: backendSetting() ?? '' };
-    const endpoint = c.get<string>('hub.endpoint');
-    const cache = c.get<string>('hub.cacheFolder');
+    // Machine-scoped in package.json; read from the user's own settings only all the same, so no
+    // workspace can send HF_TOKEN to its server or steer downloads into its folders.
+    const endpoint = c.inspect<string>('hub.endpoint')?.globalValue;
+    const cache = c.inspect<string>('hub.cacheFolder')?.globalValue;
     if (endpoint) env.HF_ENDPOINT = endpoint;
     if (cache) env.HF_HUB_CACHE = cache;
     return env;

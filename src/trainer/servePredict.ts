@@ -1,7 +1,10 @@
 /**
  * The inference process (`trainer.js serve-predict`): keeps a model loaded and answers
  * prediction requests over IPC. Requests that arrive while one is computed wait and are then
- * answered together, one batch pass for all of them. Incoming messages are validated.
+ * answered together, one batch pass for all of them. Incoming messages are validated, and an
+ * invalid one that carries an id gets a "failed" answer, so its sender is not left waiting.
+ * When the extension goes away, running file jobs are cancelled (their temporary files removed)
+ * and the process exits once they have: nothing is sent into a closed channel.
  */
 import { fromInferenceSchema, toInferenceSchema, type FromInference, type ToInference } from '../shared/inferenceProtocol';
 import { describeBackend, selectBackend } from './backend';
@@ -16,12 +19,20 @@ export async function servePredict(): Promise<number> {
     process.stderr.write('bert-tune serve-predict: needs an IPC channel (it is started by the extension)\n');
     return 2;
   }
-  const post = (m: FromInference) => send(fromInferenceSchema.parse(m));
+  const post = (m: FromInference) => {
+    if (!process.connected) return; // the extension went away: nobody to answer, and EPIPE otherwise
+    send(fromInferenceSchema.parse(m), undefined, {}, () => {});
+  };
+  // A send racing the disconnect fails asynchronously: that is not a crash.
+  process.on('error', e => {
+    if ((e as NodeJS.ErrnoException).code !== 'EPIPE' && (e as NodeJS.ErrnoException).code !== 'ERR_IPC_CHANNEL_CLOSED') throw e;
+  });
   const backend = await selectBackend();
   post({ type: 'log', message: `inference on ${describeBackend(backend)}` });
   const predictor = new Predictor();
   const queue: PredictRequest[] = [];
   const cancelled = new Set<number>();
+  const fileJobs = new Map<number, Promise<void>>();
   let busy = false;
 
   const drain = async () => {
@@ -52,13 +63,19 @@ export async function servePredict(): Promise<number> {
 
   return new Promise<number>(resolve => {
     process.on('disconnect', () => {
-      predictor.dispose();
-      resolve(0);
+      for (const id of fileJobs.keys()) cancelled.add(id);
+      void Promise.allSettled(fileJobs.values()).then(() => {
+        predictor.dispose();
+        resolve(0);
+      });
     });
     process.on('message', (raw: unknown) => {
       const parsed = toInferenceSchema.safeParse(raw);
       if (!parsed.success) {
-        post({ type: 'log', message: `ignored an invalid message: ${parsed.error.message}` });
+        const id = (raw as { id?: unknown } | null)?.id;
+        const message = `invalid request: ${parsed.error.issues.map(i => `${i.path.join('.') || 'message'}: ${i.message}`).join('; ')}`;
+        if (typeof id === 'number' && Number.isInteger(id) && id >= 0) post({ type: 'failed', id, message });
+        else post({ type: 'log', message: `ignored an invalid message without an id: ${message}` });
         return;
       }
       const msg = parsed.data;
@@ -71,10 +88,13 @@ export async function servePredict(): Promise<number> {
         void drain();
         return;
       }
-      void predictFile(predictor, { ...msg, onProgress: rows => post({ type: 'fileProgress', id: msg.id, rows }), shouldStop: () => cancelled.has(msg.id) }).then(
-        r => post({ type: 'fileDone', id: msg.id, rows: r.rows, out: msg.out, cancelled: r.cancelled }),
-        (e: unknown) => post({ type: 'failed', id: msg.id, message: e instanceof Error ? e.message : String(e) }),
-      );
+      const job = predictFile(predictor, { ...msg, onProgress: rows => post({ type: 'fileProgress', id: msg.id, rows }), shouldStop: () => cancelled.has(msg.id) })
+        .then(
+          r => post({ type: 'fileDone', id: msg.id, rows: r.rows, skipped: r.skipped, warnings: r.warnings, out: msg.out, cancelled: r.cancelled }),
+          (e: unknown) => post({ type: 'failed', id: msg.id, message: e instanceof Error ? e.message : String(e) }),
+        )
+        .finally(() => fileJobs.delete(msg.id));
+      fileJobs.set(msg.id, job);
     });
   });
 }

@@ -24,6 +24,17 @@ describe('Manifest', () => {
     assert.deepEqual(manifest().contributes.views.bertTune.map(v => v.id), ['bertTune.datasets', 'bertTune.runs']);
   });
 
+  it("ignores the workspace's Hub endpoint and cache folder (its .vscode/settings.json sets both): HF_TOKEN goes only where the user says", async () => {
+    const api = await extensionApi();
+    const c = vscode.workspace.getConfiguration('bertTune');
+    assert.equal(c.inspect('hub.endpoint')?.workspaceValue, undefined, 'machine scope: VS Code drops the workspace value');
+    assert.equal(c.get('hub.endpoint'), '');
+    assert.equal(c.get('hub.cacheFolder'), '');
+    const env = api.ctx.trainerEnv();
+    assert.equal(env.HF_ENDPOINT, undefined);
+    assert.equal(env.HF_HUB_CACHE, undefined);
+  });
+
   it('runs in a VS Code that satisfies engines.vscode', () => {
     assert.equal(manifest().engines.vscode, '^1.100.0');
     const [major, minor] = vscode.version.split('.').map(Number);

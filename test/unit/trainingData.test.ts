@@ -28,7 +28,7 @@ describe('loadLabelledData', () => {
     const d = await loadLabelledData(file, { textCol: 'text', labelCol: 'label' });
     assert.equal(d.rows.length, 3);
     assert.deepEqual(d.skipped, { count: 1, lines: [3] });
-    assert.match(d.warnings[0], /Skipped 1 row .*line 3/);
+    assert.match(d.warnings[0], /d\.jsonl: skipped 1 row .*\(line 3\)/);
   });
 
   it('names the JSON line that is broken', async () => {

@@ -9,7 +9,14 @@ import { fromInferenceSchema, type FromInference, type Prediction, type ToInfere
 /** An idle inference process holds a model in memory: give it back after this long. */
 export const IDLE_MS = 5 * 60_000;
 
-type Waiter = { resolve: (m: FromInference) => void; reject: (e: Error) => void; onProgress?: (rows: number) => void };
+/**
+ * A request that hears nothing for this long fails, and the process, stuck, is stopped. Long
+ * enough for a first prediction that downloads a model from the Hub; a file job's progress
+ * messages reset it.
+ */
+export const REQUEST_TIMEOUT_MS = 10 * 60_000;
+
+type Waiter = { resolve: (m: FromInference) => void; reject: (e: Error) => void; onProgress?: (rows: number) => void; timer?: NodeJS.Timeout };
 
 export interface PredictAnswer {
   labels: string[];
@@ -28,6 +35,7 @@ export class InferenceClient {
     private readonly env: () => NodeJS.ProcessEnv,
     private readonly log: (line: string) => void = () => {},
     private readonly idleMs = IDLE_MS,
+    private readonly timeoutMs = REQUEST_TIMEOUT_MS,
   ) {}
 
   get running(): boolean {
@@ -48,13 +56,13 @@ export class InferenceClient {
     o: { model: string; file: string; textCol: string; pairCol?: string; out: string; probabilities: boolean; maxLength?: number },
     onProgress: (rows: number) => void,
     signal?: AbortSignal,
-  ): Promise<{ rows: number; cancelled: boolean }> {
+  ): Promise<{ rows: number; skipped: number; warnings: string[]; cancelled: boolean }> {
     const m = await this.request(id => {
       signal?.addEventListener('abort', () => this.child?.send({ type: 'cancel', id } satisfies ToInference), { once: true });
       return { type: 'predictFile', id, ...o };
     }, onProgress);
     if (m.type !== 'fileDone') throw new Error(`unexpected answer ${m.type}`);
-    return { rows: m.rows, cancelled: m.cancelled };
+    return { rows: m.rows, skipped: m.skipped, warnings: m.warnings, cancelled: m.cancelled };
   }
 
   dispose(): void {
@@ -69,9 +77,24 @@ export class InferenceClient {
     const child = this.ensureChild();
     clearTimeout(this.idleTimer);
     return new Promise<FromInference>((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject, onProgress });
+      const w: Waiter = { resolve, reject, onProgress };
+      this.waiting.set(id, w);
+      this.armTimeout(id, w);
       child.send(make(id));
     }).finally(() => this.armIdleTimer());
+  }
+
+  /** (Re)starts a request's silence timer: on expiry the request fails and the stuck process goes. */
+  private armTimeout(id: number, w: Waiter): void {
+    clearTimeout(w.timer);
+    w.timer = setTimeout(() => {
+      if (this.waiting.get(id) !== w) return;
+      this.waiting.delete(id);
+      w.reject(new Error(`the inference process gave no answer for ${Math.round(this.timeoutMs / 1000)} s; it was stopped (the next prediction starts a new one)`));
+      this.log(`inference request ${id} timed out: stopping the inference process`);
+      this.dispose();
+    }, this.timeoutMs);
+    w.timer.unref();
   }
 
   private armIdleTimer(): void {
@@ -103,7 +126,11 @@ export class InferenceClient {
       if (m.type === 'log') return this.log(`[inference] ${m.message}`);
       const w = this.waiting.get(m.id);
       if (!w) return;
-      if (m.type === 'fileProgress') return w.onProgress?.(m.rows);
+      if (m.type === 'fileProgress') {
+        this.armTimeout(m.id, w);
+        return w.onProgress?.(m.rows);
+      }
+      clearTimeout(w.timer);
       this.waiting.delete(m.id);
       if (m.type === 'failed') w.reject(new Error(m.message));
       else w.resolve(m);
@@ -118,7 +145,10 @@ export class InferenceClient {
   }
 
   private failAll(e: Error): void {
-    for (const w of this.waiting.values()) w.reject(e);
+    for (const w of this.waiting.values()) {
+      clearTimeout(w.timer);
+      w.reject(e);
+    }
     this.waiting.clear();
   }
 }

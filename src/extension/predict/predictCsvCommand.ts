@@ -63,7 +63,9 @@ export async function predictCsvColumn(ctx: Ctx, uri: vscode.Uri, preset: { text
     void vscode.window.showInformationMessage(`Cancelled after ${result.rows} rows; nothing was written.`);
     return undefined;
   }
-  void vscode.window.showInformationMessage(`Wrote ${result.rows.toLocaleString('en-US')} predictions to ${path.basename(out)}.`, 'Open').then(a => {
+  result.warnings.forEach(w => ctx.output.warn(w));
+  const skipped = result.skipped ? ` ${result.skipped.toLocaleString('en-US')} of them could not be predicted (an empty text, or cells that do not line up with the header): their prediction_note column says why.` : '';
+  void vscode.window.showInformationMessage(`Wrote ${result.rows.toLocaleString('en-US')} rows with predictions to ${path.basename(out)}, one for each row of ${path.basename(uri.fsPath)}.${skipped}`, 'Open').then(a => {
     if (a) void vscode.window.showTextDocument(vscode.Uri.file(out));
   });
   return out;

@@ -118,7 +118,7 @@ export class SelectionPredictions implements vscode.Disposable {
 
   private onSelection(e: vscode.TextEditorSelectionChangeEvent): void {
     if (!vscode.workspace.getConfiguration('bertTune.predict').get<boolean>('onSelectionChange')) return;
-    if (e.selections.every(s => s.isEmpty) || !this.activeModel.current) return;
+    if (e.selections.every(s => s.isEmpty) || !this.activeModel.current || !vscode.workspace.isTrusted) return;
     clearTimeout(this.debounce);
     this.debounce = setTimeout(() => void this.predict(e.textEditor, { quiet: true }), SELECTION_DEBOUNCE_MS);
   }

@@ -18,7 +18,9 @@ export const PREDICT_USAGE = `usage: bert-tune predict --model ID_OR_DIR [--max-
        bert-tune predict --model ID_OR_DIR --data FILE --text-col C [--text-pair-col C]
 
 Prints {"label", "confidence", "probabilities": {label: p, ...}} per input: per line of
-{"text", "text_pair"?} JSON on stdin, or per row of FILE (with its "line").`;
+{"text", "text_pair"?} JSON on stdin, or per row of FILE (with its "line"; a row that
+cannot be predicted, with an empty text or cells that do not line up with the header, gives
+{"line", "label": null, "skipped": why}).`;
 
 async function load(ref: string): Promise<LoadedModel> {
   await selectBackend();
@@ -99,10 +101,20 @@ export async function predictCommand(args: string[]): Promise<number> {
   };
   try {
     if (o.data) {
-      await loadLabelledData(o.data, { textCol: requireOption(o['text-col'], 'text-col', PREDICT_USAGE), pairCol: o['text-pair-col'] }, async row => {
-        pending.push({ text: row.text, pair: row.pair, line: row.line });
-        if (pending.length >= batchSize) await flush();
-      });
+      // One output line per data row, in order: a row that cannot be predicted says why.
+      const data = await loadLabelledData(
+        o.data,
+        { textCol: requireOption(o['text-col'], 'text-col', PREDICT_USAGE), pairCol: o['text-pair-col'] },
+        async row => {
+          pending.push({ text: row.text, pair: row.pair, line: row.line });
+          if (pending.length >= batchSize) await flush();
+        },
+        async (line, reason) => {
+          await flush();
+          process.stdout.write(JSON.stringify({ line, label: null, skipped: reason === 'empty' ? 'empty text' : 'cells do not line up with the header' }) + '\n');
+        },
+      );
+      data.warnings.forEach(w => process.stderr.write(`warning: ${w}\n`));
     } else {
       for await (const line of readTextLines()) {
         pending.push({ text: line.text, pair: line.text_pair });

@@ -88,6 +88,9 @@ async function inspectDelimited(
   let rows = 0;
   let mismatched = 0;
   let firstMismatchLine = 0;
+  let multiLine = 0;
+  let firstMultiLine = '';
+  let firstMultiLineStart = 0;
   let lastLine = 0;
   const accumulators: ColumnAccumulator[] = [];
 
@@ -103,6 +106,10 @@ async function inspectDelimited(
       }
       if (!width) width = sampleWidth || record.length;
       rows++;
+      if (info.lines > line && !multiLine++) {
+        firstMultiLine = `lines ${line}–${info.lines}`;
+        firstMultiLineStart = line;
+      }
       if (record.length !== width) {
         mismatched++;
         if (!firstMismatchLine) firstMismatchLine = line;
@@ -146,6 +153,13 @@ async function inspectDelimited(
       severity: 'warning',
       message: `${mismatched} row${mismatched === 1 ? ' has' : 's have'} a different number of columns than ${hasHeader ? 'the header' : 'most rows'} (${width}); the first is on line ${firstMismatchLine}.`,
       line: firstMismatchLine,
+    });
+  }
+  if (multiLine) {
+    problems.push({
+      severity: 'warning',
+      message: `${multiLine} row${multiLine === 1 ? ' spans' : 's span'} several lines; the first, ${firstMultiLine}. A quoted text may hold line breaks, but a stray " reads every line up to the next " as one text: check those lines.`,
+      line: firstMultiLineStart,
     });
   }
   if (rows === 0 && !problems.some(p => p.severity === 'error')) {

@@ -67,7 +67,7 @@ export function resolveColumn(file: string, columns: string[], ref: string, opti
   return i;
 }
 
-export async function loadLabelledData(file: string, choice: ColumnChoice, visit?: RowVisitor): Promise<LabelledData> {
+export async function loadLabelledData(file: string, choice: ColumnChoice, visit?: RowVisitor, visitSkipped?: SkipVisitor): Promise<LabelledData> {
   if (!fs.existsSync(file)) throw new DataError(`${file}: no such file`);
   const { head, size } = await readHead(file);
   if (size === 0) throw new DataError(`${file}: the file is empty`);
@@ -75,7 +75,7 @@ export async function loadLabelledData(file: string, choice: ColumnChoice, visit
   if (detected === 'binary') throw new DataError(`${file}: this looks like a binary file, not text (it holds NUL bytes). Export it as UTF-8 CSV, TSV or JSONL.`);
   const read = path.extname(file).toLowerCase() === '.jsonl' ? readJsonl : readDelimited;
   try {
-    return await read(file, head, size, detected, choice, visit);
+    return await read(file, head, size, detected, choice, visit, visitSkipped);
   } catch (e) {
     // (With a visitor, rows already handed over would come twice: stream callers see the error.)
     if (!isDecodeError(e) || detected !== 'utf-8' || visit) throw e;
@@ -90,10 +90,32 @@ export type RawRecord = string[] | Record<string, unknown>;
 /** Gets each usable row as it is read, with the row's raw cells and the file's column names. */
 export type RowVisitor = (row: LabelledRow, record: RawRecord, columns: string[]) => Promise<void>;
 
+export type SkipReason = 'empty' | 'ragged';
+
+/** Gets each row that is skipped, where a caller must keep every row (predictions stay row-aligned). */
+export type SkipVisitor = (line: number, reason: SkipReason, record: RawRecord, columns: string[]) => Promise<void>;
+
+/** Rows skipped for one reason: how many, and the first lines, to name in a warning. */
+class Skips {
+  count = 0;
+  readonly lines: number[] = [];
+  add(line: number): void {
+    this.count++;
+    if (this.lines.length < SKIPPED_LINES_KEPT) this.lines.push(line);
+  }
+  lineList(): string {
+    return `line${this.lines.length === 1 ? '' : 's'} ${this.lines.join(', ')}${this.count > this.lines.length ? ', …' : ''}`;
+  }
+}
+
+const rowsWord = (n: number) => `${n} row${n === 1 ? '' : 's'}`;
+
 class RowCollector {
   readonly rows: LabelledRow[] = [];
-  readonly skippedLines: number[] = [];
-  skipped = 0;
+  private readonly skips: Record<SkipReason, Skips> = { empty: new Skips(), ragged: new Skips() };
+  /** Records that span several lines: a quoted text with line breaks, or a stray quote swallowing rows. */
+  private readonly multiLine = new Skips();
+  private multiLineFirst = '';
 
   /** Rows seen: with a visitor, rows are handed over instead of kept. */
   count = 0;
@@ -101,15 +123,27 @@ class RowCollector {
   constructor(
     private readonly wantLabel: boolean,
     private readonly visit?: RowVisitor,
+    private readonly visitSkipped?: SkipVisitor,
   ) {}
+
+  get skipped(): number {
+    return this.skips.empty.count + this.skips.ragged.count;
+  }
+
+  /** A row whose cells do not line up with the header's columns: its text and label cannot be trusted. */
+  async skip(line: number, reason: SkipReason, record: RawRecord, columns: string[]): Promise<void> {
+    this.skips[reason].add(line);
+    await this.visitSkipped?.(line, reason, record, columns);
+  }
+
+  noteMultiLine(line: number, endLine: number): void {
+    if (!this.multiLine.count) this.multiLineFirst = `lines ${line}–${endLine}`;
+    this.multiLine.add(line);
+  }
 
   async add(line: number, text: string | undefined, pair: string | undefined, label: string | undefined, wantPair: boolean, record: RawRecord, columns: string[]): Promise<void> {
     const blank = (v: string | undefined) => v === undefined || v.trim() === '';
-    if (blank(text) || (this.wantLabel && blank(label)) || (wantPair && blank(pair))) {
-      this.skipped++;
-      if (this.skippedLines.length < SKIPPED_LINES_KEPT) this.skippedLines.push(line);
-      return;
-    }
+    if (blank(text) || (this.wantLabel && blank(label)) || (wantPair && blank(pair))) return this.skip(line, 'empty', record, columns);
     const row = { line, text: text!, pair: wantPair ? pair : undefined, label: this.wantLabel ? label!.trim() : '' };
     this.count++;
     if (this.visit) await this.visit(row, record, columns);
@@ -117,11 +151,13 @@ class RowCollector {
   }
 
   finish(file: string, columns: string[], encoding: Encoding, choice: ColumnChoice): LabelledData {
+    const { empty, ragged } = this.skips;
     if (!this.count) {
+      const why = ragged.count ? ` ${rowsWord(ragged.count)} do not have the header's ${columns.length} columns (${ragged.lineList()}).` : '';
       throw new DataError(
         this.wantLabel
-          ? `${file}: no rows left to train on: all ${this.skipped} rows miss a text or a label in the chosen columns (text "${choice.textCol}", label "${choice.labelCol}").`
-          : `${file}: no row has a text in column "${choice.textCol}".`,
+          ? `${file}: no rows left to train on: all ${this.skipped} rows miss a text or a label in the chosen columns (text "${choice.textCol}", label "${choice.labelCol}").${why}`
+          : `${file}: no row has a text in column "${choice.textCol}".${why}`,
       );
     }
     const labels = this.wantLabel ? sortLabels(this.rows.map(r => r.label)) : [];
@@ -129,14 +165,33 @@ class RowCollector {
       throw new DataError(`${file}: the label column "${choice.labelCol}" holds one class only ("${labels[0]}"); a classifier needs at least two. Is it the right column?`);
     }
     const warnings: string[] = [];
-    if (this.skipped) {
-      warnings.push(`Skipped ${this.skipped} row${this.skipped === 1 ? '' : 's'} with an empty text or label (line${this.skippedLines.length === 1 ? '' : 's'} ${this.skippedLines.join(', ')}${this.skipped > this.skippedLines.length ? ', …' : ''}).`);
+    if (ragged.count) {
+      warnings.push(
+        `${file}: skipped ${rowsWord(ragged.count)} whose cells do not line up with the header's ${columns.length} columns (${ragged.lineList()}): a text with an unquoted delimiter splits into extra columns. Quote such texts ("…") or fix those rows.`,
+      );
     }
-    return { file, rows: this.rows, labels, skipped: { count: this.skipped, lines: this.skippedLines }, columns, encoding, warnings };
+    if (empty.count) warnings.push(`${file}: skipped ${rowsWord(empty.count)} with an empty text or label (${empty.lineList()}).`);
+    if (this.multiLine.count) {
+      warnings.push(
+        `${file}: ${rowsWord(this.multiLine.count)} span several lines (the first: ${this.multiLineFirst}; ${this.multiLine.lineList()}). A quoted text may hold line breaks, but a stray " reads every line up to the next " as one text: check those lines.`,
+      );
+    }
+    const skippedLines = [...empty.lines, ...ragged.lines].sort((a, b) => a - b).slice(0, SKIPPED_LINES_KEPT);
+    return { file, rows: this.rows, labels, skipped: { count: this.skipped, lines: skippedLines }, columns, encoding, warnings };
   }
 }
 
-async function readDelimited(file: string, head: Buffer, size: number, encoding: Encoding, choice: ColumnChoice, visit?: RowVisitor): Promise<LabelledData> {
+/**
+ * A record that does not line up with the header: fewer cells, or more that are not empty
+ * (a trailing delimiter on every line is harmless; "hello, world,1" under "text,label" is not).
+ */
+export function isRagged(record: readonly string[], width: number): boolean {
+  if (record.length < width) return true;
+  for (let i = width; i < record.length; i++) if (record[i].trim() !== '') return true;
+  return false;
+}
+
+async function readDelimited(file: string, head: Buffer, size: number, encoding: Encoding, choice: ColumnChoice, visit?: RowVisitor, visitSkipped?: SkipVisitor): Promise<LabelledData> {
   const { dialect, hasHeader, records: sampleRecords, width } = sniffLayout(new TextDecoder(decoderLabel(encoding)).decode(head), head.length >= size, preferredDelimiter(file), choice);
   const columns = columnNames(hasHeader ? sampleRecords[0] : undefined, hasHeader ? sampleRecords[0].length : Math.max(width, 1));
   const textIdx = resolveColumn(file, columns, choice.textCol, '--text-col');
@@ -144,7 +199,7 @@ async function readDelimited(file: string, head: Buffer, size: number, encoding:
   const labelIdx = choice.labelCol === undefined ? undefined : resolveColumn(file, columns, choice.labelCol, '--label-col');
   if (labelIdx === textIdx) throw new DataError(`${file}: the text and label columns are the same ("${columns[textIdx]}")`);
 
-  const collector = new RowCollector(labelIdx !== undefined, visit);
+  const collector = new RowCollector(labelIdx !== undefined, visit, visitSkipped);
   let lastLine = 0;
   let headerSeen = !hasHeader;
   try {
@@ -161,6 +216,11 @@ async function readDelimited(file: string, head: Buffer, size: number, encoding:
             headerSeen = true;
             continue;
           }
+          if (info.lines > line) collector.noteMultiLine(line, info.lines);
+          if (isRagged(record, columns.length)) {
+            await collector.skip(line, 'ragged', record, columns);
+            continue;
+          }
           await collector.add(line, record[textIdx], pairIdx === undefined ? undefined : record[pairIdx], labelIdx === undefined ? undefined : record[labelIdx], pairIdx !== undefined, record, columns);
         }
       },
@@ -175,8 +235,8 @@ async function readDelimited(file: string, head: Buffer, size: number, encoding:
   return collector.finish(file, columns, encoding, choice);
 }
 
-async function readJsonl(file: string, _head: Buffer, _size: number, encoding: Encoding, choice: ColumnChoice, visit?: RowVisitor): Promise<LabelledData> {
-  const collector = new RowCollector(choice.labelCol !== undefined, visit);
+async function readJsonl(file: string, _head: Buffer, _size: number, encoding: Encoding, choice: ColumnChoice, visit?: RowVisitor, visitSkipped?: SkipVisitor): Promise<LabelledData> {
+  const collector = new RowCollector(choice.labelCol !== undefined, visit, visitSkipped);
   const keys = new Set<string>();
   let lineNo = 0;
   const value = (o: Record<string, unknown>, k: string | undefined) => {

@@ -1,0 +1,118 @@
+/**
+ * #18: no row is lost or made up silently. Ragged rows are skipped with their lines named, a
+ * stray quote that swallows rows is pointed at, and "Predict a CSV column" keeps every row.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { before, describe, it } from 'node:test';
+import { parse } from 'csv-parse/sync';
+import { initCheckpoint } from '../../src/trainer/checkpoint/hfCheckpoint';
+import { inspectDataset } from '../../src/trainer/data/inspectDataset';
+import { isRagged, loadLabelledData } from '../../src/trainer/data/loadLabelledData';
+import { parseBertConfig } from '../../src/trainer/model/config';
+import { NOTE_COLUMN, predictFile } from '../../src/trainer/predict/predictFile';
+import { Predictor } from '../../src/trainer/predict/predictor';
+import { useBackend } from './backendSetup';
+import { tempDir } from './helpers';
+
+const VOCAB = path.join(__dirname, '..', 'fixtures', 'reference', 'vocab', 'bert-base-uncased-vocab.txt');
+
+function write(name: string, text: string): string {
+  const file = path.join(tempDir(), name);
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+describe('ragged rows', () => {
+  it('a row whose cells do not line up is never a cell of another column: skipped, counted and named by line', async () => {
+    // An unquoted comma splits "hello, world" into two cells: its "label" would be " world".
+    const file = write('ragged.csv', 'text,label\ngood film,pos\nhello, world,pos\nbad film,neg\nsad, slow, long,neg\nfine,pos\nshort\n');
+    const data = await loadLabelledData(file, { textCol: 'text', labelCol: 'label' });
+    assert.deepEqual(data.labels, ['neg', 'pos']);
+    assert.deepEqual(data.rows.map(r => r.line), [2, 4, 6]);
+    assert.equal(data.skipped.count, 3);
+    assert.deepEqual(data.skipped.lines, [3, 5, 7]);
+    assert.match(data.warnings.join('\n'), /ragged\.csv: skipped 3 rows whose cells do not line up with the header's 2 columns \(lines 3, 5, 7\).*Quote such texts/);
+  });
+
+  it('a trailing delimiter on a row is not ragged; missing or non-empty extra cells are', () => {
+    assert.equal(isRagged(['a', 'b', ''], 2), false);
+    assert.equal(isRagged(['a', 'b', ' x'], 2), true);
+    assert.equal(isRagged(['a'], 2), true);
+  });
+
+  it('says why when every row is ragged, instead of "no rows"', async () => {
+    const file = write('all.csv', 'text,label\na,b,c\nd,e,f\n');
+    await assert.rejects(loadLabelledData(file, { textCol: 'text', labelCol: 'label' }), /no rows left to train on.*2 rows do not have the header's 2 columns \(lines 2, 3\)/);
+  });
+});
+
+describe('a stray quote', () => {
+  const text = 'text,label\ngood,pos\n"unclosed start,neg\nnext row,pos\nthird,neg\n"quoted",pos\nlast,neg\n';
+  it('training warns of the rows read as one, naming their lines', async () => {
+    const data = await loadLabelledData(write('quote.csv', text), { textCol: 'text', labelCol: 'label' });
+    assert.match(data.warnings.join('\n'), /1 row span several lines \(the first: lines 3–6; line 3\).*stray "/);
+  });
+
+  it('the Datasets view says so too', async () => {
+    const info = await inspectDataset(write('quote.csv', text));
+    const p = info.problems.find(x => /spans several lines/.test(x.message));
+    assert.ok(p, JSON.stringify(info.problems));
+    assert.equal(p.line, 3);
+    assert.match(p.message, /lines 3–6/);
+  });
+});
+
+describe('Predict a CSV column', () => {
+  let model: string;
+  before(async () => {
+    await useBackend('wasm');
+    model = path.join(tempDir(), 'model');
+    const config = parseBertConfig({ model_type: 'bert', vocab_size: 30522, num_hidden_layers: 1, hidden_size: 16, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 64, id2label: { 0: 'neg', 1: 'pos' } });
+    await initCheckpoint(config, VOCAB, model, 1);
+  });
+
+  it('keeps every row, in order, with an empty prediction and a note where it cannot predict', async () => {
+    const file = write('in.csv', 'id,text\n1,a fine day\n2,\n3,one, two\n4,another day\n5,   \n');
+    const out = path.join(path.dirname(file), 'out.csv');
+    const predictor = new Predictor();
+    try {
+      const r = await predictFile(predictor, { model, file, textCol: 'text', out, probabilities: true });
+      assert.equal(r.rows, 5);
+      assert.equal(r.skipped, 3);
+      const rows = parse(fs.readFileSync(out, 'utf8')) as string[][];
+      assert.deepEqual(rows[0], ['id', 'text', 'predicted_label', 'confidence', 'p_neg', 'p_pos', NOTE_COLUMN]);
+      assert.deepEqual(rows.slice(1).map(x => x[0]), ['1', '2', '3', '4', '5'], 'one output row per input row, in order');
+      for (const x of rows) assert.equal(x.length, 7);
+      const byId = new Map(rows.slice(1).map(x => [x[0], x]));
+      for (const id of ['1', '4']) {
+        assert.match(byId.get(id)![2], /^(neg|pos)$/);
+        assert.equal(byId.get(id)![6], '');
+      }
+      assert.deepEqual(byId.get('2')!.slice(2), ['', '', '', '', 'not predicted: the text is empty']);
+      assert.deepEqual(byId.get('3')!.slice(0, 3), ['3', 'one', '']);
+      assert.equal(byId.get('3')![6], 'not predicted: 3 cells where the header has 2');
+      assert.equal(byId.get('5')![6], 'not predicted: the text is empty');
+      assert.match(r.warnings.join('\n'), /\(line 4\)/);
+      assert.deepEqual(fs.readdirSync(path.dirname(file)).sort(), ['in.csv', 'out.csv'], 'no temporary file left');
+    } finally {
+      predictor.dispose();
+    }
+  });
+
+  it('does not follow a link planted under its temporary file name', async () => {
+    const file = write('in.csv', 'text\nhello\n');
+    const out = path.join(path.dirname(file), 'out.csv');
+    const victim = write('victim.txt', 'precious\n');
+    fs.symlinkSync(victim, path.join(path.dirname(file), `.out.csv.tmp-${process.pid}`));
+    const predictor = new Predictor();
+    try {
+      await predictFile(predictor, { model, file, textCol: 'text', out, probabilities: false });
+    } finally {
+      predictor.dispose();
+    }
+    assert.equal(fs.readFileSync(victim, 'utf8'), 'precious\n');
+    assert.equal((parse(fs.readFileSync(out, 'utf8')) as string[][]).length, 2);
+  });
+});

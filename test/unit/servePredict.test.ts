@@ -1,0 +1,90 @@
+/**
+ * #18: the inference process and its client over a real IPC channel (dist/trainer.js): a bad
+ * request with an id is answered, a client that goes during a file job leaves no file behind
+ * and no crash, and a process that never answers fails the request instead of hanging it.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, fork, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { before, describe, it } from 'node:test';
+import { fromInferenceSchema, type FromInference } from '../../src/shared/inferenceProtocol';
+import { InferenceClient } from '../../src/extension/predict/inferenceClient';
+import { tempDir } from './helpers';
+
+const root = path.join(__dirname, '..', '..');
+const trainer = path.join(root, 'dist', 'trainer.js');
+const vocab = path.join(root, 'test', 'fixtures', 'reference', 'vocab', 'bert-base-uncased-vocab.txt');
+
+function startServer() {
+  const child = fork(trainer, ['serve-predict'], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, BERT_TUNE_BACKEND: 'wasm' } });
+  let stderr = '';
+  child.stderr!.on('data', d => (stderr += String(d)));
+  const messages: FromInference[] = [];
+  const waiters: { test: (m: FromInference) => boolean; resolve: (m: FromInference) => void }[] = [];
+  child.on('message', raw => {
+    const m = fromInferenceSchema.parse(raw);
+    messages.push(m);
+    for (const w of waiters.splice(0)) (w.test(m) ? w.resolve(m) : waiters.push(w));
+  });
+  const next = (test: (m: FromInference) => boolean) =>
+    new Promise<FromInference>(resolve => {
+      const seen = messages.find(test);
+      if (seen) resolve(seen);
+      else waiters.push({ test, resolve });
+    });
+  const exited = new Promise<number | null>(resolve => child.on('exit', code => resolve(code)));
+  return { child, next, exited, stderr: () => stderr };
+}
+
+describe('serve-predict over IPC', () => {
+  let model: string;
+  before(() => {
+    execFileSync(process.execPath, ['esbuild.mjs'], { cwd: root, stdio: 'pipe' });
+    model = path.join(tempDir(), 'model');
+    const r = spawnSync(process.execPath, [trainer, 'init-checkpoint', '--layers', '1', '--hidden', '16', '--heads', '2', '--intermediate', '32', '--vocab', vocab, '--labels', 'x,y', '--out', model], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+  });
+
+  it('answers a malformed request that carries an id with "failed", naming the field', async () => {
+    const s = startServer();
+    try {
+      s.child.send({ type: 'predict', id: 7, model: '', items: [{ text: 1 }] });
+      const m = await s.next(x => x.type === 'failed' && x.id === 7);
+      assert.ok(m.type === 'failed');
+      assert.match(m.message, /invalid request: .*model/);
+      s.child.send({ type: 'predict', id: 8, model, items: [{ text: 'still serving' }] });
+      assert.equal((await s.next(x => x.type === 'predictions' && x.id === 8)).type, 'predictions');
+    } finally {
+      s.child.kill();
+    }
+  });
+
+  it('when the client goes during a file job: cancels it, removes its temporary file, exits cleanly', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'big.csv');
+    fs.writeFileSync(file, 'text\n' + Array.from({ length: 20000 }, (_, i) => `row number ${i}\n`).join(''));
+    const s = startServer();
+    s.child.send({ type: 'predictFile', id: 1, model, file, textCol: 'text', out: path.join(dir, 'out.csv'), probabilities: false });
+    await s.next(m => m.type === 'fileProgress' && m.id === 1);
+    assert.ok(fs.readdirSync(dir).some(f => f.includes('.tmp-')), 'the job is writing its temporary file');
+    s.child.disconnect();
+    assert.equal(await s.exited, 0, s.stderr());
+    assert.doesNotMatch(s.stderr(), /EPIPE|ERR_IPC_CHANNEL_CLOSED/);
+    assert.deepEqual(fs.readdirSync(dir), ['big.csv']);
+  });
+
+  it('fails a request that gets no answer, and stops the silent process', async () => {
+    const silent = path.join(tempDir(), 'silent.js');
+    fs.writeFileSync(silent, "process.on('message', () => {});\n");
+    const logs: string[] = [];
+    const client = new InferenceClient(silent, () => ({}), l => logs.push(l), 60_000, 300);
+    try {
+      await assert.rejects(client.predict(model, [{ text: 'hello' }]), /gave no answer for 0 s; it was stopped/);
+      assert.equal(client.running, false);
+      assert.ok(logs.some(l => /timed out/.test(l)));
+    } finally {
+      client.dispose();
+    }
+  });
+});
