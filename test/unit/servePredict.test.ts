@@ -25,7 +25,10 @@ function startServer() {
   child.on('message', raw => {
     const m = fromInferenceSchema.parse(raw);
     messages.push(m);
-    for (const w of waiters.splice(0)) (w.test(m) ? w.resolve(m) : waiters.push(w));
+    for (const w of waiters.splice(0)) {
+      if (w.test(m)) w.resolve(m);
+      else waiters.push(w);
+    }
   });
   const next = (test: (m: FromInference) => boolean) =>
     new Promise<FromInference>(resolve => {
