@@ -9,6 +9,23 @@ import { BACKENDS } from './backendReport';
 const nonNegative = () => z.number().check(z.nonnegative());
 const count = () => z.int().check(z.nonnegative());
 
+/**
+ * Upper bounds of the run settings: far beyond any real run, low enough that a typo
+ * (`--epochs 1e12`, `--batch-size 1e9`) is refused at once instead of allocating or looping.
+ */
+export const TRAIN_LIMITS = {
+  epochs: 10_000,
+  maxSteps: 100_000_000,
+  batchSize: 8192,
+  gradientAccumulation: 4096,
+  /** BERT models read 512 tokens; long-context variants a few thousand. */
+  maxLength: 8192,
+  evalSteps: 100_000_000,
+  warmupSteps: 100_000_000,
+  earlyStoppingPatience: 10_000,
+  freezeLayers: 1000,
+} as const;
+
 export const metricNameSchema = z.enum(['accuracy', 'macro_f1', 'loss']);
 export type MetricName = z.infer<typeof metricNameSchema>;
 
@@ -28,17 +45,17 @@ export const trainConfigSchema = z.object({
   /** A local folder or a Hub id. */
   model: z.string().check(z.minLength(1)),
   out: z.string().check(z.minLength(1)),
-  epochs: z.number().check(z.positive()),
-  maxSteps: z.optional(z.int().check(z.positive())),
-  batchSize: z.int().check(z.positive()),
-  gradientAccumulation: z.int().check(z.positive()),
+  epochs: z.number().check(z.positive(), z.lte(TRAIN_LIMITS.epochs)),
+  maxSteps: z.optional(z.int().check(z.positive(), z.lte(TRAIN_LIMITS.maxSteps))),
+  batchSize: z.int().check(z.positive(), z.lte(TRAIN_LIMITS.batchSize)),
+  gradientAccumulation: z.int().check(z.positive(), z.lte(TRAIN_LIMITS.gradientAccumulation)),
   learningRate: z.number().check(z.positive()),
   weightDecay: nonNegative(),
   schedule: z.enum(['linear', 'cosine', 'constant']),
   warmupRatio: z.number().check(z.gte(0), z.lt(1)),
-  warmupSteps: z.optional(count()),
+  warmupSteps: z.optional(count().check(z.lte(TRAIN_LIMITS.warmupSteps))),
   maxGradNorm: nonNegative(),
-  maxLength: z.int().check(z.gte(8)),
+  maxLength: z.int().check(z.gte(8), z.lte(TRAIN_LIMITS.maxLength)),
   seed: z.int(),
   shuffle: z.boolean(),
   groupByLength: z.boolean(),
@@ -46,16 +63,16 @@ export const trainConfigSchema = z.object({
   dropout: z.optional(z.number().check(z.gte(0), z.lt(1))),
   classWeights: z.union([z.literal('none'), z.literal('balanced'), z.array(z.number().check(z.positive()))]),
   /** Evaluate every N optimizer steps as well as after each epoch. */
-  evalSteps: z.optional(z.int().check(z.positive())),
+  evalSteps: z.optional(z.int().check(z.positive(), z.lte(TRAIN_LIMITS.evalSteps))),
   metricForBest: metricNameSchema,
   /** Stop after this many evaluations without improvement of metricForBest. */
-  earlyStoppingPatience: z.optional(z.int().check(z.positive())),
+  earlyStoppingPatience: z.optional(z.int().check(z.positive(), z.lte(TRAIN_LIMITS.earlyStoppingPatience))),
   backend: z.optional(z.enum(BACKENDS)),
   /**
    * Keep the embeddings and the lowest N encoder layers as the base model has them: no
    * gradients, no updates (much faster on a CPU; less the model can adapt). 0: train everything.
    */
-  freezeLayers: z.optional(z.int().check(z.gte(0))),
+  freezeLayers: z.optional(z.int().check(z.gte(0), z.lte(TRAIN_LIMITS.freezeLayers))),
   /**
    * Train only the pooler and the classifier, on the encoder's [CLS] states computed once for
    * every row: an inference pass, then seconds per epoch; the encoder stays as it is.

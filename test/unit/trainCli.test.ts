@@ -36,9 +36,22 @@ describe('bert-tune train options', () => {
   it('refuses nonsense with the option named', () => {
     assert.throws(() => trainConfigFromArgs([...base, '--lr', 'fast']), (e: Error) => e instanceof UsageError && /--lr takes a number/.test(e.message));
     assert.throws(() => trainConfigFromArgs([...base, '--schedule', 'zigzag']), (e: Error) => e instanceof UsageError && /schedule/.test(e.message));
-    assert.throws(() => trainConfigFromArgs([...base, '--validation-split', '1.5']), /validationSplit/);
+    assert.throws(() => trainConfigFromArgs([...base, '--validation-split', '1.5']), /--validation-split must be less than 1, not 1\.5\./);
     assert.throws(() => trainConfigFromArgs(['--data', 'x']), /--text-col is required/);
     assert.throws(() => trainConfigFromArgs([...base, '--bogus']), /Unknown option '--bogus'/);
+  });
+
+  it('says what each setting must be, in sentences, and refuses sizes no run has', () => {
+    const refused = (args: string[], message: RegExp) => assert.throws(() => trainConfigFromArgs([...base, ...args]), (e: Error) => e instanceof UsageError && message.test(e.message.split('\n')[0]));
+    refused(['--validation-split', '0'], /^--validation-split must be more than 0, not 0\.$/);
+    refused(['--epochs', '1e12'], /^--epochs must be at most 10000, not 1000000000000\.$/);
+    refused(['--batch-size', '1e9'], /^--batch-size must be at most 8192, not 1000000000\.$/);
+    refused(['--batch-size', '0'], /^--batch-size must be more than 0, not 0\.$/);
+    refused(['--max-length', '100000'], /^--max-length must be at most 8192, not 100000\.$/);
+    refused(['--batch-size', '2.5'], /^--batch-size must be a whole number, not 2\.5\.$/);
+    refused(['--schedule', 'zigzag'], /^--schedule must be one of "linear", "cosine", "constant", not "zigzag"\.$/);
+    refused(['--class-weights', '1,-2'], /^--class-weights\[1\] must be more than 0, not -2\.$/);
+    refused(['--epochs', '1e12', '--lr', '0'], /^--epochs must be at most 10000.*; --lr must be more than 0, not 0\.$/);
   });
 
   it('takes --resume alone', () => {

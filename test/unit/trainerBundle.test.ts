@@ -92,11 +92,22 @@ describe('the bundled trainer (dist/trainer.js)', () => {
     assert.ok(fs.readFileSync(path.join(out, 'model.safetensors')).equals(fs.readFileSync(path.join(again, 'model.safetensors'))));
   });
 
+  it('eval and predict refuse a batch size of 0 at once (it used to loop forever), naming the range', () => {
+    const tiny = path.join(root, 'test', 'fixtures', 'reference', 'tiny-bert');
+    const data = path.join(root, 'test', 'fixtures', 'workspace', 'sst2-dev-200.tsv');
+    const evalRun = spawnSync(process.execPath, [trainer, 'eval', '--model', tiny, '--data', data, '--text-col', 'text', '--label-col', 'label', '--batch-size', '0'], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(evalRun.status, 2, evalRun.stderr);
+    assert.match(evalRun.stderr, /--batch-size takes a whole number from 1 to 8192, not "0"/);
+    const predictRun = spawnSync(process.execPath, [trainer, 'predict', '--model', tiny, '--max-length', '100000'], { input: '', encoding: 'utf8', timeout: 60_000 });
+    assert.equal(predictRun.status, 2, predictRun.stderr);
+    assert.match(predictRun.stderr, /--max-length takes a whole number from 8 to 8192, not "100000"/);
+  });
+
   it('logits of the reference tiny-bert equal transformers\' unbatched logits', () => {
     const tiny = path.join(root, 'test', 'fixtures', 'reference', 'tiny-bert');
     const ref = fs.readFileSync(path.join(tiny, 'logits.jsonl'), 'utf8').split('\n').filter(Boolean).map(l => JSON.parse(l)).slice(0, 6);
     const input = ref.map(r => JSON.stringify({ text: r.text })).join('\n') + '\n';
-    const r = spawnSync(process.execPath, [trainer, 'logits', '--model', tiny, '--max-len', '128'], { input, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [trainer, 'logits', '--model', tiny, '--max-length', '128'], { input, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     const got = r.stdout.trim().split('\n').map(l => JSON.parse(l).logits as number[]);
     got.forEach((row, i) => row.forEach((v, j) => assert.ok(Math.abs(v - ref[i].logits_unbatched[j]) <= 1e-6, `line ${i}: ${v} vs ${ref[i].logits_unbatched[j]}`)));

@@ -17,13 +17,17 @@ export function requireOption(value: string | undefined, name: string, usage: st
   return value;
 }
 
-export function intOption(value: string | undefined, name: string, fallback?: number): number {
+/** A whole-number option in [min, max] (default: any non-negative one), or its fallback when absent. */
+export function intOption(value: string | undefined, name: string, fallback?: number, range: { min?: number; max?: number } = {}): number {
   if (value === undefined) {
     if (fallback === undefined) throw new UsageError(`--${name} is required`);
     return fallback;
   }
+  const { min = 0, max = Number.MAX_SAFE_INTEGER } = range;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} takes a non-negative integer, not "${value}"`);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(`--${name} takes a whole number ${max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`}, not "${value}"`);
+  }
   return n;
 }
 

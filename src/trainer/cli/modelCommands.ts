@@ -7,6 +7,7 @@ import { loadTokenizer } from '../tokenizer/loadTokenizer';
 import { BACKENDS, selectBackend, type BackendName } from '../backend';
 import { resolveModel } from '../hub/resolveModel';
 import { intOption, parseOptions, readTextLines, requireOption, UsageError } from './args';
+import { TRAIN_LIMITS } from '../../shared/trainerProtocol';
 
 /** --model: a folder, or a Hub id (owner/name[@revision]) downloaded into the Hugging Face cache. */
 async function modelDir(ref: string): Promise<string> {
@@ -62,17 +63,17 @@ function countLines(file: string): number {
   return lines[lines.length - 1] === '' ? lines.length - 1 : lines.length;
 }
 
-export const TOKENIZE_USAGE = `usage: bert-tune tokenize --model DIR|HUB_ID [--max-len N] < lines.jsonl
+export const TOKENIZE_USAGE = `usage: bert-tune tokenize --model DIR|HUB_ID [--max-length N] < lines.jsonl
 
 Reads {"text": ..., "text_pair"?: ...} per line on stdin and prints
 {"input_ids": [...], "token_type_ids": [...], "attention_mask": [...]} per line, exactly as
 Hugging Face's BertTokenizer (truncation=True, max_length=N; default 512).`;
 
 export async function tokenizeCommand(args: string[]): Promise<number> {
-  const o = parseOptions(args, { model: { type: 'string' }, 'max-len': { type: 'string' }, help: { type: 'boolean' } }, TOKENIZE_USAGE);
+  const o = parseOptions(args, { model: { type: 'string' }, 'max-length': { type: 'string' }, /* the old spelling, still read */ 'max-len': { type: 'string' }, help: { type: 'boolean' } }, TOKENIZE_USAGE);
   if (o.help) return help(TOKENIZE_USAGE);
   const tokenizer = loadTokenizer(await modelDir(requireOption(o.model, 'model', TOKENIZE_USAGE)));
-  const maxLen = intOption(o['max-len'], 'max-len', Math.min(512, tokenizer.modelMaxLength));
+  const maxLen = intOption(o['max-length'] ?? o['max-len'], 'max-length', Math.min(512, tokenizer.modelMaxLength), { min: 8, max: TRAIN_LIMITS.maxLength });
   for await (const line of readTextLines()) {
     const e = tokenizer.encode(line.text, line.text_pair, maxLen);
     process.stdout.write(JSON.stringify({ input_ids: e.inputIds, token_type_ids: e.tokenTypeIds, attention_mask: e.attentionMask }) + '\n');
@@ -80,7 +81,7 @@ export async function tokenizeCommand(args: string[]): Promise<number> {
   return 0;
 }
 
-export const LOGITS_USAGE = `usage: bert-tune logits --model DIR|HUB_ID [--max-len N] [--backend ${BACKENDS.join('|')}] < lines.jsonl
+export const LOGITS_USAGE = `usage: bert-tune logits --model DIR|HUB_ID [--max-length N] [--backend ${BACKENDS.join('|')}] < lines.jsonl
 
 Reads {"text": ..., "text_pair"?: ...} per line on stdin and prints {"logits": [...]} per line:
 the model in evaluation mode (no dropout), one example at a time, no padding.
@@ -88,13 +89,13 @@ A Hub id (owner/name[@revision]) is downloaded into the Hugging Face cache first
 (HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE, HF_HOME and HF_HUB_CACHE are honoured).`;
 
 export async function logitsCommand(args: string[]): Promise<number> {
-  const o = parseOptions(args, { model: { type: 'string' }, 'max-len': { type: 'string' }, backend: { type: 'string' }, help: { type: 'boolean' } }, LOGITS_USAGE);
+  const o = parseOptions(args, { model: { type: 'string' }, 'max-length': { type: 'string' }, /* the old spelling, still read */ 'max-len': { type: 'string' }, backend: { type: 'string' }, help: { type: 'boolean' } }, LOGITS_USAGE);
   if (o.help) return help(LOGITS_USAGE);
   if (o.backend !== undefined && !BACKENDS.includes(o.backend as BackendName)) throw new UsageError(`--backend takes one of ${BACKENDS.join(', ')}`);
   await selectBackend({ prefer: o.backend as BackendName | undefined });
   const { model, tokenizer, notices } = loadCheckpoint(await modelDir(requireOption(o.model, 'model', LOGITS_USAGE)));
   notices.forEach(n => process.stderr.write(`note: ${n}\n`));
-  const maxLen = intOption(o['max-len'], 'max-len', Math.min(512, tokenizer.modelMaxLength, model.config.maxPositionEmbeddings));
+  const maxLen = intOption(o['max-length'] ?? o['max-len'], 'max-length', Math.min(512, tokenizer.modelMaxLength, model.config.maxPositionEmbeddings), { min: 8, max: TRAIN_LIMITS.maxLength });
   try {
     for await (const line of readTextLines()) {
       const e = tokenizer.encode(line.text, line.text_pair, maxLen);

@@ -1,4 +1,5 @@
 /** `bert-tune eval` and `bert-tune predict`: a trained model on labelled or unlabelled rows. */
+import { TRAIN_LIMITS } from '../../shared/trainerProtocol';
 import { selectBackend } from '../backend';
 import { loadCheckpoint, type LoadedModel } from '../checkpoint/hfCheckpoint';
 import { DataError, loadLabelledData } from '../data/loadLabelledData';
@@ -39,6 +40,9 @@ export async function evalCommand(args: string[]): Promise<number> {
     process.stdout.write(EVAL_USAGE + '\n');
     return 0;
   }
+  // Options first: a wrong one is refused before a large file or a model is read.
+  const batchSize = intOption(o['batch-size'], 'batch-size', 64, { min: 1, max: TRAIN_LIMITS.batchSize });
+  const askedMaxLength = o['max-length'] === undefined ? undefined : intOption(o['max-length'], 'max-length', undefined, { min: 8, max: TRAIN_LIMITS.maxLength });
   const data = requireOption(o.data, 'data', EVAL_USAGE);
   const rows = await loadLabelledData(data, { textCol: requireOption(o['text-col'], 'text-col', EVAL_USAGE), pairCol: o['text-pair-col'], labelCol: requireOption(o['label-col'], 'label-col', EVAL_USAGE) });
   rows.warnings.forEach(w => process.stderr.write(`warning: ${w}\n`));
@@ -46,14 +50,14 @@ export async function evalCommand(args: string[]): Promise<number> {
   try {
     const labels = model.config.id2label;
     const ids = new Map(labels.map((l, i) => [l, i]));
-    const maxLength = intOption(o['max-length'], 'max-length', Math.min(128, tokenizer.modelMaxLength));
+    const maxLength = askedMaxLength ?? Math.min(128, tokenizer.modelMaxLength);
     const examples = rows.rows.map(r => {
       const label = ids.get(r.label);
       if (label === undefined) throw new DataError(`${data}, line ${r.line}: label "${r.label}" is not one of the model's labels (${labels.join(', ')})`);
       const e = tokenizer.encode(r.text, r.pair, maxLength);
       return { inputIds: e.inputIds, tokenTypeIds: e.tokenTypeIds, label, line: r.line };
     });
-    const result = await evaluate(model, examples, labels, intOption(o['batch-size'], 'batch-size', 64), tokenizer.padId);
+    const result = await evaluate(model, examples, labels, batchSize, tokenizer.padId);
     const byLine = new Map(rows.rows.map(r => [r.line, r]));
     process.stdout.write(
       JSON.stringify({
@@ -82,11 +86,11 @@ export async function predictCommand(args: string[]): Promise<number> {
     process.stdout.write(PREDICT_USAGE + '\n');
     return 0;
   }
-  await selectBackend();
+  const maxLength = o['max-length'] === undefined ? undefined : intOption(o['max-length'], 'max-length', undefined, { min: 8, max: TRAIN_LIMITS.maxLength });
+  const batchSize = intOption(o['batch-size'], 'batch-size', 32, { min: 1, max: TRAIN_LIMITS.batchSize });
   const ref = requireOption(o.model, 'model', PREDICT_USAGE);
+  await selectBackend();
   const predictor = new Predictor();
-  const maxLength = o['max-length'] === undefined ? undefined : intOption(o['max-length'], 'max-length');
-  const batchSize = intOption(o['batch-size'], 'batch-size', 32);
   const pending: { text: string; pair?: string; line?: number }[] = [];
   const flush = async () => {
     if (!pending.length) return;

@@ -1,5 +1,6 @@
 /** `bert-tune train`: a training run from the command line, its messages printed as JSON lines. */
 import { BACKENDS } from '../../shared/backendReport';
+import { describeIssues } from '../../shared/settingIssues';
 import { TRAIN_DEFAULTS, trainConfigSchema, type FromTrainer, type TrainConfig } from '../../shared/trainerProtocol';
 import { runTraining } from '../train/runTraining';
 import { parseOptions, requireOption, UsageError } from './args';
@@ -62,6 +63,17 @@ const num = (v: string | undefined, name: string): number | undefined => {
   return n;
 };
 
+/** The option that sets each field of the run's config, for errors that name what the user typed. */
+const CLI_OPTION: Partial<Record<keyof TrainConfig, string>> = {
+  data: '--data', textCol: '--text-col', pairCol: '--text-pair-col', labelCol: '--label-col', validationData: '--validation-data',
+  validationSplit: '--validation-split', maxLength: '--max-length', model: '--model', out: '--out', dropout: '--dropout',
+  backend: '--backend', threads: '--threads', freezeLayers: '--freeze-layers', epochs: '--epochs', maxSteps: '--max-steps',
+  batchSize: '--batch-size', gradientAccumulation: '--grad-accum', learningRate: '--lr', weightDecay: '--weight-decay',
+  schedule: '--schedule', warmupRatio: '--warmup-ratio', warmupSteps: '--warmup-steps', maxGradNorm: '--max-grad-norm',
+  classWeights: '--class-weights', seed: '--seed', evalSteps: '--eval-steps', metricForBest: '--metric',
+  earlyStoppingPatience: '--early-stopping', delimiter: '--delimiter',
+};
+
 export function trainConfigFromArgs(args: string[]): { config?: TrainConfig; resume?: string; logSteps: boolean } {
   const o = parseOptions(
     args,
@@ -118,10 +130,7 @@ export function trainConfigFromArgs(args: string[]): { config?: TrainConfig; res
     earlyStoppingPatience: num(o['early-stopping'], 'early-stopping'),
   };
   const parsed = trainConfigSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map(i => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new UsageError(`invalid options: ${issues}\n\n${TRAIN_USAGE}`);
-  }
+  if (!parsed.success) throw new UsageError(`${describeIssues(parsed.error.issues, raw, field => CLI_OPTION[field as keyof TrainConfig] ?? field)}.\n\n${TRAIN_USAGE}`);
   return { config: parsed.data, logSteps };
 }
 

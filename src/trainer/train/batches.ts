@@ -54,6 +54,8 @@ export function epochOrder(count: number, options: { seed: number; epoch: number
 }
 
 export function batchesOf(examples: Example[], order: number[], batchSize: number, padId: number): Batch[] {
+  // A size below 1 would never advance: refuse it rather than loop, whoever passed it.
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batch size must be a whole number of at least 1, not ${batchSize}`);
   const out: Batch[] = [];
   for (let i = 0; i < order.length; i += batchSize) out.push(padBatch(order.slice(i, i + batchSize).map(j => examples[j]), padId));
   return out;

@@ -191,6 +191,9 @@ async function train(
     emit({ type: 'log', message: `Frozen: the embeddings and encoder layers 0-${config.freezeLayers - 1}; ${model.numParameters - fixed} of ${model.numParameters} parameters train.` });
   }
   const maxLength = Math.min(config.maxLength, model.config.maxPositionEmbeddings, tokenizer.modelMaxLength);
+  if (maxLength < config.maxLength) {
+    emit({ type: 'warning', message: `max length ${config.maxLength} is more than ${path.basename(modelDir)} reads (${maxLength} tokens: its position embeddings and tokenizer); training with ${maxLength}.` });
+  }
   if (backend.gpu && backend.maxTensorBytes) {
     // BERT_TUNE_GPU_MAX_BUFFER_BYTES: pretend the GPU's buffers are smaller (tests; a GPU that fails on large ones).
     const limit = Math.min(backend.maxTensorBytes, Number(process.env.BERT_TUNE_GPU_MAX_BUFFER_BYTES) || Infinity);
