@@ -5,8 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { trainConfigSchema } from '../shared/trainerProtocol';
-import { RUN_FILES, describeRunLock, hasResumableCheckpoint, liveRunLock } from '../shared/runFolder';
+import { RUN_FILES, describeRunLock, hasResumableCheckpoint, liveRunLock, readRunConfig } from '../shared/runFolder';
 import { refuseRunFolder } from './runs/runStore';
 import { COMMANDS_NEEDING_TRUST, TRUST_NEEDED_MESSAGE, withTrust } from './trust';
 import { installNativeBackend, showBackend } from './backend/backendCommands';
@@ -94,9 +93,9 @@ export const commands: Record<string, CommandFactory> = {
     }
     let config;
     try {
-      config = trainConfigSchema.parse(JSON.parse(fs.readFileSync(path.join(dir, RUN_FILES.config), 'utf8')));
+      config = readRunConfig(dir);
     } catch (e) {
-      void vscode.window.showErrorMessage(`Cannot resume ${path.basename(dir)}: its train-config.json is missing or invalid (${(e as Error).message}).`);
+      void vscode.window.showErrorMessage(`Cannot resume ${path.basename(dir)}: ${(e as Error).message}`);
       return undefined;
     }
     if (!hasResumableCheckpoint(dir)) {

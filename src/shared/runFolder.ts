@@ -9,6 +9,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as z from 'zod/mini';
+import { describeIssues } from './settingIssues';
+import { trainConfigSchema, type TrainConfig } from './trainerProtocol';
 
 export const RUNS_FOLDER = path.join('.bert-tune', 'runs');
 
@@ -26,6 +29,43 @@ export const CHECKPOINT_FILES = {
   trainerState: 'trainer_state.json',
   optimizer: 'optimizer.safetensors',
 } as const;
+
+/** checkpoints/last/trainer_state.json: where in the run the last checkpoint was taken. */
+export const trainerStateSchema = z.object({
+  step: z.int().check(z.nonnegative()),
+  adamStep: z.int().check(z.nonnegative()),
+  dropoutRandom: z.object({ state: z.number(), spare: z.nullable(z.number()) }),
+  bestMetric: z.optional(z.number()),
+  bestStep: z.optional(z.int().check(z.nonnegative())),
+  evalsWithoutImprovement: z.int().check(z.nonnegative()),
+  labels: z.array(z.string()).check(z.minLength(2)),
+});
+export type TrainerState = z.infer<typeof trainerStateSchema>;
+
+/** A run file that does not hold what it should: which file, what is wrong, what to do. */
+export class DamagedRunFileError extends Error {}
+
+function readJsonFile<T>(file: string, schema: z.ZodMiniType<T>, advice: string): T {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'it is missing' : `it is not valid JSON (${(e as Error).message})`;
+    throw new DamagedRunFileError(`${file} cannot be read: ${why}. ${advice}`);
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw new DamagedRunFileError(`${file} is damaged: ${describeIssues(parsed.error.issues, raw)}. ${advice}`);
+  return parsed.data;
+}
+
+/** The run's train-config.json, validated; a damaged one is a DamagedRunFileError that says so. */
+export function readRunConfig(runDir: string): TrainConfig {
+  return readJsonFile(path.join(runDir, RUN_FILES.config), trainConfigSchema, 'It holds the run\'s settings: restore it (from version control or a backup), or start a new run.');
+}
+
+export function readTrainerState(checkpoint: string): TrainerState {
+  return readJsonFile(path.join(checkpoint, CHECKPOINT_FILES.trainerState), trainerStateSchema, 'Resuming needs it: restore the checkpoint, or start a new run from checkpoints/best as the base model.');
+}
 
 export function checkpointDir(runDir: string, kind: CheckpointKind): string {
   return path.join(runDir, RUN_FILES.checkpoints, kind);

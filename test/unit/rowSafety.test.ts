@@ -116,3 +116,34 @@ describe('Predict a CSV column', () => {
     assert.equal((parse(fs.readFileSync(out, 'utf8')) as string[][]).length, 2);
   });
 });
+
+describe('files that are not data files', () => {
+  it('a folder as --data, or a FIFO named .csv, is refused at once with what to give instead', async () => {
+    const dir = tempDir();
+    await assert.rejects(loadLabelledData(dir, { textCol: 'text', labelCol: 'label' }), /is a folder, not a data file: give a CSV, TSV or JSONL file/);
+    const fifo = path.join(dir, 'pipe.csv');
+    const { execFileSync } = await import('node:child_process');
+    execFileSync('mkfifo', [fifo]);
+    // Opening a FIFO blocks until a writer comes: neither reader may open it.
+    await assert.rejects(loadLabelledData(fifo, { textCol: 'text', labelCol: 'label' }), /is not a regular file \(a pipe, socket or device\)/);
+    await assert.rejects(inspectDataset(fifo), /is not a regular file/);
+  });
+
+  it('Predict a CSV column on a Latin-1 file reads it as Latin-1 and says so, instead of failing midway', async () => {
+    const dir = tempDir();
+    const model = path.join(dir, 'model');
+    await initCheckpoint(parseBertConfig({ model_type: 'bert', vocab_size: 30522, num_hidden_layers: 1, hidden_size: 16, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 64 }), VOCAB, model, 1);
+    const file = path.join(dir, 'latin1.csv');
+    // the invalid byte far from the head, where the head's sniffing cannot see it
+    fs.writeFileSync(file, Buffer.concat([Buffer.from('text\n' + 'plain row\n'.repeat(20000)), Buffer.from('caf\xe9 cr\xe8me\n', 'latin1')]));
+    const predictor = new Predictor();
+    try {
+      const r = await predictFile(predictor, { model, file, textCol: 'text', out: path.join(dir, 'out.csv'), probabilities: false });
+      assert.equal(r.rows, 20001);
+      assert.match(r.warnings[0], /latin1\.csv is not valid UTF-8; read it as Latin-1/);
+      assert.match(fs.readFileSync(path.join(dir, 'out.csv'), 'utf8'), /café crème/);
+    } finally {
+      predictor.dispose();
+    }
+  });
+});

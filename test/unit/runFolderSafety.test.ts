@@ -223,6 +223,56 @@ describe('metrics.jsonl across resumes and crashes', () => {
   });
 });
 
+describe('messages that say which file and what to do', () => {
+  it('a full disk during a save: the run fails saying so and where, and the last complete checkpoint stays', async () => {
+    const out = path.join(tempDir(), 'run');
+    assert.equal((await runCollecting(config(out), { stopAfter: 1 })).done.status, 'stopped');
+    const open = fs.promises.open;
+    fs.promises.open = (async (file: fs.PathLike, flags?: string | number, mode?: fs.Mode) => {
+      if (String(file).includes(`${path.sep}checkpoints${path.sep}`)) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write' });
+      return open(file, flags, mode);
+    }) as typeof fs.promises.open;
+    let result;
+    try {
+      result = await runCollecting({ out } as TrainConfig, { resume: true, stopAfter: 1 });
+    } finally {
+      fs.promises.open = open;
+    }
+    assert.equal(result.done.status, 'failed');
+    assert.match(result.done.reason ?? '', new RegExp(`^The disk is full \\(writing into ${out.replace(/[/\\]/g, '.')}\\)\\. Free some space.*resume the run`));
+    assert.equal(JSON.parse(fs.readFileSync(path.join(out, RUN_FILES.checkpoints, 'last', 'trainer_state.json'), 'utf8')).step, 1);
+    assert.deepEqual(fs.readdirSync(path.join(out, RUN_FILES.checkpoints)), ['last'], 'no half-written copy left');
+  });
+
+  it('a damaged train-config.json or trainer_state.json names the file, the field and what to do', async () => {
+    const out = path.join(tempDir(), 'run');
+    await runCollecting(config(out), { stopAfter: 1 });
+    const cfgFile = path.join(out, RUN_FILES.config);
+    const good = fs.readFileSync(cfgFile, 'utf8');
+    fs.writeFileSync(cfgFile, JSON.stringify({ ...JSON.parse(good), epochs: -1 }));
+    let r = await runCollecting({ out } as TrainConfig, { resume: true });
+    assert.equal(r.done.status, 'failed');
+    assert.match(r.done.reason ?? '', /train-config\.json is damaged: epochs must be more than 0, not -1\. It holds the run's settings/);
+    fs.writeFileSync(cfgFile, '{"epochs": 3,');
+    r = await runCollecting({ out } as TrainConfig, { resume: true });
+    assert.match(r.done.reason ?? '', /train-config\.json cannot be read: it is not valid JSON/);
+    fs.writeFileSync(cfgFile, good);
+    const stateFile = path.join(out, RUN_FILES.checkpoints, 'last', 'trainer_state.json');
+    fs.writeFileSync(stateFile, JSON.stringify({ ...JSON.parse(fs.readFileSync(stateFile, 'utf8')), labels: 'a,b' }));
+    r = await runCollecting({ out } as TrainConfig, { resume: true });
+    assert.equal(r.done.status, 'failed');
+    assert.match(r.done.reason ?? '', /trainer_state\.json is damaged: labels must be .*not "a,b"\. Resuming needs it/);
+  });
+
+  it('a run that ended before its first checkpoint: a new run there points at --resume, which trains it again', async () => {
+    const out = path.join(tempDir(), 'run');
+    fs.mkdirSync(out);
+    fs.writeFileSync(path.join(out, RUN_FILES.config), JSON.stringify(config(out, { maxSteps: 1 })));
+    const { done } = await runCollecting(config(out));
+    assert.match(done.reason ?? '', /ended before its first checkpoint: train it again with --resume/);
+  });
+});
+
 describe('RunFolderWriter', () => {
   it('releases its lock on close, and truncation must come before the first metrics line', async () => {
     const dir = tempDir();

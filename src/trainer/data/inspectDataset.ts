@@ -10,7 +10,7 @@ import { parse } from 'csv-parse';
 import type { DatasetInfo, DatasetProblem, Encoding } from '../../shared/dataset';
 import { assignRoles, ColumnAccumulator } from './columnStats';
 import { columnNames, sniffLayout } from './sniff';
-import { CHUNK_BYTES, decodedChunks, decoderLabel, detectEncoding, isDecodeError, lines, preferredDelimiter, readHead } from './textFile';
+import { CHUNK_BYTES, NotAFileError, decodedChunks, decoderLabel, detectEncoding, isDecodeError, lines, preferredDelimiter, readHead } from './textFile';
 
 /** How many JSONL lines may name new keys; later keys are still counted, not listed. */
 const JSONL_KEY_LINES = 1000;
@@ -31,6 +31,7 @@ function emptyInfo(format: DatasetInfo['format'], size: number, encoding: Encodi
 }
 
 function readErrorMessage(e: unknown): string {
+  if (e instanceof NotAFileError) return e.message;
   const err = e as NodeJS.ErrnoException;
   if (err?.code === 'ENOENT') return 'The file no longer exists (deleted or renamed while it was being read).';
   if (err?.code === 'EACCES' || err?.code === 'EPERM') return 'The file cannot be read: permission denied.';

@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { parse } from 'csv-parse';
 import type { Delimiter, Encoding } from '../../shared/dataset';
 import { columnNames, sniffLayout } from './sniff';
-import { CHUNK_BYTES, decodedChunks, decoderLabel, detectEncoding, isDecodeError, lines, preferredDelimiter, readHead } from './textFile';
+import { CHUNK_BYTES, NotAFileError, decodedChunks, decoderLabel, detectEncoding, isDecodeError, isValidUtf8File, lines, preferredDelimiter, readHead } from './textFile';
 
 export class DataError extends Error {}
 
@@ -69,18 +69,33 @@ export function resolveColumn(file: string, columns: string[], ref: string, opti
 
 export async function loadLabelledData(file: string, choice: ColumnChoice, visit?: RowVisitor, visitSkipped?: SkipVisitor): Promise<LabelledData> {
   if (!fs.existsSync(file)) throw new DataError(`${file}: no such file`);
-  const { head, size } = await readHead(file);
+  let head: Buffer;
+  let size: number;
+  try {
+    ({ head, size } = await readHead(file));
+  } catch (e) {
+    if (e instanceof NotAFileError) throw new DataError(e.message);
+    throw e;
+  }
   if (size === 0) throw new DataError(`${file}: the file is empty`);
-  const detected = detectEncoding(head);
+  let detected = detectEncoding(head);
   if (detected === 'binary') throw new DataError(`${file}: this looks like a binary file, not text (it holds NUL bytes). Export it as UTF-8 CSV, TSV or JSONL.`);
   const read = path.extname(file).toLowerCase() === '.jsonl' ? readJsonl : readDelimited;
+  const latin1Warning = `${file} is not valid UTF-8; read it as Latin-1 (Windows-1252). Re-save it as UTF-8 if accented characters look wrong.`;
+  if (visit && detected === 'utf-8' && !(await isValidUtf8File(file))) {
+    // Rows handed to a visitor cannot be taken back: find the encoding before the first one.
+    detected = 'latin1';
+    const data = await read(file, head, size, detected, choice, visit, visitSkipped);
+    data.warnings.unshift(latin1Warning);
+    return data;
+  }
   try {
     return await read(file, head, size, detected, choice, visit, visitSkipped);
   } catch (e) {
     // (With a visitor, rows already handed over would come twice: stream callers see the error.)
     if (!isDecodeError(e) || detected !== 'utf-8' || visit) throw e;
     const data = await read(file, head, size, 'latin1', choice);
-    data.warnings.unshift(`${file} is not valid UTF-8; read it as Latin-1 (Windows-1252). Re-save it as UTF-8 if accented characters look wrong.`);
+    data.warnings.unshift(latin1Warning);
     return data;
   }
 }

@@ -24,7 +24,21 @@ export function preferredDelimiter(file: string): Delimiter {
   return path.extname(file).toLowerCase() === '.tsv' ? '\t' : ',';
 }
 
+/** Why `file` cannot be read as a data file (a folder, a pipe, a device), or undefined when it is a regular file. */
+export class NotAFileError extends Error {}
+
+/**
+ * Refuses anything but a regular file before it is opened: opening a FIFO named `.csv` blocks
+ * until someone writes to it, beyond any stop request.
+ */
+export async function assertRegularFile(file: string): Promise<void> {
+  const stat = await fs.promises.stat(file);
+  if (stat.isDirectory()) throw new NotAFileError(`${file} is a folder, not a data file: give a CSV, TSV or JSONL file inside it.`);
+  if (!stat.isFile()) throw new NotAFileError(`${file} is not a regular file (a pipe, socket or device): copy the data into a CSV, TSV or JSONL file.`);
+}
+
 export async function readHead(file: string): Promise<{ head: Buffer; size: number }> {
+  await assertRegularFile(file);
   const handle = await fs.promises.open(file, 'r');
   try {
     const { size } = await handle.stat();
@@ -57,3 +71,16 @@ export async function* lines(chunks: AsyncIterable<string>): AsyncGenerator<stri
   if (rest) yield rest.endsWith('\r') ? rest.slice(0, -1) : rest;
 }
 
+
+/** Reads the whole file through a strict UTF-8 decoder: false at the first invalid byte. */
+export async function isValidUtf8File(file: string): Promise<boolean> {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  try {
+    for await (const chunk of fs.createReadStream(file, { highWaterMark: CHUNK_BYTES })) decoder.decode(chunk as Buffer, { stream: true });
+    decoder.decode();
+    return true;
+  } catch (e) {
+    if (isDecodeError(e)) return false;
+    throw e;
+  }
+}

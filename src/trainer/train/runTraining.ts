@@ -6,8 +6,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { trainConfigSchema, type FromTrainer, type MetricName, type TrainConfig } from '../../shared/trainerProtocol';
-import { CHECKPOINT_FILES, RUN_FILES, checkpointDir, hasResumableCheckpoint } from '../../shared/runFolder';
+import { type FromTrainer, type MetricName, type TrainConfig } from '../../shared/trainerProtocol';
+import { CHECKPOINT_FILES, RUN_FILES, checkpointDir, hasResumableCheckpoint, readRunConfig, readTrainerState, type TrainerState } from '../../shared/runFolder';
+import { describeFsError } from '../util/fsErrors';
 import { RunFolderWriter, writeFileReplacingAtomically } from './runFolderWriter';
 import { assertBackendHealthy, backendFaultMessage, describeBackend, selectBackend } from '../backend';
 import { describeAdapter, gpuAdapterLine, gpuFacts } from '../../shared/backendReport';
@@ -39,16 +40,6 @@ export interface RunControl {
   shouldStop(): boolean;
 }
 
-interface TrainerState {
-  step: number;
-  adamStep: number;
-  dropoutRandom: { state: number; spare: number | null };
-  bestMetric?: number;
-  bestStep?: number;
-  evalsWithoutImprovement: number;
-  labels: string[];
-}
-
 const RUN_CONFIG = RUN_FILES.config;
 
 /** Higher is better for accuracy and F1, lower for loss. */
@@ -77,7 +68,9 @@ export async function runTraining(input: TrainConfig, control: RunControl, optio
   const outDir = path.resolve(input.out);
   if (!options.resume && fs.existsSync(path.join(outDir, RUN_CONFIG))) {
     // Two runs in one folder would mix their logs and checkpoints: refuse, and write nothing there.
-    const message = `${outDir} already holds a training run: choose another --out folder, or continue that run with --resume`;
+    const message = hasResumableCheckpoint(outDir)
+      ? `${outDir} already holds a training run: choose another --out folder, or continue that run with --resume`
+      : `${outDir} already holds a training run that ended before its first checkpoint: train it again with --resume (from step 0, with its saved settings), or choose another --out folder`;
     control.emit({ type: 'error', message });
     const done: DoneMessage = { type: 'done', status: 'failed', reason: message, step: 0 };
     control.emit(done);
@@ -94,10 +87,19 @@ export async function runTraining(input: TrainConfig, control: RunControl, optio
     control.emit(done);
     return done;
   }
+  let logFailure: string | undefined;
   const emit = (m: FromTrainer) => {
     const line = m.type === 'log' || m.type === 'warning' || m.type === 'error' ? `${m.type === 'log' ? '' : `${m.type}: `}${m.message}` : JSON.stringify(m);
-    writer.appendLog(`${new Date().toISOString()} ${line}`);
-    if (m.type !== 'log') writer.appendMetrics(m);
+    try {
+      writer.appendLog(`${new Date().toISOString()} ${line}`);
+      if (m.type !== 'log') writer.appendMetrics(m);
+    } catch (e) {
+      // A full disk must not also silence the run: the messages still reach the extension or the CLI.
+      if (!logFailure) {
+        logFailure = describeFsError(e, outDir) ?? String(e);
+        control.emit({ type: 'warning', message: `The run's log and metrics could not be written: ${logFailure}` });
+      }
+    }
     control.emit(m);
   };
   writer.notices.forEach(message => emit({ type: 'log', message }));
@@ -106,7 +108,7 @@ export async function runTraining(input: TrainConfig, control: RunControl, optio
     return await train(input, outDir, emit, control, options, s => (step = s), writer);
   } catch (e) {
     // A lost GPU fails whatever op came next with its own words: say what happened instead.
-    const message = backendFaultMessage() ?? (e instanceof Error ? e.message : String(e));
+    const message = backendFaultMessage() ?? describeFsError(e, outDir) ?? (e instanceof Error ? e.message : String(e));
     emit({ type: 'error', message });
     const done: DoneMessage = { type: 'done', status: 'failed', reason: message, step };
     emit(done);
@@ -132,9 +134,9 @@ async function train(
   if (options.resume) {
     const saved = path.join(outDir, RUN_CONFIG);
     if (!fs.existsSync(saved)) throw new Error(`${outDir}: nothing to resume (no ${RUN_CONFIG}); start a new run there instead`);
-    config = trainConfigSchema.parse(JSON.parse(fs.readFileSync(saved, 'utf8')));
+    config = readRunConfig(outDir);
     if (hasResumableCheckpoint(outDir)) {
-      state = JSON.parse(fs.readFileSync(path.join(lastDir, CHECKPOINT_FILES.trainerState), 'utf8')) as TrainerState;
+      state = readTrainerState(lastDir);
     } else {
       // It ended before its first checkpoint: nothing of it is worth keeping but its recipe.
       emit({ type: 'log', message: `${outDir} has no checkpoint to continue from: training it again from step 0 with its saved settings.` });
