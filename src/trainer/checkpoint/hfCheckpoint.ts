@@ -88,6 +88,9 @@ export function loadCheckpoint(dir: string, options: LoadOptions = {}): LoadedMo
   const fresh: string[] = [];
   const missingEncoder: string[] = [];
   const weights = new Map<string, TorchTensor>();
+  // First what is there and what is missing, then (only if nothing of the encoder is) the fresh
+  // head: a config.json that declares a huge model over a tiny weights file is refused before
+  // gigabytes are allocated for it.
   for (const spec of specs) {
     let t = tensors.get(spec.name);
     const head = spec.name.startsWith('classifier.') || spec.name.startsWith('bert.pooler.');
@@ -98,18 +101,16 @@ export function loadCheckpoint(dir: string, options: LoadOptions = {}): LoadedMo
       notices.push(`The classifier is new: the checkpoint's has shape [${t.shape}], this task needs [${spec.shape}].`);
       t = undefined;
     }
-    if (!t) {
-      if (!head) missingEncoder.push(spec.name);
-      else fresh.push(spec.name);
-      t = initParameter(spec, config, random);
-    }
-    weights.set(spec.name, t);
+    if (t) weights.set(spec.name, t);
+    else if (head) fresh.push(spec.name);
+    else missingEncoder.push(spec.name);
   }
   if (missingEncoder.length) {
     throw new Error(
-      `${path.join(dir, source)}: ${missingEncoder.length} BERT weights are missing (${missingEncoder.slice(0, 3).join(', ')}${missingEncoder.length > 3 ? ', …' : ''}); is this a BERT checkpoint?`,
+      `${path.join(dir, source)}: ${missingEncoder.length} BERT weights are missing (${missingEncoder.slice(0, 3).join(', ')}${missingEncoder.length > 3 ? ', …' : ''}); is this a BERT checkpoint, and does its config.json describe these weights?`,
     );
   }
+  for (const spec of specs) if (!weights.has(spec.name)) weights.set(spec.name, initParameter(spec, config, random));
   if (fresh.length) notices.push(`Initialised fresh (normal(0, ${config.initializerRange})): ${fresh.join(', ')}.`);
   for (const name of tensors.keys()) if (!wanted.has(name)) unused.push(name);
   if (unused.length) notices.push(`Not used: ${unused.length} weights of the checkpoint (${unused.slice(0, 3).join(', ')}${unused.length > 3 ? ', …' : ''}), e.g. a pre-training head.`);

@@ -195,6 +195,22 @@ export function unpickle(data: Uint8Array): unknown {
   }
 }
 
+/**
+ * torch.save stores its entries uncompressed; weights deflate by a few percent at most. An entry
+ * that claims to inflate far beyond its compressed size is a zip bomb: refused before its
+ * declared size is allocated.
+ */
+const MAX_INFLATE_RATIO = 64;
+
+function checkZipEntry(file: string, f: { name: string; size: number; originalSize: number; compression: number }): boolean {
+  if (f.compression !== 0 && f.originalSize > MAX_INFLATE_RATIO * f.size + 1024 * 1024) {
+    throw new TorchCheckpointError(
+      `${file}: the archive entry ${f.name} claims to inflate from ${f.size} to ${f.originalSize} bytes, far more than weights can; refusing it (a damaged or malicious file). Re-save the model with torch.save or as safetensors.`,
+    );
+  }
+  return true;
+}
+
 /** All tensors of a pytorch_model.bin, as float32 in their stored shapes. */
 export function readTorchCheckpoint(file: string): Map<string, TorchTensor> {
   const buf = fs.readFileSync(file);
@@ -203,8 +219,9 @@ export function readTorchCheckpoint(file: string): Map<string, TorchTensor> {
   }
   let files: Record<string, Uint8Array>;
   try {
-    files = unzipSync(buf);
+    files = unzipSync(buf, { filter: f => checkZipEntry(file, f) });
   } catch (e) {
+    if (e instanceof TorchCheckpointError) throw e;
     throw new TorchCheckpointError(`${file}: a broken zip archive (${(e as Error).message})`);
   }
   const pkl = Object.keys(files).find(n => /^[^/]+\/data\.pkl$/.test(n));
@@ -231,6 +248,15 @@ function materialize(file: string, name: string, t: TensorValue, storage: Uint8A
   if (!storage) throw new TorchCheckpointError(`${file}: tensor ${name} refers to storage ${t.storage.key}, which is missing`);
   if (storage.length < t.storage.numel * kind.bytes) throw new TorchCheckpointError(`${file}: storage ${t.storage.key} is shorter than it claims`);
   const numel = t.size.reduce((a, b) => a * b, 1);
+  // Bounds before the allocation: a 500-byte file may declare a [2^30] view of one element.
+  if (t.size.some(d => d < 0) || t.stride.some(d => d < 0)) throw new TorchCheckpointError(`${file}: tensor ${name} has a negative size or stride`);
+  if (numel > t.storage.numel) {
+    throw new TorchCheckpointError(
+      `${file}: tensor ${name} has ${numel} elements but its storage only ${t.storage.numel} (an expanded view, with a stride of 0): save a contiguous copy (tensor.contiguous()) instead.`,
+    );
+  }
+  const last = numel === 0 ? t.offset : t.offset + t.size.reduce((a, d, i) => a + (d - 1) * t.stride[i], 0);
+  if (last >= t.storage.numel && numel > 0) throw new TorchCheckpointError(`${file}: tensor ${name} reaches past the end of its storage`);
   const view = new DataView(storage.buffer, storage.byteOffset, storage.byteLength);
   const data = new Float32Array(numel);
   // Walk the strides: a saved tensor may be a view (transposed, sliced) of its storage.
