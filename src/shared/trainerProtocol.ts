@@ -146,9 +146,13 @@ export const fromTrainerSchema = z.discriminatedUnion('type', [
     loss: z.number(),
     accuracy: nonNegative(),
     macroF1: nonNegative(),
+    /** At most 50 classes (those with the most validation rows); the metrics above count every class. */
     perClass: z.array(classMetricsSchema),
+    /** Over perClass's classes, in its order: rows the true label, columns the predicted one. */
     confusion: z.array(z.array(count())),
-    /** The first misclassified rows, most confident first. */
+    /** How many classes perClass and confusion leave out. */
+    omittedClasses: z.optional(count()),
+    /** The first misclassified rows, most confident first, their texts cut to 1,000 characters. */
     misclassified: z.array(misclassifiedSchema),
     isBest: z.boolean(),
   }),

@@ -5,6 +5,7 @@ import { loadCheckpoint, type LoadedModel } from '../checkpoint/hfCheckpoint';
 import { DataError, loadLabelledData } from '../data/loadLabelledData';
 import { resolveModel } from '../hub/resolveModel';
 import { evaluate } from '../train/evaluate';
+import { clipText, reportedClasses } from '../train/reportedEvaluation';
 import { Predictor } from '../predict/predictor';
 import { intOption, parseOptions, readTextLines, requireOption } from './args';
 
@@ -65,9 +66,8 @@ export async function evalCommand(args: string[]): Promise<number> {
         loss: result.loss,
         accuracy: result.accuracy,
         macroF1: result.macroF1,
-        perClass: result.perClass,
-        confusion: result.confusion,
-        misclassified: result.misclassified.map(w => ({ line: w.line, text: byLine.get(w.line)!.text, truth: labels[w.truth], predicted: labels[w.predicted], confidence: w.confidence })),
+        ...reportedClasses(result.perClass, result.confusion),
+        misclassified: result.misclassified.map(w => ({ line: w.line, text: clipText(byLine.get(w.line)!.text), truth: labels[w.truth], predicted: labels[w.predicted], confidence: w.confidence })),
       }) + '\n',
     );
   } finally {

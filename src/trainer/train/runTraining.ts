@@ -27,6 +27,7 @@ import { balancedClassWeights } from './metrics';
 import { lrFactor, warmupSteps, type Schedule } from './schedule';
 import { clsFeatures, startHeadOnly, type FeatureCache } from './headOnly';
 import { startOptimisation, type Optimisation } from './optimisation';
+import { clipText, reportedClasses } from './reportedEvaluation';
 
 export type DoneMessage = Extract<FromTrainer, { type: 'done' }>;
 
@@ -165,6 +166,13 @@ async function train(
     const split = stratifiedSplit(data.rows, r => r.label, config.validationSplit, config.seed);
     trainRows = split.train;
     validationRows = split.validation;
+    const share = validationRows.length / Math.max(1, data.rows.length);
+    if (share > config.validationSplit * 1.5 + 0.02) {
+      emit({
+        type: 'warning',
+        message: `Validation takes ${(100 * share).toFixed(0)}% of the rows, not the ${(100 * config.validationSplit).toFixed(0)}% asked: ${data.labels.length} classes with few rows each, and each class with two or more keeps at least one for validation. Give a validation file (--validation-data), or merge rare classes.`,
+      });
+    }
   }
   const labels = state?.labels ?? data.labels;
   const labelIds = new Map(labels.map((l, i) => [l, i]));
@@ -358,11 +366,10 @@ async function train(
       loss: result.loss,
       accuracy: result.accuracy,
       macroF1: result.macroF1,
-      perClass: result.perClass,
-      confusion: result.confusion,
+      ...reportedClasses(result.perClass, result.confusion),
       misclassified: result.misclassified.map(w => {
         const row = validationByLine.get(w.line)!;
-        return { line: w.line, text: row.text, pair: row.pair, truth: labels[w.truth], predicted: labels[w.predicted], confidence: w.confidence };
+        return { line: w.line, text: clipText(row.text), pair: row.pair === undefined ? undefined : clipText(row.pair), truth: labels[w.truth], predicted: labels[w.predicted], confidence: w.confidence };
       }),
       isBest,
     });

@@ -158,10 +158,13 @@ function renderEvaluation(e: Evaluation): void {
   const header = el('vscode-table-header', { slot: 'header' }, ...['Label', 'Precision', 'Recall', 'F1', 'Support'].map(h => el('vscode-table-header-cell', {}, h)));
   const body = el('vscode-table-body', { slot: 'body' }, ...e.perClass.map(cl => el('vscode-table-row', { 'data-label': cl.label },
     el('vscode-table-cell', {}, cl.label), el('vscode-table-cell', {}, pct(cl.precision)), el('vscode-table-cell', {}, pct(cl.recall)), el('vscode-table-cell', {}, pct(cl.f1)), el('vscode-table-cell', {}, String(cl.support)))));
-  $('per-class').replaceChildren(el('vscode-table', { zebra: '', 'bordered-columns': '' }, header, body));
+  const omitted = e.omittedClasses ? el('p', { class: 'hint' }, `The ${e.perClass.length} classes with the most validation rows; ${e.omittedClasses.toLocaleString('en-US')} smaller classes are left out here (accuracy and macro-F1 count every class).`) : '';
+  $('per-class').replaceChildren(el('vscode-table', { zebra: '', 'bordered-columns': '' }, header, body), omitted);
 
   const labels = e.perClass.map(p => p.label);
-  const max = Math.max(1, ...e.confusion.flat());
+  // A loop, not Math.max(...cells): spreading a large matrix overflows the call stack.
+  let max = 1;
+  for (const row of e.confusion) for (const n of row) if (n > max) max = n;
   const table = el('table', { class: 'confusion', role: 'grid' });
   table.append(el('tr', {}, el('th', { scope: 'col' }, 'true \\ predicted'), ...labels.map(l => el('th', { scope: 'col' }, l))));
   e.confusion.forEach((row, t) => {
