@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { BertTokenizer, DEFAULT_SPECIAL_TOKENS, parseVocab } from '../../src/trainer/tokenizer/bertTokenizer';
+import { BertTokenizer, DEFAULT_SPECIAL_TOKENS, boundedIds, parseVocab } from '../../src/trainer/tokenizer/bertTokenizer';
 import { loadTokenizer } from '../../src/trainer/tokenizer/loadTokenizer';
 import { tempDir } from './helpers';
 
@@ -116,5 +116,40 @@ describe('tokenizer.json through @huggingface/tokenizers', () => {
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify({ model: { type: 'BPE', vocab: {}, merges: [] } }));
     assert.throws(() => loadTokenizer(dir), /not WordPiece/);
+  });
+});
+
+describe('long texts', () => {
+  const cases = readCases('uncased-cases.jsonl').concat(readCases('chinese-cases.jsonl'));
+  // Every case's text many times over, joined by each kind of whitespace, some \f inside words.
+  const long = Array.from({ length: 400 }, (_, i) => cases[i % cases.length].text + (i % 7 === 0 ? 'ab\fcd' : '')).reduce((text, part, i) => text + ' \n\t\r'[i % 4] + part, '').repeat(3);
+
+  it('is tokenised from a prefix only, with exactly the ids the whole text gives', () => {
+    const tok = tokenizer('bert-base-uncased-vocab.txt');
+    const full = (t: string) => tok.tokensToIds(tok.tokenize(t));
+    const [cls, sep] = tok.tokensToIds(['[CLS]', '[SEP]']);
+    for (const maxLength of [8, 128, 512]) {
+      const want = full(long);
+      assert.ok(want.length > 4 * maxLength);
+      const enc = tok.encode(long, undefined, maxLength);
+      assert.deepEqual(enc.inputIds, [cls, ...want.slice(0, maxLength - 2), sep], `max length ${maxLength}`);
+      assert.equal(enc.truncated, true);
+      const pair = tok.encode(long, long.slice(1000), maxLength);
+      const b = full(long.slice(1000));
+      const la = Math.floor((maxLength - 3) / 2) + ((maxLength - 3) % 2);
+      assert.deepEqual(pair.inputIds, [cls, ...want.slice(0, la), sep, ...b.slice(0, maxLength - 3 - la), sep]);
+    }
+  });
+
+  it('of 50 MB reads a few kilobytes of it', () => {
+    const seen: number[] = [];
+    const tok = tokenizer('bert-base-uncased-vocab.txt');
+    const huge = 'many words here '.repeat(50 * 2 ** 20 / 16);
+    const ids = boundedIds(huge, 128, part => {
+      seen.push(part.length);
+      return tok.tokensToIds(tok.tokenize(part));
+    });
+    assert.ok(ids.length >= 128);
+    assert.ok(Math.max(...seen) < 10_000, `tokenised ${seen.join(', ')} characters`);
   });
 });

@@ -71,6 +71,27 @@ export function assembleBertInput(a: number[], b: number[] | undefined, maxLengt
   return { inputIds, tokenTypeIds, attentionMask: inputIds.map(() => 1), truncated };
 }
 
+/**
+ * The ids of `text`, enough of them for an input of `limit` tokens: a 50 MB selection is not
+ * tokenised whole to keep its first 128 tokens. Prefixes of growing length are tried, each cut
+ * at whitespace, where BERT's pre-tokenisation splits anyway, so the ids of the prefix are the
+ * first ids of the whole text; the first prefix with `limit` ids or more is the answer.
+ * (With `limit` at least the max length, truncation gives what the whole text would give, pairs
+ * included: each side keeps at most max length - 3 ids.)
+ */
+export function boundedIds(text: string, limit: number, ids: (t: string) => number[]): number[] {
+  for (let chars = Math.max(4096, 32 * limit); chars < text.length; chars *= 4) {
+    let cut = chars;
+    const stop = Math.max(0, chars - 256);
+    // Only the four characters both tokenizers split on: \f or \v are removed, not split on (ab\fcd is one word).
+    while (cut > stop && !/[ \t\n\r]/.test(text[cut])) cut--;
+    if (cut === stop) continue; // no whitespace near: try a longer prefix
+    const got = ids(text.slice(0, cut));
+    if (got.length >= limit) return got;
+  }
+  return ids(text);
+}
+
 export const DEFAULT_SPECIAL_TOKENS: SpecialTokens = { unk: '[UNK]', sep: '[SEP]', pad: '[PAD]', cls: '[CLS]', mask: '[MASK]' };
 
 /**
@@ -139,8 +160,9 @@ export class BertTokenizer implements TextTokenizer {
 
   /** [CLS] text [SEP] (text_pair [SEP]), at most maxLength ids: see assembleBertInput. */
   encode(text: string, textPair?: string, maxLength = Math.min(512, this.options.modelMaxLength)): Encoding {
-    const a = this.tokensToIds(this.tokenize(text));
-    const b = textPair === undefined ? undefined : this.tokensToIds(this.tokenize(textPair));
+    const ids = (t: string) => boundedIds(t, maxLength, part => this.tokensToIds(this.tokenize(part)));
+    const a = ids(text);
+    const b = textPair === undefined ? undefined : ids(textPair);
     return assembleBertInput(a, b, maxLength, this.ids.cls, this.ids.sep);
   }
 

@@ -4,7 +4,7 @@
  * Truncation and the [CLS]/[SEP] template are ours (assembleBertInput), identical to the slow path.
  */
 import { Tokenizer } from '@huggingface/tokenizers';
-import { assembleBertInput, type Encoding, type TextTokenizer } from './bertTokenizer';
+import { assembleBertInput, boundedIds, type Encoding, type TextTokenizer } from './bertTokenizer';
 
 export class FastBertTokenizer implements TextTokenizer {
   readonly source = 'tokenizer.json';
@@ -36,7 +36,7 @@ export class FastBertTokenizer implements TextTokenizer {
   }
 
   encode(text: string, textPair?: string, maxLength = Math.min(512, this.modelMaxLength)): Encoding {
-    const ids = (t: string) => this.tokenizer.encode(t, { add_special_tokens: false }).ids;
+    const ids = (t: string) => boundedIds(t, maxLength, part => this.tokenizer.encode(part, { add_special_tokens: false }).ids);
     return assembleBertInput(ids(text), textPair === undefined ? undefined : ids(textPair), maxLength, this.cls, this.sep);
   }
 }
