@@ -2,6 +2,7 @@
 import type * as vscode from 'vscode';
 import { registerCommands } from './commands';
 import { Ctx } from './context';
+import { announceEndedRuns } from './runs/announceEndedRuns';
 
 /** What `activate` returns: internals for the integration tests, not a public API. */
 export interface BertTuneTestApi {
@@ -16,6 +17,7 @@ export function activate(context: vscode.ExtensionContext): BertTuneTestApi {
   context.subscriptions.push(ctx, ...registerCommands(ctx));
   ctx.output.info(`BERT Tune ${String(context.extension.packageJSON.version)} activated`);
   void ctx.catalog.refresh();
+  announceEndedRuns(ctx);
   return { ctx };
 }
 

@@ -26,6 +26,18 @@ export const TRAIN_LIMITS = {
   freezeLayers: 1000,
 } as const;
 
+/**
+ * The done reason of a run stopped because VS Code (the extension host) went away: the trainer
+ * finished its step and saved; the extension says so when it next starts.
+ */
+export const STOPPED_AT_SHUTDOWN = 'stopped when VS Code closed; its last checkpoint was saved';
+
+/**
+ * After the extension goes away, how long the trainer may take to finish its step and save
+ * before it leaves without saving: a bert-base step and a 1.3 GB save take about 25 s on a laptop.
+ */
+export const SHUTDOWN_SAVE_MS = 120_000;
+
 export const metricNameSchema = z.enum(['accuracy', 'macro_f1', 'loss']);
 export type MetricName = z.infer<typeof metricNameSchema>;
 

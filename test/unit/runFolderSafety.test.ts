@@ -9,7 +9,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
-import { TRAIN_DEFAULTS, type TrainConfig } from '../../src/shared/trainerProtocol';
+import { STOPPED_AT_SHUTDOWN, TRAIN_DEFAULTS, type TrainConfig } from '../../src/shared/trainerProtocol';
+import { runsEndedWithSession } from '../../src/extension/runs/endedWithSession';
 import { RUN_FILES, hasResumableCheckpoint, leftoversOf, liveRunLock } from '../../src/shared/runFolder';
 import { initCheckpoint } from '../../src/trainer/checkpoint/hfCheckpoint';
 import { parseBertConfig } from '../../src/trainer/model/config';
@@ -282,5 +283,36 @@ describe('RunFolderWriter', () => {
     assert.throws(() => w.truncateMetricsAfter(0), /before the first metrics message/);
     w.close();
     assert.ok(!fs.existsSync(path.join(dir, RUN_FILES.lock)));
+  });
+});
+
+describe('the next start after VS Code closed mid-run', () => {
+  it('tells of a run stopped and saved at shutdown, and of one killed before its save, with the step each resumes from', async () => {
+    const workspace = tempDir();
+    const root = ensureRunsFolder(workspace);
+    const saved = path.join(root, 'a-saved');
+    await runCollecting(config(saved), { stopAfter: 2 });
+    // as serve writes it when the extension goes away
+    const lines = metricsLines(saved);
+    const done = JSON.parse(lines.at(-1)!);
+    fs.writeFileSync(path.join(saved, RUN_FILES.metrics), [...lines.slice(0, -1), JSON.stringify({ ...done, reason: STOPPED_AT_SHUTDOWN })].join('\n') + '\n');
+    const killed = path.join(root, 'b-killed');
+    await runCollecting(config(killed), { stopAfter: 2 });
+    // killed at step 4, two steps after its last save: no done line
+    const progress = JSON.parse(metricsLines(killed).filter(l => l.includes('"progress"')).at(-1)!);
+    fs.writeFileSync(path.join(killed, RUN_FILES.metrics), metricsLines(killed).filter(l => !l.includes('"done"')).concat([JSON.stringify({ ...progress, step: 4 })]).join('\n') + '\n');
+    const old = path.join(root, 'c-old');
+    await runCollecting(config(old), { stopAfter: 1 });
+    fs.writeFileSync(path.join(old, RUN_FILES.metrics), metricsLines(old).filter(l => !l.includes('"done"')).join('\n') + '\n');
+    const past = new Date(Date.now() - 3_600_000);
+    fs.utimesSync(path.join(old, RUN_FILES.metrics), past, past);
+
+    const ended = runsEndedWithSession(listRuns(workspace, new Set()), Date.now() - 600_000);
+    assert.deepEqual(ended.map(e => e.run.name), ['b-killed', 'a-saved'], 'the run from before the last session is not told again');
+    const [k, s] = ended;
+    assert.equal(s.resumableStep, 2);
+    assert.match(s.message, /stopped the run a-saved at step 2 of \d+ when VS Code closed, and saved it/);
+    assert.equal(k.resumableStep, 2);
+    assert.match(k.message, /b-killed was interrupted at step 4 of \d+, before it could save: it can resume from its last checkpoint, at step 2/);
   });
 });

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
-import { TRAIN_DEFAULTS } from '../../src/shared/trainerProtocol';
+import { STOPPED_AT_SHUTDOWN, TRAIN_DEFAULTS } from '../../src/shared/trainerProtocol';
 import { InferenceClient } from '../../src/extension/predict/inferenceClient';
 
 const root = path.join(__dirname, '..', '..');
@@ -143,6 +143,31 @@ describe('the bundled trainer (dist/trainer.js)', () => {
     const done = messages.find(m => m.type === 'done');
     assert.equal(done?.status, 'stopped');
     assert.ok(fs.existsSync(path.join(dir, 'run', 'checkpoints', 'last', 'trainer_state.json')));
+  });
+
+  it('serve: when the extension goes away mid-run (VS Code closed), finishes the step, saves, says why, and exits', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bert-tune-shutdown-'));
+    const vocab = path.join(root, 'test', 'fixtures', 'reference', 'vocab', 'bert-base-uncased-vocab.txt');
+    const model = path.join(dir, 'model');
+    assert.equal(spawnSync(process.execPath, [trainer, 'init-checkpoint', '--layers', '1', '--hidden', '16', '--heads', '2', '--intermediate', '32', '--vocab', vocab, '--labels', 'a,b', '--out', model]).status, 0);
+    const child = fork(trainer, ['serve'], { stdio: 'pipe' });
+    let stderr = '';
+    child.stderr!.on('data', d => (stderr += String(d)));
+    const exited = new Promise<number | null>(resolve => child.on('exit', code => resolve(code)));
+    let progress = 0;
+    child.on('message', (m: { type: string }) => {
+      if (m.type === 'progress' && ++progress === 2) child.disconnect();
+    });
+    const out = path.join(dir, 'run');
+    child.send({ type: 'train', config: { ...TRAIN_DEFAULTS, data: path.join(root, 'test', 'fixtures', 'workspace', 'sst2-dev-200.tsv'), textCol: 'text', labelCol: 'label', model, out, batchSize: 8, epochs: 5 } });
+    assert.equal(await exited, 0, stderr);
+    const done = JSON.parse(fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').at(-1)!);
+    assert.equal(done.type, 'done');
+    assert.equal(done.status, 'stopped');
+    assert.equal(done.reason, STOPPED_AT_SHUTDOWN);
+    const saved = JSON.parse(fs.readFileSync(path.join(out, 'checkpoints', 'last', 'trainer_state.json'), 'utf8'));
+    assert.equal(saved.step, done.step);
+    assert.ok(!fs.existsSync(path.join(out, 'run.lock')), 'the lock is released');
   });
 
   it('train: SIGTERM finishes the step, saves the last checkpoint and exits "stopped"', async () => {

@@ -24,6 +24,8 @@ export interface RunSummary {
   totalSteps?: number;
   reason?: string;
   startedAt: Date;
+  /** When metrics.jsonl last changed: the run's last sign of life. */
+  updatedAt?: Date;
   /** Set while another process (the CLI, another window) trains this run: not ours to resume or delete. */
   lockedBy?: RunLock;
 }
@@ -94,6 +96,7 @@ function readSummary(dir: string, isRunning: boolean): RunSummary {
   else if (done?.type === 'done') status = done.status;
   else status = 'interrupted';
   const stat = fs.statSync(dir);
+  const metricsStat = fs.statSync(path.join(dir, RUN_FILES.metrics), { throwIfNoEntry: false });
   return {
     dir,
     name: path.basename(dir),
@@ -105,6 +108,7 @@ function readSummary(dir: string, isRunning: boolean): RunSummary {
     totalSteps: progress?.totalSteps,
     reason: done?.type === 'done' ? done.reason : undefined,
     startedAt: stat.birthtime.getTime() ? stat.birthtime : stat.mtime,
+    updatedAt: metricsStat?.mtime,
     lockedBy,
   };
 }

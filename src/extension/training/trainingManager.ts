@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { FromTrainer, TrainConfig } from '../../shared/trainerProtocol';
+import { SHUTDOWN_SAVE_MS, type FromTrainer, type TrainConfig } from '../../shared/trainerProtocol';
 import { TrainerProcess, type TrainerExit } from './trainerProcess';
 
 export interface ActiveRun {
@@ -25,8 +25,12 @@ export interface RunOutcome {
   exit: TrainerExit;
 }
 
-/** How long deactivation waits for the trainer to save before killing it. */
-const DEACTIVATE_GRACE_MS = 4000;
+/**
+ * How long a trainer may go on after deactivation to finish its step and save before it is
+ * killed (the trainer leaves by itself at its own deadline if the extension host is gone first).
+ * Not the 4 s it once was: a bert-base step and save take ~25 s, and a kill loses them.
+ */
+const DEACTIVATE_GRACE_MS = SHUTDOWN_SAVE_MS;
 
 export class TrainingManager implements vscode.Disposable {
   private active: ActiveRun | undefined;
@@ -128,12 +132,17 @@ export class TrainingManager implements vscode.Disposable {
     await run.process.stop();
   }
 
-  /** Deactivation: ask the trainer to save, give it a moment, then kill it. */
+  /**
+   * Deactivation: ask the trainer to finish its step and save. The timer does not keep the
+   * extension host alive; when the host exits first, the trainer sees its channel close and
+   * saves on its own (src/trainer/serve.ts), and the next start says how the run ended.
+   */
   dispose(): void {
     const run = this.active;
     if (run) {
       run.process.send({ type: 'stop' });
       const timer = setTimeout(() => run.process.kill(), DEACTIVATE_GRACE_MS);
+      timer.unref();
       void run.process.whenExited.then(() => clearTimeout(timer));
     }
     this.statusItem.dispose();

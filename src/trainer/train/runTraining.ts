@@ -39,9 +39,12 @@ export interface RunControl {
   confirm?(estimate: Estimate): Promise<boolean>;
   /** Polled after every step: true finishes the step, saves, and ends the run as "stopped". */
   shouldStop(): boolean;
+  /** Why it stops, for the done message (default: "stopped on request"). */
+  stopReason?(): string | undefined;
 }
 
 const RUN_CONFIG = RUN_FILES.config;
+const STOPPED_ON_REQUEST = 'stopped on request';
 
 /** Higher is better for accuracy and F1, lower for loss. */
 function improves(metric: MetricName, value: number, best: number | undefined): boolean {
@@ -395,7 +398,7 @@ async function train(
         emit({ type: 'log', message: `Features computed in ${((Date.now() - t0) / 1000).toFixed(1)} s.` });
       } else {
         status = 'stopped';
-        reason = 'stopped on request';
+        reason = control.stopReason?.() ?? STOPPED_ON_REQUEST;
         await saveLast();
       }
     }
@@ -443,7 +446,7 @@ async function train(
       }
       if (control.shouldStop()) {
         status = 'stopped';
-        reason = 'stopped on request';
+        reason = control.stopReason?.() ?? STOPPED_ON_REQUEST;
         await saveLast();
         break;
       }
