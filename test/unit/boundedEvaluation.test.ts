@@ -7,7 +7,7 @@ import { TRAIN_DEFAULTS, type TrainConfig } from '../../src/shared/trainerProtoc
 import { RUN_FILES } from '../../src/shared/runFolder';
 import { initCheckpoint } from '../../src/trainer/checkpoint/hfCheckpoint';
 import { parseBertConfig } from '../../src/trainer/model/config';
-import { MAX_REPORTED_CLASSES, MAX_REPORTED_TEXT, reportedClasses } from '../../src/trainer/train/reportedEvaluation';
+import { MAX_REPORTED_CLASSES, MAX_REPORTED_TEXT, reportedClasses } from '../../src/shared/reportedEvaluation';
 import { useBackend } from './backendSetup';
 import { runCollecting } from './runHelpers';
 import { tempDir } from './helpers';

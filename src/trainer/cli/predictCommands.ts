@@ -5,7 +5,7 @@ import { loadCheckpoint, type LoadedModel } from '../checkpoint/hfCheckpoint';
 import { DataError, loadLabelledData } from '../data/loadLabelledData';
 import { resolveModel } from '../hub/resolveModel';
 import { evaluate } from '../train/evaluate';
-import { clipText, reportedClasses } from '../train/reportedEvaluation';
+import { clipText, reportedClasses } from '../../shared/reportedEvaluation';
 import { Predictor } from '../predict/predictor';
 import { intOption, parseOptions, readTextLines, requireOption } from './args';
 

@@ -1,12 +1,7 @@
 /** Classification metrics from predictions: accuracy, macro-F1, per-class scores, confusion matrix. */
+import type { ClassMetrics } from '../../shared/reportedEvaluation';
 
-export interface ClassMetrics {
-  label: string;
-  precision: number;
-  recall: number;
-  f1: number;
-  support: number;
-}
+export type { ClassMetrics };
 
 export interface ClassificationMetrics {
   accuracy: number;

@@ -27,7 +27,7 @@ import { balancedClassWeights } from './metrics';
 import { lrFactor, warmupSteps, type Schedule } from './schedule';
 import { clsFeatures, startHeadOnly, type FeatureCache } from './headOnly';
 import { startOptimisation, type Optimisation } from './optimisation';
-import { clipText, reportedClasses } from './reportedEvaluation';
+import { clipText, reportedClasses } from '../../shared/reportedEvaluation';
 
 export type DoneMessage = Extract<FromTrainer, { type: 'done' }>;
 

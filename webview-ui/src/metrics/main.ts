@@ -11,6 +11,7 @@ import '@vscode-elements/elements/dist/vscode-table-header/index.js';
 import '@vscode-elements/elements/dist/vscode-table-header-cell/index.js';
 import '@vscode-elements/elements/dist/vscode-table-row/index.js';
 import './style.css';
+import { reportedClasses } from '../../../src/shared/reportedEvaluation';
 import type { FromTrainer } from '../../../src/shared/trainerProtocol';
 import { toMetricsWebviewSchema, type FromMetricsWebview, type RunInfo } from '../../../src/shared/webviews/metricsPanelProtocol';
 import { vscode } from '../vscodeApi';
@@ -152,7 +153,9 @@ function estimateElapsed(p: Progress): number {
   return remaining > 0 ? (p.etaSeconds / remaining) * p.step : p.etaSeconds;
 }
 
-function renderEvaluation(e: Evaluation): void {
+function renderEvaluation(full: Evaluation): void {
+  // Runs written before the trainer bounded its messages may hold thousands of classes.
+  const e = full.omittedClasses !== undefined ? full : { ...full, ...reportedClasses(full.perClass, full.confusion) };
   $('evaluation').removeAttribute('hidden');
   $('eval-title').textContent = `Evaluation at step ${e.step}: accuracy ${pct(e.accuracy)}, macro-F1 ${pct(e.macroF1)}, loss ${e.loss.toFixed(4)}`;
   const header = el('vscode-table-header', { slot: 'header' }, ...['Label', 'Precision', 'Recall', 'F1', 'Support'].map(h => el('vscode-table-header-cell', {}, h)));

@@ -2,9 +2,16 @@
  * What an evaluation message carries, bounded: it is appended to metrics.jsonl at every
  * evaluation and drawn by the panel, so 5,000 classes (a 25-million-cell confusion matrix, 50 MB
  * a line) or 100 misclassified 100k-character texts must not go into it whole. The metrics
- * themselves (accuracy, macro-F1) are always computed over every class and row.
+ * themselves (accuracy, macro-F1) are always computed over every class and row. The trainer
+ * bounds what it sends; the panel applies the same bound to runs an older version wrote.
  */
-import type { ClassMetrics } from './metrics';
+export interface ClassMetrics {
+  label: string;
+  precision: number;
+  recall: number;
+  f1: number;
+  support: number;
+}
 
 /** The per-class table and the confusion matrix show at most this many classes: those with the most validation rows. */
 export const MAX_REPORTED_CLASSES = 50;
