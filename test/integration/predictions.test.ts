@@ -98,7 +98,7 @@ describe('Predictions', function () {
     const out = (await vscode.commands.executeCommand('bertTune.predictCsvColumn', source, { textCol: 'text', probabilities: true })) as string;
     assert.equal(out, source.fsPath.replace(/\.tsv$/, '.predictions.csv'));
     const lines = fs.readFileSync(out, 'utf8').trim().split('\n');
-    assert.equal(lines[0], 'text,label,predicted_label,confidence,p_a,p_b');
+    assert.equal(lines[0], 'text,label,predicted_label,confidence,p_a,p_b,prediction_note');
     assert.equal(lines.length, 201);
     assert.ok(fs.readFileSync(source.fsPath).equals(before), 'the source is unchanged');
     const again = (await vscode.commands.executeCommand('bertTune.predictCsvColumn', source, { textCol: 'text', probabilities: false })) as string;

@@ -81,7 +81,7 @@ describe('Fine-tuning from VS Code', function () {
     assert.equal(runs().find(r => r.dir === dir)!.status, 'interrupted');
   });
 
-  it('kills the trainer on deactivate, after asking it to save', async () => {
+  it('on deactivate, asks the trainer to finish its step and save, and it exits', async () => {
     const output = vscode.window.createOutputChannel('BERT Tune test', { log: true });
     const manager = new TrainingManager(api.ctx.trainerJs, output, () => ({}));
     const out = path.join(workspaceRoot().fsPath, '.bert-tune', 'runs', 'deactivate-test');

@@ -64,6 +64,24 @@ function rebuildTensor(args: unknown[]): TensorValue {
   return new TensorValue(storage, offset as number, size as number[], stride as number[]);
 }
 
+/**
+ * `model.state_dict()` is an OrderedDict with a `_metadata` attribute: per module prefix, a dict
+ * of plain values (`{"version": 1}`). Pickled, it is the dict's BUILD state. That, and only that,
+ * is accepted (and ignored): every value a string, number, boolean or None.
+ */
+function isModuleMetadata(state: Map<unknown, unknown>): boolean {
+  if (state.size !== 1 || !state.has('_metadata')) return false;
+  const meta = state.get('_metadata');
+  const entries = meta instanceof OrderedDictValue ? meta.entries : meta instanceof Map ? meta : undefined;
+  if (!entries) return false;
+  const plain = (v: unknown) => v === null || ['string', 'number', 'boolean'].includes(typeof v);
+  for (const [k, v] of entries) {
+    if (typeof k !== 'string' || !(v instanceof Map)) return false;
+    for (const [kk, vv] of v) if (typeof kk !== 'string' || !plain(vv)) return false;
+  }
+  return true;
+}
+
 function isAllowedStorageClass(g: Global): boolean {
   return g.module === 'torch' && g.name in STORAGES;
 }
@@ -178,12 +196,14 @@ export function unpickle(data: Uint8Array): unknown {
         stack.push(ALLOWED_CALLS[fn.full](args));
         break;
       }
-      case 0x62: { // BUILD: only the empty state torch writes for tensors and dicts
+      case 0x62: { // BUILD: the empty state torch writes for tensors and dicts, or a state dict's _metadata
         const state = pop();
         const obj = top();
         if (!(obj instanceof TensorValue || obj instanceof OrderedDictValue)) throw new TorchCheckpointError('BUILD on an object that is not a tensor or dict');
-        if (state instanceof Map && state.size) throw new TorchCheckpointError('BUILD with state that a weights file never holds');
-        break;
+        if (state instanceof Map && state.size && !(obj instanceof OrderedDictValue && isModuleMetadata(state))) {
+          throw new TorchCheckpointError('BUILD with state that a weights file never holds');
+        }
+        break; // the state is dropped: nothing of it is set on anything
       }
       case 0x73: { const v = pop(); const k = pop(); setItems(top(), [k, v]); break; } // SETITEM
       case 0x75: { const items = popMark(); setItems(top(), items); break; } // SETITEMS
