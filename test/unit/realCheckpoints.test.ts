@@ -44,7 +44,7 @@ describe('checkpoints written by the real torch.save and save_pretrained', () =>
         assert.deepEqual(loaded.config.id2label, ['negative', 'positive', 'mixed']);
         const ids = ref.texts.map(t => loaded.tokenizer.encode(t, undefined, 64).inputIds);
         assert.deepEqual(ids, ref.input_ids);
-        const batch = padBatch(ids.map(inputIds => ({ inputIds, tokenTypeIds: inputIds.map(() => 0), label: 0 })), loaded.tokenizer.padId);
+        const batch = padBatch(ids.map((inputIds, i) => ({ inputIds, tokenTypeIds: inputIds.map(() => 0), label: 0, line: i + 1 })), loaded.tokenizer.padId);
         const inputs = batchTensors(batch);
         const logits = tf.tidy(() => loaded.model.forward(inputs, { training: false }).logits.arraySync() as number[][]);
         disposeInputs(inputs);

@@ -1,0 +1,150 @@
+/**
+ * The round trip against the real Hugging Face stack (torch + transformers in a venv; see
+ * test/interop/hf_side.py): models as transformers writes them load in BERT Tune with the same
+ * token ids and logits, and a run BERT Tune fine-tuned loads in transformers with the same ids,
+ * logits, labels and pipeline answers.
+ *
+ * Needs Python with torch and transformers: `.cache/venv/bin/python` (README: *Set up and test*)
+ * or BERT_TUNE_PYTHON. Without one every test here is reported as skipped, with the reason;
+ * with BERT_TUNE_EXPECT_INTEROP=1 (CI) a missing stack fails instead.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { TRAIN_DEFAULTS } from '../../src/shared/trainerProtocol';
+import { initCheckpoint, loadCheckpoint } from '../../src/trainer/checkpoint/hfCheckpoint';
+import { parseBertConfig } from '../../src/trainer/model/config';
+import { runTraining } from '../../src/trainer/train/runTraining';
+import { padBatch } from '../../src/trainer/train/batches';
+import { batchTensors, disposeInputs } from '../../src/trainer/train/step';
+import { Predictor } from '../../src/trainer/predict/predictor';
+import { useBackend } from '../unit/backendSetup';
+
+const ROOT = path.join(__dirname, '..', '..');
+const HF_SIDE = path.join(__dirname, 'hf_side.py');
+const TOLERANCE = 1e-4;
+
+function findPython(): { python?: string; why?: string } {
+  const python = process.env.BERT_TUNE_PYTHON ?? path.join(ROOT, '.cache', 'venv', 'bin', 'python');
+  if (!fs.existsSync(python)) return { why: `no Python at ${python}: make the venv (README, "Set up and test") or set BERT_TUNE_PYTHON` };
+  const r = spawnSync(python, ['-c', 'import torch, transformers; print(torch.__version__, transformers.__version__)'], { encoding: 'utf8' });
+  if (r.status !== 0) return { why: `${python} cannot import torch and transformers: ${r.stderr.trim().split('\n').pop()}` };
+  return { python };
+}
+
+const found = findPython();
+if (!found.python && process.env.BERT_TUNE_EXPECT_INTEROP === '1') throw new Error(`interop tests expected to run: ${found.why}`);
+const skip = found.python ? false : `skipped: ${found.why}`;
+if (skip) process.stdout.write(`interop: ${skip}\n`);
+
+function python(args: string[]): string {
+  const r = spawnSync(found.python!, [HF_SIDE, ...args], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20, env: { ...process.env, HF_HUB_OFFLINE: '1', TOKENIZERS_PARALLELISM: 'false' } });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.trim().split('\n').pop()!;
+}
+
+function logitsOf(dir: string, cases: { text: string; pair?: string | null }[]) {
+  const loaded = loadCheckpoint(dir);
+  try {
+    const encoded = cases.map(c => loaded.tokenizer.encode(c.text, c.pair ?? undefined, 64));
+    const logits = encoded.map(e => {
+      const inputs = batchTensors(padBatch([{ inputIds: e.inputIds, tokenTypeIds: e.tokenTypeIds, label: 0, line: 1 }], loaded.tokenizer.padId));
+      const row = tf.tidy(() => (loaded.model.forward(inputs, { training: false }).logits.arraySync() as number[][])[0]);
+      disposeInputs(inputs);
+      return row;
+    });
+    return { encoded, logits, labels: loaded.config.id2label, notices: loaded.notices, tokenizer: loaded.tokenizer.source };
+  } finally {
+    loaded.model.dispose();
+  }
+}
+
+function assertClose(actual: number[], expected: number[], what: string): void {
+  assert.equal(actual.length, expected.length, what);
+  actual.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < TOLERANCE, `${what}[${i}]: ${v} vs ${expected[i]}`));
+}
+
+describe('Hugging Face → BERT Tune, on the real transformers', { skip }, () => {
+  let made: string;
+  before(async () => {
+    await useBackend('wasm');
+    made = fs.mkdtempSync(path.join(os.tmpdir(), 'bert-tune-interop-'));
+    python(['make', made]);
+  });
+  after(() => fs.rmSync(made, { recursive: true, force: true }));
+
+  const variants: [string, string][] = [
+    ['safetensors', 'save_pretrained: model.safetensors'],
+    ['sharded', 'sharded safetensors with their index'],
+    ['float16', 'float16 weights'],
+    ['bfloat16', 'bfloat16 weights'],
+    ['tokenizer-json-only', 'a folder with tokenizer.json and no vocab.txt'],
+    ['vocab-txt-only', 'a folder with vocab.txt and no tokenizer.json'],
+    ['cased', 'a cased tokenizer (no lower-casing, no accent stripping)'],
+    ['chinese', 'the Chinese vocabulary'],
+    ['torch-save-bin', 'torch.save(model.state_dict()) as pytorch_model.bin'],
+  ];
+  for (const [name, what] of variants) {
+    it(`${what}: the same token ids, and logits within ${TOLERANCE}`, () => {
+      const ref = JSON.parse(fs.readFileSync(path.join(made, name, 'reference.json'), 'utf8')) as {
+        transformers: string;
+        cases: { text: string; pair: string | null; input_ids: number[]; token_type_ids: number[]; logits: number[] }[];
+      };
+      assert.match(ref.transformers, /^5\./);
+      const ours = logitsOf(path.join(made, name), ref.cases);
+      assert.deepEqual(ours.labels, ['negative', 'positive', 'mixed']);
+      if (name === 'tokenizer-json-only') assert.equal(ours.tokenizer, 'tokenizer.json');
+      if (name === 'vocab-txt-only') assert.equal(ours.tokenizer, 'vocab.txt');
+      ref.cases.forEach((c, i) => {
+        assert.deepEqual(ours.encoded[i].inputIds, c.input_ids, `ids of ${JSON.stringify(c.text)}`);
+        assert.deepEqual(ours.encoded[i].tokenTypeIds, c.token_type_ids, `token types of ${JSON.stringify(c.text)}`);
+        assertClose(ours.logits[i], c.logits, `logits of ${JSON.stringify(c.text)}`);
+      });
+    });
+  }
+});
+
+describe('BERT Tune → Hugging Face, on the real transformers', { skip }, () => {
+  let dir: string;
+  before(async () => {
+    await useBackend('wasm');
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bert-tune-interop-'));
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("a fine-tuned run's checkpoints/best loads with AutoTokenizer and AutoModelForSequenceClassification: same ids, logits, labels, pipeline", async () => {
+    const base = path.join(dir, 'base');
+    const vocab = path.join(ROOT, 'test', 'fixtures', 'reference', 'vocab', 'bert-base-uncased-vocab.txt');
+    await initCheckpoint(parseBertConfig({ model_type: 'bert', vocab_size: 30522, num_hidden_layers: 2, hidden_size: 32, num_attention_heads: 4, intermediate_size: 64, max_position_embeddings: 64 }), vocab, base, 3);
+    const data = path.join(dir, 'reviews.csv');
+    const rows = ['a wonderful, moving film,great', 'dull and far too long,awful', 'I loved every minute,great', 'a waste of an evening,awful', 'not bad at all,meh'];
+    fs.writeFileSync(data, 'text,verdict\n' + Array.from({ length: 60 }, (_, i) => `"${rows[i % 5].split(',').slice(0, -1).join(',')} ${i}",${rows[i % 5].split(',').at(-1)}\n`).join(''));
+    const out = path.join(dir, 'run');
+    const done = await runTraining({ ...TRAIN_DEFAULTS, data, textCol: 'text', labelCol: 'verdict', model: base, out, epochs: 2, batchSize: 8, learningRate: 1e-3, maxLength: 64 }, { emit: () => {}, shouldStop: () => false });
+    assert.equal(done.status, 'completed', done.reason);
+    const best = path.join(out, 'checkpoints', 'best');
+
+    const texts = ['I loved this wonderful film', 'dull, dull, dull', 'Ünïcödé and CAPITALS!', 'x '.repeat(100)];
+    const textsFile = path.join(dir, 'texts.json');
+    fs.writeFileSync(textsFile, JSON.stringify(texts));
+    const hf = JSON.parse(python(['check', best, textsFile])) as { id2label: Record<string, string>; cases: { input_ids: number[]; logits: number[] }[]; pipeline: string[] };
+    assert.deepEqual(hf.id2label, { 0: 'awful', 1: 'great', 2: 'meh' });
+
+    const ours = logitsOf(best, texts.map(text => ({ text })));
+    texts.forEach((t, i) => {
+      assert.deepEqual(hf.cases[i].input_ids, ours.encoded[i].inputIds, `ids of ${JSON.stringify(t)}`);
+      assertClose(hf.cases[i].logits, ours.logits[i], `logits of ${JSON.stringify(t)}`);
+    });
+    const predictor = new Predictor();
+    try {
+      const { results } = await predictor.predict(best, texts.map(text => ({ text })), 64);
+      assert.deepEqual(hf.pipeline, results.map(r => r.label), 'the pipeline gives our labels');
+    } finally {
+      predictor.dispose();
+    }
+  });
+});
