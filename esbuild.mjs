@@ -38,6 +38,8 @@ const copyWasm = {
         fs.copyFileSync(addon, `${target}.tmp`);
         fs.renameSync(`${target}.tmp`, target);
       } else fs.rmSync(target, { force: true });
+      // The exported training script's template, where src/trainer/export/exportScript.ts looks for it.
+      fs.copyFileSync('src/trainer/export/train.py', 'dist/export-train.py');
       // Dawn's WebGPU binary for this platform, where src/trainer/backends/dawn.ts looks for it.
       const dawnDir = `${process.platform}-${process.platform === 'darwin' ? 'universal' : process.arch}`;
       const dawn = `node_modules/webgpu/dist/${dawnDir}/dawn.node`;

@@ -6,12 +6,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=.cache/venv
-if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import torch, transformers' 2>/dev/null; then
+if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import torch, transformers, accelerate' 2>/dev/null; then
   "$venv/bin/python" -c 'import torch, transformers; print("python stack present: torch", torch.__version__, "transformers", transformers.__version__)'
   exit 0
 fi
 mkdir -p .cache
 python3 -m venv "$venv"
 if [ -d /opt/pypi/simple ]; then export PIP_INDEX_URL=file:///opt/pypi/simple; fi
-"$venv/bin/pip" install --quiet --disable-pip-version-check torch transformers
+"$venv/bin/pip" install --quiet --disable-pip-version-check torch transformers accelerate
 "$venv/bin/python" -c 'import torch, transformers; print("installed torch", torch.__version__, "transformers", transformers.__version__)'

@@ -10,6 +10,7 @@ import { UsageError } from './cli/args';
 import { initCheckpointCommand, logitsCommand, tokenizeCommand } from './cli/modelCommands';
 import { trainCommand } from './cli/trainCommand';
 import { evalCommand, predictCommand } from './cli/predictCommands';
+import { exportScriptCommand, importRunCommand } from './cli/exportCommands';
 import { serve } from './serve';
 import { servePredict } from './servePredict';
 
@@ -22,8 +23,12 @@ commands:
   predict --model DIR [--data FILE --text-col C]             Labels and probabilities.
   init-checkpoint --layers N --hidden N --heads N --intermediate N --vocab FILE --labels a,b --out DIR
       Write a random-initialised BERT classifier in the Hugging Face layout.
-  tokenize --model DIR [--max-len N]      JSON lines {"text", "text_pair"?} in, token ids out.
-  logits --model DIR [--max-len N]        JSON lines in, {"logits"} out (evaluation mode).
+  export-script --run RUN_DIR --out DIR
+      A folder that trains the run's recipe with transformers' Trainer (torchrun, accelerate).
+  import-run --from MODEL_DIR --out RUN_DIR
+      A Hugging Face model folder trained elsewhere, as a run.
+  tokenize --model DIR [--max-length N]   JSON lines {"text", "text_pair"?} in, token ids out.
+  logits --model DIR [--max-length N]     JSON lines in, {"logits"} out (evaluation mode).
   inspect FILE... [--json]
       Describe CSV/TSV/JSONL files as the Datasets view does: rows, dialect, header, columns
       with their likely roles, label balance, problems.
@@ -59,6 +64,8 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'predict') return predictCommand(rest);
   if (command === 'tokenize') return tokenizeCommand(rest);
   if (command === 'logits') return logitsCommand(rest);
+  if (command === 'export-script') return exportScriptCommand(rest);
+  if (command === 'import-run') return importRunCommand(rest);
   process.stderr.write(`bert-tune: unknown command "${command}"\n\n${USAGE}`);
   return 2;
 }

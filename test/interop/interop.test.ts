@@ -148,3 +148,56 @@ describe('BERT Tune → Hugging Face, on the real transformers', { skip }, () =>
     }
   });
 });
+
+describe('Export training script → a distributed Trainer run → Import run, on the real stack', { skip }, () => {
+  let dir: string;
+  let base: string;
+  before(async () => {
+    await useBackend('wasm');
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bert-tune-export-'));
+    base = path.join(dir, 'base');
+    const vocab = path.join(ROOT, 'test', 'fixtures', 'reference', 'vocab', 'bert-base-uncased-vocab.txt');
+    await initCheckpoint(parseBertConfig({ model_type: 'bert', vocab_size: 30522, num_hidden_layers: 2, hidden_size: 32, num_attention_heads: 4, intermediate_size: 64, max_position_embeddings: 64 }), vocab, base, 5);
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const launchers: [string, (bin: string) => string[]][] = [
+    ['torchrun --nproc_per_node 2 (gloo on the CPU)', bin => [path.join(bin, 'torchrun'), '--nproc_per_node', '2', 'train.py']],
+    ['accelerate launch --num_processes 2 --cpu', bin => [path.join(bin, 'accelerate'), 'launch', '--num_processes', '2', '--num_machines', '1', '--mixed_precision', 'no', '--dynamo_backend', 'no', '--cpu', 'train.py']],
+  ];
+  for (const [name, command] of launchers) {
+    it(`${name}: trains the exported recipe with two processes; the result imports as a run and predicts`, async () => {
+      const label = name.split(' ')[0];
+      const script = path.join(dir, `script-${label}`);
+      const { exportTrainingScript } = await import('../../src/trainer/export/exportScript');
+      const { importRun } = await import('../../src/trainer/export/importRun');
+      const config = { ...TRAIN_DEFAULTS, data: path.join(ROOT, 'test', 'fixtures', 'workspace', 'sst2-dev-200.tsv'), textCol: 'text', labelCol: 'label', model: base, out: script, maxSteps: 6, evalSteps: 3, batchSize: 8, learningRate: 1e-3, maxLength: 64, classWeights: 'balanced' as const };
+      await exportTrainingScript(config, script);
+      const [bin, ...args] = command(path.dirname(found.python!));
+      const r = spawnSync(bin, args, { cwd: script, encoding: 'utf8', timeout: 300_000, env: { ...process.env, OMP_NUM_THREADS: '1', HF_HUB_OFFLINE: '1', TOKENIZERS_PARALLELISM: 'false' } });
+      assert.equal(r.status, 0, `${r.stdout.slice(-2000)}\n${r.stderr.slice(-4000)}`);
+      assert.match(r.stdout + r.stderr, /saved the model to/);
+      const model = path.join(script, 'output', 'model');
+      const state = JSON.parse(fs.readFileSync(path.join(model, 'trainer_state.json'), 'utf8'));
+      assert.equal(state.global_step, 6);
+      // two processes of 4 rows: the run's global batch of 8, so 20 steps make an epoch of its 160 rows
+      assert.ok(Math.abs(state.log_history.find((h: { step: number }) => h.step === 1).epoch - 0.05) < 1e-9, JSON.stringify(state.log_history[0]));
+
+      const run = path.join(dir, '.bert-tune', 'runs', `imported-${label}`);
+      await importRun(model, run);
+      const { readMessages, summarizeRun } = await import('../../src/extension/runs/runStore');
+      assert.equal(summarizeRun(run, false).status, 'completed');
+      const kinds = readMessages(run).map(m => m.type);
+      assert.equal(kinds.filter(k => k === 'progress').length, 6);
+      assert.equal(kinds.filter(k => k === 'evaluation').length, 2);
+      const predictor = new Predictor();
+      try {
+        const { labels, results } = await predictor.predict(path.join(run, 'checkpoints', 'best'), [{ text: 'a great film' }, { text: 'a dull film' }], 64);
+        assert.deepEqual(labels, ['0', '1']);
+        assert.equal(results.length, 2);
+      } finally {
+        predictor.dispose();
+      }
+    });
+  }
+});

@@ -15,8 +15,8 @@ import { describeAdapter, gpuAdapterLine, gpuFacts } from '../../shared/backendR
 import { fitBatchToDevice } from './deviceFit';
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint/hfCheckpoint';
 import { parseSafetensors, serializeSafetensors, toFloat32 } from '../checkpoint/safetensors';
-import { loadLabelledData, DataError, type LabelledRow } from '../data/loadLabelledData';
-import { stratifiedSplit } from '../data/split';
+import { DataError, type LabelledRow } from '../data/loadLabelledData';
+import { loadRunRows } from './runRows';
 import { resolveModel } from '../hub/resolveModel';
 import { frozenParameters, isDecayed } from '../model/parameters';
 import type { TextTokenizer } from '../tokenizer/bertTokenizer';
@@ -24,7 +24,7 @@ import { Random } from '../util/random';
 import { batchesOf, epochOrder, type Example } from './batches';
 import { evaluate, type Evaluation } from './evaluate';
 import { balancedClassWeights } from './metrics';
-import { lrFactor, warmupSteps, type Schedule } from './schedule';
+import { lrFactor, runSteps, warmupSteps, type Schedule } from './schedule';
 import { clsFeatures, startHeadOnly, type FeatureCache } from './headOnly';
 import { startOptimisation, type Optimisation } from './optimisation';
 import { clipText, reportedClasses } from '../../shared/reportedEvaluation';
@@ -156,27 +156,8 @@ async function train(
   if (backend.gpu) emit({ type: 'log', message: `${gpuAdapterLine(backend.gpu)}; our kernels: ${backend.kernels?.join(', ') || 'none'}` });
 
   // Data: the training rows, and validation rows from their own file or a stratified split.
-  const data = await loadLabelledData(config.data, config);
-  data.warnings.forEach(message => emit({ type: 'warning', message }));
-  let trainRows = data.rows;
-  let validationRows: LabelledRow[];
-  const validationFile = config.validationData ?? config.data;
-  if (config.validationData) {
-    const v = await loadLabelledData(config.validationData, config);
-    v.warnings.forEach(message => emit({ type: 'warning', message }));
-    validationRows = v.rows;
-  } else {
-    const split = stratifiedSplit(data.rows, r => r.label, config.validationSplit, config.seed);
-    trainRows = split.train;
-    validationRows = split.validation;
-    const share = validationRows.length / Math.max(1, data.rows.length);
-    if (share > config.validationSplit * 1.5 + 0.02) {
-      emit({
-        type: 'warning',
-        message: `Validation takes ${(100 * share).toFixed(0)}% of the rows, not the ${(100 * config.validationSplit).toFixed(0)}% asked: ${data.labels.length} classes with few rows each, and each class with two or more keeps at least one for validation. Give a validation file (--validation-data), or merge rare classes.`,
-      });
-    }
-  }
+  const { data, train: trainRows, validation: validationRows, validationFile, warnings } = await loadRunRows(config);
+  warnings.forEach(message => emit({ type: 'warning', message }));
   const labels = state?.labels ?? data.labels;
   const labelIds = new Map(labels.map((l, i) => [l, i]));
 
@@ -273,9 +254,7 @@ async function train(
     }
   }
 
-  const batchesPerEpoch = Math.ceil(train.length / config.batchSize);
-  const stepsPerEpoch = Math.max(1, Math.floor(batchesPerEpoch / config.gradientAccumulation));
-  const totalSteps = config.maxSteps ?? Math.ceil(config.epochs * stepsPerEpoch);
+  const { stepsPerEpoch, totalSteps } = runSteps(train.length, config);
   const schedule: Schedule = { kind: config.schedule, warmupSteps: warmupSteps(totalSteps, config), totalSteps };
   emit({
     type: 'started',

@@ -1,0 +1,140 @@
+/**
+ * "Import run": a Hugging Face model folder trained elsewhere (an exported train.py's
+ * output/model, or any BertForSequenceClassification folder) becomes a BERT Tune run: its files
+ * in checkpoints/best, its curves (transformers' trainer_state.json log_history) as metrics.jsonl
+ * messages, its recipe (when train.py wrote one) as train-config.json.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { RUN_FILES, checkpointDir } from '../../shared/runFolder';
+import { fromTrainerSchema, trainConfigSchema, TRAIN_DEFAULTS, type FromTrainer, type TrainConfig } from '../../shared/trainerProtocol';
+import { writeFolderAtomically } from '../checkpoint/atomicFolder';
+import { loadCheckpoint } from '../checkpoint/hfCheckpoint';
+import type { Recipe } from './exportScript';
+import { writeFileReplacingAtomically } from '../train/runFolderWriter';
+
+interface LogEntry {
+  step?: number;
+  epoch?: number;
+  loss?: number;
+  grad_norm?: number;
+  learning_rate?: number;
+  eval_loss?: number;
+  eval_accuracy?: number;
+  eval_macro_f1?: number;
+}
+
+interface HfTrainerState {
+  log_history?: LogEntry[];
+  max_steps?: number;
+  best_global_step?: number | null;
+  best_metric?: number | null;
+  global_step?: number;
+}
+
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+
+function readJson<T>(file: string): T | undefined {
+  if (!fs.existsSync(file)) return undefined;
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+function configFromRecipe(recipe: Recipe, out: string): TrainConfig | undefined {
+  const parsed = trainConfigSchema.safeParse({
+    ...TRAIN_DEFAULTS,
+    data: recipe.source_data,
+    textCol: recipe.text_column,
+    pairCol: recipe.pair_column ?? undefined,
+    labelCol: recipe.label_column,
+    model: recipe.model,
+    out,
+    maxLength: recipe.max_length,
+    batchSize: recipe.batch_size,
+    gradientAccumulation: recipe.gradient_accumulation,
+    learningRate: recipe.learning_rate,
+    weightDecay: recipe.weight_decay,
+    schedule: recipe.schedule,
+    maxSteps: recipe.total_steps,
+    warmupSteps: recipe.warmup_steps,
+    evalSteps: recipe.eval_steps,
+    maxGradNorm: recipe.max_grad_norm,
+    classWeights: recipe.class_weights ?? 'none',
+    freezeLayers: recipe.freeze_layers || undefined,
+    headOnly: recipe.head_only || undefined,
+    dropout: recipe.dropout ?? undefined,
+    earlyStoppingPatience: recipe.early_stopping_patience ?? undefined,
+    metricForBest: recipe.metric_for_best,
+    groupByLength: recipe.group_by_length,
+    seed: recipe.seed,
+  });
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** The messages a run of BERT Tune would have written, from transformers' log history. */
+export function messagesFromTrainerState(state: HfTrainerState, labels: string[], runDir: string, recipe?: Recipe): FromTrainer[] {
+  const history = state.log_history ?? [];
+  const totalSteps = num(state.max_steps) ?? num(state.global_step) ?? Math.max(0, ...history.map(h => num(h.step) ?? 0));
+  const bestStep = num(state.best_global_step ?? undefined);
+  const out: FromTrainer[] = [
+    { type: 'log', message: `Imported from a Hugging Face Trainer run (${history.length} log entries).` },
+    {
+      type: 'started', runDir, backend: 'imported (transformers Trainer)', backendNotes: [], labels,
+      trainRows: recipe?.train_rows ?? 0, validationRows: recipe?.validation_rows ?? 0, totalSteps, parameters: 0,
+    },
+  ];
+  const evaluatedAt = new Set<number>();
+  for (const h of history) {
+    const step = num(h.step);
+    if (step === undefined) continue;
+    const epoch = Math.max(0, num(h.epoch) ?? 0);
+    if (num(h.loss) !== undefined) {
+      out.push({
+        type: 'progress', step, totalSteps, epoch, loss: h.loss!, gradNorm: num(h.grad_norm) ?? 0, learningRate: Math.max(0, num(h.learning_rate) ?? 0), samplesPerSecond: 0, etaSeconds: 0,
+      });
+    }
+    // One evaluation per step, as a run writes them (a trainer.evaluate() after training repeats the last step's).
+    if (num(h.eval_loss) !== undefined && !evaluatedAt.has(step)) {
+      evaluatedAt.add(step);
+      out.push({
+        type: 'evaluation', step, epoch, loss: h.eval_loss!, accuracy: Math.max(0, num(h.eval_accuracy) ?? 0), macroF1: Math.max(0, num(h.eval_macro_f1) ?? 0),
+        perClass: [], confusion: [], misclassified: [], isBest: step === bestStep,
+      });
+    }
+  }
+  return out;
+}
+
+export async function importRun(from: string, runDir: string): Promise<{ messages: number; notices: string[] }> {
+  if (fs.existsSync(runDir)) throw new Error(`${runDir} exists already: import into a new run folder`);
+  // It must load here before it becomes a run: a BERT classifier with its tokenizer.
+  const loaded = loadCheckpoint(from);
+  const labels = loaded.config.id2label;
+  loaded.model.dispose();
+  const state = readJson<HfTrainerState>(path.join(from, 'trainer_state.json')) ?? {};
+  const recipe = readJson<Recipe>(path.join(from, 'bert_tune_recipe.json'));
+
+  const files: Record<string, Buffer> = {};
+  for (const entry of fs.readdirSync(from, { withFileTypes: true })) {
+    // training_args.bin is a pickle of the Trainer's arguments: nothing a run needs, and nothing we unpickle.
+    if (entry.isFile() && !entry.name.startsWith('.') && entry.name !== 'training_args.bin') files[entry.name] = fs.readFileSync(path.join(from, entry.name));
+  }
+  fs.mkdirSync(runDir, { recursive: true });
+  await writeFolderAtomically(checkpointDir(runDir, 'best'), files);
+  const config = recipe && configFromRecipe(recipe, runDir);
+  if (config) writeFileReplacingAtomically(path.join(runDir, RUN_FILES.config), JSON.stringify(config, null, 2) + '\n');
+
+  const messages = messagesFromTrainerState(state, labels, runDir, recipe);
+  const bestStep = num(state.best_global_step ?? undefined);
+  const lastStep = num(state.global_step) ?? 0;
+  messages.push({ type: 'checkpoint', kind: 'best', path: checkpointDir(runDir, 'best'), step: bestStep ?? lastStep });
+  messages.push({ type: 'done', status: 'completed', reason: `imported from ${from}`, step: lastStep, bestMetric: num(state.best_metric ?? undefined), bestStep });
+  // What other processes read is validated as they will read it.
+  const lines = messages.map(m => JSON.stringify(fromTrainerSchema.parse(m)));
+  writeFileReplacingAtomically(path.join(runDir, RUN_FILES.metrics), lines.join('\n') + '\n');
+  fs.writeFileSync(path.join(runDir, RUN_FILES.log), `${new Date().toISOString()} imported ${from} as a run (${messages.length} messages)\n`, { flag: 'wx' });
+  return { messages: messages.length, notices: loaded.notices };
+}

@@ -1,0 +1,147 @@
+"""Fine-tunes a BERT classifier with Hugging Face transformers' Trainer, on the recipe BERT Tune
+exported beside this file (recipe.json: model, columns, labels, split, schedule, everything) and
+its data (train.csv, validation.csv: the very rows of the BERT Tune run's split).
+
+One process (CPU or one GPU):   python train.py
+Several GPUs on this machine:   torchrun --nproc_per_node 4 train.py
+                                accelerate launch --num_processes 4 train.py
+Several machines:               see README.md beside this file.
+
+The result, output/model/, is a Hugging Face model folder with its trainer_state.json:
+BERT Tune's "Import run" (Runs view) or `bert-tune import-run` brings it back as a run.
+Written by BERT Tune; recipe schema version 1.
+"""
+import csv, json, os, sys
+
+import numpy as np
+import torch
+from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding,
+                          EarlyStoppingCallback, Trainer, TrainingArguments, set_seed)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+with open(os.path.join(HERE, "recipe.json"), encoding="utf-8") as f:
+    RECIPE = json.load(f)
+if RECIPE.get("schema_version") != 1:
+    sys.exit(f"recipe.json has schema version {RECIPE.get('schema_version')}; this train.py reads version 1")
+
+LABELS = RECIPE["labels"]
+LABEL2ID = {label: i for i, label in enumerate(LABELS)}
+WORLD = int(os.environ.get("WORLD_SIZE", "1"))
+
+
+class Rows(torch.utils.data.Dataset):
+    """A CSV with text, (text_pair,) label columns, tokenised once."""
+
+    def __init__(self, path, tokenizer):
+        with open(path, newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        pairs = [r["text_pair"] for r in rows] if RECIPE["pair_column"] else None
+        self.encodings = tokenizer([r["text"] for r in rows], pairs, truncation=True, max_length=RECIPE["max_length"])
+        self.labels = [LABEL2ID[r["label"]] for r in rows]
+
+    def __len__(self):
+        return len(self.labels)
+
+    def __getitem__(self, i):
+        item = {k: v[i] for k, v in self.encodings.items()}
+        item["labels"] = self.labels[i]
+        return item
+
+
+def metrics(prediction):
+    logits, truth = prediction
+    predicted = np.argmax(logits, axis=-1)
+    f1s = []
+    for c in range(len(LABELS)):
+        tp = np.sum((predicted == c) & (truth == c))
+        fp = np.sum((predicted == c) & (truth != c))
+        fn = np.sum((predicted != c) & (truth == c))
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        f1s.append(2 * precision * recall / (precision + recall) if precision + recall else 0.0)
+    return {"accuracy": float(np.mean(predicted == truth)), "macro_f1": float(np.mean(f1s))}
+
+
+class WeightedTrainer(Trainer):
+    """Cross-entropy with the recipe's class weights, as BERT Tune trains with them."""
+
+    def compute_loss(self, model, inputs, return_outputs=False, **kwargs):
+        labels = inputs.pop("labels")
+        outputs = model(**inputs)
+        weight = torch.tensor(RECIPE["class_weights"], dtype=outputs.logits.dtype, device=outputs.logits.device)
+        loss = torch.nn.functional.cross_entropy(outputs.logits, labels, weight=weight)
+        return (loss, outputs) if return_outputs else loss
+
+
+def group_by_length():
+    # transformers 5 names it train_sampling_strategy; 4.x had group_by_length.
+    if not RECIPE.get("group_by_length"):
+        return {}
+    import inspect
+    params = inspect.signature(TrainingArguments).parameters
+    return {"train_sampling_strategy": "group_by_length"} if "train_sampling_strategy" in params else {"group_by_length": True}
+
+
+def main():
+    set_seed(RECIPE["seed"])
+    tokenizer = AutoTokenizer.from_pretrained(RECIPE["model"])
+    overrides = {}
+    if RECIPE.get("dropout") is not None:
+        d = RECIPE["dropout"]
+        overrides = {"hidden_dropout_prob": d, "attention_probs_dropout_prob": d, "classifier_dropout": d}
+    model = AutoModelForSequenceClassification.from_pretrained(
+        RECIPE["model"], num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id=LABEL2ID, ignore_mismatched_sizes=True, **overrides)
+    if RECIPE.get("head_only"):
+        for name, p in model.named_parameters():
+            p.requires_grad = name.startswith("classifier.") or name.startswith("bert.pooler.")
+    elif RECIPE.get("freeze_layers"):
+        frozen = ["bert.embeddings."] + [f"bert.encoder.layer.{l}." for l in range(RECIPE["freeze_layers"])]
+        for name, p in model.named_parameters():
+            if any(name.startswith(f) for f in frozen):
+                p.requires_grad = False
+
+    # The run's global batch, shared among the processes.
+    batch = RECIPE["batch_size"]
+    per_device = max(1, batch // WORLD)
+    if per_device * WORLD != batch:
+        print(f"note: batch {batch} over {WORLD} processes: {per_device} each, {per_device * WORLD} in all", file=sys.stderr)
+    cpu = not torch.cuda.is_available()
+    best = RECIPE["metric_for_best"]
+    args = TrainingArguments(
+        output_dir=os.path.join(HERE, "output", "checkpoints"),
+        per_device_train_batch_size=per_device,
+        per_device_eval_batch_size=2 * per_device,
+        gradient_accumulation_steps=RECIPE["gradient_accumulation"],
+        learning_rate=RECIPE["learning_rate"],
+        weight_decay=RECIPE["weight_decay"],
+        adam_beta1=0.9, adam_beta2=0.999, adam_epsilon=1e-8,
+        max_grad_norm=RECIPE["max_grad_norm"],
+        max_steps=RECIPE["total_steps"],
+        lr_scheduler_type={"linear": "linear", "cosine": "cosine", "constant": "constant_with_warmup"}[RECIPE["schedule"]],
+        warmup_steps=RECIPE["warmup_steps"],
+        seed=RECIPE["seed"],
+        eval_strategy="steps", eval_steps=RECIPE["eval_steps"],
+        save_strategy="steps", save_steps=RECIPE["eval_steps"], save_total_limit=2,
+        load_best_model_at_end=True, metric_for_best_model=best, greater_is_better=best != "loss",
+        **group_by_length(),
+        logging_steps=1, report_to="none",
+        use_cpu=cpu, ddp_backend="gloo" if cpu and WORLD > 1 else None,
+    )
+    callbacks = [EarlyStoppingCallback(RECIPE["early_stopping_patience"])] if RECIPE.get("early_stopping_patience") else []
+    trainer = (WeightedTrainer if RECIPE.get("class_weights") else Trainer)(
+        model=model, args=args, train_dataset=Rows(os.path.join(HERE, "train.csv"), tokenizer),
+        eval_dataset=Rows(os.path.join(HERE, "validation.csv"), tokenizer),
+        data_collator=DataCollatorWithPadding(tokenizer), compute_metrics=metrics, callbacks=callbacks)
+    trainer.train()
+    out = os.path.join(HERE, "output", "model")
+    trainer.save_model(out)  # the best checkpoint (load_best_model_at_end); the main process writes
+    if trainer.is_world_process_zero():
+        tokenizer.save_pretrained(out)
+        trainer.state.save_to_json(os.path.join(out, "trainer_state.json"))
+        with open(os.path.join(out, "bert_tune_recipe.json"), "w", encoding="utf-8") as f:
+            json.dump(RECIPE, f, indent=2)
+        print(f"saved the model to {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+/** #14: the exported training script's recipe and rows, and Import run, without Python (test/interop runs the script itself). */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { before, describe, it } from 'node:test';
+import { parse } from 'csv-parse/sync';
+import { TRAIN_DEFAULTS, type TrainConfig } from '../../src/shared/trainerProtocol';
+import { RUN_FILES, readRunConfig } from '../../src/shared/runFolder';
+import { initCheckpoint, saveCheckpoint, loadCheckpoint } from '../../src/trainer/checkpoint/hfCheckpoint';
+import { exportTrainingScript, type Recipe } from '../../src/trainer/export/exportScript';
+import { importRun } from '../../src/trainer/export/importRun';
+import { parseBertConfig } from '../../src/trainer/model/config';
+import { loadRunRows } from '../../src/trainer/train/runRows';
+import { summarizeRun, readMessages } from '../../src/extension/runs/runStore';
+import { useBackend } from './backendSetup';
+import { fixture, tempDir } from './helpers';
+
+const VOCAB = path.join(__dirname, '..', 'fixtures', 'reference', 'vocab', 'bert-base-uncased-vocab.txt');
+
+describe('Export training script', () => {
+  let base: string;
+  before(async () => {
+    await useBackend('wasm');
+    base = path.join(tempDir(), 'base');
+    await initCheckpoint(parseBertConfig({ model_type: 'bert', vocab_size: 30522, num_hidden_layers: 1, hidden_size: 16, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 64 }), VOCAB, base, 1);
+  });
+
+  const config = (out: string, o: Partial<TrainConfig> = {}): TrainConfig => ({ ...TRAIN_DEFAULTS, data: fixture('sst2-dev-200.tsv'), textCol: 'text', labelCol: 'label', model: base, out, epochs: 2, batchSize: 16, gradientAccumulation: 2, warmupRatio: 0.25, classWeights: 'balanced', earlyStoppingPatience: 3, freezeLayers: 1, ...o });
+
+  it("writes the run's exact recipe, and the very rows of its split", async () => {
+    const out = path.join(tempDir(), 'script');
+    const cfg = config(out);
+    const { recipe, files } = await exportTrainingScript(cfg, out);
+    assert.deepEqual(files.sort(), ['README.md', 'recipe.json', 'requirements.txt', 'train.csv', 'train.py', 'validation.csv']);
+    const written = JSON.parse(fs.readFileSync(path.join(out, 'recipe.json'), 'utf8')) as Recipe;
+    assert.deepEqual(written, recipe);
+    // 160 training rows / 16 = 10 batches, 2 accumulated: 5 steps an epoch, 10 in all, 3 of warmup (ceil 2.5)
+    assert.equal(recipe.total_steps, 10);
+    assert.equal(recipe.eval_steps, 5);
+    assert.equal(recipe.warmup_steps, 3);
+    assert.deepEqual(recipe.labels, ['0', '1']);
+    assert.equal(recipe.class_weights!.length, 2);
+    assert.equal(recipe.freeze_layers, 1);
+    assert.equal(recipe.early_stopping_patience, 3);
+    assert.equal(recipe.model_is_local_folder, true);
+    const rows = await loadRunRows(cfg);
+    const csv = (f: string) => parse(fs.readFileSync(path.join(out, f), 'utf8'), { columns: true }) as { text: string; label: string }[];
+    assert.deepEqual(csv('validation.csv'), rows.validation.map(r => ({ text: r.text, label: r.label })));
+    assert.deepEqual(csv('train.csv'), rows.train.map(r => ({ text: r.text, label: r.label })));
+    assert.match(fs.readFileSync(path.join(out, 'README.md'), 'utf8'), /torchrun --nproc_per_node[\s\S]*accelerate launch[\s\S]*--nnodes 2[\s\S]*import-run/);
+    assert.match(fs.readFileSync(path.join(out, 'train.py'), 'utf8'), /schema version 1/);
+    await assert.rejects(exportTrainingScript(cfg, out), /exists and is not empty/);
+  });
+
+  it('Import run: a Hugging Face folder with its trainer_state.json becomes a completed run with curves, ready for predictions', async () => {
+    const dir = tempDir();
+    const from = path.join(dir, 'model');
+    const loaded = loadCheckpoint(base, { labels: ['neg', 'pos'] });
+    await saveCheckpoint(loaded.model, base, from);
+    loaded.model.dispose();
+    const recipe = (await exportTrainingScript(config(path.join(dir, 's')), path.join(dir, 's'))).recipe;
+    fs.writeFileSync(path.join(from, 'bert_tune_recipe.json'), JSON.stringify(recipe));
+    fs.writeFileSync(path.join(from, 'training_args.bin'), 'a pickle we never copy');
+    fs.writeFileSync(path.join(from, 'trainer_state.json'), JSON.stringify({
+      global_step: 4, max_steps: 4, best_global_step: 2, best_metric: 0.75,
+      log_history: [
+        { step: 1, epoch: 0.5, loss: 0.7, grad_norm: 1.2, learning_rate: 1e-3 },
+        { step: 2, epoch: 1, loss: 0.6, grad_norm: 1.1, learning_rate: 8e-4 },
+        { step: 2, epoch: 1, eval_loss: 0.65, eval_accuracy: 0.75, eval_macro_f1: 0.7 },
+        { step: 4, epoch: 2, loss: 0.5, grad_norm: 0.9, learning_rate: 0 },
+        { step: 4, epoch: 2, eval_loss: 0.66, eval_accuracy: 0.7, eval_macro_f1: 0.69 },
+        { step: 4, epoch: 2, eval_loss: 0.65, eval_accuracy: 0.75, eval_macro_f1: 0.7 },
+        { step: 4, epoch: 2, train_runtime: 3.2 },
+      ],
+    }));
+    const run = path.join(dir, '.bert-tune', 'runs', 'imported');
+    await importRun(from, run);
+    const messages = readMessages(run);
+    assert.deepEqual(messages.filter(m => m.type === 'progress').map(m => m.type === 'progress' && m.step), [1, 2, 4]);
+    assert.deepEqual(messages.filter(m => m.type === 'evaluation').map(m => m.type === 'evaluation' && [m.step, m.isBest]), [[2, true], [4, false]]);
+    const summary = summarizeRun(run, false);
+    assert.equal(summary.status, 'completed');
+    assert.deepEqual(summary.best, { metric: 'accuracy', value: 0.75, step: 2 });
+    assert.equal(readRunConfig(run).learningRate, recipe.learning_rate);
+    assert.ok(!fs.existsSync(path.join(run, RUN_FILES.checkpoints, 'best', 'training_args.bin')));
+    const best = loadCheckpoint(path.join(run, RUN_FILES.checkpoints, 'best'));
+    assert.deepEqual(best.config.id2label, ['neg', 'pos']);
+    best.model.dispose();
+    await assert.rejects(importRun(from, run), /exists already/);
+    await assert.rejects(importRun(dir, path.join(dir, 'other')), /no config\.json/);
+  });
+});
