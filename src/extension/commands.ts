@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { RUN_FILES, describeRunLock, hasResumableCheckpoint, liveRunLock, readRunConfig } from '../shared/runFolder';
 import { refuseRunFolder } from './runs/runStore';
+import { exportTrainingScript, importRun } from './runs/exportImport';
 import { COMMANDS_NEEDING_TRUST, TRUST_NEEDED_MESSAGE, withTrust } from './trust';
 import { installNativeBackend, showBackend } from './backend/backendCommands';
 import type { Ctx } from './context';
@@ -132,6 +133,17 @@ export const commands: Record<string, CommandFactory> = {
     ctx.runsTree.refresh();
     return true;
   },
+
+  'bertTune.runs.exportScript': ctx => async (arg?: unknown, target?: unknown) => {
+    let dir = runDir(arg);
+    if (!dir) {
+      const pick = await vscode.window.showQuickPick(ctx.runsTree.runs().filter(r => r.config).map(r => ({ label: r.name, description: r.status, dir: r.dir })), { placeHolder: 'Export the training script of which run?' });
+      dir = pick?.dir;
+    }
+    return dir ? exportTrainingScript(ctx, dir, typeof target === 'string' ? target : undefined) : undefined;
+  },
+
+  'bertTune.runs.import': ctx => (from?: unknown) => importRun(ctx, typeof from === 'string' ? from : undefined),
 
   'bertTune.setActiveModel': ctx => async (arg?: unknown) => {
     let model: ModelRef | undefined;

@@ -40,6 +40,25 @@ describe('Fine-tuning from VS Code', function () {
     panel.panel.dispose();
   });
 
+  it("exports a finished run's training script, and imports the model folder such a script writes as a run", async () => {
+    const run = runs().find(r => r.status === 'completed')!;
+    const target = path.join(workspaceRoot().fsPath, '..', `exported-${Date.now()}`);
+    const written = (await vscode.commands.executeCommand('bertTune.runs.exportScript', { run }, target)) as string;
+    assert.equal(written, target);
+    for (const f of ['train.py', 'recipe.json', 'train.csv', 'validation.csv', 'requirements.txt', 'README.md']) assert.ok(fs.existsSync(path.join(target, f)), f);
+    assert.equal(JSON.parse(fs.readFileSync(path.join(target, 'recipe.json'), 'utf8')).learning_rate, run.config!.learningRate);
+    // What train.py leaves in output/model: a model folder with transformers' trainer_state.json.
+    const model = path.join(target, 'output', 'model');
+    fs.cpSync(path.join(run.dir, 'checkpoints', 'best'), model, { recursive: true });
+    fs.writeFileSync(path.join(model, 'trainer_state.json'), JSON.stringify({ global_step: 2, best_global_step: 2, log_history: [{ step: 1, epoch: 0.5, loss: 0.7 }, { step: 2, epoch: 1, loss: 0.6 }, { step: 2, epoch: 1, eval_loss: 0.6, eval_accuracy: 0.6, eval_macro_f1: 0.55 }] }));
+    const imported = (await vscode.commands.executeCommand('bertTune.runs.import', model)) as string;
+    assert.ok(imported.startsWith(path.join(workspaceRoot().fsPath, '.bert-tune', 'runs')), imported);
+    const summary = runs().find(r => r.dir === imported);
+    assert.equal(summary?.status, 'completed');
+    assert.equal(summary?.accuracy, 0.6);
+    fs.rmSync(target, { recursive: true, force: true });
+  });
+
   it('stops a run midway, lists it as stopped, and resumes it to completion', async () => {
     const started = vscode.commands.executeCommand('bertTune.fineTune', sst2(), {
       textCol: 'text', labelCol: 'label', model: tinyModel(api), settings: { epochs: 6, batchSize: 16 }, confirm: false,
