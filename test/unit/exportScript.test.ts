@@ -52,6 +52,17 @@ describe('Export training script', () => {
     await assert.rejects(exportTrainingScript(cfg, out), /exists and is not empty/);
   });
 
+  it("export-script --config: the wizard's recipe before any run exists; a bad one is told as a sentence", async () => {
+    const { exportScriptCommand } = await import('../../src/trainer/cli/exportCommands');
+    const dir = tempDir();
+    const file = path.join(dir, 'train-config.json');
+    fs.writeFileSync(file, JSON.stringify(config(path.join(dir, 'unused'))));
+    assert.equal(await exportScriptCommand(['--config', file, '--out', path.join(dir, 'script')]), 0);
+    assert.ok(fs.existsSync(path.join(dir, 'script', 'train.py')));
+    fs.writeFileSync(file, JSON.stringify({ ...config(path.join(dir, 'unused')), batchSize: 0 }));
+    await assert.rejects(exportScriptCommand(['--config', file, '--out', path.join(dir, 'other')]), /train-config\.json: batchSize must be more than 0, not 0/);
+  });
+
   it('Import run: a Hugging Face folder with its trainer_state.json becomes a completed run with curves, ready for predictions', async () => {
     const dir = tempDir();
     const from = path.join(dir, 'model');

@@ -4,9 +4,12 @@
  * (`export-script`, `import-run`): the extension never does the work itself.
  */
 import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import * as vscode from 'vscode';
+import type { TrainConfig } from '../../shared/trainerProtocol';
 import type { Ctx } from '../context';
 import { ensureRunsFolder, newRunName } from './runStore';
 
@@ -43,6 +46,32 @@ export async function exportTrainingScript(ctx: Ctx, runDir: string, target?: st
       if (a) void vscode.commands.executeCommand('markdown.showPreview', vscode.Uri.file(path.join(to, 'README.md')));
     });
   }
+  return to;
+}
+
+/** From the wizard's settings: the recipe before any run exists (written to a file for the CLI's --config). */
+export async function exportRecipe(ctx: Ctx, config: TrainConfig): Promise<string | undefined> {
+  const to = (
+    await vscode.window.showSaveDialog({
+      title: `Export a training script for ${path.basename(config.data)}`,
+      defaultUri: vscode.Uri.file(path.join(path.dirname(config.data), `${path.basename(config.data, path.extname(config.data))}-trainer`)),
+      saveLabel: 'Export here',
+    })
+  )?.fsPath;
+  if (!to) return undefined;
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bert-tune-recipe-')), 'train-config.json');
+  try {
+    fs.writeFileSync(file, JSON.stringify(config));
+    await trainerCli(ctx, ['export-script', '--config', file, '--out', to]);
+  } catch (e) {
+    void vscode.window.showErrorMessage(`Could not export the training script: ${(e as Error).message}`);
+    return undefined;
+  } finally {
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+  }
+  void vscode.window.showInformationMessage(`Wrote ${path.basename(to)}: train.py with this recipe and rows, and a README with the torchrun and accelerate commands.`, 'Open README').then(a => {
+    if (a) void vscode.commands.executeCommand('markdown.showPreview', vscode.Uri.file(path.join(to, 'README.md')));
+  });
   return to;
 }
 

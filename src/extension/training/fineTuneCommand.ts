@@ -8,6 +8,7 @@ import { isBackendName } from '../../shared/backendReport';
 import { trainConfigSchema, type TrainConfig } from '../../shared/trainerProtocol';
 import type { Ctx } from '../context';
 import { ensureRunsFolder, newRunDir } from '../runs/runStore';
+import { exportRecipe } from '../runs/exportImport';
 import { askChoices, askSettings, defaultSettings, rememberChoices, type FineTuneChoices, type ModelChoice } from './fineTuneWizard';
 import type { RunOutcome } from './trainingManager';
 
@@ -80,7 +81,14 @@ export async function fineTune(ctx: Ctx, uri: vscode.Uri, preset: FineTunePreset
     backend: backendSetting(),
     threads: threadsSetting(),
   });
-  if (!complete) config = await askSettings(`Fine-tune on ${path.basename(uri.fsPath)}`, config);
+  if (!complete) {
+    const chosen = await askSettings(`Fine-tune on ${path.basename(uri.fsPath)}`, config, { canExport: asked.model.kind === 'ref' });
+    if (chosen?.exportScript) {
+      await exportRecipe(ctx, chosen.config);
+      return undefined;
+    }
+    config = chosen?.config;
+  }
   if (!config) return undefined;
   await rememberChoices(ctx.extension.workspaceState, uri, {
     textCol: config.textCol,

@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { describeIssues } from '../../shared/settingIssues';
 import type { ColumnInfo, DatasetInfo } from '../../shared/dataset';
 import { AUTO_BACKEND_SUMMARY, BACKEND_SETTING_VALUES, BACKEND_SUMMARIES, isBackendName } from '../../shared/backendReport';
 import { TRAIN_DEFAULTS, trainConfigSchema, type TrainConfig } from '../../shared/trainerProtocol';
@@ -135,26 +136,35 @@ async function pickValue(title: string, label: string, choices: readonly string[
 }
 
 /** "Start with defaults", or edit settings one by one; resolves to the settings, or undefined if dismissed. */
-export async function askSettings(title: string, base: TrainConfig): Promise<TrainConfig | undefined> {
+/** What the settings step ends with: train here, or export the recipe for transformers' Trainer elsewhere. */
+export interface SettingsChoice {
+  config: TrainConfig;
+  exportScript?: boolean;
+}
+
+export async function askSettings(title: string, base: TrainConfig, options: { canExport?: boolean } = {}): Promise<SettingsChoice | undefined> {
   let config = { ...base };
   for (;;) {
-    type Item = vscode.QuickPickItem & { key?: keyof TrainConfig; start?: boolean };
+    type Item = vscode.QuickPickItem & { key?: keyof TrainConfig; start?: boolean; exportScript?: boolean };
     const items: Item[] = [
       { label: '$(play) Start training', description: 'with the settings below', start: true },
+      ...(options.canExport ? [{ label: '$(export) Export a training script instead…', description: "for transformers' Trainer on a GPU server or cluster (torchrun, accelerate)", exportScript: true }] : []),
       { label: '', kind: vscode.QuickPickItemKind.Separator },
       ...EDITABLE.map(e => ({ label: e.label, description: String(config[e.key] ?? (e.choices ? e.choices[0] : '—')), key: e.key })),
     ];
     const choice = await pick(items, items[0], title, 'Start, or pick a setting to change it', 5);
     if (!choice) return undefined;
-    if (choice.start) return config;
+    if (choice.start) return { config };
+    if (choice.exportScript) return { config, exportScript: true };
     const edit = EDITABLE.find(e => e.key === choice.key)!;
     const value = edit.choices ? await pickValue(title, edit.label, edit.choices, String(config[edit.key] ?? 'auto')) : await vscode.window.showInputBox({
       title,
       prompt: edit.label,
       value: String(config[edit.key] ?? ''),
       validateInput: s => {
-        const parsed = trainConfigSchema.safeParse({ ...config, [edit.key]: edit.parse(s) });
-        return parsed.success ? undefined : parsed.error.issues.map(i => i.message).join('; ');
+        const candidate = { ...config, [edit.key]: edit.parse(s) };
+        const parsed = trainConfigSchema.safeParse(candidate);
+        return parsed.success ? undefined : `${describeIssues(parsed.error.issues, candidate, field => (field === edit.key ? edit.label : field))}.`;
       },
     });
     if (value !== undefined) config = trainConfigSchema.parse({ ...config, [edit.key]: edit.parse(value) });

@@ -1,26 +1,37 @@
 /** `bert-tune export-script` and `bert-tune import-run`: a run's recipe out to transformers' Trainer, and its result back. */
 import * as path from 'node:path';
+import * as fs from 'node:fs';
 import { readRunConfig } from '../../shared/runFolder';
+import { describeIssues } from '../../shared/settingIssues';
+import { trainConfigSchema, type TrainConfig } from '../../shared/trainerProtocol';
 import { selectBackend } from '../backend';
 import { exportTrainingScript } from '../export/exportScript';
 import { importRun } from '../export/importRun';
-import { parseOptions, requireOption } from './args';
+import { parseOptions, requireOption, UsageError } from './args';
 import { TRAIN_USAGE, trainConfigFromArgs } from './trainCommand';
 
 export const EXPORT_USAGE = `usage: bert-tune export-script --run RUN_DIR --out DIR
+       bert-tune export-script --config TRAIN_CONFIG_JSON --out DIR
        bert-tune export-script [train options] --out DIR
 
 Writes DIR: train.py (Hugging Face transformers' Trainer), recipe.json (the run's recipe),
 train.csv and validation.csv (the run's own split), requirements.txt and a README with the
 commands for one process, torchrun or accelerate on one machine, and several machines.
-With --run, the recipe of that run folder; otherwise the train options (bert-tune train
---help) and --out as the folder to write.`;
+With --run, the recipe of that run folder; with --config, of a train-config.json; otherwise
+the train options (bert-tune train --help) and --out as the folder to write.`;
 
 export const IMPORT_USAGE = `usage: bert-tune import-run --from MODEL_DIR --out RUN_DIR
 
 Makes RUN_DIR a BERT Tune run from a Hugging Face model folder trained elsewhere (an exported
 train.py's output/model): the model in checkpoints/best, the curves of its trainer_state.json
 in metrics.jsonl, its recipe in train-config.json.`;
+
+function readConfigFile(file: string): TrainConfig {
+  const raw: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const parsed = trainConfigSchema.safeParse(raw);
+  if (!parsed.success) throw new UsageError(`${file}: ${describeIssues(parsed.error.issues, raw)}`);
+  return parsed.data;
+}
 
 export async function exportScriptCommand(args: string[]): Promise<number> {
   if (args.includes('--help')) {
@@ -29,10 +40,10 @@ export async function exportScriptCommand(args: string[]): Promise<number> {
   }
   let config;
   let out: string;
-  const runAt = args.indexOf('--run');
-  if (runAt >= 0) {
-    const o = parseOptions(args, { run: { type: 'string' }, out: { type: 'string' } }, EXPORT_USAGE);
-    config = readRunConfig(path.resolve(requireOption(o.run, 'run', EXPORT_USAGE)));
+  if (args.includes('--run') || args.includes('--config')) {
+    const o = parseOptions(args, { run: { type: 'string' }, config: { type: 'string' }, out: { type: 'string' } }, EXPORT_USAGE);
+    if (o.run && o.config) throw new UsageError(`give --run or --config, not both\n\n${EXPORT_USAGE}`);
+    config = o.run ? readRunConfig(path.resolve(o.run)) : readConfigFile(path.resolve(requireOption(o.config, 'config', EXPORT_USAGE)));
     out = path.resolve(requireOption(o.out, 'out', EXPORT_USAGE));
   } else {
     const parsed = trainConfigFromArgs(args);
