@@ -92,6 +92,19 @@ describe('checkpoints written by the real torch.save and save_pretrained', () =>
     });
   }
 
+  it("torch 1.13's module.state_dict() (its _metadata too) loads with the reference weights", async () => {
+    const loaded = loadCheckpoint(path.join(REAL, '..', 'tiny-bert-torch1-state-dict'));
+    const reference = loadCheckpoint(path.join(__dirname, '..', 'fixtures', 'reference', 'tiny-bert'));
+    try {
+      const a = await loaded.model.toTorch();
+      const b = await reference.model.toTorch();
+      for (const [name, t] of b) assert.deepEqual([...a.get(name)!.data], [...t.data], name);
+    } finally {
+      loaded.model.dispose();
+      reference.model.dispose();
+    }
+  });
+
   it('refuses the pre-1.6 (non-zip) format by name, saying how to convert it', () => {
     assert.throws(() => loadCheckpoint(path.join(REAL, 'legacy-format')), /not a zip archive\. Checkpoints from torch older than 1\.6 \(legacy tar\/pickle format\) are not supported; re-save with torch\.save or convert to safetensors/);
   });
