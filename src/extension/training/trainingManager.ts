@@ -155,7 +155,7 @@ export class TrainingManager implements vscode.Disposable {
   private async confirmEstimate(run: ActiveRun, e: Extract<FromTrainer, { type: 'estimate' }>): Promise<void> {
     const balance = e.labelCounts.map(([l, n]) => `${l}: ${n.toLocaleString('en-US')} (${((100 * n) / Math.max(1, e.trainRows)).toFixed(0)}%)`).join(', ');
     const detail = [
-      `${e.trainRows.toLocaleString('en-US')} training rows, ${e.validationRows.toLocaleString('en-US')} validation rows${e.skippedRows ? `, ${e.skippedRows} skipped (empty text or label)` : ''}.`,
+      `${e.trainRows.toLocaleString('en-US')} training rows, ${e.validationRows.toLocaleString('en-US')} validation rows${e.skippedRows ? `, ${e.skippedRows} skipped (an empty text or label, or cells that do not line up with the header: the output channel names their lines)` : ''}.`,
       `Labels: ${balance}.`,
       `${e.totalSteps.toLocaleString('en-US')} steps, about ${formatDuration(e.estimatedSeconds)} on this machine (measured: ${e.secondsPerStep.toFixed(2)} s per step).`,
     ].join('\n');
