@@ -13,7 +13,9 @@ import * as z from 'zod/mini';
 import { describeIssues } from './settingIssues';
 import { trainConfigSchema, type TrainConfig } from './trainerProtocol';
 
-export const RUNS_FOLDER = path.join('.bert-tune', 'runs');
+/** The extension's own folder in a workspace: runs, their logs and metrics; never a dataset. */
+export const BERT_TUNE_FOLDER = '.bert-tune';
+export const RUNS_FOLDER = path.join(BERT_TUNE_FOLDER, 'runs');
 
 export const RUN_FILES = {
   config: 'train-config.json',
@@ -39,6 +41,8 @@ export const trainerStateSchema = z.object({
   bestStep: z.optional(z.int().check(z.nonnegative())),
   evalsWithoutImprovement: z.int().check(z.nonnegative()),
   labels: z.array(z.string()).check(z.minLength(2)),
+  /** Training time up to this checkpoint, so that a resumed run's elapsed time goes on from it. */
+  elapsedSeconds: z.optional(z.number().check(z.nonnegative())),
 });
 export type TrainerState = z.infer<typeof trainerStateSchema>;
 

@@ -150,6 +150,8 @@ export const fromTrainerSchema = z.discriminatedUnion('type', [
     learningRate: nonNegative(),
     samplesPerSecond: nonNegative(),
     etaSeconds: nonNegative(),
+    /** Training time of the whole run so far, resumes included (absent in runs of older versions). */
+    elapsedSeconds: z.optional(nonNegative()),
   }),
   z.object({
     type: z.literal('evaluation'),

@@ -136,6 +136,16 @@ describe('Datasets view', function () {
     await vscode.workspace.fs.delete(uri('visible/data.csv'));
   });
 
+  it("never lists BERT Tune's own files (a run's metrics.jsonl) as datasets", async () => {
+    await vscode.workspace.fs.writeFile(uri('.bert-tune/runs/some-run/metrics.jsonl'), Buffer.from('{"type":"log","message":"x"}\n'));
+    await vscode.workspace.fs.writeFile(uri('visible/data.csv'), Buffer.from('a,b\n1,2\n'));
+    await waitFor('the visible file to be listed', () => find('visible/data.csv'));
+    await vscode.commands.executeCommand('bertTune.datasets.refresh');
+    assert.ok(!datasets().some(n => n.entry.relativePath.includes('.bert-tune')));
+    await vscode.workspace.fs.delete(uri('visible/data.csv'));
+    await vscode.workspace.fs.delete(uri('.bert-tune/runs/some-run'), { recursive: true });
+  });
+
   it('updates when files.exclude changes', async () => {
     const config = vscode.workspace.getConfiguration('files');
     const before = config.inspect<Record<string, boolean>>('exclude')?.workspaceValue;

@@ -53,6 +53,13 @@ describe('a training run', () => {
     assert.ok(fs.existsSync(path.join(out, 'checkpoints', 'last', 'optimizer.safetensors')));
     const lines = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n');
     assert.equal(JSON.parse(lines.at(-1)!).type, 'done');
+    // log.txt reads as sentences; the JSON is metrics.jsonl's
+    const log = fs.readFileSync(path.join(out, 'log.txt'), 'utf8');
+    assert.doesNotMatch(log, /\{"type"/);
+    assert.match(log, /started: 160 training and 40 validation rows, labels 0, 1/);
+    assert.match(log, /step 1\/\d+ {2}epoch 0\.\d+ {2}loss \d\.\d{4}/);
+    assert.match(log, /eval at step \d+: loss .* accuracy \d+\.\d\d%/);
+    assert.match(log, /done: completed at step \d+$/m);
   });
 
   for (const [what, variant] of [['1 thread', { threads: 1 }], ['2 threads', { threads: 2 }], ['head only', { headOnly: true }]] as const) {
@@ -73,6 +80,18 @@ describe('a training run', () => {
       for (const [name, t] of a) assert.ok(Buffer.from(t.buffer).equals(Buffer.from(b.get(name)!.buffer)), `${name} differs after resume`);
     });
   }
+
+  it('reports the elapsed training time of the whole run, going on from the checkpoint after a resume', async () => {
+    const out = path.join(tempDir(), 'run');
+    const first = await run(config(out, { epochs: 3 }), { stopAfter: 3 });
+    const elapsed = (ms: FromTrainer[]) => ms.filter(m => m.type === 'progress').map(m => (m.type === 'progress' ? m.elapsedSeconds! : 0));
+    const before = elapsed(first.messages);
+    assert.ok(before.every((v, i) => v > 0 && (i === 0 || v >= before[i - 1])), before.join());
+    const saved = JSON.parse(fs.readFileSync(path.join(out, 'checkpoints', 'last', 'trainer_state.json'), 'utf8')).elapsedSeconds;
+    assert.ok(saved >= before.at(-1)!);
+    const after = elapsed((await run({ out } as TrainConfig, { resume: true })).messages);
+    assert.ok(after[0] > saved, `${after[0]} goes on from ${saved}`);
+  });
 
   it('freezes the embeddings and the lowest layers when asked, says so, and refuses more layers than there are', async () => {
     const out = path.join(tempDir(), 'frozen');

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fromTrainerSchema, trainConfigSchema, type FromTrainer, type TrainConfig } from '../../shared/trainerProtocol';
-import { RUN_FILES, RUNS_FOLDER, isInsideRealPath, isSymbolicLink, liveRunLock, type RunLock } from '../../shared/runFolder';
+import { BERT_TUNE_FOLDER, RUN_FILES, RUNS_FOLDER, isInsideRealPath, isSymbolicLink, liveRunLock, type RunLock } from '../../shared/runFolder';
 
 export { RUNS_FOLDER };
 
@@ -177,7 +177,7 @@ export function ensureRunsFolder(workspaceFolder: string): string {
   fs.mkdirSync(before.root, { recursive: true });
   const after = runsRoot(workspaceFolder);
   if (after.refused) throw new Error(after.refused);
-  const ignore = path.join(workspaceFolder, '.bert-tune', '.gitignore');
+  const ignore = path.join(workspaceFolder, BERT_TUNE_FOLDER, '.gitignore');
   try {
     // "wx" fails on anything of that name, a dangling link included: its target is never created.
     fs.writeFileSync(ignore, '# Model checkpoints are large; the configs, logs and metrics of runs are worth keeping.\nruns/*/checkpoints/\n', { flag: 'wx' });

@@ -3,6 +3,7 @@ import { BACKENDS } from '../../shared/backendReport';
 import { describeIssues } from '../../shared/settingIssues';
 import { TRAIN_DEFAULTS, trainConfigSchema, type FromTrainer, type TrainConfig } from '../../shared/trainerProtocol';
 import { runTraining } from '../train/runTraining';
+import { describeMessage } from '../train/describeMessage';
 import { parseOptions, requireOption, UsageError } from './args';
 
 export const TRAIN_USAGE = `usage: bert-tune train --data FILE --text-col C [--text-pair-col C] --label-col C
@@ -134,15 +135,9 @@ export function trainConfigFromArgs(args: string[]): { config?: TrainConfig; res
   return { config: parsed.data, logSteps };
 }
 
+/** --log-steps: the steps and evaluations as readable lines on stderr. */
 function readable(m: FromTrainer): string | undefined {
-  switch (m.type) {
-    case 'progress':
-      return `step ${m.step}/${m.totalSteps}  epoch ${m.epoch.toFixed(2)}  loss ${m.loss.toFixed(4)}  grad norm ${m.gradNorm.toFixed(4)}  lr ${m.learningRate.toExponential(3)}  ${m.samplesPerSecond.toFixed(1)} samples/s`;
-    case 'evaluation':
-      return `eval at step ${m.step}: loss ${m.loss.toFixed(4)}  accuracy ${(100 * m.accuracy).toFixed(2)}%  macro-F1 ${(100 * m.macroF1).toFixed(2)}%${m.isBest ? '  (best)' : ''}`;
-    default:
-      return undefined;
-  }
+  return m.type === 'progress' || m.type === 'evaluation' ? describeMessage(m) : undefined;
 }
 
 export async function trainCommand(args: string[]): Promise<number> {

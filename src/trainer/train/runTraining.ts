@@ -10,6 +10,7 @@ import { type FromTrainer, type MetricName, type TrainConfig } from '../../share
 import { CHECKPOINT_FILES, RUN_FILES, checkpointDir, hasResumableCheckpoint, readRunConfig, readTrainerState, type TrainerState } from '../../shared/runFolder';
 import { describeFsError } from '../util/fsErrors';
 import { RunFolderWriter, writeFileReplacingAtomically } from './runFolderWriter';
+import { describeMessage } from './describeMessage';
 import { assertBackendHealthy, backendFaultMessage, describeBackend, selectBackend } from '../backend';
 import { describeAdapter, gpuAdapterLine, gpuFacts } from '../../shared/backendReport';
 import { fitBatchToDevice } from './deviceFit';
@@ -93,9 +94,8 @@ export async function runTraining(input: TrainConfig, control: RunControl, optio
   }
   let logFailure: string | undefined;
   const emit = (m: FromTrainer) => {
-    const line = m.type === 'log' || m.type === 'warning' || m.type === 'error' ? `${m.type === 'log' ? '' : `${m.type}: `}${m.message}` : JSON.stringify(m);
     try {
-      writer.appendLog(`${new Date().toISOString()} ${line}`);
+      writer.appendLog(`${new Date().toISOString()} ${describeMessage(m)}`);
       if (m.type !== 'log') writer.appendMetrics(m);
     } catch (e) {
       // A full disk must not also silence the run: the messages still reach the extension or the CLI.
@@ -317,7 +317,7 @@ async function train(
     const m = await optimizer.optimizerState();
     assertBackendHealthy();
     optimizer.syncModel();
-    const trainerState: TrainerState = { step, adamStep: optimizer.adamStep, dropoutRandom: dropoutRandom.getState(), bestMetric, bestStep, evalsWithoutImprovement, labels };
+    const trainerState: TrainerState = { step, adamStep: optimizer.adamStep, dropoutRandom: dropoutRandom.getState(), bestMetric, bestStep, evalsWithoutImprovement, labels, elapsedSeconds: elapsedSoFar() };
     await saveCheckpoint(model, modelDir, lastDir, {
       [CHECKPOINT_FILES.optimizer]: serializeSafetensors(m, { format: 'bert-tune-adamw' }),
       [CHECKPOINT_FILES.trainerState]: JSON.stringify(trainerState, null, 2) + '\n',
@@ -362,6 +362,7 @@ async function train(
 
   const nextSeed = () => Math.floor(dropoutRandom.next() * 2 ** 31);
   const started = Date.now();
+  const elapsedSoFar = () => (state?.elapsedSeconds ?? 0) + (Date.now() - started) / 1000;
   const firstStep = step;
   let samplesSeen = 0;
   let epochCache: { epoch: number; batches: ReturnType<typeof batchesOf> } | undefined;
@@ -413,6 +414,7 @@ async function train(
         learningRate: lr,
         samplesPerSecond: elapsed > 0 ? samplesSeen / elapsed : 0,
         etaSeconds: Math.max(0, (totalSteps - step) * perStep),
+        elapsedSeconds: elapsedSoFar(),
       });
       if (!Number.isFinite(result.loss)) throw new Error(`the loss became ${result.loss} at step ${step}; lower the learning rate`);
       const endOfEpoch = step % stepsPerEpoch === 0;

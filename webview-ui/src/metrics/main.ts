@@ -141,13 +141,13 @@ function renderHeader(): void {
     facts.push(['Step', `${lastProgress.step} of ${lastProgress.totalSteps} (epoch ${lastProgress.epoch.toFixed(2)})`]);
     facts.push(['Throughput', `${lastProgress.samplesPerSecond.toFixed(1)} samples/s`]);
     if (run.status === 'running') facts.push(['ETA', duration(lastProgress.etaSeconds)]);
-    facts.push(['Elapsed', duration(estimateElapsed(lastProgress))]);
+    facts.push(['Elapsed', duration(lastProgress.elapsedSeconds ?? estimateElapsed(lastProgress))]);
   }
   if (best) facts.push([`Best ${run.metricForBest ?? 'accuracy'}`, `${run.metricForBest === 'loss' ? best.value.toFixed(4) : pct(best.value)} at step ${best.step}`]);
   $('facts').replaceChildren(...facts.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
 }
 
-/** Time spent so far, from the ETA's own rate (the trainer measures both from the start of the run). */
+/** For runs of versions that did not report elapsed time: from the ETA's own rate (0 once the run is done). */
 function estimateElapsed(p: Progress): number {
   const remaining = p.totalSteps - p.step;
   return remaining > 0 ? (p.etaSeconds / remaining) * p.step : p.etaSeconds;
