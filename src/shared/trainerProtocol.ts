@@ -32,6 +32,9 @@ export const TRAIN_LIMITS = {
  */
 export const STOPPED_AT_SHUTDOWN = 'stopped when VS Code closed; its last checkpoint was saved';
 
+/** The done reason of a run the user cancelled at its estimate: nothing of it was written. */
+export const CANCELLED_BEFORE_TRAINING = 'cancelled before training';
+
 /**
  * After the extension goes away, how long the trainer may take to finish its step and save
  * before it leaves without saving: a bert-base step and a 1.3 GB save take about 25 s on a laptop.
@@ -112,6 +115,13 @@ export const TRAIN_DEFAULTS: Omit<TrainConfig, 'data' | 'textCol' | 'labelCol' |
   classWeights: 'none',
   metricForBest: 'accuracy',
 };
+
+/**
+ * A model trained from random weights learns everything at once and wants a higher rate than
+ * fine-tuning's 5e-5: on SST-2, 5e-4 beats 1e-4 by 5 points for both us and transformers
+ * (README, accuracy against Hugging Face).
+ */
+export const FROM_SCRATCH_LEARNING_RATE = 5e-4;
 
 const classMetricsSchema = z.object({ label: z.string(), precision: nonNegative(), recall: nonNegative(), f1: nonNegative(), support: count() });
 

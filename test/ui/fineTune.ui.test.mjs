@@ -2,6 +2,8 @@
 // Explorer, answer the questions with their pre-selected defaults, confirm the estimate, watch
 // the run finish in the Runs view; stop a run and resume it; see a malformed CSV refused.
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startWorkbench } from '../vscode/codeServer.mjs';
 import { acceptQuickPick, clickDialogButton, clickMenuItem, explorerContextMenu, openViewPane, openWorkbench, runCommand, pickQuickItem, screenshot, waitForQuickPick, makeTinyModel, removeTinyModel, withFailureScreenshot } from './workbench.mjs';
@@ -105,5 +107,48 @@ describe('Fine-tune on this CSV, in the workbench', () => {
     assert.match(await toast.innerText(), /line 2/);
     await page.waitForTimeout(800); // let the toast finish sliding in before the screenshot
     console.log(`screenshot: ${await screenshot(page, 'malformed-csv')}`);
+    }));
+
+  it('remembers a from-scratch start and its size the next time, and a run cancelled at its estimate leaves nothing behind', () =>
+    withFailureScreenshot(wb.page, 'remembers-a-from-scratch-start', async () => {
+    const { page } = wb;
+    const runsFolder = path.join(wb.workspace, '.bert-tune', 'runs');
+    const foldersBefore = fs.readdirSync(runsFolder).sort();
+    const pane = await runsPane(page);
+    const rowsBefore = await pane.locator('.monaco-list-row').count();
+    const walkToModel = async () => {
+      await runCommand(page, 'BERT Tune: Fine-tune on this CSV');
+      await pickQuickItem(page, 'sst2-dev-200.tsv');
+      for (const step of ['Which column holds the text', 'second text column', 'holds the labels']) {
+        await waitForQuickPick(page, step);
+        await acceptQuickPick(page);
+      }
+      await waitForQuickPick(page, 'Which model');
+    };
+    await walkToModel();
+    await pickQuickItem(page, 'From scratch');
+    await waitForQuickPick(page, 'Model size');
+    assert.match(await page.locator('.quick-input-widget').innerText(), /4\/5/, 'the size step keeps the step counter');
+    await pickQuickItem(page, 'mini (4 layers');
+    await page.locator('.quick-input-widget', { hasText: 'Start training' }).waitFor();
+    await acceptQuickPick(page);
+    await page.locator('.monaco-dialog-box', { hasText: 'Labels:' }).waitFor({ timeout: 120_000 });
+    // While the user decides: no run folder, no Runs row, no progress notification.
+    assert.deepEqual(fs.readdirSync(runsFolder).filter(n => !foldersBefore.includes(n) && fs.existsSync(path.join(runsFolder, n, 'train-config.json'))), []);
+    assert.equal(await page.locator('.notification-toast', { hasText: 'Training' }).count(), 0);
+    await clickDialogButton(page, 'Cancel');
+    await page.locator('.statusbar-item', { hasText: /BERT Tune: (preparing|waiting)/ }).first().waitFor({ state: 'hidden', timeout: 30_000 });
+    await page.waitForTimeout(1500); // the Runs view refreshes at most twice a second
+    assert.deepEqual(fs.readdirSync(runsFolder).sort(), foldersBefore, 'the cancelled run left a folder');
+    assert.equal(await pane.locator('.monaco-list-row').count(), rowsBefore, 'the cancelled run left a row in the Runs view');
+
+    // The second walk on the same file pre-selects what the first chose.
+    await walkToModel();
+    await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: 'From scratch' }).waitFor({ timeout: 10_000 });
+    console.log(`screenshot: ${await screenshot(page, 'remembered-from-scratch')}`);
+    await acceptQuickPick(page);
+    await waitForQuickPick(page, 'Model size');
+    await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: 'mini (4 layers' }).waitFor({ timeout: 10_000 });
+    await page.keyboard.press('Escape');
     }));
 });

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { ensureRunsFolder, listRuns, newRunDir, newRunName, summarizeRun } from '../../src/extension/runs/runStore';
+import { ensureRunsFolder, listRuns, newRunDir, newRunName, runContextValue, summarizeRun, type RunStatus } from '../../src/extension/runs/runStore';
+import type { RunLock } from '../../src/shared/runFolder';
 import { tempDir } from './helpers';
 
 function run(root: string, name: string, lines: object[]): string {
@@ -53,5 +54,48 @@ describe('run summaries', () => {
     fs.mkdirSync(first);
     assert.equal(newRunDir(runs, '/d/a.csv', now), `${first}-2`);
     assert.match(fs.readFileSync(path.join(root, '.bert-tune', '.gitignore'), 'utf8'), /^runs\/\*\/checkpoints\/$/m);
+  });
+});
+
+describe("the Runs view's menus", () => {
+  // package.json's view/item/context entries for the Runs view, by command: the regex of their when clause.
+  const manifest = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '../../package.json'), 'utf8'));
+  const menus = (manifest.contributes.menus['view/item/context'] as { command: string; when: string }[]).filter(m => m.when.includes('view == bertTune.runs'));
+  const offered = (contextValue: string) =>
+    new Set(
+      menus
+        .filter(m => {
+          const regex = /viewItem =~ \/(.+)\/$/.exec(m.when);
+          const equals = /viewItem == (\S+)/.exec(m.when);
+          return regex ? new RegExp(regex[1]).test(contextValue) : equals ? equals[1] === contextValue : true;
+        })
+        .map(m => m.command),
+    );
+  const value = (status: RunStatus, resumable: boolean, usable: boolean, locked = false) =>
+    runContextValue({ status, checkpoints: { resumable, usable }, lockedBy: locked ? { pid: 1, host: 'h', startedAt: '' } as RunLock : undefined });
+
+  it('offers Resume only where a checkpoint can be resumed, and predictions only where one exists', () => {
+    const failedEarly = offered(value('failed', false, false));
+    assert.ok(!failedEarly.has('bertTune.runs.resume'), 'a run that failed before its first save offered Resume');
+    assert.ok(!failedEarly.has('bertTune.runs.useForPredictions'));
+    assert.ok(failedEarly.has('bertTune.runs.delete'));
+    const stopped = offered(value('stopped', true, true));
+    assert.ok(stopped.has('bertTune.runs.resume') && stopped.has('bertTune.runs.useForPredictions') && stopped.has('bertTune.runs.delete'));
+    const done = offered(value('completed', true, true));
+    assert.ok(!done.has('bertTune.runs.resume') && done.has('bertTune.runs.useForPredictions'));
+    const running = offered(value('running', true, true));
+    assert.ok(running.has('bertTune.stopTraining') && !running.has('bertTune.runs.delete') && !running.has('bertTune.runs.resume'));
+    const locked = offered(value('stopped', true, true, true));
+    assert.ok(!locked.has('bertTune.runs.resume') && !locked.has('bertTune.runs.delete') && !locked.has('bertTune.stopTraining'));
+  });
+
+  it('says whether a run folder has checkpoints to resume from or predict with', () => {
+    const root = tempDir();
+    const early = run(root, 'early', [{ type: 'done', status: 'failed', reason: 'x', step: 0 }]);
+    assert.deepEqual(summarizeRun(early, false).checkpoints, { resumable: false, usable: false });
+    const later = run(root, 'later', [{ type: 'done', status: 'stopped', reason: 'x', step: 4 }]);
+    fs.mkdirSync(path.join(later, 'checkpoints', 'last'), { recursive: true });
+    fs.writeFileSync(path.join(later, 'checkpoints', 'last', 'trainer_state.json'), '{}');
+    assert.deepEqual(summarizeRun(later, false).checkpoints, { resumable: true, usable: true });
   });
 });

@@ -160,9 +160,10 @@ describe('a training run', () => {
     assert.equal(tf.memory().numTensors, before, 'tensors left after the run');
   });
 
-  it('asks for confirmation with an estimate when asked, and can be cancelled before training', async () => {
+  it('asks for confirmation with an estimate when asked, and can be cancelled before training, leaving no run folder', async () => {
     const estimates: unknown[] = [];
-    const cancelled = await runTraining(config(path.join(tempDir(), 'cancel')), {
+    const cancelledDir = path.join(tempDir(), 'cancel');
+    const cancelled = await runTraining(config(cancelledDir), {
       emit: m => fromTrainerSchema.parse(m),
       shouldStop: () => false,
       confirm: async e => {
@@ -176,9 +177,25 @@ describe('a training run', () => {
     assert.deepEqual(e.labelCounts.map(([l]) => l), ['0', '1']);
     assert.equal(e.labelCounts.reduce((a, [, n]) => a + n, 0), e.trainRows);
     assert.ok(e.estimatedSeconds > 0 && e.totalSteps === 20);
+    assert.ok(!fs.existsSync(cancelledDir), 'a run cancelled at its estimate left a folder that looks like a run');
     const out = path.join(tempDir(), 'go');
-    const go = await runTraining(config(out, { epochs: 1 }), { emit: () => {}, shouldStop: () => false, confirm: async () => true });
+    let existedWhileAsked: boolean | undefined;
+    const go = await runTraining(config(out, { epochs: 1 }), {
+      emit: () => {},
+      shouldStop: () => false,
+      confirm: async () => {
+        existedWhileAsked = fs.existsSync(out);
+        return true;
+      },
+    });
     assert.equal(go.status, 'completed');
+    assert.equal(existedWhileAsked, false, 'the run folder was made before the user started the run');
+    // What was said before the start is still in the run's files, in order.
+    const kinds = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map(l => JSON.parse(l).type);
+    assert.deepEqual(kinds.slice(0, 2), ['started', 'estimate']);
+    assert.equal(kinds.at(-1), 'done');
+    assert.match(fs.readFileSync(path.join(out, 'log.txt'), 'utf8'), /estimate/i);
+    assert.ok(fs.existsSync(path.join(out, 'train-config.json')));
   });
 
   it('stops early when the metric stops improving', async () => {

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fromTrainerSchema, trainConfigSchema, type FromTrainer, type TrainConfig } from '../../shared/trainerProtocol';
-import { BERT_TUNE_FOLDER, RUN_FILES, RUNS_FOLDER, isInsideRealPath, isSymbolicLink, liveRunLock, type RunLock } from '../../shared/runFolder';
+import { BERT_TUNE_FOLDER, RUN_FILES, RUNS_FOLDER, checkpointDir, hasResumableCheckpoint, isInsideRealPath, isSymbolicLink, liveRunLock, recoverableCheckpoint, type RunLock } from '../../shared/runFolder';
 
 export { RUNS_FOLDER };
 
@@ -28,6 +28,8 @@ export interface RunSummary {
   updatedAt?: Date;
   /** Set while another process (the CLI, another window) trains this run: not ours to resume or delete. */
   lockedBy?: RunLock;
+  /** Whether checkpoints/last can be resumed from, and whether any checkpoint can predict. */
+  checkpoints: { resumable: boolean; usable: boolean };
 }
 
 /** Reads a run's metrics.jsonl, skipping lines that do not parse (a crash can cut the last one). */
@@ -110,6 +112,10 @@ function readSummary(dir: string, isRunning: boolean): RunSummary {
     startedAt: stat.birthtime.getTime() ? stat.birthtime : stat.mtime,
     updatedAt: metricsStat?.mtime,
     lockedBy,
+    checkpoints: {
+      resumable: hasResumableCheckpoint(dir),
+      usable: (['best', 'last'] as const).some(kind => recoverableCheckpoint(checkpointDir(dir, kind)) !== undefined),
+    },
   };
 }
 
@@ -134,7 +140,12 @@ export function listRuns(workspaceFolder: string, running: ReadonlySet<string>):
   let names: string[];
   try {
     // isDirectory() is false for a link: a run folder that is a link is not listed.
-    names = fs.readdirSync(root, { withFileTypes: true }).filter(d => d.isDirectory()).map(d => d.name);
+    // A run folder holds train-config.json or metrics.jsonl from its start: a folder with
+    // neither is a run still waiting for the user's Start (a from-scratch base model), or not ours.
+    names = fs
+      .readdirSync(root, { withFileTypes: true })
+      .filter(d => d.isDirectory() && [RUN_FILES.config, RUN_FILES.metrics].some(f => fs.existsSync(path.join(root, d.name, f))))
+      .map(d => d.name);
   } catch {
     return [];
   }
@@ -185,4 +196,15 @@ export function ensureRunsFolder(workspaceFolder: string): string {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
   }
   return after.root;
+}
+
+/**
+ * What the row's menus offer (package.json's `view/item/context` matches it): a run another
+ * process trains offers neither Stop (not ours) nor Resume and Delete; Resume needs a resumable
+ * checkpoint, Use for Predictions any checkpoint (a run that failed before its first save has none).
+ */
+export function runContextValue(run: Pick<RunSummary, 'status' | 'lockedBy' | 'checkpoints'>): string {
+  if (run.lockedBy) return 'run.locked';
+  if (run.status === 'running') return 'run.running';
+  return `run.${run.status}${run.checkpoints.resumable ? '.resumable' : ''}${run.checkpoints.usable ? '.usable' : ''}`;
 }

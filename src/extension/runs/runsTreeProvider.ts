@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TrainingManager } from '../training/trainingManager';
 import { RUN_FILES } from '../../shared/runFolder';
-import { listRuns, RUNS_FOLDER, type RunStatus, type RunSummary } from './runStore';
+import { listRuns, runContextValue, RUNS_FOLDER, type RunStatus, type RunSummary } from './runStore';
 
 export interface RunNode {
   run: RunSummary;
@@ -73,8 +73,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunNode>, vscod
     if (run.accuracy !== undefined) parts.push(`accuracy ${(100 * run.accuracy).toFixed(1)}%`);
     parts.push(run.startedAt.toLocaleString('en-GB', { dateStyle: 'short', timeStyle: 'short' }));
     item.description = parts.join(' · ');
-    // A run another process trains offers neither Stop (not ours) nor Resume and Delete.
-    item.contextValue = run.lockedBy ? 'run.locked' : `run.${run.status}`;
+    item.contextValue = runContextValue(run);
     const tip = new vscode.MarkdownString();
     tip.appendMarkdown('**').appendText(run.name).appendMarkdown('**\n\n');
     if (run.config) tip.appendText(`Data: ${run.config.data}\nModel: ${run.config.model}\nText: ${run.config.textCol} · Label: ${run.config.labelCol}`).appendMarkdown('\n\n');

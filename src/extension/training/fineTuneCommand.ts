@@ -1,5 +1,6 @@
 /** The "Fine-tune on this CSV" command: from a file to a running training run. */
 import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import * as vscode from 'vscode';
@@ -7,7 +8,8 @@ import type { DatasetInfo } from '../../shared/dataset';
 import { isBackendName } from '../../shared/backendReport';
 import { trainConfigSchema, type TrainConfig } from '../../shared/trainerProtocol';
 import type { Ctx } from '../context';
-import { ensureRunsFolder, newRunDir } from '../runs/runStore';
+import { ensureRunsFolder, newRunDir, refuseRunFolder } from '../runs/runStore';
+import { RUN_FILES } from '../../shared/runFolder';
 import { exportRecipe } from '../runs/exportImport';
 import { askChoices, askSettings, defaultSettings, rememberChoices, type FineTuneChoices, type ModelChoice } from './fineTuneWizard';
 import type { RunOutcome } from './trainingManager';
@@ -70,7 +72,7 @@ export async function fineTune(ctx: Ctx, uri: vscode.Uri, preset: FineTunePreset
   }
   const runDir = newRunDir(runsRoot, uri.fsPath);
   let config: TrainConfig | undefined = trainConfigSchema.parse({
-    ...defaultSettings(),
+    ...defaultSettings(asked.model.kind),
     ...asked.settings,
     data: uri.fsPath,
     textCol: asked.textCol,
@@ -90,19 +92,30 @@ export async function fineTune(ctx: Ctx, uri: vscode.Uri, preset: FineTunePreset
     config = chosen?.config;
   }
   if (!config) return undefined;
-  await rememberChoices(ctx.extension.workspaceState, uri, {
-    textCol: config.textCol,
-    pairCol: config.pairCol,
-    labelCol: config.labelCol,
-    model: asked.model.kind === 'ref' ? asked.model.ref : '',
-    settings: { epochs: config.epochs, batchSize: config.batchSize, learningRate: config.learningRate, maxLength: config.maxLength, validationSplit: config.validationSplit, seed: config.seed },
-  });
+  await rememberChoices(ctx.extension.workspaceState, uri, config, asked.model);
   if (asked.model.kind === 'scratch') {
     const labels = info.columns.find(c => c.name === config!.labelCol)?.valueCounts?.map(([v]) => v).sort();
     if (!labels || labels.length < 2) return refuse(uri, `the label column "${config.labelCol}" has fewer than 2 or too many distinct values to train from scratch`);
     await initFromScratch(ctx, asked.model.size, labels, config.model);
   }
-  return ctx.training.start(config, { confirm: preset.confirm ?? true });
+  const outcome = await ctx.training.start(config, { confirm: preset.confirm ?? true });
+  if (asked.model.kind === 'scratch') discardUnstartedRun(runDir, config.model);
+  return outcome;
+}
+
+/**
+ * A from-scratch run's folder holds its base model before the user confirms; cancelled (or
+ * failed) before it started, the run never existed: the folder goes too (the trainer wrote
+ * nothing in it). rmdir, not a recursive delete: a folder holding anything else stays.
+ */
+function discardUnstartedRun(runDir: string, baseModel: string): void {
+  if (fs.existsSync(path.join(runDir, RUN_FILES.config)) || path.dirname(baseModel) !== runDir || refuseRunFolder(runDir)) return;
+  try {
+    fs.rmSync(baseModel, { recursive: true, force: true });
+    fs.rmdirSync(runDir);
+  } catch {
+    /* something else is in it: leave it */
+  }
 }
 
 function threadsSetting(): number | undefined {

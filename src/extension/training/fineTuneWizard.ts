@@ -9,6 +9,7 @@ import { describeIssues } from '../../shared/settingIssues';
 import type { ColumnInfo, DatasetInfo } from '../../shared/dataset';
 import { AUTO_BACKEND_SUMMARY, BACKEND_SETTING_VALUES, BACKEND_SUMMARIES, isBackendName } from '../../shared/backendReport';
 import { TRAIN_DEFAULTS, trainConfigSchema, type TrainConfig } from '../../shared/trainerProtocol';
+import { defaultLearningRate, rememberedModel, rememberedSettings, toRemember, type RememberedChoices, type RememberedModel } from './wizardMemory';
 
 /** What the wizard asks; also what a caller (or a test) may pass to skip the questions. */
 export interface FineTuneChoices {
@@ -73,7 +74,7 @@ async function pick<T extends vscode.QuickPickItem>(items: T[], active: T | unde
 }
 
 export async function askChoices(memento: vscode.Memento, uri: vscode.Uri, info: DatasetInfo, defaultModel: string): Promise<(Omit<FineTuneChoices, 'model'> & { model: ModelChoice }) | undefined> {
-  const memory = memento.get<Record<string, FineTuneChoices>>(MEMORY_KEY, {})[uri.toString()];
+  const memory = memento.get<Record<string, Partial<RememberedChoices>>>(MEMORY_KEY, {})[uri.toString()];
   const title = `Fine-tune on ${path.basename(uri.fsPath)}`;
   const text = columnItems(info, 'text', memory?.textCol);
   const textPick = await pick(text.items, text.active, title, 'Which column holds the text to classify?', 1);
@@ -90,7 +91,8 @@ export async function askChoices(memento: vscode.Memento, uri: vscode.Uri, info:
   if (!labelPick?.column) return undefined;
 
   type ModelItem = vscode.QuickPickItem & { choice?: ModelChoice | 'folder' | 'scratch' };
-  const remembered = memory?.model;
+  const rememberedChoice = rememberedModel(memory);
+  const remembered = rememberedChoice?.kind === 'ref' ? rememberedChoice.ref : undefined;
   const modelItems: ModelItem[] = [
     ...(remembered && !BASE_MODELS.some(m => m.id === remembered) ? [{ label: remembered, description: 'last used', choice: { kind: 'ref' as const, ref: remembered } }] : []),
     ...(defaultModel && defaultModel !== remembered && !BASE_MODELS.some(m => m.id === defaultModel) ? [{ label: defaultModel, description: 'default (setting)', choice: { kind: 'ref' as const, ref: defaultModel } }] : []),
@@ -98,7 +100,11 @@ export async function askChoices(memento: vscode.Memento, uri: vscode.Uri, info:
     { label: '$(folder) Local folder…', detail: 'a Hugging Face model folder: config.json, weights, vocab.txt', choice: 'folder' },
     { label: '$(sparkle) From scratch…', detail: 'random weights with the bert-base-uncased vocabulary: only for large datasets', choice: 'scratch' },
   ];
-  const activeModel = modelItems.find(i => typeof i.choice === 'object' && i.choice.kind === 'ref' && i.choice.ref === (remembered ?? defaultModel));
+  // The model of the last run on this file (from scratch too), else the setting's default.
+  const activeModel =
+    rememberedChoice?.kind === 'scratch'
+      ? modelItems.find(i => i.choice === 'scratch')
+      : modelItems.find(i => typeof i.choice === 'object' && i.choice.kind === 'ref' && i.choice.ref === (remembered ?? defaultModel));
   const modelPick = await pick(modelItems, activeModel, title, 'Which model to start from?', 4);
   if (!modelPick?.choice) return undefined;
   let model: ModelChoice;
@@ -107,11 +113,18 @@ export async function askChoices(memento: vscode.Memento, uri: vscode.Uri, info:
     if (!folder?.[0]) return undefined;
     model = { kind: 'ref', ref: folder[0].fsPath };
   } else if (modelPick.choice === 'scratch') {
-    const size = await vscode.window.showQuickPick(SCRATCH_SIZES.map(s => ({ ...s, label: s.label })), { title, placeHolder: 'Model size' });
+    const sizes = SCRATCH_SIZES.map(size => ({ label: size.label, size }));
+    const lastSize = sizes.find(i => rememberedChoice?.kind === 'scratch' && i.label === rememberedChoice.size);
+    const size = await pick(sizes, lastSize ?? sizes[0], title, 'Model size', 4);
     if (!size) return undefined;
-    model = { kind: 'scratch', size };
+    model = { kind: 'scratch', size: size.size };
   } else model = modelPick.choice;
-  return { textCol: textPick.column, pairCol: pairPick.column, labelCol: labelPick.column, model, settings: memory?.settings ?? {} };
+  return { textCol: textPick.column, pairCol: pairPick.column, labelCol: labelPick.column, model, settings: rememberedSettings(memory, model.kind) };
+}
+
+/** A model choice as it is remembered. */
+export function toRememberedModel(model: ModelChoice): RememberedModel {
+  return model.kind === 'ref' ? model : { kind: 'scratch', size: model.size.label };
 }
 
 /** The editable settings, in the order shown, with how to read them from an input box. */
@@ -171,18 +184,22 @@ export async function askSettings(title: string, base: TrainConfig, options: { c
   }
 }
 
-export async function rememberChoices(memento: vscode.Memento, uri: vscode.Uri, choices: FineTuneChoices): Promise<void> {
-  const all = memento.get<Record<string, FineTuneChoices>>(MEMORY_KEY, {});
-  await memento.update(MEMORY_KEY, { ...all, [uri.toString()]: choices });
+export async function rememberChoices(memento: vscode.Memento, uri: vscode.Uri, config: TrainConfig, model: ModelChoice): Promise<void> {
+  const all = memento.get<Record<string, RememberedChoices>>(MEMORY_KEY, {});
+  await memento.update(MEMORY_KEY, { ...all, [uri.toString()]: toRemember(config, toRememberedModel(model)) });
 }
 
-/** Default hyper-parameters: the classic recipe, overridden by the user's bertTune.training.* settings. */
-export function defaultSettings(): Partial<TrainConfig> {
+/**
+ * Default hyper-parameters: the classic recipe, overridden by the user's bertTune.training.*
+ * settings; the learning rate fits the kind of start (from scratch wants a higher one).
+ */
+export function defaultSettings(kind: ModelChoice['kind']): Partial<TrainConfig> {
   const c = vscode.workspace.getConfiguration('bertTune.training');
   const out: Partial<TrainConfig> = {};
-  for (const key of ['epochs', 'batchSize', 'learningRate', 'maxLength', 'validationSplit', 'seed', 'earlyStoppingPatience', 'freezeLayers'] as const) {
+  for (const key of ['epochs', 'batchSize', 'maxLength', 'validationSplit', 'seed', 'earlyStoppingPatience', 'freezeLayers'] as const) {
     const v = c.get<number | null>(key);
     if (typeof v === 'number') (out as Record<string, number>)[key] = v;
   }
-  return { ...TRAIN_DEFAULTS, ...out };
+  const lr = c.get<number | null>('learningRate');
+  return { ...TRAIN_DEFAULTS, ...out, learningRate: defaultLearningRate(kind, typeof lr === 'number' ? lr : undefined, TRAIN_DEFAULTS.learningRate) };
 }

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { SHUTDOWN_SAVE_MS, type FromTrainer, type TrainConfig } from '../../shared/trainerProtocol';
 import { TrainerProcess, type TrainerExit } from './trainerProcess';
+import { hasResumableCheckpoint } from '../../shared/runFolder';
 
 export interface ActiveRun {
   runDir: string;
@@ -15,6 +16,8 @@ export interface ActiveRun {
   process: TrainerProcess;
   progress?: Extract<FromTrainer, { type: 'progress' }>;
   lastEvaluation?: Extract<FromTrainer, { type: 'evaluation' }>;
+  /** Before training: loading and measuring, then waiting for the user's Start at the estimate. */
+  phase: 'preparing' | 'confirming' | 'training';
 }
 
 export interface RunOutcome {
@@ -71,7 +74,8 @@ export class TrainingManager implements vscode.Disposable {
     if (this.refuseIfBusy()) return undefined;
     const runDir = path.resolve(config.out);
     const proc = new TrainerProcess(this.trainerJs, { env: this.trainerEnv(), log: line => this.output.trace(`[trainer] ${line}`) });
-    const run: ActiveRun = { runDir, config, process: proc };
+    const confirming = Boolean(options.confirm && !options.resume);
+    const run: ActiveRun = { runDir, config, process: proc, phase: confirming ? 'preparing' : 'training' };
     this.active = run;
     void vscode.commands.executeCommand('setContext', 'bertTune.training', true);
     this.output.info(`${options.resume ? 'Resuming' : 'Starting'} ${runDir} (trainer pid ${proc.pid})`);
@@ -85,15 +89,20 @@ export class TrainingManager implements vscode.Disposable {
       if (m.type === 'evaluation') run.lastEvaluation = m;
       if (m.type === 'error') lastError = m.message;
       if (m.type === 'done') done = m;
-      if (m.type === 'estimate') void this.confirmEstimate(run, m);
+      if (m.type === 'estimate') {
+        run.phase = 'confirming';
+        this.updateStatusBar(run);
+        void this.confirmEstimate(run, m);
+      }
       if (m.type === 'progress' || m.type === 'evaluation') {
         this.updateStatusBar(run);
         this.changed.fire(run);
       }
     });
     this.updateStatusBar(run);
-    proc.send({ type: 'train', config, resume: options.resume, confirm: options.confirm && !options.resume });
-    this.showProgress(run);
+    proc.send({ type: 'train', config, resume: options.resume, confirm: confirming });
+    // The notification follows training: not while the user still decides at the estimate.
+    if (!confirming) this.showProgress(run);
     const exit = await proc.whenExited;
     unsubscribe();
     this.active = undefined;
@@ -161,6 +170,10 @@ export class TrainingManager implements vscode.Disposable {
     ].join('\n');
     const answer = await vscode.window.showInformationMessage(`Fine-tune on ${path.basename(run.config.data)}?`, { modal: true, detail }, 'Start');
     run.process.send({ type: answer === 'Start' ? 'begin' : 'cancel' });
+    if (answer !== 'Start') return;
+    run.phase = 'training';
+    this.updateStatusBar(run);
+    this.showProgress(run);
   }
 
   /** A cancellable notification (cancel = stop) that follows the run until its trainer exits. */
@@ -183,7 +196,7 @@ export class TrainingManager implements vscode.Disposable {
   }
 
   private updateStatusBar(run: ActiveRun): void {
-    this.statusItem.text = `$(sync~spin) BERT Tune: ${run.progress ? statusText(run) : 'preparing…'}`;
+    this.statusItem.text = `$(sync~spin) BERT Tune: ${run.progress ? statusText(run) : run.phase === 'confirming' ? 'waiting for Start…' : 'preparing…'}`;
     this.statusItem.tooltip = `Training ${run.runDir}. Click to show its metrics.`;
     this.statusItem.show();
     this.stopItem.show();
@@ -221,7 +234,9 @@ export class TrainingManager implements vscode.Disposable {
       if (a === 'Reveal model') void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(path.join(outcome.runDir, 'checkpoints', 'best')));
     } else if (outcome.status === 'failed' || outcome.status === 'crashed') {
       const what = outcome.status === 'crashed' ? 'The trainer stopped unexpectedly' : 'Training failed';
-      const a = await vscode.window.showErrorMessage(`${what}: ${outcome.message ?? 'no reason given'}`, 'Show log', 'Resume');
+      // Resume only where there is a checkpoint to resume from (a run can fail before its first save).
+      const actions = hasResumableCheckpoint(outcome.runDir) ? ['Show log', 'Resume'] : ['Show log'];
+      const a = await vscode.window.showErrorMessage(`${what}: ${outcome.message ?? 'no reason given'}`, ...actions);
       if (a === 'Show log') this.output.show();
       if (a === 'Resume') void vscode.commands.executeCommand('bertTune.runs.resume', vscode.Uri.file(outcome.runDir));
     }

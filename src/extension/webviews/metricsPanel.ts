@@ -40,6 +40,17 @@ class RunPanel {
   }
 
   append(m: FromTrainer): void {
+    if (m.type === 'started' && m.resumedFromStep !== undefined) {
+      // A resume cut metrics.jsonl back to its checkpoint's step (the later steps are trained
+      // again): start the panel over from the file, or its curves would fold back on themselves.
+      this.messages = readMessages(this.run.dir);
+      if (this.messages.at(-1)?.type !== 'started') this.messages.push(m);
+      this.pending = [];
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.sendAll();
+      return;
+    }
     this.messages.push(m);
     this.pending.push(m);
     this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
@@ -52,6 +63,11 @@ class RunPanel {
     this.post({ type: 'append', messages: this.pending });
     this.sent += this.pending.length;
     this.pending = [];
+  }
+
+  private sendAll(): void {
+    this.post({ type: 'init', run: this.info(), messages: this.messages, comparable: this.host.comparable(this.run) });
+    this.sent = this.messages.length;
   }
 
   post(m: ToMetricsWebview): void {
@@ -68,8 +84,7 @@ class RunPanel {
         this.pending = [];
         clearTimeout(this.timer);
         this.timer = undefined;
-        this.post({ type: 'init', run: this.info(), messages: this.messages, comparable: this.host.comparable(this.run) });
-        this.sent = this.messages.length;
+        this.sendAll();
         return;
       case 'stop':
         if (this.host.training.current?.runDir === this.run.dir) void this.host.training.stop();
@@ -131,7 +146,8 @@ export class MetricsPanels implements vscode.Disposable {
 
   /** Other runs on the same data file. */
   comparable(run: RunSummary): string[] {
-    return this.runs.runs().filter(r => r.dir !== run.dir && r.config?.data === run.config?.data).map(r => r.name);
+    // A run with no evaluation (failed or cancelled early) has no curve to overlay.
+    return this.runs.runs().filter(r => r.dir !== run.dir && r.config?.data === run.config?.data && r.accuracy !== undefined).map(r => r.name);
   }
 
   accuracySeries(run: RunSummary, name: string): { name: string; accuracy: [number, number][] } | undefined {

@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type FromTrainer, type MetricName, type TrainConfig } from '../../shared/trainerProtocol';
+import { CANCELLED_BEFORE_TRAINING, type FromTrainer, type MetricName, type TrainConfig } from '../../shared/trainerProtocol';
 import { CHECKPOINT_FILES, RUN_FILES, checkpointDir, hasResumableCheckpoint, readRunConfig, readTrainerState, type TrainerState } from '../../shared/runFolder';
 import { describeFsError } from '../util/fsErrors';
 import { RunFolderWriter, writeFileReplacingAtomically } from './runFolderWriter';
@@ -81,9 +81,12 @@ export async function runTraining(input: TrainConfig, control: RunControl, optio
     control.emit(done);
     return done;
   }
-  let writer: RunFolderWriter;
+  // A run the user is still to confirm writes nothing: the folder, its lock and its files come
+  // when the user starts it (a cancelled estimate leaves no "run" behind). Its messages are kept
+  // and written then, so log.txt and metrics.jsonl still tell the whole story.
+  const recorder = new RunRecorder(outDir, input, control, { deferred: Boolean(control.confirm && !options.resume), resume: Boolean(options.resume) });
   try {
-    writer = await RunFolderWriter.open(outDir);
+    await recorder.ensureOpen();
   } catch (e) {
     // Locked by another trainer, or a link where a run file should be: this folder is not ours to write.
     const message = e instanceof Error ? e.message : String(e);
@@ -92,24 +95,10 @@ export async function runTraining(input: TrainConfig, control: RunControl, optio
     control.emit(done);
     return done;
   }
-  let logFailure: string | undefined;
-  const emit = (m: FromTrainer) => {
-    try {
-      writer.appendLog(`${new Date().toISOString()} ${describeMessage(m)}`);
-      if (m.type !== 'log') writer.appendMetrics(m);
-    } catch (e) {
-      // A full disk must not also silence the run: the messages still reach the extension or the CLI.
-      if (!logFailure) {
-        logFailure = describeFsError(e, outDir) ?? String(e);
-        control.emit({ type: 'warning', message: `The run's log and metrics could not be written: ${logFailure}` });
-      }
-    }
-    control.emit(m);
-  };
-  writer.notices.forEach(message => emit({ type: 'log', message }));
+  const emit = (m: FromTrainer) => recorder.emit(m);
   let step = 0;
   try {
-    return await train(input, outDir, emit, control, options, s => (step = s), writer);
+    return await train(input, outDir, emit, control, options, s => (step = s), recorder);
   } catch (e) {
     // A lost GPU fails whatever op came next with its own words: say what happened instead.
     const message = backendFaultMessage() ?? describeFsError(e, outDir) ?? (e instanceof Error ? e.message : String(e));
@@ -118,7 +107,73 @@ export async function runTraining(input: TrainConfig, control: RunControl, optio
     emit(done);
     return done;
   } finally {
-    writer.close();
+    recorder.close();
+  }
+}
+
+/**
+ * Where a run's messages go besides the extension or the CLI: log.txt (sentences) and
+ * metrics.jsonl (the messages), in the run folder. Deferred, it holds them until `ensureOpen`;
+ * a run that fails or is cancelled before that leaves nothing on disk that would look like a run
+ * (the extension and the CLI still get every message).
+ */
+class RunRecorder {
+  private writer: RunFolderWriter | undefined;
+  private held: { at: string; message: FromTrainer }[] = [];
+  private logFailure: string | undefined;
+
+  constructor(
+    private readonly outDir: string,
+    private readonly config: TrainConfig,
+    private readonly control: RunControl,
+    private readonly options: { deferred: boolean; resume: boolean },
+  ) {}
+
+  /** The writer, for what only an open run folder does (a resume's truncation). */
+  get folder(): RunFolderWriter {
+    if (!this.writer) throw new Error('the run folder is not open yet');
+    return this.writer;
+  }
+
+  /** Opens the folder (unless deferred and not `now`), writes a new run's train-config.json and what was held. */
+  async ensureOpen(now = !this.options.deferred): Promise<void> {
+    if (this.writer || !now) return;
+    this.writer = await RunFolderWriter.open(this.outDir);
+    if (!this.options.resume && fs.existsSync(path.join(this.outDir, RUN_CONFIG))) {
+      // Another trainer started a run in this folder while this one waited for its confirmation.
+      this.writer.close();
+      this.writer = undefined;
+      throw new Error(`${this.outDir} already holds a training run (started while this one waited to be confirmed): choose another --out folder`);
+    }
+    if (!this.options.resume) writeFileReplacingAtomically(path.join(this.outDir, RUN_CONFIG), JSON.stringify(this.config, null, 2) + '\n');
+    const held = this.held;
+    this.held = [];
+    this.writer.notices.forEach(message => this.emit({ type: 'log', message }));
+    for (const { at, message } of held) this.write(at, message);
+  }
+
+  emit(m: FromTrainer): void {
+    const at = new Date().toISOString();
+    if (this.writer) this.write(at, m);
+    else this.held.push({ at, message: m });
+    this.control.emit(m);
+  }
+
+  private write(at: string, m: FromTrainer): void {
+    try {
+      this.writer!.appendLog(`${at} ${describeMessage(m)}`);
+      if (m.type !== 'log') this.writer!.appendMetrics(m);
+    } catch (e) {
+      // A full disk must not also silence the run: the messages still reach the extension or the CLI.
+      if (!this.logFailure) {
+        this.logFailure = describeFsError(e, this.outDir) ?? String(e);
+        this.control.emit({ type: 'warning', message: `The run's log and metrics could not be written: ${this.logFailure}` });
+      }
+    }
+  }
+
+  close(): void {
+    this.writer?.close();
   }
 }
 
@@ -129,7 +184,7 @@ async function train(
   control: RunControl,
   options: { resume?: boolean },
   reportStep: (s: number) => void,
-  writer: RunFolderWriter,
+  recorder: RunRecorder,
 ): Promise<DoneMessage> {
   const lastDir = checkpointDir(outDir, 'last');
   const bestDir = checkpointDir(outDir, 'best');
@@ -145,10 +200,8 @@ async function train(
       // It ended before its first checkpoint: nothing of it is worth keeping but its recipe.
       emit({ type: 'log', message: `${outDir} has no checkpoint to continue from: training it again from step 0 with its saved settings.` });
     }
-    const dropped = writer.truncateMetricsAfter(state?.step ?? 0);
+    const dropped = recorder.folder.truncateMetricsAfter(state?.step ?? 0);
     if (dropped) emit({ type: 'log', message: `Resuming at step ${state?.step ?? 0}: ${dropped} messages of later steps (trained after the last checkpoint) were removed from ${RUN_FILES.metrics}; those steps are trained again.` });
-  } else {
-    writeFileReplacingAtomically(path.join(outDir, RUN_CONFIG), JSON.stringify(config, null, 2) + '\n');
   }
 
   const backend = await selectBackend({ prefer: config.backend });
@@ -306,10 +359,18 @@ async function train(
     if (!(await control.confirm(estimate))) {
       await optimizer.dispose();
       model.dispose();
-      const done: DoneMessage = { type: 'done', status: 'stopped', reason: 'cancelled before training', step: 0 };
+      const done: DoneMessage = { type: 'done', status: 'stopped', reason: CANCELLED_BEFORE_TRAINING, step: 0 };
       emit(done);
       return done;
     }
+  }
+  // Started: from here on the run exists on disk (another trainer may have taken the folder meanwhile).
+  try {
+    await recorder.ensureOpen(true);
+  } catch (e) {
+    await optimizer.dispose();
+    model.dispose();
+    throw e;
   }
 
   const saveLast = async () => {

@@ -16,6 +16,7 @@ import type { FromTrainer } from '../../../src/shared/trainerProtocol';
 import { toMetricsWebviewSchema, type FromMetricsWebview, type RunInfo } from '../../../src/shared/webviews/metricsPanelProtocol';
 import { vscode } from '../vscodeApi';
 import { LiveChart, smooth, themeColors } from './charts';
+import { statusAfter } from './runStatus';
 
 type Progress = Extract<FromTrainer, { type: 'progress' }>;
 type Evaluation = Extract<FromTrainer, { type: 'evaluation' }>;
@@ -114,9 +115,17 @@ function handle(m: FromTrainer): void {
       if (m.isBest) best = { value: metricOf(m), step: m.step };
       renderEvaluation(m);
       break;
-    case 'done':
-      if (run) run = { ...run, status: m.status === 'completed' ? 'completed' : m.status };
-      break;
+  }
+  if (run) setStatus(statusAfter(run.status, m));
+}
+
+/** A new status; back to running, the Stop button is usable again (it said "Stopping…"). */
+function setStatus(status: RunInfo['status']): void {
+  if (!run || run.status === status) return;
+  run = { ...run, status };
+  if (status === 'running') {
+    $('stop').removeAttribute('disabled');
+    $('stop').textContent = 'Stop';
   }
 }
 
@@ -253,9 +262,12 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
     lrChart.reset();
     metricChart = newMetricChart(compareSeries.map(s => s.name));
     m.messages.forEach(handle);
+    // The host knows whether a trainer is at work now: a replayed "done" of an earlier session
+    // (before a resume) or a crash's missing "done" must not decide it.
+    setStatus(m.run.status);
     renderCompare(m.comparable);
   } else if (m.type === 'append') m.messages.forEach(handle);
-  else if (m.type === 'status' && run) run = { ...run, status: m.status };
+  else if (m.type === 'status') setStatus(m.status);
   else if (m.type === 'compare') {
     compareSeries = m.series;
     rebuildMetricChart();
