@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as z from 'zod/mini';
 import { describeIssues } from './settingIssues';
-import { trainConfigSchema, type TrainConfig } from './trainerProtocol';
+import { TRAIN_DEFAULTS, fromTrainerSchema, trainConfigSchema, type FromTrainer, type TrainConfig } from './trainerProtocol';
 
 /** The extension's own folder in a workspace: runs, their logs and metrics; never a dataset. */
 export const BERT_TUNE_FOLDER = '.bert-tune';
@@ -62,13 +62,130 @@ function readJsonFile<T>(file: string, schema: z.ZodMiniType<T>, advice: string)
   return parsed.data;
 }
 
-/** The run's train-config.json, validated; a damaged one is a DamagedRunFileError that says so. */
+// ---------------------------------------------------------------------------------------------
+// train-config.json: the run's recipe, versioned
+
+/**
+ * The version of train-config.json this BERT Tune writes. Files without `schemaVersion` are
+ * version 0 (written before it existed); their fields are today's, minus any added since.
+ * Raise it only for a change older readers must not misread (a field that changes meaning):
+ * a new field with a default needs no new version, since defaults are merged on read.
+ */
+export const RUN_CONFIG_VERSION = 1;
+
+const CONFIG_ADVICE = "It holds the run's settings: restore it (from version control or a backup), or start a new run.";
+
+/** The text of a train-config.json for `config`, as the trainer and Import Run write it. */
+export function runConfigText(config: TrainConfig): string {
+  return JSON.stringify({ schemaVersion: RUN_CONFIG_VERSION, ...config }, null, 2) + '\n';
+}
+
+/**
+ * A train-config.json's content as a TrainConfig: today's defaults under what the file says
+ * (so a setting added since the run was written takes its default instead of making the run
+ * unreadable), then validated. A file from a newer version is refused with what to do.
+ */
+export function parseRunConfig(raw: unknown, file: string): TrainConfig {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new DamagedRunFileError(`${file} is damaged: it holds no settings object. ${CONFIG_ADVICE}`);
+  const { schemaVersion = 0, ...fields } = raw as Record<string, unknown>;
+  if (typeof schemaVersion !== 'number' || !Number.isInteger(schemaVersion) || schemaVersion < 0) {
+    throw new DamagedRunFileError(`${file} is damaged: its schemaVersion is ${JSON.stringify(schemaVersion)}, not a version number. ${CONFIG_ADVICE}`);
+  }
+  if (schemaVersion > RUN_CONFIG_VERSION) {
+    throw new DamagedRunFileError(`${file} was written by a newer BERT Tune (settings version ${schemaVersion}; this one reads up to ${RUN_CONFIG_VERSION}): update the extension to open this run.`);
+  }
+  const merged = { ...TRAIN_DEFAULTS, ...fields };
+  const parsed = trainConfigSchema.safeParse(merged);
+  if (!parsed.success) throw new DamagedRunFileError(`${file} is damaged: ${describeIssues(parsed.error.issues, merged)}. ${CONFIG_ADVICE}`);
+  return parsed.data;
+}
+
+/** The run's train-config.json, read as `parseRunConfig` says; a damaged one is a DamagedRunFileError that says so. */
 export function readRunConfig(runDir: string): TrainConfig {
-  return readJsonFile(path.join(runDir, RUN_FILES.config), trainConfigSchema, 'It holds the run\'s settings: restore it (from version control or a backup), or start a new run.');
+  return readRunConfigFile(path.join(runDir, RUN_FILES.config));
+}
+
+export function readRunConfigFile(file: string): TrainConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'it is missing' : `it is not valid JSON (${(e as Error).message})`;
+    throw new DamagedRunFileError(`${file} cannot be read: ${why}. ${CONFIG_ADVICE}`);
+  }
+  return parseRunConfig(raw, file);
 }
 
 export function readTrainerState(checkpoint: string): TrainerState {
   return readJsonFile(path.join(checkpoint, CHECKPOINT_FILES.trainerState), trainerStateSchema, 'Resuming needs it: restore the checkpoint, or start a new run from checkpoints/best as the base model.');
+}
+
+// ---------------------------------------------------------------------------------------------
+// metrics.jsonl: the run's messages, one JSON object a line (src/shared/trainerProtocol.ts)
+
+/**
+ * What a reader may fill in when a message lacks a field: the parts a panel or a summary can do
+ * without (an evaluation with no per-class table still has its accuracy). Fields added to the
+ * protocol later are optional; this is for the lines that are not quite what today's schema says.
+ */
+const MESSAGE_FALLBACKS: Partial<Record<FromTrainer['type'], Record<string, unknown>>> = {
+  started: { backendNotes: [], labels: [], parameters: 0 },
+  evaluation: { perClass: [], confusion: [], misclassified: [], isBest: false },
+};
+
+export interface RunMessages {
+  messages: FromTrainer[];
+  /** The lines that could not be read, with why: counted and named, never dropped silently. */
+  unread: { line: number; reason: string }[];
+}
+
+/**
+ * Reads a run's metrics.jsonl leniently: unknown fields are ignored, a message that lacks a
+ * field the readers can do without is filled in, and whatever is still unreadable (a line cut
+ * by a crash, a kind of message of a newer version) is listed in `unread`.
+ */
+export function readRunMessages(runDir: string): RunMessages {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(runDir, RUN_FILES.metrics), 'utf8');
+  } catch {
+    return { messages: [], unread: [] };
+  }
+  return parseRunMessages(text);
+}
+
+export function parseRunMessages(text: string): RunMessages {
+  const out: RunMessages = { messages: [], unread: [] };
+  const lines = text.split('\n');
+  lines.forEach((line, i) => {
+    if (!line.trim()) return;
+    const cutOff = i === lines.length - 1; // no newline after it: the writer was interrupted
+    let raw: unknown;
+    try {
+      raw = JSON.parse(line);
+    } catch {
+      out.unread.push({ line: i + 1, reason: cutOff ? 'cut off: the run was interrupted while writing it' : 'not valid JSON' });
+      return;
+    }
+    const message = readMessage(raw);
+    if (typeof message === 'string') out.unread.push({ line: i + 1, reason: message });
+    else out.messages.push(message);
+  });
+  return out;
+}
+
+function readMessage(raw: unknown): FromTrainer | string {
+  const strict = fromTrainerSchema.safeParse(raw);
+  if (strict.success) return strict.data;
+  const type = typeof raw === 'object' && raw !== null ? (raw as { type?: unknown }).type : undefined;
+  const fallback = typeof type === 'string' ? MESSAGE_FALLBACKS[type as FromTrainer['type']] : undefined;
+  if (fallback) {
+    const lenient = fromTrainerSchema.safeParse({ ...fallback, ...(raw as object) });
+    if (lenient.success) return lenient.data;
+  }
+  if (typeof type !== 'string') return 'not a message (it has no "type")';
+  const known = fromTrainerSchema.def.options.some(o => o.shape.type.def.values.includes(type as never));
+  return known ? `a "${type}" message that does not hold what one should: ${describeIssues(strict.error.issues, raw)}` : `a kind of message this version does not know ("${type}"; written by a newer BERT Tune?)`;
 }
 
 export function checkpointDir(runDir: string, kind: CheckpointKind): string {

@@ -27,7 +27,13 @@ describe('Fine-tuning from VS Code', function () {
     for (const f of ['train-config.json', 'log.txt', 'metrics.jsonl', 'checkpoints/best/model.safetensors']) assert.ok(fs.existsSync(path.join(outcome.runDir, f)), f);
     assert.match(fs.readFileSync(path.join(workspaceRoot().fsPath, '.bert-tune', '.gitignore'), 'utf8'), /checkpoints/);
     const item = api.ctx.runsTree.getTreeItem({ run: runs().find(r => r.dir === outcome.runDir)! });
-    assert.match(String(item.description), /^done · accuracy \d+\.\d%/);
+    assert.match(String(item.description), /^done · best accuracy \d+\.\d%/);
+    // The row and its tooltip say one number: the best evaluation's, whose checkpoint predictions use.
+    const best = runs().find(r => r.dir === outcome.runDir)!.best!;
+    const shown = `${(100 * best.value).toFixed(1)}%`;
+    assert.ok(String(item.description).includes(shown), `${item.description} vs ${shown}`);
+    const tooltip = (item.tooltip as vscode.MarkdownString).value.replace(/\\/g, ''); // appendText escapes punctuation
+    assert.ok(tooltip.includes(`Best accuracy ${shown} at step ${best.step}: the checkpoint predictions use`), tooltip);
   });
 
   it('opens the metrics panel of a finished run with everything from its metrics.jsonl', async () => {

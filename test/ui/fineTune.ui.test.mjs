@@ -58,7 +58,7 @@ describe('Fine-tune on this CSV, in the workbench', () => {
     console.log(`screenshot: ${await screenshot(page, 'finetune-4-estimate')}`);
     await clickDialogButton(page, 'Start');
     const pane = await runsPane(page);
-    await pane.locator('.monaco-list-row', { hasText: /done · accuracy \d+\.\d%/ }).first().waitFor({ timeout: 120_000 });
+    await pane.locator('.monaco-list-row', { hasText: /done · best accuracy \d+\.\d%/ }).first().waitFor({ timeout: 120_000 });
     console.log(`screenshot: ${await screenshot(page, 'finetune-5-done')}`);
     }));
 
@@ -90,7 +90,7 @@ describe('Fine-tune on this CSV, in the workbench', () => {
     console.log(`screenshot: ${await screenshot(page, 'stop-2-stopped')}`);
     await stoppedRow.click({ button: 'right' });
     await clickMenuItem(page, 'Resume Run');
-    await pane.locator('.monaco-list-row', { hasText: /done · accuracy/ }).nth(1).waitFor({ timeout: 300_000 });
+    await pane.locator('.monaco-list-row', { hasText: /done · best accuracy/ }).nth(1).waitFor({ timeout: 300_000 });
     assert.equal(await pane.locator('.monaco-list-row', { hasText: /stopped/ }).count(), 0);
     console.log(`screenshot: ${await screenshot(page, 'stop-3-resumed-done')}`);
     }));

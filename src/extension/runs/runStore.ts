@@ -18,8 +18,9 @@ export interface RunSummary {
   config?: TrainConfig;
   /** Best value of the run's metricForBest, and the metric's name. */
   best?: { metric: string; value: number; step: number };
-  /** Last evaluation's accuracy. */
+  /** Last evaluation's accuracy, and its step. */
   accuracy?: number;
+  lastStep?: number;
   step?: number;
   totalSteps?: number;
   reason?: string;
@@ -106,6 +107,7 @@ function readSummary(dir: string, isRunning: boolean): RunSummary {
     config,
     best: bestEval ? { metric, value: value(bestEval), step: bestEval.step } : undefined,
     accuracy: evaluations.at(-1)?.accuracy,
+    lastStep: evaluations.at(-1)?.step,
     step: progress?.step ?? (done?.type === 'done' ? done.step : undefined),
     totalSteps: progress?.totalSteps,
     reason: done?.type === 'done' ? done.reason : undefined,
@@ -207,4 +209,13 @@ export function runContextValue(run: Pick<RunSummary, 'status' | 'lockedBy' | 'c
   if (run.lockedBy) return 'run.locked';
   if (run.status === 'running') return 'run.running';
   return `run.${run.status}${run.checkpoints.resumable ? '.resumable' : ''}${run.checkpoints.usable ? '.usable' : ''}`;
+}
+
+/**
+ * The run's best evaluation in words ("best accuracy 85.2%"): the evaluation of the checkpoint
+ * predictions use (checkpoints/best). The Runs row and its tooltip both say this one number.
+ */
+export function describeBest(best: NonNullable<RunSummary['best']>): string {
+  const name = best.metric === 'macro_f1' ? 'macro-F1' : best.metric;
+  return `best ${name} ${best.metric === 'loss' ? best.value.toFixed(4) : `${(100 * best.value).toFixed(1)}%`}`;
 }

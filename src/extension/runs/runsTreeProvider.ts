@@ -3,7 +3,9 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TrainingManager } from '../training/trainingManager';
 import { RUN_FILES } from '../../shared/runFolder';
-import { listRuns, runContextValue, RUNS_FOLDER, type RunStatus, type RunSummary } from './runStore';
+import { describeBest, listRuns, runContextValue, RUNS_FOLDER, type RunStatus, type RunSummary } from './runStore';
+
+const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 export interface RunNode {
   run: RunSummary;
@@ -70,14 +72,17 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunNode>, vscod
     item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
     const parts: string[] = [run.status === 'completed' ? 'done' : run.status];
     if (run.status === 'running' && run.step !== undefined && run.totalSteps) parts.push(`${Math.floor((100 * run.step) / run.totalSteps)}%`);
-    if (run.accuracy !== undefined) parts.push(`accuracy ${(100 * run.accuracy).toFixed(1)}%`);
+    // The number of the checkpoint predictions use, not of the last evaluation (they differ).
+    if (run.best) parts.push(describeBest(run.best));
+    else if (run.accuracy !== undefined) parts.push(`accuracy ${(100 * run.accuracy).toFixed(1)}%`);
     parts.push(run.startedAt.toLocaleString('en-GB', { dateStyle: 'short', timeStyle: 'short' }));
     item.description = parts.join(' · ');
     item.contextValue = runContextValue(run);
     const tip = new vscode.MarkdownString();
     tip.appendMarkdown('**').appendText(run.name).appendMarkdown('**\n\n');
     if (run.config) tip.appendText(`Data: ${run.config.data}\nModel: ${run.config.model}\nText: ${run.config.textCol} · Label: ${run.config.labelCol}`).appendMarkdown('\n\n');
-    if (run.best) tip.appendText(`Best ${run.best.metric}: ${run.best.metric === 'loss' ? run.best.value.toFixed(4) : `${(100 * run.best.value).toFixed(2)}%`} (step ${run.best.step})`).appendMarkdown('\n\n');
+    if (run.best) tip.appendText(`${capitalise(describeBest(run.best))} at step ${run.best.step}: the checkpoint predictions use (checkpoints/best).`).appendMarkdown('\n\n');
+    if (run.best && run.accuracy !== undefined && run.lastStep !== run.best.step) tip.appendText(`Last evaluation (step ${run.lastStep}): accuracy ${(100 * run.accuracy).toFixed(1)}%.`).appendMarkdown('\n\n');
     if (run.lockedBy) tip.appendText(`Being trained by process ${run.lockedBy.pid} on ${run.lockedBy.host} (the CLI or another window), since ${run.lockedBy.startedAt}.`).appendMarkdown('\n\n');
     if (run.reason) tip.appendText(run.reason);
     item.tooltip = tip;

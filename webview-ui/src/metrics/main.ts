@@ -51,6 +51,10 @@ document.getElementById('app')!.replaceChildren(
   ),
   el('section', { id: 'evaluation', hidden: '' },
     el('h2', { id: 'eval-title' }, 'Last evaluation'),
+    el('div', { class: 'controls' },
+      el('label', { for: 'eval-pick' }, 'Show the evaluation at '),
+      el('select', { id: 'eval-pick' }),
+    ),
     el('div', { id: 'per-class' }),
     el('h3', {}, 'Confusion matrix'),
     el('p', { class: 'hint' }, 'Rows: true label; columns: predicted. Choose a cell to list its validation rows.'),
@@ -89,6 +93,10 @@ let ema = { value: 0, n: 0 };
 let smoothing = 0.6;
 const evaluations: Evaluation[] = [];
 let compareSeries: { name: string; accuracy: [number, number][] }[] = [];
+/** The evaluation the user chose to look at (its step); undefined follows the latest. */
+let chosenStep: number | undefined;
+/** How many evaluations the picker and the table have seen. */
+let renderedEvaluations = 0;
 /** The confusion-matrix cell the user chose: it stays chosen as new evaluations arrive. */
 let selectedCell: { truth: string; predicted: string } | undefined;
 
@@ -113,7 +121,6 @@ function handle(m: FromTrainer): void {
       lossChart.setAt(m.step, 2, m.loss);
       metricChart.push(m.step, [m.accuracy, m.macroF1, ...compareSeries.map(() => null)]);
       if (m.isBest) best = { value: metricOf(m), step: m.step };
-      renderEvaluation(m);
       break;
   }
   if (run) setStatus(statusAfter(run.status, m));
@@ -152,7 +159,10 @@ function renderHeader(): void {
     if (run.status === 'running') facts.push(['ETA', duration(lastProgress.etaSeconds)]);
     facts.push(['Elapsed', duration(lastProgress.elapsedSeconds ?? estimateElapsed(lastProgress))]);
   }
-  if (best) facts.push([`Best ${run.metricForBest ?? 'accuracy'}`, `${run.metricForBest === 'loss' ? best.value.toFixed(4) : pct(best.value)} at step ${best.step}`]);
+  if (best) {
+    facts.push([`Best ${run.metricForBest ?? 'accuracy'}`, `${run.metricForBest === 'loss' ? best.value.toFixed(4) : pct(best.value)} at step ${best.step}`]);
+    facts.push(['Predictions use', `checkpoints/best: the model of step ${best.step}`]);
+  }
   $('facts').replaceChildren(...facts.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
 }
 
@@ -166,7 +176,8 @@ function renderEvaluation(full: Evaluation): void {
   // Runs written before the trainer bounded its messages may hold thousands of classes.
   const e = full.omittedClasses !== undefined ? full : { ...full, ...reportedClasses(full.perClass, full.confusion) };
   $('evaluation').removeAttribute('hidden');
-  $('eval-title').textContent = `Evaluation at step ${e.step}: accuracy ${pct(e.accuracy)}, macro-F1 ${pct(e.macroF1)}, loss ${e.loss.toFixed(4)}`;
+  const which = e.step === best?.step ? ' (the best: predictions use this checkpoint)' : e === evaluations.at(-1) ? ' (the latest)' : '';
+  $('eval-title').textContent = `Evaluation at step ${e.step}${which}: accuracy ${pct(e.accuracy)}, macro-F1 ${pct(e.macroF1)}, loss ${e.loss.toFixed(4)}`;
   const header = el('vscode-table-header', { slot: 'header' }, ...['Label', 'Precision', 'Recall', 'F1', 'Support'].map(h => el('vscode-table-header-cell', {}, h)));
   const body = el('vscode-table-body', { slot: 'body' }, ...e.perClass.map(cl => el('vscode-table-row', { 'data-label': cl.label },
     el('vscode-table-cell', {}, cl.label), el('vscode-table-cell', {}, pct(cl.precision)), el('vscode-table-cell', {}, pct(cl.recall)), el('vscode-table-cell', {}, pct(cl.f1)), el('vscode-table-cell', {}, String(cl.support)))));
@@ -175,15 +186,18 @@ function renderEvaluation(full: Evaluation): void {
 
   const labels = e.perClass.map(p => p.label);
   // A loop, not Math.max(...cells): spreading a large matrix overflows the call stack.
-  let max = 1;
-  for (const row of e.confusion) for (const n of row) if (n > max) max = n;
   const table = el('table', { class: 'confusion', role: 'grid' });
   table.append(el('tr', {}, el('th', { scope: 'col' }, 'true \\ predicted'), ...labels.map(l => el('th', { scope: 'col' }, l))));
   e.confusion.forEach((row, t) => {
     const tr = el('tr', {}, el('th', { scope: 'row' }, labels[t]));
+    // Coloured by the share of the true label's rows, not by count: a small class's diagonal
+    // reads as strongly as a large one's. A loop, not a spread: a large matrix overflows the stack.
+    let rowTotal = 0;
+    for (const n of row) rowTotal += n;
     row.forEach((n, p) => {
       const button = el('button', { class: 'cell', 'data-true': String(t), 'data-pred': String(p), 'aria-label': `${n} rows of ${labels[t]} predicted as ${labels[p]}` }, String(n));
-      button.style.setProperty('--heat', String(n / max));
+      button.style.setProperty('--heat', String(rowTotal ? n / rowTotal : 0));
+      button.title = `${rowTotal ? Math.round((100 * n) / rowTotal) : 0}% of ${labels[t]}'s rows`;
       button.classList.toggle('diagonal', t === p);
       button.addEventListener('click', () => {
         selectedCell = { truth: labels[t], predicted: labels[p] };
@@ -197,6 +211,26 @@ function renderEvaluation(full: Evaluation): void {
   $('confusion').replaceChildren(table);
   if (selectedCell) renderCell(e, selectedCell.truth, selectedCell.predicted);
 }
+
+/** The list of evaluations to look at: each with its step and accuracy, the best one marked. */
+function renderEvaluationPicker(): void {
+  const pick = $<HTMLSelectElement>('eval-pick');
+  const options = [el('option', { value: '' }, 'the latest evaluation')];
+  for (const e of evaluations) {
+    const option = el('option', { value: String(e.step) }, `step ${e.step}: accuracy ${pct(e.accuracy)}${e.step === best?.step ? ' (best, used for predictions)' : ''}`);
+    if (e.step === chosenStep) option.setAttribute('selected', '');
+    options.push(option);
+  }
+  pick.replaceChildren(...options);
+  pick.value = chosenStep === undefined ? '' : String(chosenStep);
+}
+
+$('eval-pick').addEventListener('change', () => {
+  const value = $<HTMLSelectElement>('eval-pick').value;
+  chosenStep = value ? Number(value) : undefined;
+  const e = chosenStep === undefined ? evaluations.at(-1) : evaluations.find(v => v.step === chosenStep);
+  if (e) renderEvaluation(e);
+});
 
 function renderCell(e: Evaluation, truth: string, predicted: string): void {
   const rows = e.misclassified.filter(m => m.truth === truth && m.predicted === predicted);
@@ -257,6 +291,8 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
     started = lastProgress = best = undefined;
     rawLoss.length = 0;
     evaluations.length = 0;
+    chosenStep = undefined;
+    renderedEvaluations = -1;
     ema = { value: 0, n: 0 };
     lossChart.reset();
     lrChart.reset();
@@ -271,6 +307,14 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
   else if (m.type === 'compare') {
     compareSeries = m.series;
     rebuildMetricChart();
+  }
+  // Once a batch of messages is in (a long run's replay holds thousands of evaluations), not per message.
+  if (evaluations.length !== renderedEvaluations) {
+    renderedEvaluations = evaluations.length;
+    renderEvaluationPicker();
+    const shown = chosenStep === undefined ? evaluations.at(-1) : evaluations.find(v => v.step === chosenStep);
+    if (shown) renderEvaluation(shown);
+    else $('evaluation').setAttribute('hidden', '');
   }
   renderHeader();
 });
