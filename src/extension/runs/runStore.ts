@@ -4,8 +4,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fromTrainerSchema, trainConfigSchema, type FromTrainer, type TrainConfig } from '../../shared/trainerProtocol';
-import { BERT_TUNE_FOLDER, RUN_FILES, RUNS_FOLDER, checkpointDir, hasResumableCheckpoint, isInsideRealPath, isSymbolicLink, liveRunLock, recoverableCheckpoint, type RunLock } from '../../shared/runFolder';
+import type { FromTrainer, TrainConfig } from '../../shared/trainerProtocol';
+import { BERT_TUNE_FOLDER, RUN_FILES, RUNS_FOLDER, checkpointDir, hasResumableCheckpoint, readRunConfig, readRunMessages, type RunMessages, isInsideRealPath, isSymbolicLink, liveRunLock, recoverableCheckpoint, type RunLock } from '../../shared/runFolder';
 
 export { RUNS_FOLDER };
 
@@ -29,29 +29,15 @@ export interface RunSummary {
   updatedAt?: Date;
   /** Set while another process (the CLI, another window) trains this run: not ours to resume or delete. */
   lockedBy?: RunLock;
+  /** What of the run folder could not be read (a damaged or newer train-config.json, unreadable metrics lines), in sentences. */
+  problems: string[];
   /** Whether checkpoints/last can be resumed from, and whether any checkpoint can predict. */
   checkpoints: { resumable: boolean; usable: boolean };
 }
 
-/** Reads a run's metrics.jsonl, skipping lines that do not parse (a crash can cut the last one). */
+/** A run's messages, read leniently (src/shared/runFolder.ts); the lines it could not read are in `unreadLines` of the summary. */
 export function readMessages(dir: string): FromTrainer[] {
-  let text: string;
-  try {
-    text = fs.readFileSync(path.join(dir, RUN_FILES.metrics), 'utf8');
-  } catch {
-    return [];
-  }
-  const out: FromTrainer[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      const parsed = fromTrainerSchema.safeParse(JSON.parse(line));
-      if (parsed.success) out.push(parsed.data);
-    } catch {
-      /* a torn last line */
-    }
-  }
-  return out;
+  return readRunMessages(dir).messages;
 }
 
 /**
@@ -81,12 +67,14 @@ export function summarizeRun(dir: string, isRunning: boolean): RunSummary {
 
 function readSummary(dir: string, isRunning: boolean): RunSummary {
   let config: TrainConfig | undefined;
+  let configProblem: string | undefined;
   try {
-    config = trainConfigSchema.parse(JSON.parse(fs.readFileSync(path.join(dir, RUN_FILES.config), 'utf8')));
-  } catch {
-    config = undefined;
+    config = readRunConfig(dir);
+  } catch (e) {
+    // A run without a config (or with one of a newer version) is still listed, with the reason.
+    configProblem = fs.existsSync(path.join(dir, RUN_FILES.config)) ? (e as Error).message : undefined;
   }
-  const messages = readMessages(dir);
+  const { messages, unread } = readRunMessages(dir);
   const done = messages.filter(m => m.type === 'done').at(-1);
   const evaluations = messages.filter((m): m is Extract<FromTrainer, { type: 'evaluation' }> => m.type === 'evaluation');
   const progress = messages.filter((m): m is Extract<FromTrainer, { type: 'progress' }> => m.type === 'progress').at(-1);
@@ -114,6 +102,7 @@ function readSummary(dir: string, isRunning: boolean): RunSummary {
     startedAt: stat.birthtime.getTime() ? stat.birthtime : stat.mtime,
     updatedAt: metricsStat?.mtime,
     lockedBy,
+    problems: [...(configProblem ? [configProblem] : []), ...describeUnread(unread)],
     checkpoints: {
       resumable: hasResumableCheckpoint(dir),
       usable: (['best', 'last'] as const).some(kind => recoverableCheckpoint(checkpointDir(dir, kind)) !== undefined),
@@ -218,4 +207,11 @@ export function runContextValue(run: Pick<RunSummary, 'status' | 'lockedBy' | 'c
 export function describeBest(best: NonNullable<RunSummary['best']>): string {
   const name = best.metric === 'macro_f1' ? 'macro-F1' : best.metric;
   return `best ${name} ${best.metric === 'loss' ? best.value.toFixed(4) : `${(100 * best.value).toFixed(1)}%`}`;
+}
+
+/** Unread metrics lines in a sentence or two: how many, the first few line numbers and why. */
+export function describeUnread(unread: RunMessages['unread']): string[] {
+  if (!unread.length) return [];
+  const first = unread.slice(0, 3).map(u => `line ${u.line}: ${u.reason}`).join('; ');
+  return [`${unread.length} line${unread.length === 1 ? '' : 's'} of ${RUN_FILES.metrics} could not be read (${first}${unread.length > 3 ? '; …' : ''}); the curves leave them out.`];
 }

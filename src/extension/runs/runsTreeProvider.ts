@@ -84,7 +84,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunNode>, vscod
     if (run.best) tip.appendText(`${capitalise(describeBest(run.best))} at step ${run.best.step}: the checkpoint predictions use (checkpoints/best).`).appendMarkdown('\n\n');
     if (run.best && run.accuracy !== undefined && run.lastStep !== run.best.step) tip.appendText(`Last evaluation (step ${run.lastStep}): accuracy ${(100 * run.accuracy).toFixed(1)}%.`).appendMarkdown('\n\n');
     if (run.lockedBy) tip.appendText(`Being trained by process ${run.lockedBy.pid} on ${run.lockedBy.host} (the CLI or another window), since ${run.lockedBy.startedAt}.`).appendMarkdown('\n\n');
-    if (run.reason) tip.appendText(run.reason);
+    if (run.reason) tip.appendText(run.reason).appendMarkdown('\n\n');
+    for (const problem of run.problems) tip.appendText(`⚠ ${problem}`).appendMarkdown('\n\n');
     item.tooltip = tip;
     item.command = { command: 'bertTune.showMetrics', title: 'Show metrics', arguments: [{ run }] };
     return item;

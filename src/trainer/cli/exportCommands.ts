@@ -1,9 +1,6 @@
 /** `bert-tune export-script` and `bert-tune import-run`: a run's recipe out to transformers' Trainer, and its result back. */
 import * as path from 'node:path';
-import * as fs from 'node:fs';
-import { readRunConfig } from '../../shared/runFolder';
-import { describeIssues } from '../../shared/settingIssues';
-import { trainConfigSchema, type TrainConfig } from '../../shared/trainerProtocol';
+import { readRunConfig, readRunConfigFile } from '../../shared/runFolder';
 import { selectBackend } from '../backend';
 import { exportTrainingScript } from '../export/exportScript';
 import { importRun } from '../export/importRun';
@@ -26,13 +23,6 @@ Makes RUN_DIR a BERT Tune run from a Hugging Face model folder trained elsewhere
 train.py's output/model): the model in checkpoints/best, the curves of its trainer_state.json
 in metrics.jsonl, its recipe in train-config.json.`;
 
-function readConfigFile(file: string): TrainConfig {
-  const raw: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
-  const parsed = trainConfigSchema.safeParse(raw);
-  if (!parsed.success) throw new UsageError(`${file}: ${describeIssues(parsed.error.issues, raw)}`);
-  return parsed.data;
-}
-
 export async function exportScriptCommand(args: string[]): Promise<number> {
   if (args.includes('--help')) {
     process.stdout.write(EXPORT_USAGE + '\n');
@@ -43,7 +33,7 @@ export async function exportScriptCommand(args: string[]): Promise<number> {
   if (args.includes('--run') || args.includes('--config')) {
     const o = parseOptions(args, { run: { type: 'string' }, config: { type: 'string' }, out: { type: 'string' } }, EXPORT_USAGE);
     if (o.run && o.config) throw new UsageError(`give --run or --config, not both\n\n${EXPORT_USAGE}`);
-    config = o.run ? readRunConfig(path.resolve(o.run)) : readConfigFile(path.resolve(requireOption(o.config, 'config', EXPORT_USAGE)));
+    config = o.run ? readRunConfig(path.resolve(o.run)) : readRunConfigFile(path.resolve(requireOption(o.config, 'config', EXPORT_USAGE)));
     out = path.resolve(requireOption(o.out, 'out', EXPORT_USAGE));
   } else {
     const parsed = trainConfigFromArgs(args);

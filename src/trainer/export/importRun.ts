@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RUN_FILES, checkpointDir } from '../../shared/runFolder';
+import { RUN_FILES, checkpointDir, runConfigText } from '../../shared/runFolder';
 import { fromTrainerSchema, trainConfigSchema, TRAIN_DEFAULTS, type FromTrainer, type TrainConfig } from '../../shared/trainerProtocol';
 import { writeFolderAtomically } from '../checkpoint/atomicFolder';
 import { loadCheckpoint } from '../checkpoint/hfCheckpoint';
@@ -125,7 +125,7 @@ export async function importRun(from: string, runDir: string): Promise<{ message
   fs.mkdirSync(runDir, { recursive: true });
   await writeFolderAtomically(checkpointDir(runDir, 'best'), files);
   const config = recipe && configFromRecipe(recipe, runDir);
-  if (config) writeFileReplacingAtomically(path.join(runDir, RUN_FILES.config), JSON.stringify(config, null, 2) + '\n');
+  if (config) writeFileReplacingAtomically(path.join(runDir, RUN_FILES.config), runConfigText(config));
 
   const messages = messagesFromTrainerState(state, labels, runDir, recipe);
   const bestStep = num(state.best_global_step ?? undefined);

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CANCELLED_BEFORE_TRAINING, type FromTrainer, type MetricName, type TrainConfig } from '../../shared/trainerProtocol';
-import { CHECKPOINT_FILES, RUN_FILES, checkpointDir, hasResumableCheckpoint, readRunConfig, readTrainerState, type TrainerState } from '../../shared/runFolder';
+import { CHECKPOINT_FILES, RUN_FILES, checkpointDir, hasResumableCheckpoint, readRunConfig, readTrainerState, runConfigText, type TrainerState } from '../../shared/runFolder';
 import { describeFsError } from '../util/fsErrors';
 import { RunFolderWriter, writeFileReplacingAtomically } from './runFolderWriter';
 import { describeMessage } from './describeMessage';
@@ -145,7 +145,7 @@ class RunRecorder {
       this.writer = undefined;
       throw new Error(`${this.outDir} already holds a training run (started while this one waited to be confirmed): choose another --out folder`);
     }
-    if (!this.options.resume) writeFileReplacingAtomically(path.join(this.outDir, RUN_CONFIG), JSON.stringify(this.config, null, 2) + '\n');
+    if (!this.options.resume) writeFileReplacingAtomically(path.join(this.outDir, RUN_CONFIG), runConfigText(this.config));
     const held = this.held;
     this.held = [];
     this.writer.notices.forEach(message => this.emit({ type: 'log', message }));
