@@ -128,7 +128,7 @@ export function toRememberedModel(model: ModelChoice): RememberedModel {
 }
 
 /** The editable settings, in the order shown, with how to read them from an input box. */
-const EDITABLE: { key: keyof TrainConfig; label: string; parse: (s: string) => unknown; choices?: readonly string[] }[] = [
+const EDITABLE: { key: keyof TrainConfig; label: string; parse: (s: string) => unknown; choices?: readonly { value: string; detail: string }[] }[] = [
   { key: 'epochs', label: 'Epochs', parse: Number },
   { key: 'batchSize', label: 'Batch size', parse: Number },
   { key: 'learningRate', label: 'Learning rate', parse: Number },
@@ -139,12 +139,21 @@ const EDITABLE: { key: keyof TrainConfig; label: string; parse: (s: string) => u
   { key: 'freezeLayers', label: 'Freeze the embeddings and the lowest N layers (faster on a CPU; 0: train all)', parse: s => (s.trim() ? Number(s) : undefined) },
   { key: 'headOnly', label: 'Train only the classifier head, on features computed once (yes/no)', parse: s => (/^\s*(y|yes|true|1)\s*$/i.test(s) ? true : /^\s*(n|no|false|0|)\s*$/i.test(s) ? undefined : s) },
   { key: 'seed', label: 'Seed', parse: Number },
-  { key: 'backend', label: 'Backend (auto: the fastest here)', parse: s => (isBackendName(s) ? s : undefined), choices: BACKEND_SETTING_VALUES },
+  { key: 'classWeights', label: 'Class weights (for imbalanced labels)', parse: s => s, choices: [
+    { value: 'none', detail: 'every row counts the same' },
+    { value: 'balanced', detail: "each class's loss weighed by its rarity (n_rows / (n_classes × class rows), as scikit-learn's)" },
+  ] },
+  { key: 'metricForBest', label: 'Metric that picks the best checkpoint', parse: s => s, choices: [
+    { value: 'accuracy', detail: 'share of validation rows predicted right' },
+    { value: 'macro_f1', detail: 'the mean of the per-class F1: every class counts the same (imbalanced labels)' },
+    { value: 'loss', detail: 'the validation loss (lower is better)' },
+  ] },
+  { key: 'backend', label: 'Backend (auto: the fastest here)', parse: s => (isBackendName(s) ? s : undefined), choices: BACKEND_SETTING_VALUES.map(v => ({ value: v, detail: isBackendName(v) ? BACKEND_SUMMARIES[v] : AUTO_BACKEND_SUMMARY })) },
 ];
 
-/** A setting with a fixed list of values (the backend): picked from its list, each value explained. */
-async function pickValue(title: string, label: string, choices: readonly string[], current: string): Promise<string | undefined> {
-  const items = choices.map(v => ({ label: v, detail: isBackendName(v) ? BACKEND_SUMMARIES[v] : AUTO_BACKEND_SUMMARY }));
+/** A setting with a fixed list of values: picked from its list, each value explained. */
+async function pickValue(title: string, label: string, choices: readonly { value: string; detail: string }[], current: string): Promise<string | undefined> {
+  const items = choices.map(c => ({ label: c.value, detail: c.detail }));
   return (await pick(items, items.find(i => i.label === current), title, label, 5))?.label;
 }
 
@@ -163,14 +172,14 @@ export async function askSettings(title: string, base: TrainConfig, options: { c
       { label: '$(play) Start training', description: 'with the settings below', start: true },
       ...(options.canExport ? [{ label: '$(export) Export a training script instead…', description: "for transformers' Trainer on a GPU server or cluster (torchrun, accelerate)", exportScript: true }] : []),
       { label: '', kind: vscode.QuickPickItemKind.Separator },
-      ...EDITABLE.map(e => ({ label: e.label, description: String(config[e.key] ?? (e.choices ? e.choices[0] : '—')), key: e.key })),
+      ...EDITABLE.map(e => ({ label: e.label, description: String(config[e.key] ?? (e.choices ? e.choices[0].value : '—')), key: e.key })),
     ];
     const choice = await pick(items, items[0], title, 'Start, or pick a setting to change it', 5);
     if (!choice) return undefined;
     if (choice.start) return { config };
     if (choice.exportScript) return { config, exportScript: true };
     const edit = EDITABLE.find(e => e.key === choice.key)!;
-    const value = edit.choices ? await pickValue(title, edit.label, edit.choices, String(config[edit.key] ?? 'auto')) : await vscode.window.showInputBox({
+    const value = edit.choices ? await pickValue(title, edit.label, edit.choices, String(config[edit.key] ?? edit.choices[0].value)) : await vscode.window.showInputBox({
       title,
       prompt: edit.label,
       value: String(config[edit.key] ?? ''),

@@ -9,6 +9,8 @@ import * as vscode from 'vscode';
 import { SHUTDOWN_SAVE_MS, type FromTrainer, type TrainConfig } from '../../shared/trainerProtocol';
 import { TrainerProcess, type TrainerExit } from './trainerProcess';
 import { hasResumableCheckpoint } from '../../shared/runFolder';
+import { describeImbalance } from '../../shared/labelBalance';
+import { describeBest, summarizeRun } from '../runs/runStore';
 
 export interface ActiveRun {
   runDir: string;
@@ -123,8 +125,12 @@ export class TrainingManager implements vscode.Disposable {
   /** One run at a time: says so, and returns true, while one trains. */
   refuseIfBusy(): boolean {
     if (!this.active) return false;
-    void vscode.window.showWarningMessage(`A model is already training (${path.basename(this.active.runDir)}). Stop it first, or wait for it to finish.`, 'Show log').then(a => {
-      if (a) this.output.show();
+    const run = this.active;
+    void vscode.window.showWarningMessage(`A model is already training (${path.basename(run.runDir)}). Stop it first, or wait for it to finish.`, 'Stop', 'Show Metrics').then(a => {
+      // The run may have ended while the message was showing: act on it only if it still trains.
+      if (this.active !== run) return;
+      if (a === 'Stop') void this.stop();
+      if (a === 'Show Metrics') void vscode.commands.executeCommand('bertTune.showMetrics');
     });
     return true;
   }
@@ -166,6 +172,7 @@ export class TrainingManager implements vscode.Disposable {
     const detail = [
       `${e.trainRows.toLocaleString('en-US')} training rows, ${e.validationRows.toLocaleString('en-US')} validation rows${e.skippedRows ? `, ${e.skippedRows} skipped (an empty text or label, or cells that do not line up with the header: the output channel names their lines)` : ''}.`,
       `Labels: ${balance}.`,
+      ...[describeImbalance(e.labelCounts, run.config.classWeights, run.config.metricForBest)].filter(Boolean).map(s => `${s} (Cancel, then change them in the settings step.)`),
       `${e.totalSteps.toLocaleString('en-US')} steps, about ${formatDuration(e.estimatedSeconds)} on this machine (measured: ${e.secondsPerStep.toFixed(2)} s per step).`,
     ].join('\n');
     const answer = await vscode.window.showInformationMessage(`Fine-tune on ${path.basename(run.config.data)}?`, { modal: true, detail }, 'Start');
@@ -229,9 +236,11 @@ export class TrainingManager implements vscode.Disposable {
     const name = path.basename(outcome.runDir);
     if (outcome.status === 'completed') {
       const acc = run.lastEvaluation ? `: accuracy ${(100 * run.lastEvaluation.accuracy).toFixed(1)}%` : '';
-      const a = await vscode.window.showInformationMessage(`Training ${name} finished${acc}.`, 'Show log', 'Reveal model');
-      if (a === 'Show log') this.output.show();
-      if (a === 'Reveal model') void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(path.join(outcome.runDir, 'checkpoints', 'best')));
+      const summary = summarizeRun(outcome.runDir, false);
+      const best = summary.best ? `: ${describeBest(summary.best)} (step ${summary.best.step})` : acc;
+      const a = await vscode.window.showInformationMessage(`Training ${name} finished${best}.`, 'Use for Predictions', 'Open Metrics');
+      if (a === 'Use for Predictions') void vscode.commands.executeCommand('bertTune.runs.useForPredictions', { run: summary });
+      if (a === 'Open Metrics') void vscode.commands.executeCommand('bertTune.showMetrics', { run: summary });
     } else if (outcome.status === 'failed' || outcome.status === 'crashed') {
       const what = outcome.status === 'crashed' ? 'The trainer stopped unexpectedly' : 'Training failed';
       // Resume only where there is a checkpoint to resume from (a run can fail before its first save).
@@ -246,8 +255,7 @@ export class TrainingManager implements vscode.Disposable {
 function statusText(run: ActiveRun): string {
   const p = run.progress;
   if (!p) return 'preparing…';
-  const pct = Math.floor((100 * p.step) / Math.max(1, p.totalSteps));
-  return `epoch ${p.epoch.toFixed(1)} · ${pct}% · ETA ${formatDuration(p.etaSeconds)}`;
+  return `epoch ${p.epoch.toFixed(1)} · step ${p.step.toLocaleString('en-US')}/${p.totalSteps.toLocaleString('en-US')} · ETA ${formatDuration(p.etaSeconds)}`;
 }
 
 export function formatDuration(seconds: number): string {

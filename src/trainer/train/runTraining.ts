@@ -29,6 +29,7 @@ import { lrFactor, runSteps, warmupSteps, type Schedule } from './schedule';
 import { clsFeatures, startHeadOnly, type FeatureCache } from './headOnly';
 import { startOptimisation, type Optimisation } from './optimisation';
 import { clipText, reportedClasses } from '../../shared/reportedEvaluation';
+import { describeImbalance } from '../../shared/labelBalance';
 
 export type DoneMessage = Extract<FromTrainer, { type: 'done' }>;
 
@@ -259,6 +260,12 @@ async function train(
   const train = toExamples(trainRows, labelIds, tokenizer, maxLength, config.data);
   const validation = toExamples(validationRows, labelIds, tokenizer, maxLength, validationFile);
   const validationByLine = new Map(validationRows.map(r => [r.line, r]));
+  if (!state) {
+    const counts = labels.map((l): [string, number] => [l, 0]);
+    for (const e of train) counts[e.label][1]++;
+    const imbalance = describeImbalance(counts, config.classWeights, config.metricForBest);
+    if (imbalance) emit({ type: 'warning', message: imbalance });
+  }
 
   const decayed = new Set(model.specs.filter(isDecayed).map(s => s.name));
   const dropoutRandom = new Random((config.seed ^ 0x5bd1e995) >>> 0);
