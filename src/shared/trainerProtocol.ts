@@ -190,6 +190,9 @@ export const fromTrainerSchema = z.discriminatedUnion('type', [
     totalSteps: count(),
     secondsPerStep: nonNegative(),
     estimatedSeconds: nonNegative(),
+    /** The trainer's memory at the run's peak, from the step it timed (src/shared/memoryFit.ts), and what this machine has for it. */
+    peakMemoryBytes: z.optional(nonNegative()),
+    availableMemoryBytes: z.optional(nonNegative()),
   }),
   z.object({ type: z.literal('checkpoint'), kind: z.enum(['best', 'last']), path: z.string(), step: count() }),
   z.object({ type: z.literal('log'), message: z.string() }),

@@ -177,6 +177,8 @@ describe('a training run', () => {
     assert.deepEqual(e.labelCounts.map(([l]) => l), ['0', '1']);
     assert.equal(e.labelCounts.reduce((a, [, n]) => a + n, 0), e.trainRows);
     assert.ok(e.estimatedSeconds > 0 && e.totalSteps === 20);
+    const memory = estimates[0] as { peakMemoryBytes: number; availableMemoryBytes: number };
+    assert.ok(memory.peakMemoryBytes > process.memoryUsage().rss * 0.5 && memory.availableMemoryBytes > memory.peakMemoryBytes, JSON.stringify(memory));
     assert.ok(!fs.existsSync(cancelledDir), 'a run cancelled at its estimate left a folder that looks like a run');
     const out = path.join(tempDir(), 'go');
     let existedWhileAsked: boolean | undefined;
@@ -196,6 +198,21 @@ describe('a training run', () => {
     assert.equal(kinds.at(-1), 'done');
     assert.match(fs.readFileSync(path.join(out, 'log.txt'), 'utf8'), /estimate/i);
     assert.ok(fs.existsSync(path.join(out, 'train-config.json')));
+  });
+
+  it('warns before training when the run will not fit the memory available, naming what to lower', async () => {
+    process.env.BERT_TUNE_AVAILABLE_MEMORY_BYTES = String(64 * 2 ** 20);
+    const warnings: string[] = [];
+    try {
+      await runTraining(config(path.join(tempDir(), 'small-machine')), {
+        emit: m => void (m.type === 'warning' && warnings.push(m.message)),
+        shouldStop: () => false,
+        confirm: async () => false,
+      });
+    } finally {
+      delete process.env.BERT_TUNE_AVAILABLE_MEMORY_BYTES;
+    }
+    assert.ok(warnings.some(w => /needs about \d+\.\d GB of memory at its peak, and 0\.1 GB are available.*Lower the batch size/.test(w)), warnings.join('\n'));
   });
 
   it('stops early when the metric stops improving', async () => {

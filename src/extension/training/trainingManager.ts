@@ -10,6 +10,7 @@ import { SHUTDOWN_SAVE_MS, type FromTrainer, type TrainConfig } from '../../shar
 import { TrainerProcess, type TrainerExit } from './trainerProcess';
 import { hasResumableCheckpoint } from '../../shared/runFolder';
 import { describeImbalance } from '../../shared/labelBalance';
+import { describeMemoryShortfall } from '../../shared/memoryFit';
 import { describeBest, summarizeRun } from '../runs/runStore';
 
 export interface ActiveRun {
@@ -173,7 +174,9 @@ export class TrainingManager implements vscode.Disposable {
       `${e.trainRows.toLocaleString('en-US')} training rows, ${e.validationRows.toLocaleString('en-US')} validation rows${e.skippedRows ? `, ${e.skippedRows} skipped (an empty text or label, or cells that do not line up with the header: the output channel names their lines)` : ''}.`,
       `Labels: ${balance}.`,
       ...[describeImbalance(e.labelCounts, run.config.classWeights, run.config.metricForBest)].filter(Boolean).map(s => `${s} (Cancel, then change them in the settings step.)`),
+      ...(e.peakMemoryBytes !== undefined && e.availableMemoryBytes !== undefined ? [describeMemoryShortfall(e.peakMemoryBytes, e.availableMemoryBytes)].filter(Boolean).map(s => `⚠ ${s} (Cancel, then change them in the settings step; bertTune.training.batchSize sets the default.)`) : []),
       `${e.totalSteps.toLocaleString('en-US')} steps, about ${formatDuration(e.estimatedSeconds)} on this machine (measured: ${e.secondsPerStep.toFixed(2)} s per step).`,
+      ...(e.peakMemoryBytes !== undefined && e.availableMemoryBytes !== undefined ? [`Memory: about ${(e.peakMemoryBytes / 2 ** 30).toFixed(1)} GB at the peak, of ${(e.availableMemoryBytes / 2 ** 30).toFixed(1)} GB available.`] : []),
     ].join('\n');
     const answer = await vscode.window.showInformationMessage(`Fine-tune on ${path.basename(run.config.data)}?`, { modal: true, detail }, 'Start');
     run.process.send({ type: answer === 'Start' ? 'begin' : 'cancel' });

@@ -5,6 +5,7 @@
  * checkpoints/last (the latter with optimizer and data-order state, for resuming).
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { CANCELLED_BEFORE_TRAINING, type FromTrainer, type MetricName, type TrainConfig } from '../../shared/trainerProtocol';
 import { CHECKPOINT_FILES, RUN_FILES, checkpointDir, hasResumableCheckpoint, readRunConfig, readTrainerState, runConfigText, type TrainerState } from '../../shared/runFolder';
@@ -30,6 +31,7 @@ import { clsFeatures, startHeadOnly, type FeatureCache } from './headOnly';
 import { startOptimisation, type Optimisation } from './optimisation';
 import { clipText, reportedClasses } from '../../shared/reportedEvaluation';
 import { describeImbalance } from '../../shared/labelBalance';
+import { describeMemoryShortfall, estimatePeakMemory } from '../../shared/memoryFit';
 
 export type DoneMessage = Extract<FromTrainer, { type: 'done' }>;
 
@@ -67,6 +69,16 @@ function toExamples(rows: LabelledRow[], labelIds: Map<string, number>, tokenize
     const e = tokenizer.encode(r.text, r.pair, maxLength);
     return { inputIds: e.inputIds, tokenTypeIds: e.tokenTypeIds, label: id, line: r.line };
   });
+}
+
+/**
+ * What the machine has for this trainer: its own memory now and the free memory (Linux:
+ * MemAvailable). BERT_TUNE_AVAILABLE_MEMORY_BYTES overrides it (tests; a container whose limit
+ * the OS figure does not show).
+ */
+function availableMemory(): number {
+  const override = Number(process.env.BERT_TUNE_AVAILABLE_MEMORY_BYTES);
+  return override > 0 ? override : process.memoryUsage().rss + os.freemem();
 }
 
 /** Runs (or, with `resume`, continues) training as `config` says; never throws: failures end as status "failed". */
@@ -346,6 +358,10 @@ async function train(
     }
     await optimizer.timeGradients(sample);
     const secondsPerStep = (await optimizer.timeGradients(sample)) * config.gradientAccumulation * 1.15; // + the optimizer update
+    const peakMemoryBytes = estimatePeakMemory(process.memoryUsage().rss, model.numParameters);
+    const availableMemoryBytes = availableMemory();
+    const shortfall = describeMemoryShortfall(peakMemoryBytes, availableMemoryBytes);
+    if (shortfall) emit({ type: 'warning', message: shortfall });
     features = undefined;
     const evaluations = Math.ceil(totalSteps / stepsPerEpoch) + (config.evalSteps ? Math.floor(totalSteps / config.evalSteps) : 0);
     const evalSeconds = evaluations * (validation.length / Math.max(1, config.batchSize)) * (forwardSeconds ?? secondsPerStep * 0.35);
@@ -361,6 +377,8 @@ async function train(
       totalSteps,
       secondsPerStep,
       estimatedSeconds: totalSteps * secondsPerStep + evalSeconds + featureSeconds,
+      peakMemoryBytes,
+      availableMemoryBytes,
     };
     emit(estimate);
     if (!(await control.confirm(estimate))) {
