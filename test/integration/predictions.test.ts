@@ -47,6 +47,13 @@ describe('Predictions', function () {
       s.labels.forEach((l, k) => assert.ok(Math.abs(s.prediction.probabilities[k] - cli[i].probabilities[l]) < 1e-6));
     });
     assert.equal(api.ctx.selectionPredictions.predictionsFor(editor.document).length, 2);
+    // Editing one line drops its prediction only; a line added above moves the other with its text.
+    await editor.edit(b => b.insert(new vscode.Position(0, texts[0].length), ' really'));
+    await editor.edit(b => b.insert(new vscode.Position(1, 0), 'an added line\n'));
+    const after = api.ctx.selectionPredictions.predictionsFor(editor.document);
+    assert.equal(after.length, 1);
+    assert.equal(editor.document.getText(after[0].range), texts[1]);
+    assert.equal(after[0].prediction.label, shown[1].prediction.label);
   });
 
   it('shows every label in the hover, and predicts a multi-line selection line by line', async () => {

@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { markdownTableCell } from './markdownText';
+import { spansAfterEdits } from './rangesAfterEdit';
 import type { Prediction } from '../../shared/inferenceProtocol';
 import type { ActiveModel } from './activeModel';
 import type { InferenceClient } from './inferenceClient';
@@ -35,8 +36,8 @@ export class SelectionPredictions implements vscode.Disposable {
   ) {
     this.disposables.push(
       vscode.languages.registerHoverProvider({ scheme: '*' }, { provideHover: (doc, pos) => this.hover(doc, pos) }),
-      // An edit moves text under the decorations: drop them rather than show stale labels.
-      vscode.workspace.onDidChangeTextDocument(e => e.contentChanges.length && this.clear(e.document)),
+      // An edit drops the predictions of the text it touches and moves the others with their text.
+      vscode.workspace.onDidChangeTextDocument(e => e.contentChanges.length && this.afterEdit(e)),
       vscode.window.onDidChangeTextEditorSelection(e => this.onSelection(e)),
       activeModel.onDidChange(() => vscode.window.visibleTextEditors.forEach(ed => this.clear(ed.document))),
     );
@@ -83,6 +84,18 @@ export class SelectionPredictions implements vscode.Disposable {
     this.shown.set(doc.uri.toString(), [...kept, ...shown]);
     this.render(doc);
     return shown;
+  }
+
+  private afterEdit(e: vscode.TextDocumentChangeEvent): void {
+    const shown = this.predictionsFor(e.document);
+    if (!shown.length) return;
+    const spans = spansAfterEdits(shown.map(s => s.range), e.contentChanges);
+    const kept = shown.flatMap((s, i) => {
+      const span = spans[i];
+      return span ? [{ ...s, range: new vscode.Range(span.start.line, span.start.character, span.end.line, span.end.character) }] : [];
+    });
+    this.shown.set(e.document.uri.toString(), kept);
+    this.render(e.document);
   }
 
   clear(doc: vscode.TextDocument): void {
