@@ -85,18 +85,20 @@ export function runConfigText(config: TrainConfig): string {
  * (so a setting added since the run was written takes its default instead of making the run
  * unreadable), then validated. A file from a newer version is refused with what to do.
  */
-export function parseRunConfig(raw: unknown, file: string): TrainConfig {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new DamagedRunFileError(`${file} is damaged: it holds no settings object. ${CONFIG_ADVICE}`);
+export function parseRunConfig(raw: unknown, file: string, written: WrittenBy = 'trainer'): TrainConfig {
+  // A run's own file is damaged when wrong; a recipe a person wrote (export-script --config) just needs fixing.
+  const [wrong, advice] = written === 'trainer' ? [`${file} is damaged: `, CONFIG_ADVICE] : [`${file}: `, 'Fix it and run again.'];
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new DamagedRunFileError(`${wrong}it holds no settings object. ${advice}`);
   const { schemaVersion = 0, ...fields } = raw as Record<string, unknown>;
   if (typeof schemaVersion !== 'number' || !Number.isInteger(schemaVersion) || schemaVersion < 0) {
-    throw new DamagedRunFileError(`${file} is damaged: its schemaVersion is ${JSON.stringify(schemaVersion)}, not a version number. ${CONFIG_ADVICE}`);
+    throw new DamagedRunFileError(`${wrong}its schemaVersion is ${JSON.stringify(schemaVersion)}, not a version number. ${advice}`);
   }
   if (schemaVersion > RUN_CONFIG_VERSION) {
     throw new DamagedRunFileError(`${file} was written by a newer BERT Tune (settings version ${schemaVersion}; this one reads up to ${RUN_CONFIG_VERSION}): update the extension to open this run.`);
   }
   const merged = { ...TRAIN_DEFAULTS, ...fields };
   const parsed = trainConfigSchema.safeParse(merged);
-  if (!parsed.success) throw new DamagedRunFileError(`${file} is damaged: ${describeIssues(parsed.error.issues, merged)}. ${CONFIG_ADVICE}`);
+  if (!parsed.success) throw new DamagedRunFileError(`${wrong}${describeIssues(parsed.error.issues, merged)}. ${advice}`);
   return parsed.data;
 }
 
@@ -105,15 +107,18 @@ export function readRunConfig(runDir: string): TrainConfig {
   return readRunConfigFile(path.join(runDir, RUN_FILES.config));
 }
 
-export function readRunConfigFile(file: string): TrainConfig {
+/** Who wrote a train-config.json: the trainer (a run's), or a person (a recipe for export-script --config). */
+export type WrittenBy = 'trainer' | 'person';
+
+export function readRunConfigFile(file: string, written: WrittenBy = 'trainer'): TrainConfig {
   let raw: unknown;
   try {
     raw = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (e) {
     const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'it is missing' : `it is not valid JSON (${(e as Error).message})`;
-    throw new DamagedRunFileError(`${file} cannot be read: ${why}. ${CONFIG_ADVICE}`);
+    throw new DamagedRunFileError(`${file} cannot be read: ${why}. ${written === 'trainer' ? CONFIG_ADVICE : 'Fix it and run again.'}`);
   }
-  return parseRunConfig(raw, file);
+  return parseRunConfig(raw, file, written);
 }
 
 export function readTrainerState(checkpoint: string): TrainerState {

@@ -60,7 +60,7 @@ describe('Export training script', () => {
     assert.equal(await exportScriptCommand(['--config', file, '--out', path.join(dir, 'script')]), 0);
     assert.ok(fs.existsSync(path.join(dir, 'script', 'train.py')));
     fs.writeFileSync(file, JSON.stringify({ ...config(path.join(dir, 'unused')), batchSize: 0 }));
-    await assert.rejects(exportScriptCommand(['--config', file, '--out', path.join(dir, 'other')]), /train-config\.json: batchSize must be more than 0, not 0/);
+    await assert.rejects(exportScriptCommand(['--config', file, '--out', path.join(dir, 'other')]), /train-config\.json: batchSize must be more than 0, not 0\. Fix it and run again\./);
   });
 
   it('Import run: a Hugging Face folder with its trainer_state.json becomes a completed run with curves, ready for predictions', async () => {

@@ -96,8 +96,11 @@ describe("the extension's runs folder", () => {
     const workspace = tempDir();
     const root = ensureRunsFolder(workspace);
     const outside = tempDir();
+    fs.writeFileSync(path.join(outside, RUN_FILES.metrics), '');
     fs.symlinkSync(outside, path.join(root, 'linked'));
     fs.mkdirSync(path.join(root, 'real'));
+    fs.writeFileSync(path.join(root, 'real', RUN_FILES.metrics), '');
+    fs.mkdirSync(path.join(root, 'not-a-run')); // no train-config.json, no metrics.jsonl: a run waiting for its Start, or not ours
     assert.deepEqual(listRuns(workspace, new Set()).map(r => r.name), ['real']);
     assert.match(refuseRunFolder(path.join(root, 'linked')) ?? '', /symbolic link/);
     assert.equal(refuseRunFolder(path.join(root, 'real')), undefined);

@@ -33,7 +33,7 @@ export async function exportScriptCommand(args: string[]): Promise<number> {
   if (args.includes('--run') || args.includes('--config')) {
     const o = parseOptions(args, { run: { type: 'string' }, config: { type: 'string' }, out: { type: 'string' } }, EXPORT_USAGE);
     if (o.run && o.config) throw new UsageError(`give --run or --config, not both\n\n${EXPORT_USAGE}`);
-    config = o.run ? readRunConfig(path.resolve(o.run)) : readRunConfigFile(path.resolve(requireOption(o.config, 'config', EXPORT_USAGE)));
+    config = o.run ? readRunConfig(path.resolve(o.run)) : readRunConfigFile(path.resolve(requireOption(o.config, 'config', EXPORT_USAGE)), 'person');
     out = path.resolve(requireOption(o.out, 'out', EXPORT_USAGE));
   } else {
     const parsed = trainConfigFromArgs(args);
