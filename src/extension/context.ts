@@ -47,10 +47,10 @@ export class Ctx implements vscode.Disposable {
     this.datasetsTree = this.own(new DatasetsTreeProvider(this.catalog));
     this.datasetsView = this.own(vscode.window.createTreeView(VIEW_IDS.datasets, { treeDataProvider: this.datasetsTree, showCollapseAll: true }));
     this.training = this.own(new TrainingManager(this.trainerJs, this.output, () => this.trainerEnv()));
-    this.runsTree = this.own(new RunsTreeProvider(this.training));
+    this.activeModel = this.own(new ActiveModel(extension.workspaceState));
+    this.runsTree = this.own(new RunsTreeProvider(this.training, this.activeModel));
     this.own(vscode.window.createTreeView(VIEW_IDS.runs, { treeDataProvider: this.runsTree }));
     this.summaryPanel = this.own(new DatasetSummaryPanel(extension.extensionUri, this.catalog, log));
-    this.activeModel = this.own(new ActiveModel(extension.workspaceState));
     this.inference = new InferenceClient(this.trainerJs, () => this.trainerEnv(), log);
     this.own({ dispose: () => this.inference.dispose() });
     this.selectionPredictions = this.own(new SelectionPredictions(this.inference, this.activeModel, log));

@@ -36,6 +36,21 @@ describe('Fine-tuning from VS Code', function () {
     assert.ok(tooltip.includes(`Best accuracy ${shown} at step ${best.step}: the checkpoint predictions use`), tooltip);
   });
 
+  it('uses a finished run for predictions, and the Runs view marks that run', async () => {
+    const run = runs().find(r => r.status === 'completed')!;
+    const before = api.ctx.activeModel.current;
+    try {
+      const model = (await vscode.commands.executeCommand('bertTune.runs.useForPredictions', { run })) as { ref: string };
+      assert.equal(model.ref, path.join(run.dir, 'checkpoints', 'best'));
+      const marked = api.ctx.runsTree.getTreeItem({ run: runs().find(r => r.dir === run.dir)! });
+      assert.match(String(marked.description), /used for predictions/);
+      const others = runs().filter(r => r.dir !== run.dir).map(r => String(api.ctx.runsTree.getTreeItem({ run: r }).description));
+      assert.ok(others.every(d => !d.includes('used for predictions')), others.join(' | '));
+    } finally {
+      await api.ctx.activeModel.set(before);
+    }
+  });
+
   it('opens the metrics panel of a finished run with everything from its metrics.jsonl', async () => {
     const run = runs().find(r => r.status === 'completed')!;
     const panel = (await vscode.commands.executeCommand('bertTune.showMetrics', { run })) as { messages: { type: string }[]; panel: vscode.WebviewPanel };

@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TrainingManager } from '../training/trainingManager';
+import type { ActiveModel } from '../predict/activeModel';
 import { RUN_FILES } from '../../shared/runFolder';
 import { describeBest, listRuns, runContextValue, RUNS_FOLDER, type RunStatus, type RunSummary } from './runStore';
 
@@ -25,7 +26,10 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunNode>, vscod
   private readonly disposables: vscode.Disposable[] = [this.emitter];
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly training: TrainingManager) {
+  constructor(
+    private readonly training: TrainingManager,
+    private readonly activeModel: ActiveModel,
+  ) {
     const watcher = vscode.workspace.createFileSystemWatcher(`**/${RUNS_FOLDER.split(path.sep).join('/')}/*/{${RUN_FILES.metrics},${RUN_FILES.config},${RUN_FILES.lock}}`);
     this.disposables.push(
       watcher,
@@ -33,6 +37,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunNode>, vscod
       watcher.onDidChange(() => this.refreshSoon()),
       watcher.onDidDelete(() => this.refreshSoon()),
       training.onDidChange(() => this.refreshSoon()),
+      activeModel.onDidChange(() => this.refreshSoon()),
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.refreshSoon()),
     );
   }
@@ -75,6 +80,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunNode>, vscod
     // The number of the checkpoint predictions use, not of the last evaluation (they differ).
     if (run.best) parts.push(describeBest(run.best));
     else if (run.accuracy !== undefined) parts.push(`accuracy ${(100 * run.accuracy).toFixed(1)}%`);
+    const predicting = isInside(run.dir, this.activeModel.current?.ref);
+    if (predicting) parts.push('used for predictions');
     parts.push(run.startedAt.toLocaleString('en-GB', { dateStyle: 'short', timeStyle: 'short' }));
     item.description = parts.join(' · ');
     item.contextValue = runContextValue(run);
@@ -84,10 +91,18 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunNode>, vscod
     if (run.best) tip.appendText(`${capitalise(describeBest(run.best))} at step ${run.best.step}: the checkpoint predictions use (checkpoints/best).`).appendMarkdown('\n\n');
     if (run.best && run.accuracy !== undefined && run.lastStep !== run.best.step) tip.appendText(`Last evaluation (step ${run.lastStep}): accuracy ${(100 * run.accuracy).toFixed(1)}%.`).appendMarkdown('\n\n');
     if (run.lockedBy) tip.appendText(`Being trained by process ${run.lockedBy.pid} on ${run.lockedBy.host} (the CLI or another window), since ${run.lockedBy.startedAt}.`).appendMarkdown('\n\n');
+    if (predicting) tip.appendText(`Predictions use this run's model (${path.relative(run.dir, this.activeModel.current!.ref)}).`).appendMarkdown('\n\n');
     if (run.reason) tip.appendText(run.reason).appendMarkdown('\n\n');
     for (const problem of run.problems) tip.appendText(`⚠ ${problem}`).appendMarkdown('\n\n');
     item.tooltip = tip;
     item.command = { command: 'bertTune.showMetrics', title: 'Show metrics', arguments: [{ run }] };
     return item;
   }
+}
+
+/** Whether `ref` (a model folder) lies inside the run folder `dir`. */
+function isInside(dir: string, ref: string | undefined): boolean {
+  if (!ref) return false;
+  const rel = path.relative(dir, ref);
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
 }

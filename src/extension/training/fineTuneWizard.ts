@@ -81,7 +81,9 @@ export async function askChoices(memento: vscode.Memento, uri: vscode.Uri, info:
   if (!textPick?.column) return undefined;
 
   const none: ColumnItem = { label: '(none)', description: 'one text per row' };
-  const pairItems = [none, ...text.items.filter(i => i.column !== textPick.column)];
+  // Not the likely label column: a second text is text (the label column comes next).
+  const likelyLabel = info.columns.find(c => c.role === 'label')?.name;
+  const pairItems = [none, ...text.items.filter(i => i.column !== textPick.column && i.column !== likelyLabel)];
   const pairPick = await pick(pairItems, pairItems.find(i => i.column === memory?.pairCol) ?? none, title, 'A second text column, for sentence pairs?', 2);
   if (!pairPick) return undefined;
 
