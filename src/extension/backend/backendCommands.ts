@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { promisify } from 'node:util';
 import * as vscode from 'vscode';
+import { describeNpmFailure } from './npmFailure';
 import type { Ctx } from '../context';
 import { describeBackend, gpuAdapterLine, type BackendReport } from '../../shared/backendReport';
 
@@ -48,11 +49,16 @@ export async function showBackend(ctx: Ctx, options: { silent?: boolean } = {}):
   ];
   lines.forEach(l => ctx.output.info(l));
   if (options.silent) return { ...report, lines };
+  // TensorFlow's native backend helps only where neither a GPU nor our own native kernels run:
+  // ours are faster on the CPU than tfjs-node's (README, Training on the CPU).
   const fast = report.backend === 'tensorflow' || report.backend === 'tensorflow-gpu' || report.backend === 'webgpu';
+  const ownKernels = report.nativeKernels !== undefined && !('reason' in report.nativeKernels);
+  const offerInstall = !fast && !ownKernels;
+  const detail = [...lines.slice(1), ...(offerInstall ? ['', "TensorFlow's native backend (@tensorflow/tfjs-node) could train faster here; installing it needs internet access and downloads libtensorflow (a large download)."] : [])];
   const action = await vscode.window.showInformationMessage(
     `BERT Tune trains on ${describeBackend(report)}.`,
-    { modal: true, detail: lines.slice(1).join('\n') },
-    ...(fast ? [] : ['Install native backend']),
+    { modal: true, detail: detail.join('\n') },
+    ...(offerInstall ? ['Install native backend'] : []),
   );
   if (action === 'Install native backend') await vscode.commands.executeCommand('bertTune.installNativeBackend');
   return { ...report, lines };
@@ -97,7 +103,7 @@ export async function installNativeBackend(ctx: Ctx, options: { pkg?: string } =
           void vscode.window.showInformationMessage(`${choice.pkg} is installed; the next training run uses it. "BERT Tune: Show training backend" says whether it loads.`);
           resolve(true);
         } else {
-          void vscode.window.showErrorMessage(`Installing ${choice.pkg} failed (npm exit code ${code}); its install downloads libtensorflow, which needs internet access. Last output: ${tail.trim().split('\n').slice(-2).join(' ')}`, 'Show log').then(a => a && ctx.output.show());
+          void vscode.window.showErrorMessage(describeNpmFailure(choice.pkg, code, tail), 'Show log').then(a => a && ctx.output.show());
           resolve(false);
         }
       });
