@@ -37,7 +37,18 @@ async function pickDataset(ctx: Ctx, arg: unknown, placeHolder: string): Promise
     void vscode.window.showInformationMessage('There is no CSV, TSV or JSONL file in this workspace.');
     return undefined;
   }
-  const picked = await vscode.window.showQuickPick(entries.map(e => ({ label: e.relativePath, uri: e.uri })), { placeHolder });
+  // Each file with what the Datasets view knows of it: rows, columns, and whether it has problems.
+  const items = entries.map(e => {
+    const state = e.state;
+    if (state.status !== 'ready') return { label: e.relativePath, uri: e.uri, description: state.status === 'failed' ? '$(error) cannot be read' : 'reading…' };
+    const { rows, columns, problems } = state.info;
+    const errors = problems.filter(p => p.severity === 'error').length;
+    const warnings = problems.length - errors;
+    const marks = [errors ? `$(error) ${errors} error${errors > 1 ? 's' : ''}` : '', warnings ? `$(warning) ${warnings} warning${warnings > 1 ? 's' : ''}` : ''].filter(Boolean).join(' ');
+    const description = `${rows.toLocaleString('en-US')} row${rows === 1 ? '' : 's'} · ${columns.length} column${columns.length === 1 ? '' : 's'}${marks ? ` · ${marks}` : ''}`;
+    return { label: e.relativePath, uri: e.uri, description };
+  });
+  const picked = await vscode.window.showQuickPick(items, { placeHolder });
   return picked?.uri;
 }
 

@@ -118,6 +118,8 @@ describe('Fine-tune on this CSV, in the workbench', () => {
     const rowsBefore = await pane.locator('.monaco-list-row').count();
     const walkToModel = async () => {
       await runCommand(page, 'BERT Tune: Fine-tune on this CSV');
+      // The file picker says what the Datasets view knows of each file.
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: '200 rows · 2 columns' }).first().waitFor({ timeout: 10_000 });
       await pickQuickItem(page, 'sst2-dev-200.tsv');
       for (const step of ['Which column holds the text', 'second text column', 'holds the labels']) {
         await waitForQuickPick(page, step);
