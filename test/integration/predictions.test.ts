@@ -78,13 +78,15 @@ describe('Predictions', function () {
     assert.match(hovers.map(h => h.contents.map(c => (c as vscode.MarkdownString).value).join('')).join(''), /longer than 128 tokens/);
   });
 
-  it('drops the predictions of a document when it is edited', async () => {
+  it('drops the prediction of text that is edited, and keeps it through edits elsewhere', async () => {
     const editor = await editorWith('edit me please\n');
     editor.selection = new vscode.Selection(0, 0, 0, 7);
     await vscode.commands.executeCommand('bertTune.predictSelection');
     assert.equal(api.ctx.selectionPredictions.predictionsFor(editor.document).length, 1);
     await editor.edit(b => b.insert(new vscode.Position(1, 0), 'more'));
-    assert.equal(api.ctx.selectionPredictions.predictionsFor(editor.document).length, 0);
+    assert.equal(api.ctx.selectionPredictions.predictionsFor(editor.document).length, 1, 'a line below was edited');
+    await editor.edit(b => b.insert(new vscode.Position(0, 3), 'X'));
+    assert.equal(api.ctx.selectionPredictions.predictionsFor(editor.document).length, 0, 'its own text was edited');
   });
 
   it('predicts as the selection changes when bertTune.predict.onSelectionChange is on', async () => {

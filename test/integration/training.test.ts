@@ -32,7 +32,7 @@ describe('Fine-tuning from VS Code', function () {
     const best = runs().find(r => r.dir === outcome.runDir)!.best!;
     const shown = `${(100 * best.value).toFixed(1)}%`;
     assert.ok(String(item.description).includes(shown), `${item.description} vs ${shown}`);
-    const tooltip = (item.tooltip as vscode.MarkdownString).value.replace(/\\/g, ''); // appendText escapes punctuation
+    const tooltip = (item.tooltip as vscode.MarkdownString).value.replace(/\\/g, '').replaceAll('&nbsp;', ' '); // appendText escapes punctuation and spaces
     assert.ok(tooltip.includes(`Best accuracy ${shown} at step ${best.step}: the checkpoint predictions use`), tooltip);
   });
 
