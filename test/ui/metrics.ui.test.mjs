@@ -83,6 +83,14 @@ describe('Metrics panel of a live run', () => {
       await view.locator('#stop').click();
       await view.locator('#status', { hasText: 'stopped' }).waitFor({ timeout: 60_000 });
       assert.ok(await view.locator('#stop').isHidden());
+      // The stopped run resumes from its panel, which says it trains again, and stops again.
+      await view.locator('#resume').click();
+      await view.locator('#status', { hasText: 'running' }).waitFor({ timeout: 60_000 });
+      await view.locator('#stop:not([hidden])').waitFor({ timeout: 10_000 });
+      assert.ok(await view.locator('#resume').isHidden());
+      await view.locator('#stop').click();
+      await view.locator('#status', { hasText: 'stopped' }).waitFor({ timeout: 60_000 });
+      await view.locator('#resume:not([hidden])').waitFor({ timeout: 10_000 });
       assert.deepEqual(cspErrors, [], 'no Content Security Policy violations');
     }));
 });

@@ -11,6 +11,7 @@ import { readMessages, type RunSummary } from '../runs/runStore';
 import type { RunsTreeProvider } from '../runs/runsTreeProvider';
 import type { TrainingManager } from '../training/trainingManager';
 import { webviewHtml, webviewOptions } from './webviewHtml';
+import { hasResumableCheckpoint } from '../../shared/runFolder';
 
 export const METRICS_VIEW_TYPE = 'bertTune.metrics';
 const FLUSH_MS = 250;
@@ -36,7 +37,7 @@ class RunPanel {
 
   info(): RunInfo {
     const status = this.host.training.current?.runDir === this.run.dir ? 'running' : this.host.statusOf(this.run.dir);
-    return { name: this.run.name, dir: this.run.dir, status, dataFile: this.run.config?.data, metricForBest: this.run.config?.metricForBest };
+    return { name: this.run.name, dir: this.run.dir, status, dataFile: this.run.config?.data, metricForBest: this.run.config?.metricForBest, resumable: hasResumableCheckpoint(this.run.dir) };
   }
 
   append(m: FromTrainer): void {
@@ -89,6 +90,14 @@ class RunPanel {
       case 'stop':
         if (this.host.training.current?.runDir === this.run.dir) void this.host.training.stop();
         return;
+      case 'resume':
+        // The command checks the folder, its lock and its checkpoint, and says why when it cannot.
+        if (this.host.training.refuseIfBusy()) return this.post({ type: 'status', status: this.info().status, resumable: hasResumableCheckpoint(this.run.dir) });
+        // Resolves when the resumed run ends, or at once when it is refused: either way the panel learns the status.
+        void vscode.commands.executeCommand('bertTune.runs.resume', vscode.Uri.file(this.run.dir)).then(() =>
+          this.post({ type: 'status', status: this.info().status, resumable: hasResumableCheckpoint(this.run.dir) }),
+        );
+        return;
       case 'openRow': {
         const file = this.run.config?.data;
         if (!file) return;
@@ -118,7 +127,7 @@ export class MetricsPanels implements vscode.Disposable {
       training.onDidFinish(outcome => {
         const p = this.panels.get(outcome.runDir);
         p?.flush();
-        p?.post({ type: 'status', status: this.statusOf(outcome.runDir) });
+        p?.post({ type: 'status', status: this.statusOf(outcome.runDir), resumable: hasResumableCheckpoint(outcome.runDir) });
       }),
     );
   }

@@ -13,6 +13,8 @@ export const runInfoSchema = z.object({
   status: z.enum(['running', 'completed', 'stopped', 'failed', 'interrupted']),
   dataFile: z.optional(z.string()),
   metricForBest: z.optional(z.string()),
+  /** Whether the run has a checkpoint to resume from (the panel offers Resume when it is not running). */
+  resumable: z.optional(z.boolean()),
 });
 export type RunInfo = z.infer<typeof runInfoSchema>;
 
@@ -25,7 +27,7 @@ export const compareSeriesSchema = z.object({
 export const toMetricsWebviewSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('init'), run: runInfoSchema, messages: z.array(fromTrainerSchema), comparable: z.array(z.string()) }),
   z.object({ type: z.literal('append'), messages: z.array(fromTrainerSchema) }),
-  z.object({ type: z.literal('status'), status: runInfoSchema.shape.status }),
+  z.object({ type: z.literal('status'), status: runInfoSchema.shape.status, resumable: z.optional(z.boolean()) }),
   z.object({ type: z.literal('compare'), series: z.array(compareSeriesSchema) }),
 ]);
 export type ToMetricsWebview = z.infer<typeof toMetricsWebviewSchema>;
@@ -33,6 +35,8 @@ export type ToMetricsWebview = z.infer<typeof toMetricsWebviewSchema>;
 export const fromMetricsWebviewSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready') }),
   z.object({ type: z.literal('stop') }),
+  /** Resume this run from its last checkpoint. */
+  z.object({ type: z.literal('resume') }),
   /** Open the run's data file at a 1-based line. */
   z.object({ type: z.literal('openRow'), line: z.int().check(z.positive()) }),
   /** Overlay these other runs (by folder name) on the curves. */

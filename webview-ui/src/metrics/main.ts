@@ -37,6 +37,7 @@ document.getElementById('app')!.replaceChildren(
     el('h1', { id: 'run-name' }, 'Loading…'),
     el('span', { id: 'status', class: 'badge' }),
     el('vscode-button', { id: 'stop', hidden: '' }, 'Stop'),
+    el('vscode-button', { id: 'resume', hidden: '' }, 'Resume'),
   ),
   el('dl', { id: 'facts' }),
   el('section', { 'aria-label': 'Curves' },
@@ -133,7 +134,7 @@ function setStatus(status: RunInfo['status']): void {
   if (status === 'running') {
     $('stop').removeAttribute('disabled');
     $('stop').textContent = 'Stop';
-  }
+  } else resetResume();
 }
 
 function metricOf(e: Evaluation): number {
@@ -149,6 +150,8 @@ function renderHeader(): void {
   $('status').textContent = run.status === 'completed' ? 'done' : run.status;
   $('status').dataset.status = run.status;
   $('stop').toggleAttribute('hidden', run.status !== 'running');
+  // Not a completed run: it has nothing left to train.
+  $('resume').toggleAttribute('hidden', run.status === 'running' || run.status === 'completed' || !run.resumable);
   const facts: [string, string][] = [];
   if (started?.gpu) facts.push(['Backend', started.backend], ['GPU', started.gpu]);
   else if (started) facts.push(['Backend', started.backend]);
@@ -276,6 +279,16 @@ $('smoothing').addEventListener('input', () => {
   rawLoss.forEach(v => nextSmoothed(v));
   lossChart.drawNow();
 });
+function resetResume(): void {
+  $('resume').removeAttribute('disabled');
+  $('resume').textContent = 'Resume';
+}
+
+$('resume').addEventListener('click', () => {
+  $('resume').setAttribute('disabled', '');
+  $('resume').textContent = 'Resuming…';
+  send({ type: 'resume' });
+});
 $('stop').addEventListener('click', () => {
   $('stop').setAttribute('disabled', '');
   $('stop').textContent = 'Stopping…';
@@ -303,7 +316,12 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
     setStatus(m.run.status);
     renderCompare(m.comparable);
   } else if (m.type === 'append') m.messages.forEach(handle);
-  else if (m.type === 'status') setStatus(m.status);
+  else if (m.type === 'status') {
+    if (run && m.resumable !== undefined) run = { ...run, resumable: m.resumable };
+    setStatus(m.status);
+    // Also when unchanged: a resume that was refused (its reason is in a notification) may be tried again.
+    if (m.status !== 'running') resetResume();
+  }
   else if (m.type === 'compare') {
     compareSeries = m.series;
     rebuildMetricChart();
