@@ -49,14 +49,18 @@ export type TrainerState = z.infer<typeof trainerStateSchema>;
 /** A run file that does not hold what it should: which file, what is wrong, what to do. */
 export class DamagedRunFileError extends Error {}
 
-function readJsonFile<T>(file: string, schema: z.ZodMiniType<T>, advice: string): T {
-  let raw: unknown;
+/** A JSON file's content; a missing or unparsable one is a DamagedRunFileError that ends with `advice`. */
+function readJson(file: string, advice: string): unknown {
   try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (e) {
     const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'it is missing' : `it is not valid JSON (${(e as Error).message})`;
     throw new DamagedRunFileError(`${file} cannot be read: ${why}. ${advice}`);
   }
+}
+
+function readJsonFile<T>(file: string, schema: z.ZodMiniType<T>, advice: string): T {
+  const raw = readJson(file, advice);
   const parsed = schema.safeParse(raw);
   if (!parsed.success) throw new DamagedRunFileError(`${file} is damaged: ${describeIssues(parsed.error.issues, raw)}. ${advice}`);
   return parsed.data;
@@ -73,7 +77,11 @@ function readJsonFile<T>(file: string, schema: z.ZodMiniType<T>, advice: string)
  */
 export const RUN_CONFIG_VERSION = 1;
 
-const CONFIG_ADVICE = "It holds the run's settings: restore it (from version control or a backup), or start a new run.";
+/** What to do about a bad train-config.json, by who wrote it. */
+const CONFIG_ADVICE: Record<WrittenBy, string> = {
+  trainer: "It holds the run's settings: restore it (from version control or a backup), or start a new run.",
+  person: 'Fix it and run again.',
+};
 
 /** The text of a train-config.json for `config`, as the trainer and Import Run write it. */
 export function runConfigText(config: TrainConfig): string {
@@ -87,7 +95,8 @@ export function runConfigText(config: TrainConfig): string {
  */
 export function parseRunConfig(raw: unknown, file: string, written: WrittenBy = 'trainer'): TrainConfig {
   // A run's own file is damaged when wrong; a recipe a person wrote (export-script --config) just needs fixing.
-  const [wrong, advice] = written === 'trainer' ? [`${file} is damaged: `, CONFIG_ADVICE] : [`${file}: `, 'Fix it and run again.'];
+  const wrong = written === 'trainer' ? `${file} is damaged: ` : `${file}: `;
+  const advice = CONFIG_ADVICE[written];
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new DamagedRunFileError(`${wrong}it holds no settings object. ${advice}`);
   const { schemaVersion = 0, ...fields } = raw as Record<string, unknown>;
   if (typeof schemaVersion !== 'number' || !Number.isInteger(schemaVersion) || schemaVersion < 0) {
@@ -111,14 +120,7 @@ export function readRunConfig(runDir: string): TrainConfig {
 export type WrittenBy = 'trainer' | 'person';
 
 export function readRunConfigFile(file: string, written: WrittenBy = 'trainer'): TrainConfig {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'it is missing' : `it is not valid JSON (${(e as Error).message})`;
-    throw new DamagedRunFileError(`${file} cannot be read: ${why}. ${written === 'trainer' ? CONFIG_ADVICE : 'Fix it and run again.'}`);
-  }
-  return parseRunConfig(raw, file, written);
+  return parseRunConfig(readJson(file, CONFIG_ADVICE[written]), file, written);
 }
 
 export function readTrainerState(checkpoint: string): TrainerState {

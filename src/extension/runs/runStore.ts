@@ -35,7 +35,7 @@ export interface RunSummary {
   checkpoints: { resumable: boolean; usable: boolean };
 }
 
-/** A run's messages, read leniently (src/shared/runFolder.ts); the lines it could not read are in `unreadLines` of the summary. */
+/** A run's messages, read leniently (src/shared/runFolder.ts); the lines it could not read are named in the summary's `problems`. */
 export function readMessages(dir: string): FromTrainer[] {
   return readRunMessages(dir).messages;
 }

@@ -170,13 +170,18 @@ export class TrainingManager implements vscode.Disposable {
 
   private async confirmEstimate(run: ActiveRun, e: Extract<FromTrainer, { type: 'estimate' }>): Promise<void> {
     const balance = e.labelCounts.map(([l, n]) => `${l}: ${n.toLocaleString('en-US')} (${((100 * n) / Math.max(1, e.trainRows)).toFixed(0)}%)`).join(', ');
+    // Absent in the estimates of older trainers.
+    const memory = e.peakMemoryBytes !== undefined && e.availableMemoryBytes !== undefined ? {
+      shortfall: describeMemoryShortfall(e.peakMemoryBytes, e.availableMemoryBytes),
+      figure: `Memory: about ${(e.peakMemoryBytes / 2 ** 30).toFixed(1)} GB at the peak, of ${(e.availableMemoryBytes / 2 ** 30).toFixed(1)} GB available.`,
+    } : undefined;
     const detail = [
       `${e.trainRows.toLocaleString('en-US')} training rows, ${e.validationRows.toLocaleString('en-US')} validation rows${e.skippedRows ? `, ${e.skippedRows} skipped (an empty text or label, or cells that do not line up with the header: the output channel names their lines)` : ''}.`,
       `Labels: ${balance}.`,
       ...[describeImbalance(e.labelCounts, run.config.classWeights, run.config.metricForBest)].filter(Boolean).map(s => `${s} (Cancel, then change them in the settings step.)`),
-      ...(e.peakMemoryBytes !== undefined && e.availableMemoryBytes !== undefined ? [describeMemoryShortfall(e.peakMemoryBytes, e.availableMemoryBytes)].filter(Boolean).map(s => `⚠ ${s} (Cancel, then change them in the settings step; bertTune.training.batchSize sets the default.)`) : []),
+      ...(memory?.shortfall ? [`⚠ ${memory.shortfall} (Cancel, then change them in the settings step; bertTune.training.batchSize sets the default.)`] : []),
       `${e.totalSteps.toLocaleString('en-US')} steps, about ${formatDuration(e.estimatedSeconds)} on this machine (measured: ${e.secondsPerStep.toFixed(2)} s per step).`,
-      ...(e.peakMemoryBytes !== undefined && e.availableMemoryBytes !== undefined ? [`Memory: about ${(e.peakMemoryBytes / 2 ** 30).toFixed(1)} GB at the peak, of ${(e.availableMemoryBytes / 2 ** 30).toFixed(1)} GB available.`] : []),
+      ...(memory ? [memory.figure] : []),
     ].join('\n');
     const answer = await vscode.window.showInformationMessage(`Fine-tune on ${path.basename(run.config.data)}?`, { modal: true, detail }, 'Start');
     run.process.send({ type: answer === 'Start' ? 'begin' : 'cancel' });

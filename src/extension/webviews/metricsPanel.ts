@@ -71,6 +71,12 @@ class RunPanel {
     this.sent = this.messages.length;
   }
 
+  /** The run's status now, and whether it can be resumed. */
+  postStatus(): void {
+    const { status, resumable } = this.info();
+    this.post({ type: 'status', status, resumable });
+  }
+
   post(m: ToMetricsWebview): void {
     void this.panel.webview.postMessage(m);
   }
@@ -92,11 +98,9 @@ class RunPanel {
         return;
       case 'resume':
         // The command checks the folder, its lock and its checkpoint, and says why when it cannot.
-        if (this.host.training.refuseIfBusy()) return this.post({ type: 'status', status: this.info().status, resumable: hasResumableCheckpoint(this.run.dir) });
+        if (this.host.training.refuseIfBusy()) return this.postStatus();
         // Resolves when the resumed run ends, or at once when it is refused: either way the panel learns the status.
-        void vscode.commands.executeCommand('bertTune.runs.resume', vscode.Uri.file(this.run.dir)).then(() =>
-          this.post({ type: 'status', status: this.info().status, resumable: hasResumableCheckpoint(this.run.dir) }),
-        );
+        void vscode.commands.executeCommand('bertTune.runs.resume', vscode.Uri.file(this.run.dir)).then(() => this.postStatus());
         return;
       case 'openRow': {
         const file = this.run.config?.data;
@@ -127,7 +131,7 @@ export class MetricsPanels implements vscode.Disposable {
       training.onDidFinish(outcome => {
         const p = this.panels.get(outcome.runDir);
         p?.flush();
-        p?.post({ type: 'status', status: this.statusOf(outcome.runDir), resumable: hasResumableCheckpoint(outcome.runDir) });
+        p?.postStatus();
       }),
     );
   }
