@@ -178,6 +178,25 @@ describe('our kernels for the WASM backend (WebAssembly SIMD and native)', () =>
     }
   });
 
+  it('clones without copying: a clone shares its source memory, both read the same values, and the memory goes with the last of them', async () => {
+    await useBackend('wasm');
+    assert.ok(installWasmKernels());
+    const backend = tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array }; dataIdMap: { get(id: object): { memoryOffset: number } | undefined } };
+    const x = tf.tensor1d(Float32Array.from({ length: 1 << 20 }, (_, i) => i % 251));
+    const before = backend.wasm.HEAPU8.length;
+    const clones = Array.from({ length: 64 }, () => tf.clone(x)); // 256 MiB if each were a copy
+    assert.equal(backend.wasm.HEAPU8.length, before, 'the heap grew');
+    assert.equal(backend.dataIdMap.get(clones[0].dataId)?.memoryOffset, backend.dataIdMap.get(x.dataId)?.memoryOffset);
+    const dataIds = tf.engine().backend.numDataIds();
+    x.dispose();
+    clones.slice(1).forEach(c => c.dispose());
+    assert.equal(tf.engine().backend.numDataIds(), dataIds, 'freed while a clone still reads it');
+    const values = (await clones[0].data()) as Float32Array;
+    assert.equal(values[1000], 1000 % 251);
+    clones[0].dispose();
+    assert.equal(tf.engine().backend.numDataIds(), dataIds - 1);
+  });
+
   it('imports only the backend memory and has no data of its own to write into it', () => {
     const bytes = Buffer.from(KERNELS_WASM, 'base64');
     const sections: number[] = [];

@@ -11,6 +11,9 @@
  * - Sum over the rows of a matrix (every bias gradient): the backend transposes first.
  * - Dropout with a mask hashed from (seed, index) (../model/dropout.ts), which the backend lacks.
  * - GELU's gradient in one pass (../model/ops.ts).
+ * - Identity (tf.clone) over the same memory, as the pure-JS backend does: the backend's copies,
+ *   and autodiff clones every tensor it saves for the backward pass, so training held a second
+ *   copy of every weight matrix and of every saved activation.
  * Each wraps the backend's kernel and hands it every case it does not cover.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -33,6 +36,7 @@ interface WasmBackendInternals {
   wasm: { asm: { memory: { buffer: ArrayBuffer } }; _malloc(bytes: number): number };
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  incRef(dataId: object): void;
 }
 
 interface KernelExports {
@@ -65,7 +69,7 @@ function replaceKernel(name: string, wrap: (original: tf.KernelFunc) => tf.Kerne
 }
 
 /** The kernels installWasmKernels puts in, as the backend report lists them. */
-export const WASM_KERNELS = ['gemm', 'gather', 'column-sums', 'dropout', 'gelu-grad'];
+export const WASM_KERNELS = ['gemm', 'gather', 'column-sums', 'dropout', 'gelu-grad', 'shared-identity'];
 
 /**
  * Puts our kernels in front of the WASM backend's; false (and nothing changed) when the backend
@@ -78,7 +82,7 @@ export function installWasmKernels(): boolean {
   if (installed.has(backend)) return true;
   const memory = backend.wasm?.asm?.memory;
   if (!(memory instanceof wasmApi.Memory) || typeof backend.makeOutput !== 'function') return false;
-  if (![tf.BatchMatMul, tf.GatherV2, tf.Sum].every(name => tf.getKernel(name, 'wasm'))) return false;
+  if (![tf.BatchMatMul, tf.GatherV2, tf.Sum, tf.Identity].every(name => tf.getKernel(name, 'wasm')) || typeof backend.incRef !== 'function') return false;
   let k: KernelExports;
   let scratch: number;
   try {
@@ -140,6 +144,15 @@ export function installWasmKernels(): boolean {
     const out = backend.makeOutput(keepDims ? [1, x.shape[1]] : [x.shape[1]], 'float32');
     k.column_sums(at(x), at(out), x.shape[0], x.shape[1]);
     return out;
+  });
+
+  // Tensors never change once written (a variable's assign takes new memory), so a clone may
+  // share its source's, counted, as the backend's own Reshape does.
+  replaceKernel(tf.Identity, original => args => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    if (x.dtype === 'string') return original(args);
+    backend.incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
   });
 
   // Kernels of our own names, each writing an output of its first input's shape.

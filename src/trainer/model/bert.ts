@@ -7,7 +7,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BertConfig } from './config';
 import { dropout } from './dropout';
-import { activation, dense, embeddingLookup, layerNorm } from './ops';
+import { attention } from './attention';
+import { activation, dense, embeddingLookup, layerNorm, residual } from './ops';
 import { parameterSpecs, type ParameterSpec } from './parameters';
 
 export interface BertInputs {
@@ -129,9 +130,11 @@ export class BertClassifier {
       if (!v) throw new Error(`the model has no parameter ${name}`);
       return v;
     };
+    /** A dropout site's rate and seed while training, else none. */
+    const dropSeed = (rate: number) => (options.training && rate > 0 ? { rate, seed: options.nextSeed?.() ?? Math.floor(Math.random() * 2 ** 31) } : undefined);
     const drop = <T extends tf.Tensor>(x: T, rate: number): T => {
-      if (!options.training || rate <= 0) return x;
-      return dropout(x, rate, options.nextSeed?.() ?? Math.floor(Math.random() * 2 ** 31));
+      const site = dropSeed(rate);
+      return site ? dropout(x, site.rate, site.seed) : x;
     };
     return tf.tidy(() => {
       const [B, S] = inputs.inputIds.shape;
@@ -149,33 +152,37 @@ export class BertClassifier {
       let x = drop(layerNorm(embedded, p('bert.embeddings.LayerNorm.weight') as tf.Tensor1D, p('bert.embeddings.LayerNorm.bias') as tf.Tensor1D, c.layerNormEps), c.hiddenDropoutProb);
 
       // [B, 1, 1, S]: 0 where attended, the most negative float where padded.
-      const mask = tf.reshape(tf.mul(tf.sub(1, tf.cast(inputs.attentionMask, 'float32')), MASK_VALUE), [B, 1, 1, S]);
-      const scale = Math.sqrt(headSize);
+      const mask: tf.Tensor4D = tf.reshape(tf.mul(tf.sub(1, tf.cast(inputs.attentionMask, 'float32')), MASK_VALUE), [B, 1, 1, S]);
       const lin = (h: tf.Tensor2D, name: string) => dense(h, p(`${name}.weight`) as tf.Tensor2D, p(`${name}.bias`) as tf.Tensor1D);
       const norm = (h: tf.Tensor2D, name: string) => layerNorm(h, p(`${name}.weight`) as tf.Tensor1D, p(`${name}.bias`) as tf.Tensor1D, c.layerNormEps);
-      const splitHeads = (h: tf.Tensor2D) => tf.transpose(tf.reshape(h, [B, S, heads, headSize]), [0, 2, 1, 3]) as tf.Tensor4D;
 
       const layers = c.numHiddenLayers;
       for (let l = 0; l < layers; l++) {
+        // A scope per layer: what the backward pass does not need (saved tensors are kept apart)
+        // goes when the layer ends, not when the whole forward pass does.
+        const input = x;
+        x = tf.tidy(() => {
+        const x = input;
         const pre = `bert.encoder.layer.${l}`;
         // The classifier reads only [CLS]: in the last layer every other position's query,
         // attention output and feed-forward would be computed to be thrown away. Keys and values
         // still come from every position; the result is the same, at a fraction of the layer.
         const last = l === layers - 1;
         const rows = last ? (tf.reshape(tf.slice(tf.reshape(x, [B, S, H]), [0, 0, 0], [B, 1, H]), [B, H]) as tf.Tensor2D) : x;
-        const queries = last ? 1 : S;
-        const q = tf.transpose(tf.reshape(lin(rows, `${pre}.attention.self.query`), [B, queries, heads, headSize]), [0, 2, 1, 3]);
-        const k = splitHeads(lin(x, `${pre}.attention.self.key`));
-        const v = splitHeads(lin(x, `${pre}.attention.self.value`));
-        const scores = tf.add(tf.div(tf.matMul(q, k, false, true), scale), mask);
-        const probs = drop(tf.softmax(scores), c.attentionProbsDropoutProb);
-        const context = tf.reshape(tf.transpose(tf.matMul(probs, v), [0, 2, 1, 3]), [B * queries, H]) as tf.Tensor2D;
+        const context = attention(
+          lin(rows, `${pre}.attention.self.query`),
+          lin(x, `${pre}.attention.self.key`),
+          lin(x, `${pre}.attention.self.value`),
+          mask,
+          { batch: B, queries: last ? 1 : S, keys: S, heads, headSize },
+          dropSeed(c.attentionProbsDropoutProb),
+        );
         const attended = drop(lin(context, `${pre}.attention.output.dense`), c.hiddenDropoutProb);
-        let y = norm(tf.add(attended, rows), `${pre}.attention.output.LayerNorm`);
+        const y = norm(residual(attended, rows), `${pre}.attention.output.LayerNorm`);
         const inner = activation(lin(y, `${pre}.intermediate.dense`), c.hiddenAct);
         const out = drop(lin(inner, `${pre}.output.dense`), c.hiddenDropoutProb);
-        y = norm(tf.add(out, y), `${pre}.output.LayerNorm`);
-        x = y;
+        return norm(residual(out, y), `${pre}.output.LayerNorm`);
+        });
       }
 
       // After the last layer (configs have at least one) x holds the [CLS] rows only: [B, H].

@@ -54,10 +54,23 @@ if (!tf.getKernel(DROPOUT_KERNEL, 'cpu')) {
 
 const apply = (x: tf.Tensor, attrs: DropoutAttrs): tf.Tensor => tf.engine().runKernel(DROPOUT_KERNEL, { x }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
 
+/** Whether this backend draws masks from a seed (dropout can be applied again, identically). */
+export function hasSeededDropout(): boolean {
+  return Boolean(tf.getKernel(DROPOUT_KERNEL, tf.getBackend()));
+}
+
+/**
+ * The seeded mask applied to float32 `x`, not differentiated: for ops whose own gradient draws
+ * the mask again (attention.ts). Needs hasSeededDropout().
+ */
+export function applyDropout(x: tf.Tensor, rate: number, seed: number): tf.Tensor {
+  return apply(x, dropoutAttrs(rate, seed));
+}
+
 /** Inverted dropout at `rate`, the mask drawn from `seed`; the identity when rate is 0. */
 export function dropout<T extends tf.Tensor>(x: T, rate: number, seed: number): T {
   if (rate <= 0) return x;
-  if (!tf.getKernel(DROPOUT_KERNEL, tf.getBackend()) || x.dtype !== 'float32') return tf.dropout(x, rate, undefined, seed) as T;
+  if (!hasSeededDropout() || x.dtype !== 'float32') return tf.dropout(x, rate, undefined, seed) as T;
   const attrs = dropoutAttrs(rate, seed);
   const fn = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const input = args[0] as tf.Tensor;

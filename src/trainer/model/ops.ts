@@ -115,17 +115,31 @@ const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 export const GELU_GRAD_KERNEL = 'BertTuneGeluGrad';
 
 /**
+ * a + b of one shape, for the residual connections: tfjs's Add keeps both inputs for the
+ * backward pass (to undo broadcasting), a hidden-sized tensor a layer that nothing else needs.
+ */
+export const residual = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [a, b] = args as [tf.Tensor2D, tf.Tensor2D];
+  // A new tensor object over the same data for b: one gradient per input, none freed twice.
+  return { value: tf.add(a, b) as tf.Tensor2D, gradFunc: (dy: tf.Tensor) => [dy, tf.clone(dy)] };
+}) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
+
+const cdfOf = (x: tf.Tensor) => tf.mul(tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1), 0.5);
+
+/**
  * Exact GELU, x · Φ(x), Φ(x) = (1 + erf(x/√2)) / 2, with the gradient dy · (Φ(x) + x·φ(x)) in one
- * kernel from the saved Φ (autodiff of the formula runs some ten, among them a slow exp).
+ * kernel (autodiff of the formula runs some ten, among them a slow exp). Only x is kept: Φ is
+ * computed again in the backward pass, as PyTorch's GELU does, rather than held beside x
+ * (the intermediate size, four times the hidden one, a token and layer).
  */
 const gelu = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [x, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
-  const cdf = tf.mul(tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1), 0.5);
-  save([x, cdf]);
+  save([x]);
   return {
-    value: tf.mul(x, cdf) as tf.Tensor2D,
+    value: tf.mul(x, cdfOf(x)) as tf.Tensor2D,
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [xs, c] = saved;
+      const [xs] = saved;
+      const c = cdfOf(xs);
       if (tf.getKernel(GELU_GRAD_KERNEL, tf.getBackend())) return tf.engine().runKernel(GELU_GRAD_KERNEL, { x: xs, cdf: c, dy }) as tf.Tensor;
       const pdf = tf.mul(tf.exp(tf.mul(tf.square(xs), -0.5)), 1 / Math.sqrt(2 * Math.PI));
       return tf.mul(dy, tf.add(c, tf.mul(xs, pdf)));

@@ -10,6 +10,7 @@ import { selectBackend } from '../backend';
 import { wasmHeapView } from '../kernels/wasmKernels';
 import { BertClassifier } from '../model/bert';
 import { batchTensors, disposeInputs } from '../train/step';
+import { tapeGradients } from '../train/tapeGradients';
 import { Random } from '../util/random';
 import { adamwSlice } from './flatAdamW';
 import { tensorValues, viewOf } from './flatParameters';
@@ -70,16 +71,19 @@ async function main() {
       const labels = tf.tensor1d(part.labels, 'int32');
       const coefs = tf.tensor1d(m.coefs[p]);
       try {
-        const { value, grads } = tf.variableGrads(() => weightedNll(model.forward(inputs, { training: true, nextSeed }).logits, labels, coefs));
+        // Each gradient goes to shared memory the moment it is complete, and out of the heap.
+        const { value } = tapeGradients(
+          () => weightedNll(model.forward(inputs, { training: true, nextSeed }).logits, labels, coefs),
+          (v, g) => {
+            const view = viewOf(mine, layout, byVariable.get(v.name)!);
+            const data = wasmHeapView(g) ?? (g.dataSync() as Float32Array);
+            if (first) view.set(data);
+            else for (let j = 0; j < view.length; j++) view[j] += data[j];
+            g.dispose();
+          },
+        );
         loss += (await value.data())[0];
         value.dispose();
-        for (const [varName, g] of Object.entries(grads)) {
-          const view = viewOf(mine, layout, byVariable.get(varName)!);
-          const data = wasmHeapView(g) ?? ((await g.data()) as Float32Array);
-          if (first) view.set(data);
-          else for (let j = 0; j < view.length; j++) view[j] += data[j];
-          g.dispose();
-        }
         first = false;
       } finally {
         disposeInputs(inputs);

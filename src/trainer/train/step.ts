@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BertClassifier, BertInputs, ForwardOptions } from '../model/bert';
 import type { AdamW } from './adamw';
 import { clipCoefficient, globalNorm, wasClipped } from './gradients';
+import { tapeGradients } from './tapeGradients';
 
 /** A padded batch, as plain arrays: what the data pipeline produces. */
 export interface Batch {
@@ -74,7 +75,7 @@ export async function trainStep(model: BertClassifier, optimizer: AdamW, microBa
       const inputs = batchTensors(micro);
       const labels = tf.tensor1d(micro.labels, 'int32');
       try {
-        const { value, grads: g } = tf.variableGrads(() => {
+        const { value, grads: g } = tapeGradients(() => {
           const forward = { training: true, nextSeed: options.nextSeed };
           const logits = options.logits ? options.logits(micro, forward) : model.forward(inputs, forward).logits;
           const l = crossEntropy(logits, labels, options.classWeights);
@@ -86,7 +87,7 @@ export async function trainStep(model: BertClassifier, optimizer: AdamW, microBa
           tf.dispose([loss, value]);
           loss = sum;
         } else loss = value;
-        for (const [varName, grad] of Object.entries(g)) {
+        for (const [varName, grad] of g) {
           const name = byVariable.get(varName)!;
           const prev = grads.get(name);
           if (prev) {
@@ -127,10 +128,10 @@ export async function timeGradients(model: BertClassifier, batch: Batch, logitsO
   const labels = tf.tensor1d(batch.labels, 'int32');
   const t0 = performance.now();
   const forward = { training: true };
-  const { value, grads } = tf.variableGrads(() => crossEntropy(logitsOf ? logitsOf(batch, forward) : model.forward(inputs, forward).logits, labels));
+  const { value, grads } = tapeGradients(() => crossEntropy(logitsOf ? logitsOf(batch, forward) : model.forward(inputs, forward).logits, labels));
   await value.data();
   const seconds = (performance.now() - t0) / 1000;
-  tf.dispose([value, ...Object.values(grads), labels]);
+  tf.dispose([value, ...grads.values(), labels]);
   disposeInputs(inputs);
   return seconds;
 }
