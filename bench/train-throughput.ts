@@ -8,10 +8,10 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { BACKENDS, describeBackend, selectBackend, type BackendName, type BackendReport } from '../src/trainer/backend';
+import { BACKENDS, describeBackend, onBackend, selectBackend, type BackendName, type BackendReport } from '../src/trainer/backend';
 import { frozenParameters, isDecayed } from '../src/trainer/model/parameters';
 import { ADAMW_DEFAULTS } from '../src/trainer/train/adamw';
-import { startOptimisation } from '../src/trainer/train/optimisation';
+import { seedsWorkers, startOptimisation } from '../src/trainer/train/optimisation';
 import { Random } from '../src/trainer/util/random';
 import type { Batch } from '../src/trainer/train/step';
 import { fixedBatches, sst2Batches } from './batches';
@@ -42,10 +42,12 @@ export async function measure(
   threads?: number,
   freezeLayers = 0,
 ): Promise<{ samplesPerSecond: number; steps: number; meanTokens: number; threads: number }> {
-  const model = randomModel(shape);
+  // As a run holds it (runTraining.ts): with workers, the main thread's copy only seeds them.
+  const model = seedsWorkers(backend, threads) ? await onBackend('cpu', () => randomModel(shape)) : randomModel(shape);
   if (freezeLayers) model.freeze(frozenParameters(model.config, freezeLayers));
   const decayed = new Set(model.specs.filter(isDecayed).map(s => s.name));
   const optimizer = await startOptimisation(model, decayed, ADAMW_DEFAULTS, backend, { threads, warn: m => console.log(`  ${m}`) });
+  if (optimizer.ownsWeights) model.releaseWeights();
   const random = new Random(1);
   const options = { lr: 1e-4, maxGradNorm: 1, nextSeed: () => Math.floor(random.next() * 2 ** 31) };
   try {

@@ -1,10 +1,10 @@
-"""The peer of bench/gpu/bench.ts: Hugging Face transformers' own BertForSequenceClassification
-(random weights, the given shape, its default attention implementation) trained with
-torch.optim.AdamW and gradient clipping, as its Trainer does, on the same batches, on CUDA where
-there is one (else the CPU: the rehearsal). fp32 (no TF32), or bf16 autocast. Prints one JSON
-line: samples/s, peak GPU memory, versions.
+"""The peer of bench/gpu/bench.ts and bench/train-vs-pytorch/run.ts: Hugging Face transformers'
+own BertForSequenceClassification (random weights, the given shape, its default attention
+implementation) trained with torch.optim.AdamW and gradient clipping, as its Trainer does, on the
+same batches, on CUDA where there is one (else the CPU). fp32 (no TF32), or bf16 autocast. Prints
+one JSON line: samples/s, peak GPU memory, the process's peak RSS, versions.
 """
-import argparse, json, time
+import argparse, json, resource, time
 
 import torch
 import transformers
@@ -64,6 +64,7 @@ def main():
     print(json.dumps({
         'samples_per_second': samples / elapsed, 'steps': steps,
         'peak_gpu_bytes': torch.cuda.max_memory_allocated() if cuda else None,
+        'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         'device': torch.cuda.get_device_name() if cuda else f'CPU ({torch.get_num_threads()} threads)',
         'torch': torch.__version__, 'transformers': transformers.__version__,
     }))

@@ -1,8 +1,9 @@
 /**
- * Training speed of BERT Tune's trainer against a plain PyTorch BERT of the same shape, on the
- * same batches, one after the other in one run (issue: "as fast as PyTorch on the same cores").
- * Installs Debian's python3-torch and the OpenMP OpenBLAS when missing (needs root). Prints
- * samples/s of each, their ratio, and peak RSS; asserts nothing.
+ * Training speed and peak memory of BERT Tune's trainer against Hugging Face transformers' own
+ * BertForSequenceClassification on pip's torch (the .cache/venv of `npm run setup:python`), same
+ * shape, same batches, same cores, AdamW with clipping as its Trainer runs it. Each measurement
+ * runs in a fresh process of its own, ours and theirs, so that each peak RSS is that one
+ * training loop's. Prints samples/s, peak RSS, and ours/theirs ratios; asserts nothing.
  *   npx tsx bench/train-vs-pytorch/run.ts [--seconds 20] [--shapes 3] [--bert-base]
  * (--bert-base adds L12 H768 at 128 tokens: about a minute per side.)
  */
@@ -13,7 +14,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { describeBackend, selectBackend } from '../../src/trainer/backend';
 import { setNativeMatmul } from '../../src/trainer/kernels/wasmKernels';
-import { BERT_BASE, SHAPES } from '../shapes';
+import { BERT_BASE, SHAPES, type Shape } from '../shapes';
 import { fixedBatches, sst2Batches } from '../batches';
 import { measure } from '../train-throughput';
 
@@ -23,43 +24,66 @@ const arg = (name: string, fallback: string) => {
 };
 const seconds = Number(arg('seconds', '20'));
 const shapeCount = Number(arg('shapes', '3'));
-const PYTHON = '/usr/bin/python3';
+const ROOT = path.join(__dirname, '..', '..');
+const PYTHON = path.join(ROOT, '.cache', 'venv', 'bin', 'python');
+/** transformers' model, trained on the CPU here (bench/gpu's peer on CUDA). */
+const HF_PEER = path.join(ROOT, 'bench', 'gpu', 'torch_gpu.py');
+const WASM_DIR = path.join(ROOT, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
 
-function ensureTorch(): void {
-  const ok = spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
-  if (ok && fs.existsSync('/usr/lib/x86_64-linux-gnu/openblas-openmp')) return;
-  console.log('installing python3-torch and libopenblas0-openmp (Debian)…');
-  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'python3-torch', 'libopenblas0-openmp'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+const SETTINGS = {
+  '128': () => fixedBatches(4, 128, 16),
+  'SST-2 lengths': () => sst2Batches(40, 16),
+};
+type Setting = keyof typeof SETTINGS;
+
+interface Side {
+  samplesPerSecond: number;
+  peakRssMb: number;
+}
+
+/** In a child process: our side of one measurement, as one JSON line. */
+async function child(shape: Shape, setting: Setting): Promise<void> {
+  const report = await selectBackend({ wasmDir: WASM_DIR });
+  const r = await measure(shape, SETTINGS[setting](), seconds, report);
+  console.log(JSON.stringify({ samplesPerSecond: r.samplesPerSecond, peakRssMb: process.resourceUsage().maxRSS / 1024 } satisfies Side));
+}
+
+function ours(shape: Shape, setting: Setting): Side {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--seconds', String(seconds)], { env: { ...process.env, BERT_TUNE_BENCH_CHILD: JSON.stringify({ shape, setting }) }, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`our side failed: ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+}
+
+function theirs(shape: Shape, setting: Setting, batchesFile: string): Side {
+  const args = [HF_PEER, '--layers', String(shape.layers), '--hidden', String(shape.hidden), '--heads', String(shape.heads), '--intermediate', String(shape.intermediate), '--batches', batchesFile, '--setting', setting, '--seconds', String(seconds)];
+  const r = spawnSync(PYTHON, args, { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(os.cpus().length) } });
+  if (r.status !== 0) throw new Error(`transformers failed: ${r.stderr.trim().split('\n').pop()}`);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  return { samplesPerSecond: out.samples_per_second, peakRssMb: out.peak_rss_mb };
 }
 
 async function main() {
-  ensureTorch();
-  const report = await selectBackend({ wasmDir: path.join(__dirname, '..', '..', 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist') });
+  if (!fs.existsSync(PYTHON)) throw new Error('no Python peer: run `npm run setup:python` first (torch and transformers in .cache/venv)');
+  const report = await selectBackend({ wasmDir: WASM_DIR });
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bert-tune-vs-torch-'));
   const cores = os.cpus().length;
-  console.log(`${cores} cores; ours on ${describeBackend(report)}${report.nativeKernels && 'reason' in report.nativeKernels ? ` (native kernels: ${report.nativeKernels.reason})` : ''}; PyTorch ${execFileSync(PYTHON, ['-c', 'import torch; print(torch.__version__)']).toString().trim()} with ${cores} threads; batch 16; ${seconds} s per measurement`);
-  console.log('| shape | tokens | BERT Tune samples/s | PyTorch samples/s | ratio | peak RSS ours / PyTorch (MB) |');
-  console.log('|---|---|---|---|---|---|');
-  const settings = [
-    { name: '128', batches: fixedBatches(4, 128, 16) },
-    { name: 'SST-2 lengths', batches: sst2Batches(40, 16) },
-  ];
+  const versions = execFileSync(PYTHON, ['-c', 'import torch, transformers; print("torch", torch.__version__, "transformers", transformers.__version__)'], { encoding: 'utf8' }).trim();
+  console.log(`${cores} cores (${os.cpus()[0]?.model ?? 'cpu'}); ours on ${describeBackend(report)}${report.nativeKernels && 'reason' in report.nativeKernels ? ` (native kernels: ${report.nativeKernels.reason})` : ''}; BertForSequenceClassification on ${versions}, ${cores} threads; batch 16; ${seconds} s a measurement, each side in a fresh process`);
+  console.log('| shape | tokens | BERT Tune samples/s | transformers samples/s | speed ratio | peak RSS BERT Tune (MB) | peak RSS transformers (MB) | RSS ratio |');
+  console.log('|---|---|---|---|---|---|---|---|');
   try {
-    const runs = SHAPES.slice(0, shapeCount).flatMap(shape => settings.map(setting => ({ shape, setting })));
-    if (process.argv.includes('--bert-base')) runs.push({ shape: BERT_BASE, setting: settings[0] });
-    for (const { shape, setting } of runs) {
-      const ours = await measure(shape, setting.batches, seconds, report);
-      const oursRss = process.resourceUsage().maxRSS / 1024;
-      const spec = path.join(work, 'spec.json');
-      fs.writeFileSync(spec, JSON.stringify({ layers: shape.layers, hidden: shape.hidden, heads: shape.heads, intermediate: shape.intermediate, seconds,
-        batches: setting.batches.map(b => ({ input_ids: b.inputIds, attention_mask: b.attentionMask, labels: b.labels })) }));
-      const torch = spawnSync(PYTHON, [path.join(__dirname, 'torch_bert.py'), spec], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(cores) } });
-      if (torch.status !== 0) {
-        console.log(`| ${shape.name} | ${setting.name} | ${ours.samplesPerSecond.toFixed(2)} | failed: ${torch.stderr.trim().split('\n').pop()} | | |`);
-        continue;
+    const batchesFile = path.join(work, 'batches.json');
+    fs.writeFileSync(batchesFile, JSON.stringify(Object.fromEntries(Object.entries(SETTINGS).map(([name, make]) => [name, make()]))));
+    const runs: [Shape, Setting][] = SHAPES.slice(0, shapeCount).flatMap(shape => (Object.keys(SETTINGS) as Setting[]).map((s): [Shape, Setting] => [shape, s]));
+    if (process.argv.includes('--bert-base')) runs.push([BERT_BASE, '128']);
+    for (const [shape, setting] of runs) {
+      try {
+        const a = ours(shape, setting);
+        const b = theirs(shape, setting, batchesFile);
+        console.log(`| ${shape.name} | ${setting} | ${a.samplesPerSecond.toFixed(2)} | ${b.samplesPerSecond.toFixed(2)} | ${(a.samplesPerSecond / b.samplesPerSecond).toFixed(2)} | ${a.peakRssMb.toFixed(0)} | ${b.peakRssMb.toFixed(0)} | ${(a.peakRssMb / b.peakRssMb).toFixed(2)} |`);
+      } catch (e) {
+        console.log(`| ${shape.name} | ${setting} | ${(e as Error).message} | | | | | |`);
       }
-      const t = JSON.parse(torch.stdout.trim().split('\n').pop()!);
-      console.log(`| ${shape.name} | ${setting.name} | ${ours.samplesPerSecond.toFixed(2)} | ${t.samples_per_second.toFixed(2)} | ${(ours.samplesPerSecond / t.samples_per_second).toFixed(2)} | ${oursRss.toFixed(0)} / ${t.peak_rss_mb.toFixed(0)} |`);
     }
     // The bound under all of it: one matmul of a bert-mini feed-forward's shape, GFLOP/s, with
     // each of our GEMMs.
@@ -83,11 +107,15 @@ async function main() {
     const wasmFlops = time();
     setNativeMatmul(true);
     tf.dispose([a, b]);
-    const torchGemm = JSON.parse(execFileSync(PYTHON, [path.join(__dirname, 'torch_bert.py'), '--gemm', String(m), String(k), String(n)], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(cores) } }).trim());
+    const torchGemm = JSON.parse(execFileSync(PYTHON, [path.join(__dirname, 'torch_gemm.py'), String(m), String(k), String(n)], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(cores) } }).trim());
     console.log(`\nOne matmul [${m}×${k}]·[${k}×${n}], GFLOP/s: BERT Tune ${nativeFlops ? `native ${native} ${nativeFlops.toFixed(1)}, ` : ''}WASM SIMD ${wasmFlops.toFixed(1)} (one core); PyTorch ${torchGemm['1'].toFixed(1)} on one thread, ${torchGemm[String(cores)].toFixed(1)} on ${cores}.`);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
 }
 
-void main();
+const childSpec = process.env.BERT_TUNE_BENCH_CHILD;
+if (childSpec) {
+  const { shape, setting } = JSON.parse(childSpec) as { shape: Shape; setting: Setting };
+  void child(shape, setting);
+} else void main();

@@ -60,6 +60,17 @@ export async function selectBackend(options: SelectOptions = {}): Promise<Backen
   throw new Error('no TensorFlow.js backend could be loaded');
 }
 
+/** Runs `f` with another registered tfjs backend active (tensors it makes stay there), then switches back. */
+export async function onBackend<T>(name: string, f: () => T): Promise<T> {
+  const active = tf.getBackend();
+  if (!(await tf.setBackend(name))) throw new Error(`the ${name} backend did not start`);
+  try {
+    return f();
+  } finally {
+    await tf.setBackend(active);
+  }
+}
+
 /**
  * Throws, with what happened, once the backend can no longer be trusted to compute: a WebGPU
  * device lost or out of memory. Called after each step and before every save, so that a run ends

@@ -133,3 +133,24 @@ describe('save → load round trip', () => {
     }
   });
 });
+
+describe('a model whose trained weights live elsewhere (gradient workers)', () => {
+  it('made on the pure-JS backend while WASM is active, then released: its memory goes, its names, shapes and size stay, and using it says so', async () => {
+    await useBackend('wasm');
+    const { onBackend } = await import('../../src/trainer/backend');
+    const wasmBytes = () => (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.length;
+    const heap = wasmBytes();
+    const bytes = tf.memory().numBytes;
+    const { model } = await onBackend('cpu', () => loadCheckpoint(TINY));
+    assert.equal(tf.getBackend(), 'wasm', 'the active backend is back');
+    assert.equal(wasmBytes(), heap, 'nothing went into the WASM heap');
+    const parameters = model.numParameters;
+    assert.ok(tf.memory().numBytes >= bytes + parameters * 4);
+    model.releaseWeights();
+    assert.equal(tf.memory().numBytes, bytes, 'the weights are freed');
+    assert.equal(model.numParameters, parameters);
+    assert.equal(model.specs.length, model.params.size);
+    await assert.rejects(async () => model.torchSources()[0].data(), /disposed/);
+    model.dispose();
+  });
+});

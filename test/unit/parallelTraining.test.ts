@@ -118,7 +118,7 @@ describe('data-parallel step against the single-thread step', () => {
     }
   });
 
-  it('saved optimizer state restores into a new trainer', async () => {
+  it('saved optimizer state restores into a new trainer; the weights it saves are the model\'s', async () => {
     await useBackend('wasm');
     const ref: Reference = JSON.parse(fs.readFileSync(path.join(TINY, 'train-steps.json'), 'utf8'));
     const model = loadCheckpoint(TINY, { dropout: 0 }).model;
@@ -139,6 +139,15 @@ describe('data-parallel step against the single-thread step', () => {
         assert.equal(rb.loss, ra.loss);
         assert.equal(rb.gradNorm, ra.gradNorm);
         assert.deepEqual(b2.optimizerState().map(e => [...e.data.slice(0, 50)]), a.optimizerState().map(e => [...e.data.slice(0, 50)]));
+        // What a checkpoint writes from the trainer: the model's own PyTorch layout, Linear weights transposed back.
+        b2.copyWeightsTo(model);
+        const expected = await model.toTorch();
+        const sources = b2.torchSources(model.specs);
+        assert.deepEqual(sources.map(t => t.name), [...expected.keys()]);
+        for (const t of sources) {
+          assert.deepEqual(t.shape, expected.get(t.name)!.shape, t.name);
+          assert.deepEqual(await t.data(), expected.get(t.name)!.data, t.name);
+        }
         assert.throws(() => b2.loadOptimizerState('m', 'no.such.weight', new Float32Array(1)), /unknown parameter m\.no\.such\.weight/);
       } finally {
         await b2.dispose();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { MAX_HEADER_BYTES, parseSafetensors, serializeSafetensors, toFloat32 } from '../../src/trainer/checkpoint/safetensors';
+import { MAX_HEADER_BYTES, parseSafetensors, serializeSafetensors, toFloat32, writeSafetensors } from '../../src/trainer/checkpoint/safetensors';
 
 /** A safetensors file from a header object and raw data bytes. */
 function file(header: unknown, data: Uint8Array = new Uint8Array(), headerText = JSON.stringify(header)): Buffer {
@@ -76,6 +76,27 @@ describe('safetensors writer', () => {
     assert.deepEqual([...parsed.tensors.keys()], ['a', 'b']);
     assert.deepEqual([...toFloat32(parsed.tensors.get('a')!)], [-0.5, Math.fround(1e-30)]);
     assert.deepEqual([...toFloat32(parsed.tensors.get('b')!)], [1, 2, 3]);
+  });
+
+  it('streams the same bytes to a file, asking for each tensor only when its turn comes, through writes that take a few bytes at a time', async () => {
+    const tensors = [
+      { name: 'b.weight', shape: [3, 5], data: Float32Array.from({ length: 15 }, (_, i) => i / 7) },
+      { name: 'a.bias', shape: [4], data: Float32Array.from([1, -2, 3.5, 1e-30]) },
+    ];
+    const written: number[] = [];
+    const asked: string[] = [];
+    const file = {
+      // A file system that takes at most 10 bytes a write.
+      write: async (buffer: Uint8Array, offset: number, length: number) => {
+        const n = Math.min(10, length);
+        written.push(...buffer.subarray(offset, offset + n));
+        return { bytesWritten: n };
+      },
+    };
+    await writeSafetensors(file, tensors.map(t => ({ name: t.name, shape: t.shape, data: () => (asked.push(t.name), t.data) })), { format: 'x' });
+    assert.deepEqual(Buffer.from(written), serializeSafetensors(tensors, { format: 'x' }));
+    assert.deepEqual(asked, ['a.bias', 'b.weight'], 'in the order of the file, once each');
+    await assert.rejects(writeSafetensors(file, [{ name: 'c', shape: [2, 2], data: () => new Float32Array(3) }]), /tensor c: shape \[2,2\] holds 4 values, data has 3/);
   });
 
   it('refuses data that does not fill its shape', () => {

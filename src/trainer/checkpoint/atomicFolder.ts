@@ -9,7 +9,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { leftoverName, leftoversOf, recoverableCheckpoint } from '../../shared/runFolder';
 
-export async function writeFolderAtomically(dir: string, files: Record<string, Buffer | string>): Promise<void> {
+/** A file's content: bytes, text, or a writer of large content into the open file (safetensors.ts's writeSafetensors). */
+export type FileContent = Buffer | string | ((file: fs.promises.FileHandle) => Promise<void>);
+
+export async function writeFolderAtomically(dir: string, files: Record<string, FileContent>): Promise<void> {
   const parent = path.dirname(path.resolve(dir));
   await fs.promises.mkdir(parent, { recursive: true });
   const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -22,7 +25,8 @@ export async function writeFolderAtomically(dir: string, files: Record<string, B
       // "wx": the folder is new, so nothing may be there already (no link can be followed).
       const handle = await fs.promises.open(path.join(tmp, name), 'wx');
       try {
-        await handle.writeFile(content);
+        if (typeof content === 'function') await content(handle);
+        else await handle.writeFile(content);
         await handle.sync();
       } finally {
         await handle.close();

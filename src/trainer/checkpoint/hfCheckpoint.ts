@@ -12,9 +12,9 @@ import { loadTokenizer, TOKENIZER_FILES } from '../tokenizer/loadTokenizer';
 import type { TextTokenizer } from '../tokenizer/bertTokenizer';
 import { Random } from '../util/random';
 import { initParameter } from './initWeights';
-import { serializeSafetensors } from './safetensors';
+import { serializeSafetensors, writeSafetensors, type TensorSource } from './safetensors';
 import { readWeights } from './weightsFiles';
-import { writeFolderAtomically } from './atomicFolder';
+import { writeFolderAtomically, type FileContent } from './atomicFolder';
 
 export interface LoadOptions {
   /** Labels of the task to train: a classifier for other labels is replaced by a fresh one. */
@@ -122,12 +122,20 @@ export function loadCheckpoint(dir: string, options: LoadOptions = {}): LoadedMo
  * Writes config.json, model.safetensors and the tokenizer files of `tokenizerDir` into `outDir`,
  * atomically: a reader sees the old folder or the new one, never a half-written one.
  */
-export async function saveCheckpoint(model: BertClassifier, tokenizerDir: string, outDir: string, extraFiles: Record<string, Buffer | string> = {}): Promise<void> {
-  const tensors = await model.toTorch();
-  const weights = serializeSafetensors([...tensors].map(([name, t]) => ({ name, shape: t.shape, data: t.data })));
-  const files: Record<string, Buffer | string> = {
+/** What a checkpoint is written from: a BertClassifier, or a trainer's own copy of the weights. */
+export interface SavableModel {
+  config: BertConfig;
+  torchSources(): TensorSource[];
+}
+
+/**
+ * Writes a model folder: config.json, model.safetensors (streamed, one tensor in memory at a
+ * time), the tokenizer's files from `tokenizerDir`, and `extraFiles`, all at once.
+ */
+export async function saveCheckpoint(model: SavableModel, tokenizerDir: string, outDir: string, extraFiles: Record<string, FileContent> = {}): Promise<void> {
+  const files: Record<string, FileContent> = {
     'config.json': JSON.stringify(serializeBertConfig(model.config), null, 2) + '\n',
-    'model.safetensors': weights,
+    'model.safetensors': file => writeSafetensors(file, model.torchSources()),
   };
   for (const f of TOKENIZER_FILES) {
     const from = path.join(tokenizerDir, f);

@@ -147,32 +147,73 @@ export interface TensorToWrite {
   data: Float32Array;
 }
 
-/** Serialises float32 tensors: header padded with spaces to 8 bytes, tensors in name order. */
-export function serializeSafetensors(tensors: TensorToWrite[], metadata: Record<string, string> = { format: 'pt' }): Buffer {
+/**
+ * A tensor to write whose values are made only when their turn comes (a transposed copy, a read
+ * from the device), so that a checkpoint never holds a second copy of every weight at once.
+ */
+export interface TensorSource {
+  name: string;
+  shape: number[];
+  data: () => Float32Array | Promise<Float32Array>;
+}
+
+/** The header (padded with spaces to 8 bytes) and the tensors in name order, as the format lays them out. */
+function layout<T extends { name: string; shape: number[] }>(tensors: T[], metadata: Record<string, string>): { header: Buffer; sorted: T[]; bytes: number } {
   const sorted = [...tensors].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
   for (const t of sorted) {
     const elements = t.shape.reduce((a, b) => a * b, 1);
-    if (elements !== t.data.length) throw new Error(`tensor ${t.name}: shape [${t.shape}] holds ${elements} values, data has ${t.data.length}`);
     header[t.name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + 4 * elements] };
     offset += 4 * elements;
   }
   let json = JSON.stringify(header);
   json += ' '.repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
   const headerBytes = Buffer.from(json, 'utf8');
-  const out = Buffer.alloc(8 + headerBytes.length + offset);
-  out.writeBigUInt64LE(BigInt(headerBytes.length), 0);
-  headerBytes.copy(out, 8);
-  let at = 8 + headerBytes.length;
+  const head = Buffer.alloc(8 + headerBytes.length);
+  head.writeBigUInt64LE(BigInt(headerBytes.length), 0);
+  headerBytes.copy(head, 8);
+  return { header: head, sorted, bytes: head.length + offset };
+}
+
+/** A tensor's values as little-endian bytes (a view where the machine is little-endian). */
+function littleEndianBytes(t: { name: string; shape: number[] }, data: Float32Array): Uint8Array {
+  const elements = t.shape.reduce((a, b) => a * b, 1);
+  if (elements !== data.length) throw new Error(`tensor ${t.name}: shape [${t.shape}] holds ${elements} values, data has ${data.length}`);
+  if (LITTLE_ENDIAN) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const out = new Uint8Array(data.length * 4);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < data.length; i++) view.setFloat32(4 * i, data[i], true);
+  return out;
+}
+
+/** Serialises float32 tensors: header padded with spaces to 8 bytes, tensors in name order. */
+export function serializeSafetensors(tensors: TensorToWrite[], metadata: Record<string, string> = { format: 'pt' }): Buffer {
+  const { header, sorted, bytes } = layout(tensors, metadata);
+  const out = Buffer.alloc(bytes);
+  header.copy(out, 0);
+  let at = header.length;
   for (const t of sorted) {
-    if (LITTLE_ENDIAN) {
-      out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), at);
-    } else {
-      const view = new DataView(out.buffer, out.byteOffset + at, t.data.length * 4);
-      for (let i = 0; i < t.data.length; i++) view.setFloat32(4 * i, t.data[i], true);
-    }
-    at += t.data.length * 4;
+    const b = littleEndianBytes(t, t.data);
+    out.set(b, at);
+    at += b.length;
   }
   return out;
+}
+
+/** The part of fs.promises.FileHandle that writeSafetensors uses. */
+export interface WritableFile {
+  write(buffer: Uint8Array, offset: number, length: number): Promise<{ bytesWritten: number }>;
+}
+
+/** Writes the same bytes as serializeSafetensors to an open file, one tensor in memory at a time. */
+export async function writeSafetensors(file: WritableFile, tensors: TensorSource[], metadata: Record<string, string> = { format: 'pt' }): Promise<void> {
+  const { header, sorted } = layout(tensors, metadata);
+  await writeAll(file, header);
+  for (const t of sorted) await writeAll(file, littleEndianBytes(t, await t.data()));
+}
+
+/** A write may take fewer bytes than it was given: go on until all are written. */
+async function writeAll(file: WritableFile, bytes: Uint8Array): Promise<void> {
+  for (let at = 0; at < bytes.length; ) at += (await file.write(bytes, at, bytes.length - at)).bytesWritten;
 }

@@ -5,6 +5,7 @@
  * transposed ([in, out]) so that every matmul of the forward pass is a plain one.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { TensorSource } from '../checkpoint/safetensors';
 import type { BertConfig } from './config';
 import { dropout } from './dropout';
 import { attention } from './attention';
@@ -94,17 +95,40 @@ export class BertClassifier {
     return new BertClassifier(config, params);
   }
 
-  /** The parameters in the PyTorch layout, for saving. */
+  /**
+   * The parameters in the PyTorch layout, for saving: each one's values made when the writer
+   * asks for them (Linear weights transposed back), so no second copy of the model builds up.
+   */
+  torchSources(): TensorSource[] {
+    return this.specs.map(spec => ({
+      name: spec.name,
+      shape: spec.shape,
+      data: async () => {
+        const p = this.params.get(spec.name)!;
+        const t = spec.kind === 'linear' ? tf.transpose(p) : p;
+        try {
+          return (await t.data()) as Float32Array;
+        } finally {
+          if (t !== p) t.dispose();
+        }
+      },
+    }));
+  }
+
+  /** The parameters in the PyTorch layout, copied out all at once (tests, comparisons). */
   async toTorch(): Promise<Map<string, TorchTensor>> {
     const out = new Map<string, TorchTensor>();
-    for (const spec of this.specs) {
-      const p = this.params.get(spec.name)!;
-      const t = spec.kind === 'linear' ? tf.transpose(p) : p;
-      const data = (await t.data()) as Float32Array;
-      if (t !== p) t.dispose();
-      out.set(spec.name, { shape: spec.shape, data: new Float32Array(data) });
-    }
+    for (const t of this.torchSources()) out.set(t.name, { shape: t.shape, data: new Float32Array(await t.data()) });
     return out;
+  }
+
+  /**
+   * Frees the weights' memory, keeping their names, shapes and which are frozen: for a model
+   * whose trained copy lives elsewhere (gradient workers' shared memory). Reading them after
+   * this throws tfjs's "disposed" error.
+   */
+  releaseWeights(): void {
+    this.params.forEach(p => p.dispose());
   }
 
   /** Marks these parameters fixed (no gradients, so no updates) and every other one trainable. */

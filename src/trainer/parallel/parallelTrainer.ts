@@ -13,7 +13,9 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BertClassifier } from '../model/bert';
+import type { TensorSource } from '../checkpoint/safetensors';
 import type { BertConfig } from '../model/config';
+import type { ParameterSpec } from '../model/parameters';
 import { ADAMW_DEFAULTS, type AdamWOptions } from '../train/adamw';
 import type { Batch, StepResult } from '../train/step';
 import { allocateFlat, flatLayout, slices, tensorValues, viewOf, type FlatLayout } from './flatParameters';
@@ -27,7 +29,7 @@ export interface ParallelOptions {
   adam?: AdamWOptions;
   /** The worker script; by default the bundled one beside the trainer (or the source under tsx). */
   workerPath?: string;
-  /** Padded tokens per forward and backward pass in a worker; by default what its heap holds. */
+  /** Padded tokens per forward and backward pass in a worker; by default tokensPerPass(). */
   tokensPerPass?: number;
   /** Reduce and AdamW in SIMD on a shared WebAssembly.Memory when the arrays fit (default), else in JavaScript. */
   wasmOptimizer?: boolean;
@@ -43,16 +45,29 @@ export interface ParallelStepOptions {
 }
 
 /**
- * How many padded tokens a worker can take through one forward and backward pass: its WASM heap
- * (4 GiB at most) holds the weights, their gradients and the next weights while they load, and
- * the pass's activations, measured here at about layers × (140·hidden + 16·heads·128) floats a
- * token (bert-base: 2 rows of 128 tokens took the heap to 2.5 GiB, 4 rows to 3.9 GiB; this
- * allows it 380 tokens a pass).
+ * Bytes a padded token of `length` holds in a worker's heap at the peak of a forward and
+ * backward pass: what the backward pass keeps of each layer (tapeGradients.ts, attention.ts),
+ * measured on the WASM backend at about layers × (22·hidden + 2·heads·length) floats (bert-base
+ * at 128 tokens: 0.81 MB a token), with some room for the allocator.
  */
-export function tokensPerPass(config: BertConfig, parameters: number): number {
-  const heap = 3.5 * 2 ** 30;
-  const perToken = config.numHiddenLayers * (140 * config.hiddenSize + 16 * config.numAttentionHeads * 128) * 4;
-  return Math.max(16, Math.floor((heap - 3 * parameters * 4) / perToken));
+export function activationBytesPerToken(config: BertConfig, length: number): number {
+  return config.numHiddenLayers * (24 * config.hiddenSize + 2 * config.numAttentionHeads * length) * 4;
+}
+
+/**
+ * Activation bytes one pass in a worker may take: a worker's heap never shrinks, so its peak is
+ * what it holds for the rest of the run, once per core. Three quarters of the weights' size, at
+ * least 256 MiB: bert-base takes passes of two or three rows of 128 tokens, the small shapes
+ * their whole share in one, at the speed of larger passes (the matrix products stay hundreds of
+ * rows tall). The heap's own 4 GiB bound leaves room for bert-large's passes too.
+ */
+export function passBudgetBytes(parameters: number): number {
+  return Math.max(256 * 2 ** 20, 0.75 * parameters * 4);
+}
+
+/** Padded tokens per pass for rows of up to `length` tokens (a whole row at least). */
+export function tokensPerPass(config: BertConfig, parameters: number, length: number): number {
+  return Math.max(length, Math.floor(passBudgetBytes(parameters) / activationBytesPerToken(config, length)));
 }
 
 function defaultWorkerPath(): string {
@@ -81,6 +96,23 @@ export function lossCoefficients(micro: Batch[], classWeights?: number[]): numbe
     const total = w.reduce((a, x) => a + x, 0) * micro.length;
     return w.map(x => x / total);
   });
+}
+
+/** A [rows, cols] matrix's transpose, [cols, rows]. */
+function transposed(m: Float32Array, [rows, cols]: number[]): Float32Array {
+  const out = new Float32Array(m.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = m[r * cols + c];
+  return out;
+}
+
+function concatFloats(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 interface Pending {
@@ -142,8 +174,10 @@ export class ParallelTrainer {
     private readonly workers: GradientWorker[],
     /** The model's hidden size: weighs attention against the dense layers when sharing rows. */
     private readonly hidden: number,
-    /** Padded tokens one forward and backward pass may hold in a worker's WASM heap. */
-    private readonly tokensPerPass: number,
+    private readonly config: BertConfig,
+    private readonly parameters: number,
+    /** Padded tokens per pass when given (tests), else tokensPerPass() of each share's longest row. */
+    private readonly fixedTokensPerPass?: number,
   ) {
     this.ranges = slices(layout.total, workers.length);
   }
@@ -176,7 +210,15 @@ export class ParallelTrainer {
       await Promise.all(workers.map(w => w.worker.terminate()));
       throw e;
     }
-    return new ParallelTrainer(layout, weights, m, v, workers, model.config.hiddenSize, options.tokensPerPass ?? tokensPerPass(model.config, layout.total));
+    return new ParallelTrainer(layout, weights, m, v, workers, model.config.hiddenSize, model.config, layout.total, options.tokensPerPass);
+  }
+
+  /** Padded tokens of the largest training pass so far: how far the workers' heaps have grown. */
+  private largestPass = 0;
+
+  /** Rows of up to `longest` tokens that one pass in a worker takes. */
+  private rowsPerPass(longest: number): number {
+    return Math.max(1, Math.floor((this.fixedTokensPerPass ?? tokensPerPass(this.config, this.parameters, longest)) / longest));
   }
 
   /** Each worker's share of each micro-batch (see shareRows.ts), with its rows' loss coefficients. */
@@ -186,12 +228,14 @@ export class ParallelTrainer {
     micro.forEach((b, j) => {
       const lengths = rowLengths(b.attentionMask);
       shareRows(lengths, this.workers.length, this.hidden).forEach((rows, k) => {
-        // A share too big for one pass in a WASM heap goes in several, its gradients summed.
+        // A share too big for one pass goes in several, its gradients summed.
         const longest = Math.max(1, ...rows.map(r => lengths[r]));
-        const perPass = Math.max(1, Math.floor(this.tokensPerPass / longest));
+        const perPass = this.rowsPerPass(longest);
         for (let i = 0; i < Math.max(1, rows.length); i += perPass) {
           const pass = rows.slice(i, i + perPass);
-          shares[k].parts.push(pickRows(b, pass));
+          const part = pickRows(b, pass);
+          this.largestPass = Math.max(this.largestPass, part.labels.length * (part.inputIds[0]?.length ?? 0));
+          shares[k].parts.push(part);
           shares[k].coefs.push(pass.map(r => coefs[j][r]));
         }
       });
@@ -235,8 +279,20 @@ export class ParallelTrainer {
     await Promise.all(
       this.workers.map(async (w, k) => {
         if (!mine[k].length) return;
-        const answer = await w.request({ type: 'logits', batches: mine[k].map(i => batches[i]) });
-        answer.logits.forEach((l, j) => (out[mine[k][j]] = l));
+        // In passes no larger than training's largest (a forward pass alone holds less a token
+        // than a forward and backward one), so evaluating grows no worker's heap.
+        const passes = mine[k].map(i => {
+          const b = batches[i];
+          const longest = Math.max(1, b.inputIds[0]?.length ?? 0);
+          const perPass = this.largestPass ? Math.max(1, Math.floor(this.largestPass / longest)) : this.rowsPerPass(longest);
+          return Array.from({ length: Math.ceil(b.labels.length / perPass) }, (_, p) => rowsOf(b, p * perPass, Math.min(b.labels.length, (p + 1) * perPass)));
+        });
+        const answer = await w.request({ type: 'logits', batches: passes.flat() });
+        let next = 0;
+        passes.forEach((parts, j) => {
+          const logits = answer.logits.slice(next, (next += parts.length));
+          out[mine[k][j]] = logits.length === 1 ? logits[0] : concatFloats(logits);
+        });
       }),
     );
     return out;
@@ -256,10 +312,26 @@ export class ParallelTrainer {
     });
   }
 
-  /** AdamW's moments, as `m.<name>` / `v.<name>` copies in our layout (what adamw.ts saves). */
+  /**
+   * The master weights in PyTorch's layout (Linear weights transposed back, one at a time as a
+   * writer asks), read straight from shared memory: valid while no step runs.
+   */
+  torchSources(specs: ParameterSpec[]): TensorSource[] {
+    return specs.map(spec => {
+      const i = this.layout.names.indexOf(spec.name);
+      if (i < 0) throw new Error(`the trainer holds no parameter ${spec.name}`);
+      const view = viewOf(this.weights, this.layout, i);
+      return { name: spec.name, shape: spec.shape, data: () => (spec.kind === 'linear' ? transposed(view, this.layout.shapes[i]) : view) };
+    });
+  }
+
+  /**
+   * AdamW's moments, as `m.<name>` / `v.<name>` in our layout (what adamw.ts saves): views of
+   * the shared arrays, valid while no step runs (a checkpoint writes them between steps).
+   */
   optimizerState(): { name: string; shape: number[]; data: Float32Array }[] {
     return (['m', 'v'] as const).flatMap(kind =>
-      this.layout.names.map((name, i) => ({ name: `${kind}.${name}`, shape: this.layout.shapes[i], data: viewOf(kind === 'm' ? this.m : this.v, this.layout, i).slice() })),
+      this.layout.names.map((name, i) => ({ name: `${kind}.${name}`, shape: this.layout.shapes[i], data: viewOf(kind === 'm' ? this.m : this.v, this.layout, i) })),
     );
   }
 

@@ -6,32 +6,34 @@
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterBatch, type BackendReport } from '../backend';
+import type { TensorSource } from '../checkpoint/safetensors';
 import type { BertClassifier } from '../model/bert';
 import { ParallelTrainer } from '../parallel/parallelTrainer';
 import { AdamW, type AdamWOptions } from './adamw';
 import type { BatchLogits } from './evaluate';
 import { timeGradients, trainStep, type Batch, type StepOptions, type StepResult } from './step';
 
-export interface SavedMoment {
-  name: string;
-  shape: number[];
-  data: Float32Array;
-}
 
 export interface Optimisation {
   /** Cores the steps use. */
   readonly threads: number;
+  /** Whether the trained weights live here rather than in the model's variables (which the run may then release). */
+  readonly ownsWeights: boolean;
   /** AdamW steps taken (saved for resuming). */
   adamStep: number;
   step(micro: Batch[], options: { lr: number; maxGradNorm: number; nextSeed: () => number }): Promise<StepResult>;
   /** Seconds of one forward and backward pass over `batch` (for the estimate before a run). */
   timeGradients(batch: Batch): Promise<number>;
-  /** Brings the model's variables up to date with the trained weights (before evaluating or saving). */
-  syncModel(): void;
+  /**
+   * The trained weights in PyTorch's layout, each made when a checkpoint writer asks for it.
+   * With workers the main thread's model is not kept up to date: evaluation goes through
+   * evaluationLogits, checkpoints through this.
+   */
+  torchSources(): TensorSource[];
   /** Logits of many batches with the trained weights on every core, where the steps have workers. */
   readonly evaluationLogits?: BatchLogits;
-  /** AdamW's moments as `m.<name>` / `v.<name>`, in our layout. */
-  optimizerState(): Promise<SavedMoment[]>;
+  /** AdamW's moments as `m.<name>` / `v.<name>`, in our layout, each read when written. */
+  optimizerState(): TensorSource[];
   loadOptimizerState(kind: 'm' | 'v', name: string, data: Float32Array, shape: number[]): void;
   dispose(): Promise<void>;
 }
@@ -42,8 +44,18 @@ export function threadsFor(backend: BackendReport, asked?: number): number {
   return asked ?? Math.min(8, os.availableParallelism());
 }
 
+/**
+ * Whether steps on this backend go to gradient workers, whose shared memory holds the trained
+ * weights: then the main thread's model only seeds them, and is best made on the pure-JS
+ * backend (its memory goes back once released; a WASM heap keeps its size for the whole run).
+ */
+export function seedsWorkers(backend: BackendReport, threads?: number): boolean {
+  return backend.tfBackend === 'wasm' && threadsFor(backend, threads) > 1;
+}
+
 export class MainThreadOptimisation implements Optimisation {
   readonly threads = 1;
+  readonly ownsWeights = false;
 
   constructor(
     private readonly model: BertClassifier,
@@ -71,14 +83,14 @@ export class MainThreadOptimisation implements Optimisation {
     return timeGradients(this.model, batch, this.logits);
   }
 
-  syncModel(): void {}
+  torchSources(): TensorSource[] {
+    return this.model.torchSources();
+  }
 
-  async optimizerState(): Promise<SavedMoment[]> {
-    const out: SavedMoment[] = [];
-    for (const [kind, map] of [['m', this.adam.m], ['v', this.adam.v]] as const) {
-      for (const [name, t] of map) out.push({ name: `${kind}.${name}`, shape: t.shape, data: (await t.data()) as Float32Array });
-    }
-    return out;
+  optimizerState(): TensorSource[] {
+    return (['m', 'v'] as const).flatMap(kind =>
+      [...(kind === 'm' ? this.adam.m : this.adam.v)].map(([name, t]) => ({ name: `${kind}.${name}`, shape: t.shape, data: async () => (await t.data()) as Float32Array })),
+    );
   }
 
   loadOptimizerState(kind: 'm' | 'v', name: string, data: Float32Array, shape: number[]): void {
@@ -97,6 +109,8 @@ export class MainThreadOptimisation implements Optimisation {
 }
 
 class ParallelOptimisation implements Optimisation {
+  readonly ownsWeights = true;
+
   constructor(
     private readonly model: BertClassifier,
     private readonly trainer: ParallelTrainer,
@@ -124,14 +138,14 @@ class ParallelOptimisation implements Optimisation {
     return this.trainer.timeGradients(batch);
   }
 
-  syncModel(): void {
-    this.trainer.copyWeightsTo(this.model);
+  torchSources(): TensorSource[] {
+    return this.trainer.torchSources(this.model.specs);
   }
 
   readonly evaluationLogits: BatchLogits = batches => this.trainer.logits(batches);
 
-  async optimizerState(): Promise<SavedMoment[]> {
-    return this.trainer.optimizerState();
+  optimizerState(): TensorSource[] {
+    return this.trainer.optimizerState().map(t => ({ ...t, data: () => t.data }));
   }
 
   loadOptimizerState(kind: 'm' | 'v', name: string, data: Float32Array): void {

@@ -12,11 +12,11 @@ import { CHECKPOINT_FILES, RUN_FILES, checkpointDir, hasResumableCheckpoint, rea
 import { describeFsError } from '../util/fsErrors';
 import { RunFolderWriter, writeFileReplacingAtomically } from './runFolderWriter';
 import { describeMessage } from './describeMessage';
-import { assertBackendHealthy, backendFaultMessage, describeBackend, selectBackend } from '../backend';
+import { assertBackendHealthy, backendFaultMessage, describeBackend, onBackend, selectBackend } from '../backend';
 import { describeAdapter, gpuAdapterLine, gpuFacts } from '../../shared/backendReport';
 import { fitBatchToDevice } from './deviceFit';
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint/hfCheckpoint';
-import { parseSafetensors, serializeSafetensors, toFloat32 } from '../checkpoint/safetensors';
+import { parseSafetensors, toFloat32, writeSafetensors } from '../checkpoint/safetensors';
 import { DataError, type LabelledRow } from '../data/loadLabelledData';
 import { loadRunRows } from './runRows';
 import { resolveModel } from '../hub/resolveModel';
@@ -28,7 +28,7 @@ import { evaluate, type Evaluation } from './evaluate';
 import { balancedClassWeights } from './metrics';
 import { lrFactor, runSteps, warmupSteps, type Schedule } from './schedule';
 import { clsFeatures, startHeadOnly, type FeatureCache } from './headOnly';
-import { startOptimisation, type Optimisation } from './optimisation';
+import { seedsWorkers, startOptimisation, type Optimisation } from './optimisation';
 import { clipText, reportedClasses } from '../../shared/reportedEvaluation';
 import { describeImbalance } from '../../shared/labelBalance';
 import { describeMemoryShortfall, estimatePeakMemory } from '../../shared/memoryFit';
@@ -235,7 +235,10 @@ async function train(
     resolved.notices.forEach(message => emit({ type: 'log', message }));
     modelDir = resolved.dir;
   }
-  const loaded = loadCheckpoint(modelDir, { labels, seed: config.seed, dropout: config.dropout });
+  // With gradient workers the main thread's weights only seed their shared memory: made on the
+  // pure-JS backend and released once they start (bert-base: 470 MB a WASM heap would keep).
+  const load = () => loadCheckpoint(modelDir, { labels, seed: config.seed, dropout: config.dropout });
+  const loaded = !config.headOnly && seedsWorkers(backend, config.threads) ? await onBackend('cpu', load) : load();
   loaded.notices.forEach(message => emit({ type: 'log', message }));
   const { model, tokenizer } = loaded;
   if (config.freezeLayers) {
@@ -306,6 +309,8 @@ async function train(
     model.dispose();
     throw e;
   }
+  const parameters = model.numParameters;
+  if (optimizer.ownsWeights) model.releaseWeights();
 
   let step = 0;
   let bestMetric: number | undefined;
@@ -339,7 +344,7 @@ async function train(
     validationRows: validation.length,
     totalSteps,
     resumedFromStep: state ? step : undefined,
-    parameters: model.numParameters,
+    parameters,
   });
   if (!validation.length) emit({ type: 'warning', message: 'No validation rows: metrics and the best checkpoint need some. Give more rows, or a validation file.' });
 
@@ -358,7 +363,7 @@ async function train(
     }
     await optimizer.timeGradients(sample);
     const secondsPerStep = (await optimizer.timeGradients(sample)) * config.gradientAccumulation * 1.15; // + the optimizer update
-    const peakMemoryBytes = estimatePeakMemory(process.memoryUsage().rss, model.numParameters);
+    const peakMemoryBytes = estimatePeakMemory(process.memoryUsage().rss, parameters);
     const availableMemoryBytes = availableMemory();
     const shortfall = describeMemoryShortfall(peakMemoryBytes, availableMemoryBytes);
     if (shortfall) emit({ type: 'warning', message: shortfall });
@@ -398,14 +403,14 @@ async function train(
     throw e;
   }
 
+  // Checkpoints are written from the optimiser's weights (with workers, the main thread's model is not updated).
+  const trained = { config: model.config, torchSources: () => optimizer.torchSources() };
+
   const saveLast = async () => {
     assertBackendHealthy();
-    const m = await optimizer.optimizerState();
-    assertBackendHealthy();
-    optimizer.syncModel();
     const trainerState: TrainerState = { step, adamStep: optimizer.adamStep, dropoutRandom: dropoutRandom.getState(), bestMetric, bestStep, evalsWithoutImprovement, labels, elapsedSeconds: elapsedSoFar() };
-    await saveCheckpoint(model, modelDir, lastDir, {
-      [CHECKPOINT_FILES.optimizer]: serializeSafetensors(m, { format: 'bert-tune-adamw' }),
+    await saveCheckpoint(trained, modelDir, lastDir, {
+      [CHECKPOINT_FILES.optimizer]: file => writeSafetensors(file, optimizer.optimizerState(), { format: 'bert-tune-adamw' }),
       [CHECKPOINT_FILES.trainerState]: JSON.stringify(trainerState, null, 2) + '\n',
     });
     emit({ type: 'checkpoint', kind: 'last', path: lastDir, step });
@@ -416,7 +421,6 @@ async function train(
       await saveLast();
       return false;
     }
-    optimizer.syncModel();
     const result = await evaluate(model, validation, labels, config.batchSize * 2, tokenizer.padId, optimizer.evaluationLogits);
     assertBackendHealthy();
     const value = metricOf(result, config.metricForBest);
@@ -425,7 +429,7 @@ async function train(
       bestMetric = value;
       bestStep = step;
       evalsWithoutImprovement = 0;
-      await saveCheckpoint(model, modelDir, bestDir);
+      await saveCheckpoint(trained, modelDir, bestDir);
     } else evalsWithoutImprovement++;
     emit({
       type: 'evaluation',
