@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { TensorSource } from '../checkpoint/safetensors';
+import { collectGarbage } from '../util/collectGarbage';
 import type { BertConfig } from './config';
 import { dropout } from './dropout';
 import { attention } from './attention';
@@ -125,10 +126,12 @@ export class BertClassifier {
   /**
    * Frees the weights' memory, keeping their names, shapes and which are frozen: for a model
    * whose trained copy lives elsewhere (gradient workers' shared memory). Reading them after
-   * this throws tfjs's "disposed" error.
+   * this throws tfjs's "disposed" error. On the pure-JS backend the memory is JavaScript's: it
+   * is collected at once, not at some later collection after the run's peak.
    */
   releaseWeights(): void {
     this.params.forEach(p => p.dispose());
+    collectGarbage();
   }
 
   /** Marks these parameters fixed (no gradients, so no updates) and every other one trainable. */
