@@ -5,8 +5,9 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadCheckpoint } from '../../src/trainer/checkpoint/hfCheckpoint';
-import { isDecayed } from '../../src/trainer/model/parameters';
-import { lossCoefficients, ParallelTrainer, rowsOf } from '../../src/trainer/parallel/parallelTrainer';
+import { isDecayed, parameterSpecs } from '../../src/trainer/model/parameters';
+import { lossCoefficients, ParallelTrainer, passBudgetBytes, rowsOf, tokensPerPass } from '../../src/trainer/parallel/parallelTrainer';
+import { parseBertConfig } from '../../src/trainer/model/config';
 import { ADAMW_DEFAULTS, AdamW } from '../../src/trainer/train/adamw';
 import { startOptimisation, threadsFor } from '../../src/trainer/train/optimisation';
 import type { Example } from '../../src/trainer/train/batches';
@@ -193,7 +194,8 @@ describe('starting the optimisation', () => {
 });
 
 describe('evaluation on the gradient workers', () => {
-  it('gives what the trainer thread computes, with the weights of the latest update', async () => {
+  for (const tokensPerPass of [undefined, 1])
+  it(`gives what the trainer thread computes, with the weights of the latest update${tokensPerPass ? ' (each row in a pass of its own, as training took them)' : ''}`, async () => {
     await useBackend('wasm');
     const ref: Reference = JSON.parse(fs.readFileSync(path.join(TINY, 'train-steps.json'), 'utf8'));
     const examples: Example[] = ref.batches.flatMap((b, k) =>
@@ -203,7 +205,7 @@ describe('evaluation on the gradient workers', () => {
       }),
     );
     const model = loadCheckpoint(TINY, { dropout: 0 }).model;
-    const trainer = await ParallelTrainer.start(model, new Set(model.specs.filter(isDecayed).map(s => s.name)), { threads: 2, backend: 'wasm', wasmDir: WASM_DIR });
+    const trainer = await ParallelTrainer.start(model, new Set(model.specs.filter(isDecayed).map(s => s.name)), { threads: 2, backend: 'wasm', wasmDir: WASM_DIR, tokensPerPass });
     try {
       await trainer.step([toBatch(ref.batches[0])], { lr: 5e-3, maxGradNorm: 1 });
       trainer.copyWeightsTo(model);
@@ -218,5 +220,20 @@ describe('evaluation on the gradient workers', () => {
       await trainer.dispose();
       model.dispose();
     }
+  });
+});
+
+describe('pass sizes', () => {
+  it('bert-base takes its rows of 128 tokens two or three a pass, the small shapes a whole share in one, longer rows fewer', () => {
+    const config = (layers: number, hidden: number) => parseBertConfig({ model_type: 'bert', vocab_size: 30522, num_hidden_layers: layers, hidden_size: hidden, num_attention_heads: hidden / 64, intermediate_size: 4 * hidden, max_position_embeddings: 512 });
+    const params = (c: ReturnType<typeof config>) => parameterSpecs(c).reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
+    const base = config(12, 768);
+    const rows = (c: ReturnType<typeof config>, length: number) => Math.floor(tokensPerPass(c, params(c), length) / length);
+    assert.ok([2, 3].includes(rows(base, 128)), `bert-base: ${rows(base, 128)} rows of 128 a pass`);
+    assert.ok(rows(base, 64) > 2 * rows(base, 128), 'shorter rows go more to a pass');
+    assert.equal(rows(base, 512), 1, 'a row of 512 tokens goes alone');
+    assert.equal(rows(base, 4096), 1, 'a row longer than the budget still goes, alone');
+    assert.ok(rows(config(4, 512), 128) >= 8, 'bert-small: a worker\'s share of a batch of 16 in one pass');
+    assert.ok(passBudgetBytes(params(base)) < 2 ** 31, 'well inside a WASM heap');
   });
 });
