@@ -172,8 +172,6 @@ export class ParallelTrainer {
     private readonly m: Float32Array,
     private readonly v: Float32Array,
     private readonly workers: GradientWorker[],
-    /** The model's hidden size: weighs attention against the dense layers when sharing rows. */
-    private readonly hidden: number,
     private readonly config: BertConfig,
     private readonly parameters: number,
     /** Padded tokens per pass when given (tests), else tokensPerPass() of each share's longest row. */
@@ -210,7 +208,7 @@ export class ParallelTrainer {
       await Promise.all(workers.map(w => w.worker.terminate()));
       throw e;
     }
-    return new ParallelTrainer(layout, weights, m, v, workers, model.config.hiddenSize, model.config, layout.total, options.tokensPerPass);
+    return new ParallelTrainer(layout, weights, m, v, workers, model.config, layout.total, options.tokensPerPass);
   }
 
   /** Padded tokens of the largest training pass so far: how far the workers' heaps have grown. */
@@ -227,7 +225,8 @@ export class ParallelTrainer {
     const shares = this.workers.map(() => ({ parts: [] as Batch[], coefs: [] as number[][] }));
     micro.forEach((b, j) => {
       const lengths = rowLengths(b.attentionMask);
-      shareRows(lengths, this.workers.length, this.hidden).forEach((rows, k) => {
+      // The hidden size weighs attention against the dense layers when sharing rows.
+      shareRows(lengths, this.workers.length, this.config.hiddenSize).forEach((rows, k) => {
         // A share too big for one pass goes in several, its gradients summed.
         const longest = Math.max(1, ...rows.map(r => lengths[r]));
         const perPass = this.rowsPerPass(longest);
