@@ -14,7 +14,7 @@ import { RunsTreeProvider } from './runs/runsTreeProvider';
 import { TrainingManager } from './training/trainingManager';
 import { DatasetSummaryPanel } from './webviews/datasetSummaryPanel';
 import { MetricsPanels } from './webviews/metricsPanel';
-import { backendSetting } from './training/fineTuneCommand';
+import { currentSettings } from './config';
 import { BACKEND_ENV } from '../shared/backendReport';
 
 export const VIEW_IDS = { datasets: 'bertTune.datasets', runs: 'bertTune.runs' } as const;
@@ -65,15 +65,13 @@ export class Ctx implements vscode.Disposable {
 
   /** The trainer's environment: Hub settings, the backend setting and where to find native backends. */
   trainerEnv(): NodeJS.ProcessEnv {
-    const c = vscode.workspace.getConfiguration('bertTune');
+    const settings = currentSettings();
     // The backend setting reaches every trainer process (training, predictions, the backend report); empty: auto.
-    const env: NodeJS.ProcessEnv = { BERT_TUNE_NATIVE_MODULES: this.nativeModulesDir, [BACKEND_ENV]: backendSetting() ?? '' };
-    // Machine-scoped in package.json; read from the user's own settings only all the same, so no
-    // workspace can send HF_TOKEN to its server or steer downloads into its folders.
-    const endpoint = c.inspect<string>('hub.endpoint')?.globalValue;
-    const cache = c.inspect<string>('hub.cacheFolder')?.globalValue;
-    if (endpoint) env.HF_ENDPOINT = endpoint;
-    if (cache) env.HF_HUB_CACHE = cache;
+    const env: NodeJS.ProcessEnv = { BERT_TUNE_NATIVE_MODULES: this.nativeModulesDir, [BACKEND_ENV]: settings.backend ?? '' };
+    // Machine-scoped in package.json and read from the user's own settings only (readSettings),
+    // so no workspace can send HF_TOKEN to its server or steer downloads into its folders.
+    if (settings.hub.endpoint) env.HF_ENDPOINT = settings.hub.endpoint;
+    if (settings.hub.cacheFolder) env.HF_HUB_CACHE = settings.hub.cacheFolder;
     return env;
   }
 

@@ -6,10 +6,48 @@
 // zod/mini: the same schemas as zod's classic API, tree-shakable (the webview bundle stays small).
 import * as z from 'zod/mini';
 
-export const delimiterSchema = z.enum([',', '\t', ';', '|']);
-export type Delimiter = z.infer<typeof delimiterSchema>;
+/**
+ * The delimiters the sniffer tries, in the order it prefers them on a tie after the file
+ * extension's own: the character, its name in sentences, how the CLI's --delimiter spells it.
+ */
+export const DELIMITERS = [
+  { char: ',', name: 'comma', flag: ',' },
+  { char: '\t', name: 'tab', flag: 'tab' },
+  { char: ';', name: 'semicolon', flag: ';' },
+  { char: '|', name: 'pipe', flag: '|' },
+] as const;
+export type Delimiter = (typeof DELIMITERS)[number]['char'];
+export const delimiterSchema = z.enum(DELIMITERS.map(d => d.char) as [Delimiter, ...Delimiter[]]);
 
 export const datasetFormatSchema = z.enum(['csv', 'jsonl']);
+export type DatasetFormat = z.infer<typeof datasetFormatSchema>;
+
+/**
+ * The files the Datasets view lists and the trainer reads, by extension: a format and, for
+ * delimited text, the delimiter the sniffer prefers on a tie.
+ */
+export const DATASET_EXTENSIONS = {
+  '.csv': { format: 'csv', delimiter: ',' },
+  '.tsv': { format: 'csv', delimiter: '\t' },
+  '.jsonl': { format: 'jsonl', delimiter: ',' },
+} as const satisfies Record<string, { format: DatasetFormat; delimiter: Delimiter }>;
+
+/** The workspace glob that finds every dataset file (.csv, .tsv, .jsonl). */
+export const DATASET_GLOB = `**/*.{${Object.keys(DATASET_EXTENSIONS).map(e => e.slice(1)).join(',')}}`;
+
+/** What a file is by its name; a name with no known extension reads as comma-separated. */
+export function datasetKind(file: string): { format: DatasetFormat; delimiter: Delimiter } {
+  const dot = file.lastIndexOf('.');
+  const ext = dot > Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\')) ? file.slice(dot).toLowerCase() : '';
+  return (DATASET_EXTENSIONS as Record<string, { format: DatasetFormat; delimiter: Delimiter }>)[ext] ?? DATASET_EXTENSIONS['.csv'];
+}
+
+/** A --delimiter value (`,` `tab` `\t` `;` `|`, or a name such as `semicolon`) as its character; undefined for none. */
+export function delimiterFromFlag(value: string | undefined): Delimiter | string | undefined {
+  if (value === undefined) return undefined;
+  if (value === '\\t') return '\t';
+  return DELIMITERS.find(d => d.flag === value || d.name === value || d.char === value)?.char ?? value;
+}
 
 export const encodingSchema = z.enum(['utf-8', 'utf-8-bom', 'utf-16le', 'utf-16be', 'latin1']);
 export type Encoding = z.infer<typeof encodingSchema>;
@@ -63,13 +101,7 @@ export const datasetInfoSchema = z.object({
 export type DatasetInfo = z.infer<typeof datasetInfoSchema>;
 
 export function delimiterName(d: Delimiter | undefined): string {
-  switch (d) {
-    case ',': return 'comma';
-    case '\t': return 'tab';
-    case ';': return 'semicolon';
-    case '|': return 'pipe';
-    default: return 'none';
-  }
+  return DELIMITERS.find(x => x.char === d)?.name ?? 'none';
 }
 
 /** The column most likely to hold the text to classify, or undefined. */

@@ -5,6 +5,9 @@
  */
 import * as z from 'zod/mini';
 import { BACKENDS } from './backendReport';
+import { DEFAULT_METRIC, metricNameSchema } from './metrics';
+import { doneStatusSchema } from './runStatus';
+import { SCHEDULE_NAMES } from './schedules';
 
 const nonNegative = () => z.number().check(z.nonnegative());
 const count = () => z.int().check(z.nonnegative());
@@ -24,7 +27,16 @@ export const TRAIN_LIMITS = {
   warmupSteps: 100_000_000,
   earlyStoppingPatience: 10_000,
   freezeLayers: 1000,
+  threads: 64,
 } as const;
+
+/** Gradient workers when none are asked for: one per core, at most this many (more add memory, not speed, on a laptop). */
+export const DEFAULT_MAX_THREADS = 8;
+
+/** The gradient workers a run gets on the WASM and pure-JS backends: the ones asked for, else one per core up to DEFAULT_MAX_THREADS. */
+export function defaultThreads(asked: number | undefined, cores: number): number {
+  return asked ?? Math.min(DEFAULT_MAX_THREADS, cores);
+}
 
 /**
  * The done reason of a run stopped because VS Code (the extension host) went away: the trainer
@@ -41,8 +53,7 @@ export const CANCELLED_BEFORE_TRAINING = 'cancelled before training';
  */
 export const SHUTDOWN_SAVE_MS = 120_000;
 
-export const metricNameSchema = z.enum(['accuracy', 'macro_f1', 'loss']);
-export type MetricName = z.infer<typeof metricNameSchema>;
+export { metricNameSchema, type MetricName } from './metrics';
 
 /** Everything a training run is: what the CLI flags or the extension's form produce. */
 export const trainConfigSchema = z.object({
@@ -66,7 +77,7 @@ export const trainConfigSchema = z.object({
   gradientAccumulation: z.int().check(z.positive(), z.lte(TRAIN_LIMITS.gradientAccumulation)),
   learningRate: z.number().check(z.positive()),
   weightDecay: nonNegative(),
-  schedule: z.enum(['linear', 'cosine', 'constant']),
+  schedule: z.enum(SCHEDULE_NAMES),
   warmupRatio: z.number().check(z.gte(0), z.lt(1)),
   warmupSteps: z.optional(count().check(z.lte(TRAIN_LIMITS.warmupSteps))),
   maxGradNorm: nonNegative(),
@@ -94,7 +105,7 @@ export const trainConfigSchema = z.object({
    */
   headOnly: z.optional(z.boolean()),
   /** Gradient workers on the WASM and pure-JS backends (1: train on the trainer's own thread); default: one per core, at most 8. */
-  threads: z.optional(z.int().check(z.gte(1), z.lte(64))),
+  threads: z.optional(z.int().check(z.gte(1), z.lte(TRAIN_LIMITS.threads))),
 });
 export type TrainConfig = z.infer<typeof trainConfigSchema>;
 
@@ -113,7 +124,7 @@ export const TRAIN_DEFAULTS: Omit<TrainConfig, 'data' | 'textCol' | 'labelCol' |
   shuffle: true,
   groupByLength: false,
   classWeights: 'none',
-  metricForBest: 'accuracy',
+  metricForBest: DEFAULT_METRIC,
 };
 
 /**
@@ -200,7 +211,7 @@ export const fromTrainerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('error'), message: z.string() }),
   z.object({
     type: z.literal('done'),
-    status: z.enum(['completed', 'stopped', 'failed']),
+    status: doneStatusSchema,
     reason: z.optional(z.string()),
     step: count(),
     bestMetric: z.optional(z.number()),

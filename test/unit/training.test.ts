@@ -58,7 +58,7 @@ describe('a training run', () => {
     assert.doesNotMatch(log, /\{"type"/);
     assert.match(log, /started: 160 training and 40 validation rows, labels 0, 1/);
     assert.match(log, /step 1\/\d+ {2}epoch 0\.\d+ {2}loss \d\.\d{4}/);
-    assert.match(log, /eval at step \d+: loss .* accuracy \d+\.\d\d%/);
+    assert.match(log, /eval at step \d+: accuracy \d+\.\d\d% {2}macro-F1 \d+\.\d\d% {2}loss \d\.\d{4}/);
     assert.match(log, /done: completed at step \d+$/m);
   });
 

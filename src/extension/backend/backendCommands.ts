@@ -11,6 +11,8 @@ import * as vscode from 'vscode';
 import { describeNpmFailure } from './npmFailure';
 import type { Ctx } from '../context';
 import { describeBackend, gpuAdapterLine, type BackendReport } from '../../shared/backendReport';
+import { defaultThreads } from '../../shared/trainerProtocol';
+import { currentSettings } from '../config';
 
 const run = promisify(execFile);
 
@@ -35,8 +37,7 @@ export async function showBackend(ctx: Ctx, options: { silent?: boolean } = {}):
     return undefined;
   }
   const cpus = os.cpus();
-  const asked = vscode.workspace.getConfiguration('bertTune').get<number | null>('training.threads');
-  const workers = typeof asked === 'number' ? asked : Math.min(8, os.availableParallelism());
+  const workers = defaultThreads(currentSettings().threads, os.availableParallelism());
   const lines = [
     `Training runs on: ${describeBackend(report)}` +
       (report.backend === 'wasm' || report.backend === 'cpu' ? `, with ${workers} gradient worker${workers > 1 ? 's' : ''} (setting bertTune.training.threads)` : ''),

@@ -1,8 +1,10 @@
 /** Which workspace files the Datasets view shows. */
 import * as vscode from 'vscode';
 import { BERT_TUNE_FOLDER } from '../../shared/runFolder';
+import { DATASET_GLOB } from '../../shared/dataset';
 
-export const DATASET_GLOB = '**/*.{csv,tsv,jsonl}';
+export { DATASET_GLOB };
+
 /** Enough for any real workspace; past it the view says the list is cut. */
 export const MAX_DATASET_FILES = 5000;
 

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Ctx } from '../context';
 import { predictionsPath } from './predictionsPath';
+import { currentSettings } from '../config';
 
 export async function predictCsvColumn(ctx: Ctx, uri: vscode.Uri, preset: { textCol?: string; probabilities?: boolean } = {}): Promise<string | undefined> {
   const model = ctx.activeModel.current;
@@ -45,7 +46,7 @@ export async function predictCsvColumn(ctx: Ctx, uri: vscode.Uri, preset: { text
       let last = 0;
       try {
         return await ctx.inference.predictFile(
-          { model: model.ref, file: uri.fsPath, textCol: textCol!, out, probabilities: probabilities!, maxLength: vscode.workspace.getConfiguration('bertTune.predict').get<number>('maxLength') },
+          { model: model.ref, file: uri.fsPath, textCol: textCol!, out, probabilities: probabilities!, maxLength: currentSettings().predict.maxLength },
           rows => {
             progress.report({ increment: total ? (100 * (rows - last)) / total : undefined, message: `${rows.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} rows` });
             last = rows;

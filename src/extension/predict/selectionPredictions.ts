@@ -9,6 +9,7 @@ import { spansAfterEdits } from './rangesAfterEdit';
 import type { Prediction } from '../../shared/inferenceProtocol';
 import type { ActiveModel } from './activeModel';
 import type { InferenceClient } from './inferenceClient';
+import { currentSettings } from '../config';
 
 interface Shown {
   range: vscode.Range;
@@ -69,7 +70,7 @@ export class SelectionPredictions implements vscode.Disposable {
       } else if (doc.getText(range).trim()) ranges.push(range);
     }
     if (!ranges.length) return [];
-    const maxLength = vscode.workspace.getConfiguration('bertTune.predict').get<number>('maxLength') ?? 128;
+    const maxLength = currentSettings().predict.maxLength;
     let answer;
     try {
       answer = await this.inference.predict(model.ref, ranges.map(r => ({ text: doc.getText(r) })), maxLength);
@@ -130,7 +131,7 @@ export class SelectionPredictions implements vscode.Disposable {
   }
 
   private onSelection(e: vscode.TextEditorSelectionChangeEvent): void {
-    if (!vscode.workspace.getConfiguration('bertTune.predict').get<boolean>('onSelectionChange')) return;
+    if (!currentSettings().predict.onSelectionChange) return;
     if (e.selections.every(s => s.isEmpty) || !this.activeModel.current || !vscode.workspace.isTrusted) return;
     clearTimeout(this.debounce);
     this.debounce = setTimeout(() => void this.predict(e.textEditor, { quiet: true }), SELECTION_DEBOUNCE_MS);

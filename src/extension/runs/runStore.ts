@@ -5,11 +5,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FromTrainer, TrainConfig } from '../../shared/trainerProtocol';
+import type { RunStatus } from '../../shared/runStatus';
+import { formatMetric, METRICS, metricValue, type MetricName } from '../../shared/metrics';
 import { BERT_TUNE_FOLDER, RUN_FILES, RUNS_FOLDER, checkpointDir, hasResumableCheckpoint, readRunConfig, readRunMessages, type RunMessages, isInsideRealPath, isSymbolicLink, liveRunLock, recoverableCheckpoint, type RunLock } from '../../shared/runFolder';
 
 export { RUNS_FOLDER };
 
-export type RunStatus = 'running' | 'completed' | 'stopped' | 'failed' | 'interrupted';
+export type { RunStatus } from '../../shared/runStatus';
 
 export interface RunSummary {
   dir: string;
@@ -17,7 +19,7 @@ export interface RunSummary {
   status: RunStatus;
   config?: TrainConfig;
   /** Best value of the run's metricForBest, and the metric's name. */
-  best?: { metric: string; value: number; step: number };
+  best?: { metric: MetricName; value: number; step: number };
   /** Last evaluation's accuracy, and its step. */
   accuracy?: number;
   lastStep?: number;
@@ -80,7 +82,6 @@ function readSummary(dir: string, isRunning: boolean): RunSummary {
   const progress = messages.filter((m): m is Extract<FromTrainer, { type: 'progress' }> => m.type === 'progress').at(-1);
   const metric = config?.metricForBest ?? 'accuracy';
   const bestEval = evaluations.filter(e => e.isBest).at(-1);
-  const value = (e: (typeof evaluations)[number]) => (metric === 'loss' ? e.loss : metric === 'accuracy' ? e.accuracy : e.macroF1);
   const lockedBy = isRunning ? undefined : liveRunLock(dir);
   let status: RunStatus;
   if (isRunning || lockedBy) status = 'running';
@@ -93,7 +94,7 @@ function readSummary(dir: string, isRunning: boolean): RunSummary {
     name: path.basename(dir),
     status,
     config,
-    best: bestEval ? { metric, value: value(bestEval), step: bestEval.step } : undefined,
+    best: bestEval ? { metric, value: metricValue(bestEval, metric), step: bestEval.step } : undefined,
     accuracy: evaluations.at(-1)?.accuracy,
     lastStep: evaluations.at(-1)?.step,
     step: progress?.step ?? (done?.type === 'done' ? done.step : undefined),
@@ -205,8 +206,7 @@ export function runContextValue(run: Pick<RunSummary, 'status' | 'lockedBy' | 'c
  * predictions use (checkpoints/best). The Runs row and its tooltip both say this one number.
  */
 export function describeBest(best: NonNullable<RunSummary['best']>): string {
-  const name = best.metric === 'macro_f1' ? 'macro-F1' : best.metric;
-  return `best ${name} ${best.metric === 'loss' ? best.value.toFixed(4) : `${(100 * best.value).toFixed(1)}%`}`;
+  return `best ${METRICS[best.metric].label} ${formatMetric(best.metric, best.value)}`;
 }
 
 /** Unread metrics lines in a sentence or two: how many, the first few line numbers and why. */

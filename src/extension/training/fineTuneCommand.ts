@@ -5,9 +5,9 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import * as vscode from 'vscode';
 import type { DatasetInfo } from '../../shared/dataset';
-import { isBackendName } from '../../shared/backendReport';
 import { trainConfigSchema, type TrainConfig } from '../../shared/trainerProtocol';
 import type { Ctx } from '../context';
+import { currentSettings } from '../config';
 import { ensureRunsFolder, newRunDir, refuseRunFolder } from '../runs/runStore';
 import { RUN_FILES } from '../../shared/runFolder';
 import { exportRecipe } from '../runs/exportImport';
@@ -56,7 +56,9 @@ export async function fineTune(ctx: Ctx, uri: vscode.Uri, preset: FineTunePreset
   if (fatal) return refuse(uri, fatal.message, fatal.line);
   if (info.columns.length < 2) return refuse(uri, 'it has a single column; a labelled dataset needs a text column and a label column.');
 
-  const defaultModel = vscode.workspace.getConfiguration('bertTune').get<string>('defaultBaseModel') || 'google/bert_uncased_L-4_H-256_A-4';
+  const settings = currentSettings();
+  if (settings.ignored.length) void warnIgnoredSettings(settings.ignored);
+  const defaultModel = settings.defaultBaseModel;
   const complete = preset.textCol && preset.labelCol && preset.model;
   const asked = complete
     ? { textCol: preset.textCol!, pairCol: preset.pairCol, labelCol: preset.labelCol!, model: { kind: 'ref' as const, ref: preset.model! }, settings: preset.settings ?? {} }
@@ -72,7 +74,7 @@ export async function fineTune(ctx: Ctx, uri: vscode.Uri, preset: FineTunePreset
   }
   const runDir = newRunDir(runsRoot, uri.fsPath);
   let config: TrainConfig | undefined = trainConfigSchema.parse({
-    ...defaultSettings(asked.model.kind),
+    ...defaultSettings(asked.model.kind, settings.training),
     ...asked.settings,
     data: uri.fsPath,
     textCol: asked.textCol,
@@ -80,8 +82,8 @@ export async function fineTune(ctx: Ctx, uri: vscode.Uri, preset: FineTunePreset
     labelCol: asked.labelCol,
     model: asked.model.kind === 'ref' ? asked.model.ref : path.join(runDir, 'base-model'),
     out: runDir,
-    backend: backendSetting(),
-    threads: threadsSetting(),
+    backend: settings.backend,
+    threads: settings.threads,
   });
   if (!complete) {
     const chosen = await askSettings(`Fine-tune on ${path.basename(uri.fsPath)}`, config, { canExport: asked.model.kind === 'ref' });
@@ -118,12 +120,8 @@ function discardUnstartedRun(runDir: string, baseModel: string): void {
   }
 }
 
-function threadsSetting(): number | undefined {
-  const v = vscode.workspace.getConfiguration('bertTune').get<number | null>('training.threads');
-  return typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 64 ? v : undefined;
-}
-
-export function backendSetting(): TrainConfig['backend'] {
-  const v = vscode.workspace.getConfiguration('bertTune').get<string>('backend');
-  return isBackendName(v) ? v : undefined;
+/** Settings the run could not use, said before it starts, with the way to fix them. */
+async function warnIgnoredSettings(ignored: string[]): Promise<void> {
+  const action = await vscode.window.showWarningMessage(`BERT Tune: ${ignored.join(' ')}`, 'Open Settings');
+  if (action) await vscode.commands.executeCommand('workbench.action.openSettings', '@ext:bert-tune.bert-tune bertTune');
 }

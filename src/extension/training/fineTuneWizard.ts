@@ -9,6 +9,8 @@ import { describeIssues } from '../../shared/settingIssues';
 import type { ColumnInfo, DatasetInfo } from '../../shared/dataset';
 import { AUTO_BACKEND_SUMMARY, BACKEND_SETTING_VALUES, BACKEND_SUMMARIES, isBackendName } from '../../shared/backendReport';
 import { TRAIN_DEFAULTS, trainConfigSchema, type TrainConfig } from '../../shared/trainerProtocol';
+import { METRIC_NAMES, METRICS } from '../../shared/metrics';
+import type { Settings } from '../settings';
 import { defaultLearningRate, rememberedModel, rememberedSettings, toRemember, type RememberedChoices, type RememberedModel } from './wizardMemory';
 
 /** What the wizard asks; also what a caller (or a test) may pass to skip the questions. */
@@ -145,11 +147,7 @@ const EDITABLE: { key: keyof TrainConfig; label: string; parse: (s: string) => u
     { value: 'none', detail: 'every row counts the same' },
     { value: 'balanced', detail: "each class's loss weighed by its rarity (n_rows / (n_classes × class rows), as scikit-learn's)" },
   ] },
-  { key: 'metricForBest', label: 'Metric that picks the best checkpoint', parse: s => s, choices: [
-    { value: 'accuracy', detail: 'share of validation rows predicted right' },
-    { value: 'macro_f1', detail: 'the mean of the per-class F1: every class counts the same (imbalanced labels)' },
-    { value: 'loss', detail: 'the validation loss (lower is better)' },
-  ] },
+  { key: 'metricForBest', label: 'Metric that picks the best checkpoint', parse: s => s, choices: METRIC_NAMES.map(m => ({ value: m, detail: METRICS[m].detail })) },
   { key: 'backend', label: 'Backend (auto: the fastest here)', parse: s => (isBackendName(s) ? s : undefined), choices: BACKEND_SETTING_VALUES.map(v => ({ value: v, detail: isBackendName(v) ? BACKEND_SUMMARIES[v] : AUTO_BACKEND_SUMMARY })) },
 ];
 
@@ -204,13 +202,6 @@ export async function rememberChoices(memento: vscode.Memento, uri: vscode.Uri, 
  * Default hyper-parameters: the classic recipe, overridden by the user's bertTune.training.*
  * settings; the learning rate fits the kind of start (from scratch wants a higher one).
  */
-export function defaultSettings(kind: ModelChoice['kind']): Partial<TrainConfig> {
-  const c = vscode.workspace.getConfiguration('bertTune.training');
-  const out: Partial<TrainConfig> = {};
-  for (const key of ['epochs', 'batchSize', 'maxLength', 'validationSplit', 'seed', 'earlyStoppingPatience', 'freezeLayers'] as const) {
-    const v = c.get<number | null>(key);
-    if (typeof v === 'number') (out as Record<string, number>)[key] = v;
-  }
-  const lr = c.get<number | null>('learningRate');
-  return { ...TRAIN_DEFAULTS, ...out, learningRate: defaultLearningRate(kind, typeof lr === 'number' ? lr : undefined, TRAIN_DEFAULTS.learningRate) };
+export function defaultSettings(kind: ModelChoice['kind'], training: Settings['training']): Partial<TrainConfig> {
+  return { ...TRAIN_DEFAULTS, ...training, learningRate: defaultLearningRate(kind, training.learningRate, TRAIN_DEFAULTS.learningRate) };
 }

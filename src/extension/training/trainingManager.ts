@@ -10,6 +10,7 @@ import { SHUTDOWN_SAVE_MS, type FromTrainer, type TrainConfig } from '../../shar
 import { TrainerProcess, type TrainerExit } from './trainerProcess';
 import { hasResumableCheckpoint } from '../../shared/runFolder';
 import { describeImbalance } from '../../shared/labelBalance';
+import { describeMetrics } from '../../shared/metrics';
 import { describeMemoryShortfall } from '../../shared/memoryFit';
 import { describeBest, summarizeRun } from '../runs/runStore';
 
@@ -230,7 +231,7 @@ export class TrainingManager implements vscode.Disposable {
       case 'progress':
         return this.output.info(`step ${m.step}/${m.totalSteps}  epoch ${m.epoch.toFixed(2)}  loss ${m.loss.toFixed(4)}  grad norm ${m.gradNorm.toFixed(3)}  lr ${m.learningRate.toExponential(2)}  ${m.samplesPerSecond.toFixed(1)} samples/s`);
       case 'evaluation':
-        return this.output.info(`evaluation at step ${m.step}: accuracy ${(100 * m.accuracy).toFixed(2)}%, macro-F1 ${(100 * m.macroF1).toFixed(2)}%, loss ${m.loss.toFixed(4)}${m.isBest ? ' (best)' : ''}`);
+        return this.output.info(`evaluation at step ${m.step}: ${describeMetrics(m)}${m.isBest ? ' (best)' : ''}`);
       case 'checkpoint':
         return this.output.info(`saved the ${m.kind} checkpoint (step ${m.step}): ${m.path}`);
       case 'done':

@@ -6,13 +6,15 @@
  */
 import * as z from 'zod/mini';
 import { fromTrainerSchema } from '../trainerProtocol';
+import { metricNameSchema } from '../metrics';
+import { runStatusSchema } from '../runStatus';
 
 export const runInfoSchema = z.object({
   name: z.string(),
   dir: z.string(),
-  status: z.enum(['running', 'completed', 'stopped', 'failed', 'interrupted']),
+  status: runStatusSchema,
   dataFile: z.optional(z.string()),
-  metricForBest: z.optional(z.string()),
+  metricForBest: z.optional(metricNameSchema),
   /** Whether the run has a checkpoint to resume from (the panel offers Resume when it is not running). */
   resumable: z.optional(z.boolean()),
 });

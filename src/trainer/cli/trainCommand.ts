@@ -1,7 +1,10 @@
 /** `bert-tune train`: a training run from the command line, its messages printed as JSON lines. */
 import { BACKENDS } from '../../shared/backendReport';
 import { describeIssues } from '../../shared/settingIssues';
-import { TRAIN_DEFAULTS, trainConfigSchema, type FromTrainer, type TrainConfig } from '../../shared/trainerProtocol';
+import { METRIC_NAMES } from '../../shared/metrics';
+import { SCHEDULE_NAMES } from '../../shared/schedules';
+import { DELIMITERS, delimiterFromFlag } from '../../shared/dataset';
+import { DEFAULT_MAX_THREADS, TRAIN_DEFAULTS, trainConfigSchema, type FromTrainer, type TrainConfig } from '../../shared/trainerProtocol';
 import { runTraining } from '../train/runTraining';
 import { describeMessage } from '../train/describeMessage';
 import { parseOptions, requireOption, UsageError } from './args';
@@ -21,7 +24,7 @@ data:
   --text-col C              column name or 1-based number
   --text-pair-col C         second text column (sentence pairs)
   --label-col C             string or integer labels
-  --delimiter D             override the sniffed delimiter: , tab ; |
+  --delimiter D             override the sniffed delimiter: ${DELIMITERS.map(d => d.flag).join(' ')}
   --header / --no-header    override header detection
   --validation-data FILE    validation rows from their own file (same columns)
   --validation-split F      else this share of rows, stratified (default ${TRAIN_DEFAULTS.validationSplit})
@@ -33,7 +36,7 @@ model:
   --head-only               train only the pooler and classifier, on [CLS] features computed once
   --backend B               ${BACKENDS.join(', ')} (default: the fastest available; webgpu
                             only on a hardware GPU unless named)
-  --threads N               gradient workers on wasm/cpu, 1 for none (default: one per core, at most 8)
+  --threads N               gradient workers on wasm/cpu, 1 for none (default: one per core, at most ${DEFAULT_MAX_THREADS})
 optimisation:
   --epochs N                default ${TRAIN_DEFAULTS.epochs}
   --max-steps N             stop after N optimizer steps (overrides --epochs)
@@ -41,7 +44,7 @@ optimisation:
   --grad-accum N            gradient accumulation steps (default 1)
   --lr F                    peak learning rate (default ${TRAIN_DEFAULTS.learningRate})
   --weight-decay F          AdamW, not on biases and LayerNorm (default ${TRAIN_DEFAULTS.weightDecay})
-  --schedule S              linear, cosine or constant (default linear)
+  --schedule S              ${SCHEDULE_NAMES.join(', ')} (default ${TRAIN_DEFAULTS.schedule})
   --warmup-ratio F          default ${TRAIN_DEFAULTS.warmupRatio}
   --warmup-steps N          overrides --warmup-ratio
   --max-grad-norm F         global-norm clipping, 0 for none (default 1)
@@ -51,7 +54,7 @@ optimisation:
   --group-by-length         batch similar lengths together
 evaluation:
   --eval-steps N            also evaluate every N steps (always after each epoch)
-  --metric M                accuracy, macro_f1 or loss: picks the best checkpoint (default accuracy)
+  --metric M                ${METRIC_NAMES.join(', ')}: picks the best checkpoint (default ${TRAIN_DEFAULTS.metricForBest})
   --early-stopping N        stop after N evaluations without improvement
 output:
   --log-steps               a readable line per step on stderr
@@ -103,7 +106,7 @@ export function trainConfigFromArgs(args: string[]): { config?: TrainConfig; res
     model: requireOption(o.model, 'model', TRAIN_USAGE),
     out: requireOption(o.out, 'out', TRAIN_USAGE),
     validationData: o['validation-data'],
-    delimiter: o.delimiter === 'tab' || o.delimiter === '\\t' ? '\t' : o.delimiter,
+    delimiter: delimiterFromFlag(o.delimiter),
     header: o.header ? true : o['no-header'] ? false : undefined,
     validationSplit: num(o['validation-split'], 'validation-split') ?? TRAIN_DEFAULTS.validationSplit,
     maxLength: num(o['max-length'], 'max-length') ?? TRAIN_DEFAULTS.maxLength,

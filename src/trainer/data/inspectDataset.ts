@@ -4,10 +4,9 @@
  * file's size; problems are reported in the result, never thrown.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { parse } from 'csv-parse';
-import type { DatasetInfo, DatasetProblem, Encoding } from '../../shared/dataset';
+import { datasetKind, type DatasetInfo, type DatasetProblem, type Encoding } from '../../shared/dataset';
 import { assignRoles, ColumnAccumulator } from './columnStats';
 import { columnNames, sniffLayout } from './sniff';
 import { CHUNK_BYTES, NotAFileError, decodedChunks, decoderLabel, detectEncoding, isDecodeError, lines, preferredDelimiter, readHead } from './textFile';
@@ -40,7 +39,7 @@ function readErrorMessage(e: unknown): string {
 }
 
 export async function inspectDataset(file: string, options: InspectOptions = {}): Promise<DatasetInfo> {
-  const format = path.extname(file).toLowerCase() === '.jsonl' ? 'jsonl' : 'csv';
+  const format = datasetKind(file).format;
   try {
     const { head, size } = await readHead(file);
     const encoding = detectEncoding(head);

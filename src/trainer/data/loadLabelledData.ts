@@ -5,10 +5,9 @@
  * the column, and what to do.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { parse } from 'csv-parse';
-import type { Delimiter, Encoding } from '../../shared/dataset';
+import { datasetKind, type Delimiter, type Encoding } from '../../shared/dataset';
 import { columnNames, sniffLayout } from './sniff';
 import { CHUNK_BYTES, NotAFileError, decodedChunks, decoderLabel, detectEncoding, isDecodeError, isValidUtf8File, lines, preferredDelimiter, readHead } from './textFile';
 
@@ -80,7 +79,7 @@ export async function loadLabelledData(file: string, choice: ColumnChoice, visit
   if (size === 0) throw new DataError(`${file}: the file is empty`);
   let detected = detectEncoding(head);
   if (detected === 'binary') throw new DataError(`${file}: this looks like a binary file, not text (it holds NUL bytes). Export it as UTF-8 CSV, TSV or JSONL.`);
-  const read = path.extname(file).toLowerCase() === '.jsonl' ? readJsonl : readDelimited;
+  const read = datasetKind(file).format === 'jsonl' ? readJsonl : readDelimited;
   const latin1Warning = `${file} is not valid UTF-8; read it as Latin-1 (Windows-1252). Re-save it as UTF-8 if accented characters look wrong.`;
   if (visit && detected === 'utf-8' && !(await isValidUtf8File(file))) {
     // Rows handed to a visitor cannot be taken back: find the encoding before the first one.

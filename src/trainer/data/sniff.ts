@@ -3,14 +3,13 @@
  * row is a header, from a sample of its first records. Pure functions over text: no I/O.
  */
 import { parse } from 'csv-parse/sync';
-import type { Delimiter } from '../../shared/dataset';
+import { DELIMITERS, type Delimiter } from '../../shared/dataset';
 
 export interface Dialect {
   delimiter: Delimiter;
   quoting: boolean;
 }
 
-const DELIMITERS: readonly Delimiter[] = [',', '\t', ';', '|'];
 const SAMPLE_RECORDS = 200;
 
 /** Parses a sample leniently: bad records are skipped rather than thrown, a cut-off tail is dropped. */
@@ -60,7 +59,7 @@ function score(text: string, dialect: Dialect): Scored {
  */
 export function sniffDialect(sample: string, preferred: Delimiter): Dialect {
   const candidates: Scored[] = [];
-  for (const delimiter of DELIMITERS) {
+  for (const { char: delimiter } of DELIMITERS) {
     for (const quoting of [true, false]) {
       candidates.push(score(sample, { delimiter, quoting }));
     }

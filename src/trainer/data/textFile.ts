@@ -1,7 +1,6 @@
 /** Reading a text file whatever its encoding: byte-order marks, UTF-8 (callers fall back to Latin-1), streamed line by line or chunk by chunk. */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
-import type { Delimiter, Encoding } from '../../shared/dataset';
+import { datasetKind, type Delimiter, type Encoding } from '../../shared/dataset';
 
 export const SAMPLE_BYTES = 64 * 1024;
 export const CHUNK_BYTES = 256 * 1024;
@@ -21,7 +20,7 @@ export const isDecodeError = (e: unknown): boolean =>
   e instanceof TypeError && (e as NodeJS.ErrnoException).code === 'ERR_ENCODING_INVALID_ENCODED_DATA';
 
 export function preferredDelimiter(file: string): Delimiter {
-  return path.extname(file).toLowerCase() === '.tsv' ? '\t' : ',';
+  return datasetKind(file).delimiter;
 }
 
 /** Why `file` cannot be read as a data file (a folder, a pipe, a device), or undefined when it is a regular file. */

@@ -1,7 +1,6 @@
 /** A protocol message as one line a person reads: log.txt and the CLI's --log-steps (metrics.jsonl keeps the JSON). */
 import type { FromTrainer } from '../../shared/trainerProtocol';
-
-const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
+import { describeMetrics } from '../../shared/metrics';
 
 export function describeMessage(m: FromTrainer): string {
   switch (m.type) {
@@ -17,7 +16,7 @@ export function describeMessage(m: FromTrainer): string {
     case 'progress':
       return `step ${m.step}/${m.totalSteps}  epoch ${m.epoch.toFixed(2)}  loss ${m.loss.toFixed(4)}  grad norm ${m.gradNorm.toFixed(4)}  lr ${m.learningRate.toExponential(3)}  ${m.samplesPerSecond.toFixed(1)} samples/s`;
     case 'evaluation':
-      return `eval at step ${m.step}: loss ${m.loss.toFixed(4)}  accuracy ${pct(m.accuracy)}  macro-F1 ${pct(m.macroF1)}${m.isBest ? '  (best)' : ''}`;
+      return `eval at step ${m.step}: ${describeMetrics(m, 2, '  ')}${m.isBest ? '  (best)' : ''}`;
     case 'checkpoint':
       return `saved the ${m.kind} checkpoint at step ${m.step}: ${m.path}`;
     case 'done':

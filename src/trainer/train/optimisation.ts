@@ -6,6 +6,7 @@
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterBatch, type BackendReport } from '../backend';
+import { defaultThreads } from '../../shared/trainerProtocol';
 import type { TensorSource } from '../checkpoint/safetensors';
 import type { BertClassifier } from '../model/bert';
 import { ParallelTrainer } from '../parallel/parallelTrainer';
@@ -38,10 +39,10 @@ export interface Optimisation {
   dispose(): Promise<void>;
 }
 
-/** Gradient workers for a backend: one per core (at most 8) on WASM and the pure-JS backend, else 1. */
+/** Gradient workers for a backend: defaultThreads on WASM and the pure-JS backend, else 1. */
 export function threadsFor(backend: BackendReport, asked?: number): number {
   if (backend.tfBackend !== 'wasm' && backend.tfBackend !== 'cpu') return 1;
-  return asked ?? Math.min(8, os.availableParallelism());
+  return defaultThreads(asked, os.availableParallelism());
 }
 
 /**

@@ -7,7 +7,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CANCELLED_BEFORE_TRAINING, type FromTrainer, type MetricName, type TrainConfig } from '../../shared/trainerProtocol';
+import { CANCELLED_BEFORE_TRAINING, type FromTrainer, type TrainConfig } from '../../shared/trainerProtocol';
+import { improves, metricValue } from '../../shared/metrics';
 import { CHECKPOINT_FILES, RUN_FILES, checkpointDir, hasResumableCheckpoint, readRunConfig, readTrainerState, runConfigText, type TrainerState } from '../../shared/runFolder';
 import { describeFsError } from '../util/fsErrors';
 import { RunFolderWriter, writeFileReplacingAtomically } from './runFolderWriter';
@@ -24,7 +25,7 @@ import { frozenParameters, isDecayed } from '../model/parameters';
 import type { TextTokenizer } from '../tokenizer/bertTokenizer';
 import { Random } from '../util/random';
 import { batchesOf, epochOrder, type Example } from './batches';
-import { evaluate, type Evaluation } from './evaluate';
+import { evaluate } from './evaluate';
 import { balancedClassWeights } from './metrics';
 import { lrFactor, runSteps, warmupSteps, type Schedule } from './schedule';
 import { clsFeatures, startHeadOnly, type FeatureCache } from './headOnly';
@@ -49,16 +50,6 @@ export interface RunControl {
 
 const RUN_CONFIG = RUN_FILES.config;
 const STOPPED_ON_REQUEST = 'stopped on request';
-
-/** Higher is better for accuracy and F1, lower for loss. */
-function improves(metric: MetricName, value: number, best: number | undefined): boolean {
-  if (best === undefined) return true;
-  return metric === 'loss' ? value < best : value > best;
-}
-
-function metricOf(e: Evaluation, metric: MetricName): number {
-  return metric === 'loss' ? e.loss : metric === 'accuracy' ? e.accuracy : e.macroF1;
-}
 
 function toExamples(rows: LabelledRow[], labelIds: Map<string, number>, tokenizer: TextTokenizer, maxLength: number, file: string): Example[] {
   return rows.map(r => {
@@ -423,7 +414,7 @@ async function train(
     }
     const result = await evaluate(model, validation, labels, config.batchSize * 2, tokenizer.padId, optimizer.evaluationLogits);
     assertBackendHealthy();
-    const value = metricOf(result, config.metricForBest);
+    const value = metricValue(result, config.metricForBest);
     const isBest = improves(config.metricForBest, value, bestMetric);
     if (isBest) {
       bestMetric = value;

@@ -2,7 +2,7 @@
  * Learning-rate schedules with warmup, as transformers' get_*_schedule_with_warmup define them:
  * the factor applied to the base rate after `step` optimizer steps.
  */
-export type ScheduleKind = 'linear' | 'cosine' | 'constant';
+import type { ScheduleKind } from '../../shared/schedules';
 
 export interface Schedule {
   kind: ScheduleKind;
@@ -10,12 +10,16 @@ export interface Schedule {
   totalSteps: number;
 }
 
+/** The factor after warmup, per schedule: a record, so a new schedule name does not compile without its own. */
+const DECAY: Record<ScheduleKind, (s: Schedule, step: number) => number> = {
+  constant: () => 1,
+  linear: (s, step) => Math.max(0, (s.totalSteps - step) / Math.max(1, s.totalSteps - s.warmupSteps)),
+  cosine: (s, step) => Math.max(0, 0.5 * (1 + Math.cos(Math.PI * 2 * 0.5 * ((step - s.warmupSteps) / Math.max(1, s.totalSteps - s.warmupSteps))))),
+};
+
 export function lrFactor(s: Schedule, step: number): number {
   if (step < s.warmupSteps) return step / Math.max(1, s.warmupSteps);
-  if (s.kind === 'constant') return 1;
-  const progress = (step - s.warmupSteps) / Math.max(1, s.totalSteps - s.warmupSteps);
-  if (s.kind === 'linear') return Math.max(0, (s.totalSteps - step) / Math.max(1, s.totalSteps - s.warmupSteps));
-  return Math.max(0, 0.5 * (1 + Math.cos(Math.PI * 2 * 0.5 * progress)));
+  return DECAY[s.kind](s, step);
 }
 
 /** Warmup given as steps wins; else a ratio of the total, rounded up as transformers does. */

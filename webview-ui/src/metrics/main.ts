@@ -11,6 +11,7 @@ import '@vscode-elements/elements/dist/vscode-table-header/index.js';
 import '@vscode-elements/elements/dist/vscode-table-header-cell/index.js';
 import '@vscode-elements/elements/dist/vscode-table-row/index.js';
 import './style.css';
+import { DEFAULT_METRIC, describeMetrics, formatMetric, METRICS, metricValue } from '../../../src/shared/metrics';
 import { reportedClasses } from '../../../src/shared/reportedEvaluation';
 import type { FromTrainer } from '../../../src/shared/trainerProtocol';
 import { toMetricsWebviewSchema, type FromMetricsWebview, type RunInfo } from '../../../src/shared/webviews/metricsPanelProtocol';
@@ -138,7 +139,7 @@ function setStatus(status: RunInfo['status']): void {
 }
 
 function metricOf(e: Evaluation): number {
-  return run?.metricForBest === 'loss' ? e.loss : run?.metricForBest === 'macro_f1' ? e.macroF1 : e.accuracy;
+  return metricValue(e, run?.metricForBest ?? DEFAULT_METRIC);
 }
 
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
@@ -163,7 +164,8 @@ function renderHeader(): void {
     facts.push(['Elapsed', duration(lastProgress.elapsedSeconds ?? estimateElapsed(lastProgress))]);
   }
   if (best) {
-    facts.push([`Best ${run.metricForBest ?? 'accuracy'}`, `${run.metricForBest === 'loss' ? best.value.toFixed(4) : pct(best.value)} at step ${best.step}`]);
+    const metric = run.metricForBest ?? DEFAULT_METRIC;
+    facts.push([`Best ${METRICS[metric].label}`, `${formatMetric(metric, best.value)} at step ${best.step}`]);
     facts.push(['Predictions use', `checkpoints/best: the model of step ${best.step}`]);
   }
   $('facts').replaceChildren(...facts.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
@@ -180,7 +182,7 @@ function renderEvaluation(full: Evaluation): void {
   const e = full.omittedClasses !== undefined ? full : { ...full, ...reportedClasses(full.perClass, full.confusion) };
   $('evaluation').removeAttribute('hidden');
   const which = e.step === best?.step ? ' (the best: predictions use this checkpoint)' : e === evaluations.at(-1) ? ' (the latest)' : '';
-  $('eval-title').textContent = `Evaluation at step ${e.step}${which}: accuracy ${pct(e.accuracy)}, macro-F1 ${pct(e.macroF1)}, loss ${e.loss.toFixed(4)}`;
+  $('eval-title').textContent = `Evaluation at step ${e.step}${which}: ${describeMetrics(e, 1)}`;
   const header = el('vscode-table-header', { slot: 'header' }, ...['Label', 'Precision', 'Recall', 'F1', 'Support'].map(h => el('vscode-table-header-cell', {}, h)));
   const body = el('vscode-table-body', { slot: 'body' }, ...e.perClass.map(cl => el('vscode-table-row', { 'data-label': cl.label },
     el('vscode-table-cell', {}, cl.label), el('vscode-table-cell', {}, pct(cl.precision)), el('vscode-table-cell', {}, pct(cl.recall)), el('vscode-table-cell', {}, pct(cl.f1)), el('vscode-table-cell', {}, String(cl.support)))));
