@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import * as esbuild from 'esbuild';
 import type { DatasetInfo } from '../../src/shared/dataset';
 import { DatasetReadError, inspectDataset } from '../../src/trainer/data/inspectDataset';
+import { loadLabelledData } from '../../src/trainer/data/loadLabelledData';
 import { fixture, tempDir, tempFile } from './helpers';
 
 const byName = (info: DatasetInfo, name: string) => {
@@ -96,7 +97,7 @@ describe('inspectDataset on bad input', () => {
     const info = await inspectDataset(fixture('bad', 'latin1.csv'));
     assert.equal(info.encoding, 'latin1');
     assert.equal(info.rows, 3);
-    assert.match(info.problems[0].message, /Not valid UTF-8/);
+    assert.match(info.problems[0].message, /The file is not valid UTF-8; read as Latin-1/);
     assert.ok(byName(info, 'text').meanLength > 10);
   });
 
@@ -188,11 +189,43 @@ describe('inspectDataset on JSON Lines', () => {
     assert.match(info.problems[0].message, /not valid JSON/);
   });
 
-  it('non-string values are counted as text', async () => {
-    const info = await inspectDataset(tempFile('mixed.jsonl', '{"a":1,"b":true,"c":null}\n{"a":2,"b":false,"c":{"x":1}}\n'));
-    assert.equal(info.rows, 2);
+  it('numbers and booleans are text; null and objects hold none, as the loader reads them', async () => {
+    const file = tempFile('mixed.jsonl', '{"a":1,"b":true,"c":null}\n{"a":2,"b":false,"c":{"x":1}}\n{"a":3,"b":true,"c":"x"}\n');
+    const info = await inspectDataset(file);
+    assert.equal(info.rows, 3);
     assert.equal(info.columns.find(c => c.name === 'a')!.numeric, true);
     assert.equal(info.columns.find(c => c.name === 'c')!.filled, 1);
+    const loaded = await loadLabelledData(file, { textCol: 'c', labelCol: 'b' }).catch((e: Error) => e);
+    // One usable row only (line 3), so one class: the loader saw the same single text.
+    assert.match(String(loaded), /holds one class only \("true"\)/);
+  });
+});
+
+describe('the Datasets view and the trainer read a file alike (one reader)', () => {
+  it('warns of exactly the rows training skips: a trailing delimiter is no problem, an extra cell is', async () => {
+    const file = tempFile('trailing.csv', 'text,label\ngood one,1,\nbad one,0,\nhello, world,1\nfine,0\n');
+    const info = await inspectDataset(file);
+    const loaded = await loadLabelledData(file, { textCol: 'text', labelCol: 'label' });
+    assert.equal(info.rows, 4);
+    assert.deepEqual(loaded.rows.map(r => r.line), [2, 3, 5]);
+    const mismatch = info.problems.filter(p => /different number of columns/.test(p.message));
+    assert.equal(mismatch.length, 1);
+    assert.match(mismatch[0].message, /^1 row has .* line 4\./);
+    assert.match(loaded.warnings[0], /skipped 1 row .* \(line 4\)/);
+  });
+
+  it('the same rows, lines and encoding on a Latin-1 TSV with a multi-line quoted text', async () => {
+    const file = tempFile('legacy.tsv', Buffer.from('text\tlabel\ncaf\xe9 cr\xe8me\tpos\n"two\nlines"\tneg\n\nlast\tpos\n', 'latin1'));
+    const info = await inspectDataset(file);
+    const loaded = await loadLabelledData(file, { textCol: 'text', labelCol: 'label' });
+    assert.equal(info.encoding, 'latin1');
+    assert.equal(loaded.encoding, 'latin1');
+    assert.equal(info.rows, loaded.rows.length);
+    assert.deepEqual(loaded.rows.map(r => r.line), [2, 3, 6]);
+    assert.equal(loaded.rows[0].text, 'café crème');
+    assert.equal(info.problems.find(p => /span/.test(p.message))?.line, 3);
+    assert.match(info.problems[0].message, /^The file is not valid UTF-8/);
+    assert.match(loaded.warnings[0], /legacy\.tsv is not valid UTF-8/);
   });
 });
 

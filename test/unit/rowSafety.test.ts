@@ -9,7 +9,8 @@ import { before, describe, it } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { initCheckpoint } from '../../src/trainer/checkpoint/hfCheckpoint';
 import { inspectDataset } from '../../src/trainer/data/inspectDataset';
-import { isRagged, loadLabelledData } from '../../src/trainer/data/loadLabelledData';
+import { loadLabelledData } from '../../src/trainer/data/loadLabelledData';
+import { isRagged } from '../../src/trainer/data/records';
 import { parseBertConfig } from '../../src/trainer/model/config';
 import { NOTE_COLUMN, predictFile } from '../../src/trainer/predict/predictFile';
 import { Predictor } from '../../src/trainer/predict/predictor';
@@ -140,7 +141,7 @@ describe('files that are not data files', () => {
     try {
       const r = await predictFile(predictor, { model, file, textCol: 'text', out: path.join(dir, 'out.csv'), probabilities: false });
       assert.equal(r.rows, 20001);
-      assert.match(r.warnings[0], /latin1\.csv is not valid UTF-8; read it as Latin-1/);
+      assert.match(r.warnings[0], /latin1\.csv is not valid UTF-8; read as Latin-1/);
       assert.match(fs.readFileSync(path.join(dir, 'out.csv'), 'utf8'), /café crème/);
     } finally {
       predictor.dispose();

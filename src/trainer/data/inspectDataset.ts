@@ -3,13 +3,11 @@
  * row count, per-column statistics and what is wrong with it. Memory stays bounded whatever the
  * file's size; problems are reported in the result, never thrown.
  */
-import * as fs from 'node:fs';
-import { pipeline } from 'node:stream/promises';
-import { parse } from 'csv-parse';
 import { datasetKind, type DatasetInfo, type DatasetProblem, type Encoding } from '../../shared/dataset';
 import { assignRoles, ColumnAccumulator } from './columnStats';
-import { columnNames, sniffLayout } from './sniff';
-import { CHUNK_BYTES, NotAFileError, decodedChunks, decoderLabel, detectEncoding, isDecodeError, lines, preferredDelimiter, readHead } from './textFile';
+import { CsvSyntaxError, isRagged, jsonCell, LATIN1_NOTE, readDelimitedRecords, readJsonLines, sniffFile, withLatin1Fallback } from './records';
+import { columnNames } from './sniff';
+import { NotAFileError, detectEncoding, isDecodeError, readHead } from './textFile';
 
 /** How many JSONL lines may name new keys; later keys are still counted, not listed. */
 const JSONL_KEY_LINES = 1000;
@@ -51,18 +49,9 @@ export async function inspectDataset(file: string, options: InspectOptions = {})
       });
     }
     const read = format === 'jsonl' ? inspectJsonl : inspectDelimited;
-    try {
-      return await read(file, head, size, encoding, options.signal);
-    } catch (e) {
-      if (!isDecodeError(e) || encoding !== 'utf-8') throw e;
-      // Not UTF-8: most likely a legacy single-byte export. Read it as Latin-1 rather than refuse it.
-      const info = await read(file, head, size, 'latin1', options.signal);
-      info.problems.unshift({
-        severity: 'warning',
-        message: 'Not valid UTF-8; read as Latin-1 (Windows-1252). Accented characters may be wrong: re-save the file as UTF-8.',
-      });
-      return info;
-    }
+    const { result: info, latin1 } = await withLatin1Fallback(encoding, e => read(file, head, size, e, options.signal));
+    if (latin1) info.problems.unshift({ severity: 'warning', message: `The file is ${LATIN1_NOTE}` });
+    return info;
   } catch (e) {
     if (options.signal?.aborted) throw new DatasetReadError('Inspection cancelled.', true);
     if (e instanceof DatasetReadError) throw e;
@@ -80,7 +69,7 @@ async function inspectDelimited(
   encoding: Encoding,
   signal: AbortSignal | undefined,
 ): Promise<DatasetInfo> {
-  const { dialect, hasHeader, width: sampleWidth } = sniffLayout(new TextDecoder(decoderLabel(encoding)).decode(head), head.length >= size, preferredDelimiter(file));
+  const { dialect, hasHeader, width: sampleWidth } = sniffFile(file, head, size, encoding);
 
   const problems: DatasetProblem[] = [];
   let header: string[] | undefined;
@@ -91,57 +80,40 @@ async function inspectDelimited(
   let multiLine = 0;
   let firstMultiLine = '';
   let firstMultiLineStart = 0;
-  let lastLine = 0;
   const accumulators: ColumnAccumulator[] = [];
 
-  const consume = async (records: AsyncIterable<{ record: string[]; info: { lines: number } }>) => {
-    for await (const { record, info } of records) {
-      const line = lastLine + 1;
-      lastLine = info.lines;
-      if (record.length === 1 && record[0] === '') continue; // blank line
-      if (hasHeader && !header) {
-        header = record;
-        width = record.length;
-        continue;
-      }
-      if (!width) width = sampleWidth || record.length;
-      rows++;
-      if (info.lines > line && !multiLine++) {
-        firstMultiLine = `lines ${line}–${info.lines}`;
-        firstMultiLineStart = line;
-      }
-      if (record.length !== width) {
-        mismatched++;
-        if (!firstMismatchLine) firstMismatchLine = line;
-      }
-      for (let i = 0; i < record.length; i++) (accumulators[i] ??= new ColumnAccumulator()).add(record[i]);
-    }
-  };
-
   try {
-    await pipeline(
-      fs.createReadStream(file, { highWaterMark: CHUNK_BYTES }),
-      decodedChunks(encoding),
-      parse({
-        delimiter: dialect.delimiter,
-        quote: dialect.quoting ? '"' : false,
-        relax_column_count: true,
-        relax_quotes: true,
-        skip_empty_lines: false,
-        info: true,
-      }),
-      consume,
-      { signal },
+    await readDelimitedRecords(
+      file,
+      encoding,
+      dialect,
+      ({ record, line, endLine }) => {
+        if (hasHeader && !header) {
+          header = record;
+          width = record.length;
+          return;
+        }
+        if (!width) width = sampleWidth || record.length;
+        rows++;
+        if (endLine > line && !multiLine++) {
+          firstMultiLine = `lines ${line}–${endLine}`;
+          firstMultiLineStart = line;
+        }
+        // The loader's rule: a row it would skip is a row to warn of.
+        if (isRagged(record, width)) {
+          mismatched++;
+          if (!firstMismatchLine) firstMismatchLine = line;
+        }
+        for (let i = 0; i < record.length; i++) (accumulators[i] ??= new ColumnAccumulator()).add(record[i]);
+      },
+      signal,
     );
   } catch (e) {
-    const csvErr = e as { code?: string; message?: string };
-    if (typeof csvErr.code !== 'string' || !csvErr.code.startsWith('CSV_')) throw e;
-    // csv-parse reports where it noticed; the user needs where the broken row starts.
-    const line = lastLine + 1;
+    if (!(e instanceof CsvSyntaxError)) throw e;
     problems.push({
       severity: 'error',
-      message: `Cannot parse the row that starts on line ${line}: ${csvErr.message}. Rows after it are not counted; fix the quoting there.`,
-      line,
+      message: `Cannot parse the row that starts on line ${e.line}: ${e.reason}. Rows after it are not counted; fix the quoting there.`,
+      line: e.line,
     });
   }
 
@@ -168,13 +140,6 @@ async function inspectDelimited(
   return { format: 'csv', delimiter: dialect.delimiter, quoting: dialect.quoting, hasHeader, encoding, rows, columns, problems, sizeBytes: size };
 }
 
-function cellText(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  return JSON.stringify(v);
-}
-
 async function inspectJsonl(
   file: string,
   _head: Buffer,
@@ -189,43 +154,28 @@ async function inspectJsonl(
   let bad = 0;
   let firstBadLine = 0;
   let firstBadReason = '';
-  let lineNo = 0;
 
-  await pipeline(
-    fs.createReadStream(file, { highWaterMark: CHUNK_BYTES }),
-    decodedChunks(encoding),
-    async (chunks: AsyncIterable<string>) => {
-      for await (const line of lines(chunks)) {
-        lineNo++;
-        if (line.trim() === '') continue;
-        let value: unknown;
-        try {
-          value = JSON.parse(line);
-        } catch (e) {
-          value = e;
+  await readJsonLines(
+    file,
+    encoding,
+    l => {
+      if ('problem' in l) {
+        if (!bad++) [firstBadLine, firstBadReason] = [l.line, l.problem];
+        return;
+      }
+      rows++;
+      for (const [k, v] of Object.entries(l.object)) {
+        let acc = accumulators.get(k);
+        if (!acc) {
+          if (rows > JSONL_KEY_LINES) continue;
+          acc = new ColumnAccumulator();
+          accumulators.set(k, acc);
+          keys.push(k);
         }
-        if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof Error) {
-          bad++;
-          if (!firstBadLine) {
-            firstBadLine = lineNo;
-            firstBadReason = value instanceof Error ? `not valid JSON (${value.message})` : 'not a JSON object';
-          }
-          continue;
-        }
-        rows++;
-        for (const [k, v] of Object.entries(value)) {
-          let acc = accumulators.get(k);
-          if (!acc) {
-            if (rows > JSONL_KEY_LINES) continue;
-            acc = new ColumnAccumulator();
-            accumulators.set(k, acc);
-            keys.push(k);
-          }
-          acc.add(cellText(v));
-        }
+        acc.add(jsonCell(v));
       }
     },
-    { signal },
+    signal,
   );
 
   if (bad) {

@@ -5,11 +5,10 @@
  * the column, and what to do.
  */
 import * as fs from 'node:fs';
-import { pipeline } from 'node:stream/promises';
-import { parse } from 'csv-parse';
 import { datasetKind, type Delimiter, type Encoding } from '../../shared/dataset';
-import { columnNames, sniffLayout } from './sniff';
-import { CHUNK_BYTES, NotAFileError, decodedChunks, decoderLabel, detectEncoding, isDecodeError, isValidUtf8File, lines, preferredDelimiter, readHead } from './textFile';
+import { CsvSyntaxError, isRagged, jsonCell, LATIN1_NOTE, readDelimitedRecords, readJsonLines, sniffFile, withLatin1Fallback } from './records';
+import { columnNames, isNumeric } from './sniff';
+import { NotAFileError, detectEncoding, isValidUtf8File, readHead } from './textFile';
 
 export class DataError extends Error {}
 
@@ -44,11 +43,9 @@ export interface LabelledData {
 }
 
 const SKIPPED_LINES_KEPT = 5;
-const NUMBER = /^\s*[-+]?\d+(\.\d+)?\s*$/;
-
 export function sortLabels(labels: Iterable<string>): string[] {
   const all = [...new Set(labels)];
-  if (all.every(l => NUMBER.test(l))) return all.sort((a, b) => Number(a) - Number(b));
+  if (all.every(isNumeric)) return all.sort((a, b) => Number(a) - Number(b));
   return all.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
@@ -80,23 +77,15 @@ export async function loadLabelledData(file: string, choice: ColumnChoice, visit
   let detected = detectEncoding(head);
   if (detected === 'binary') throw new DataError(`${file}: this looks like a binary file, not text (it holds NUL bytes). Export it as UTF-8 CSV, TSV or JSONL.`);
   const read = datasetKind(file).format === 'jsonl' ? readJsonl : readDelimited;
-  const latin1Warning = `${file} is not valid UTF-8; read it as Latin-1 (Windows-1252). Re-save it as UTF-8 if accented characters look wrong.`;
-  if (visit && detected === 'utf-8' && !(await isValidUtf8File(file))) {
-    // Rows handed to a visitor cannot be taken back: find the encoding before the first one.
-    detected = 'latin1';
-    const data = await read(file, head, size, detected, choice, visit, visitSkipped);
-    data.warnings.unshift(latin1Warning);
-    return data;
-  }
-  try {
-    return await read(file, head, size, detected, choice, visit, visitSkipped);
-  } catch (e) {
-    // (With a visitor, rows already handed over would come twice: stream callers see the error.)
-    if (!isDecodeError(e) || detected !== 'utf-8' || visit) throw e;
-    const data = await read(file, head, size, 'latin1', choice);
-    data.warnings.unshift(latin1Warning);
-    return data;
-  }
+  // Rows handed to a visitor cannot be taken back (a second read would hand them over twice):
+  // then the encoding is settled by reading the whole file before the first row.
+  if (visit && detected === 'utf-8' && !(await isValidUtf8File(file))) detected = 'latin1';
+  const { result: data, latin1 } = await withLatin1Fallback(detected, async encoding => {
+    if (visit && encoding !== detected) throw new Error(`${file} changed while it was read: its bytes are no longer valid UTF-8`);
+    return read(file, head, size, encoding, choice, visit, visitSkipped);
+  });
+  if (latin1 || detected === 'latin1') data.warnings.unshift(`${file} is ${LATIN1_NOTE}`);
+  return data;
 }
 
 /** The row as the file holds it: a CSV record's cells, or a JSON line's object. */
@@ -195,18 +184,8 @@ class RowCollector {
   }
 }
 
-/**
- * A record that does not line up with the header: fewer cells, or more that are not empty
- * (a trailing delimiter on every line is harmless; "hello, world,1" under "text,label" is not).
- */
-export function isRagged(record: readonly string[], width: number): boolean {
-  if (record.length < width) return true;
-  for (let i = width; i < record.length; i++) if (record[i].trim() !== '') return true;
-  return false;
-}
-
 async function readDelimited(file: string, head: Buffer, size: number, encoding: Encoding, choice: ColumnChoice, visit?: RowVisitor, visitSkipped?: SkipVisitor): Promise<LabelledData> {
-  const { dialect, hasHeader, records: sampleRecords, width } = sniffLayout(new TextDecoder(decoderLabel(encoding)).decode(head), head.length >= size, preferredDelimiter(file), choice);
+  const { dialect, hasHeader, records: sampleRecords, width } = sniffFile(file, head, size, encoding, choice);
   const columns = columnNames(hasHeader ? sampleRecords[0] : undefined, hasHeader ? sampleRecords[0].length : Math.max(width, 1));
   const textIdx = resolveColumn(file, columns, choice.textCol, '--text-col');
   const pairIdx = choice.pairCol === undefined ? undefined : resolveColumn(file, columns, choice.pairCol, '--text-pair-col');
@@ -214,36 +193,19 @@ async function readDelimited(file: string, head: Buffer, size: number, encoding:
   if (labelIdx === textIdx) throw new DataError(`${file}: the text and label columns are the same ("${columns[textIdx]}")`);
 
   const collector = new RowCollector(labelIdx !== undefined, visit, visitSkipped);
-  let lastLine = 0;
   let headerSeen = !hasHeader;
   try {
-    await pipeline(
-      fs.createReadStream(file, { highWaterMark: CHUNK_BYTES }),
-      decodedChunks(encoding),
-      parse({ delimiter: dialect.delimiter, quote: dialect.quoting ? '"' : false, relax_column_count: true, relax_quotes: true, skip_empty_lines: false, info: true }),
-      async (records: AsyncIterable<{ record: string[]; info: { lines: number } }>) => {
-        for await (const { record, info } of records) {
-          const line = lastLine + 1;
-          lastLine = info.lines;
-          if (record.length === 1 && record[0] === '') continue;
-          if (!headerSeen) {
-            headerSeen = true;
-            continue;
-          }
-          if (info.lines > line) collector.noteMultiLine(line, info.lines);
-          if (isRagged(record, columns.length)) {
-            await collector.skip(line, 'ragged', record, columns);
-            continue;
-          }
-          await collector.add(line, record[textIdx], pairIdx === undefined ? undefined : record[pairIdx], labelIdx === undefined ? undefined : record[labelIdx], pairIdx !== undefined, record, columns);
-        }
-      },
-    );
+    await readDelimitedRecords(file, encoding, dialect, async ({ record, line, endLine }) => {
+      if (!headerSeen) {
+        headerSeen = true;
+        return;
+      }
+      if (endLine > line) collector.noteMultiLine(line, endLine);
+      if (isRagged(record, columns.length)) return collector.skip(line, 'ragged', record, columns);
+      await collector.add(line, record[textIdx], pairIdx === undefined ? undefined : record[pairIdx], labelIdx === undefined ? undefined : record[labelIdx], pairIdx !== undefined, record, columns);
+    });
   } catch (e) {
-    const err = e as { code?: string; message?: string };
-    if (typeof err.code === 'string' && err.code.startsWith('CSV_')) {
-      throw new DataError(`${file}: cannot parse the row that starts on line ${lastLine + 1}: ${err.message}. Fix the quoting on that line (a field that opens a " must close it).`);
-    }
+    if (e instanceof CsvSyntaxError) throw new DataError(`${file}: ${e.message}. Fix the quoting on that line (a field that opens a " must close it).`);
     throw e;
   }
   return collector.finish(file, columns, encoding, choice);
@@ -252,34 +214,19 @@ async function readDelimited(file: string, head: Buffer, size: number, encoding:
 async function readJsonl(file: string, _head: Buffer, _size: number, encoding: Encoding, choice: ColumnChoice, visit?: RowVisitor, visitSkipped?: SkipVisitor): Promise<LabelledData> {
   const collector = new RowCollector(choice.labelCol !== undefined, visit, visitSkipped);
   const keys = new Set<string>();
-  let lineNo = 0;
-  const value = (o: Record<string, unknown>, k: string | undefined) => {
-    if (k === undefined) return undefined;
-    const v = o[k];
-    return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
-  };
-  await pipeline(fs.createReadStream(file, { highWaterMark: CHUNK_BYTES }), decodedChunks(encoding), async (chunks: AsyncIterable<string>) => {
-    for await (const line of lines(chunks)) {
-      lineNo++;
-      if (!line.trim()) continue;
-      let o: unknown;
-      try {
-        o = JSON.parse(line);
-      } catch (e) {
-        throw new DataError(`${file}: line ${lineNo} is not valid JSON (${(e as Error).message}). Each line must be one JSON object.`);
-      }
-      if (!o || typeof o !== 'object' || Array.isArray(o)) throw new DataError(`${file}: line ${lineNo} is not a JSON object. Each line must be one object such as {"text": "...", "label": "..."}.`);
-      const obj = o as Record<string, unknown>;
-      Object.keys(obj).forEach(k => keys.add(k));
-      const column = (ref: string | undefined, option: string) => {
-        if (ref === undefined) return undefined;
-        if (ref in obj) return ref;
-        if (keys.has(ref)) return ref;
-        const list = [...keys];
-        return list[resolveColumn(file, list, ref, option)];
-      };
-      await collector.add(lineNo, value(obj, column(choice.textCol, '--text-col')), value(obj, column(choice.pairCol, '--text-pair-col')), value(obj, column(choice.labelCol, '--label-col')), choice.pairCol !== undefined, obj, [...keys]);
-    }
+  const value = (o: Record<string, unknown>, k: string | undefined) => (k === undefined ? undefined : jsonCell(o[k]));
+  await readJsonLines(file, encoding, async l => {
+    if ('problem' in l) throw new DataError(`${file}: line ${l.line} is ${l.problem}. Each line must be one JSON object such as {"text": "...", "label": "..."}.`);
+    const obj = l.object;
+    Object.keys(obj).forEach(k => keys.add(k));
+    const column = (ref: string | undefined, option: string) => {
+      if (ref === undefined) return undefined;
+      if (ref in obj) return ref;
+      if (keys.has(ref)) return ref;
+      const list = [...keys];
+      return list[resolveColumn(file, list, ref, option)];
+    };
+    await collector.add(l.line, value(obj, column(choice.textCol, '--text-col')), value(obj, column(choice.pairCol, '--text-pair-col')), value(obj, column(choice.labelCol, '--label-col')), choice.pairCol !== undefined, obj, [...keys]);
   });
   return collector.finish(file, [...keys], encoding, choice);
 }
