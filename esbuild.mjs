@@ -64,7 +64,11 @@ const builds = [
   },
   {
     ...node,
-    entryPoints: { trainer: 'src/trainer/main.ts', datasetInspector: 'src/trainer/datasetInspectorWorker.ts', gradientWorker: 'src/trainer/parallel/gradientWorker.ts' },
+    entryPoints: {
+      trainer: 'src/trainer/main.ts',
+      datasetInspector: 'src/trainer/datasetInspectorWorker.ts',
+      gradientWorker: 'src/trainer/parallel/gradientWorker.ts',
+    },
     outdir: 'dist',
     // dist/trainer.js is also the package's `bert-tune` bin.
     banner: { js: '#!/usr/bin/env node' },
@@ -89,7 +93,10 @@ if (withTests) {
   // The integration suite runs inside the extension host, so it is bundled like the extension.
   builds.push({
     ...node,
-    entryPoints: fs.readdirSync('test/integration').filter(f => f.endsWith('.ts')).map(f => `test/integration/${f}`),
+    entryPoints: fs
+      .readdirSync('test/integration')
+      .filter(f => f.endsWith('.ts'))
+      .map(f => `test/integration/${f}`),
     outdir: 'out/test/integration',
     external: ['vscode', 'mocha'],
   });

@@ -62,7 +62,9 @@ async function main() {
       const single = await timeRuns(() => run(one), seconds * 1000, 5);
       const batched = await timeRuns(() => run(batch), seconds * 1000, 2);
       const perSecond = (32 * 1000) / percentile(batched, 50);
-      console.log(`| ${describeBackend(report)} | ${shape.name} | ${percentile(single, 50).toFixed(1)} | ${percentile(single, 95).toFixed(1)} | ${perSecond.toFixed(1)} |`);
+      console.log(
+        `| ${describeBackend(report)} | ${shape.name} | ${percentile(single, 50).toFixed(1)} | ${percentile(single, 95).toFixed(1)} | ${perSecond.toFixed(1)} |`,
+      );
       tf.dispose([one.inputIds, one.tokenTypeIds, one.attentionMask, batch.inputIds, batch.tokenTypeIds, batch.attentionMask]);
       model.dispose();
     }

@@ -40,7 +40,7 @@ async function main() {
     const rssAfter = process.memoryUsage().rss;
     console.log(`file: ${mb.toFixed(0)} MB, ${lines.toLocaleString('en-US')} lines (SST-2 train repeated)`);
     console.log(`read + count newlines: ${(mb / tFloor).toFixed(0)} MB/s`);
-    console.log(`inspectDataset:        ${(mb / tInspect).toFixed(1)} MB/s, ${info.rows.toLocaleString('en-US')} rows, ${(tInspect).toFixed(1)} s`);
+    console.log(`inspectDataset:        ${(mb / tInspect).toFixed(1)} MB/s, ${info.rows.toLocaleString('en-US')} rows, ${tInspect.toFixed(1)} s`);
     console.log(`ratio inspect / floor: ${(tFloor / tInspect).toFixed(3)}`);
     console.log(`1 GB would take about ${(1024 / (mb / tInspect)).toFixed(0)} s; RSS grew ${((rssAfter - rssBefore) / 1048576).toFixed(0)} MB`);
   } finally {

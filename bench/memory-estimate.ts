@@ -22,13 +22,33 @@ async function measure(layers: number, hidden: number): Promise<void> {
   await useBackend('wasm');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bert-tune-memory-'));
   try {
-    const config = parseBertConfig({ model_type: 'bert', vocab_size: 30522, num_hidden_layers: layers, hidden_size: hidden, num_attention_heads: Math.max(1, hidden / 64), intermediate_size: 4 * hidden, max_position_embeddings: 512, id2label: { 0: 'a', 1: 'b' } });
+    const config = parseBertConfig({
+      model_type: 'bert',
+      vocab_size: 30522,
+      num_hidden_layers: layers,
+      hidden_size: hidden,
+      num_attention_heads: Math.max(1, hidden / 64),
+      intermediate_size: 4 * hidden,
+      max_position_embeddings: 512,
+      id2label: { 0: 'a', 1: 'b' },
+    });
     await initCheckpoint(config, path.join(ROOT, 'test', 'fixtures', 'reference', 'vocab', 'bert-base-uncased-vocab.txt'), path.join(dir, 'base'), 1);
     let peak = 0;
     const poll = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
     let estimate = 0;
     const done = await runTraining(
-      { ...TRAIN_DEFAULTS, data: path.join(ROOT, 'test', 'fixtures', 'workspace', 'sst2-dev-200.tsv'), textCol: 'text', labelCol: 'label', model: path.join(dir, 'base'), out: path.join(dir, 'run'), batchSize: 16, maxLength: 128, maxSteps: 10, evalSteps: 5 },
+      {
+        ...TRAIN_DEFAULTS,
+        data: path.join(ROOT, 'test', 'fixtures', 'workspace', 'sst2-dev-200.tsv'),
+        textCol: 'text',
+        labelCol: 'label',
+        model: path.join(dir, 'base'),
+        out: path.join(dir, 'run'),
+        batchSize: 16,
+        maxLength: 128,
+        maxSteps: 10,
+        evalSteps: 5,
+      },
       { emit: () => {}, shouldStop: () => false, confirm: async e => ((estimate = e.peakMemoryBytes ?? 0), true) },
     );
     clearInterval(poll);
@@ -48,7 +68,12 @@ if (one) {
   console.log(`shape\tstatus\testimate\tpeak RSS\tratio (${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} threads)`);
   for (const shape of shapes) {
     const r = spawnSync(process.execPath, ['--import', 'tsx', __filename], { env: { ...process.env, BERT_TUNE_MEMORY_SHAPE: shape }, encoding: 'utf8' });
-    process.stdout.write(r.stdout.split('\n').filter(l => l.startsWith('L')).join('\n') + '\n');
+    process.stdout.write(
+      r.stdout
+        .split('\n')
+        .filter(l => l.startsWith('L'))
+        .join('\n') + '\n',
+    );
     if (r.status !== 0) process.stderr.write(r.stderr);
   }
 }

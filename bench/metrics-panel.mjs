@@ -30,14 +30,42 @@ try {
     await tab.goto(`http://127.0.0.1:${server.address().port}/`);
     await tab.locator('#loss-chart').waitFor({ state: 'attached' });
     const times = await tab.evaluate(async n => {
-      const progress = step => ({ type: 'progress', step, totalSteps: 100000, epoch: step / 100, loss: 0.7 * Math.exp(-step / 5000) + 0.05 * Math.random(), gradNorm: 1, learningRate: 1e-4, samplesPerSecond: 100, etaSeconds: 10 });
-      const messages = [{ type: 'started', runDir: '/r', backend: 'wasm', backendNotes: [], labels: ['0', '1'], trainRows: 1000, validationRows: 100, totalSteps: 100000, parameters: 1 }];
-      for (let s = 1; s <= n; s++) messages.push(progress(s));
-      const drawn = () => new Promise(resolve => {
-        const el = document.getElementById('loss-chart');
-        const target = String(Number(el.dataset.points ?? 0) + 1);
-        new MutationObserver((_, obs) => { if (el.dataset.points === target) { obs.disconnect(); resolve(); } }).observe(el, { attributes: true });
+      const progress = step => ({
+        type: 'progress',
+        step,
+        totalSteps: 100000,
+        epoch: step / 100,
+        loss: 0.7 * Math.exp(-step / 5000) + 0.05 * Math.random(),
+        gradNorm: 1,
+        learningRate: 1e-4,
+        samplesPerSecond: 100,
+        etaSeconds: 10,
       });
+      const messages = [
+        {
+          type: 'started',
+          runDir: '/r',
+          backend: 'wasm',
+          backendNotes: [],
+          labels: ['0', '1'],
+          trainRows: 1000,
+          validationRows: 100,
+          totalSteps: 100000,
+          parameters: 1,
+        },
+      ];
+      for (let s = 1; s <= n; s++) messages.push(progress(s));
+      const drawn = () =>
+        new Promise(resolve => {
+          const el = document.getElementById('loss-chart');
+          const target = String(Number(el.dataset.points ?? 0) + 1);
+          new MutationObserver((_, obs) => {
+            if (el.dataset.points === target) {
+              obs.disconnect();
+              resolve();
+            }
+          }).observe(el, { attributes: true });
+        });
       window.postMessage({ type: 'init', run: { name: 'bench', dir: '/r', status: 'running' }, messages, comparable: [] }, '*');
       await new Promise(r => setTimeout(r, 1500));
       const out = [];

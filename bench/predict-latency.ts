@@ -25,7 +25,14 @@ async function main() {
   ];
   const selection = 'the performances are strong but the script never quite finds its footing';
   const csv = path.join(work, 'sst2-10000.tsv');
-  fs.writeFileSync(csv, fs.readFileSync(path.join(SHARED, 'sst2', 'train.tsv'), 'utf8').split('\n').slice(0, 10001).join('\n') + '\n');
+  fs.writeFileSync(
+    csv,
+    fs
+      .readFileSync(path.join(SHARED, 'sst2', 'train.tsv'), 'utf8')
+      .split('\n')
+      .slice(0, 10001)
+      .join('\n') + '\n',
+  );
   console.log(`node ${process.version}, ${os.cpus().length} cores, backend wasm (SIMD); selection of 16 tokens`);
   console.log('| shape | p50 ms | p95 ms | CSV rows/s (10,000 rows) |');
   console.log('|---|---|---|---|');
@@ -33,7 +40,28 @@ async function main() {
     for (const s of shapes) {
       const model = path.join(work, s.name.split(' ')[0]);
       const [layers, hidden, heads, intermediate] = s.args;
-      execFileSync(process.execPath, [trainer, 'init-checkpoint', '--layers', layers, '--hidden', hidden, '--heads', heads, '--intermediate', intermediate, '--vocab', vocab, '--labels', 'neg,pos', '--out', model], { stdio: 'ignore' });
+      execFileSync(
+        process.execPath,
+        [
+          trainer,
+          'init-checkpoint',
+          '--layers',
+          layers,
+          '--hidden',
+          hidden,
+          '--heads',
+          heads,
+          '--intermediate',
+          intermediate,
+          '--vocab',
+          vocab,
+          '--labels',
+          'neg,pos',
+          '--out',
+          model,
+        ],
+        { stdio: 'ignore' },
+      );
       const client = new InferenceClient(trainer, () => ({}));
       try {
         for (let i = 0; i < 20; i++) await client.predict(model, [{ text: selection }]); // warm: model loaded, kernels compiled

@@ -20,20 +20,78 @@ execFileSync(process.execPath, [path.join(root, 'esbuild.mjs')], { cwd: root, st
 const trainer = path.join(root, 'dist', 'trainer.js');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bert-tune-sst2-'));
 const train = path.join(work, 'train-20000.tsv');
-fs.writeFileSync(train, fs.readFileSync(path.join(shared, 'sst2', 'train.tsv'), 'utf8').split('\n').slice(0, 20001).join('\n') + '\n');
+fs.writeFileSync(
+  train,
+  fs
+    .readFileSync(path.join(shared, 'sst2', 'train.tsv'), 'utf8')
+    .split('\n')
+    .slice(0, 20001)
+    .join('\n') + '\n',
+);
 const model = path.join(work, 'model');
-execFileSync(process.execPath, [trainer, 'init-checkpoint', '--layers', '2', '--hidden', '128', '--heads', '2', '--intermediate', '512',
-  '--vocab', path.join(shared, 'vocab', 'bert-base-uncased-vocab.txt'), '--labels', '0,1', '--seed', '42', '--out', model]);
+execFileSync(process.execPath, [
+  trainer,
+  'init-checkpoint',
+  '--layers',
+  '2',
+  '--hidden',
+  '128',
+  '--heads',
+  '2',
+  '--intermediate',
+  '512',
+  '--vocab',
+  path.join(shared, 'vocab', 'bert-base-uncased-vocab.txt'),
+  '--labels',
+  '0,1',
+  '--seed',
+  '42',
+  '--out',
+  model,
+]);
 
 console.log('| lr | dev accuracy, ours | transformers | difference | training samples/s | minutes |');
 console.log('|---|---|---|---|---|---|');
 for (const lr of rates) {
   const t0 = Date.now();
-  const r = spawnSync(process.execPath, [trainer, 'train', '--data', train, '--validation-data', path.join(shared, 'sst2', 'dev.tsv'),
-    '--text-col', 'text', '--label-col', 'label', '--model', model, '--out', path.join(work, `run-${lr}`),
-    '--epochs', '1', '--batch-size', '32', '--lr', lr, '--warmup-ratio', '0.1', '--weight-decay', '0.01', '--max-length', '64', '--seed', '42'],
-  { encoding: 'utf8', maxBuffer: 1 << 30 });
-  const messages = r.stdout.trim().split('\n').map(l => JSON.parse(l));
+  const r = spawnSync(
+    process.execPath,
+    [
+      trainer,
+      'train',
+      '--data',
+      train,
+      '--validation-data',
+      path.join(shared, 'sst2', 'dev.tsv'),
+      '--text-col',
+      'text',
+      '--label-col',
+      'label',
+      '--model',
+      model,
+      '--out',
+      path.join(work, `run-${lr}`),
+      '--epochs',
+      '1',
+      '--batch-size',
+      '32',
+      '--lr',
+      lr,
+      '--warmup-ratio',
+      '0.1',
+      '--weight-decay',
+      '0.01',
+      '--max-length',
+      '64',
+      '--seed',
+      '42',
+    ],
+    { encoding: 'utf8', maxBuffer: 1 << 30 },
+  );
+  const messages = r.stdout
+    .trim()
+    .split('\n')
+    .map(l => JSON.parse(l));
   const evaluation = messages.filter(m => m.type === 'evaluation').at(-1);
   const progress = messages.filter(m => m.type === 'progress').at(-1);
   if (!evaluation) {
@@ -42,6 +100,8 @@ for (const lr of rates) {
   }
   const ours = 100 * evaluation.accuracy;
   const ref = reference[lr];
-  console.log(`| ${lr} | ${ours.toFixed(2)} % | ${ref ?? '?'} % | ${ref ? (ours - ref).toFixed(2) : '?'} | ${progress.samplesPerSecond.toFixed(0)} | ${((Date.now() - t0) / 60000).toFixed(1)} |`);
+  console.log(
+    `| ${lr} | ${ours.toFixed(2)} % | ${ref ?? '?'} % | ${ref ? (ours - ref).toFixed(2) : '?'} | ${progress.samplesPerSecond.toFixed(0)} | ${((Date.now() - t0) / 60000).toFixed(1)} |`,
+  );
 }
 fs.rmSync(work, { recursive: true, force: true });

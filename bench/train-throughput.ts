@@ -90,7 +90,9 @@ async function main() {
           const real = await measure(shape, sst2, seconds, report, threads, frozen);
           if (threads === undefined && at128.threads === 1) break;
           const name = frozen ? `${shape.name}, ${frozen} of ${shape.layers} layers frozen` : shape.name;
-          console.log(`| ${describeBackend(report)} | ${name} | ${at128.threads} | ${at128.samplesPerSecond.toFixed(2)} | ${real.samplesPerSecond.toFixed(2)} (${real.meanTokens.toFixed(0)}) |`);
+          console.log(
+            `| ${describeBackend(report)} | ${name} | ${at128.threads} | ${at128.samplesPerSecond.toFixed(2)} | ${real.samplesPerSecond.toFixed(2)} (${real.meanTokens.toFixed(0)}) |`,
+          );
         }
       }
       if (tf.memory().numTensors > 10) console.log(`  (tensors left: ${tf.memory().numTensors})`);

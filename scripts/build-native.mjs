@@ -44,7 +44,10 @@ const nodedir = nodeDir();
 const args = [gyp, 'rebuild', '--directory', dir, ...(nodedir ? [`--nodedir=${nodedir}`] : [])];
 const result = spawnSync(process.execPath, args, { encoding: 'utf8' });
 if (result.status !== 0) {
-  const lines = `${result.stdout}\n${result.stderr}`.split('\n').filter(l => /error|ERR!/i.test(l)).slice(0, 3);
+  const lines = `${result.stdout}\n${result.stderr}`
+    .split('\n')
+    .filter(l => /error|ERR!/i.test(l))
+    .slice(0, 3);
   fail(`node-gyp failed (${lines.join(' | ').trim() || `exit ${result.status}`})`);
 }
 console.log(`native kernels built: ${path.relative(root, path.join(dir, 'build/Release/bert_tune_kernels.node'))}`);

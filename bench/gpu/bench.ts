@@ -63,7 +63,9 @@ async function train(backendName: BackendName, shape: Shape, setting: Setting, s
   if (report.backend !== backendName) throw new Error(`${backendName} did not load: ${report.attempts.find(a => a.backend === backendName)?.reason}`);
   const batches = batchesOf(setting);
   const model = randomModel(shape);
-  const optimizer = await startOptimisation(model, new Set(model.specs.filter(isDecayed).map(s => s.name)), ADAMW_DEFAULTS, report, { warn: m => console.error(m) });
+  const optimizer = await startOptimisation(model, new Set(model.specs.filter(isDecayed).map(s => s.name)), ADAMW_DEFAULTS, report, {
+    warn: m => console.error(m),
+  });
   const random = new Random(1);
   const options = { lr: 1e-4, maxGradNorm: 1, nextSeed: () => Math.floor(random.next() * 2 ** 31) };
   const gpuBytes = () => (tf.memory() as tf.MemoryInfo & { numBytesAllocatedInGPU?: number }).numBytesAllocatedInGPU;
@@ -86,7 +88,15 @@ async function train(backendName: BackendName, shape: Shape, setting: Setting, s
       steps++;
       peak = Math.max(peak ?? 0, gpuBytes() ?? 0) || undefined;
     }
-    return { backend: describeBackend(report), samplesPerSecond: (samples * 1000) / (performance.now() - start), steps, meanTokens: tokens / steps, threads: optimizer.threads, peakGpuBytes: peak, firstStepSeconds };
+    return {
+      backend: describeBackend(report),
+      samplesPerSecond: (samples * 1000) / (performance.now() - start),
+      steps,
+      meanTokens: tokens / steps,
+      threads: optimizer.threads,
+      peakGpuBytes: peak,
+      firstStepSeconds,
+    };
   } finally {
     await optimizer.dispose();
     model.dispose();
@@ -111,7 +121,16 @@ function child(args: string[], env: NodeJS.ProcessEnv = {}): { ok: true; value: 
   const r = spawnSync(process.execPath, [__filename, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 300_000 });
   const last = r.stdout.trim().split('\n').pop();
   if (r.status === 0 && last) return { ok: true, value: JSON.parse(last) };
-  return { ok: false, error: (r.stderr.trim().split('\n').filter(l => !l.startsWith('Warning: max')).pop() ?? `exit ${r.status}`).slice(0, 300) };
+  return {
+    ok: false,
+    error: (
+      r.stderr
+        .trim()
+        .split('\n')
+        .filter(l => !l.startsWith('Warning: max'))
+        .pop() ?? `exit ${r.status}`
+    ).slice(0, 300),
+  };
 }
 
 interface TorchResult {
@@ -122,8 +141,36 @@ interface TorchResult {
   transformers: string;
 }
 
-function torch(python: string, shape: Shape, setting: Setting, dtype: 'fp32' | 'bf16', seconds: number): { ok: true; value: TorchResult } | { ok: false; error: string } {
-  const r = spawnSync(python, [path.join(HERE, 'torch_gpu.py'), '--batches', BATCHES_FILE, '--setting', setting, '--layers', String(shape.layers), '--hidden', String(shape.hidden), '--heads', String(shape.heads), '--intermediate', String(shape.intermediate), '--dtype', dtype, '--seconds', String(seconds)], { encoding: 'utf8', timeout: 300_000 });
+function torch(
+  python: string,
+  shape: Shape,
+  setting: Setting,
+  dtype: 'fp32' | 'bf16',
+  seconds: number,
+): { ok: true; value: TorchResult } | { ok: false; error: string } {
+  const r = spawnSync(
+    python,
+    [
+      path.join(HERE, 'torch_gpu.py'),
+      '--batches',
+      BATCHES_FILE,
+      '--setting',
+      setting,
+      '--layers',
+      String(shape.layers),
+      '--hidden',
+      String(shape.hidden),
+      '--heads',
+      String(shape.heads),
+      '--intermediate',
+      String(shape.intermediate),
+      '--dtype',
+      dtype,
+      '--seconds',
+      String(seconds),
+    ],
+    { encoding: 'utf8', timeout: 300_000 },
+  );
   const last = r.stdout.trim().split('\n').pop();
   if (r.status === 0 && last) return { ok: true, value: JSON.parse(last) };
   return { ok: false, error: (r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`).slice(0, 300) };
@@ -146,7 +193,9 @@ async function all(): Promise<void> {
   console.log(`node ${process.version}; ${os.cpus().length} cores (${os.cpus()[0]?.model}); batch ${BATCH}; ${seconds} s a measurement after warm-up`);
   console.log(`ours: ${backend.ok ? (backend.value as { line: string }).line : `webgpu failed: ${backend.error}`}`);
   console.log('');
-  console.log('| shape | tokens | ours WebGPU samples/s | PyTorch fp32 | ratio | PyTorch bf16 autocast | ratio | ours CPU (wasm) | GPU vs CPU | peak GPU MiB ours / torch fp32 / bf16 |');
+  console.log(
+    '| shape | tokens | ours WebGPU samples/s | PyTorch fp32 | ratio | PyTorch bf16 autocast | ratio | ours CPU (wasm) | GPU vs CPU | peak GPU MiB ours / torch fp32 / bf16 |',
+  );
   console.log('|---|---|---|---|---|---|---|---|---|---|');
   const rows: unknown[] = [];
   for (const key of shapes) {
@@ -156,15 +205,28 @@ async function all(): Promise<void> {
       const fp32 = torch(python, shape, setting, 'fp32', seconds);
       const bf16 = torch(python, shape, setting, 'bf16', seconds);
       // Our CPU path at 128 tokens only: bert-base takes seconds a step there.
-      const cpu = setting === '128' || rehearse ? child(['train', '--backend', 'wasm', '--shape', key, '--setting', setting, '--seconds', String(seconds)]) : undefined;
-      const sps = (r?: { ok: boolean; value?: unknown }) => (r?.ok ? (r.value as { samplesPerSecond?: number; samples_per_second?: number }).samplesPerSecond ?? (r.value as { samples_per_second: number }).samples_per_second : undefined);
+      const cpu =
+        setting === '128' || rehearse ? child(['train', '--backend', 'wasm', '--shape', key, '--setting', setting, '--seconds', String(seconds)]) : undefined;
+      const sps = (r?: { ok: boolean; value?: unknown }) =>
+        r?.ok
+          ? ((r.value as { samplesPerSecond?: number; samples_per_second?: number }).samplesPerSecond ??
+            (r.value as { samples_per_second: number }).samples_per_second)
+          : undefined;
       const f = (v?: number) => (v === undefined ? 'failed' : v.toFixed(1));
       const ratio = (a?: number, b?: number) => (a !== undefined && b ? (a / b).toFixed(2) : '–');
       const [g, t32, t16, c] = [sps(gpu), sps(fp32), sps(bf16), sps(cpu)];
       const peaks = `${mib(gpu.ok ? (gpu.value as TrainResult).peakGpuBytes : undefined)} / ${mib(fp32.ok ? fp32.value.peak_gpu_bytes : undefined)} / ${mib(bf16.ok ? bf16.value.peak_gpu_bytes : undefined)}`;
-      console.log(`| ${shape.name} | ${setting === '128' ? '128' : 'SST-2 lengths'} | ${f(g)} | ${f(t32)} | ${ratio(g, t32)} | ${f(t16)} | ${ratio(g, t16)} | ${cpu ? f(c) : '–'} | ${cpu ? ratio(g, c) : '–'} | ${peaks} |`);
+      console.log(
+        `| ${shape.name} | ${setting === '128' ? '128' : 'SST-2 lengths'} | ${f(g)} | ${f(t32)} | ${ratio(g, t32)} | ${f(t16)} | ${ratio(g, t16)} | ${cpu ? f(c) : '–'} | ${cpu ? ratio(g, c) : '–'} | ${peaks} |`,
+      );
       rows.push({ shape: shape.name, setting, gpu, fp32, bf16, cpu });
-      for (const [what, r] of [['webgpu', gpu], ['torch fp32', fp32], ['torch bf16', bf16], ['cpu', cpu]] as const) if (r && !r.ok) console.log(`  ${what} failed: ${r.error}`);
+      for (const [what, r] of [
+        ['webgpu', gpu],
+        ['torch fp32', fp32],
+        ['torch bf16', bf16],
+        ['cpu', cpu],
+      ] as const)
+        if (r && !r.ok) console.log(`  ${what} failed: ${r.error}`);
     }
   }
   results.rows = rows;
@@ -200,7 +262,14 @@ async function main(): Promise<void> {
   if (command === 'all') return all();
   if (command === 'backend') {
     const report = await selectBackend();
-    console.log(JSON.stringify({ report, line: describeBackend(report) + (report.gpu ? ` (driver ${report.gpu.driver ?? '?'}; features ${report.gpu.features.join(', ')}; kernels ${report.kernels?.join(', ')})` : '') }));
+    console.log(
+      JSON.stringify({
+        report,
+        line:
+          describeBackend(report) +
+          (report.gpu ? ` (driver ${report.gpu.driver ?? '?'}; features ${report.gpu.features.join(', ')}; kernels ${report.kernels?.join(', ')})` : ''),
+      }),
+    );
     return;
   }
   const shape = SHAPE_BY_KEY[arg('shape', 'mini')!];

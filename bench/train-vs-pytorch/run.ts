@@ -49,13 +49,32 @@ async function child(shape: Shape, setting: Setting): Promise<void> {
 }
 
 function ours(shape: Shape, setting: Setting): Side {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--seconds', String(seconds)], { env: { ...process.env, BERT_TUNE_BENCH_CHILD: JSON.stringify({ shape, setting }) }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--seconds', String(seconds)], {
+    env: { ...process.env, BERT_TUNE_BENCH_CHILD: JSON.stringify({ shape, setting }) },
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`our side failed: ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }
 
 function theirs(shape: Shape, setting: Setting, batchesFile: string): Side {
-  const args = [HF_PEER, '--layers', String(shape.layers), '--hidden', String(shape.hidden), '--heads', String(shape.heads), '--intermediate', String(shape.intermediate), '--batches', batchesFile, '--setting', setting, '--seconds', String(seconds)];
+  const args = [
+    HF_PEER,
+    '--layers',
+    String(shape.layers),
+    '--hidden',
+    String(shape.hidden),
+    '--heads',
+    String(shape.heads),
+    '--intermediate',
+    String(shape.intermediate),
+    '--batches',
+    batchesFile,
+    '--setting',
+    setting,
+    '--seconds',
+    String(seconds),
+  ];
   const r = spawnSync(PYTHON, args, { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(os.cpus().length) } });
   if (r.status !== 0) throw new Error(`transformers failed: ${r.stderr.trim().split('\n').pop()}`);
   const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
@@ -67,20 +86,30 @@ async function main() {
   const report = await selectBackend({ wasmDir: WASM_DIR });
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bert-tune-vs-torch-'));
   const cores = os.cpus().length;
-  const versions = execFileSync(PYTHON, ['-c', 'import torch, transformers; print("torch", torch.__version__, "transformers", transformers.__version__)'], { encoding: 'utf8' }).trim();
-  console.log(`${cores} cores (${os.cpus()[0]?.model ?? 'cpu'}); ours on ${describeBackend(report)}${report.nativeKernels && 'reason' in report.nativeKernels ? ` (native kernels: ${report.nativeKernels.reason})` : ''}; BertForSequenceClassification on ${versions}, ${cores} threads; batch 16; ${seconds} s a measurement, each side in a fresh process`);
-  console.log('| shape | tokens | BERT Tune samples/s | transformers samples/s | speed ratio | peak RSS BERT Tune (MB) | peak RSS transformers (MB) | RSS ratio |');
+  const versions = execFileSync(PYTHON, ['-c', 'import torch, transformers; print("torch", torch.__version__, "transformers", transformers.__version__)'], {
+    encoding: 'utf8',
+  }).trim();
+  console.log(
+    `${cores} cores (${os.cpus()[0]?.model ?? 'cpu'}); ours on ${describeBackend(report)}${report.nativeKernels && 'reason' in report.nativeKernels ? ` (native kernels: ${report.nativeKernels.reason})` : ''}; BertForSequenceClassification on ${versions}, ${cores} threads; batch 16; ${seconds} s a measurement, each side in a fresh process`,
+  );
+  console.log(
+    '| shape | tokens | BERT Tune samples/s | transformers samples/s | speed ratio | peak RSS BERT Tune (MB) | peak RSS transformers (MB) | RSS ratio |',
+  );
   console.log('|---|---|---|---|---|---|---|---|');
   try {
     const batchesFile = path.join(work, 'batches.json');
     fs.writeFileSync(batchesFile, JSON.stringify(Object.fromEntries(Object.entries(SETTINGS).map(([name, make]) => [name, make()]))));
-    const runs: [Shape, Setting][] = SHAPES.slice(0, shapeCount).flatMap(shape => (Object.keys(SETTINGS) as Setting[]).map((s): [Shape, Setting] => [shape, s]));
+    const runs: [Shape, Setting][] = SHAPES.slice(0, shapeCount).flatMap(shape =>
+      (Object.keys(SETTINGS) as Setting[]).map((s): [Shape, Setting] => [shape, s]),
+    );
     if (process.argv.includes('--bert-base')) runs.push([BERT_BASE, '128']);
     for (const [shape, setting] of runs) {
       try {
         const a = ours(shape, setting);
         const b = theirs(shape, setting, batchesFile);
-        console.log(`| ${shape.name} | ${setting} | ${a.samplesPerSecond.toFixed(2)} | ${b.samplesPerSecond.toFixed(2)} | ${(a.samplesPerSecond / b.samplesPerSecond).toFixed(2)} | ${a.peakRssMb.toFixed(0)} | ${b.peakRssMb.toFixed(0)} | ${(a.peakRssMb / b.peakRssMb).toFixed(2)} |`);
+        console.log(
+          `| ${shape.name} | ${setting} | ${a.samplesPerSecond.toFixed(2)} | ${b.samplesPerSecond.toFixed(2)} | ${(a.samplesPerSecond / b.samplesPerSecond).toFixed(2)} | ${a.peakRssMb.toFixed(0)} | ${b.peakRssMb.toFixed(0)} | ${(a.peakRssMb / b.peakRssMb).toFixed(2)} |`,
+        );
       } catch (e) {
         console.log(`| ${shape.name} | ${setting} | ${(e as Error).message} | | | | | |`);
       }
@@ -107,8 +136,15 @@ async function main() {
     const wasmFlops = time();
     setNativeMatmul(true);
     tf.dispose([a, b]);
-    const torchGemm = JSON.parse(execFileSync(PYTHON, [path.join(__dirname, 'torch_gemm.py'), String(m), String(k), String(n)], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(cores) } }).trim());
-    console.log(`\nOne matmul [${m}×${k}]·[${k}×${n}], GFLOP/s: BERT Tune ${nativeFlops ? `native ${native} ${nativeFlops.toFixed(1)}, ` : ''}WASM SIMD ${wasmFlops.toFixed(1)} (one core); PyTorch ${torchGemm['1'].toFixed(1)} on one thread, ${torchGemm[String(cores)].toFixed(1)} on ${cores}.`);
+    const torchGemm = JSON.parse(
+      execFileSync(PYTHON, [path.join(__dirname, 'torch_gemm.py'), String(m), String(k), String(n)], {
+        encoding: 'utf8',
+        env: { ...process.env, OMP_NUM_THREADS: String(cores) },
+      }).trim(),
+    );
+    console.log(
+      `\nOne matmul [${m}×${k}]·[${k}×${n}], GFLOP/s: BERT Tune ${nativeFlops ? `native ${native} ${nativeFlops.toFixed(1)}, ` : ''}WASM SIMD ${wasmFlops.toFixed(1)} (one core); PyTorch ${torchGemm['1'].toFixed(1)} on one thread, ${torchGemm[String(cores)].toFixed(1)} on ${cores}.`,
+    );
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }

@@ -44,7 +44,9 @@ async function pickDataset(ctx: Ctx, arg: unknown, placeHolder: string): Promise
     const { rows, columns, problems } = state.info;
     const errors = problems.filter(p => p.severity === 'error').length;
     const warnings = problems.length - errors;
-    const marks = [errors ? `$(error) ${errors} error${errors > 1 ? 's' : ''}` : '', warnings ? `$(warning) ${warnings} warning${warnings > 1 ? 's' : ''}` : ''].filter(Boolean).join(' ');
+    const marks = [errors ? `$(error) ${errors} error${errors > 1 ? 's' : ''}` : '', warnings ? `$(warning) ${warnings} warning${warnings > 1 ? 's' : ''}` : '']
+      .filter(Boolean)
+      .join(' ');
     const description = `${rows.toLocaleString('en-US')} row${rows === 1 ? '' : 's'} · ${columns.length} column${columns.length === 1 ? '' : 's'}${marks ? ` · ${marks}` : ''}`;
     return { label: e.relativePath, uri: e.uri, description };
   });
@@ -82,7 +84,10 @@ export const commands: Record<string, CommandFactory> = {
     const runs = ctx.runsTree.runs();
     let dir = runDir(arg) ?? ctx.training.current?.runDir;
     if (!dir) {
-      const pick = await vscode.window.showQuickPick(runs.map(r => ({ label: r.name, description: r.status, dir: r.dir })), { placeHolder: 'Which run?' });
+      const pick = await vscode.window.showQuickPick(
+        runs.map(r => ({ label: r.name, description: r.status, dir: r.dir })),
+        { placeHolder: 'Which run?' },
+      );
       dir = pick?.dir;
     }
     const run = runs.find(r => r.dir === dir);
@@ -137,8 +142,9 @@ export const commands: Record<string, CommandFactory> = {
       void vscode.window.showErrorMessage(`Cannot delete ${path.basename(dir)}: ${refused}`);
       return false;
     }
-    const confirmed = (options as { confirmed?: boolean } | undefined)?.confirmed
-      || (await vscode.window.showWarningMessage(`Delete the run ${path.basename(dir)}, its checkpoints and its log?`, { modal: true }, 'Delete')) === 'Delete';
+    const confirmed =
+      (options as { confirmed?: boolean } | undefined)?.confirmed ||
+      (await vscode.window.showWarningMessage(`Delete the run ${path.basename(dir)}, its checkpoints and its log?`, { modal: true }, 'Delete')) === 'Delete';
     if (!confirmed) return false;
     await fs.promises.rm(dir, { recursive: true, force: true });
     ctx.runsTree.refresh();
@@ -148,7 +154,13 @@ export const commands: Record<string, CommandFactory> = {
   'bertTune.runs.exportScript': ctx => async (arg?: unknown, target?: unknown) => {
     let dir = runDir(arg);
     if (!dir) {
-      const pick = await vscode.window.showQuickPick(ctx.runsTree.runs().filter(r => r.config).map(r => ({ label: r.name, description: r.status, dir: r.dir })), { placeHolder: 'Export the training script of which run?' });
+      const pick = await vscode.window.showQuickPick(
+        ctx.runsTree
+          .runs()
+          .filter(r => r.config)
+          .map(r => ({ label: r.name, description: r.status, dir: r.dir })),
+        { placeHolder: 'Export the training script of which run?' },
+      );
       dir = pick?.dir;
     }
     return dir ? exportTrainingScript(ctx, dir, typeof target === 'string' ? target : undefined) : undefined;

@@ -12,7 +12,16 @@ import { TRAIN_DEFAULTS, TRAIN_LIMITS, trainConfigSchema, type TrainConfig } fro
 export const DEFAULT_BASE_MODEL = 'google/bert_uncased_L-4_H-256_A-4';
 
 /** The run settings a user can give defaults for (`bertTune.training.<key>`), as the run's config names them. */
-export const TRAINING_SETTING_KEYS = ['epochs', 'batchSize', 'learningRate', 'maxLength', 'validationSplit', 'seed', 'earlyStoppingPatience', 'freezeLayers'] as const;
+export const TRAINING_SETTING_KEYS = [
+  'epochs',
+  'batchSize',
+  'learningRate',
+  'maxLength',
+  'validationSplit',
+  'seed',
+  'earlyStoppingPatience',
+  'freezeLayers',
+] as const;
 export type TrainingSettingKey = (typeof TRAINING_SETTING_KEYS)[number];
 
 /** The predictions' token limit when the setting is absent (package.json's default). */
@@ -57,16 +66,24 @@ export function readSettings(source: SettingsSource): Settings {
   const threadsValue = source.get('training.threads');
   let threads: number | undefined;
   if (typeof threadsValue === 'number' && Number.isInteger(threadsValue) && threadsValue >= 1 && threadsValue <= TRAIN_LIMITS.threads) threads = threadsValue;
-  else if (threadsValue !== null && threadsValue !== undefined) ignore('training.threads', `must be a whole number from 1 to ${TRAIN_LIMITS.threads}, not ${JSON.stringify(threadsValue)}`, 'one per core');
+  else if (threadsValue !== null && threadsValue !== undefined)
+    ignore('training.threads', `must be a whole number from 1 to ${TRAIN_LIMITS.threads}, not ${JSON.stringify(threadsValue)}`, 'one per core');
 
   const backendValue = source.get('backend');
   const backend = isBackendName(backendValue) ? backendValue : undefined;
-  if (backendValue !== undefined && backendValue !== 'auto' && backendValue !== '' && !backend) ignore('backend', `is ${JSON.stringify(backendValue)}, no backend's name`, 'auto');
+  if (backendValue !== undefined && backendValue !== 'auto' && backendValue !== '' && !backend)
+    ignore('backend', `is ${JSON.stringify(backendValue)}, no backend's name`, 'auto');
 
   const predictLength = source.get('predict.maxLength');
   let maxLength = PREDICT_MAX_LENGTH;
-  if (typeof predictLength === 'number' && Number.isInteger(predictLength) && predictLength >= 8 && predictLength <= PREDICT_MAX_LENGTH_LIMIT) maxLength = predictLength;
-  else if (predictLength !== undefined && predictLength !== null) ignore('predict.maxLength', `must be a whole number from 8 to ${PREDICT_MAX_LENGTH_LIMIT}, not ${JSON.stringify(predictLength)}`, String(PREDICT_MAX_LENGTH));
+  if (typeof predictLength === 'number' && Number.isInteger(predictLength) && predictLength >= 8 && predictLength <= PREDICT_MAX_LENGTH_LIMIT)
+    maxLength = predictLength;
+  else if (predictLength !== undefined && predictLength !== null)
+    ignore(
+      'predict.maxLength',
+      `must be a whole number from 8 to ${PREDICT_MAX_LENGTH_LIMIT}, not ${JSON.stringify(predictLength)}`,
+      String(PREDICT_MAX_LENGTH),
+    );
 
   return {
     defaultBaseModel: nonEmpty(source.get('defaultBaseModel')) ?? DEFAULT_BASE_MODEL,

@@ -21,11 +21,7 @@ export const TRUST_NEEDED_MESSAGE =
   'BERT Tune trains and predicts only in a trusted workspace: a model or dataset from an untrusted folder stays unopened. Trust this folder to go on.';
 
 /** `run` when the workspace is trusted; otherwise `refuse()` and nothing else. */
-export function withTrust<A extends unknown[], R>(
-  run: (...args: A) => R,
-  isTrusted: () => boolean,
-  refuse: () => void,
-): (...args: A) => R | undefined {
+export function withTrust<A extends unknown[], R>(run: (...args: A) => R, isTrusted: () => boolean, refuse: () => void): (...args: A) => R | undefined {
   return (...args: A) => {
     if (isTrusted()) return run(...args);
     refuse();

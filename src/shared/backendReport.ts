@@ -92,8 +92,10 @@ export function describeBackend(report: Pick<BackendReport, 'backend' | 'simd' |
 /** The adapter's facts past its name: vendor, architecture, driver, features, buffer limits. */
 export function gpuFacts(gpu: GpuAdapterReport): string {
   const mib = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
-  return `vendor ${gpu.vendor || '?'}, architecture ${gpu.architecture || '?'}${gpu.driver ? `, driver ${gpu.driver}` : ''}; ` +
-    `features ${gpu.features.join(', ') || 'none of shader-f16, subgroups, timestamp-query'}; largest buffer ${mib(gpu.limits.maxBufferSize)}, largest binding ${mib(gpu.limits.maxStorageBufferBindingSize)}`;
+  return (
+    `vendor ${gpu.vendor || '?'}, architecture ${gpu.architecture || '?'}${gpu.driver ? `, driver ${gpu.driver}` : ''}; ` +
+    `features ${gpu.features.join(', ') || 'none of shader-f16, subgroups, timestamp-query'}; largest buffer ${mib(gpu.limits.maxBufferSize)}, largest binding ${mib(gpu.limits.maxStorageBufferBindingSize)}`
+  );
 }
 
 /** The adapter in one line, for "Show training backend" and the run log. */

@@ -33,7 +33,9 @@ export const DATASET_EXTENSIONS = {
 } as const satisfies Record<string, { format: DatasetFormat; delimiter: Delimiter }>;
 
 /** The workspace glob that finds every dataset file (.csv, .tsv, .jsonl). */
-export const DATASET_GLOB = `**/*.{${Object.keys(DATASET_EXTENSIONS).map(e => e.slice(1)).join(',')}}`;
+export const DATASET_GLOB = `**/*.{${Object.keys(DATASET_EXTENSIONS)
+  .map(e => e.slice(1))
+  .join(',')}}`;
 
 /** What a file is by its name; a name with no known extension reads as comma-separated. */
 export function datasetKind(file: string): { format: DatasetFormat; delimiter: Delimiter } {

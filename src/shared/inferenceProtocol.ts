@@ -49,7 +49,15 @@ export const fromInferenceSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('predictions'), id: count(), labels: z.array(z.string()), results: z.array(predictionSchema), maxLength: count() }),
   z.object({ type: z.literal('fileProgress'), id: count(), rows: count() }),
   /** rows: every data row of the source, each in the output; skipped: those not predicted (prediction_note says why). */
-  z.object({ type: z.literal('fileDone'), id: count(), rows: count(), skipped: count(), warnings: z.array(z.string()), out: z.string(), cancelled: z.boolean() }),
+  z.object({
+    type: z.literal('fileDone'),
+    id: count(),
+    rows: count(),
+    skipped: count(),
+    warnings: z.array(z.string()),
+    out: z.string(),
+    cancelled: z.boolean(),
+  }),
   z.object({ type: z.literal('failed'), id: count(), message: z.string() }),
   z.object({ type: z.literal('log'), message: z.string() }),
 ]);

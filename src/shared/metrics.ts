@@ -26,7 +26,13 @@ export interface MetricDefinition {
 
 export const METRICS = {
   accuracy: { field: 'accuracy', label: 'accuracy', better: 'higher', format: 'percent', detail: 'share of validation rows predicted right' },
-  macro_f1: { field: 'macroF1', label: 'macro-F1', better: 'higher', format: 'percent', detail: 'the mean of the per-class F1: every class counts the same (imbalanced labels)' },
+  macro_f1: {
+    field: 'macroF1',
+    label: 'macro-F1',
+    better: 'higher',
+    format: 'percent',
+    detail: 'the mean of the per-class F1: every class counts the same (imbalanced labels)',
+  },
   loss: { field: 'loss', label: 'loss', better: 'lower', format: 'decimal', detail: 'the validation loss (lower is better)' },
 } as const satisfies Record<string, MetricDefinition>;
 

@@ -22,7 +22,11 @@ export function clipText(text: string, max = MAX_REPORTED_TEXT): string {
   return text.length <= max ? text : `${text.slice(0, max)}…`;
 }
 
-export function reportedClasses(perClass: ClassMetrics[], confusion: number[][], max = MAX_REPORTED_CLASSES): { perClass: ClassMetrics[]; confusion: number[][]; omittedClasses?: number } {
+export function reportedClasses(
+  perClass: ClassMetrics[],
+  confusion: number[][],
+  max = MAX_REPORTED_CLASSES,
+): { perClass: ClassMetrics[]; confusion: number[][]; omittedClasses?: number } {
   if (perClass.length <= max) return { perClass, confusion };
   // The largest classes, in label order; ties by label order, so the choice is stable between evaluations.
   const kept = perClass

@@ -103,7 +103,9 @@ export function parseRunConfig(raw: unknown, file: string, written: WrittenBy = 
     throw new DamagedRunFileError(`${wrong}its schemaVersion is ${JSON.stringify(schemaVersion)}, not a version number. ${advice}`);
   }
   if (schemaVersion > RUN_CONFIG_VERSION) {
-    throw new DamagedRunFileError(`${file} was written by a newer BERT Tune (settings version ${schemaVersion}; this one reads up to ${RUN_CONFIG_VERSION}): update the extension to open this run.`);
+    throw new DamagedRunFileError(
+      `${file} was written by a newer BERT Tune (settings version ${schemaVersion}; this one reads up to ${RUN_CONFIG_VERSION}): update the extension to open this run.`,
+    );
   }
   const merged = { ...TRAIN_DEFAULTS, ...fields };
   const parsed = trainConfigSchema.safeParse(merged);
@@ -124,7 +126,11 @@ export function readRunConfigFile(file: string, written: WrittenBy = 'trainer'):
 }
 
 export function readTrainerState(checkpoint: string): TrainerState {
-  return readJsonFile(path.join(checkpoint, CHECKPOINT_FILES.trainerState), trainerStateSchema, 'Resuming needs it: restore the checkpoint, or start a new run from checkpoints/best as the base model.');
+  return readJsonFile(
+    path.join(checkpoint, CHECKPOINT_FILES.trainerState),
+    trainerStateSchema,
+    'Resuming needs it: restore the checkpoint, or start a new run from checkpoints/best as the base model.',
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -192,7 +198,9 @@ function readMessage(raw: unknown): FromTrainer | string {
   }
   if (typeof type !== 'string') return 'not a message (it has no "type")';
   const known = fromTrainerSchema.def.options.some(o => o.shape.type.def.values.includes(type as never));
-  return known ? `a "${type}" message that does not hold what one should: ${describeIssues(strict.error.issues, raw)}` : `a kind of message this version does not know ("${type}"; written by a newer BERT Tune?)`;
+  return known
+    ? `a "${type}" message that does not hold what one should: ${describeIssues(strict.error.issues, raw)}`
+    : `a kind of message this version does not know ("${type}"; written by a newer BERT Tune?)`;
 }
 
 export function checkpointDir(runDir: string, kind: CheckpointKind): string {

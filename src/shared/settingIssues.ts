@@ -29,7 +29,10 @@ export function describeIssue(issue: Issue, value: unknown): string {
     case 'invalid_value':
       return `must be one of ${(issue.values ?? []).map(show).join(', ')}, not ${show(value)}`;
     case 'invalid_union': {
-      const options = (issue.errors ?? []).flat().map(e => (e.code === 'invalid_value' ? (e.values ?? []).map(show).join(', ') : e.expected === 'array' ? 'a list of numbers' : e.expected)).filter(Boolean);
+      const options = (issue.errors ?? [])
+        .flat()
+        .map(e => (e.code === 'invalid_value' ? (e.values ?? []).map(show).join(', ') : e.expected === 'array' ? 'a list of numbers' : e.expected))
+        .filter(Boolean);
       return `must be ${options.join(' or ')}, not ${show(value)}`;
     }
     default:

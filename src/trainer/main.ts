@@ -94,7 +94,12 @@ async function inspect(args: string[]): Promise<number> {
 
 function describe(file: string, info: DatasetInfo): string {
   const lines = [`${file}`];
-  const dialect = info.format === 'jsonl' ? 'JSON Lines' : info.delimiter ? `${delimiterName(info.delimiter)}-separated, ${info.hasHeader ? 'header row' : 'no header'}` : 'CSV';
+  const dialect =
+    info.format === 'jsonl'
+      ? 'JSON Lines'
+      : info.delimiter
+        ? `${delimiterName(info.delimiter)}-separated, ${info.hasHeader ? 'header row' : 'no header'}`
+        : 'CSV';
   lines.push(`  ${info.rows} rows, ${dialect}, ${info.encoding}`);
   for (const c of info.columns) {
     const role = c.role === 'other' ? '' : ` [${c.role}]`;

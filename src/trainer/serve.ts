@@ -29,7 +29,9 @@ export async function serve(): Promise<number> {
       answer?.(false);
       if (!running) return resolve(0);
       setTimeout(() => {
-        process.stderr.write(`bert-tune serve: could not finish the step and save within ${SHUTDOWN_SAVE_MS / 1000} s of the extension going away; leaving without saving\n`);
+        process.stderr.write(
+          `bert-tune serve: could not finish the step and save within ${SHUTDOWN_SAVE_MS / 1000} s of the extension going away; leaving without saving\n`,
+        );
         process.exit(1);
       }, SHUTDOWN_SAVE_MS).unref();
     });
@@ -56,7 +58,11 @@ export async function serve(): Promise<number> {
       }
       running = true;
       const confirm = msg.confirm ? () => new Promise<boolean>(resolve => (answer = resolve)) : undefined;
-      void runTraining(msg.config, { emit: m => void post(m), shouldStop: () => stopRequested, stopReason: () => stopReason, confirm }, { resume: msg.resume }).then(async done => {
+      void runTraining(
+        msg.config,
+        { emit: m => void post(m), shouldStop: () => stopRequested, stopReason: () => stopReason, confirm },
+        { resume: msg.resume },
+      ).then(async done => {
         running = false;
         // let the last messages reach the parent before the channel closes
         await post({ type: 'log', message: `trainer exiting (${done.status})` });

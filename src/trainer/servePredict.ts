@@ -45,7 +45,11 @@ export async function servePredict(): Promise<number> {
         const group = queue.filter(r => r.model === first.model && r.maxLength === first.maxLength);
         group.forEach(r => queue.splice(queue.indexOf(r), 1));
         try {
-          const { labels, results, maxLength } = await predictor.predict(first.model, group.flatMap(r => r.items), first.maxLength);
+          const { labels, results, maxLength } = await predictor.predict(
+            first.model,
+            group.flatMap(r => r.items),
+            first.maxLength,
+          );
           predictor.notices.splice(0).forEach(message => post({ type: 'log', message }));
           let at = 0;
           for (const r of group) {
@@ -88,7 +92,11 @@ export async function servePredict(): Promise<number> {
         void drain();
         return;
       }
-      const job = predictFile(predictor, { ...msg, onProgress: rows => post({ type: 'fileProgress', id: msg.id, rows }), shouldStop: () => cancelled.has(msg.id) })
+      const job = predictFile(predictor, {
+        ...msg,
+        onProgress: rows => post({ type: 'fileProgress', id: msg.id, rows }),
+        shouldStop: () => cancelled.has(msg.id),
+      })
         .then(
           r => post({ type: 'fileDone', id: msg.id, rows: r.rows, skipped: r.skipped, warnings: r.warnings, out: msg.out, cancelled: r.cancelled }),
           (e: unknown) => post({ type: 'failed', id: msg.id, message: e instanceof Error ? e.message : String(e) }),

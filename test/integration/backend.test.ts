@@ -5,19 +5,31 @@ import { extensionApi } from './util';
 describe('Training backend commands', () => {
   it('"Show training backend" says which backend trains and why each faster one does not', async function () {
     await extensionApi();
-    const report = (await vscode.commands.executeCommand('bertTune.showBackend', { silent: true })) as { backend: string; attempts: { backend: string; reason?: string }[]; lines: string[] };
+    const report = (await vscode.commands.executeCommand('bertTune.showBackend', { silent: true })) as {
+      backend: string;
+      attempts: { backend: string; reason?: string }[];
+      lines: string[];
+    };
     // A machine with a hardware GPU trains on it; this suite asserts the CPU ladder.
     if (report.backend === 'webgpu') return this.skip();
     assert.equal(report.backend, 'wasm'); // tfjs-node cannot be installed on this machine
-    assert.match(report.lines[0], /^Training runs on: wasm \(SIMD\)(, native (AVX-512|AVX2\+FMA) matmul)?, with \d+ gradient workers? \(setting bertTune\.training\.threads\)$/);
+    assert.match(
+      report.lines[0],
+      /^Training runs on: wasm \(SIMD\)(, native (AVX-512|AVX2\+FMA) matmul)?, with \d+ gradient workers? \(setting bertTune\.training\.threads\)$/,
+    );
     // CI builds the native kernels (npm install does, with a C compiler): there the line names them.
     if (process.env.BERT_TUNE_EXPECT_NATIVE_KERNELS) assert.match(report.lines[0], /native (AVX-512|AVX2\+FMA) matmul/);
-    else if (!/native/.test(report.lines[0])) assert.ok(report.lines.some(l => l.startsWith('native matmul kernels: ')), 'says why the native kernels do not run');
+    else if (!/native/.test(report.lines[0]))
+      assert.ok(
+        report.lines.some(l => l.startsWith('native matmul kernels: ')),
+        'says why the native kernels do not run',
+      );
     assert.equal(report.lines[1], 'tensorflow-gpu: not installed');
     // No GPU here: WebGPU finds at most Mesa's software adapter (CI installs it), which auto passes over, and names it.
     assert.match(report.lines[2], /^webgpu: (only a software adapter \(llvmpipe.*\), slower than training on the CPU|no GPU adapter)/);
     assert.equal(report.lines[3], 'tensorflow: not installed');
-    if (/software adapter/.test(report.lines[2])) assert.match(report.lines.find(l => l.startsWith('WebGPU adapter:')) ?? '', /llvmpipe.*largest binding \d+ MiB/);
+    if (/software adapter/.test(report.lines[2]))
+      assert.match(report.lines.find(l => l.startsWith('WebGPU adapter:')) ?? '', /llvmpipe.*largest binding \d+ MiB/);
     assert.match(report.lines.find(l => l.startsWith('CPU:')) ?? '', /\d+ threads/);
     assert.match(report.lines.find(l => l.startsWith('GPU:')) ?? '', /GPU/);
   });
@@ -28,12 +40,19 @@ describe('Training backend commands', () => {
     const config = vscode.workspace.getConfiguration('bertTune');
     await config.update('backend', 'webgpu', vscode.ConfigurationTarget.Global);
     try {
-      const report = (await vscode.commands.executeCommand('bertTune.showBackend', { silent: true })) as { backend: string; kernels?: string[]; lines: string[] };
+      const report = (await vscode.commands.executeCommand('bertTune.showBackend', { silent: true })) as {
+        backend: string;
+        kernels?: string[];
+        lines: string[];
+      };
       // CI installs Mesa's software Vulkan; elsewhere without any adapter the ladder says why and goes on.
       if (process.env.BERT_TUNE_EXPECT_WEBGPU || report.backend === 'webgpu') {
         assert.equal(report.backend, 'webgpu');
         assert.match(report.lines[0], /^Training runs on: webgpu on .+$/);
-        assert.ok(report.lines.some(l => /^WebGPU adapter: .*largest binding \d+ MiB$/.test(l)), report.lines.join('\n'));
+        assert.ok(
+          report.lines.some(l => /^WebGPU adapter: .*largest binding \d+ MiB$/.test(l)),
+          report.lines.join('\n'),
+        );
         assert.ok(report.kernels?.includes('dropout'), `kernels: ${report.kernels}`);
         assert.ok(report.lines.includes(`our kernels on webgpu: ${report.kernels!.join(', ')}`), report.lines.join('\n'));
       } else assert.match(report.lines.find(l => l.startsWith('webgpu: ')) ?? '', /no GPU adapter|not shipped|failed to load/);

@@ -24,7 +24,10 @@ describe('Datasets view', function () {
   const datasets = () => tree().getChildren() as Extract<DatasetNode, { kind: 'dataset' }>[];
   const find = (rel: string) => datasets().find(n => n.entry.relativePath === rel);
   const item = (node: DatasetNode) => tree().getTreeItem(node);
-  const childItems = (node: DatasetNode) => tree().getChildren(node).map(c => ({ node: c, item: item(c) }));
+  const childItems = (node: DatasetNode) =>
+    tree()
+      .getChildren(node)
+      .map(c => ({ node: c, item: item(c) }));
   // What the tooltip reads as: MarkdownString.appendText escapes punctuation and writes spaces as &nbsp;
   const tooltipText = (t: vscode.TreeItem) =>
     t.tooltip instanceof vscode.MarkdownString ? t.tooltip.value.replace(/&nbsp;/g, ' ').replace(/\\(.)/g, '$1') : String(t.tooltip ?? '');
@@ -59,12 +62,17 @@ describe('Datasets view', function () {
     assert.equal(it.description, '200 rows · tab');
     assert.equal(it.collapsibleState, vscode.TreeItemCollapsibleState.Collapsed);
     const children = childItems(node);
-    assert.deepEqual(children.map(c => c.item.label), ['200 rows', 'text', 'label']);
+    assert.deepEqual(
+      children.map(c => c.item.label),
+      ['200 rows', 'text', 'label'],
+    );
     assert.match(String(children[0].item.description), /^tab-separated · header row · UTF-8$/);
     assert.match(String(children[1].item.description), /likely text/);
     const label = children[2];
     assert.match(String(label.item.description), /likely label · 2 classes/);
-    const values = tree().getChildren(label.node).map(v => item(v));
+    const values = tree()
+      .getChildren(label.node)
+      .map(v => item(v));
     assert.deepEqual(values.map(v => v.label).sort(), ['0', '1']);
     const total = values.reduce((s, v) => s + Number(String(v.description).split(' ')[0]), 0);
     assert.equal(total, 200);
@@ -74,7 +82,10 @@ describe('Datasets view', function () {
     const node = find('chnsenticorp-200.csv')!;
     assert.equal(item(node).description, '200 rows · comma');
     const children = childItems(node);
-    assert.deepEqual(children.map(c => c.item.label), ['200 rows', 'column 1', 'column 2']);
+    assert.deepEqual(
+      children.map(c => c.item.label),
+      ['200 rows', 'column 1', 'column 2'],
+    );
     assert.match(String(children[0].item.description), /no header/);
   });
 
@@ -82,7 +93,10 @@ describe('Datasets view', function () {
     const node = find('mrpc-test-100.tsv')!;
     assert.equal(item(node).description, '100 rows · tab');
     const children = childItems(node);
-    assert.deepEqual(children.map(c => c.item.label), ['100 rows', 'Quality', '#1 ID', '#2 ID', '#1 String', '#2 String']);
+    assert.deepEqual(
+      children.map(c => c.item.label),
+      ['100 rows', 'Quality', '#1 ID', '#2 ID', '#1 String', '#2 String'],
+    );
     assert.match(String(children[0].item.description), /UTF-8 with BOM/);
   });
 

@@ -12,16 +12,23 @@ describe('Manifest', () => {
 
   it('registers every command it contributes, and no command it does not', async () => {
     await extensionApi();
-    const contributed = manifest().contributes.commands.map(c => c.command).sort();
+    const contributed = manifest()
+      .contributes.commands.map(c => c.command)
+      .sort();
     // VS Code adds focus/open/... commands for each view; those are not ours to register.
-    const viewIds = Object.values(manifest().contributes.views).flat().map(v => v.id);
+    const viewIds = Object.values(manifest().contributes.views)
+      .flat()
+      .map(v => v.id);
     const generated = (c: string) => viewIds.some(v => c.startsWith(`${v}.`) && /\.(focus|open|removeView|resetViewLocation|toggleVisibility)$/.test(c));
     const registered = (await vscode.commands.getCommands(true)).filter(c => c.startsWith('bertTune.') && !generated(c)).sort();
     assert.deepEqual(registered, contributed);
   });
 
   it('contributes the Datasets and Runs views in the BERT Tune container', () => {
-    assert.deepEqual(manifest().contributes.views.bertTune.map(v => v.id), ['bertTune.datasets', 'bertTune.runs']);
+    assert.deepEqual(
+      manifest().contributes.views.bertTune.map(v => v.id),
+      ['bertTune.datasets', 'bertTune.runs'],
+    );
   });
 
   it("ignores the workspace's Hub endpoint and cache folder (its .vscode/settings.json sets both): HF_TOKEN goes only where the user says", async () => {

@@ -20,11 +20,16 @@ describe('Fine-tuning from VS Code', function () {
 
   it('trains a run to the end in .bert-tune/runs, and the Runs view shows it done with its accuracy', async () => {
     const outcome = (await vscode.commands.executeCommand('bertTune.fineTune', sst2(), {
-      textCol: 'text', labelCol: 'label', model: tinyModel(api), settings: { epochs: 1, batchSize: 16, learningRate: 1e-3 }, confirm: false,
+      textCol: 'text',
+      labelCol: 'label',
+      model: tinyModel(api),
+      settings: { epochs: 1, batchSize: 16, learningRate: 1e-3 },
+      confirm: false,
     })) as RunOutcome;
     assert.equal(outcome.status, 'completed', outcome.message);
     assert.ok(outcome.runDir.startsWith(path.join(workspaceRoot().fsPath, '.bert-tune', 'runs')));
-    for (const f of ['train-config.json', 'log.txt', 'metrics.jsonl', 'checkpoints/best/model.safetensors']) assert.ok(fs.existsSync(path.join(outcome.runDir, f)), f);
+    for (const f of ['train-config.json', 'log.txt', 'metrics.jsonl', 'checkpoints/best/model.safetensors'])
+      assert.ok(fs.existsSync(path.join(outcome.runDir, f)), f);
     assert.match(fs.readFileSync(path.join(workspaceRoot().fsPath, '.bert-tune', '.gitignore'), 'utf8'), /checkpoints/);
     const item = api.ctx.runsTree.getTreeItem({ run: runs().find(r => r.dir === outcome.runDir)! });
     assert.match(String(item.description), /^done · best accuracy \d+\.\d%/);
@@ -44,8 +49,13 @@ describe('Fine-tuning from VS Code', function () {
       assert.equal(model.ref, path.join(run.dir, 'checkpoints', 'best'));
       const marked = api.ctx.runsTree.getTreeItem({ run: runs().find(r => r.dir === run.dir)! });
       assert.match(String(marked.description), /used for predictions/);
-      const others = runs().filter(r => r.dir !== run.dir).map(r => String(api.ctx.runsTree.getTreeItem({ run: r }).description));
-      assert.ok(others.every(d => !d.includes('used for predictions')), others.join(' | '));
+      const others = runs()
+        .filter(r => r.dir !== run.dir)
+        .map(r => String(api.ctx.runsTree.getTreeItem({ run: r }).description));
+      assert.ok(
+        others.every(d => !d.includes('used for predictions')),
+        others.join(' | '),
+      );
     } finally {
       await api.ctx.activeModel.set(before);
     }
@@ -66,12 +76,24 @@ describe('Fine-tuning from VS Code', function () {
     const target = path.join(workspaceRoot().fsPath, '..', `exported-${Date.now()}`);
     const written = (await vscode.commands.executeCommand('bertTune.runs.exportScript', { run }, target)) as string;
     assert.equal(written, target);
-    for (const f of ['train.py', 'recipe.json', 'train.csv', 'validation.csv', 'requirements.txt', 'README.md']) assert.ok(fs.existsSync(path.join(target, f)), f);
+    for (const f of ['train.py', 'recipe.json', 'train.csv', 'validation.csv', 'requirements.txt', 'README.md'])
+      assert.ok(fs.existsSync(path.join(target, f)), f);
     assert.equal(JSON.parse(fs.readFileSync(path.join(target, 'recipe.json'), 'utf8')).learning_rate, run.config!.learningRate);
     // What train.py leaves in output/model: a model folder with transformers' trainer_state.json.
     const model = path.join(target, 'output', 'model');
     fs.cpSync(path.join(run.dir, 'checkpoints', 'best'), model, { recursive: true });
-    fs.writeFileSync(path.join(model, 'trainer_state.json'), JSON.stringify({ global_step: 2, best_global_step: 2, log_history: [{ step: 1, epoch: 0.5, loss: 0.7 }, { step: 2, epoch: 1, loss: 0.6 }, { step: 2, epoch: 1, eval_loss: 0.6, eval_accuracy: 0.6, eval_macro_f1: 0.55 }] }));
+    fs.writeFileSync(
+      path.join(model, 'trainer_state.json'),
+      JSON.stringify({
+        global_step: 2,
+        best_global_step: 2,
+        log_history: [
+          { step: 1, epoch: 0.5, loss: 0.7 },
+          { step: 2, epoch: 1, loss: 0.6 },
+          { step: 2, epoch: 1, eval_loss: 0.6, eval_accuracy: 0.6, eval_macro_f1: 0.55 },
+        ],
+      }),
+    );
     const imported = (await vscode.commands.executeCommand('bertTune.runs.import', model)) as string;
     assert.ok(imported.startsWith(path.join(workspaceRoot().fsPath, '.bert-tune', 'runs')), imported);
     const summary = runs().find(r => r.dir === imported);
@@ -82,7 +104,11 @@ describe('Fine-tuning from VS Code', function () {
 
   it('stops a run midway, lists it as stopped, and resumes it to completion', async () => {
     const started = vscode.commands.executeCommand('bertTune.fineTune', sst2(), {
-      textCol: 'text', labelCol: 'label', model: tinyModel(api), settings: { epochs: 6, batchSize: 16 }, confirm: false,
+      textCol: 'text',
+      labelCol: 'label',
+      model: tinyModel(api),
+      settings: { epochs: 6, batchSize: 16 },
+      confirm: false,
     }) as Thenable<RunOutcome>;
     await waitFor('training to make progress', () => (api.ctx.training.current?.progress?.step ?? 0) >= 2);
     await vscode.commands.executeCommand('bertTune.stopTraining');
@@ -97,9 +123,20 @@ describe('Fine-tuning from VS Code', function () {
   });
 
   it('refuses a second run while one trains', async () => {
-    const first = vscode.commands.executeCommand('bertTune.fineTune', sst2(), { textCol: 'text', labelCol: 'label', model: tinyModel(api), settings: { epochs: 6, batchSize: 16 }, confirm: false }) as Thenable<RunOutcome>;
+    const first = vscode.commands.executeCommand('bertTune.fineTune', sst2(), {
+      textCol: 'text',
+      labelCol: 'label',
+      model: tinyModel(api),
+      settings: { epochs: 6, batchSize: 16 },
+      confirm: false,
+    }) as Thenable<RunOutcome>;
     await waitFor('the first run to start', () => api.ctx.training.current?.progress);
-    const second = await vscode.commands.executeCommand('bertTune.fineTune', sst2(), { textCol: 'text', labelCol: 'label', model: tinyModel(api), confirm: false });
+    const second = await vscode.commands.executeCommand('bertTune.fineTune', sst2(), {
+      textCol: 'text',
+      labelCol: 'label',
+      model: tinyModel(api),
+      confirm: false,
+    });
     assert.equal(second, undefined);
     await vscode.commands.executeCommand('bertTune.stopTraining');
     await first;
@@ -107,12 +144,16 @@ describe('Fine-tuning from VS Code', function () {
 
   it('surfaces a crashed trainer as an error, and its last checkpoint survives', async () => {
     const run = vscode.commands.executeCommand('bertTune.fineTune', sst2(), {
-      textCol: 'text', labelCol: 'label', model: tinyModel(api), settings: { epochs: 20, batchSize: 16, evalSteps: 2 }, confirm: false,
+      textCol: 'text',
+      labelCol: 'label',
+      model: tinyModel(api),
+      settings: { epochs: 20, batchSize: 16, evalSteps: 2 },
+      confirm: false,
     }) as Thenable<RunOutcome>;
-    const dir: string = await waitFor<string | false>('a checkpoint', () => {
+    const dir: string = (await waitFor<string | false>('a checkpoint', () => {
       const c = api.ctx.training.current;
       return c !== undefined && fs.existsSync(path.join(c.runDir, 'checkpoints', 'last', 'trainer_state.json')) && c.runDir;
-    }) as string;
+    })) as string;
     process.kill(api.ctx.training.current!.process.pid!, 'SIGKILL');
     const outcome = await run;
     assert.equal(outcome.status, 'crashed');
@@ -126,22 +167,43 @@ describe('Fine-tuning from VS Code', function () {
     const manager = new TrainingManager(api.ctx.trainerJs, output, () => ({}));
     const out = path.join(workspaceRoot().fsPath, '.bert-tune', 'runs', 'deactivate-test');
     const config = {
-      data: sst2().fsPath, textCol: 'text', labelCol: 'label', model: tinyModel(api), out, validationSplit: 0.2, epochs: 50, batchSize: 16, gradientAccumulation: 1,
-      learningRate: 1e-4, weightDecay: 0.01, schedule: 'linear' as const, warmupRatio: 0, maxGradNorm: 1, maxLength: 64, seed: 1, shuffle: true, groupByLength: false,
-      classWeights: 'none' as const, metricForBest: 'accuracy' as const,
+      data: sst2().fsPath,
+      textCol: 'text',
+      labelCol: 'label',
+      model: tinyModel(api),
+      out,
+      validationSplit: 0.2,
+      epochs: 50,
+      batchSize: 16,
+      gradientAccumulation: 1,
+      learningRate: 1e-4,
+      weightDecay: 0.01,
+      schedule: 'linear' as const,
+      warmupRatio: 0,
+      maxGradNorm: 1,
+      maxLength: 64,
+      seed: 1,
+      shuffle: true,
+      groupByLength: false,
+      classWeights: 'none' as const,
+      metricForBest: 'accuracy' as const,
     };
     const ended = manager.start(config);
     await waitFor('progress', () => manager.current?.progress);
     const pid = manager.current!.process.pid!;
     manager.dispose(); // what deactivate does
-    await waitFor('the trainer to exit', () => {
-      try {
-        process.kill(pid, 0);
-        return false;
-      } catch {
-        return true;
-      }
-    }, 10_000);
+    await waitFor(
+      'the trainer to exit',
+      () => {
+        try {
+          process.kill(pid, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      10_000,
+    );
     await ended;
     assert.ok(fs.existsSync(path.join(out, 'checkpoints', 'last', 'trainer_state.json')), 'the stop saved a checkpoint');
     output.dispose();
@@ -151,7 +213,12 @@ describe('Fine-tuning from VS Code', function () {
     const runsDir = path.join(workspaceRoot().fsPath, '.bert-tune', 'runs');
     const count = () => (fs.existsSync(runsDir) ? fs.readdirSync(runsDir).length : 0);
     const before = count();
-    const result = await vscode.commands.executeCommand('bertTune.fineTune', vscode.Uri.joinPath(workspaceRoot(), 'bad', 'unclosed-quote.csv'), { textCol: 'text', labelCol: 'label', model: tinyModel(api), confirm: false });
+    const result = await vscode.commands.executeCommand('bertTune.fineTune', vscode.Uri.joinPath(workspaceRoot(), 'bad', 'unclosed-quote.csv'), {
+      textCol: 'text',
+      labelCol: 'label',
+      model: tinyModel(api),
+      confirm: false,
+    });
     assert.equal(result, undefined);
     assert.equal(count(), before);
   });

@@ -40,9 +40,30 @@ export function tinyModel(api: BertTuneTestApi): string {
   const dir = path.join(workspaceRoot().fsPath, '.models', 'tiny');
   if (!fs.existsSync(path.join(dir, 'config.json'))) {
     const vocab = path.join(api.ctx.extension.extensionUri.fsPath, 'resources', 'bert-base-uncased-vocab.txt');
-    execFileSync(process.execPath, [api.ctx.trainerJs, 'init-checkpoint', '--layers', '1', '--hidden', '16', '--heads', '2', '--intermediate', '32', '--vocab', vocab, '--labels', 'a,b', '--out', dir], {
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
-    });
+    execFileSync(
+      process.execPath,
+      [
+        api.ctx.trainerJs,
+        'init-checkpoint',
+        '--layers',
+        '1',
+        '--hidden',
+        '16',
+        '--heads',
+        '2',
+        '--intermediate',
+        '32',
+        '--vocab',
+        vocab,
+        '--labels',
+        'a,b',
+        '--out',
+        dir,
+      ],
+      {
+        env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      },
+    );
   }
   return dir;
 }

@@ -42,7 +42,11 @@ const skip = found.python ? false : `skipped: ${found.why}`;
 if (skip) process.stdout.write(`interop: ${skip}\n`);
 
 function python(args: string[]): string {
-  const r = spawnSync(found.python!, [HF_SIDE, ...args], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20, env: { ...process.env, HF_HUB_OFFLINE: '1', TOKENIZERS_PARALLELISM: 'false' } });
+  const r = spawnSync(found.python!, [HF_SIDE, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 2 ** 20,
+    env: { ...process.env, HF_HUB_OFFLINE: '1', TOKENIZERS_PARALLELISM: 'false' },
+  });
   assert.equal(r.status, 0, r.stderr);
   return r.stdout.trim().split('\n').pop()!;
 }
@@ -119,30 +123,71 @@ describe('BERT Tune → Hugging Face, on the real transformers', { skip }, () =>
   it("a fine-tuned run's checkpoints/best loads with AutoTokenizer and AutoModelForSequenceClassification: same ids, logits, labels, pipeline", async () => {
     const base = path.join(dir, 'base');
     const vocab = path.join(ROOT, 'test', 'fixtures', 'reference', 'vocab', 'bert-base-uncased-vocab.txt');
-    await initCheckpoint(parseBertConfig({ model_type: 'bert', vocab_size: 30522, num_hidden_layers: 2, hidden_size: 32, num_attention_heads: 4, intermediate_size: 64, max_position_embeddings: 64 }), vocab, base, 3);
+    await initCheckpoint(
+      parseBertConfig({
+        model_type: 'bert',
+        vocab_size: 30522,
+        num_hidden_layers: 2,
+        hidden_size: 32,
+        num_attention_heads: 4,
+        intermediate_size: 64,
+        max_position_embeddings: 64,
+      }),
+      vocab,
+      base,
+      3,
+    );
     const data = path.join(dir, 'reviews.csv');
-    const rows = ['a wonderful, moving film,great', 'dull and far too long,awful', 'I loved every minute,great', 'a waste of an evening,awful', 'not bad at all,meh'];
-    fs.writeFileSync(data, 'text,verdict\n' + Array.from({ length: 60 }, (_, i) => `"${rows[i % 5].split(',').slice(0, -1).join(',')} ${i}",${rows[i % 5].split(',').at(-1)}\n`).join(''));
+    const rows = [
+      'a wonderful, moving film,great',
+      'dull and far too long,awful',
+      'I loved every minute,great',
+      'a waste of an evening,awful',
+      'not bad at all,meh',
+    ];
+    fs.writeFileSync(
+      data,
+      'text,verdict\n' +
+        Array.from({ length: 60 }, (_, i) => `"${rows[i % 5].split(',').slice(0, -1).join(',')} ${i}",${rows[i % 5].split(',').at(-1)}\n`).join(''),
+    );
     const out = path.join(dir, 'run');
-    const done = await runTraining({ ...TRAIN_DEFAULTS, data, textCol: 'text', labelCol: 'verdict', model: base, out, epochs: 2, batchSize: 8, learningRate: 1e-3, maxLength: 64 }, { emit: () => {}, shouldStop: () => false });
+    const done = await runTraining(
+      { ...TRAIN_DEFAULTS, data, textCol: 'text', labelCol: 'verdict', model: base, out, epochs: 2, batchSize: 8, learningRate: 1e-3, maxLength: 64 },
+      { emit: () => {}, shouldStop: () => false },
+    );
     assert.equal(done.status, 'completed', done.reason);
     const best = path.join(out, 'checkpoints', 'best');
 
     const texts = ['I loved this wonderful film', 'dull, dull, dull', 'Ünïcödé and CAPITALS!', 'x '.repeat(100)];
     const textsFile = path.join(dir, 'texts.json');
     fs.writeFileSync(textsFile, JSON.stringify(texts));
-    const hf = JSON.parse(python(['check', best, textsFile])) as { id2label: Record<string, string>; cases: { input_ids: number[]; logits: number[] }[]; pipeline: string[] };
+    const hf = JSON.parse(python(['check', best, textsFile])) as {
+      id2label: Record<string, string>;
+      cases: { input_ids: number[]; logits: number[] }[];
+      pipeline: string[];
+    };
     assert.deepEqual(hf.id2label, { 0: 'awful', 1: 'great', 2: 'meh' });
 
-    const ours = logitsOf(best, texts.map(text => ({ text })));
+    const ours = logitsOf(
+      best,
+      texts.map(text => ({ text })),
+    );
     texts.forEach((t, i) => {
       assert.deepEqual(hf.cases[i].input_ids, ours.encoded[i].inputIds, `ids of ${JSON.stringify(t)}`);
       assertClose(hf.cases[i].logits, ours.logits[i], `logits of ${JSON.stringify(t)}`);
     });
     const predictor = new Predictor();
     try {
-      const { results } = await predictor.predict(best, texts.map(text => ({ text })), 64);
-      assert.deepEqual(hf.pipeline, results.map(r => r.label), 'the pipeline gives our labels');
+      const { results } = await predictor.predict(
+        best,
+        texts.map(text => ({ text })),
+        64,
+      );
+      assert.deepEqual(
+        hf.pipeline,
+        results.map(r => r.label),
+        'the pipeline gives our labels',
+      );
     } finally {
       predictor.dispose();
     }
@@ -157,13 +202,42 @@ describe('Export training script → a distributed Trainer run → Import run, o
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bert-tune-export-'));
     base = path.join(dir, 'base');
     const vocab = path.join(ROOT, 'test', 'fixtures', 'reference', 'vocab', 'bert-base-uncased-vocab.txt');
-    await initCheckpoint(parseBertConfig({ model_type: 'bert', vocab_size: 30522, num_hidden_layers: 2, hidden_size: 32, num_attention_heads: 4, intermediate_size: 64, max_position_embeddings: 64 }), vocab, base, 5);
+    await initCheckpoint(
+      parseBertConfig({
+        model_type: 'bert',
+        vocab_size: 30522,
+        num_hidden_layers: 2,
+        hidden_size: 32,
+        num_attention_heads: 4,
+        intermediate_size: 64,
+        max_position_embeddings: 64,
+      }),
+      vocab,
+      base,
+      5,
+    );
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   const launchers: [string, (bin: string) => string[]][] = [
     ['torchrun --nproc_per_node 2 (gloo on the CPU)', bin => [path.join(bin, 'torchrun'), '--nproc_per_node', '2', 'train.py']],
-    ['accelerate launch --num_processes 2 --cpu', bin => [path.join(bin, 'accelerate'), 'launch', '--num_processes', '2', '--num_machines', '1', '--mixed_precision', 'no', '--dynamo_backend', 'no', '--cpu', 'train.py']],
+    [
+      'accelerate launch --num_processes 2 --cpu',
+      bin => [
+        path.join(bin, 'accelerate'),
+        'launch',
+        '--num_processes',
+        '2',
+        '--num_machines',
+        '1',
+        '--mixed_precision',
+        'no',
+        '--dynamo_backend',
+        'no',
+        '--cpu',
+        'train.py',
+      ],
+    ],
   ];
   for (const [name, command] of launchers) {
     it(`${name}: trains the exported recipe with two processes; the result imports as a run and predicts`, async () => {
@@ -171,10 +245,28 @@ describe('Export training script → a distributed Trainer run → Import run, o
       const script = path.join(dir, `script-${label}`);
       const { exportTrainingScript } = await import('../../src/trainer/export/exportScript');
       const { importRun } = await import('../../src/trainer/export/importRun');
-      const config = { ...TRAIN_DEFAULTS, data: path.join(ROOT, 'test', 'fixtures', 'workspace', 'sst2-dev-200.tsv'), textCol: 'text', labelCol: 'label', model: base, out: script, maxSteps: 6, evalSteps: 3, batchSize: 8, learningRate: 1e-3, maxLength: 64, classWeights: 'balanced' as const };
+      const config = {
+        ...TRAIN_DEFAULTS,
+        data: path.join(ROOT, 'test', 'fixtures', 'workspace', 'sst2-dev-200.tsv'),
+        textCol: 'text',
+        labelCol: 'label',
+        model: base,
+        out: script,
+        maxSteps: 6,
+        evalSteps: 3,
+        batchSize: 8,
+        learningRate: 1e-3,
+        maxLength: 64,
+        classWeights: 'balanced' as const,
+      };
       await exportTrainingScript(config, script);
       const [bin, ...args] = command(path.dirname(found.python!));
-      const r = spawnSync(bin, args, { cwd: script, encoding: 'utf8', timeout: 300_000, env: { ...process.env, OMP_NUM_THREADS: '1', HF_HUB_OFFLINE: '1', TOKENIZERS_PARALLELISM: 'false' } });
+      const r = spawnSync(bin, args, {
+        cwd: script,
+        encoding: 'utf8',
+        timeout: 300_000,
+        env: { ...process.env, OMP_NUM_THREADS: '1', HF_HUB_OFFLINE: '1', TOKENIZERS_PARALLELISM: 'false' },
+      });
       assert.equal(r.status, 0, `${r.stdout.slice(-2000)}\n${r.stderr.slice(-4000)}`);
       assert.match(r.stdout + r.stderr, /saved the model to/);
       const model = path.join(script, 'output', 'model');

@@ -6,7 +6,21 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startWorkbench } from '../vscode/codeServer.mjs';
-import { acceptQuickPick, clickDialogButton, clickMenuItem, explorerContextMenu, openViewPane, openWorkbench, runCommand, pickQuickItem, screenshot, waitForQuickPick, makeTinyModel, removeTinyModel, withFailureScreenshot } from './workbench.mjs';
+import {
+  acceptQuickPick,
+  clickDialogButton,
+  clickMenuItem,
+  explorerContextMenu,
+  openViewPane,
+  openWorkbench,
+  runCommand,
+  pickQuickItem,
+  screenshot,
+  waitForQuickPick,
+  makeTinyModel,
+  removeTinyModel,
+  withFailureScreenshot,
+} from './workbench.mjs';
 
 describe('Fine-tune on this CSV, in the workbench', () => {
   let wb;
@@ -17,7 +31,12 @@ describe('Fine-tune on this CSV, in the workbench', () => {
     model = makeTinyModel('tiny', ['a', 'b']);
     wb = await startWorkbench({
       name: 'ui-finetune',
-      settings: { 'bertTune.defaultBaseModel': model, 'bertTune.training.epochs': 2, 'bertTune.training.batchSize': 16, 'bertTune.training.learningRate': 0.001 },
+      settings: {
+        'bertTune.defaultBaseModel': model,
+        'bertTune.training.epochs': 2,
+        'bertTune.training.batchSize': 16,
+        'bertTune.training.learningRate': 0.001,
+      },
     });
     await openWorkbench(wb.page, wb.url);
   });
@@ -36,121 +55,143 @@ describe('Fine-tune on this CSV, in the workbench', () => {
 
   it('trains from the Explorer context menu with the defaults, and the Runs view shows it done with its accuracy', () =>
     withFailureScreenshot(wb.page, 'trains-from-the-explorer-context-menu-wi', async () => {
-    const { page } = wb;
-    await explorerContextMenu(page, 'sst2-dev-200.tsv', 'Fine-tune on this CSV');
-    await waitForQuickPick(page, 'Which column holds the text');
-    console.log(`screenshot: ${await screenshot(page, 'finetune-1-text-column')}`);
-    await acceptQuickPick(page); // text: pre-selected "text"
-    await waitForQuickPick(page, 'second text column');
-    await acceptQuickPick(page); // pair: (none)
-    await waitForQuickPick(page, 'holds the labels');
-    console.log(`screenshot: ${await screenshot(page, 'finetune-2-label-column')}`);
-    await acceptQuickPick(page); // label: pre-selected "label"
-    await waitForQuickPick(page, 'Which model to start from');
-    await acceptQuickPick(page); // the default model from the settings
-    await page.locator('.quick-input-widget', { hasText: 'Start training' }).waitFor();
-    console.log(`screenshot: ${await screenshot(page, 'finetune-3-settings')}`);
-    await acceptQuickPick(page); // start with the defaults
-    await page.locator('.monaco-dialog-box', { hasText: 'Labels:' }).waitFor({ timeout: 60_000 });
-    const estimate = await page.locator('.monaco-dialog-box').innerText();
-    assert.match(estimate, /160 training rows, 40 validation rows/);
-    assert.match(estimate, /about \d+/);
-    console.log(`screenshot: ${await screenshot(page, 'finetune-4-estimate')}`);
-    await clickDialogButton(page, 'Start');
-    const pane = await runsPane(page);
-    await pane.locator('.monaco-list-row', { hasText: /done · best accuracy \d+\.\d%/ }).first().waitFor({ timeout: 120_000 });
-    console.log(`screenshot: ${await screenshot(page, 'finetune-5-done')}`);
+      const { page } = wb;
+      await explorerContextMenu(page, 'sst2-dev-200.tsv', 'Fine-tune on this CSV');
+      await waitForQuickPick(page, 'Which column holds the text');
+      console.log(`screenshot: ${await screenshot(page, 'finetune-1-text-column')}`);
+      await acceptQuickPick(page); // text: pre-selected "text"
+      await waitForQuickPick(page, 'second text column');
+      await acceptQuickPick(page); // pair: (none)
+      await waitForQuickPick(page, 'holds the labels');
+      console.log(`screenshot: ${await screenshot(page, 'finetune-2-label-column')}`);
+      await acceptQuickPick(page); // label: pre-selected "label"
+      await waitForQuickPick(page, 'Which model to start from');
+      await acceptQuickPick(page); // the default model from the settings
+      await page.locator('.quick-input-widget', { hasText: 'Start training' }).waitFor();
+      console.log(`screenshot: ${await screenshot(page, 'finetune-3-settings')}`);
+      await acceptQuickPick(page); // start with the defaults
+      await page.locator('.monaco-dialog-box', { hasText: 'Labels:' }).waitFor({ timeout: 60_000 });
+      const estimate = await page.locator('.monaco-dialog-box').innerText();
+      assert.match(estimate, /160 training rows, 40 validation rows/);
+      assert.match(estimate, /about \d+/);
+      console.log(`screenshot: ${await screenshot(page, 'finetune-4-estimate')}`);
+      await clickDialogButton(page, 'Start');
+      const pane = await runsPane(page);
+      await pane
+        .locator('.monaco-list-row', { hasText: /done · best accuracy \d+\.\d%/ })
+        .first()
+        .waitFor({ timeout: 120_000 });
+      console.log(`screenshot: ${await screenshot(page, 'finetune-5-done')}`);
     }));
 
   it('stops a run from the status bar, lists it as stopped, and resumes it to completion', () =>
     withFailureScreenshot(wb.page, 'stops-a-run-from-the-status-bar-lists-it', async () => {
-    const { page } = wb;
-    await runCommand(page, 'BERT Tune: Fine-tune on this CSV');
-    await pickQuickItem(page, 'sst2-dev-200.tsv');
-    for (const step of ['Which column holds the text', 'second text column', 'holds the labels', 'Which model']) {
-      await waitForQuickPick(page, step);
+      const { page } = wb;
+      await runCommand(page, 'BERT Tune: Fine-tune on this CSV');
+      await pickQuickItem(page, 'sst2-dev-200.tsv');
+      for (const step of ['Which column holds the text', 'second text column', 'holds the labels', 'Which model']) {
+        await waitForQuickPick(page, step);
+        await acceptQuickPick(page);
+      }
+      await page.locator('.quick-input-widget', { hasText: 'Start training' }).waitFor();
+      await pickQuickItem(page, 'Epochs');
+      const input = page.locator('.quick-input-widget input');
+      await page
+        .locator('.quick-input-widget .quick-input-message, .quick-input-widget .quick-input-description', { hasText: 'Epochs' })
+        .first()
+        .waitFor()
+        .catch(() => {});
+      await input.fill('40');
+      await page.keyboard.press('Enter');
+      await page
+        .locator('.quick-input-widget .monaco-list-row', { hasText: 'Epochs' })
+        .locator('.label-description', { hasText: '40' })
+        .waitFor({ timeout: 10_000 });
       await acceptQuickPick(page);
-    }
-    await page.locator('.quick-input-widget', { hasText: 'Start training' }).waitFor();
-    await pickQuickItem(page, 'Epochs');
-    const input = page.locator('.quick-input-widget input');
-    await page.locator('.quick-input-widget .quick-input-message, .quick-input-widget .quick-input-description', { hasText: 'Epochs' }).first().waitFor().catch(() => {});
-    await input.fill('40');
-    await page.keyboard.press('Enter');
-    await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Epochs' }).locator('.label-description', { hasText: '40' }).waitFor({ timeout: 10_000 });
-    await acceptQuickPick(page);
-    await clickDialogButton(page, 'Start');
-    const stop = page.locator('.statusbar-item', { has: page.locator('.codicon-debug-stop') }).first();
-    await page.locator('.statusbar-item', { hasText: /BERT Tune: epoch/ }).first().waitFor({ timeout: 60_000 });
-    console.log(`screenshot: ${await screenshot(page, 'stop-1-training')}`);
-    await stop.click();
-    const pane = await runsPane(page);
-    const stoppedRow = pane.locator('.monaco-list-row', { hasText: /stopped/ }).first();
-    await stoppedRow.waitFor({ timeout: 60_000 });
-    console.log(`screenshot: ${await screenshot(page, 'stop-2-stopped')}`);
-    await stoppedRow.click({ button: 'right' });
-    await clickMenuItem(page, 'Resume Run');
-    await pane.locator('.monaco-list-row', { hasText: /done · best accuracy/ }).nth(1).waitFor({ timeout: 300_000 });
-    assert.equal(await pane.locator('.monaco-list-row', { hasText: /stopped/ }).count(), 0);
-    console.log(`screenshot: ${await screenshot(page, 'stop-3-resumed-done')}`);
+      await clickDialogButton(page, 'Start');
+      const stop = page.locator('.statusbar-item', { has: page.locator('.codicon-debug-stop') }).first();
+      await page
+        .locator('.statusbar-item', { hasText: /BERT Tune: epoch/ })
+        .first()
+        .waitFor({ timeout: 60_000 });
+      console.log(`screenshot: ${await screenshot(page, 'stop-1-training')}`);
+      await stop.click();
+      const pane = await runsPane(page);
+      const stoppedRow = pane.locator('.monaco-list-row', { hasText: /stopped/ }).first();
+      await stoppedRow.waitFor({ timeout: 60_000 });
+      console.log(`screenshot: ${await screenshot(page, 'stop-2-stopped')}`);
+      await stoppedRow.click({ button: 'right' });
+      await clickMenuItem(page, 'Resume Run');
+      await pane
+        .locator('.monaco-list-row', { hasText: /done · best accuracy/ })
+        .nth(1)
+        .waitFor({ timeout: 300_000 });
+      assert.equal(await pane.locator('.monaco-list-row', { hasText: /stopped/ }).count(), 0);
+      console.log(`screenshot: ${await screenshot(page, 'stop-3-resumed-done')}`);
     }));
 
   it('refuses a malformed CSV with an error that names the row', () =>
     withFailureScreenshot(wb.page, 'refuses-a-malformed-csv-with-an-error-th', async () => {
-    const { page } = wb;
-    await runCommand(page, 'Notifications: Clear All Notifications');
-    await page.locator('.activitybar .action-item a[aria-label^="Explorer"]').click();
-    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'bad' }).first().click();
-    await explorerContextMenu(page, 'unclosed-quote.csv', 'Fine-tune on this CSV');
-    const toast = page.locator('.notification-toast', { hasText: 'Cannot fine-tune on unclosed-quote.csv' }).first();
-    await toast.waitFor({ timeout: 30_000 });
-    assert.match(await toast.innerText(), /line 2/);
-    await page.waitForTimeout(800); // let the toast finish sliding in before the screenshot
-    console.log(`screenshot: ${await screenshot(page, 'malformed-csv')}`);
+      const { page } = wb;
+      await runCommand(page, 'Notifications: Clear All Notifications');
+      await page.locator('.activitybar .action-item a[aria-label^="Explorer"]').click();
+      await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'bad' }).first().click();
+      await explorerContextMenu(page, 'unclosed-quote.csv', 'Fine-tune on this CSV');
+      const toast = page.locator('.notification-toast', { hasText: 'Cannot fine-tune on unclosed-quote.csv' }).first();
+      await toast.waitFor({ timeout: 30_000 });
+      assert.match(await toast.innerText(), /line 2/);
+      await page.waitForTimeout(800); // let the toast finish sliding in before the screenshot
+      console.log(`screenshot: ${await screenshot(page, 'malformed-csv')}`);
     }));
 
   it('remembers a from-scratch start and its size the next time, and a run cancelled at its estimate leaves nothing behind', () =>
     withFailureScreenshot(wb.page, 'remembers-a-from-scratch-start', async () => {
-    const { page } = wb;
-    const runsFolder = path.join(wb.workspace, '.bert-tune', 'runs');
-    const foldersBefore = fs.readdirSync(runsFolder).sort();
-    const pane = await runsPane(page);
-    const rowsBefore = await pane.locator('.monaco-list-row').count();
-    const walkToModel = async () => {
-      await runCommand(page, 'BERT Tune: Fine-tune on this CSV');
-      // The file picker says what the Datasets view knows of each file.
-      await page.locator('.quick-input-list .monaco-list-row', { hasText: '200 rows · 2 columns' }).first().waitFor({ timeout: 10_000 });
-      await pickQuickItem(page, 'sst2-dev-200.tsv');
-      for (const step of ['Which column holds the text', 'second text column', 'holds the labels']) {
-        await waitForQuickPick(page, step);
-        await acceptQuickPick(page);
-      }
-      await waitForQuickPick(page, 'Which model');
-    };
-    await walkToModel();
-    await pickQuickItem(page, 'From scratch');
-    await waitForQuickPick(page, 'Model size');
-    assert.match(await page.locator('.quick-input-widget').innerText(), /4\/5/, 'the size step keeps the step counter');
-    await pickQuickItem(page, 'mini (4 layers');
-    await page.locator('.quick-input-widget', { hasText: 'Start training' }).waitFor();
-    await acceptQuickPick(page);
-    await page.locator('.monaco-dialog-box', { hasText: 'Labels:' }).waitFor({ timeout: 120_000 });
-    // While the user decides: no run folder, no Runs row, no progress notification.
-    assert.deepEqual(fs.readdirSync(runsFolder).filter(n => !foldersBefore.includes(n) && fs.existsSync(path.join(runsFolder, n, 'train-config.json'))), []);
-    assert.equal(await page.locator('.notification-toast', { hasText: 'Training' }).count(), 0);
-    await clickDialogButton(page, 'Cancel');
-    await page.locator('.statusbar-item', { hasText: /BERT Tune: (preparing|waiting)/ }).first().waitFor({ state: 'hidden', timeout: 30_000 });
-    await page.waitForTimeout(1500); // the Runs view refreshes at most twice a second
-    assert.deepEqual(fs.readdirSync(runsFolder).sort(), foldersBefore, 'the cancelled run left a folder');
-    assert.equal(await pane.locator('.monaco-list-row').count(), rowsBefore, 'the cancelled run left a row in the Runs view');
+      const { page } = wb;
+      const runsFolder = path.join(wb.workspace, '.bert-tune', 'runs');
+      const foldersBefore = fs.readdirSync(runsFolder).sort();
+      const pane = await runsPane(page);
+      const rowsBefore = await pane.locator('.monaco-list-row').count();
+      const walkToModel = async () => {
+        await runCommand(page, 'BERT Tune: Fine-tune on this CSV');
+        // The file picker says what the Datasets view knows of each file.
+        await page.locator('.quick-input-list .monaco-list-row', { hasText: '200 rows · 2 columns' }).first().waitFor({ timeout: 10_000 });
+        await pickQuickItem(page, 'sst2-dev-200.tsv');
+        for (const step of ['Which column holds the text', 'second text column', 'holds the labels']) {
+          await waitForQuickPick(page, step);
+          await acceptQuickPick(page);
+        }
+        await waitForQuickPick(page, 'Which model');
+      };
+      await walkToModel();
+      await pickQuickItem(page, 'From scratch');
+      await waitForQuickPick(page, 'Model size');
+      assert.match(await page.locator('.quick-input-widget').innerText(), /4\/5/, 'the size step keeps the step counter');
+      await pickQuickItem(page, 'mini (4 layers');
+      await page.locator('.quick-input-widget', { hasText: 'Start training' }).waitFor();
+      await acceptQuickPick(page);
+      await page.locator('.monaco-dialog-box', { hasText: 'Labels:' }).waitFor({ timeout: 120_000 });
+      // While the user decides: no run folder, no Runs row, no progress notification.
+      assert.deepEqual(
+        fs.readdirSync(runsFolder).filter(n => !foldersBefore.includes(n) && fs.existsSync(path.join(runsFolder, n, 'train-config.json'))),
+        [],
+      );
+      assert.equal(await page.locator('.notification-toast', { hasText: 'Training' }).count(), 0);
+      await clickDialogButton(page, 'Cancel');
+      await page
+        .locator('.statusbar-item', { hasText: /BERT Tune: (preparing|waiting)/ })
+        .first()
+        .waitFor({ state: 'hidden', timeout: 30_000 });
+      await page.waitForTimeout(1500); // the Runs view refreshes at most twice a second
+      assert.deepEqual(fs.readdirSync(runsFolder).sort(), foldersBefore, 'the cancelled run left a folder');
+      assert.equal(await pane.locator('.monaco-list-row').count(), rowsBefore, 'the cancelled run left a row in the Runs view');
 
-    // The second walk on the same file pre-selects what the first chose.
-    await walkToModel();
-    await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: 'From scratch' }).waitFor({ timeout: 10_000 });
-    console.log(`screenshot: ${await screenshot(page, 'remembered-from-scratch')}`);
-    await acceptQuickPick(page);
-    await waitForQuickPick(page, 'Model size');
-    await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: 'mini (4 layers' }).waitFor({ timeout: 10_000 });
-    await page.keyboard.press('Escape');
+      // The second walk on the same file pre-selects what the first chose.
+      await walkToModel();
+      await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: 'From scratch' }).waitFor({ timeout: 10_000 });
+      console.log(`screenshot: ${await screenshot(page, 'remembered-from-scratch')}`);
+      await acceptQuickPick(page);
+      await waitForQuickPick(page, 'Model size');
+      await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: 'mini (4 layers' }).waitFor({ timeout: 10_000 });
+      await page.keyboard.press('Escape');
     }));
 });

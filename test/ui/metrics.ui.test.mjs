@@ -4,7 +4,20 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startWorkbench } from '../vscode/codeServer.mjs';
-import { acceptQuickPick, activeWebview, clickDialogButton, explorerContextMenu, openWorkbench, pickQuickItem, runCommand, screenshot, waitForQuickPick, makeTinyModel, removeTinyModel, withFailureScreenshot } from './workbench.mjs';
+import {
+  acceptQuickPick,
+  activeWebview,
+  clickDialogButton,
+  explorerContextMenu,
+  openWorkbench,
+  pickQuickItem,
+  runCommand,
+  screenshot,
+  waitForQuickPick,
+  makeTinyModel,
+  removeTinyModel,
+  withFailureScreenshot,
+} from './workbench.mjs';
 
 describe('Metrics panel of a live run', () => {
   let wb;
@@ -15,7 +28,12 @@ describe('Metrics panel of a live run', () => {
     model = makeTinyModel('tiny', ['a', 'b']);
     wb = await startWorkbench({
       name: 'ui-metrics',
-      settings: { 'bertTune.defaultBaseModel': model, 'bertTune.training.epochs': 400, 'bertTune.training.batchSize': 16, 'workbench.colorTheme': 'Default Light Modern' },
+      settings: {
+        'bertTune.defaultBaseModel': model,
+        'bertTune.training.epochs': 400,
+        'bertTune.training.batchSize': 16,
+        'workbench.colorTheme': 'Default Light Modern',
+      },
     });
     wb.page.on('console', m => {
       if (/Content Security Policy|Refused to/i.test(m.text())) cspErrors.push(m.text());
@@ -27,7 +45,7 @@ describe('Metrics panel of a live run', () => {
     removeTinyModel(model);
   });
 
-  it('shows growing curves, per-class results and the confusion matrix, lists a cell\'s rows, and stops the run', () =>
+  it("shows growing curves, per-class results and the confusion matrix, lists a cell's rows, and stops the run", () =>
     withFailureScreenshot(wb.page, 'metrics-panel', async () => {
       const { page } = wb;
       await explorerContextMenu(page, 'sst2-dev-200.tsv', 'Fine-tune on this CSV');
@@ -60,19 +78,29 @@ describe('Metrics panel of a live run', () => {
         const counts = await view.locator('#confusion button.cell:not(.diagonal)').evaluateAll(cells => cells.map(c => Number(c.textContent)));
         const index = counts.findIndex(n => n > 0);
         assert.ok(index >= 0, 'some validation row was misclassified');
-        await view.locator('#confusion button.cell:not(.diagonal)').nth(index).click({ timeout: 2000 }).catch(() => {});
+        await view
+          .locator('#confusion button.cell:not(.diagonal)')
+          .nth(index)
+          .click({ timeout: 2000 })
+          .catch(() => {});
         await rowsListed.waitFor({ timeout: 2000 }).catch(() => {});
       }
       await rowsListed.waitFor({ timeout: 5_000 });
       console.log(`screenshot: ${await screenshot(page, 'metrics-light')}`);
       // a listed row opens the CSV at its line
       // (read and click in one step: the list is redrawn at every evaluation)
-      const line = await view.locator('#cell-row-list li button.link').first().evaluate(b => {
-        b.click();
-        return Number(b.dataset.line);
-      });
+      const line = await view
+        .locator('#cell-row-list li button.link')
+        .first()
+        .evaluate(b => {
+          b.click();
+          return Number(b.dataset.line);
+        });
       await page.locator('.tab', { hasText: 'sst2-dev-200.tsv' }).first().waitFor({ timeout: 15_000 });
-      await page.locator('.statusbar-item', { hasText: `Ln ${line},` }).first().waitFor({ timeout: 10_000 });
+      await page
+        .locator('.statusbar-item', { hasText: `Ln ${line},` })
+        .first()
+        .waitFor({ timeout: 10_000 });
       await page.locator('.tab', { hasText: 'Metrics:' }).first().click();
 
       await runCommand(page, 'Preferences: Color Theme');

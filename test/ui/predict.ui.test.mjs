@@ -36,7 +36,11 @@ describe('Predict selection, in the workbench', () => {
       const chosen = page.locator('.statusbar-item', { hasText: 'sentiment' }).first();
       for (let attempt = 0; attempt < 3 && !(await chosen.isVisible()); attempt++) {
         // (the dialog may have closed after an earlier click: a missing button is fine)
-        await page.locator('.quick-input-widget .monaco-button', { hasText: 'Use this model' }).first().click({ timeout: 2_000 }).catch(() => {});
+        await page
+          .locator('.quick-input-widget .monaco-button', { hasText: 'Use this model' })
+          .first()
+          .click({ timeout: 2_000 })
+          .catch(() => {});
         await chosen.waitFor({ timeout: 5_000 }).catch(() => {});
       }
       await chosen.waitFor({ timeout: 10_000 });
@@ -49,7 +53,10 @@ describe('Predict selection, in the workbench', () => {
       await runCommand(page, 'BERT Tune: Predict selection');
       // The label is an "after" decoration: CSS ::after content, not DOM text.
       const label = await page.waitForFunction(
-        () => [...document.querySelectorAll('.monaco-editor .view-lines span')].map(s => getComputedStyle(s, '::after').content).find(c => /(negative|positive) \d+%/.test(c)),
+        () =>
+          [...document.querySelectorAll('.monaco-editor .view-lines span')]
+            .map(s => getComputedStyle(s, '::after').content)
+            .find(c => /(negative|positive) \d+%/.test(c)),
         undefined,
         { timeout: 60_000 },
       );

@@ -87,7 +87,9 @@ export async function acceptQuickPick(page, expectTitle) {
 
 /** Clicks a button of the modal dialog the workbench shows for { modal: true } messages. */
 export async function clickDialogButton(page, label) {
-  const button = page.locator('.monaco-dialog-box .dialog-buttons a.monaco-button, .monaco-dialog-box .dialog-buttons .monaco-button', { hasText: label }).first();
+  const button = page
+    .locator('.monaco-dialog-box .dialog-buttons a.monaco-button, .monaco-dialog-box .dialog-buttons .monaco-button', { hasText: label })
+    .first();
   await button.waitFor({ timeout: 60_000 });
   await button.click();
 }
@@ -111,8 +113,24 @@ export async function withFailureScreenshot(page, name, fn) {
 /** A tiny random BERT classifier (1 layer, hidden 16) in a temporary folder, made by the bundled trainer. */
 export function makeTinyModel(name, labels) {
   const model = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bert-tune-ui-model-')), name);
-  execFileSync(process.execPath, [path.join(ROOT, 'dist', 'trainer.js'), 'init-checkpoint', '--layers', '1', '--hidden', '16', '--heads', '2', '--intermediate', '32',
-    '--vocab', path.join(ROOT, 'resources', 'bert-base-uncased-vocab.txt'), '--labels', labels.join(','), '--out', model]);
+  execFileSync(process.execPath, [
+    path.join(ROOT, 'dist', 'trainer.js'),
+    'init-checkpoint',
+    '--layers',
+    '1',
+    '--hidden',
+    '16',
+    '--heads',
+    '2',
+    '--intermediate',
+    '32',
+    '--vocab',
+    path.join(ROOT, 'resources', 'bert-base-uncased-vocab.txt'),
+    '--labels',
+    labels.join(','),
+    '--out',
+    model,
+  ]);
   return model;
 }
 
@@ -146,7 +164,11 @@ export async function hoverEditorWord(page, word) {
   if (!target) throw new Error(`"${word}" is not shown in any editor line`);
   const editor = await page.locator('.monaco-editor .view-lines').first().boundingBox();
   await page.mouse.move(target.x, editor.y + editor.height - 20, { steps: 5 });
-  await page.locator('.monaco-hover:visible, .workbench-hover:visible').first().waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => {});
+  await page
+    .locator('.monaco-hover:visible, .workbench-hover:visible')
+    .first()
+    .waitFor({ state: 'hidden', timeout: 5_000 })
+    .catch(() => {});
   await page.mouse.move(target.x, target.y, { steps: 10 });
   // Fail here, not after a timeout, if something still covers the word.
   const under = await page.evaluate(({ x, y }) => Boolean(document.elementFromPoint(x, y)?.closest('.view-lines')), target);

@@ -12,7 +12,12 @@ const MASK = -3.4028234663852886e38;
  * Value and gradients of Σ r·attention(q, k, v) with respect to q, k and v, and the peak bytes of
  * the gradients of `depth` attentions in a row (each one's output its next one's q, k and v).
  */
-async function run(fn: (q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, mask: tf.Tensor4D, shape: AttentionShape, drop: AttentionDropout) => tf.Tensor2D, shape: AttentionShape, drop: AttentionDropout, depth = 1) {
+async function run(
+  fn: (q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, mask: tf.Tensor4D, shape: AttentionShape, drop: AttentionDropout) => tf.Tensor2D,
+  shape: AttentionShape,
+  drop: AttentionDropout,
+  depth = 1,
+) {
   const random = new Random(5);
   const hidden = shape.heads * shape.headSize;
   const values = (n: number) => Float32Array.from({ length: n }, () => random.normal());
@@ -21,7 +26,10 @@ async function run(fn: (q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, mask: tf
   const k = variable(shape.batch * shape.keys);
   const v = variable(shape.batch * shape.keys);
   // The second row attends to its first 5 positions only.
-  const mask = tf.tensor4d(Array.from({ length: shape.batch * shape.keys }, (_, i) => (i >= shape.keys && i % shape.keys >= 5 ? MASK : 0)), [shape.batch, 1, 1, shape.keys]);
+  const mask = tf.tensor4d(
+    Array.from({ length: shape.batch * shape.keys }, (_, i) => (i >= shape.keys && i % shape.keys >= 5 ? MASK : 0)),
+    [shape.batch, 1, 1, shape.keys],
+  );
   const r = tf.tensor2d(values(shape.batch * shape.queries * hidden), [shape.batch * shape.queries, hidden]);
   try {
     const out = fn(q, k, v, mask, shape, drop);
@@ -51,7 +59,10 @@ describe('attention as one op', () => {
     ] as const) {
       it(`on ${backend}, ${label}: the values and gradients of the separate ops, bit for bit, with and without dropout`, async () => {
         await useBackend(backend);
-        for (const drop of [{ rate: 0, seed: 0 }, { rate: 0.2, seed: 77 }]) {
+        for (const drop of [
+          { rate: 0, seed: 0 },
+          { rate: 0.2, seed: 77 },
+        ]) {
           const before = tf.memory().numTensors;
           const fused = await run(attention, shape, drop);
           const separate = await run(separateOps, shape, drop);

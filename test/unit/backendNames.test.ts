@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { AUTO_BACKEND_SUMMARY, BACKEND_SETTING_VALUES, BACKEND_SUMMARIES, BACKENDS, describeBackend, isBackendName, type GpuAdapterReport } from '../../src/shared/backendReport';
+import {
+  AUTO_BACKEND_SUMMARY,
+  BACKEND_SETTING_VALUES,
+  BACKEND_SUMMARIES,
+  BACKENDS,
+  describeBackend,
+  isBackendName,
+  type GpuAdapterReport,
+} from '../../src/shared/backendReport';
 import { trainConfigSchema, TRAIN_DEFAULTS } from '../../src/shared/trainerProtocol';
 import { isSoftwareAdapter } from '../../src/trainer/backends/webgpu';
 import { TRAIN_USAGE } from '../../src/trainer/cli/trainCommand';
@@ -34,7 +42,14 @@ describe('backend names, declared once', () => {
 
 describe('WebGPU adapters', () => {
   const adapter = (o: Partial<GpuAdapterReport>): GpuAdapterReport => ({
-    vendor: '', architecture: '', description: '', device: '', software: false, features: [], limits: { maxBufferSize: 2 ** 32, maxStorageBufferBindingSize: 2 ** 31 }, ...o,
+    vendor: '',
+    architecture: '',
+    description: '',
+    device: '',
+    software: false,
+    features: [],
+    limits: { maxBufferSize: 2 ** 32, maxStorageBufferBindingSize: 2 ** 31 },
+    ...o,
   });
 
   it('knows a software adapter by its architecture or its description', () => {
@@ -47,9 +62,18 @@ describe('WebGPU adapters', () => {
   });
 
   it('names the adapter in the backend line, without the driver, and says when it is a software one', () => {
-    assert.equal(describeBackend({ backend: 'webgpu', gpu: adapter({ vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H200: 580.65.06', driver: '580.65.06' }) }), 'webgpu on NVIDIA H200 (nvidia hopper)');
     assert.equal(
-      describeBackend({ backend: 'webgpu', gpu: adapter({ vendor: 'mesa', architecture: 'software', description: 'llvmpipe: Mesa 25.0.7', driver: 'Mesa 25.0.7', software: true }) }),
+      describeBackend({
+        backend: 'webgpu',
+        gpu: adapter({ vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H200: 580.65.06', driver: '580.65.06' }),
+      }),
+      'webgpu on NVIDIA H200 (nvidia hopper)',
+    );
+    assert.equal(
+      describeBackend({
+        backend: 'webgpu',
+        gpu: adapter({ vendor: 'mesa', architecture: 'software', description: 'llvmpipe: Mesa 25.0.7', driver: 'Mesa 25.0.7', software: true }),
+      }),
       'webgpu on llvmpipe (mesa software), a software adapter',
     );
   });

@@ -104,7 +104,10 @@ describe('backend selection with a WebGPU adapter', () => {
     assert.equal(r.backend, 'webgpu');
     assert.equal(r.active, 'webgpu');
     assert.equal(r.sum, 6);
-    assert.deepEqual(r.attempts.map((a: { backend: string }) => a.backend), ['tensorflow-gpu', 'webgpu']);
+    assert.deepEqual(
+      r.attempts.map((a: { backend: string }) => a.backend),
+      ['tensorflow-gpu', 'webgpu'],
+    );
     assert.equal(r.gpu.software, false);
     assert.equal(r.gpu.driver, '580.65.06');
   });

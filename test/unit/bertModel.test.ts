@@ -20,13 +20,29 @@ interface LogitsLine {
   pooled?: number[];
   num_tokens: number;
 }
-const lines: LogitsLine[] = fs.readFileSync(path.join(TINY, 'logits.jsonl'), 'utf8').split('\n').filter(Boolean).map(l => JSON.parse(l));
+const lines: LogitsLine[] = fs
+  .readFileSync(path.join(TINY, 'logits.jsonl'), 'utf8')
+  .split('\n')
+  .filter(Boolean)
+  .map(l => JSON.parse(l));
 
 function batchTensors(rows: LogitsLine[]) {
   return {
-    inputIds: tf.tensor2d(rows.map(r => r.input_ids), undefined, 'int32'),
-    tokenTypeIds: tf.tensor2d(rows.map(r => r.token_type_ids), undefined, 'int32'),
-    attentionMask: tf.tensor2d(rows.map(r => r.attention_mask), undefined, 'int32'),
+    inputIds: tf.tensor2d(
+      rows.map(r => r.input_ids),
+      undefined,
+      'int32',
+    ),
+    tokenTypeIds: tf.tensor2d(
+      rows.map(r => r.token_type_ids),
+      undefined,
+      'int32',
+    ),
+    attentionMask: tf.tensor2d(
+      rows.map(r => r.attention_mask),
+      undefined,
+      'int32',
+    ),
   };
 }
 

@@ -19,15 +19,40 @@ describe('bounded evaluations', () => {
   before(async () => {
     await useBackend('wasm');
     model = path.join(tempDir(), 'base');
-    await initCheckpoint(parseBertConfig({ model_type: 'bert', vocab_size: 30522, num_hidden_layers: 1, hidden_size: 16, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 64 }), VOCAB, model, 1);
+    await initCheckpoint(
+      parseBertConfig({
+        model_type: 'bert',
+        vocab_size: 30522,
+        num_hidden_layers: 1,
+        hidden_size: 16,
+        num_attention_heads: 2,
+        intermediate_size: 32,
+        max_position_embeddings: 64,
+      }),
+      VOCAB,
+      model,
+      1,
+    );
   });
 
   it('keeps the largest classes, in label order, with the matrix over exactly those', () => {
     const perClass = ['a', 'b', 'c', 'd'].map((label, i) => ({ label, precision: 0, recall: 0, f1: 0, support: [5, 1, 7, 5][i] }));
-    const confusion = [[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12], [13, 14, 15, 16]];
+    const confusion = [
+      [1, 2, 3, 4],
+      [5, 6, 7, 8],
+      [9, 10, 11, 12],
+      [13, 14, 15, 16],
+    ];
     const r = reportedClasses(perClass, confusion, 3);
-    assert.deepEqual(r.perClass.map(c => c.label), ['a', 'c', 'd']);
-    assert.deepEqual(r.confusion, [[1, 3, 4], [9, 11, 12], [13, 15, 16]]);
+    assert.deepEqual(
+      r.perClass.map(c => c.label),
+      ['a', 'c', 'd'],
+    );
+    assert.deepEqual(r.confusion, [
+      [1, 3, 4],
+      [9, 11, 12],
+      [13, 15, 16],
+    ]);
     assert.equal(r.omittedClasses, 1);
     assert.deepEqual(reportedClasses(perClass, confusion, 4), { perClass, confusion });
   });
@@ -49,8 +74,16 @@ describe('bounded evaluations', () => {
     assert.equal(e.confusion.length, MAX_REPORTED_CLASSES);
     assert.ok(e.confusion.every(r => r.length === MAX_REPORTED_CLASSES));
     assert.ok(e.misclassified.every(m => m.text.length <= MAX_REPORTED_TEXT + 1));
-    assert.ok(e.misclassified.some(m => m.text.endsWith('…')), `a long text was clipped: ${e.misclassified.length} ${e.misclassified.map(m => m.text.length).join()}`);
-    const longest = Math.max(...fs.readFileSync(path.join(out, RUN_FILES.metrics), 'utf8').split('\n').map(l => l.length));
+    assert.ok(
+      e.misclassified.some(m => m.text.endsWith('…')),
+      `a long text was clipped: ${e.misclassified.length} ${e.misclassified.map(m => m.text.length).join()}`,
+    );
+    const longest = Math.max(
+      ...fs
+        .readFileSync(path.join(out, RUN_FILES.metrics), 'utf8')
+        .split('\n')
+        .map(l => l.length),
+    );
     assert.ok(longest < 200_000, `the longest metrics line is ${longest} characters`);
   });
 });

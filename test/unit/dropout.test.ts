@@ -14,7 +14,12 @@ async function masked(backend: 'wasm' | 'cpu', rate: number, seed: number) {
   const dy = tf.tensor1d(Float32Array.from({ length: n }, (_, i) => ((i * 7) % 13) - 6));
   const y = dropout(input, rate, seed);
   const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(dropout(t, rate, seed), dy)))(input);
-  const out = { y: (await y.data()) as Float32Array, g: (await g.data()) as Float32Array, x: (await input.data()) as Float32Array, dy: (await dy.data()) as Float32Array };
+  const out = {
+    y: (await y.data()) as Float32Array,
+    g: (await g.data()) as Float32Array,
+    x: (await input.data()) as Float32Array,
+    dy: (await dy.data()) as Float32Array,
+  };
   tf.dispose([input, dy, y, g]);
   return out;
 }

@@ -22,10 +22,38 @@ describe('Export training script', () => {
   before(async () => {
     await useBackend('wasm');
     base = path.join(tempDir(), 'base');
-    await initCheckpoint(parseBertConfig({ model_type: 'bert', vocab_size: 30522, num_hidden_layers: 1, hidden_size: 16, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 64 }), VOCAB, base, 1);
+    await initCheckpoint(
+      parseBertConfig({
+        model_type: 'bert',
+        vocab_size: 30522,
+        num_hidden_layers: 1,
+        hidden_size: 16,
+        num_attention_heads: 2,
+        intermediate_size: 32,
+        max_position_embeddings: 64,
+      }),
+      VOCAB,
+      base,
+      1,
+    );
   });
 
-  const config = (out: string, o: Partial<TrainConfig> = {}): TrainConfig => ({ ...TRAIN_DEFAULTS, data: fixture('sst2-dev-200.tsv'), textCol: 'text', labelCol: 'label', model: base, out, epochs: 2, batchSize: 16, gradientAccumulation: 2, warmupRatio: 0.25, classWeights: 'balanced', earlyStoppingPatience: 3, freezeLayers: 1, ...o });
+  const config = (out: string, o: Partial<TrainConfig> = {}): TrainConfig => ({
+    ...TRAIN_DEFAULTS,
+    data: fixture('sst2-dev-200.tsv'),
+    textCol: 'text',
+    labelCol: 'label',
+    model: base,
+    out,
+    epochs: 2,
+    batchSize: 16,
+    gradientAccumulation: 2,
+    warmupRatio: 0.25,
+    classWeights: 'balanced',
+    earlyStoppingPatience: 3,
+    freezeLayers: 1,
+    ...o,
+  });
 
   it("writes the run's exact recipe, and the very rows of its split", async () => {
     const out = path.join(tempDir(), 'script');
@@ -45,8 +73,14 @@ describe('Export training script', () => {
     assert.equal(recipe.model_is_local_folder, true);
     const rows = await loadRunRows(cfg);
     const csv = (f: string) => parse(fs.readFileSync(path.join(out, f), 'utf8'), { columns: true }) as { text: string; label: string }[];
-    assert.deepEqual(csv('validation.csv'), rows.validation.map(r => ({ text: r.text, label: r.label })));
-    assert.deepEqual(csv('train.csv'), rows.train.map(r => ({ text: r.text, label: r.label })));
+    assert.deepEqual(
+      csv('validation.csv'),
+      rows.validation.map(r => ({ text: r.text, label: r.label })),
+    );
+    assert.deepEqual(
+      csv('train.csv'),
+      rows.train.map(r => ({ text: r.text, label: r.label })),
+    );
     assert.match(fs.readFileSync(path.join(out, 'README.md'), 'utf8'), /torchrun --nproc_per_node[\s\S]*accelerate launch[\s\S]*--nnodes 2[\s\S]*import-run/);
     assert.match(fs.readFileSync(path.join(out, 'train.py'), 'utf8'), /schema version 1/);
     await assert.rejects(exportTrainingScript(cfg, out), /exists and is not empty/);
@@ -60,7 +94,10 @@ describe('Export training script', () => {
     assert.equal(await exportScriptCommand(['--config', file, '--out', path.join(dir, 'script')]), 0);
     assert.ok(fs.existsSync(path.join(dir, 'script', 'train.py')));
     fs.writeFileSync(file, JSON.stringify({ ...config(path.join(dir, 'unused')), batchSize: 0 }));
-    await assert.rejects(exportScriptCommand(['--config', file, '--out', path.join(dir, 'other')]), /train-config\.json: batchSize must be more than 0, not 0\. Fix it and run again\./);
+    await assert.rejects(
+      exportScriptCommand(['--config', file, '--out', path.join(dir, 'other')]),
+      /train-config\.json: batchSize must be more than 0, not 0\. Fix it and run again\./,
+    );
   });
 
   it('Import run: a Hugging Face folder with its trainer_state.json becomes a completed run with curves, ready for predictions', async () => {
@@ -72,23 +109,38 @@ describe('Export training script', () => {
     const recipe = (await exportTrainingScript(config(path.join(dir, 's')), path.join(dir, 's'))).recipe;
     fs.writeFileSync(path.join(from, 'bert_tune_recipe.json'), JSON.stringify(recipe));
     fs.writeFileSync(path.join(from, 'training_args.bin'), 'a pickle we never copy');
-    fs.writeFileSync(path.join(from, 'trainer_state.json'), JSON.stringify({
-      global_step: 4, max_steps: 4, best_global_step: 2, best_metric: 0.75,
-      log_history: [
-        { step: 1, epoch: 0.5, loss: 0.7, grad_norm: 1.2, learning_rate: 1e-3 },
-        { step: 2, epoch: 1, loss: 0.6, grad_norm: 1.1, learning_rate: 8e-4 },
-        { step: 2, epoch: 1, eval_loss: 0.65, eval_accuracy: 0.75, eval_macro_f1: 0.7 },
-        { step: 4, epoch: 2, loss: 0.5, grad_norm: 0.9, learning_rate: 0 },
-        { step: 4, epoch: 2, eval_loss: 0.66, eval_accuracy: 0.7, eval_macro_f1: 0.69 },
-        { step: 4, epoch: 2, eval_loss: 0.65, eval_accuracy: 0.75, eval_macro_f1: 0.7 },
-        { step: 4, epoch: 2, train_runtime: 3.2 },
-      ],
-    }));
+    fs.writeFileSync(
+      path.join(from, 'trainer_state.json'),
+      JSON.stringify({
+        global_step: 4,
+        max_steps: 4,
+        best_global_step: 2,
+        best_metric: 0.75,
+        log_history: [
+          { step: 1, epoch: 0.5, loss: 0.7, grad_norm: 1.2, learning_rate: 1e-3 },
+          { step: 2, epoch: 1, loss: 0.6, grad_norm: 1.1, learning_rate: 8e-4 },
+          { step: 2, epoch: 1, eval_loss: 0.65, eval_accuracy: 0.75, eval_macro_f1: 0.7 },
+          { step: 4, epoch: 2, loss: 0.5, grad_norm: 0.9, learning_rate: 0 },
+          { step: 4, epoch: 2, eval_loss: 0.66, eval_accuracy: 0.7, eval_macro_f1: 0.69 },
+          { step: 4, epoch: 2, eval_loss: 0.65, eval_accuracy: 0.75, eval_macro_f1: 0.7 },
+          { step: 4, epoch: 2, train_runtime: 3.2 },
+        ],
+      }),
+    );
     const run = path.join(dir, '.bert-tune', 'runs', 'imported');
     await importRun(from, run);
     const messages = readMessages(run);
-    assert.deepEqual(messages.filter(m => m.type === 'progress').map(m => m.type === 'progress' && m.step), [1, 2, 4]);
-    assert.deepEqual(messages.filter(m => m.type === 'evaluation').map(m => m.type === 'evaluation' && [m.step, m.isBest]), [[2, true], [4, false]]);
+    assert.deepEqual(
+      messages.filter(m => m.type === 'progress').map(m => m.type === 'progress' && m.step),
+      [1, 2, 4],
+    );
+    assert.deepEqual(
+      messages.filter(m => m.type === 'evaluation').map(m => m.type === 'evaluation' && [m.step, m.isBest]),
+      [
+        [2, true],
+        [4, false],
+      ],
+    );
     const summary = summarizeRun(run, false);
     assert.equal(summary.status, 'completed');
     assert.deepEqual(summary.best, { metric: 'accuracy', value: 0.75, step: 2 });

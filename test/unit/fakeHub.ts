@@ -94,7 +94,10 @@ export class FakeHub {
       return;
     }
     const body = bytes.subarray(start);
-    res.writeHead(range ? 206 : 200, { 'Content-Length': String(body.length), ...(range ? { 'Content-Range': `bytes ${start}-${bytes.length - 1}/${bytes.length}` } : {}) });
+    res.writeHead(range ? 206 : 200, {
+      'Content-Length': String(body.length),
+      ...(range ? { 'Content-Range': `bytes ${start}-${bytes.length - 1}/${bytes.length}` } : {}),
+    });
     const drop = this.dropAfter.get(name);
     if (drop !== undefined && req.method === 'GET') {
       this.dropAfter.delete(name);

@@ -23,7 +23,9 @@ async function snapshot(model: ReturnType<typeof loadCheckpoint>['model']) {
 
 function assertOnlyUnfrozenChanged(before: Map<string, Float32Array>, after: Map<string, Float32Array>, frozen: Set<string>) {
   for (const [name, b] of before) {
-    const same = Buffer.from(b.buffer, b.byteOffset, b.byteLength).equals(Buffer.from(after.get(name)!.buffer, after.get(name)!.byteOffset, after.get(name)!.byteLength));
+    const same = Buffer.from(b.buffer, b.byteOffset, b.byteLength).equals(
+      Buffer.from(after.get(name)!.buffer, after.get(name)!.byteOffset, after.get(name)!.byteLength),
+    );
     assert.equal(same, frozen.has(name), `${name} ${frozen.has(name) ? 'changed although frozen' : 'did not train'}`);
   }
 }
@@ -61,12 +63,22 @@ describe('freezing the embeddings and the lowest layers', () => {
     const frozen = frozenParameters(model.config, 1);
     model.freeze(frozen);
     const before = await snapshot(model);
-    const trainer = await ParallelTrainer.start(model, new Set(model.specs.filter(isDecayed).map(s => s.name)), { threads: 2, backend: 'wasm', wasmDir: WASM_DIR });
+    const trainer = await ParallelTrainer.start(model, new Set(model.specs.filter(isDecayed).map(s => s.name)), {
+      threads: 2,
+      backend: 'wasm',
+      wasmDir: WASM_DIR,
+    });
     try {
       for (const b of batches.slice(0, 2)) await trainer.step([b], { lr: 1e-3, maxGradNorm: 1 });
       trainer.copyWeightsTo(model);
       assertOnlyUnfrozenChanged(before, await snapshot(model), frozen);
-      assert.ok(trainer.optimizerState().filter(e => frozen.has(e.name.slice(2))).every(e => e.data.every(x => x === 0)), 'no moments for frozen parameters');
+      assert.ok(
+        trainer
+          .optimizerState()
+          .filter(e => frozen.has(e.name.slice(2)))
+          .every(e => e.data.every(x => x === 0)),
+        'no moments for frozen parameters',
+      );
     } finally {
       await trainer.dispose();
       model.dispose();

@@ -51,7 +51,10 @@ describe('loadCheckpoint adapts as transformers does, and says so', () => {
       for (const k of [...t.keys()]) if (k.startsWith('classifier.') || k.startsWith('bert.pooler.')) t.delete(k);
     });
     const loaded = loadCheckpoint(dir);
-    assert.ok(loaded.notices.some(n => /Initialised fresh.*bert\.pooler\.dense\.weight.*classifier\.bias/.test(n)), loaded.notices.join('\n'));
+    assert.ok(
+      loaded.notices.some(n => /Initialised fresh.*bert\.pooler\.dense\.weight.*classifier\.bias/.test(n)),
+      loaded.notices.join('\n'),
+    );
     loaded.model.dispose();
   });
 
@@ -79,7 +82,10 @@ describe('loadCheckpoint adapts as transformers does, and says so', () => {
     const weightMap: Record<string, string> = {};
     shards.forEach((group, i) => {
       const file = `model-0000${i + 1}-of-00002.safetensors`;
-      fs.writeFileSync(path.join(dir, file), serializeSafetensors(group.map(name => ({ name, shape: parsed.tensors.get(name)!.shape, data: toFloat32(parsed.tensors.get(name)!) }))));
+      fs.writeFileSync(
+        path.join(dir, file),
+        serializeSafetensors(group.map(name => ({ name, shape: parsed.tensors.get(name)!.shape, data: toFloat32(parsed.tensors.get(name)!) }))),
+      );
       group.forEach(n => (weightMap[n] = file));
     });
     fs.rmSync(path.join(dir, 'model.safetensors'));

@@ -56,7 +56,10 @@ function binFile(files: Record<string, Uint8Array>, level: 0 | 9 = 0): string {
 
 describe('hostile weight files', () => {
   it('reads a well-formed hand-made .bin (the pickle builder is right)', () => {
-    const file = binFile({ 'archive/data.pkl': tensorPickle('w', 6, [2, 3], [3, 1]), 'archive/data/0': new Uint8Array(new Float32Array([1, 2, 3, 4, 5, 6]).buffer) });
+    const file = binFile({
+      'archive/data.pkl': tensorPickle('w', 6, [2, 3], [3, 1]),
+      'archive/data/0': new Uint8Array(new Float32Array([1, 2, 3, 4, 5, 6]).buffer),
+    });
     const t = readTorchCheckpoint(file).get('w')!;
     assert.deepEqual(t.shape, [2, 3]);
     assert.deepEqual([...t.data], [1, 2, 3, 4, 5, 6]);
@@ -66,7 +69,10 @@ describe('hostile weight files', () => {
     const file = binFile({ 'archive/data.pkl': tensorPickle('w', 1, [2 ** 30], [0]), 'archive/data/0': new Uint8Array(4) });
     assert.ok(fs.statSync(file).size < 1000);
     const before = process.memoryUsage().rss;
-    assert.throws(() => readTorchCheckpoint(file), (e: Error) => e instanceof TorchCheckpointError && /1073741824 elements but its storage only 1 .*contiguous/.test(e.message));
+    assert.throws(
+      () => readTorchCheckpoint(file),
+      (e: Error) => e instanceof TorchCheckpointError && /1073741824 elements but its storage only 1 .*contiguous/.test(e.message),
+    );
     assert.ok(process.memoryUsage().rss - before < 256 * 2 ** 20, 'nothing large was allocated');
   });
 
@@ -88,7 +94,10 @@ describe('hostile weight files', () => {
     const dir = tempDir();
     for (const f of ['vocab.txt', 'tokenizer_config.json', 'special_tokens_map.json']) fs.copyFileSync(path.join(TINY, f), path.join(dir, f));
     const config = JSON.parse(fs.readFileSync(path.join(TINY, 'config.json'), 'utf8'));
-    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ ...config, hidden_size: 65536, num_hidden_layers: 24, num_attention_heads: 64, intermediate_size: 65536 }));
+    fs.writeFileSync(
+      path.join(dir, 'config.json'),
+      JSON.stringify({ ...config, hidden_size: 65536, num_hidden_layers: 24, num_attention_heads: 64, intermediate_size: 65536 }),
+    );
     fs.writeFileSync(path.join(dir, 'model.safetensors'), serializeSafetensors([]));
     const t0 = Date.now();
     const before = process.memoryUsage().rss;

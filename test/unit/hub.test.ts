@@ -63,7 +63,10 @@ describe('Hub downloads (against a local fake Hub)', () => {
   });
 
   it('says what to do when unreachable with nothing cached, or offline with nothing cached', async () => {
-    await assert.rejects(downloadModel('test-org/tiny-bert', { endpoint: 'http://127.0.0.1:9', cacheDir: tempDir() }), /Could not reach .* not in the cache .*HF_ENDPOINT/);
+    await assert.rejects(
+      downloadModel('test-org/tiny-bert', { endpoint: 'http://127.0.0.1:9', cacheDir: tempDir() }),
+      /Could not reach .* not in the cache .*HF_ENDPOINT/,
+    );
     await assert.rejects(downloadModel('test-org/tiny-bert', { cacheDir: tempDir(), offline: true }), /HF_HUB_OFFLINE is set/);
   });
 
@@ -82,7 +85,10 @@ describe('Hub downloads (against a local fake Hub)', () => {
   });
 
   it('sends HF_TOKEN, and explains a private model without one', async () => {
-    await assert.rejects(downloadModel('test-org/private', { endpoint: hub.endpoint, cacheDir: tempDir() }), (e: Error) => e instanceof HubError && /HF_TOKEN/.test(e.message));
+    await assert.rejects(
+      downloadModel('test-org/private', { endpoint: hub.endpoint, cacheDir: tempDir() }),
+      (e: Error) => e instanceof HubError && /HF_TOKEN/.test(e.message),
+    );
     const got = await downloadModel('test-org/private', { endpoint: hub.endpoint, cacheDir: tempDir(), token: 'hf_secret' });
     assert.ok(fs.existsSync(path.join(got.dir, 'config.json')));
   });

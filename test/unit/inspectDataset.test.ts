@@ -22,7 +22,13 @@ describe('inspectDataset on real data', () => {
     assert.equal(info.delimiter, '\t');
     assert.equal(info.hasHeader, true);
     assert.equal(info.rows, 200);
-    assert.deepEqual(info.columns.map(c => [c.name, c.role]), [['text', 'text'], ['label', 'label']]);
+    assert.deepEqual(
+      info.columns.map(c => [c.name, c.role]),
+      [
+        ['text', 'text'],
+        ['label', 'label'],
+      ],
+    );
     const counts = Object.fromEntries(byName(info, 'label').valueCounts!);
     assert.equal(counts['0'] + counts['1'], 200);
     assert.deepEqual(info.problems, []);
@@ -34,7 +40,13 @@ describe('inspectDataset on real data', () => {
     assert.equal(info.quoting, true);
     assert.equal(info.hasHeader, false);
     assert.equal(info.rows, 200);
-    assert.deepEqual(info.columns.map(c => [c.name, c.role]), [['column 1', 'label'], ['column 2', 'text']]);
+    assert.deepEqual(
+      info.columns.map(c => [c.name, c.role]),
+      [
+        ['column 1', 'label'],
+        ['column 2', 'text'],
+      ],
+    );
     assert.deepEqual(info.problems, []);
   });
 
@@ -42,7 +54,10 @@ describe('inspectDataset on real data', () => {
     const info = await inspectDataset(fixture('mrpc-test-100.tsv'));
     assert.equal(info.encoding, 'utf-8-bom');
     assert.equal(info.rows, 100);
-    assert.deepEqual(info.columns.map(c => c.name), ['Quality', '#1 ID', '#2 ID', '#1 String', '#2 String']);
+    assert.deepEqual(
+      info.columns.map(c => c.name),
+      ['Quality', '#1 ID', '#2 ID', '#1 String', '#2 String'],
+    );
     assert.equal(byName(info, 'Quality').role, 'label');
     assert.equal(byName(info, '#1 ID').role, 'id');
     assert.equal(byName(info, '#1 String').role, 'text');
@@ -59,8 +74,14 @@ describe('inspectDataset on real data', () => {
     assert.equal(label.role, 'label');
     assert.equal(label.distinct, 6);
     const counts = label.valueCounts!.map(([, n]) => n);
-    assert.deepEqual(counts, [...counts].sort((a, b) => b - a));
-    assert.equal(counts.reduce((a, b) => a + b), 150);
+    assert.deepEqual(
+      counts,
+      [...counts].sort((a, b) => b - a),
+    );
+    assert.equal(
+      counts.reduce((a, b) => a + b),
+      150,
+    );
   });
 
   it('SMS spam slice: string labels in the first column', async () => {
@@ -68,7 +89,12 @@ describe('inspectDataset on real data', () => {
     assert.equal(info.rows, 300);
     assert.equal(byName(info, 'Label').role, 'label');
     assert.equal(byName(info, 'SMS').role, 'text');
-    assert.deepEqual(byName(info, 'Label').valueCounts!.map(([v]) => v).sort(), ['ham', 'spam']);
+    assert.deepEqual(
+      byName(info, 'Label')
+        .valueCounts!.map(([v]) => v)
+        .sort(),
+      ['ham', 'spam'],
+    );
   });
 });
 
@@ -83,7 +109,10 @@ describe('inspectDataset on bad input', () => {
   it('a header-only file: its columns, zero rows, an error saying so', async () => {
     const info = await inspectDataset(fixture('bad', 'header-only.csv'));
     assert.equal(info.rows, 0);
-    assert.deepEqual(info.columns.map(c => c.name), ['text', 'label']);
+    assert.deepEqual(
+      info.columns.map(c => c.name),
+      ['text', 'label'],
+    );
     assert.match(info.problems[0].message, /only a header/i);
   });
 
@@ -131,7 +160,10 @@ describe('inspectDataset on bad input', () => {
     const info = await inspectDataset(tempFile('wide.tsv', Buffer.concat([Buffer.from([0xff, 0xfe]), body])));
     assert.equal(info.encoding, 'utf-16le');
     assert.equal(info.rows, 2);
-    assert.deepEqual(info.columns.map(c => c.name), ['text', 'label']);
+    assert.deepEqual(
+      info.columns.map(c => c.name),
+      ['text', 'label'],
+    );
   });
 
   it('blank lines are skipped and line numbers stay exact', async () => {
@@ -175,7 +207,11 @@ describe('inspectDataset column statistics', () => {
     assert.equal(text.distinctCapped, false);
     assert.equal(text.valueCounts, undefined);
     assert.equal(text.role, 'text');
-    assert.deepEqual(byName(info, 'label').valueCounts, [['0', 10], ['1', 10], ['2', 10]]);
+    assert.deepEqual(byName(info, 'label').valueCounts, [
+      ['0', 10],
+      ['1', 10],
+      ['2', 10],
+    ]);
   });
 });
 
@@ -184,7 +220,10 @@ describe('inspectDataset on JSON Lines', () => {
     const info = await inspectDataset(fixture('more', 'reviews.jsonl'));
     assert.equal(info.format, 'jsonl');
     assert.equal(info.rows, 3);
-    assert.deepEqual(info.columns.map(c => c.name), ['text', 'label']);
+    assert.deepEqual(
+      info.columns.map(c => c.name),
+      ['text', 'label'],
+    );
     assert.equal(info.problems[0].line, 3);
     assert.match(info.problems[0].message, /not valid JSON/);
   });
@@ -207,7 +246,10 @@ describe('the Datasets view and the trainer read a file alike (one reader)', () 
     const info = await inspectDataset(file);
     const loaded = await loadLabelledData(file, { textCol: 'text', labelCol: 'label' });
     assert.equal(info.rows, 4);
-    assert.deepEqual(loaded.rows.map(r => r.line), [2, 3, 5]);
+    assert.deepEqual(
+      loaded.rows.map(r => r.line),
+      [2, 3, 5],
+    );
     const mismatch = info.problems.filter(p => /different number of columns/.test(p.message));
     assert.equal(mismatch.length, 1);
     assert.match(mismatch[0].message, /^1 row has .* line 4\./);
@@ -221,7 +263,10 @@ describe('the Datasets view and the trainer read a file alike (one reader)', () 
     assert.equal(info.encoding, 'latin1');
     assert.equal(loaded.encoding, 'latin1');
     assert.equal(info.rows, loaded.rows.length);
-    assert.deepEqual(loaded.rows.map(r => r.line), [2, 3, 6]);
+    assert.deepEqual(
+      loaded.rows.map(r => r.line),
+      [2, 3, 6],
+    );
     assert.equal(loaded.rows[0].text, 'café crème');
     assert.equal(info.problems.find(p => /span/.test(p.message))?.line, 3);
     assert.match(info.problems[0].message, /^The file is not valid UTF-8/);

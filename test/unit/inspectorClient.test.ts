@@ -86,7 +86,10 @@ describe('DatasetInspectorClient when the worker misbehaves', () => {
     try {
       const outcome = await client.inspect('/any.csv');
       assert.deepEqual(outcome, { status: 'failed', message: 'honest' });
-      assert.ok(logs.some(l => /ignored an invalid message/.test(l)), logs.join('\n'));
+      assert.ok(
+        logs.some(l => /ignored an invalid message/.test(l)),
+        logs.join('\n'),
+      );
     } finally {
       client.dispose();
     }

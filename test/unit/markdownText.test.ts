@@ -25,7 +25,11 @@ describe("the prediction hover's label cell", () => {
       assert.equal((html.match(/<tr>/g) ?? []).length, 2, html); // the header and our row
       assert.doesNotMatch(html, /<(img|a|h1|em|strong|code|s|del)\b/, html);
       const cell = /<tr>\s*<td>([\s\S]*?)<\/td>/.exec(html.split('<tbody>')[1])?.[1] ?? '';
-      const shown = cell.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+      const shown = cell
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>')
+        .replace(/&quot;/g, '"')
+        .replace(/&amp;/g, '&');
       assert.equal(shown, label.replace(/[\r\n\u2028]+/g, ' '));
     });
   }

@@ -4,9 +4,28 @@ import type { FromTrainer } from '../../src/shared/trainerProtocol';
 import { statusAfter, type RunStatus } from '../../webview-ui/src/metrics/runStatus';
 
 const started = (resumedFromStep?: number): FromTrainer => ({
-  type: 'started', runDir: '/r', backend: 'cpu', backendNotes: [], labels: ['a', 'b'], trainRows: 8, validationRows: 2, totalSteps: 10, resumedFromStep, parameters: 1,
+  type: 'started',
+  runDir: '/r',
+  backend: 'cpu',
+  backendNotes: [],
+  labels: ['a', 'b'],
+  trainRows: 8,
+  validationRows: 2,
+  totalSteps: 10,
+  resumedFromStep,
+  parameters: 1,
 });
-const progress = (step: number): FromTrainer => ({ type: 'progress', step, totalSteps: 10, epoch: step / 5, loss: 0.5, learningRate: 1e-4, gradNorm: 1, samplesPerSecond: 3, etaSeconds: 5 });
+const progress = (step: number): FromTrainer => ({
+  type: 'progress',
+  step,
+  totalSteps: 10,
+  epoch: step / 5,
+  loss: 0.5,
+  learningRate: 1e-4,
+  gradNorm: 1,
+  samplesPerSecond: 3,
+  etaSeconds: 5,
+});
 const done = (status: 'completed' | 'stopped' | 'failed', step: number): FromTrainer => ({ type: 'done', status, step });
 
 const replay = (messages: FromTrainer[], from: RunStatus = 'interrupted') => messages.reduce(statusAfter, from);

@@ -57,7 +57,11 @@ describe('a run folder written by version 1 (the committed fixture)', () => {
     const all = readRunMessages(run);
     assert.deepEqual(all.unread, []);
     const steps = all.messages.filter(m => m.type === 'progress').map(m => (m.type === 'progress' ? m.step : 0));
-    assert.deepEqual(steps, [...Array(15).keys()].map(i => i + 1), 'every step once, in order');
+    assert.deepEqual(
+      steps,
+      [...Array(15).keys()].map(i => i + 1),
+      'every step once, in order',
+    );
     assert.equal(summarizeRun(run, false).status, 'completed');
   });
 });
@@ -70,13 +74,19 @@ describe("train-config.json's versions", () => {
     assert.equal(config.epochs, 4);
     assert.equal(config.schedule, TRAIN_DEFAULTS.schedule);
     assert.equal(config.metricForBest, TRAIN_DEFAULTS.metricForBest);
-    assert.ok(!('schemaVersion' in config), 'the version is the file\'s, not a setting');
+    assert.ok(!('schemaVersion' in config), "the version is the file's, not a setting");
   });
 
   it('refuses a newer version with what to do, and a damaged one with what is wrong', () => {
-    assert.throws(() => parseRunConfig({ ...minimal, schemaVersion: RUN_CONFIG_VERSION + 1 }, 'x/train-config.json'), (e: Error) => e instanceof DamagedRunFileError && /x\/train-config\.json was written by a newer BERT Tune.*update the extension/.test(e.message));
+    assert.throws(
+      () => parseRunConfig({ ...minimal, schemaVersion: RUN_CONFIG_VERSION + 1 }, 'x/train-config.json'),
+      (e: Error) => e instanceof DamagedRunFileError && /x\/train-config\.json was written by a newer BERT Tune.*update the extension/.test(e.message),
+    );
     assert.throws(() => parseRunConfig({ ...minimal, schemaVersion: 'one' }, 'f'), /schemaVersion is "one"/);
-    assert.throws(() => parseRunConfig({ ...minimal, epochs: -1 }, 'f'), (e: Error) => e instanceof DamagedRunFileError && /f is damaged: .*epochs/i.test(e.message));
+    assert.throws(
+      () => parseRunConfig({ ...minimal, epochs: -1 }, 'f'),
+      (e: Error) => e instanceof DamagedRunFileError && /f is damaged: .*epochs/i.test(e.message),
+    );
     assert.throws(() => parseRunConfig([], 'f'), /holds no settings object/);
   });
 });
@@ -84,7 +94,18 @@ describe("train-config.json's versions", () => {
 describe("metrics.jsonl's reader", () => {
   it('reads leniently, and names every line it cannot read instead of dropping it', () => {
     const text = [
-      JSON.stringify({ type: 'progress', step: 1, totalSteps: 2, epoch: 0.5, loss: 0.7, gradNorm: 1, learningRate: 1e-4, samplesPerSecond: 3, etaSeconds: 1, addedLater: { x: 1 } }),
+      JSON.stringify({
+        type: 'progress',
+        step: 1,
+        totalSteps: 2,
+        epoch: 0.5,
+        loss: 0.7,
+        gradNorm: 1,
+        learningRate: 1e-4,
+        samplesPerSecond: 3,
+        etaSeconds: 1,
+        addedLater: { x: 1 },
+      }),
       JSON.stringify({ type: 'evaluation', step: 1, epoch: 0.5, loss: 0.6, accuracy: 0.75, macroF1: 0.7 }), // without its tables
       JSON.stringify({ type: 'hyperparameterSweep', trial: 3 }),
       JSON.stringify({ type: 'progress', step: 'two' }),
@@ -93,16 +114,22 @@ describe("metrics.jsonl's reader", () => {
       '{"type":"progr',
     ].join('\n');
     const { messages, unread } = parseRunMessages(text);
-    assert.deepEqual(messages.map(m => m.type), ['progress', 'evaluation', 'done']);
+    assert.deepEqual(
+      messages.map(m => m.type),
+      ['progress', 'evaluation', 'done'],
+    );
     const evaluation = messages[1];
     assert.ok(evaluation.type === 'evaluation' && evaluation.accuracy === 0.75 && evaluation.perClass.length === 0);
-    assert.deepEqual(unread.map(u => u.line), [3, 4, 5, 7]);
+    assert.deepEqual(
+      unread.map(u => u.line),
+      [3, 4, 5, 7],
+    );
     assert.match(unread[0].reason, /this version does not know \("hyperparameterSweep"/);
     assert.match(unread[1].reason, /a "progress" message that does not hold what one should/);
     assert.match(unread[3].reason, /cut off/);
   });
 
-  it('lists what it could not read in the Runs view\'s summary', () => {
+  it("lists what it could not read in the Runs view's summary", () => {
     const run = copyFixture();
     fs.appendFileSync(path.join(run, 'metrics.jsonl'), '{"type":"fromTheFuture"}\n');
     const summary = summarizeRun(run, false);

@@ -16,21 +16,53 @@ for (const backend of ['wasm', 'cpu'] as const) {
     before(() => useBackend(backend));
 
     it('embedding lookup: the gradient sums the rows of repeated ids', async () => {
-      const table = tf.tensor2d([[1, 2], [3, 4], [5, 6], [7, 8]]);
+      const table = tf.tensor2d([
+        [1, 2],
+        [3, 4],
+        [5, 6],
+        [7, 8],
+      ]);
       const ids = tf.tensor1d([2, 0, 2, 3], 'int32');
-      const dy = tf.tensor2d([[1, 10], [2, 20], [3, 30], [4, 40]]);
+      const dy = tf.tensor2d([
+        [1, 10],
+        [2, 20],
+        [3, 30],
+        [4, 40],
+      ]);
       const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(embeddingLookup(t as tf.Tensor2D, ids), dy)))(table);
-      assert.deepEqual(await g.array(), [[2, 20], [0, 0], [4, 40], [4, 40]]);
-      assert.deepEqual(await embeddingLookup(table, ids).array(), [[5, 6], [1, 2], [5, 6], [7, 8]]);
+      assert.deepEqual(await g.array(), [
+        [2, 20],
+        [0, 0],
+        [4, 40],
+        [4, 40],
+      ]);
+      assert.deepEqual(await embeddingLookup(table, ids).array(), [
+        [5, 6],
+        [1, 2],
+        [5, 6],
+        [7, 8],
+      ]);
       tf.dispose([table, ids, dy, g]);
     });
 
     it('dense: value and gradients equal plain matMul + add', async () => {
-      const x = tf.tensor2d([[0.5, -1, 2], [1.5, 0.25, -0.75]]);
-      const w = tf.tensor2d([[1, 2], [-1, 0.5], [0.25, -2]]);
+      const x = tf.tensor2d([
+        [0.5, -1, 2],
+        [1.5, 0.25, -0.75],
+      ]);
+      const w = tf.tensor2d([
+        [1, 2],
+        [-1, 0.5],
+        [0.25, -2],
+      ]);
       const b = tf.tensor1d([0.1, -0.2]);
-      const dy = tf.tensor2d([[1, -1], [0.5, 2]]);
-      const ours = tf.grads((x_: tf.Tensor, w_: tf.Tensor, b_: tf.Tensor) => tf.sum(tf.mul(dense(x_ as tf.Tensor2D, w_ as tf.Tensor2D, b_ as tf.Tensor1D), dy)))([x, w, b]);
+      const dy = tf.tensor2d([
+        [1, -1],
+        [0.5, 2],
+      ]);
+      const ours = tf.grads((x_: tf.Tensor, w_: tf.Tensor, b_: tf.Tensor) =>
+        tf.sum(tf.mul(dense(x_ as tf.Tensor2D, w_ as tf.Tensor2D, b_ as tf.Tensor1D), dy)),
+      )([x, w, b]);
       const expectedDx = tf.matMul(dy, w, false, true);
       const expectedDw = tf.matMul(x, dy, true, false);
       close(await ours[0].data(), await expectedDx.data(), 1e-6);
@@ -40,7 +72,10 @@ for (const backend of ['wasm', 'cpu'] as const) {
       tf.dispose([x, w, b, dy, ...ours, expectedDx, expectedDw]);
     });
     it('gelu: value and one-kernel gradient equal autodiff of x·Φ(x), tails included', async () => {
-      const x = tf.tensor2d(Float32Array.from({ length: 4 * 257 }, (_, i) => -14 + (28 * i) / (4 * 257)), [4, 257]);
+      const x = tf.tensor2d(
+        Float32Array.from({ length: 4 * 257 }, (_, i) => -14 + (28 * i) / (4 * 257)),
+        [4, 257],
+      );
       const dy = tf.randomNormal([4, 257], 0, 1, 'float32', 9);
       const plain = (a: tf.Tensor) => tf.mul(tf.mul(a, 0.5), tf.add(tf.erf(tf.mul(a, Math.SQRT1_2)), 1));
       const ours = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(activation(a as tf.Tensor2D, 'gelu'), dy)))(x);
@@ -76,9 +111,23 @@ describe('a training step of tiny-bert on wasm', () => {
     await useBackend('wasm');
     const { model } = loadCheckpoint(path.join(__dirname, '..', 'fixtures', 'reference', 'tiny-bert'));
     const inputs = {
-      inputIds: tf.tensor2d([[101, 2023, 2003, 102, 0], [101, 2307, 2143, 999, 102]], undefined, 'int32'),
+      inputIds: tf.tensor2d(
+        [
+          [101, 2023, 2003, 102, 0],
+          [101, 2307, 2143, 999, 102],
+        ],
+        undefined,
+        'int32',
+      ),
       tokenTypeIds: tf.zeros([2, 5], 'int32') as tf.Tensor2D,
-      attentionMask: tf.tensor2d([[1, 1, 1, 1, 0], [1, 1, 1, 1, 1]], undefined, 'int32'),
+      attentionMask: tf.tensor2d(
+        [
+          [1, 1, 1, 1, 0],
+          [1, 1, 1, 1, 1],
+        ],
+        undefined,
+        'int32',
+      ),
     };
     const labels = tf.oneHot(tf.tensor1d([0, 2], 'int32'), 3);
     const before = tf.memory().numTensors;

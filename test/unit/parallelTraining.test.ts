@@ -24,7 +24,12 @@ interface Reference {
   batch0_logits_after: number[][];
 }
 
-const toBatch = (b: Reference['batches'][number]): Batch => ({ inputIds: b.input_ids, tokenTypeIds: b.token_type_ids, attentionMask: b.attention_mask, labels: b.labels });
+const toBatch = (b: Reference['batches'][number]): Batch => ({
+  inputIds: b.input_ids,
+  tokenTypeIds: b.token_type_ids,
+  attentionMask: b.attention_mask,
+  labels: b.labels,
+});
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
 
 async function logitsOf(model: ReturnType<typeof loadCheckpoint>['model'], batch: Batch): Promise<number[][]> {
@@ -36,15 +41,27 @@ async function logitsOf(model: ReturnType<typeof loadCheckpoint>['model'], batch
   return v;
 }
 
-for (const [file, clip] of [['train-steps.json', 1.0], ['train-steps-clip0.5.json', 0.5]] as const) {
+for (const [file, clip] of [
+  ['train-steps.json', 1.0],
+  ['train-steps-clip0.5.json', 0.5],
+] as const) {
   describe(`data-parallel training reproduces Hugging Face step by step (2 workers): ${file}`, () => {
-    for (const [backend, wasmOptimizer] of [['wasm', true], ['wasm', false], ['cpu', true]] as const)
+    for (const [backend, wasmOptimizer] of [
+      ['wasm', true],
+      ['wasm', false],
+      ['cpu', true],
+    ] as const)
       it(`loss, grad norm, clipping and the logits after six steps match the reference (${backend} backend, optimizer in ${wasmOptimizer ? 'WebAssembly' : 'JavaScript'})`, async t => {
         await useBackend(backend);
         const ref: Reference = JSON.parse(fs.readFileSync(path.join(TINY, file), 'utf8'));
         const { model } = loadCheckpoint(TINY, { dropout: 0 });
         const tensorsBefore = tf.memory().numTensors;
-        const trainer = await ParallelTrainer.start(model, new Set(model.specs.filter(isDecayed).map(s => s.name)), { threads: 2, backend, wasmDir: WASM_DIR, wasmOptimizer });
+        const trainer = await ParallelTrainer.start(model, new Set(model.specs.filter(isDecayed).map(s => s.name)), {
+          threads: 2,
+          backend,
+          wasmDir: WASM_DIR,
+          wasmOptimizer,
+        });
         try {
           let worstLoss = 0;
           let worstNorm = 0;
@@ -119,7 +136,7 @@ describe('data-parallel step against the single-thread step', () => {
     }
   });
 
-  it('saved optimizer state restores into a new trainer; the weights it saves are the model\'s', async () => {
+  it("saved optimizer state restores into a new trainer; the weights it saves are the model's", async () => {
     await useBackend('wasm');
     const ref: Reference = JSON.parse(fs.readFileSync(path.join(TINY, 'train-steps.json'), 'utf8'));
     const model = loadCheckpoint(TINY, { dropout: 0 }).model;
@@ -139,12 +156,18 @@ describe('data-parallel step against the single-thread step', () => {
         const rb = await b2.step([toBatch(ref.batches[1])], { lr: 1e-3, maxGradNorm: 1 });
         assert.equal(rb.loss, ra.loss);
         assert.equal(rb.gradNorm, ra.gradNorm);
-        assert.deepEqual(b2.optimizerState().map(e => [...e.data.slice(0, 50)]), a.optimizerState().map(e => [...e.data.slice(0, 50)]));
+        assert.deepEqual(
+          b2.optimizerState().map(e => [...e.data.slice(0, 50)]),
+          a.optimizerState().map(e => [...e.data.slice(0, 50)]),
+        );
         // What a checkpoint writes from the trainer: the model's own PyTorch layout, Linear weights transposed back.
         b2.copyWeightsTo(model);
         const expected = await model.toTorch();
         const sources = b2.torchSources(model.specs);
-        assert.deepEqual(sources.map(t => t.name), [...expected.keys()]);
+        assert.deepEqual(
+          sources.map(t => t.name),
+          [...expected.keys()],
+        );
         for (const t of sources) {
           assert.deepEqual(t.shape, expected.get(t.name)!.shape, t.name);
           assert.deepEqual(await t.data(), expected.get(t.name)!.data, t.name);
@@ -160,7 +183,21 @@ describe('data-parallel step against the single-thread step', () => {
   });
 
   it('loss coefficients weight each micro-batch as its mean, and rowsOf re-pads to the share', () => {
-    const b: Batch = { inputIds: [[1, 2, 3, 0], [4, 5, 0, 0]], tokenTypeIds: [[0, 0, 0, 0], [0, 0, 0, 0]], attentionMask: [[1, 1, 1, 0], [1, 1, 0, 0]], labels: [0, 1] };
+    const b: Batch = {
+      inputIds: [
+        [1, 2, 3, 0],
+        [4, 5, 0, 0],
+      ],
+      tokenTypeIds: [
+        [0, 0, 0, 0],
+        [0, 0, 0, 0],
+      ],
+      attentionMask: [
+        [1, 1, 1, 0],
+        [1, 1, 0, 0],
+      ],
+      labels: [0, 1],
+    };
     assert.deepEqual(lossCoefficients([b, rowsOf(b, 1, 2)]), [[0.25, 0.25], [0.5]]);
     assert.deepEqual(lossCoefficients([b], [1, 3]), [[0.25, 0.75]]);
     assert.deepEqual(rowsOf(b, 1, 2).inputIds, [[4, 5]]);
@@ -178,7 +215,10 @@ describe('starting the optimisation', () => {
     try {
       assert.equal(o.threads, 1);
       assert.equal(warnings.length, 1);
-      assert.match(warnings[0], /Training on the trainer's own thread: the 2 gradient workers did not start \(gradient worker \d: could not load the wasm backend/);
+      assert.match(
+        warnings[0],
+        /Training on the trainer's own thread: the 2 gradient workers did not start \(gradient worker \d: could not load the wasm backend/,
+      );
     } finally {
       await o.dispose();
       model.dispose();
@@ -195,37 +235,54 @@ describe('starting the optimisation', () => {
 
 describe('evaluation on the gradient workers', () => {
   for (const tokensPerPass of [undefined, 1])
-  it(`gives what the trainer thread computes, with the weights of the latest update${tokensPerPass ? ' (each row in a pass of its own, as training took them)' : ''}`, async () => {
-    await useBackend('wasm');
-    const ref: Reference = JSON.parse(fs.readFileSync(path.join(TINY, 'train-steps.json'), 'utf8'));
-    const examples: Example[] = ref.batches.flatMap((b, k) =>
-      b.input_ids.map((ids, i) => {
-        const n = b.attention_mask[i].reduce((x, y) => x + y, 0);
-        return { inputIds: ids.slice(0, n), tokenTypeIds: b.token_type_ids[i].slice(0, n), label: b.labels[i], line: 2 + k * 100 + i };
-      }),
-    );
-    const model = loadCheckpoint(TINY, { dropout: 0 }).model;
-    const trainer = await ParallelTrainer.start(model, new Set(model.specs.filter(isDecayed).map(s => s.name)), { threads: 2, backend: 'wasm', wasmDir: WASM_DIR, tokensPerPass });
-    try {
-      await trainer.step([toBatch(ref.batches[0])], { lr: 5e-3, maxGradNorm: 1 });
-      trainer.copyWeightsTo(model);
-      const labels = model.config.id2label;
-      const here = await evaluate(model, examples, labels, 5, 0);
-      const there = await evaluate(model, examples, labels, 5, 0, batches => trainer.logits(batches));
-      assert.deepEqual(there.confusion, here.confusion);
-      assert.equal(there.accuracy, here.accuracy);
-      assert.ok(Math.abs(there.loss - here.loss) <= 1e-6 * here.loss, `${there.loss} vs ${here.loss}`);
-      assert.deepEqual(there.misclassified.map(m => m.line), here.misclassified.map(m => m.line));
-    } finally {
-      await trainer.dispose();
-      model.dispose();
-    }
-  });
+    it(`gives what the trainer thread computes, with the weights of the latest update${tokensPerPass ? ' (each row in a pass of its own, as training took them)' : ''}`, async () => {
+      await useBackend('wasm');
+      const ref: Reference = JSON.parse(fs.readFileSync(path.join(TINY, 'train-steps.json'), 'utf8'));
+      const examples: Example[] = ref.batches.flatMap((b, k) =>
+        b.input_ids.map((ids, i) => {
+          const n = b.attention_mask[i].reduce((x, y) => x + y, 0);
+          return { inputIds: ids.slice(0, n), tokenTypeIds: b.token_type_ids[i].slice(0, n), label: b.labels[i], line: 2 + k * 100 + i };
+        }),
+      );
+      const model = loadCheckpoint(TINY, { dropout: 0 }).model;
+      const trainer = await ParallelTrainer.start(model, new Set(model.specs.filter(isDecayed).map(s => s.name)), {
+        threads: 2,
+        backend: 'wasm',
+        wasmDir: WASM_DIR,
+        tokensPerPass,
+      });
+      try {
+        await trainer.step([toBatch(ref.batches[0])], { lr: 5e-3, maxGradNorm: 1 });
+        trainer.copyWeightsTo(model);
+        const labels = model.config.id2label;
+        const here = await evaluate(model, examples, labels, 5, 0);
+        const there = await evaluate(model, examples, labels, 5, 0, batches => trainer.logits(batches));
+        assert.deepEqual(there.confusion, here.confusion);
+        assert.equal(there.accuracy, here.accuracy);
+        assert.ok(Math.abs(there.loss - here.loss) <= 1e-6 * here.loss, `${there.loss} vs ${here.loss}`);
+        assert.deepEqual(
+          there.misclassified.map(m => m.line),
+          here.misclassified.map(m => m.line),
+        );
+      } finally {
+        await trainer.dispose();
+        model.dispose();
+      }
+    });
 });
 
 describe('pass sizes', () => {
   it('bert-base takes its rows of 128 tokens two or three a pass, the small shapes a whole share in one, longer rows fewer', () => {
-    const config = (layers: number, hidden: number) => parseBertConfig({ model_type: 'bert', vocab_size: 30522, num_hidden_layers: layers, hidden_size: hidden, num_attention_heads: hidden / 64, intermediate_size: 4 * hidden, max_position_embeddings: 512 });
+    const config = (layers: number, hidden: number) =>
+      parseBertConfig({
+        model_type: 'bert',
+        vocab_size: 30522,
+        num_hidden_layers: layers,
+        hidden_size: hidden,
+        num_attention_heads: hidden / 64,
+        intermediate_size: 4 * hidden,
+        max_position_embeddings: 512,
+      });
     const params = (c: ReturnType<typeof config>) => parameterSpecs(c).reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
     const base = config(12, 768);
     const rows = (c: ReturnType<typeof config>, length: number) => Math.floor(tokensPerPass(c, params(c), length) / length);
@@ -233,7 +290,7 @@ describe('pass sizes', () => {
     assert.ok(rows(base, 64) > 2 * rows(base, 128), 'shorter rows go more to a pass');
     assert.equal(rows(base, 512), 1, 'a row of 512 tokens goes alone');
     assert.equal(rows(base, 4096), 1, 'a row longer than the budget still goes, alone');
-    assert.ok(rows(config(4, 512), 128) >= 8, 'bert-small: a worker\'s share of a batch of 16 in one pass');
+    assert.ok(rows(config(4, 512), 128) >= 8, "bert-small: a worker's share of a batch of 16 in one pass");
     assert.ok(passBudgetBytes(params(base)) < 2 ** 31, 'well inside a WASM heap');
   });
 });

@@ -3,7 +3,10 @@ import { describe, it } from 'node:test';
 import { spansAfterEdits, type Span } from '../../src/extension/predict/rangesAfterEdit';
 
 const line = (l: number, from = 0, to = 10): Span => ({ start: { line: l, character: from }, end: { line: l, character: to } });
-const at = (l: number, c: number, text: string, toLine = l, toChar = c) => ({ range: { start: { line: l, character: c }, end: { line: toLine, character: toChar } }, text });
+const at = (l: number, c: number, text: string, toLine = l, toChar = c) => ({
+  range: { start: { line: l, character: c }, end: { line: toLine, character: toChar } },
+  text,
+});
 
 describe('predictions when the document is edited', () => {
   it('keeps the predictions of lines the edit does not touch, and drops the edited one', () => {

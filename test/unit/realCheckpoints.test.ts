@@ -44,11 +44,16 @@ describe('checkpoints written by the real torch.save and save_pretrained', () =>
         assert.deepEqual(loaded.config.id2label, ['negative', 'positive', 'mixed']);
         const ids = ref.texts.map(t => loaded.tokenizer.encode(t, undefined, 64).inputIds);
         assert.deepEqual(ids, ref.input_ids);
-        const batch = padBatch(ids.map((inputIds, i) => ({ inputIds, tokenTypeIds: inputIds.map(() => 0), label: 0, line: i + 1 })), loaded.tokenizer.padId);
+        const batch = padBatch(
+          ids.map((inputIds, i) => ({ inputIds, tokenTypeIds: inputIds.map(() => 0), label: 0, line: i + 1 })),
+          loaded.tokenizer.padId,
+        );
         const inputs = batchTensors(batch);
         const logits = tf.tidy(() => loaded.model.forward(inputs, { training: false }).logits.arraySync() as number[][]);
         disposeInputs(inputs);
-        logits.forEach((row, i) => row.forEach((v, c) => assert.ok(Math.abs(v - ref.logits![i][c]) < 1e-4, `${name} text ${i} label ${c}: ${v} vs ${ref.logits![i][c]}`)));
+        logits.forEach((row, i) =>
+          row.forEach((v, c) => assert.ok(Math.abs(v - ref.logits![i][c]) < 1e-4, `${name} text ${i} label ${c}: ${v} vs ${ref.logits![i][c]}`)),
+        );
       } finally {
         loaded.model.dispose();
       }
@@ -63,13 +68,18 @@ describe('checkpoints written by the real torch.save and save_pretrained', () =>
       Buffer.from([0x80, 0x02]),
       Buffer.from('ccollections\nOrderedDict\n', 'latin1'),
       Buffer.from([0x29, 0x52]), // EMPTY_TUPLE, REDUCE
-      Buffer.from([0x7d, 0x58, 5, 0, 0, 0]), Buffer.from('evil!', 'latin1'), Buffer.from([0x4b, 1, 0x73]), // {"evil!": 1}
+      Buffer.from([0x7d, 0x58, 5, 0, 0, 0]),
+      Buffer.from('evil!', 'latin1'),
+      Buffer.from([0x4b, 1, 0x73]), // {"evil!": 1}
       Buffer.from([0x62, 0x2e]), // BUILD, STOP
     ]);
     assert.throws(() => unpickle(pickle), /BUILD with state that a weights file never holds/);
   });
 
-  for (const [name, prefix] of [['masked-lm', 'bert.'], ['bert-model', '']] as const) {
+  for (const [name, prefix] of [
+    ['masked-lm', 'bert.'],
+    ['bert-model', ''],
+  ] as const) {
     it(`${name}: loads the encoder's weights as saved, and says which heads are new or unused`, async () => {
       const ref = reference(name);
       const loaded = loadCheckpoint(path.join(REAL, name), { labels: ['a', 'b'] });
@@ -80,10 +90,19 @@ describe('checkpoints written by the real torch.save and save_pretrained', () =>
           assert.ok(ours, `${key} is loaded`);
           first.forEach((v, i) => assert.ok(Math.abs(ours[i] - v) < 1e-7, `${key}[${i}]`));
         }
-        assert.ok(loaded.notices.some(n => /classifier is new|Initialised fresh/.test(n)), loaded.notices.join('\n'));
+        assert.ok(
+          loaded.notices.some(n => /classifier is new|Initialised fresh/.test(n)),
+          loaded.notices.join('\n'),
+        );
         if (name === 'masked-lm') {
-          assert.ok(loaded.notices.some(n => /Not used: .*cls\.predictions/.test(n)), loaded.notices.join('\n'));
-          assert.ok(loaded.notices.some(n => /Initialised fresh.*bert\.pooler/.test(n)), 'BertForMaskedLM has no pooler: a fresh one');
+          assert.ok(
+            loaded.notices.some(n => /Not used: .*cls\.predictions/.test(n)),
+            loaded.notices.join('\n'),
+          );
+          assert.ok(
+            loaded.notices.some(n => /Initialised fresh.*bert\.pooler/.test(n)),
+            'BertForMaskedLM has no pooler: a fresh one',
+          );
         }
         assert.ok(Object.keys(ref.weights!).every(k => k.startsWith(prefix)));
       } finally {
@@ -106,6 +125,9 @@ describe('checkpoints written by the real torch.save and save_pretrained', () =>
   });
 
   it('refuses the pre-1.6 (non-zip) format by name, saying how to convert it', () => {
-    assert.throws(() => loadCheckpoint(path.join(REAL, 'legacy-format')), /not a zip archive\. Checkpoints from torch older than 1\.6 \(legacy tar\/pickle format\) are not supported; re-save with torch\.save or convert to safetensors/);
+    assert.throws(
+      () => loadCheckpoint(path.join(REAL, 'legacy-format')),
+      /not a zip archive\. Checkpoints from torch older than 1\.6 \(legacy tar\/pickle format\) are not supported; re-save with torch\.save or convert to safetensors/,
+    );
   });
 });

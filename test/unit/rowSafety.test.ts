@@ -31,10 +31,16 @@ describe('ragged rows', () => {
     const file = write('ragged.csv', 'text,label\ngood film,pos\nhello, world,pos\nbad film,neg\nsad, slow, long,neg\nfine,pos\nshort\n');
     const data = await loadLabelledData(file, { textCol: 'text', labelCol: 'label' });
     assert.deepEqual(data.labels, ['neg', 'pos']);
-    assert.deepEqual(data.rows.map(r => r.line), [2, 4, 6]);
+    assert.deepEqual(
+      data.rows.map(r => r.line),
+      [2, 4, 6],
+    );
     assert.equal(data.skipped.count, 3);
     assert.deepEqual(data.skipped.lines, [3, 5, 7]);
-    assert.match(data.warnings.join('\n'), /ragged\.csv: skipped 3 rows whose cells do not line up with the header's 2 columns \(lines 3, 5, 7\).*Quote such texts/);
+    assert.match(
+      data.warnings.join('\n'),
+      /ragged\.csv: skipped 3 rows whose cells do not line up with the header's 2 columns \(lines 3, 5, 7\).*Quote such texts/,
+    );
   });
 
   it('a trailing delimiter on a row is not ragged; missing or non-empty extra cells are', () => {
@@ -45,7 +51,10 @@ describe('ragged rows', () => {
 
   it('says why when every row is ragged, instead of "no rows"', async () => {
     const file = write('all.csv', 'text,label\na,b,c\nd,e,f\n');
-    await assert.rejects(loadLabelledData(file, { textCol: 'text', labelCol: 'label' }), /no rows left to train on.*2 rows do not have the header's 2 columns \(lines 2, 3\)/);
+    await assert.rejects(
+      loadLabelledData(file, { textCol: 'text', labelCol: 'label' }),
+      /no rows left to train on.*2 rows do not have the header's 2 columns \(lines 2, 3\)/,
+    );
   });
 });
 
@@ -70,7 +79,16 @@ describe('Predict a CSV column', () => {
   before(async () => {
     await useBackend('wasm');
     model = path.join(tempDir(), 'model');
-    const config = parseBertConfig({ model_type: 'bert', vocab_size: 30522, num_hidden_layers: 1, hidden_size: 16, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 64, id2label: { 0: 'neg', 1: 'pos' } });
+    const config = parseBertConfig({
+      model_type: 'bert',
+      vocab_size: 30522,
+      num_hidden_layers: 1,
+      hidden_size: 16,
+      num_attention_heads: 2,
+      intermediate_size: 32,
+      max_position_embeddings: 64,
+      id2label: { 0: 'neg', 1: 'pos' },
+    });
     await initCheckpoint(config, VOCAB, model, 1);
   });
 
@@ -84,7 +102,11 @@ describe('Predict a CSV column', () => {
       assert.equal(r.skipped, 3);
       const rows = parse(fs.readFileSync(out, 'utf8')) as string[][];
       assert.deepEqual(rows[0], ['id', 'text', 'predicted_label', 'confidence', 'p_neg', 'p_pos', NOTE_COLUMN]);
-      assert.deepEqual(rows.slice(1).map(x => x[0]), ['1', '2', '3', '4', '5'], 'one output row per input row, in order');
+      assert.deepEqual(
+        rows.slice(1).map(x => x[0]),
+        ['1', '2', '3', '4', '5'],
+        'one output row per input row, in order',
+      );
       for (const x of rows) assert.equal(x.length, 7);
       const byId = new Map(rows.slice(1).map(x => [x[0], x]));
       for (const id of ['1', '4']) {
@@ -133,7 +155,20 @@ describe('files that are not data files', () => {
   it('Predict a CSV column on a Latin-1 file reads it as Latin-1 and says so, instead of failing midway', async () => {
     const dir = tempDir();
     const model = path.join(dir, 'model');
-    await initCheckpoint(parseBertConfig({ model_type: 'bert', vocab_size: 30522, num_hidden_layers: 1, hidden_size: 16, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 64 }), VOCAB, model, 1);
+    await initCheckpoint(
+      parseBertConfig({
+        model_type: 'bert',
+        vocab_size: 30522,
+        num_hidden_layers: 1,
+        hidden_size: 16,
+        num_attention_heads: 2,
+        intermediate_size: 32,
+        max_position_embeddings: 64,
+      }),
+      VOCAB,
+      model,
+      1,
+    );
     const file = path.join(dir, 'latin1.csv');
     // the invalid byte far from the head, where the head's sniffing cannot see it
     fs.writeFileSync(file, Buffer.concat([Buffer.from('text\n' + 'plain row\n'.repeat(20000)), Buffer.from('caf\xe9 cr\xe8me\n', 'latin1')]));

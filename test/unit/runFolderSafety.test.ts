@@ -26,12 +26,31 @@ let baseModel: string;
 before(async () => {
   await useBackend('wasm');
   baseModel = path.join(tempDir(), 'base');
-  const config = parseBertConfig({ model_type: 'bert', vocab_size: 30522, num_hidden_layers: 1, hidden_size: 16, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 128 });
+  const config = parseBertConfig({
+    model_type: 'bert',
+    vocab_size: 30522,
+    num_hidden_layers: 1,
+    hidden_size: 16,
+    num_attention_heads: 2,
+    intermediate_size: 32,
+    max_position_embeddings: 128,
+  });
   await initCheckpoint(config, VOCAB, baseModel, 1);
 });
 
 function config(out: string, overrides: Partial<TrainConfig> = {}): TrainConfig {
-  return { ...TRAIN_DEFAULTS, data: fixture('sst2-dev-200.tsv'), textCol: 'text', labelCol: 'label', model: baseModel, out, epochs: 1, batchSize: 16, learningRate: 1e-3, ...overrides };
+  return {
+    ...TRAIN_DEFAULTS,
+    data: fixture('sst2-dev-200.tsv'),
+    textCol: 'text',
+    labelCol: 'label',
+    model: baseModel,
+    out,
+    epochs: 1,
+    batchSize: 16,
+    learningRate: 1e-3,
+    ...overrides,
+  };
 }
 
 const metricsLines = (out: string) => fs.readFileSync(path.join(out, RUN_FILES.metrics), 'utf8').split('\n').filter(Boolean);
@@ -101,7 +120,10 @@ describe("the extension's runs folder", () => {
     fs.mkdirSync(path.join(root, 'real'));
     fs.writeFileSync(path.join(root, 'real', RUN_FILES.metrics), '');
     fs.mkdirSync(path.join(root, 'not-a-run')); // no train-config.json, no metrics.jsonl: a run waiting for its Start, or not ours
-    assert.deepEqual(listRuns(workspace, new Set()).map(r => r.name), ['real']);
+    assert.deepEqual(
+      listRuns(workspace, new Set()).map(r => r.name),
+      ['real'],
+    );
     assert.match(refuseRunFolder(path.join(root, 'linked')) ?? '', /symbolic link/);
     assert.equal(refuseRunFolder(path.join(root, 'real')), undefined);
     assert.match(refuseRunFolder(path.join(workspace, 'somewhere')) ?? '', /not a run folder/);
@@ -130,7 +152,8 @@ describe('a kill inside a checkpoint save', () => {
       // What writeFolderAtomically leaves when killed after its first rename: the previous folder
       // moved aside, the new one complete beside it. The second case leaves only the old copy.
       fs.renameSync(last, path.join(out, RUN_FILES.checkpoints, `.last.old-${tag}`));
-      if (moment === 'between the two renames') fs.cpSync(path.join(out, RUN_FILES.checkpoints, `.last.old-${tag}`), path.join(out, RUN_FILES.checkpoints, `.last.tmp-${tag}`), { recursive: true });
+      if (moment === 'between the two renames')
+        fs.cpSync(path.join(out, RUN_FILES.checkpoints, `.last.old-${tag}`), path.join(out, RUN_FILES.checkpoints, `.last.tmp-${tag}`), { recursive: true });
       // and two stale leftovers of earlier kills
       fs.mkdirSync(path.join(out, RUN_FILES.checkpoints, `.best.tmp-${process.pid + 2}-deadbeef`));
       fs.mkdirSync(path.join(out, RUN_FILES.checkpoints, `.last.tmp-${process.pid + 3}-deadbeef`));
@@ -175,16 +198,24 @@ describe('one trainer per run folder', () => {
     assert.ok(!fs.existsSync(path.join(out, RUN_FILES.lock)), 'released at the end of the run');
   });
 
-  it("takes over a lock whose process is gone (a kill -9, a reboot)", async () => {
+  it('takes over a lock whose process is gone (a kill -9, a reboot)', async () => {
     const out = path.join(tempDir(), 'run');
     fs.mkdirSync(out);
     const dead = spawn(process.execPath, ['-e', '0']);
     await new Promise(r => dead.on('exit', r));
-    fs.writeFileSync(path.join(out, RUN_FILES.lock), JSON.stringify({ schemaVersion: 1, pid: dead.pid, host: os.hostname(), startedAt: new Date().toISOString() }));
+    fs.writeFileSync(
+      path.join(out, RUN_FILES.lock),
+      JSON.stringify({ schemaVersion: 1, pid: dead.pid, host: os.hostname(), startedAt: new Date().toISOString() }),
+    );
     assert.equal(liveRunLock(out), undefined);
     const { done } = await runCollecting(config(out, { maxSteps: 1 }));
     assert.equal(done.status, 'completed', done.reason);
-    const bootedLongAgo = JSON.stringify({ schemaVersion: 1, pid: process.ppid, host: os.hostname(), startedAt: new Date(Date.now() - os.uptime() * 1000 - 60_000).toISOString() });
+    const bootedLongAgo = JSON.stringify({
+      schemaVersion: 1,
+      pid: process.ppid,
+      host: os.hostname(),
+      startedAt: new Date(Date.now() - os.uptime() * 1000 - 60_000).toISOString(),
+    });
     fs.writeFileSync(path.join(out, RUN_FILES.lock), bootedLongAgo);
     assert.equal(liveRunLock(out), undefined, 'a lock from before the last boot is stale, whatever process has its pid now');
   });
@@ -195,13 +226,22 @@ describe('metrics.jsonl across resumes and crashes', () => {
     const out = path.join(tempDir(), 'run');
     await runCollecting(config(out, { evalSteps: 2 }), { stopAfter: 2 });
     // a kill at step 4, after the step-2 checkpoint: steps 3 and 4 are in the file, not in the checkpoint
-    const later = [3, 4].map(step => JSON.stringify({ type: 'progress', step, totalSteps: 10, epoch: 0.3, loss: 1, gradNorm: 1, learningRate: 1e-3, samplesPerSecond: 1, etaSeconds: 1 }));
+    const later = [3, 4].map(step =>
+      JSON.stringify({ type: 'progress', step, totalSteps: 10, epoch: 0.3, loss: 1, gradNorm: 1, learningRate: 1e-3, samplesPerSecond: 1, etaSeconds: 1 }),
+    );
     fs.appendFileSync(path.join(out, RUN_FILES.metrics), later.join('\n') + '\n');
     const { done, messages } = await runCollecting({ out } as TrainConfig, { resume: true });
     assert.equal(done.status, 'completed', done.reason);
     assert.ok(messages.some(m => m.type === 'log' && /2 messages of later steps/.test(m.message)));
-    const steps = metricsLines(out).map(l => JSON.parse(l)).filter(m => m.type === 'progress').map(m => m.step as number);
-    assert.deepEqual(steps, [...new Set(steps)].sort((a, b) => a - b), `steps in order, none twice: ${steps}`);
+    const steps = metricsLines(out)
+      .map(l => JSON.parse(l))
+      .filter(m => m.type === 'progress')
+      .map(m => m.step as number);
+    assert.deepEqual(
+      steps,
+      [...new Set(steps)].sort((a, b) => a - b),
+      `steps in order, none twice: ${steps}`,
+    );
   });
 
   it('mends a torn last line (a crash, a full disk) before appending, so the next message is not swallowed', async () => {
@@ -233,7 +273,8 @@ describe('messages that say which file and what to do', () => {
     assert.equal((await runCollecting(config(out), { stopAfter: 1 })).done.status, 'stopped');
     const open = fs.promises.open;
     fs.promises.open = (async (file: fs.PathLike, flags?: string | number, mode?: fs.Mode) => {
-      if (String(file).includes(`${path.sep}checkpoints${path.sep}`)) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write' });
+      if (String(file).includes(`${path.sep}checkpoints${path.sep}`))
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write' });
       return open(file, flags, mode);
     }) as typeof fs.promises.open;
     let result;
@@ -302,16 +343,35 @@ describe('the next start after VS Code closed mid-run', () => {
     const killed = path.join(root, 'b-killed');
     await runCollecting(config(killed), { stopAfter: 2 });
     // killed at step 4, two steps after its last save: no done line
-    const progress = JSON.parse(metricsLines(killed).filter(l => l.includes('"progress"')).at(-1)!);
-    fs.writeFileSync(path.join(killed, RUN_FILES.metrics), metricsLines(killed).filter(l => !l.includes('"done"')).concat([JSON.stringify({ ...progress, step: 4 })]).join('\n') + '\n');
+    const progress = JSON.parse(
+      metricsLines(killed)
+        .filter(l => l.includes('"progress"'))
+        .at(-1)!,
+    );
+    fs.writeFileSync(
+      path.join(killed, RUN_FILES.metrics),
+      metricsLines(killed)
+        .filter(l => !l.includes('"done"'))
+        .concat([JSON.stringify({ ...progress, step: 4 })])
+        .join('\n') + '\n',
+    );
     const old = path.join(root, 'c-old');
     await runCollecting(config(old), { stopAfter: 1 });
-    fs.writeFileSync(path.join(old, RUN_FILES.metrics), metricsLines(old).filter(l => !l.includes('"done"')).join('\n') + '\n');
+    fs.writeFileSync(
+      path.join(old, RUN_FILES.metrics),
+      metricsLines(old)
+        .filter(l => !l.includes('"done"'))
+        .join('\n') + '\n',
+    );
     const past = new Date(Date.now() - 3_600_000);
     fs.utimesSync(path.join(old, RUN_FILES.metrics), past, past);
 
     const ended = runsEndedWithSession(listRuns(workspace, new Set()), Date.now() - 600_000);
-    assert.deepEqual(ended.map(e => e.run.name), ['b-killed', 'a-saved'], 'the run from before the last session is not told again');
+    assert.deepEqual(
+      ended.map(e => e.run.name),
+      ['b-killed', 'a-saved'],
+      'the run from before the last session is not told again',
+    );
     const [k, s] = ended;
     assert.equal(s.resumableStep, 2);
     assert.match(s.message, /stopped the run a-saved at step 2 of \d+ when VS Code closed, and saved it/);

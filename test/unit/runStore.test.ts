@@ -14,19 +14,36 @@ function run(root: string, name: string, lines: object[]): string {
 }
 
 const evaluation = (step: number, accuracy: number, isBest: boolean) => ({
-  type: 'evaluation', step, epoch: 1, loss: 0.5, accuracy, macroF1: accuracy, perClass: [], confusion: [], misclassified: [], isBest,
+  type: 'evaluation',
+  step,
+  epoch: 1,
+  loss: 0.5,
+  accuracy,
+  macroF1: accuracy,
+  perClass: [],
+  confusion: [],
+  misclassified: [],
+  isBest,
 });
 
 describe('run summaries', () => {
   it('read status, accuracy and best metric from metrics.jsonl; no "done" means interrupted', () => {
     const root = tempDir();
-    const done = run(root, '20260101-000000-a', [evaluation(10, 0.7, true), evaluation(20, 0.65, false), { type: 'done', status: 'completed', step: 20, bestMetric: 0.7, bestStep: 10 }]);
+    const done = run(root, '20260101-000000-a', [
+      evaluation(10, 0.7, true),
+      evaluation(20, 0.65, false),
+      { type: 'done', status: 'completed', step: 20, bestMetric: 0.7, bestStep: 10 },
+    ]);
     const stopped = run(root, '20260102-000000-b', [{ type: 'done', status: 'stopped', reason: 'stopped on request', step: 3 }]);
     const crashed = run(root, '20260103-000000-c', [evaluation(5, 0.6, true)]);
     fs.appendFileSync(path.join(crashed, 'metrics.jsonl'), '{"type":"progr'); // a torn last line
     assert.deepEqual(
       listRuns(root, new Set()).map(r => [r.name, r.status]),
-      [['20260103-000000-c', 'interrupted'], ['20260102-000000-b', 'stopped'], ['20260101-000000-a', 'completed']],
+      [
+        ['20260103-000000-c', 'interrupted'],
+        ['20260102-000000-b', 'stopped'],
+        ['20260101-000000-a', 'completed'],
+      ],
     );
     const a = summarizeRun(done, false);
     assert.equal(a.accuracy, 0.65);
@@ -72,7 +89,7 @@ describe("the Runs view's menus", () => {
         .map(m => m.command),
     );
   const value = (status: RunStatus, resumable: boolean, usable: boolean, locked = false) =>
-    runContextValue({ status, checkpoints: { resumable, usable }, lockedBy: locked ? { pid: 1, host: 'h', startedAt: '' } as RunLock : undefined });
+    runContextValue({ status, checkpoints: { resumable, usable }, lockedBy: locked ? ({ pid: 1, host: 'h', startedAt: '' } as RunLock) : undefined });
 
   it('offers Resume only where a checkpoint can be resumed, and predictions only where one exists', () => {
     const failedEarly = offered(value('failed', false, false));

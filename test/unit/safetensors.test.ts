@@ -30,7 +30,9 @@ describe('safetensors reader', () => {
     const half = new Uint8Array(new Uint16Array([0x3c00, 0xc000, 0x3800, 0x0001, 0x7c00]).buffer);
     const bf = new Uint8Array(new Uint16Array([0x3f80, 0xc040]).buffer);
     const data = new Uint8Array([...half, ...bf]);
-    const parsed = parseSafetensors(file({ h: { dtype: 'F16', shape: [5], data_offsets: [0, 10] }, b: { dtype: 'BF16', shape: [2], data_offsets: [10, 14] } }, data));
+    const parsed = parseSafetensors(
+      file({ h: { dtype: 'F16', shape: [5], data_offsets: [0, 10] }, b: { dtype: 'BF16', shape: [2], data_offsets: [10, 14] } }, data),
+    );
     assert.deepEqual([...toFloat32(parsed.tensors.get('h')!)], [1, -2, 0.5, Math.fround(2 ** -24), Infinity]);
     assert.deepEqual([...toFloat32(parsed.tensors.get('b')!)], [1, -3]);
   });
@@ -43,22 +45,45 @@ describe('safetensors reader', () => {
 
   const refused: [string, Buffer, RegExp][] = [
     ['a file shorter than 8 bytes', Buffer.from([1, 2, 3]), /shorter than the 8-byte/],
-    ['a header over the size limit', (() => { const b = Buffer.alloc(16); b.writeBigUInt64LE(BigInt(MAX_HEADER_BYTES + 1)); return b; })(), /header claims/],
-    ['a header longer than the file', (() => { const b = Buffer.alloc(16); b.writeBigUInt64LE(100n); return b; })(), /only 8 follow/],
+    [
+      'a header over the size limit',
+      (() => {
+        const b = Buffer.alloc(16);
+        b.writeBigUInt64LE(BigInt(MAX_HEADER_BYTES + 1));
+        return b;
+      })(),
+      /header claims/,
+    ],
+    [
+      'a header longer than the file',
+      (() => {
+        const b = Buffer.alloc(16);
+        b.writeBigUInt64LE(100n);
+        return b;
+      })(),
+      /only 8 follow/,
+    ],
     ['a header that is not JSON', file(null, undefined, '{not json'), /not UTF-8 JSON/],
     ['a header that is an array', file([1, 2]), /not a JSON object/],
     ['an unknown dtype', file({ t: { dtype: 'F8', shape: [1], data_offsets: [0, 1] } }, new Uint8Array(1)), /unsupported dtype/],
     ['a negative shape', file({ t: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }, f32(1)), /invalid shape/],
     ['offsets past the end', file({ t: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, f32(1)), /outside the 4 data bytes/],
     ['a size that does not match the shape', file({ t: { dtype: 'F32', shape: [2], data_offsets: [0, 4] } }, f32(1)), /spans 4 bytes/],
-    ['overlapping tensors', file({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, f32(1, 2)), /overlaps/],
+    [
+      'overlapping tensors',
+      file({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, f32(1, 2)),
+      /overlaps/,
+    ],
     ['a gap between tensors', file({ a: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, f32(1, 2)), /unclaimed bytes/],
     ['trailing bytes', file({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, f32(1, 2)), /not claimed/],
     ['non-string metadata', file({ __metadata__: { format: 1 } }), /not a string/],
   ];
   for (const [what, buf, message] of refused) {
     it(`refuses ${what}, naming the file`, () => {
-      assert.throws(() => parseSafetensors(buf, 'x/model.safetensors'), (e: Error) => e.message.startsWith('x/model.safetensors: not a valid safetensors file') && message.test(e.message));
+      assert.throws(
+        () => parseSafetensors(buf, 'x/model.safetensors'),
+        (e: Error) => e.message.startsWith('x/model.safetensors: not a valid safetensors file') && message.test(e.message),
+      );
     });
   }
 });
@@ -93,10 +118,17 @@ describe('safetensors writer', () => {
         return { bytesWritten: n };
       },
     };
-    await writeSafetensors(file, tensors.map(t => ({ name: t.name, shape: t.shape, data: () => (asked.push(t.name), t.data) })), { format: 'x' });
+    await writeSafetensors(
+      file,
+      tensors.map(t => ({ name: t.name, shape: t.shape, data: () => (asked.push(t.name), t.data) })),
+      { format: 'x' },
+    );
     assert.deepEqual(Buffer.from(written), serializeSafetensors(tensors, { format: 'x' }));
     assert.deepEqual(asked, ['a.bias', 'b.weight'], 'in the order of the file, once each');
-    await assert.rejects(writeSafetensors(file, [{ name: 'c', shape: [2, 2], data: () => new Float32Array(3) }]), /tensor c: shape \[2,2\] holds 4 values, data has 3/);
+    await assert.rejects(
+      writeSafetensors(file, [{ name: 'c', shape: [2, 2], data: () => new Float32Array(3) }]),
+      /tensor c: shape \[2,2\] holds 4 values, data has 3/,
+    );
   });
 
   it('refuses data that does not fill its shape', () => {

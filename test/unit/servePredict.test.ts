@@ -45,7 +45,28 @@ describe('serve-predict over IPC', () => {
   before(() => {
     execFileSync(process.execPath, ['esbuild.mjs'], { cwd: root, stdio: 'pipe' });
     model = path.join(tempDir(), 'model');
-    const r = spawnSync(process.execPath, [trainer, 'init-checkpoint', '--layers', '1', '--hidden', '16', '--heads', '2', '--intermediate', '32', '--vocab', vocab, '--labels', 'x,y', '--out', model], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [
+        trainer,
+        'init-checkpoint',
+        '--layers',
+        '1',
+        '--hidden',
+        '16',
+        '--heads',
+        '2',
+        '--intermediate',
+        '32',
+        '--vocab',
+        vocab,
+        '--labels',
+        'x,y',
+        '--out',
+        model,
+      ],
+      { encoding: 'utf8' },
+    );
     assert.equal(r.status, 0, r.stderr);
   });
 
@@ -70,7 +91,10 @@ describe('serve-predict over IPC', () => {
     const s = startServer();
     s.child.send({ type: 'predictFile', id: 1, model, file, textCol: 'text', out: path.join(dir, 'out.csv'), probabilities: false });
     await s.next(m => m.type === 'fileProgress' && m.id === 1);
-    assert.ok(fs.readdirSync(dir).some(f => f.includes('.tmp-')), 'the job is writing its temporary file');
+    assert.ok(
+      fs.readdirSync(dir).some(f => f.includes('.tmp-')),
+      'the job is writing its temporary file',
+    );
     s.child.disconnect();
     assert.equal(await s.exited, 0, s.stderr());
     assert.doesNotMatch(s.stderr(), /EPIPE|ERR_IPC_CHANNEL_CLOSED/);
@@ -81,7 +105,13 @@ describe('serve-predict over IPC', () => {
     const silent = path.join(tempDir(), 'silent.js');
     fs.writeFileSync(silent, "process.on('message', () => {});\n");
     const logs: string[] = [];
-    const client = new InferenceClient(silent, () => ({}), l => logs.push(l), 60_000, 300);
+    const client = new InferenceClient(
+      silent,
+      () => ({}),
+      l => logs.push(l),
+      60_000,
+      300,
+    );
     try {
       await assert.rejects(client.predict(model, [{ text: 'hello' }]), /gave no answer for 0 s; it was stopped/);
       assert.equal(client.running, false);

@@ -58,7 +58,16 @@ describe('detectHeader', () => {
   });
 
   it('counts a repeated first-row value as data', () => {
-    assert.equal(detectHeader([['pos', 'good'], ['neg', 'bad'], ['pos', 'fine'], ['neg', 'awful'], ['pos', 'ok']]), false);
+    assert.equal(
+      detectHeader([
+        ['pos', 'good'],
+        ['neg', 'bad'],
+        ['pos', 'fine'],
+        ['neg', 'awful'],
+        ['pos', 'ok'],
+      ]),
+      false,
+    );
   });
 });
 

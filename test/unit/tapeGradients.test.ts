@@ -10,11 +10,22 @@ import { tapeGradients } from '../../src/trainer/train/tapeGradients';
 import { Random } from '../../src/trainer/util/random';
 import { useBackend } from './backendSetup';
 
-const config = parseBertConfig({ model_type: 'bert', vocab_size: 300, num_hidden_layers: 3, hidden_size: 64, num_attention_heads: 4, intermediate_size: 256, max_position_embeddings: 64, id2label: { 0: 'a', 1: 'b', 2: 'c' } });
+const config = parseBertConfig({
+  model_type: 'bert',
+  vocab_size: 300,
+  num_hidden_layers: 3,
+  hidden_size: 64,
+  num_attention_heads: 4,
+  intermediate_size: 256,
+  max_position_embeddings: 64,
+  id2label: { 0: 'a', 1: 'b', 2: 'c' },
+});
 
 function model(): BertClassifier {
   const random = new Random(3);
-  const tensors = new Map<string, TorchTensor>(parameterSpecs(config).map(spec => [spec.name, initParameter(spec, { ...config, initializerRange: 0.2 }, random)]));
+  const tensors = new Map<string, TorchTensor>(
+    parameterSpecs(config).map(spec => [spec.name, initParameter(spec, { ...config, initializerRange: 0.2 }, random)]),
+  );
   return BertClassifier.fromTorch(config, tensors);
 }
 

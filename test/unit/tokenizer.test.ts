@@ -20,14 +20,27 @@ interface Case {
 }
 
 const readCases = (f: string): Case[] =>
-  fs.readFileSync(path.join(FIX, 'tokenizer', f), 'utf8').split('\n').filter(Boolean).map(l => JSON.parse(l));
+  fs
+    .readFileSync(path.join(FIX, 'tokenizer', f), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map(l => JSON.parse(l));
 
 function tokenizer(vocabFile: string): BertTokenizer {
   const vocab = parseVocab(fs.readFileSync(path.join(FIX, 'vocab', vocabFile), 'utf8'));
-  return new BertTokenizer(vocab, { lowerCase: true, stripAccents: undefined, tokenizeChineseChars: true, special: DEFAULT_SPECIAL_TOKENS, modelMaxLength: 512 });
+  return new BertTokenizer(vocab, {
+    lowerCase: true,
+    stripAccents: undefined,
+    tokenizeChineseChars: true,
+    special: DEFAULT_SPECIAL_TOKENS,
+    modelMaxLength: 512,
+  });
 }
 
-for (const [file, vocabFile] of [['uncased-cases.jsonl', 'bert-base-uncased-vocab.txt'], ['chinese-cases.jsonl', 'bert-base-chinese-vocab.txt']]) {
+for (const [file, vocabFile] of [
+  ['uncased-cases.jsonl', 'bert-base-uncased-vocab.txt'],
+  ['chinese-cases.jsonl', 'bert-base-chinese-vocab.txt'],
+]) {
   describe(`BertTokenizer against Hugging Face: ${file}`, () => {
     const tok = tokenizer(vocabFile);
     const cases = readCases(file);
@@ -40,9 +53,14 @@ for (const [file, vocabFile] of [['uncased-cases.jsonl', 'bert-base-uncased-voca
           assert.deepEqual(enc.inputIds, c.input_ids);
           assert.deepEqual(enc.tokenTypeIds, c.token_type_ids);
           assert.equal(enc.truncated, c.truncated);
-          assert.deepEqual(enc.attentionMask, c.input_ids.map(() => 1));
+          assert.deepEqual(
+            enc.attentionMask,
+            c.input_ids.map(() => 1),
+          );
         } catch {
-          wrong.push(`${c.source} ${JSON.stringify(c.text).slice(0, 80)}: got ${JSON.stringify(tok.idsToTokens(enc.inputIds))} want ${JSON.stringify(c.tokens)}`);
+          wrong.push(
+            `${c.source} ${JSON.stringify(c.text).slice(0, 80)}: got ${JSON.stringify(tok.idsToTokens(enc.inputIds))} want ${JSON.stringify(c.tokens)}`,
+          );
         }
       }
       assert.deepEqual(wrong, []);
@@ -61,7 +79,15 @@ describe('BertTokenizer details', () => {
 
   it('reads a vocab line by line on \\n only, so a U+2028 token keeps its id', () => {
     const vocab = parseVocab('[PAD]\n\u2028\nb\r\nc\n');
-    assert.deepEqual([...vocab.entries()], [['[PAD]', 0], ['\u2028', 1], ['b', 2], ['c', 3]]);
+    assert.deepEqual(
+      [...vocab.entries()],
+      [
+        ['[PAD]', 0],
+        ['\u2028', 1],
+        ['b', 2],
+        ['c', 3],
+      ],
+    );
     const chinese = parseVocab(fs.readFileSync(path.join(FIX, 'vocab', 'bert-base-chinese-vocab.txt'), 'utf8'));
     assert.equal(chinese.size, 21128);
     assert.equal(chinese.get('\u2028'), 343);
@@ -90,7 +116,10 @@ function bertTokenizerJson(vocabFile: string): Record<string, unknown> {
 }
 
 describe('tokenizer.json through @huggingface/tokenizers', () => {
-  for (const [file, vocabFile] of [['uncased-cases.jsonl', 'bert-base-uncased-vocab.txt'], ['chinese-cases.jsonl', 'bert-base-chinese-vocab.txt']]) {
+  for (const [file, vocabFile] of [
+    ['uncased-cases.jsonl', 'bert-base-uncased-vocab.txt'],
+    ['chinese-cases.jsonl', 'bert-base-chinese-vocab.txt'],
+  ]) {
     it(`is chosen over vocab.txt and matches transformers on ${file}, but for the fast tokenizer's final sigma`, () => {
       const dir = tempDir();
       fs.copyFileSync(path.join(FIX, 'vocab', vocabFile), path.join(dir, 'vocab.txt'));
@@ -102,7 +131,11 @@ describe('tokenizer.json through @huggingface/tokenizers', () => {
       const differ: string[] = [];
       for (const c of readCases(file)) {
         const enc = fast.encode(c.text, c.text_pair, c.max_len);
-        if (JSON.stringify(enc.inputIds) !== JSON.stringify(c.input_ids) || JSON.stringify(enc.tokenTypeIds) !== JSON.stringify(c.token_type_ids) || enc.truncated !== c.truncated) {
+        if (
+          JSON.stringify(enc.inputIds) !== JSON.stringify(c.input_ids) ||
+          JSON.stringify(enc.tokenTypeIds) !== JSON.stringify(c.token_type_ids) ||
+          enc.truncated !== c.truncated
+        ) {
           differ.push(c.text);
         }
       }
@@ -122,7 +155,9 @@ describe('tokenizer.json through @huggingface/tokenizers', () => {
 describe('long texts', () => {
   const cases = readCases('uncased-cases.jsonl').concat(readCases('chinese-cases.jsonl'));
   // Every case's text many times over, joined by each kind of whitespace, some \f inside words.
-  const long = Array.from({ length: 400 }, (_, i) => cases[i % cases.length].text + (i % 7 === 0 ? 'ab\fcd' : '')).reduce((text, part, i) => text + ' \n\t\r'[i % 4] + part, '').repeat(3);
+  const long = Array.from({ length: 400 }, (_, i) => cases[i % cases.length].text + (i % 7 === 0 ? 'ab\fcd' : ''))
+    .reduce((text, part, i) => text + ' \n\t\r'[i % 4] + part, '')
+    .repeat(3);
 
   it('is tokenised from a prefix only, with exactly the ids the whole text gives', () => {
     const tok = tokenizer('bert-base-uncased-vocab.txt');
@@ -144,7 +179,7 @@ describe('long texts', () => {
   it('of 50 MB reads a few kilobytes of it', () => {
     const seen: number[] = [];
     const tok = tokenizer('bert-base-uncased-vocab.txt');
-    const huge = 'many words here '.repeat(50 * 2 ** 20 / 16);
+    const huge = 'many words here '.repeat((50 * 2 ** 20) / 16);
     const ids = boundedIds(huge, 128, part => {
       seen.push(part.length);
       return tok.tokensToIds(tok.tokenize(part));

@@ -24,7 +24,10 @@ describe('restricted torch.save reader', () => {
 
   it('refuses a pickle that calls os.system, and runs nothing', () => {
     fs.rmSync('/tmp/bert-tune-pwned', { force: true });
-    assert.throws(() => readTorchCheckpoint(path.join(TORCH, 'evil.bin')), (e: Error) => e instanceof TorchCheckpointError && /posix\.system|os\.system/.test(e.message) && /refusing/.test(e.message));
+    assert.throws(
+      () => readTorchCheckpoint(path.join(TORCH, 'evil.bin')),
+      (e: Error) => e instanceof TorchCheckpointError && /posix\.system|os\.system/.test(e.message) && /refusing/.test(e.message),
+    );
     assert.ok(!fs.existsSync('/tmp/bert-tune-pwned'));
   });
 
@@ -47,7 +50,10 @@ describe('restricted torch.save reader', () => {
     try {
       assert.equal(loaded.model.params.size, 41);
       assert.ok(loaded.notices.some(n => /restricted tensor reader/.test(n)));
-      assert.ok(loaded.notices.some(n => /Not used: 1 weights.*cls\.predictions\.bias/.test(n)), loaded.notices.join('\n'));
+      assert.ok(
+        loaded.notices.some(n => /Not used: 1 weights.*cls\.predictions\.bias/.test(n)),
+        loaded.notices.join('\n'),
+      );
       const reference = loadCheckpoint(path.join(__dirname, '..', 'fixtures', 'reference', 'tiny-bert'));
       const a = await loaded.model.toTorch();
       const b = await reference.model.toTorch();

@@ -16,8 +16,33 @@ describe('bert-tune train options', () => {
   });
 
   it('reads every option', () => {
-    const { config, logSteps } = trainConfigFromArgs([...base, '--dropout', '0', '--no-shuffle', '--max-steps', '10', '--warmup-steps', '3', '--class-weights', '1,2.5',
-      '--delimiter', 'tab', '--no-header', '--schedule', 'cosine', '--grad-accum', '2', '--metric', 'macro_f1', '--early-stopping', '2', '--eval-steps', '5', '--log-steps', '--group-by-length']);
+    const { config, logSteps } = trainConfigFromArgs([
+      ...base,
+      '--dropout',
+      '0',
+      '--no-shuffle',
+      '--max-steps',
+      '10',
+      '--warmup-steps',
+      '3',
+      '--class-weights',
+      '1,2.5',
+      '--delimiter',
+      'tab',
+      '--no-header',
+      '--schedule',
+      'cosine',
+      '--grad-accum',
+      '2',
+      '--metric',
+      'macro_f1',
+      '--early-stopping',
+      '2',
+      '--eval-steps',
+      '5',
+      '--log-steps',
+      '--group-by-length',
+    ]);
     assert.equal(config!.dropout, 0);
     assert.equal(config!.shuffle, false);
     assert.equal(config!.maxSteps, 10);
@@ -34,15 +59,25 @@ describe('bert-tune train options', () => {
   });
 
   it('refuses nonsense with the option named', () => {
-    assert.throws(() => trainConfigFromArgs([...base, '--lr', 'fast']), (e: Error) => e instanceof UsageError && /--lr takes a number/.test(e.message));
-    assert.throws(() => trainConfigFromArgs([...base, '--schedule', 'zigzag']), (e: Error) => e instanceof UsageError && /schedule/.test(e.message));
+    assert.throws(
+      () => trainConfigFromArgs([...base, '--lr', 'fast']),
+      (e: Error) => e instanceof UsageError && /--lr takes a number/.test(e.message),
+    );
+    assert.throws(
+      () => trainConfigFromArgs([...base, '--schedule', 'zigzag']),
+      (e: Error) => e instanceof UsageError && /schedule/.test(e.message),
+    );
     assert.throws(() => trainConfigFromArgs([...base, '--validation-split', '1.5']), /--validation-split must be less than 1, not 1\.5\./);
     assert.throws(() => trainConfigFromArgs(['--data', 'x']), /--text-col is required/);
     assert.throws(() => trainConfigFromArgs([...base, '--bogus']), /Unknown option '--bogus'/);
   });
 
   it('says what each setting must be, in sentences, and refuses sizes no run has', () => {
-    const refused = (args: string[], message: RegExp) => assert.throws(() => trainConfigFromArgs([...base, ...args]), (e: Error) => e instanceof UsageError && message.test(e.message.split('\n')[0]));
+    const refused = (args: string[], message: RegExp) =>
+      assert.throws(
+        () => trainConfigFromArgs([...base, ...args]),
+        (e: Error) => e instanceof UsageError && message.test(e.message.split('\n')[0]),
+      );
     refused(['--validation-split', '0'], /^--validation-split must be more than 0, not 0\.$/);
     refused(['--epochs', '1e12'], /^--epochs must be at most 10000, not 1000000000000\.$/);
     refused(['--batch-size', '1e9'], /^--batch-size must be at most 8192, not 1000000000\.$/);

@@ -16,12 +16,13 @@ describe('the bundled trainer (dist/trainer.js)', () => {
     execFileSync(process.execPath, ['esbuild.mjs'], { cwd: root, stdio: 'pipe' });
   });
 
-  it('starts with a shebang, as the package\'s bert-tune bin', () => {
+  it("starts with a shebang, as the package's bert-tune bin", () => {
     assert.ok(fs.readFileSync(trainer, 'utf8').startsWith('#!/usr/bin/env node\n'));
   });
 
-  it('has the tfjs WASM binaries and Dawn\'s WebGPU binary beside it', () => {
-    for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', `dawn-${process.platform}-${process.arch}.node`]) assert.ok(fs.existsSync(path.join(root, 'dist', f)), f);
+  it("has the tfjs WASM binaries and Dawn's WebGPU binary beside it", () => {
+    for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', `dawn-${process.platform}-${process.arch}.node`])
+      assert.ok(fs.existsSync(path.join(root, 'dist', f)), f);
   });
 
   it('picks WASM with SIMD here, saying why the native backends are not used', t => {
@@ -32,14 +33,18 @@ describe('the bundled trainer (dist/trainer.js)', () => {
     // tfjs-node cannot install on this machine (its install downloads libtensorflow)
     assert.equal(report.backend, 'wasm');
     assert.equal(report.simd, true);
-    assert.deepEqual(report.attempts.map((a: { backend: string }) => a.backend), ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm']);
+    assert.deepEqual(
+      report.attempts.map((a: { backend: string }) => a.backend),
+      ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm'],
+    );
     for (const a of [report.attempts[0], report.attempts[2]]) assert.match(a.reason, /not installed|failed to load/);
     // No GPU here: at most Mesa's software adapter, which auto passes over.
     assert.match(report.attempts[1].reason, /^(only a software adapter|no GPU adapter)/);
   });
 
   it('says whether its native matrix products run beside WASM, and why not when they do not', t => {
-    const report = (env: Record<string, string> = {}) => JSON.parse(execFileSync(process.execPath, [trainer, 'backend'], { encoding: 'utf8', env: { ...process.env, ...env } }));
+    const report = (env: Record<string, string> = {}) =>
+      JSON.parse(execFileSync(process.execPath, [trainer, 'backend'], { encoding: 'utf8', env: { ...process.env, ...env } }));
     assert.deepEqual(report({ BERT_TUNE_NATIVE_KERNELS: 'off' }).nativeKernels, { reason: 'turned off (BERT_TUNE_NATIVE_KERNELS=off)' });
     assert.match(report({ BERT_TUNE_NATIVE_KERNELS: 'sse9' }).nativeKernels.reason ?? '', /BERT_TUNE_NATIVE_KERNELS=sse9, which this CPU does not run/);
     const addon = path.join(root, 'dist', `bert_tune_kernels-${process.platform}-${process.arch}.node`);
@@ -72,7 +77,30 @@ describe('the bundled trainer (dist/trainer.js)', () => {
   it('init-checkpoint writes a model that tokenize and logits then read', () => {
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bert-tune-cli-')), 'model');
     const vocab = path.join(root, 'test', 'fixtures', 'reference', 'vocab', 'bert-base-uncased-vocab.txt');
-    const init = spawnSync(process.execPath, [trainer, 'init-checkpoint', '--layers', '1', '--hidden', '16', '--heads', '2', '--intermediate', '32', '--vocab', vocab, '--labels', 'neg,pos,mixed', '--seed', '7', '--out', out], { encoding: 'utf8' });
+    const init = spawnSync(
+      process.execPath,
+      [
+        trainer,
+        'init-checkpoint',
+        '--layers',
+        '1',
+        '--hidden',
+        '16',
+        '--heads',
+        '2',
+        '--intermediate',
+        '32',
+        '--vocab',
+        vocab,
+        '--labels',
+        'neg,pos,mixed',
+        '--seed',
+        '7',
+        '--out',
+        out,
+      ],
+      { encoding: 'utf8' },
+    );
     assert.equal(init.status, 0, init.stderr);
     const config = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8'));
     assert.deepEqual(config.id2label, { 0: 'neg', 1: 'pos', 2: 'mixed' });
@@ -80,37 +108,86 @@ describe('the bundled trainer (dist/trainer.js)', () => {
     const input = '{"text":"How are you doing?"}\n{"text":"My name is John","text_pair":"pair"}\n';
     const tok = spawnSync(process.execPath, [trainer, 'tokenize', '--model', out], { input, encoding: 'utf8' });
     assert.equal(tok.status, 0, tok.stderr);
-    assert.deepEqual(tok.stdout.trim().split('\n').map(l => JSON.parse(l).input_ids), [[101, 2129, 2024, 2017, 2725, 1029, 102], [101, 2026, 2171, 2003, 2198, 102, 3940, 102]]);
+    assert.deepEqual(
+      tok.stdout
+        .trim()
+        .split('\n')
+        .map(l => JSON.parse(l).input_ids),
+      [
+        [101, 2129, 2024, 2017, 2725, 1029, 102],
+        [101, 2026, 2171, 2003, 2198, 102, 3940, 102],
+      ],
+    );
     const logits = spawnSync(process.execPath, [trainer, 'logits', '--model', out], { input, encoding: 'utf8' });
     assert.equal(logits.status, 0, logits.stderr);
-    const rows = logits.stdout.trim().split('\n').map(l => JSON.parse(l).logits);
+    const rows = logits.stdout
+      .trim()
+      .split('\n')
+      .map(l => JSON.parse(l).logits);
     assert.equal(rows.length, 2);
     assert.ok(rows.every((r: number[]) => r.length === 3 && r.every(Number.isFinite)));
     // same seed, same weights
     const again = path.join(path.dirname(out), 'again');
-    spawnSync(process.execPath, [trainer, 'init-checkpoint', '--layers', '1', '--hidden', '16', '--heads', '2', '--intermediate', '32', '--vocab', vocab, '--labels', 'neg,pos,mixed', '--seed', '7', '--out', again]);
+    spawnSync(process.execPath, [
+      trainer,
+      'init-checkpoint',
+      '--layers',
+      '1',
+      '--hidden',
+      '16',
+      '--heads',
+      '2',
+      '--intermediate',
+      '32',
+      '--vocab',
+      vocab,
+      '--labels',
+      'neg,pos,mixed',
+      '--seed',
+      '7',
+      '--out',
+      again,
+    ]);
     assert.ok(fs.readFileSync(path.join(out, 'model.safetensors')).equals(fs.readFileSync(path.join(again, 'model.safetensors'))));
   });
 
   it('eval and predict refuse a batch size of 0 at once (it used to loop forever), naming the range', () => {
     const tiny = path.join(root, 'test', 'fixtures', 'reference', 'tiny-bert');
     const data = path.join(root, 'test', 'fixtures', 'workspace', 'sst2-dev-200.tsv');
-    const evalRun = spawnSync(process.execPath, [trainer, 'eval', '--model', tiny, '--data', data, '--text-col', 'text', '--label-col', 'label', '--batch-size', '0'], { encoding: 'utf8', timeout: 60_000 });
+    const evalRun = spawnSync(
+      process.execPath,
+      [trainer, 'eval', '--model', tiny, '--data', data, '--text-col', 'text', '--label-col', 'label', '--batch-size', '0'],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
     assert.equal(evalRun.status, 2, evalRun.stderr);
     assert.match(evalRun.stderr, /--batch-size takes a whole number from 1 to 8192, not "0"/);
-    const predictRun = spawnSync(process.execPath, [trainer, 'predict', '--model', tiny, '--max-length', '100000'], { input: '', encoding: 'utf8', timeout: 60_000 });
+    const predictRun = spawnSync(process.execPath, [trainer, 'predict', '--model', tiny, '--max-length', '100000'], {
+      input: '',
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     assert.equal(predictRun.status, 2, predictRun.stderr);
     assert.match(predictRun.stderr, /--max-length takes a whole number from 8 to 8192, not "100000"/);
   });
 
-  it('logits of the reference tiny-bert equal transformers\' unbatched logits', () => {
+  it("logits of the reference tiny-bert equal transformers' unbatched logits", () => {
     const tiny = path.join(root, 'test', 'fixtures', 'reference', 'tiny-bert');
-    const ref = fs.readFileSync(path.join(tiny, 'logits.jsonl'), 'utf8').split('\n').filter(Boolean).map(l => JSON.parse(l)).slice(0, 6);
+    const ref = fs
+      .readFileSync(path.join(tiny, 'logits.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map(l => JSON.parse(l))
+      .slice(0, 6);
     const input = ref.map(r => JSON.stringify({ text: r.text })).join('\n') + '\n';
     const r = spawnSync(process.execPath, [trainer, 'logits', '--model', tiny, '--max-length', '128'], { input, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
-    const got = r.stdout.trim().split('\n').map(l => JSON.parse(l).logits as number[]);
-    got.forEach((row, i) => row.forEach((v, j) => assert.ok(Math.abs(v - ref[i].logits_unbatched[j]) <= 1e-6, `line ${i}: ${v} vs ${ref[i].logits_unbatched[j]}`)));
+    const got = r.stdout
+      .trim()
+      .split('\n')
+      .map(l => JSON.parse(l).logits as number[]);
+    got.forEach((row, i) =>
+      row.forEach((v, j) => assert.ok(Math.abs(v - ref[i].logits_unbatched[j]) <= 1e-6, `line ${i}: ${v} vs ${ref[i].logits_unbatched[j]}`)),
+    );
   });
 
   it('names the stdin line that is not JSON, with exit code 2', () => {
@@ -124,7 +201,24 @@ describe('the bundled trainer (dist/trainer.js)', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bert-tune-serve-'));
     const vocab = path.join(root, 'test', 'fixtures', 'reference', 'vocab', 'bert-base-uncased-vocab.txt');
     const model = path.join(dir, 'model');
-    const init = spawnSync(process.execPath, [trainer, 'init-checkpoint', '--layers', '1', '--hidden', '16', '--heads', '2', '--intermediate', '32', '--vocab', vocab, '--labels', 'a,b', '--out', model]);
+    const init = spawnSync(process.execPath, [
+      trainer,
+      'init-checkpoint',
+      '--layers',
+      '1',
+      '--hidden',
+      '16',
+      '--heads',
+      '2',
+      '--intermediate',
+      '32',
+      '--vocab',
+      vocab,
+      '--labels',
+      'a,b',
+      '--out',
+      model,
+    ]);
     assert.equal(init.status, 0);
     const child = fork(trainer, ['serve'], { stdio: 'pipe' });
     const messages: { type: string; status?: string; message?: string }[] = [];
@@ -136,7 +230,16 @@ describe('the bundled trainer (dist/trainer.js)', () => {
     child.send({ type: 'train', config: { nonsense: true } });
     child.send({
       type: 'train',
-      config: { ...TRAIN_DEFAULTS, data: path.join(root, 'test', 'fixtures', 'workspace', 'sst2-dev-200.tsv'), textCol: 'text', labelCol: 'label', model, out: path.join(dir, 'run'), batchSize: 8, epochs: 5 },
+      config: {
+        ...TRAIN_DEFAULTS,
+        data: path.join(root, 'test', 'fixtures', 'workspace', 'sst2-dev-200.tsv'),
+        textCol: 'text',
+        labelCol: 'label',
+        model,
+        out: path.join(dir, 'run'),
+        batchSize: 8,
+        epochs: 5,
+      },
     });
     assert.equal(await exited, 0);
     assert.match(messages[0].message ?? '', /ignored an invalid message/);
@@ -149,7 +252,27 @@ describe('the bundled trainer (dist/trainer.js)', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bert-tune-shutdown-'));
     const vocab = path.join(root, 'test', 'fixtures', 'reference', 'vocab', 'bert-base-uncased-vocab.txt');
     const model = path.join(dir, 'model');
-    assert.equal(spawnSync(process.execPath, [trainer, 'init-checkpoint', '--layers', '1', '--hidden', '16', '--heads', '2', '--intermediate', '32', '--vocab', vocab, '--labels', 'a,b', '--out', model]).status, 0);
+    assert.equal(
+      spawnSync(process.execPath, [
+        trainer,
+        'init-checkpoint',
+        '--layers',
+        '1',
+        '--hidden',
+        '16',
+        '--heads',
+        '2',
+        '--intermediate',
+        '32',
+        '--vocab',
+        vocab,
+        '--labels',
+        'a,b',
+        '--out',
+        model,
+      ]).status,
+      0,
+    );
     const child = fork(trainer, ['serve'], { stdio: 'pipe' });
     let stderr = '';
     child.stderr!.on('data', d => (stderr += String(d)));
@@ -159,7 +282,19 @@ describe('the bundled trainer (dist/trainer.js)', () => {
       if (m.type === 'progress' && ++progress === 2) child.disconnect();
     });
     const out = path.join(dir, 'run');
-    child.send({ type: 'train', config: { ...TRAIN_DEFAULTS, data: path.join(root, 'test', 'fixtures', 'workspace', 'sst2-dev-200.tsv'), textCol: 'text', labelCol: 'label', model, out, batchSize: 8, epochs: 5 } });
+    child.send({
+      type: 'train',
+      config: {
+        ...TRAIN_DEFAULTS,
+        data: path.join(root, 'test', 'fixtures', 'workspace', 'sst2-dev-200.tsv'),
+        textCol: 'text',
+        labelCol: 'label',
+        model,
+        out,
+        batchSize: 8,
+        epochs: 5,
+      },
+    });
     assert.equal(await exited, 0, stderr);
     const done = JSON.parse(fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').at(-1)!);
     assert.equal(done.type, 'done');
@@ -174,8 +309,42 @@ describe('the bundled trainer (dist/trainer.js)', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bert-tune-sigterm-'));
     const vocab = path.join(root, 'test', 'fixtures', 'reference', 'vocab', 'bert-base-uncased-vocab.txt');
     const model = path.join(dir, 'model');
-    spawnSync(process.execPath, [trainer, 'init-checkpoint', '--layers', '1', '--hidden', '16', '--heads', '2', '--intermediate', '32', '--vocab', vocab, '--labels', 'a,b', '--out', model]);
-    const child = spawn(process.execPath, [trainer, 'train', '--data', path.join(root, 'test', 'fixtures', 'workspace', 'sst2-dev-200.tsv'), '--text-col', 'text', '--label-col', 'label', '--model', model, '--out', path.join(dir, 'run'), '--epochs', '50', '--batch-size', '8']);
+    spawnSync(process.execPath, [
+      trainer,
+      'init-checkpoint',
+      '--layers',
+      '1',
+      '--hidden',
+      '16',
+      '--heads',
+      '2',
+      '--intermediate',
+      '32',
+      '--vocab',
+      vocab,
+      '--labels',
+      'a,b',
+      '--out',
+      model,
+    ]);
+    const child = spawn(process.execPath, [
+      trainer,
+      'train',
+      '--data',
+      path.join(root, 'test', 'fixtures', 'workspace', 'sst2-dev-200.tsv'),
+      '--text-col',
+      'text',
+      '--label-col',
+      'label',
+      '--model',
+      model,
+      '--out',
+      path.join(dir, 'run'),
+      '--epochs',
+      '50',
+      '--batch-size',
+      '8',
+    ]);
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
       if (!out.includes('"progress"') && d.toString().includes('"progress"')) child.kill('SIGTERM');
@@ -194,8 +363,30 @@ describe('the bundled trainer (dist/trainer.js)', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bert-tune-infer-'));
     const vocab = path.join(root, 'test', 'fixtures', 'reference', 'vocab', 'bert-base-uncased-vocab.txt');
     const model = path.join(dir, 'model');
-    spawnSync(process.execPath, [trainer, 'init-checkpoint', '--layers', '1', '--hidden', '16', '--heads', '2', '--intermediate', '32', '--vocab', vocab, '--labels', 'x,y,z', '--out', model]);
-    const client = new InferenceClient(trainer, () => ({}), () => {}, 300);
+    spawnSync(process.execPath, [
+      trainer,
+      'init-checkpoint',
+      '--layers',
+      '1',
+      '--hidden',
+      '16',
+      '--heads',
+      '2',
+      '--intermediate',
+      '32',
+      '--vocab',
+      vocab,
+      '--labels',
+      'x,y,z',
+      '--out',
+      model,
+    ]);
+    const client = new InferenceClient(
+      trainer,
+      () => ({}),
+      () => {},
+      300,
+    );
     try {
       const [a, b] = await Promise.all([client.predict(model, [{ text: 'one' }, { text: 'two' }]), client.predict(model, [{ text: 'three' }])]);
       assert.deepEqual(a.labels, ['x', 'y', 'z']);
@@ -205,7 +396,11 @@ describe('the bundled trainer (dist/trainer.js)', () => {
       const big = path.join(dir, 'big.csv');
       fs.writeFileSync(big, 'text\n' + Array.from({ length: 5000 }, (_, i) => `row number ${i}\n`).join(''));
       const abort = new AbortController();
-      const r = await client.predictFile({ model, file: big, textCol: 'text', out: path.join(dir, 'out.csv'), probabilities: false }, rows => rows >= 256 && abort.abort(), abort.signal);
+      const r = await client.predictFile(
+        { model, file: big, textCol: 'text', out: path.join(dir, 'out.csv'), probabilities: false },
+        rows => rows >= 256 && abort.abort(),
+        abort.signal,
+      );
       assert.equal(r.cancelled, true);
       assert.ok(!fs.existsSync(path.join(dir, 'out.csv')), 'a cancelled prediction writes nothing');
       assert.deepEqual(fs.readdirSync(dir).sort(), ['big.csv', 'model']);

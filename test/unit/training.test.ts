@@ -18,12 +18,32 @@ let baseModel: string;
 before(async () => {
   await useBackend('wasm');
   baseModel = path.join(tempDir(), 'base');
-  const config = parseBertConfig({ model_type: 'bert', vocab_size: 30522, num_hidden_layers: 1, hidden_size: 16, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 128, id2label: { 0: 'a', 1: 'b' } });
+  const config = parseBertConfig({
+    model_type: 'bert',
+    vocab_size: 30522,
+    num_hidden_layers: 1,
+    hidden_size: 16,
+    num_attention_heads: 2,
+    intermediate_size: 32,
+    max_position_embeddings: 128,
+    id2label: { 0: 'a', 1: 'b' },
+  });
   await initCheckpoint(config, VOCAB, baseModel, 1);
 });
 
 function config(out: string, overrides: Partial<TrainConfig> = {}): TrainConfig {
-  return { ...TRAIN_DEFAULTS, data: fixture('sst2-dev-200.tsv'), textCol: 'text', labelCol: 'label', model: baseModel, out, epochs: 2, batchSize: 16, learningRate: 1e-3, ...overrides };
+  return {
+    ...TRAIN_DEFAULTS,
+    data: fixture('sst2-dev-200.tsv'),
+    textCol: 'text',
+    labelCol: 'label',
+    model: baseModel,
+    out,
+    epochs: 2,
+    batchSize: 16,
+    learningRate: 1e-3,
+    ...overrides,
+  };
 }
 
 const run = runCollecting;
@@ -46,7 +66,12 @@ describe('a training run', () => {
     assert.equal(messages.filter(m => m.type === 'progress').length, started.totalSteps);
     const evals = messages.filter(m => m.type === 'evaluation');
     assert.equal(evals.length, 2); // after each epoch
-    for (const e of evals) if (e.type === 'evaluation') assert.equal(e.perClass.reduce((a, c) => a + c.support, 0), 40);
+    for (const e of evals)
+      if (e.type === 'evaluation')
+        assert.equal(
+          e.perClass.reduce((a, c) => a + c.support, 0),
+          40,
+        );
     for (const f of ['train-config.json', 'log.txt', 'metrics.jsonl']) assert.ok(fs.existsSync(path.join(out, f)), f);
     const saved = JSON.parse(fs.readFileSync(path.join(out, 'checkpoints', 'best', 'config.json'), 'utf8'));
     assert.deepEqual(saved.id2label, { 0: '0', 1: '1' });
@@ -62,7 +87,11 @@ describe('a training run', () => {
     assert.match(log, /done: completed at step \d+$/m);
   });
 
-  for (const [what, variant] of [['1 thread', { threads: 1 }], ['2 threads', { threads: 2 }], ['head only', { headOnly: true }]] as const) {
+  for (const [what, variant] of [
+    ['1 thread', { threads: 1 }],
+    ['2 threads', { threads: 2 }],
+    ['head only', { headOnly: true }],
+  ] as const) {
     it(`stopped midway and resumed, ends with exactly the weights of an uninterrupted run (dropout on, ${what})`, async () => {
       const straight = path.join(tempDir(), 'straight');
       const interrupted = path.join(tempDir(), 'interrupted');
@@ -86,7 +115,10 @@ describe('a training run', () => {
     const first = await run(config(out, { epochs: 3 }), { stopAfter: 3 });
     const elapsed = (ms: FromTrainer[]) => ms.filter(m => m.type === 'progress').map(m => (m.type === 'progress' ? m.elapsedSeconds! : 0));
     const before = elapsed(first.messages);
-    assert.ok(before.every((v, i) => v > 0 && (i === 0 || v >= before[i - 1])), before.join());
+    assert.ok(
+      before.every((v, i) => v > 0 && (i === 0 || v >= before[i - 1])),
+      before.join(),
+    );
     const saved = JSON.parse(fs.readFileSync(path.join(out, 'checkpoints', 'last', 'trainer_state.json'), 'utf8')).elapsedSeconds;
     assert.ok(saved >= before.at(-1)!);
     const after = elapsed((await run({ out } as TrainConfig, { resume: true })).messages);
@@ -174,8 +206,14 @@ describe('a training run', () => {
     assert.equal(cancelled.status, 'stopped');
     assert.equal(cancelled.reason, 'cancelled before training');
     const e = estimates[0] as { labelCounts: [string, number][]; trainRows: number; estimatedSeconds: number; totalSteps: number };
-    assert.deepEqual(e.labelCounts.map(([l]) => l), ['0', '1']);
-    assert.equal(e.labelCounts.reduce((a, [, n]) => a + n, 0), e.trainRows);
+    assert.deepEqual(
+      e.labelCounts.map(([l]) => l),
+      ['0', '1'],
+    );
+    assert.equal(
+      e.labelCounts.reduce((a, [, n]) => a + n, 0),
+      e.trainRows,
+    );
     assert.ok(e.estimatedSeconds > 0 && e.totalSteps === 20);
     const memory = estimates[0] as { peakMemoryBytes: number; availableMemoryBytes: number };
     assert.ok(memory.peakMemoryBytes > process.memoryUsage().rss * 0.5 && memory.availableMemoryBytes > memory.peakMemoryBytes, JSON.stringify(memory));
@@ -193,7 +231,11 @@ describe('a training run', () => {
     assert.equal(go.status, 'completed');
     assert.equal(existedWhileAsked, false, 'the run folder was made before the user started the run');
     // What was said before the start is still in the run's files, in order.
-    const kinds = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map(l => JSON.parse(l).type);
+    const kinds = fs
+      .readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map(l => JSON.parse(l).type);
     assert.deepEqual(kinds.slice(0, 2), ['started', 'estimate']);
     assert.equal(kinds.at(-1), 'done');
     assert.match(fs.readFileSync(path.join(out, 'log.txt'), 'utf8'), /estimate/i);
@@ -212,11 +254,16 @@ describe('a training run', () => {
     } finally {
       delete process.env.BERT_TUNE_AVAILABLE_MEMORY_BYTES;
     }
-    assert.ok(warnings.some(w => /needs about \d+\.\d GB of memory at its peak, and 0\.1 GB are available.*Lower the batch size/.test(w)), warnings.join('\n'));
+    assert.ok(
+      warnings.some(w => /needs about \d+\.\d GB of memory at its peak, and 0\.1 GB are available.*Lower the batch size/.test(w)),
+      warnings.join('\n'),
+    );
   });
 
   it('stops early when the metric stops improving', async () => {
-    const { done, messages } = await run(config(path.join(tempDir(), 'early'), { epochs: 20, evalSteps: 1, learningRate: 1e-9, earlyStoppingPatience: 2, metricForBest: 'loss' }));
+    const { done, messages } = await run(
+      config(path.join(tempDir(), 'early'), { epochs: 20, evalSteps: 1, learningRate: 1e-9, earlyStoppingPatience: 2, metricForBest: 'loss' }),
+    );
     assert.equal(done.status, 'completed');
     assert.match(done.reason ?? '', /early stopping/);
     assert.ok(done.step < 20 * 10, `ran ${done.step} steps`);
@@ -227,7 +274,10 @@ describe('a training run', () => {
     const { done, messages } = await run(config(path.join(tempDir(), 'bad'), { labelCol: 'sentiment' }));
     assert.equal(done.status, 'failed');
     const error = messages.find(m => m.type === 'error');
-    assert.match(error?.type === 'error' ? error.message : '', /sst2-dev-200\.tsv: there is no column "sentiment" \(--label-col\)\. Its columns are: "text", "label"/);
+    assert.match(
+      error?.type === 'error' ? error.message : '',
+      /sst2-dev-200\.tsv: there is no column "sentiment" \(--label-col\)\. Its columns are: "text", "label"/,
+    );
   });
 
   it('refuses to start a new run in a folder that holds one, and leaves that run untouched', async () => {

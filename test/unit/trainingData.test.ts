@@ -33,7 +33,10 @@ describe('loadLabelledData', () => {
 
   it('names the JSON line that is broken', async () => {
     const file = tempFile('bad.jsonl', '{"text":"good","label":"pos"}\n{oops\n');
-    await assert.rejects(loadLabelledData(file, { textCol: 'text', labelCol: 'label' }), (e: Error) => e instanceof DataError && /bad\.jsonl: line 2 is not valid JSON/.test(e.message));
+    await assert.rejects(
+      loadLabelledData(file, { textCol: 'text', labelCol: 'label' }),
+      (e: Error) => e instanceof DataError && /bad\.jsonl: line 2 is not valid JSON/.test(e.message),
+    );
   });
 
   it('reads Latin-1 with a warning, and names the line of an unclosed quote', async () => {
@@ -77,8 +80,14 @@ describe('batches', () => {
 
   it('pads to the longest example of the batch only', () => {
     const b = padBatch([ex(1), ex(3)], 0);
-    assert.deepEqual(b.inputIds, [[101, 7, 102, 0, 0], [101, 7, 7, 7, 102]]);
-    assert.deepEqual(b.attentionMask, [[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]]);
+    assert.deepEqual(b.inputIds, [
+      [101, 7, 102, 0, 0],
+      [101, 7, 7, 7, 102],
+    ]);
+    assert.deepEqual(b.attentionMask, [
+      [1, 1, 1, 0, 0],
+      [1, 1, 1, 1, 1],
+    ]);
   });
 
   it('shuffles per epoch from the seed, and groups similar lengths when asked', () => {
@@ -86,7 +95,10 @@ describe('batches', () => {
     const a = epochOrder(100, { seed: 1, epoch: 0, shuffle: true });
     assert.deepEqual(a, epochOrder(100, { seed: 1, epoch: 0, shuffle: true }));
     assert.notDeepEqual(a, epochOrder(100, { seed: 1, epoch: 1, shuffle: true }));
-    assert.deepEqual([...a].sort((x, y) => x - y), Array.from({ length: 100 }, (_, i) => i));
+    assert.deepEqual(
+      [...a].sort((x, y) => x - y),
+      Array.from({ length: 100 }, (_, i) => i),
+    );
     const lengths = Array.from({ length: 64 }, (_, i) => (i * 37) % 60);
     const examples = lengths.map(n => ex(n));
     const grouped = batchesOf(examples, epochOrder(64, { seed: 3, epoch: 0, shuffle: true, groupByLength: { lengths, batchSize: 8 } }), 8, 0);
@@ -99,9 +111,20 @@ describe('batches', () => {
 describe('metrics', () => {
   it('computes accuracy, per-class scores, macro-F1 and the confusion matrix', () => {
     const m = classificationMetrics(['a', 'b', 'c'], [0, 0, 1, 1, 2, 2], [0, 1, 1, 1, 0, 2]);
-    assert.deepEqual(m.confusion, [[1, 1, 0], [0, 2, 0], [1, 0, 1]]);
+    assert.deepEqual(m.confusion, [
+      [1, 1, 0],
+      [0, 2, 0],
+      [1, 0, 1],
+    ]);
     assert.equal(m.accuracy, 4 / 6);
-    assert.deepEqual(m.perClass.map(c => [c.precision, c.recall, c.support]), [[0.5, 0.5, 2], [2 / 3, 1, 2], [1, 0.5, 2]]);
+    assert.deepEqual(
+      m.perClass.map(c => [c.precision, c.recall, c.support]),
+      [
+        [0.5, 0.5, 2],
+        [2 / 3, 1, 2],
+        [1, 0.5, 2],
+      ],
+    );
     const f1 = [0.5, 0.8, 2 / 3];
     m.perClass.forEach((c, i) => assert.ok(Math.abs(c.f1 - f1[i]) < 1e-12));
     assert.ok(Math.abs(m.macroF1 - (0.5 + 0.8 + 2 / 3) / 3) < 1e-12);

@@ -59,14 +59,26 @@ describe('settings, read in one module', () => {
   });
 
   it('uses good values and says which bad ones it ignored, naming the setting and what it must be', () => {
-    const good = readSettings(source({ 'training.epochs': 2, 'training.batchSize': 8, 'training.earlyStoppingPatience': null, 'training.threads': 4, backend: 'wasm', 'predict.maxLength': 64, 'predict.onSelectionChange': true }));
+    const good = readSettings(
+      source({
+        'training.epochs': 2,
+        'training.batchSize': 8,
+        'training.earlyStoppingPatience': null,
+        'training.threads': 4,
+        backend: 'wasm',
+        'predict.maxLength': 64,
+        'predict.onSelectionChange': true,
+      }),
+    );
     assert.deepEqual(good.training, { epochs: 2, batchSize: 8 });
     assert.equal(good.threads, 4);
     assert.equal(good.backend, 'wasm');
     assert.deepEqual(good.predict, { onSelectionChange: true, maxLength: 64 });
     assert.deepEqual(good.ignored, []);
 
-    const bad = readSettings(source({ 'training.epochs': -1, 'training.batchSize': 1.5, 'training.threads': 100, backend: 'cuda', 'predict.maxLength': 4096, defaultBaseModel: '  ' }));
+    const bad = readSettings(
+      source({ 'training.epochs': -1, 'training.batchSize': 1.5, 'training.threads': 100, backend: 'cuda', 'predict.maxLength': 4096, defaultBaseModel: '  ' }),
+    );
     assert.deepEqual(bad.training, {});
     assert.equal(bad.threads, undefined);
     assert.equal(bad.backend, undefined);
@@ -98,7 +110,10 @@ describe('metrics, one table', () => {
   const e = { accuracy: 0.85, macroF1: 0.8, loss: 0.4321 };
 
   it('reads, compares and formats each metric by its row', () => {
-    assert.deepEqual(METRIC_NAMES.map(m => metricValue(e, m)), [0.85, 0.8, 0.4321]);
+    assert.deepEqual(
+      METRIC_NAMES.map(m => metricValue(e, m)),
+      [0.85, 0.8, 0.4321],
+    );
     assert.ok(improves('accuracy', 0.9, 0.85) && !improves('accuracy', 0.85, 0.85));
     assert.ok(improves('loss', 0.3, 0.4) && !improves('loss', 0.5, 0.4));
     assert.ok(improves('macro_f1', 0.1, undefined));
@@ -151,10 +166,13 @@ describe('schedules, statuses, delimiters and dataset files', () => {
     assert.equal(delimiterName(undefined), 'none');
   });
 
-  it("package.json finds and offers the files the table lists, and only those", () => {
+  it('package.json finds and offers the files the table lists, and only those', () => {
     const exts = Object.keys(DATASET_EXTENSIONS);
     assert.equal(DATASET_GLOB, `**/*.{${exts.map(e => e.slice(1)).join(',')}}`);
-    assert.deepEqual(manifest.activationEvents.filter((a: string) => a.startsWith('workspaceContains:')), [`workspaceContains:${DATASET_GLOB}`]);
+    assert.deepEqual(
+      manifest.activationEvents.filter((a: string) => a.startsWith('workspaceContains:')),
+      [`workspaceContains:${DATASET_GLOB}`],
+    );
     const whens = JSON.stringify(manifest.contributes.menus).match(/resourceExtname[^"]*/g) ?? [];
     assert.ok(whens.length >= 3);
     for (const when of whens) assert.deepEqual([...when.matchAll(/resourceExtname == (\S+)/g)].map(m => m[1]).sort(), [...exts].sort(), when);

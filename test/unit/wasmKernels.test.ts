@@ -130,7 +130,11 @@ describe('our kernels for the WASM backend (WebAssembly SIMD and native)', () =>
     kernels.batchMatmul(memory, 0, 40, 80, 1, 2, 2, 5, 0, 0, 0, 0);
     assert.deepEqual([...floats.subarray(20, 24)], [5, 5, 5, 5]);
     floats.fill(1);
-    const untouched = () => assert.ok(floats.every(v => v === 1), 'memory was written');
+    const untouched = () =>
+      assert.ok(
+        floats.every(v => v === 1),
+        'memory was written',
+      );
     assert.throws(() => kernels.batchMatmul(memory, 0, 40, 388, 1, 2, 2, 5, 0, 0, 0, 0), RangeError); // out runs past the end
     assert.throws(() => kernels.batchMatmul(memory, 0, 364, 80, 1, 2, 2, 5, 0, 0, 0, 0), RangeError); // b does
     assert.throws(() => kernels.batchMatmul(memory, 0, 40, 80, 3, 2, 2, 5, 0, 0, 50, 0), RangeError); // a's third batch entry does
@@ -149,11 +153,17 @@ describe('our kernels for the WASM backend (WebAssembly SIMD and native)', () =>
     const rows = 50;
     const width = 7; // not a multiple of the SIMD width
     const table = Array.from({ length: rows }, (_, r) => Array.from({ length: width }, (_, c) => r * 100 + c));
-    const ids = [[3, 0, 49], [7, 7, 1]];
+    const ids = [
+      [3, 0, 49],
+      [7, 7, 1],
+    ];
     const before = tf.memory().numTensors;
     const got = tf.tidy(() => tf.gather(tf.tensor2d(table), tf.tensor2d(ids, undefined, 'int32')));
     assert.deepEqual(got.shape, [2, 3, width]);
-    assert.deepEqual(await got.array(), ids.map(r => r.map(i => table[i])));
+    assert.deepEqual(
+      await got.array(),
+      ids.map(r => r.map(i => table[i])),
+    );
     got.dispose();
     assert.throws(() => tf.tidy(() => tf.gather(tf.tensor2d(table), tf.tensor1d([2, rows], 'int32'))), /index value 50 is not in \[0, 49\]/);
     assert.equal(tf.memory().numTensors, before);
@@ -162,7 +172,12 @@ describe('our kernels for the WASM backend (WebAssembly SIMD and native)', () =>
   it('sums the rows of a matrix as tf.sum over axis 0 does, keepDims included; row sums stay right', async () => {
     await useBackend('wasm');
     assert.equal(installWasmKernels(), true);
-    for (const [rows, cols] of [[37, 21], [5, 16], [1, 3], [300, 130]]) {
+    for (const [rows, cols] of [
+      [37, 21],
+      [5, 16],
+      [1, 3],
+      [300, 130],
+    ]) {
       const values = Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, j) => ((i * 7 + j * 3) % 11) - 5 + j / 8));
       const expected = Array.from({ length: cols }, (_, j) => values.reduce((a, r) => a + r[j], 0));
       const x = tf.tensor2d(values);
@@ -213,7 +228,9 @@ describe('our kernels for the WASM backend (WebAssembly SIMD and native)', () =>
       p += size;
     }
     assert.ok(!sections.includes(11), 'a data section would overwrite the backend heap at instantiation');
-    const wasm = (globalThis as unknown as { WebAssembly: { Module: { new (b: Uint8Array): object; imports(m: object): unknown; exports(m: object): unknown } } }).WebAssembly;
+    const wasm = (
+      globalThis as unknown as { WebAssembly: { Module: { new (b: Uint8Array): object; imports(m: object): unknown; exports(m: object): unknown } } }
+    ).WebAssembly;
     const module = new wasm.Module(bytes);
     assert.deepEqual(wasm.Module.imports(module), [{ module: 'env', name: 'memory', kind: 'memory' }]);
     assert.deepEqual(wasm.Module.exports(module), [
@@ -233,7 +250,11 @@ describe('our kernels for the WASM backend (WebAssembly SIMD and native)', () =>
     assert.equal(built.status, 0, built.stderr);
     for (const file of ['kernelsWasm.ts', 'optimizerWasm.ts']) {
       const code = (f: string) => fs.readFileSync(f, 'utf8').split('\n')[1];
-      assert.equal(code(path.join(out, file)), code(path.join(ROOT, 'src', 'trainer', 'kernels', file)), `${file}: run scripts/build-kernels.sh and commit the result`);
+      assert.equal(
+        code(path.join(out, file)),
+        code(path.join(ROOT, 'src', 'trainer', 'kernels', file)),
+        `${file}: run scripts/build-kernels.sh and commit the result`,
+      );
     }
   });
 });

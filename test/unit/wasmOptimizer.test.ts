@@ -8,7 +8,13 @@ import { ADAMW_DEFAULTS } from '../../src/trainer/train/adamw';
 describe('the gradient workers\u2019 optimizer in WebAssembly', () => {
   it('reduces and updates as the JavaScript version does, slice by slice, decay per parameter', () => {
     // sizes that are not multiples of the SIMD width, one decayed and one not
-    const layout = flatLayout([['w', { shape: [37, 27] }], ['b', { shape: [3] }]], new Set(['w']));
+    const layout = flatLayout(
+      [
+        ['w', { shape: [37, 27] }],
+        ['b', { shape: [3] }],
+      ],
+      new Set(['w']),
+    );
     const [simdArrays, jsArrays] = [allocateFlat(layout.total, 3, true), allocateFlat(layout.total, 3, false)];
     assert.ok(simdArrays.memory && !jsArrays.memory);
     const simd = wasmSliceOptimizer(simdArrays, layout, ADAMW_DEFAULTS)!;
@@ -21,7 +27,11 @@ describe('the gradient workers\u2019 optimizer in WebAssembly', () => {
       }
       // two slices, cut inside the first parameter
       let squares = 0;
-      for (const [from, to] of [[0, 400], [400, layout.total]]) squares += simd.reduce(from, to);
+      for (const [from, to] of [
+        [0, 400],
+        [400, layout.total],
+      ])
+        squares += simd.reduce(from, to);
       let expected = 0;
       for (let i = 0; i < layout.total; i++) {
         const g = Math.fround(Math.fround(jsArrays.grads[0][i] + jsArrays.grads[1][i]) + jsArrays.grads[2][i]);
@@ -30,7 +40,11 @@ describe('the gradient workers\u2019 optimizer in WebAssembly', () => {
       }
       assert.ok(Math.abs(squares - expected) <= 1e-6 * expected, `Σg² ${squares} vs ${expected}`);
       const s = { lr: 1e-3, step, gradScale: step === 3 ? 0.5 : 1 };
-      for (const [from, to] of [[0, 400], [400, layout.total]]) simd.update(from, to, s);
+      for (const [from, to] of [
+        [0, 400],
+        [400, layout.total],
+      ])
+        simd.update(from, to, s);
       adamwSlice(layout, 0, layout.total, { weights: jsArrays.weights, grads: jsArrays.grads[0], m: jsArrays.m, v: jsArrays.v }, ADAMW_DEFAULTS, s);
     }
     for (const key of ['weights', 'm', 'v'] as const) {

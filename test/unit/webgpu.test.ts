@@ -65,11 +65,23 @@ describe('the webgpu backend', { skip }, () => {
     assert.deepEqual(report.kernels, WEBGPU_KERNELS);
     assert.ok(WEBGPU_KERNELS.includes('dropout') && WEBGPU_KERNELS.includes('layer-norm'));
     baseModel = path.join(tempDir(), 'base');
-    const config = parseBertConfig({ model_type: 'bert', vocab_size: 30522, num_hidden_layers: 1, hidden_size: 16, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 128, id2label: { 0: 'a', 1: 'b' } });
+    const config = parseBertConfig({
+      model_type: 'bert',
+      vocab_size: 30522,
+      num_hidden_layers: 1,
+      hidden_size: 16,
+      num_attention_heads: 2,
+      intermediate_size: 32,
+      max_position_embeddings: 128,
+      id2label: { 0: 'a', 1: 'b' },
+    });
     await initCheckpoint(config, VOCAB, baseModel, 1);
   });
 
-  for (const [file, clip] of [['train-steps.json', 1.0], ['train-steps-clip0.5.json', 0.5]] as const) {
+  for (const [file, clip] of [
+    ['train-steps.json', 1.0],
+    ['train-steps-clip0.5.json', 0.5],
+  ] as const) {
     it(`reproduces Hugging Face step by step: ${file} (forward before, loss, grad norm, clipping, logits after)`, async t => {
       assertMatchesReference(await reproduce(file, clip, 'webgpu'), s => t.diagnostic(s));
     });
@@ -79,9 +91,16 @@ describe('the webgpu backend', { skip }, () => {
 
   it("dropout's WGSL kernel keeps exactly the elements of the hashed mask, its gradient the same ones", async () => {
     for (const shape of [[1], [7], [255], [256], [257], [3, 1000], [4, 33, 17]]) {
-      for (const [rate, seed] of [[0.1, 0], [0.5, 12345], [0.9, 2 ** 31 - 1]] as const) {
+      for (const [rate, seed] of [
+        [0.1, 0],
+        [0.5, 12345],
+        [0.9, 2 ** 31 - 1],
+      ] as const) {
         const n = shape.reduce((a, b) => a * b, 1);
-        const x = tf.tensor(Float32Array.from({ length: n }, (_, i) => 1 + (i % 13) / 8), shape);
+        const x = tf.tensor(
+          Float32Array.from({ length: n }, (_, i) => 1 + (i % 13) / 8),
+          shape,
+        );
         const { rate24, scale } = dropoutAttrs(rate, seed);
         const [y, dx] = tf.tidy(() => {
           const { value, grads } = tf.valueAndGrads((t: tf.Tensor) => tf.sum(tf.mul(dropout(t, rate, seed), 3)))([x]);
@@ -105,7 +124,7 @@ describe('the webgpu backend', { skip }, () => {
       if (Math.abs(z) > 3) {
         // continued fraction for erfc
         let f = 0;
-        for (let k = 60; k >= 1; k--) f = (k / 2) / (Math.abs(z) + f);
+        for (let k = 60; k >= 1; k--) f = k / 2 / (Math.abs(z) + f);
         const erfc = Math.exp(-z * z) / Math.sqrt(Math.PI) / (Math.abs(z) + f);
         return Math.sign(z) * (1 - erfc);
       }
@@ -128,7 +147,7 @@ describe('the webgpu backend', { skip }, () => {
       const got = await g.data();
       for (let i = 0; i < n; i++) {
         const v = values[i];
-        const want = dys[i] * (0.5 * (1 + erf(v / Math.SQRT2)) + (v * Math.exp(-v * v / 2)) / Math.sqrt(2 * Math.PI));
+        const want = dys[i] * (0.5 * (1 + erf(v / Math.SQRT2)) + (v * Math.exp((-v * v) / 2)) / Math.sqrt(2 * Math.PI));
         assert.ok(Math.abs(got[i] - want) <= 2e-6 * Math.max(1, Math.abs(want)), `x ${v}: ${got[i]} vs ${want}`);
       }
       tf.dispose([x, dy, g]);
@@ -136,7 +155,12 @@ describe('the webgpu backend', { skip }, () => {
   });
 
   it('the embedding gradient sums repeated ids as float64 does, bit for bit the same on every run', async () => {
-    for (const [vocab, n, h] of [[5, 1, 3], [3, 40, 8], [50, 300, 17], [2, 257, 4]] as const) {
+    for (const [vocab, n, h] of [
+      [5, 1, 3],
+      [3, 40, 8],
+      [50, 300, 17],
+      [2, 257, 4],
+    ] as const) {
       const ids = Int32Array.from({ length: n }, (_, i) => (i * 7 + (i >> 3)) % vocab);
       const dy = Float32Array.from({ length: n * h }, (_, i) => Math.sin(i * 0.37) * (1 + (i % 11)));
       const table = tf.zeros([vocab, h]);
@@ -153,7 +177,10 @@ describe('the webgpu backend', { skip }, () => {
         for (let c = 0; c < h; c++) {
           let want = 0;
           for (let i = 0; i < n; i++) if (ids[i] === v) want += dy[i * h + c];
-          assert.ok(Math.abs(first[v * h + c] - want) <= 1e-5 * Math.max(1, Math.abs(want)), `[${vocab}, ${n}, ${h}] row ${v} column ${c}: ${first[v * h + c]} vs ${want}`);
+          assert.ok(
+            Math.abs(first[v * h + c] - want) <= 1e-5 * Math.max(1, Math.abs(want)),
+            `[${vocab}, ${n}, ${h}] row ${v} column ${c}: ${first[v * h + c]} vs ${want}`,
+          );
         }
       }
       for (let again = 0; again < 3; again++) assert.ok(Buffer.from((await grad()).buffer).equals(Buffer.from(first.buffer)), 'the same bits every run');
@@ -166,16 +193,29 @@ describe('the webgpu backend', { skip }, () => {
     for (const shape of [[1], [257], [3, 100]]) {
       const n = shape.reduce((a, b) => a * b, 1);
       const init = Float32Array.from({ length: n }, (_, i) => Math.sin(i + 1) * 0.5);
-      const params = new Map([['w', tf.variable(tf.tensor(init, shape))], ['b', tf.variable(tf.tensor(init, shape))]]);
+      const params = new Map([
+        ['w', tf.variable(tf.tensor(init, shape))],
+        ['b', tf.variable(tf.tensor(init, shape))],
+      ]);
       const adam = new AdamW(params, new Set(['w']), { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 });
-      const ref = { w: { p: Float32Array.from(init), m: new Float32Array(n), v: new Float32Array(n) }, b: { p: Float32Array.from(init), m: new Float32Array(n), v: new Float32Array(n) } };
+      const ref = {
+        w: { p: Float32Array.from(init), m: new Float32Array(n), v: new Float32Array(n) },
+        b: { p: Float32Array.from(init), m: new Float32Array(n), v: new Float32Array(n) },
+      };
       for (let step = 1; step <= 4; step++) {
         const lr = 1e-3 * step;
         const grad = Float32Array.from({ length: n }, (_, i) => Math.cos(i * step) * 0.1);
         const g = tf.tensor(grad, shape);
         // Step 3 is clipped: the gradient scaled by a coefficient below 1 as it is read.
         const scale = step === 3 ? tf.scalar(0.25) : undefined;
-        adam.apply(new Map([['w', g], ['b', g]]), lr, scale);
+        adam.apply(
+          new Map([
+            ['w', g],
+            ['b', g],
+          ]),
+          lr,
+          scale,
+        );
         if (scale) for (let i = 0; i < n; i++) grad[i] = f(grad[i] * 0.25);
         tf.dispose([g, scale].filter(x => x !== undefined));
         const stepSize = lr / (1 - 0.9 ** step);
@@ -193,7 +233,11 @@ describe('the webgpu backend', { skip }, () => {
       for (const [name, r] of Object.entries(ref)) {
         const got = { p: await params.get(name)!.data(), m: await adam.m.get(name)!.data(), v: await adam.v.get(name)!.data() };
         for (const k of ['p', 'm', 'v'] as const) {
-          for (let i = 0; i < n; i++) assert.ok(Math.abs(got[k][i] - r[k][i]) <= 4e-7 * Math.max(Math.abs(r[k][i]), 1e-6), `${name}.${k}[${i}] of [${shape}]: ${got[k][i]} vs ${r[k][i]}`);
+          for (let i = 0; i < n; i++)
+            assert.ok(
+              Math.abs(got[k][i] - r[k][i]) <= 4e-7 * Math.max(Math.abs(r[k][i]), 1e-6),
+              `${name}.${k}[${i}] of [${shape}]: ${got[k][i]} vs ${r[k][i]}`,
+            );
         }
       }
       adam.dispose();
@@ -215,17 +259,32 @@ describe('the webgpu backend', { skip }, () => {
     }
   });
 
-  it('LayerNorm forward and its gradients of x, γ and β match float64, for widths around the workgroup\'s', async () => {
+  it("LayerNorm forward and its gradients of x, γ and β match float64, for widths around the workgroup's", async () => {
     const eps = 1e-12;
-    for (const [rows, width] of [[1, 1], [3, 7], [5, 64], [2, 65], [17, 768], [4, 1000]]) {
+    for (const [rows, width] of [
+      [1, 1],
+      [3, 7],
+      [5, 64],
+      [2, 65],
+      [17, 768],
+      [4, 1000],
+    ]) {
       const n = rows * width;
       const xs = Float64Array.from({ length: n }, (_, i) => Math.sin(i * 1.3) * 3 + (i % width) * 0.01);
       const gs = Float64Array.from({ length: width }, (_, i) => 1 + Math.cos(i) * 0.5);
       const bs = Float64Array.from({ length: width }, (_, i) => Math.sin(i) * 0.1);
       const dys = Float64Array.from({ length: n }, (_, i) => Math.cos(i * 0.77));
-      const [x, g, b, dy] = [tf.tensor2d(Float32Array.from(xs), [rows, width]), tf.tensor1d(Float32Array.from(gs)), tf.tensor1d(Float32Array.from(bs)), tf.tensor2d(Float32Array.from(dys), [rows, width])];
+      const [x, g, b, dy] = [
+        tf.tensor2d(Float32Array.from(xs), [rows, width]),
+        tf.tensor1d(Float32Array.from(gs)),
+        tf.tensor1d(Float32Array.from(bs)),
+        tf.tensor2d(Float32Array.from(dys), [rows, width]),
+      ];
       const y = layerNorm(x, g, b, eps);
-      const [dx, dg, db] = tf.grads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => layerNorm(a as tf.Tensor2D, c as tf.Tensor1D, d as tf.Tensor1D, eps))([x, g, b], dy);
+      const [dx, dg, db] = tf.grads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => layerNorm(a as tf.Tensor2D, c as tf.Tensor1D, d as tf.Tensor1D, eps))(
+        [x, g, b],
+        dy,
+      );
       const got = { y: await y.data(), dx: await dx.data(), dg: await dg.data(), db: await db.data() };
       // float64, from the float32 inputs
       const f32 = (a: Float64Array) => Float64Array.from(Float32Array.from(a));
@@ -256,9 +315,21 @@ describe('the webgpu backend', { skip }, () => {
   });
 
   const config = (out: string, overrides: Partial<TrainConfig> = {}): TrainConfig => ({
-    ...TRAIN_DEFAULTS, data: fixture('sst2-dev-200.tsv'), textCol: 'text', labelCol: 'label', model: baseModel, out, epochs: 1, batchSize: 16, learningRate: 1e-3, maxLength: 32, backend: 'webgpu', ...overrides,
+    ...TRAIN_DEFAULTS,
+    data: fixture('sst2-dev-200.tsv'),
+    textCol: 'text',
+    labelCol: 'label',
+    model: baseModel,
+    out,
+    epochs: 1,
+    batchSize: 16,
+    learningRate: 1e-3,
+    maxLength: 32,
+    backend: 'webgpu',
+    ...overrides,
   });
-  const weights = (dir: string) => new Map([...parseSafetensors(fs.readFileSync(path.join(dir, 'model.safetensors'))).tensors].map(([k, e]) => [k, toFloat32(e)]));
+  const weights = (dir: string) =>
+    new Map([...parseSafetensors(fs.readFileSync(path.join(dir, 'model.safetensors'))).tensors].map(([k, e]) => [k, toFloat32(e)]));
 
   it('stopped midway and resumed (dropout on, class weights), ends with exactly the weights of an uninterrupted run', async () => {
     const straight = path.join(tempDir(), 'straight');
@@ -276,7 +347,7 @@ describe('the webgpu backend', { skip }, () => {
     for (const [name, t] of a) assert.ok(Buffer.from(t.buffer).equals(Buffer.from(b.get(name)!.buffer)), `${name} differs after resume`);
   });
 
-  it('splits a batch that does not fit the GPU\'s largest buffer into accumulation steps, with a notice', async () => {
+  it("splits a batch that does not fit the GPU's largest buffer into accumulation steps, with a notice", async () => {
     const before = process.env.BERT_TUNE_GPU_MAX_BUFFER_BYTES;
     // The word embeddings (30522 × 16 floats) must fit; one batch's attention scores must not.
     process.env.BERT_TUNE_GPU_MAX_BUFFER_BYTES = String(30522 * 16 * 4);
@@ -318,7 +389,12 @@ describe('the webgpu backend', { skip }, () => {
   it('frees the buffers of lengths it no longer sees: after ever longer texts, short ones again need what they needed at first', async () => {
     const predictor = new Predictor();
     const pooled = () => (tf.memory() as tf.MemoryInfo & { numBytesAllocatedInGPU: number }).numBytesAllocatedInGPU;
-    const predict = (words: number) => predictor.predict(TINY, Array.from({ length: 8 }, (_, i) => ({ text: 'the film was good '.repeat(Math.ceil(words / 4)) + i })), 128);
+    const predict = (words: number) =>
+      predictor.predict(
+        TINY,
+        Array.from({ length: 8 }, (_, i) => ({ text: 'the film was good '.repeat(Math.ceil(words / 4)) + i })),
+        128,
+      );
     try {
       await predict(4);
       await predict(4);
@@ -330,7 +406,10 @@ describe('the webgpu backend', { skip }, () => {
       }
       for (let i = 0; i < 3; i++) await predict(4);
       // Kept, the buffers of every length seen would stay allocated (here several times the short texts' need).
-      assert.ok(pooled() <= 1.5 * short, `GPU buffers allocated: ${(short / 2 ** 20).toFixed(1)} MiB for short texts, ${(longest / 2 ** 20).toFixed(1)} at the longest, ${(pooled() / 2 ** 20).toFixed(1)} after short ones again`);
+      assert.ok(
+        pooled() <= 1.5 * short,
+        `GPU buffers allocated: ${(short / 2 ** 20).toFixed(1)} MiB for short texts, ${(longest / 2 ** 20).toFixed(1)} at the longest, ${(pooled() / 2 ** 20).toFixed(1)} after short ones again`,
+      );
     } finally {
       predictor.dispose();
     }
@@ -368,7 +447,26 @@ describe('the webgpu backend, from the bundled trainer', { skip }, () => {
     execFileSync(process.execPath, ['esbuild.mjs'], { cwd: ROOT, stdio: 'pipe' });
     dir = tempDir();
     model = path.join(dir, 'model');
-    execFileSync(process.execPath, [TRAINER, 'init-checkpoint', '--layers', '1', '--hidden', '16', '--heads', '2', '--intermediate', '32', '--vocab', VOCAB, '--labels', 'neg,pos', '--seed', '3', '--out', model]);
+    execFileSync(process.execPath, [
+      TRAINER,
+      'init-checkpoint',
+      '--layers',
+      '1',
+      '--hidden',
+      '16',
+      '--heads',
+      '2',
+      '--intermediate',
+      '32',
+      '--vocab',
+      VOCAB,
+      '--labels',
+      'neg,pos',
+      '--seed',
+      '3',
+      '--out',
+      model,
+    ]);
   });
 
   it('is never picked automatically on a software adapter, and says why', { skip: skipUnlessSoftware }, () => {
@@ -384,12 +482,42 @@ describe('the webgpu backend, from the bundled trainer', { skip }, () => {
 
   it('a short CLI run trains end to end, and its log names the adapter', () => {
     const out = path.join(dir, 'run');
-    const r = spawnSync(process.execPath, [TRAINER, 'train', '--data', fixture('sst2-dev-200.tsv'), '--text-col', 'text', '--label-col', 'label', '--model', model, '--out', out, '--epochs', '1', '--batch-size', '16', '--max-length', '32', '--backend', 'webgpu'], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [
+        TRAINER,
+        'train',
+        '--data',
+        fixture('sst2-dev-200.tsv'),
+        '--text-col',
+        'text',
+        '--label-col',
+        'label',
+        '--model',
+        model,
+        '--out',
+        out,
+        '--epochs',
+        '1',
+        '--batch-size',
+        '16',
+        '--max-length',
+        '32',
+        '--backend',
+        'webgpu',
+      ],
+      { encoding: 'utf8' },
+    );
     assert.equal(r.status, 0, r.stderr.slice(-2000));
     const log = fs.readFileSync(path.join(out, 'log.txt'), 'utf8');
     assert.ok(log.includes(`; our kernels: ${WEBGPU_KERNELS.join(', ')}`), 'the log lists our kernels');
     assert.match(log, /WebGPU adapter: .*largest binding \d+ MiB; our kernels: /);
-    const done = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map(l => JSON.parse(l)).find(m => m.type === 'done');
+    const done = fs
+      .readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map(l => JSON.parse(l))
+      .find(m => m.type === 'done');
     assert.equal(done.status, 'completed');
     assert.ok(fs.existsSync(path.join(out, 'checkpoints', 'best', 'model.safetensors')));
   });
@@ -399,9 +527,18 @@ describe('the webgpu backend, from the bundled trainer', { skip }, () => {
     const csv = path.join(dir, 'texts.csv');
     fs.writeFileSync(csv, 'text\n' + texts.map(t => `"${t}"`).join('\n') + '\n');
     const answers = async (backend: string) => {
-      const client = new InferenceClient(TRAINER, () => ({ BERT_TUNE_BACKEND: backend }), () => {}, 60_000);
+      const client = new InferenceClient(
+        TRAINER,
+        () => ({ BERT_TUNE_BACKEND: backend }),
+        () => {},
+        60_000,
+      );
       try {
-        const predictions = await client.predict(model, texts.map(text => ({ text })), 24);
+        const predictions = await client.predict(
+          model,
+          texts.map(text => ({ text })),
+          24,
+        );
         const out = path.join(dir, `predictions-${backend}.csv`);
         await client.predictFile({ model, file: csv, textCol: 'text', out, probabilities: true }, () => {});
         return { predictions, file: fs.readFileSync(out, 'utf8') };
@@ -418,7 +555,11 @@ describe('the webgpu backend, from the bundled trainer', { skip }, () => {
       assert.equal(r.truncated, c.truncated);
       r.probabilities.forEach((p, k) => assert.ok(Math.abs(p - c.probabilities[k]) < 1e-5, `text ${i}, label ${k}: ${p} vs ${c.probabilities[k]}`));
     });
-    const rows = (s: string) => s.trim().split('\n').map(l => l.split(','));
+    const rows = (s: string) =>
+      s
+        .trim()
+        .split('\n')
+        .map(l => l.split(','));
     const [g, c] = [rows(gpu.file), rows(cpu.file)];
     assert.deepEqual(g[0], c[0]);
     assert.equal(g.length, texts.length + 1);

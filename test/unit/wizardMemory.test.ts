@@ -4,7 +4,16 @@ import { FROM_SCRATCH_LEARNING_RATE, TRAIN_DEFAULTS, trainConfigSchema } from '.
 import { defaultLearningRate, rememberedModel, rememberedSettings, toRemember } from '../../src/extension/training/wizardMemory';
 
 const config = (learningRate: number) =>
-  trainConfigSchema.parse({ ...TRAIN_DEFAULTS, data: '/w/d.csv', textCol: 'text', labelCol: 'label', model: '/w/.bert-tune/runs/r/base-model', out: '/w/.bert-tune/runs/r', epochs: 7, learningRate });
+  trainConfigSchema.parse({
+    ...TRAIN_DEFAULTS,
+    data: '/w/d.csv',
+    textCol: 'text',
+    labelCol: 'label',
+    model: '/w/.bert-tune/runs/r/base-model',
+    out: '/w/.bert-tune/runs/r',
+    epochs: 7,
+    learningRate,
+  });
 
 describe("the fine-tune wizard's memory", () => {
   it('remembers a from-scratch start as one, with its size, not as "no model" (which pre-selected bert-tiny)', () => {

@@ -24,14 +24,19 @@ describe('Restricted Mode and workspace settings', () => {
     const contributed = new Set(manifest.contributes.commands.map((c: { command: string }) => c.command));
     for (const id of COMMANDS_NEEDING_TRUST) assert.ok(contributed.has(id), id);
     for (const id of contributed as Set<string>) {
-      if (/fineTune$|resume|predict|Predictions|ActiveModel/i.test(id) && id !== 'bertTune.clearPredictions') assert.ok(COMMANDS_NEEDING_TRUST.has(id), `${id} needs trust`);
+      if (/fineTune$|resume|predict|Predictions|ActiveModel/i.test(id) && id !== 'bertTune.clearPredictions')
+        assert.ok(COMMANDS_NEEDING_TRUST.has(id), `${id} needs trust`);
     }
   });
 
   it('runs a guarded command only in a trusted workspace, and says why otherwise', () => {
     let trusted = false;
     const refusals: string[] = [];
-    const guarded = withTrust((x: number) => x * 2, () => trusted, () => refusals.push('refused'));
+    const guarded = withTrust(
+      (x: number) => x * 2,
+      () => trusted,
+      () => refusals.push('refused'),
+    );
     assert.equal(guarded(2), undefined);
     assert.deepEqual(refusals, ['refused']);
     trusted = true;

@@ -65,10 +65,22 @@ export async function startWorkbench({ testsPath, settings = {}, name = 'run' } 
   const server = spawn(
     path.join(CS_PREFIX, 'node_modules', '.bin', 'code-server'),
     [
-      '--config', '/dev/null', '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`,
-      '--user-data-dir', path.join(runDir, 'user-data'), '--extensions-dir', path.join(runDir, 'exts'),
-      '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
-      '--disable-getting-started-override', '--disable-proxy', '--ignore-last-opened',
+      '--config',
+      '/dev/null',
+      '--auth',
+      'none',
+      '--bind-addr',
+      `127.0.0.1:${port}`,
+      '--user-data-dir',
+      path.join(runDir, 'user-data'),
+      '--extensions-dir',
+      path.join(runDir, 'exts'),
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      '--disable-getting-started-override',
+      '--disable-proxy',
+      '--ignore-last-opened',
     ],
     // its own process group: its file watchers and extension host go down with it
     { env: { ...process.env, ...xdg }, stdio: ['ignore', log, log], detached: true },
@@ -99,7 +111,15 @@ export async function startWorkbench({ testsPath, settings = {}, name = 'run' } 
       executablePath: CHROMIUM,
       headless: true,
       viewport: { width: 1280, height: 800 },
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     const page = browser.pages()[0] ?? (await browser.newPage());
     return { page, url, workspace, runDir, close };

@@ -7,7 +7,10 @@ import { ROOT, ensureCodeServer } from './codeServer.mjs';
 
 ensureCodeServer();
 const dir = path.join(ROOT, 'test', 'ui');
-const files = fs.readdirSync(dir).filter(f => f.endsWith('.ui.test.mjs')).map(f => path.join(dir, f));
+const files = fs
+  .readdirSync(dir)
+  .filter(f => f.endsWith('.ui.test.mjs'))
+  .map(f => path.join(dir, f));
 // One file at a time: each starts its own code-server, and this machine has two cores.
 const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files], { stdio: 'inherit', cwd: ROOT });
 process.exit(r.status ?? 1);

@@ -16,7 +16,6 @@ import { currentSettings } from '../config';
 
 const run = promisify(execFile);
 
-
 async function gpuFacts(): Promise<string> {
   try {
     const { stdout } = await run('nvidia-smi', ['--query-gpu=name,driver_version,memory.total', '--format=csv,noheader'], { timeout: 5000 });
@@ -30,7 +29,10 @@ async function gpuFacts(): Promise<string> {
 export async function showBackend(ctx: Ctx, options: { silent?: boolean } = {}): Promise<(BackendReport & { lines: string[] }) | undefined> {
   let report: BackendReport;
   try {
-    const { stdout } = await run(process.execPath, [ctx.trainerJs, 'backend'], { env: { ...process.env, ...ctx.trainerEnv(), ELECTRON_RUN_AS_NODE: '1' }, timeout: 60_000 });
+    const { stdout } = await run(process.execPath, [ctx.trainerJs, 'backend'], {
+      env: { ...process.env, ...ctx.trainerEnv(), ELECTRON_RUN_AS_NODE: '1' },
+      timeout: 60_000,
+    });
     report = JSON.parse(stdout.trim().split('\n').pop()!);
   } catch (e) {
     void vscode.window.showErrorMessage(`Could not start the trainer to check its backend: ${(e as Error).message}`);
@@ -40,7 +42,9 @@ export async function showBackend(ctx: Ctx, options: { silent?: boolean } = {}):
   const workers = defaultThreads(currentSettings().threads, os.availableParallelism());
   const lines = [
     `Training runs on: ${describeBackend(report)}` +
-      (report.backend === 'wasm' || report.backend === 'cpu' ? `, with ${workers} gradient worker${workers > 1 ? 's' : ''} (setting bertTune.training.threads)` : ''),
+      (report.backend === 'wasm' || report.backend === 'cpu'
+        ? `, with ${workers} gradient worker${workers > 1 ? 's' : ''} (setting bertTune.training.threads)`
+        : ''),
     ...report.attempts.filter(a => !a.ok).map(a => `${a.backend}: ${a.reason}`),
     ...(report.nativeKernels && 'reason' in report.nativeKernels ? [`native matmul kernels: ${report.nativeKernels.reason}`] : []),
     ...[report.gpu, report.passedOverGpu].filter(g => g !== undefined).map(gpuAdapterLine),
@@ -55,7 +59,15 @@ export async function showBackend(ctx: Ctx, options: { silent?: boolean } = {}):
   const fast = report.backend === 'tensorflow' || report.backend === 'tensorflow-gpu' || report.backend === 'webgpu';
   const ownKernels = report.nativeKernels !== undefined && !('reason' in report.nativeKernels);
   const offerInstall = !fast && !ownKernels;
-  const detail = [...lines.slice(1), ...(offerInstall ? ['', "TensorFlow's native backend (@tensorflow/tfjs-node) could train faster here; installing it needs internet access and downloads libtensorflow (a large download)."] : [])];
+  const detail = [
+    ...lines.slice(1),
+    ...(offerInstall
+      ? [
+          '',
+          "TensorFlow's native backend (@tensorflow/tfjs-node) could train faster here; installing it needs internet access and downloads libtensorflow (a large download).",
+        ]
+      : []),
+  ];
   const action = await vscode.window.showInformationMessage(
     `BERT Tune trains on ${describeBackend(report)}.`,
     { modal: true, detail: detail.join('\n') },
@@ -68,46 +80,63 @@ export async function showBackend(ctx: Ctx, options: { silent?: boolean } = {}):
 /** tfjs-node-gpu needs Linux or Windows on x64 with CUDA 11.2 and cuDNN 8.1. */
 export async function installNativeBackend(ctx: Ctx, options: { pkg?: string } = {}): Promise<boolean> {
   const gpuPossible = (process.platform === 'linux' || process.platform === 'win32') && process.arch === 'x64';
-  const choice = options.pkg ? { pkg: options.pkg } : await vscode.window.showQuickPick(
-    [
-      { label: '@tensorflow/tfjs-node', detail: "TensorFlow's native CPU kernels: wider SIMD than WebAssembly's, for wide models on long texts", pkg: '@tensorflow/tfjs-node' },
-      ...(gpuPossible ? [{ label: '@tensorflow/tfjs-node-gpu', detail: 'TensorFlow on an NVIDIA GPU: needs CUDA 11.2 and cuDNN 8.1', pkg: '@tensorflow/tfjs-node-gpu' }] : []),
-    ],
-    { title: 'Install a native backend for training' },
-  );
+  const choice = options.pkg
+    ? { pkg: options.pkg }
+    : await vscode.window.showQuickPick(
+        [
+          {
+            label: '@tensorflow/tfjs-node',
+            detail: "TensorFlow's native CPU kernels: wider SIMD than WebAssembly's, for wide models on long texts",
+            pkg: '@tensorflow/tfjs-node',
+          },
+          ...(gpuPossible
+            ? [{ label: '@tensorflow/tfjs-node-gpu', detail: 'TensorFlow on an NVIDIA GPU: needs CUDA 11.2 and cuDNN 8.1', pkg: '@tensorflow/tfjs-node-gpu' }]
+            : []),
+        ],
+        { title: 'Install a native backend for training' },
+      );
   if (!choice) return false;
   const dir = ctx.nativeModulesDir;
   fs.mkdirSync(dir, { recursive: true });
   // npm 11 runs a dependency's install script only when package.json allows it; older npm always does.
-  fs.writeFileSync(`${dir}/package.json`, JSON.stringify({ private: true, allowScripts: { '@tensorflow/tfjs-node': true, '@tensorflow/tfjs-node-gpu': true } }, null, 2) + '\n');
+  fs.writeFileSync(
+    `${dir}/package.json`,
+    JSON.stringify({ private: true, allowScripts: { '@tensorflow/tfjs-node': true, '@tensorflow/tfjs-node-gpu': true } }, null, 2) + '\n',
+  );
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Installing ${choice.pkg}`, cancellable: true }, (progress, token) =>
-    new Promise<boolean>(resolve => {
-      const child = spawn(npm, ['install', '--no-audit', '--no-fund', `${choice.pkg}@4.22.0`], { cwd: dir, shell: process.platform === 'win32' });
-      let tail = '';
-      const onData = (d: Buffer) => {
-        const text = d.toString();
-        tail = (tail + text).slice(-2000);
-        ctx.output.info(`[npm] ${text.trimEnd()}`);
-        const last = text.trim().split('\n').pop();
-        if (last) progress.report({ message: last.slice(0, 80) });
-      };
-      child.stdout.on('data', onData);
-      child.stderr.on('data', onData);
-      token.onCancellationRequested(() => child.kill());
-      child.on('error', e => {
-        void vscode.window.showErrorMessage(`Could not run npm to install ${choice.pkg}: ${e.message}. Install Node.js (which brings npm), or run "npm install ${choice.pkg}" in ${dir}.`);
-        resolve(false);
-      });
-      child.on('exit', code => {
-        if (code === 0) {
-          void vscode.window.showInformationMessage(`${choice.pkg} is installed; the next training run uses it. "BERT Tune: Show training backend" says whether it loads.`);
-          resolve(true);
-        } else {
-          void vscode.window.showErrorMessage(describeNpmFailure(choice.pkg, code, tail), 'Show log').then(a => a && ctx.output.show());
+  return vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Installing ${choice.pkg}`, cancellable: true },
+    (progress, token) =>
+      new Promise<boolean>(resolve => {
+        const child = spawn(npm, ['install', '--no-audit', '--no-fund', `${choice.pkg}@4.22.0`], { cwd: dir, shell: process.platform === 'win32' });
+        let tail = '';
+        const onData = (d: Buffer) => {
+          const text = d.toString();
+          tail = (tail + text).slice(-2000);
+          ctx.output.info(`[npm] ${text.trimEnd()}`);
+          const last = text.trim().split('\n').pop();
+          if (last) progress.report({ message: last.slice(0, 80) });
+        };
+        child.stdout.on('data', onData);
+        child.stderr.on('data', onData);
+        token.onCancellationRequested(() => child.kill());
+        child.on('error', e => {
+          void vscode.window.showErrorMessage(
+            `Could not run npm to install ${choice.pkg}: ${e.message}. Install Node.js (which brings npm), or run "npm install ${choice.pkg}" in ${dir}.`,
+          );
           resolve(false);
-        }
-      });
-    }),
+        });
+        child.on('exit', code => {
+          if (code === 0) {
+            void vscode.window.showInformationMessage(
+              `${choice.pkg} is installed; the next training run uses it. "BERT Tune: Show training backend" says whether it loads.`,
+            );
+            resolve(true);
+          } else {
+            void vscode.window.showErrorMessage(describeNpmFailure(choice.pkg, code, tail), 'Show log').then(a => a && ctx.output.show());
+            resolve(false);
+          }
+        });
+      }),
   );
 }

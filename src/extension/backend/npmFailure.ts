@@ -11,7 +11,10 @@ export function describeNpmFailure(pkg: string, code: number | null, output: str
   if (lines.some(l => NETWORK.test(l))) {
     return `Installing ${pkg} needs internet access (npm, then its install script downloads libtensorflow, a large download), and it could not connect. Nothing was changed; training goes on with the current backend.`;
   }
-  const telling = lines.filter(l => !NOISE.test(l)).map(l => l.replace(/^npm (error|ERR!)\s*/i, '')).filter(Boolean);
+  const telling = lines
+    .filter(l => !NOISE.test(l))
+    .map(l => l.replace(/^npm (error|ERR!)\s*/i, ''))
+    .filter(Boolean);
   const why = telling.slice(-2).join(' ') || `npm exit code ${code}`;
   return `Installing ${pkg} failed: ${why}. Nothing was changed; training goes on with the current backend.`;
 }

@@ -7,10 +7,7 @@ import type { DatasetInfo } from '../../shared/dataset';
 import { DATASET_GLOB, findDatasetFiles, isSkippedPath } from './datasetFiles';
 import type { DatasetInspectorClient, InspectOutcome } from './inspectorClient';
 
-export type DatasetState =
-  | { status: 'pending' }
-  | { status: 'ready'; info: DatasetInfo }
-  | { status: 'failed'; message: string };
+export type DatasetState = { status: 'pending' } | { status: 'ready'; info: DatasetInfo } | { status: 'failed'; message: string };
 
 export interface DatasetEntry {
   readonly uri: vscode.Uri;

@@ -7,10 +7,7 @@ import { Worker } from 'node:worker_threads';
 import type { DatasetInfo } from '../../shared/dataset';
 import { fromInspectorSchema, type ToInspector } from '../../shared/datasetInspectorProtocol';
 
-export type InspectOutcome =
-  | { status: 'ready'; info: DatasetInfo }
-  | { status: 'failed'; message: string }
-  | { status: 'cancelled' };
+export type InspectOutcome = { status: 'ready'; info: DatasetInfo } | { status: 'failed'; message: string } | { status: 'cancelled' };
 
 interface Pending {
   resolve: (outcome: InspectOutcome) => void;

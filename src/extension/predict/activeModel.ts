@@ -70,7 +70,9 @@ export async function pickModel(runs: RunSummary[]): Promise<ModelRef | undefine
   type Item = vscode.QuickPickItem & { model?: ModelRef; action?: 'folder' | 'hub' };
   const fromRuns: Item[] = runs.flatMap(r => {
     const m = runModel(r);
-    return m && r.status !== 'running' ? [{ label: r.name, description: r.accuracy !== undefined ? `accuracy ${(100 * r.accuracy).toFixed(1)}%` : r.status, model: m }] : [];
+    return m && r.status !== 'running'
+      ? [{ label: r.name, description: r.accuracy !== undefined ? `accuracy ${(100 * r.accuracy).toFixed(1)}%` : r.status, model: m }]
+      : [];
   });
   const items: Item[] = [
     ...(fromRuns.length ? [{ label: 'Runs of this workspace', kind: vscode.QuickPickItemKind.Separator }, ...fromRuns] : []),
@@ -85,7 +87,9 @@ export async function pickModel(runs: RunSummary[]): Promise<ModelRef | undefine
     const folder = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Use this model' });
     if (!folder?.[0]) return undefined;
     if (!fs.existsSync(path.join(folder[0].fsPath, 'config.json'))) {
-      void vscode.window.showErrorMessage(`${folder[0].fsPath} is not a model folder: it has no config.json. Choose a folder in the Hugging Face layout (config.json, model.safetensors or pytorch_model.bin, vocab.txt).`);
+      void vscode.window.showErrorMessage(
+        `${folder[0].fsPath} is not a model folder: it has no config.json. Choose a folder in the Hugging Face layout (config.json, model.safetensors or pytorch_model.bin, vocab.txt).`,
+      );
       return undefined;
     }
     return { ref: folder[0].fsPath, name: path.basename(folder[0].fsPath) };

@@ -90,7 +90,9 @@ export class InferenceClient {
     w.timer = setTimeout(() => {
       if (this.waiting.get(id) !== w) return;
       this.waiting.delete(id);
-      w.reject(new Error(`the inference process gave no answer for ${Math.round(this.timeoutMs / 1000)} s; it was stopped (the next prediction starts a new one)`));
+      w.reject(
+        new Error(`the inference process gave no answer for ${Math.round(this.timeoutMs / 1000)} s; it was stopped (the next prediction starts a new one)`),
+      );
       this.log(`inference request ${id} timed out: stopping the inference process`);
       this.dispose();
     }, this.timeoutMs);

@@ -18,7 +18,9 @@ export async function predictCsvColumn(ctx: Ctx, uri: vscode.Uri, preset: { text
   let textCol = preset.textCol;
   if (!textCol) {
     const pick = await vscode.window.showQuickPick(
-      info.columns.map(c => ({ label: c.name, description: c.role === 'text' ? 'likely text' : undefined })).sort((a, b) => Number(Boolean(b.description)) - Number(Boolean(a.description))),
+      info.columns
+        .map(c => ({ label: c.name, description: c.role === 'text' ? 'likely text' : undefined }))
+        .sort((a, b) => Number(Boolean(b.description)) - Number(Boolean(a.description))),
       { title: `Predict a column of ${path.basename(uri.fsPath)} with ${model.name}`, placeHolder: 'Which column holds the texts?' },
     );
     if (!pick) return undefined;
@@ -48,7 +50,10 @@ export async function predictCsvColumn(ctx: Ctx, uri: vscode.Uri, preset: { text
         return await ctx.inference.predictFile(
           { model: model.ref, file: uri.fsPath, textCol: textCol!, out, probabilities: probabilities!, maxLength: currentSettings().predict.maxLength },
           rows => {
-            progress.report({ increment: total ? (100 * (rows - last)) / total : undefined, message: `${rows.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} rows` });
+            progress.report({
+              increment: total ? (100 * (rows - last)) / total : undefined,
+              message: `${rows.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} rows`,
+            });
             last = rows;
           },
           abort.signal,
@@ -65,9 +70,16 @@ export async function predictCsvColumn(ctx: Ctx, uri: vscode.Uri, preset: { text
     return undefined;
   }
   result.warnings.forEach(w => ctx.output.warn(w));
-  const skipped = result.skipped ? ` ${result.skipped.toLocaleString('en-US')} of them could not be predicted (an empty text, or cells that do not line up with the header): their prediction_note column says why.` : '';
-  void vscode.window.showInformationMessage(`Wrote ${result.rows.toLocaleString('en-US')} rows with predictions to ${path.basename(out)}, one for each row of ${path.basename(uri.fsPath)}.${skipped}`, 'Open').then(a => {
-    if (a) void vscode.window.showTextDocument(vscode.Uri.file(out));
-  });
+  const skipped = result.skipped
+    ? ` ${result.skipped.toLocaleString('en-US')} of them could not be predicted (an empty text, or cells that do not line up with the header): their prediction_note column says why.`
+    : '';
+  void vscode.window
+    .showInformationMessage(
+      `Wrote ${result.rows.toLocaleString('en-US')} rows with predictions to ${path.basename(out)}, one for each row of ${path.basename(uri.fsPath)}.${skipped}`,
+      'Open',
+    )
+    .then(a => {
+      if (a) void vscode.window.showTextDocument(vscode.Uri.file(out));
+    });
   return out;
 }

@@ -37,6 +37,9 @@ export function spansAfterEdits<T extends Span>(spans: readonly T[], edits: read
       }
       return undefined; // the edit touches it, or its line
     }
-    return { start: { line: span.start.line + lineShift, character: span.start.character }, end: { line: span.end.line + lineShift, character: span.end.character } };
+    return {
+      start: { line: span.start.line + lineShift, character: span.start.character },
+      end: { line: span.end.line + lineShift, character: span.end.character },
+    };
   });
 }

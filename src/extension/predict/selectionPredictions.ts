@@ -73,7 +73,11 @@ export class SelectionPredictions implements vscode.Disposable {
     const maxLength = currentSettings().predict.maxLength;
     let answer;
     try {
-      answer = await this.inference.predict(model.ref, ranges.map(r => ({ text: doc.getText(r) })), maxLength);
+      answer = await this.inference.predict(
+        model.ref,
+        ranges.map(r => ({ text: doc.getText(r) })),
+        maxLength,
+      );
     } catch (e) {
       this.log(`prediction failed: ${(e as Error).message}`);
       if (!options.quiet) void vscode.window.showErrorMessage(`BERT Tune could not predict with ${model.name}: ${(e as Error).message}`);
@@ -90,7 +94,10 @@ export class SelectionPredictions implements vscode.Disposable {
   private afterEdit(e: vscode.TextDocumentChangeEvent): void {
     const shown = this.predictionsFor(e.document);
     if (!shown.length) return;
-    const spans = spansAfterEdits(shown.map(s => s.range), e.contentChanges);
+    const spans = spansAfterEdits(
+      shown.map(s => s.range),
+      e.contentChanges,
+    );
     const kept = shown.flatMap((s, i) => {
       const span = spans[i];
       return span ? [{ ...s, range: new vscode.Range(span.start.line, span.start.character, span.end.line, span.end.character) }] : [];
@@ -112,7 +119,9 @@ export class SelectionPredictions implements vscode.Disposable {
   private render(doc: vscode.TextDocument): void {
     const options = this.predictionsFor(doc).map(s => ({
       range: s.range,
-      renderOptions: { after: { contentText: `${s.prediction.label} ${(100 * s.prediction.confidence).toFixed(0)}%${s.prediction.truncated ? ' (truncated)' : ''}` } },
+      renderOptions: {
+        after: { contentText: `${s.prediction.label} ${(100 * s.prediction.confidence).toFixed(0)}%${s.prediction.truncated ? ' (truncated)' : ''}` },
+      },
     }));
     for (const editor of vscode.window.visibleTextEditors) if (editor.document === doc) editor.setDecorations(this.decoration, options);
   }

@@ -12,7 +12,10 @@ export function announceEndedRuns(ctx: Ctx): void {
   void state.update(SESSION_KEY, Date.now());
   if (previous === undefined) return; // the first session here: nothing to tell
   const running = ctx.training.current?.runDir;
-  const ended = runsEndedWithSession(ctx.runsTree.runs().filter(r => r.dir !== running), previous);
+  const ended = runsEndedWithSession(
+    ctx.runsTree.runs().filter(r => r.dir !== running),
+    previous,
+  );
   for (const e of ended.slice(0, SHOWN_AT_MOST)) {
     ctx.output.warn(e.message);
     const actions = e.resumableStep === undefined ? ['Show metrics'] : ['Resume', 'Show metrics'];

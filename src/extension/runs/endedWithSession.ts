@@ -31,10 +31,19 @@ export function runsEndedWithSession(runs: readonly RunSummary[], since: number)
     if (!run.updatedAt || run.updatedAt.getTime() < since) continue;
     const at = run.step !== undefined ? ` at step ${run.step}${run.totalSteps ? ` of ${run.totalSteps}` : ''}` : '';
     if (run.status === 'stopped' && run.reason === STOPPED_AT_SHUTDOWN) {
-      out.push({ run, resumableStep: checkpointStep(run.dir), message: `BERT Tune stopped the run ${run.name}${at} when VS Code closed, and saved it: resume it to go on.` });
+      out.push({
+        run,
+        resumableStep: checkpointStep(run.dir),
+        message: `BERT Tune stopped the run ${run.name}${at} when VS Code closed, and saved it: resume it to go on.`,
+      });
     } else if (run.status === 'interrupted') {
       const step = checkpointStep(run.dir);
-      const resume = step === undefined ? 'it has no checkpoint to resume from.' : step === run.step ? `it can resume from step ${step}.` : `it can resume from its last checkpoint, at step ${step}; the steps after it are trained again.`;
+      const resume =
+        step === undefined
+          ? 'it has no checkpoint to resume from.'
+          : step === run.step
+            ? `it can resume from step ${step}.`
+            : `it can resume from its last checkpoint, at step ${step}; the steps after it are trained again.`;
       out.push({ run, resumableStep: step, message: `The run ${run.name} was interrupted${at}, before it could save: ${resume}` });
     }
   }

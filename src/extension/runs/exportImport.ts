@@ -17,10 +17,22 @@ const run = promisify(execFile);
 
 async function trainerCli(ctx: Ctx, args: string[]): Promise<void> {
   try {
-    await run(process.execPath, [ctx.trainerJs, ...args], { env: { ...process.env, ...ctx.trainerEnv(), ELECTRON_RUN_AS_NODE: '1' }, timeout: 10 * 60_000, maxBuffer: 16 * 2 ** 20 });
+    await run(process.execPath, [ctx.trainerJs, ...args], {
+      env: { ...process.env, ...ctx.trainerEnv(), ELECTRON_RUN_AS_NODE: '1' },
+      timeout: 10 * 60_000,
+      maxBuffer: 16 * 2 ** 20,
+    });
   } catch (e) {
     const err = e as { stderr?: string; message: string };
-    throw new Error((err.stderr?.trim().split('\n').filter(l => !/^Warning: /.test(l)).pop() ?? err.message).replace(/^bert-tune: /, ''));
+    throw new Error(
+      (
+        err.stderr
+          ?.trim()
+          .split('\n')
+          .filter(l => !/^Warning: /.test(l))
+          .pop() ?? err.message
+      ).replace(/^bert-tune: /, ''),
+    );
   }
 }
 
@@ -42,9 +54,14 @@ export async function exportTrainingScript(ctx: Ctx, runDir: string, target?: st
     return undefined;
   }
   if (!target) {
-    void vscode.window.showInformationMessage(`Wrote ${path.basename(to)}: train.py with the run's recipe and rows, and a README with the torchrun and accelerate commands.`, 'Open README').then(a => {
-      if (a) void vscode.commands.executeCommand('markdown.showPreview', vscode.Uri.file(path.join(to, 'README.md')));
-    });
+    void vscode.window
+      .showInformationMessage(
+        `Wrote ${path.basename(to)}: train.py with the run's recipe and rows, and a README with the torchrun and accelerate commands.`,
+        'Open README',
+      )
+      .then(a => {
+        if (a) void vscode.commands.executeCommand('markdown.showPreview', vscode.Uri.file(path.join(to, 'README.md')));
+      });
   }
   return to;
 }
@@ -69,9 +86,14 @@ export async function exportRecipe(ctx: Ctx, config: TrainConfig): Promise<strin
   } finally {
     fs.rmSync(path.dirname(file), { recursive: true, force: true });
   }
-  void vscode.window.showInformationMessage(`Wrote ${path.basename(to)}: train.py with this recipe and rows, and a README with the torchrun and accelerate commands.`, 'Open README').then(a => {
-    if (a) void vscode.commands.executeCommand('markdown.showPreview', vscode.Uri.file(path.join(to, 'README.md')));
-  });
+  void vscode.window
+    .showInformationMessage(
+      `Wrote ${path.basename(to)}: train.py with this recipe and rows, and a README with the torchrun and accelerate commands.`,
+      'Open README',
+    )
+    .then(a => {
+      if (a) void vscode.commands.executeCommand('markdown.showPreview', vscode.Uri.file(path.join(to, 'README.md')));
+    });
   return to;
 }
 
@@ -83,7 +105,14 @@ export async function importRun(ctx: Ctx, from?: string): Promise<string | undef
   }
   const source =
     from ??
-    (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, title: 'Import a run: the model folder a training script wrote (output/model)', openLabel: 'Import' }))?.[0]?.fsPath;
+    (
+      await vscode.window.showOpenDialog({
+        canSelectFolders: true,
+        canSelectFiles: false,
+        title: 'Import a run: the model folder a training script wrote (output/model)',
+        openLabel: 'Import',
+      })
+    )?.[0]?.fsPath;
   if (!source) return undefined;
   let out: string;
   try {

@@ -7,7 +7,21 @@ import * as path from 'node:path';
 import type { FromTrainer, TrainConfig } from '../../shared/trainerProtocol';
 import type { RunStatus } from '../../shared/runStatus';
 import { formatMetric, METRICS, metricValue, type MetricName } from '../../shared/metrics';
-import { BERT_TUNE_FOLDER, RUN_FILES, RUNS_FOLDER, checkpointDir, hasResumableCheckpoint, readRunConfig, readRunMessages, type RunMessages, isInsideRealPath, isSymbolicLink, liveRunLock, recoverableCheckpoint, type RunLock } from '../../shared/runFolder';
+import {
+  BERT_TUNE_FOLDER,
+  RUN_FILES,
+  RUNS_FOLDER,
+  checkpointDir,
+  hasResumableCheckpoint,
+  readRunConfig,
+  readRunMessages,
+  type RunMessages,
+  isInsideRealPath,
+  isSymbolicLink,
+  liveRunLock,
+  recoverableCheckpoint,
+  type RunLock,
+} from '../../shared/runFolder';
 
 export { RUNS_FOLDER };
 
@@ -119,7 +133,8 @@ function readSummary(dir: string, isRunning: boolean): RunSummary {
 export function runsRoot(workspaceFolder: string): { root: string; refused?: string } {
   const root = path.join(workspaceFolder, RUNS_FOLDER);
   for (const p of [path.dirname(root), root]) {
-    if (isSymbolicLink(p)) return { root, refused: `${p} is a symbolic link; BERT Tune keeps runs only in a real folder inside the workspace. Remove the link.` };
+    if (isSymbolicLink(p))
+      return { root, refused: `${p} is a symbolic link; BERT Tune keeps runs only in a real folder inside the workspace. Remove the link.` };
   }
   if (fs.existsSync(root) && !isInsideRealPath(workspaceFolder, root)) return { root, refused: `${root} is outside the workspace folder ${workspaceFolder}.` };
   return { root };
@@ -141,9 +156,7 @@ export function listRuns(workspaceFolder: string, running: ReadonlySet<string>):
   } catch {
     return [];
   }
-  return names
-    .map(n => summarizeRun(path.join(root, n), running.has(path.join(root, n))))
-    .sort((a, b) => (a.name < b.name ? 1 : a.name > b.name ? -1 : 0));
+  return names.map(n => summarizeRun(path.join(root, n), running.has(path.join(root, n)))).sort((a, b) => (a.name < b.name ? 1 : a.name > b.name ? -1 : 0));
 }
 
 /** Why a run folder must not be deleted or written by us, or undefined when it may. */
@@ -169,7 +182,11 @@ export function newRunDir(root: string, dataFile: string, now = new Date()): str
 /** A new run folder's name: its start time and the data file's name, safe as a path segment. */
 export function newRunName(dataFile: string, now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  const stem = path.basename(dataFile, path.extname(dataFile)).replace(/[^A-Za-z0-9_-]+/g, '_').slice(0, 40) || 'data';
+  const stem =
+    path
+      .basename(dataFile, path.extname(dataFile))
+      .replace(/[^A-Za-z0-9_-]+/g, '_')
+      .slice(0, 40) || 'data';
   return `${stamp}-${stem}`;
 }
 
@@ -212,6 +229,11 @@ export function describeBest(best: NonNullable<RunSummary['best']>): string {
 /** Unread metrics lines in a sentence or two: how many, the first few line numbers and why. */
 export function describeUnread(unread: RunMessages['unread']): string[] {
   if (!unread.length) return [];
-  const first = unread.slice(0, 3).map(u => `line ${u.line}: ${u.reason}`).join('; ');
-  return [`${unread.length} line${unread.length === 1 ? '' : 's'} of ${RUN_FILES.metrics} could not be read (${first}${unread.length > 3 ? '; …' : ''}); the curves leave them out.`];
+  const first = unread
+    .slice(0, 3)
+    .map(u => `line ${u.line}: ${u.reason}`)
+    .join('; ');
+  return [
+    `${unread.length} line${unread.length === 1 ? '' : 's'} of ${RUN_FILES.metrics} could not be read (${first}${unread.length > 3 ? '; …' : ''}); the curves leave them out.`,
+  ];
 }

@@ -30,7 +30,9 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunNode>, vscod
     private readonly training: TrainingManager,
     private readonly activeModel: ActiveModel,
   ) {
-    const watcher = vscode.workspace.createFileSystemWatcher(`**/${RUNS_FOLDER.split(path.sep).join('/')}/*/{${RUN_FILES.metrics},${RUN_FILES.config},${RUN_FILES.lock}}`);
+    const watcher = vscode.workspace.createFileSystemWatcher(
+      `**/${RUNS_FOLDER.split(path.sep).join('/')}/*/{${RUN_FILES.metrics},${RUN_FILES.config},${RUN_FILES.lock}}`,
+    );
     this.disposables.push(
       watcher,
       watcher.onDidCreate(() => this.refreshSoon()),
@@ -87,10 +89,20 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunNode>, vscod
     item.contextValue = runContextValue(run);
     const tip = new vscode.MarkdownString();
     tip.appendMarkdown('**').appendText(run.name).appendMarkdown('**\n\n');
-    if (run.config) tip.appendText(`Data: ${run.config.data}\nModel: ${run.config.model}\nText: ${run.config.textCol} · Label: ${run.config.labelCol}`).appendMarkdown('\n\n');
-    if (run.best) tip.appendText(`${capitalise(describeBest(run.best))} at step ${run.best.step}: the checkpoint predictions use (checkpoints/best).`).appendMarkdown('\n\n');
-    if (run.best && run.accuracy !== undefined && run.lastStep !== run.best.step) tip.appendText(`Last evaluation (step ${run.lastStep}): accuracy ${(100 * run.accuracy).toFixed(1)}%.`).appendMarkdown('\n\n');
-    if (run.lockedBy) tip.appendText(`Being trained by process ${run.lockedBy.pid} on ${run.lockedBy.host} (the CLI or another window), since ${run.lockedBy.startedAt}.`).appendMarkdown('\n\n');
+    if (run.config)
+      tip
+        .appendText(`Data: ${run.config.data}\nModel: ${run.config.model}\nText: ${run.config.textCol} · Label: ${run.config.labelCol}`)
+        .appendMarkdown('\n\n');
+    if (run.best)
+      tip
+        .appendText(`${capitalise(describeBest(run.best))} at step ${run.best.step}: the checkpoint predictions use (checkpoints/best).`)
+        .appendMarkdown('\n\n');
+    if (run.best && run.accuracy !== undefined && run.lastStep !== run.best.step)
+      tip.appendText(`Last evaluation (step ${run.lastStep}): accuracy ${(100 * run.accuracy).toFixed(1)}%.`).appendMarkdown('\n\n');
+    if (run.lockedBy)
+      tip
+        .appendText(`Being trained by process ${run.lockedBy.pid} on ${run.lockedBy.host} (the CLI or another window), since ${run.lockedBy.startedAt}.`)
+        .appendMarkdown('\n\n');
     if (predicting) tip.appendText(`Predictions use this run's model (${path.relative(run.dir, this.activeModel.current!.ref)}).`).appendMarkdown('\n\n');
     if (run.reason) tip.appendText(run.reason).appendMarkdown('\n\n');
     for (const problem of run.problems) tip.appendText(`⚠ ${problem}`).appendMarkdown('\n\n');

@@ -38,15 +38,37 @@ function refuse(uri: vscode.Uri, message: string, line?: number): undefined {
 
 async function initFromScratch(ctx: Ctx, size: Extract<ModelChoice, { kind: 'scratch' }>['size'], labels: string[], out: string): Promise<string> {
   const vocab = vscode.Uri.joinPath(ctx.extension.extensionUri, 'resources', 'bert-base-uncased-vocab.txt').fsPath;
-  await run(process.execPath, [ctx.trainerJs, 'init-checkpoint', '--layers', String(size.layers), '--hidden', String(size.hidden), '--heads', String(size.heads),
-    '--intermediate', String(size.intermediate), '--vocab', vocab, '--labels', labels.join(','), '--out', out], { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+  await run(
+    process.execPath,
+    [
+      ctx.trainerJs,
+      'init-checkpoint',
+      '--layers',
+      String(size.layers),
+      '--hidden',
+      String(size.hidden),
+      '--heads',
+      String(size.heads),
+      '--intermediate',
+      String(size.intermediate),
+      '--vocab',
+      vocab,
+      '--labels',
+      labels.join(','),
+      '--out',
+      out,
+    ],
+    { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } },
+  );
   return out;
 }
 
 export async function fineTune(ctx: Ctx, uri: vscode.Uri, preset: FineTunePreset = {}): Promise<RunOutcome | undefined> {
   const folder = vscode.workspace.getWorkspaceFolder(uri);
   if (!folder || folder.uri.scheme !== 'file') {
-    void vscode.window.showErrorMessage(`${path.basename(uri.fsPath)} is not in a workspace folder on disk: open its folder first, so the run has a place to live (.bert-tune/runs).`);
+    void vscode.window.showErrorMessage(
+      `${path.basename(uri.fsPath)} is not in a workspace folder on disk: open its folder first, so the run has a place to live (.bert-tune/runs).`,
+    );
     return undefined;
   }
   if (ctx.training.refuseIfBusy()) return undefined;
@@ -61,7 +83,13 @@ export async function fineTune(ctx: Ctx, uri: vscode.Uri, preset: FineTunePreset
   const defaultModel = settings.defaultBaseModel;
   const complete = preset.textCol && preset.labelCol && preset.model;
   const asked = complete
-    ? { textCol: preset.textCol!, pairCol: preset.pairCol, labelCol: preset.labelCol!, model: { kind: 'ref' as const, ref: preset.model! }, settings: preset.settings ?? {} }
+    ? {
+        textCol: preset.textCol!,
+        pairCol: preset.pairCol,
+        labelCol: preset.labelCol!,
+        model: { kind: 'ref' as const, ref: preset.model! },
+        settings: preset.settings ?? {},
+      }
     : await askChoices(ctx.extension.workspaceState, uri, info, defaultModel);
   if (!asked) return undefined;
 
@@ -96,8 +124,12 @@ export async function fineTune(ctx: Ctx, uri: vscode.Uri, preset: FineTunePreset
   if (!config) return undefined;
   await rememberChoices(ctx.extension.workspaceState, uri, config, asked.model);
   if (asked.model.kind === 'scratch') {
-    const labels = info.columns.find(c => c.name === config!.labelCol)?.valueCounts?.map(([v]) => v).sort();
-    if (!labels || labels.length < 2) return refuse(uri, `the label column "${config.labelCol}" has fewer than 2 or too many distinct values to train from scratch`);
+    const labels = info.columns
+      .find(c => c.name === config!.labelCol)
+      ?.valueCounts?.map(([v]) => v)
+      .sort();
+    if (!labels || labels.length < 2)
+      return refuse(uri, `the label column "${config.labelCol}" has fewer than 2 or too many distinct values to train from scratch`);
     await initFromScratch(ctx, asked.model.size, labels, config.model);
   }
   const outcome = await ctx.training.start(config, { confirm: preset.confirm ?? true });

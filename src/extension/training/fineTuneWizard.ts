@@ -47,13 +47,22 @@ function columnItems(info: DatasetInfo, role: ColumnInfo['role'], remembered: st
     label: c.name,
     column: c.name,
     description: c.role === role ? `likely ${role}` : undefined,
-    detail: c.role === 'label' || role === 'label' ? `${c.distinctCapped ? 'many' : c.distinct} distinct values` : `${Math.round(c.meanLength)} characters on average`,
+    detail:
+      c.role === 'label' || role === 'label'
+        ? `${c.distinctCapped ? 'many' : c.distinct} distinct values`
+        : `${Math.round(c.meanLength)} characters on average`,
   }));
   const active = items.find(i => i.column === remembered) ?? items.find(i => i.description) ?? items[0];
   return { items, active };
 }
 
-async function pick<T extends vscode.QuickPickItem>(items: T[], active: T | undefined, title: string, placeholder: string, step: number): Promise<T | undefined> {
+async function pick<T extends vscode.QuickPickItem>(
+  items: T[],
+  active: T | undefined,
+  title: string,
+  placeholder: string,
+  step: number,
+): Promise<T | undefined> {
   const qp = vscode.window.createQuickPick<T>();
   qp.items = items;
   if (active) qp.activeItems = [active];
@@ -75,7 +84,12 @@ async function pick<T extends vscode.QuickPickItem>(items: T[], active: T | unde
   });
 }
 
-export async function askChoices(memento: vscode.Memento, uri: vscode.Uri, info: DatasetInfo, defaultModel: string): Promise<(Omit<FineTuneChoices, 'model'> & { model: ModelChoice }) | undefined> {
+export async function askChoices(
+  memento: vscode.Memento,
+  uri: vscode.Uri,
+  info: DatasetInfo,
+  defaultModel: string,
+): Promise<(Omit<FineTuneChoices, 'model'> & { model: ModelChoice }) | undefined> {
   const memory = memento.get<Record<string, Partial<RememberedChoices>>>(MEMORY_KEY, {})[uri.toString()];
   const title = `Fine-tune on ${path.basename(uri.fsPath)}`;
   const text = columnItems(info, 'text', memory?.textCol);
@@ -98,9 +112,18 @@ export async function askChoices(memento: vscode.Memento, uri: vscode.Uri, info:
   const rememberedChoice = rememberedModel(memory);
   const remembered = rememberedChoice?.kind === 'ref' ? rememberedChoice.ref : undefined;
   const modelItems: ModelItem[] = [
-    ...(remembered && !BASE_MODELS.some(m => m.id === remembered) ? [{ label: remembered, description: 'last used', choice: { kind: 'ref' as const, ref: remembered } }] : []),
-    ...(defaultModel && defaultModel !== remembered && !BASE_MODELS.some(m => m.id === defaultModel) ? [{ label: defaultModel, description: 'default (setting)', choice: { kind: 'ref' as const, ref: defaultModel } }] : []),
-    ...BASE_MODELS.map(m => ({ label: m.label, description: m.id === defaultModel ? `${m.id} · default` : m.id, detail: m.detail, choice: { kind: 'ref' as const, ref: m.id } })),
+    ...(remembered && !BASE_MODELS.some(m => m.id === remembered)
+      ? [{ label: remembered, description: 'last used', choice: { kind: 'ref' as const, ref: remembered } }]
+      : []),
+    ...(defaultModel && defaultModel !== remembered && !BASE_MODELS.some(m => m.id === defaultModel)
+      ? [{ label: defaultModel, description: 'default (setting)', choice: { kind: 'ref' as const, ref: defaultModel } }]
+      : []),
+    ...BASE_MODELS.map(m => ({
+      label: m.label,
+      description: m.id === defaultModel ? `${m.id} · default` : m.id,
+      detail: m.detail,
+      choice: { kind: 'ref' as const, ref: m.id },
+    })),
     { label: '$(folder) Local folder…', detail: 'a Hugging Face model folder: config.json, weights, vocab.txt', choice: 'folder' },
     { label: '$(sparkle) From scratch…', detail: 'random weights with the bert-base-uncased vocabulary: only for large datasets', choice: 'scratch' },
   ];
@@ -140,21 +163,52 @@ const EDITABLE: { key: keyof TrainConfig; label: string; parse: (s: string) => u
   { key: 'validationSplit', label: 'Validation split (share of rows)', parse: Number },
   { key: 'validationData', label: 'Validation file (empty: split the data)', parse: s => s.trim() || undefined },
   { key: 'earlyStoppingPatience', label: 'Early stopping patience (evaluations; empty: off)', parse: s => (s.trim() ? Number(s) : undefined) },
-  { key: 'freezeLayers', label: 'Freeze the embeddings and the lowest N layers (faster on a CPU; 0: train all)', parse: s => (s.trim() ? Number(s) : undefined) },
-  { key: 'headOnly', label: 'Train only the classifier head, on features computed once (yes/no)', parse: s => (/^\s*(y|yes|true|1)\s*$/i.test(s) ? true : /^\s*(n|no|false|0|)\s*$/i.test(s) ? undefined : s) },
+  {
+    key: 'freezeLayers',
+    label: 'Freeze the embeddings and the lowest N layers (faster on a CPU; 0: train all)',
+    parse: s => (s.trim() ? Number(s) : undefined),
+  },
+  {
+    key: 'headOnly',
+    label: 'Train only the classifier head, on features computed once (yes/no)',
+    parse: s => (/^\s*(y|yes|true|1)\s*$/i.test(s) ? true : /^\s*(n|no|false|0|)\s*$/i.test(s) ? undefined : s),
+  },
   { key: 'seed', label: 'Seed', parse: Number },
-  { key: 'classWeights', label: 'Class weights (for imbalanced labels)', parse: s => s, choices: [
-    { value: 'none', detail: 'every row counts the same' },
-    { value: 'balanced', detail: "each class's loss weighed by its rarity (n_rows / (n_classes × class rows), as scikit-learn's)" },
-  ] },
-  { key: 'metricForBest', label: 'Metric that picks the best checkpoint', parse: s => s, choices: METRIC_NAMES.map(m => ({ value: m, detail: METRICS[m].detail })) },
-  { key: 'backend', label: 'Backend (auto: the fastest here)', parse: s => (isBackendName(s) ? s : undefined), choices: BACKEND_SETTING_VALUES.map(v => ({ value: v, detail: isBackendName(v) ? BACKEND_SUMMARIES[v] : AUTO_BACKEND_SUMMARY })) },
+  {
+    key: 'classWeights',
+    label: 'Class weights (for imbalanced labels)',
+    parse: s => s,
+    choices: [
+      { value: 'none', detail: 'every row counts the same' },
+      { value: 'balanced', detail: "each class's loss weighed by its rarity (n_rows / (n_classes × class rows), as scikit-learn's)" },
+    ],
+  },
+  {
+    key: 'metricForBest',
+    label: 'Metric that picks the best checkpoint',
+    parse: s => s,
+    choices: METRIC_NAMES.map(m => ({ value: m, detail: METRICS[m].detail })),
+  },
+  {
+    key: 'backend',
+    label: 'Backend (auto: the fastest here)',
+    parse: s => (isBackendName(s) ? s : undefined),
+    choices: BACKEND_SETTING_VALUES.map(v => ({ value: v, detail: isBackendName(v) ? BACKEND_SUMMARIES[v] : AUTO_BACKEND_SUMMARY })),
+  },
 ];
 
 /** A setting with a fixed list of values: picked from its list, each value explained. */
 async function pickValue(title: string, label: string, choices: readonly { value: string; detail: string }[], current: string): Promise<string | undefined> {
   const items = choices.map(c => ({ label: c.value, detail: c.detail }));
-  return (await pick(items, items.find(i => i.label === current), title, label, 5))?.label;
+  return (
+    await pick(
+      items,
+      items.find(i => i.label === current),
+      title,
+      label,
+      5,
+    )
+  )?.label;
 }
 
 /** "Start with defaults", or edit settings one by one; resolves to the settings, or undefined if dismissed. */
@@ -170,7 +224,15 @@ export async function askSettings(title: string, base: TrainConfig, options: { c
     type Item = vscode.QuickPickItem & { key?: keyof TrainConfig; start?: boolean; exportScript?: boolean };
     const items: Item[] = [
       { label: '$(play) Start training', description: 'with the settings below', start: true },
-      ...(options.canExport ? [{ label: '$(export) Export a training script instead…', description: "for transformers' Trainer on a GPU server or cluster (torchrun, accelerate)", exportScript: true }] : []),
+      ...(options.canExport
+        ? [
+            {
+              label: '$(export) Export a training script instead…',
+              description: "for transformers' Trainer on a GPU server or cluster (torchrun, accelerate)",
+              exportScript: true,
+            },
+          ]
+        : []),
       { label: '', kind: vscode.QuickPickItemKind.Separator },
       ...EDITABLE.map(e => ({ label: e.label, description: String(config[e.key] ?? (e.choices ? e.choices[0].value : '—')), key: e.key })),
     ];
@@ -179,16 +241,18 @@ export async function askSettings(title: string, base: TrainConfig, options: { c
     if (choice.start) return { config };
     if (choice.exportScript) return { config, exportScript: true };
     const edit = EDITABLE.find(e => e.key === choice.key)!;
-    const value = edit.choices ? await pickValue(title, edit.label, edit.choices, String(config[edit.key] ?? edit.choices[0].value)) : await vscode.window.showInputBox({
-      title,
-      prompt: edit.label,
-      value: String(config[edit.key] ?? ''),
-      validateInput: s => {
-        const candidate = { ...config, [edit.key]: edit.parse(s) };
-        const parsed = trainConfigSchema.safeParse(candidate);
-        return parsed.success ? undefined : `${describeIssues(parsed.error.issues, candidate, field => (field === edit.key ? edit.label : field))}.`;
-      },
-    });
+    const value = edit.choices
+      ? await pickValue(title, edit.label, edit.choices, String(config[edit.key] ?? edit.choices[0].value))
+      : await vscode.window.showInputBox({
+          title,
+          prompt: edit.label,
+          value: String(config[edit.key] ?? ''),
+          validateInput: s => {
+            const candidate = { ...config, [edit.key]: edit.parse(s) };
+            const parsed = trainConfigSchema.safeParse(candidate);
+            return parsed.success ? undefined : `${describeIssues(parsed.error.issues, candidate, field => (field === edit.key ? edit.label : field))}.`;
+          },
+        });
     if (value !== undefined) config = trainConfigSchema.parse({ ...config, [edit.key]: edit.parse(value) });
   }
 }

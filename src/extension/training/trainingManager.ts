@@ -128,12 +128,14 @@ export class TrainingManager implements vscode.Disposable {
   refuseIfBusy(): boolean {
     if (!this.active) return false;
     const run = this.active;
-    void vscode.window.showWarningMessage(`A model is already training (${path.basename(run.runDir)}). Stop it first, or wait for it to finish.`, 'Stop', 'Show Metrics').then(a => {
-      // The run may have ended while the message was showing: act on it only if it still trains.
-      if (this.active !== run) return;
-      if (a === 'Stop') void this.stop();
-      if (a === 'Show Metrics') void vscode.commands.executeCommand('bertTune.showMetrics');
-    });
+    void vscode.window
+      .showWarningMessage(`A model is already training (${path.basename(run.runDir)}). Stop it first, or wait for it to finish.`, 'Stop', 'Show Metrics')
+      .then(a => {
+        // The run may have ended while the message was showing: act on it only if it still trains.
+        if (this.active !== run) return;
+        if (a === 'Stop') void this.stop();
+        if (a === 'Show Metrics') void vscode.commands.executeCommand('bertTune.showMetrics');
+      });
     return true;
   }
 
@@ -172,14 +174,19 @@ export class TrainingManager implements vscode.Disposable {
   private async confirmEstimate(run: ActiveRun, e: Extract<FromTrainer, { type: 'estimate' }>): Promise<void> {
     const balance = e.labelCounts.map(([l, n]) => `${l}: ${n.toLocaleString('en-US')} (${((100 * n) / Math.max(1, e.trainRows)).toFixed(0)}%)`).join(', ');
     // Absent in the estimates of older trainers.
-    const memory = e.peakMemoryBytes !== undefined && e.availableMemoryBytes !== undefined ? {
-      shortfall: describeMemoryShortfall(e.peakMemoryBytes, e.availableMemoryBytes),
-      figure: `Memory: about ${(e.peakMemoryBytes / 2 ** 30).toFixed(1)} GB at the peak, of ${(e.availableMemoryBytes / 2 ** 30).toFixed(1)} GB available.`,
-    } : undefined;
+    const memory =
+      e.peakMemoryBytes !== undefined && e.availableMemoryBytes !== undefined
+        ? {
+            shortfall: describeMemoryShortfall(e.peakMemoryBytes, e.availableMemoryBytes),
+            figure: `Memory: about ${(e.peakMemoryBytes / 2 ** 30).toFixed(1)} GB at the peak, of ${(e.availableMemoryBytes / 2 ** 30).toFixed(1)} GB available.`,
+          }
+        : undefined;
     const detail = [
       `${e.trainRows.toLocaleString('en-US')} training rows, ${e.validationRows.toLocaleString('en-US')} validation rows${e.skippedRows ? `, ${e.skippedRows} skipped (an empty text or label, or cells that do not line up with the header: the output channel names their lines)` : ''}.`,
       `Labels: ${balance}.`,
-      ...[describeImbalance(e.labelCounts, run.config.classWeights, run.config.metricForBest)].filter(Boolean).map(s => `${s} (Cancel, then change them in the settings step.)`),
+      ...[describeImbalance(e.labelCounts, run.config.classWeights, run.config.metricForBest)]
+        .filter(Boolean)
+        .map(s => `${s} (Cancel, then change them in the settings step.)`),
       ...(memory?.shortfall ? [`⚠ ${memory.shortfall} (Cancel, then change them in the settings step; bertTune.training.batchSize sets the default.)`] : []),
       `${e.totalSteps.toLocaleString('en-US')} steps, about ${formatDuration(e.estimatedSeconds)} on this machine (measured: ${e.secondsPerStep.toFixed(2)} s per step).`,
       ...(memory ? [memory.figure] : []),
@@ -227,9 +234,13 @@ export class TrainingManager implements vscode.Disposable {
       case 'error':
         return this.output.error(m.message);
       case 'started':
-        return this.output.info(`Backend ${m.backend}; ${m.trainRows} training and ${m.validationRows} validation rows; labels ${m.labels.join(', ')}; ${m.totalSteps} steps${m.backendNotes.length ? ` (${m.backendNotes.join('; ')})` : ''}`);
+        return this.output.info(
+          `Backend ${m.backend}; ${m.trainRows} training and ${m.validationRows} validation rows; labels ${m.labels.join(', ')}; ${m.totalSteps} steps${m.backendNotes.length ? ` (${m.backendNotes.join('; ')})` : ''}`,
+        );
       case 'progress':
-        return this.output.info(`step ${m.step}/${m.totalSteps}  epoch ${m.epoch.toFixed(2)}  loss ${m.loss.toFixed(4)}  grad norm ${m.gradNorm.toFixed(3)}  lr ${m.learningRate.toExponential(2)}  ${m.samplesPerSecond.toFixed(1)} samples/s`);
+        return this.output.info(
+          `step ${m.step}/${m.totalSteps}  epoch ${m.epoch.toFixed(2)}  loss ${m.loss.toFixed(4)}  grad norm ${m.gradNorm.toFixed(3)}  lr ${m.learningRate.toExponential(2)}  ${m.samplesPerSecond.toFixed(1)} samples/s`,
+        );
       case 'evaluation':
         return this.output.info(`evaluation at step ${m.step}: ${describeMetrics(m)}${m.isBest ? ' (best)' : ''}`);
       case 'checkpoint':

@@ -59,5 +59,12 @@ export function defaultLearningRate(kind: RememberedModel['kind'], configured: n
 export function toRemember(config: TrainConfig, model: RememberedModel): RememberedChoices {
   const settings: Partial<TrainConfig> = {};
   for (const key of REMEMBERED_SETTINGS) settings[key] = config[key];
-  return { textCol: config.textCol, pairCol: config.pairCol, labelCol: config.labelCol, model: model.kind === 'ref' ? model.ref : '', modelChoice: model, settings };
+  return {
+    textCol: config.textCol,
+    pairCol: config.pairCol,
+    labelCol: config.labelCol,
+    model: model.kind === 'ref' ? model.ref : '',
+    modelChoice: model,
+    settings,
+  };
 }

@@ -30,14 +30,24 @@ class RunPanel {
     private readonly host: MetricsPanels,
   ) {
     this.messages = readMessages(run.dir);
-    this.panel = vscode.window.createWebviewPanel(METRICS_VIEW_TYPE, `Metrics: ${run.name}`, vscode.ViewColumn.Active, { ...webviewOptions(extensionUri), retainContextWhenHidden: false });
+    this.panel = vscode.window.createWebviewPanel(METRICS_VIEW_TYPE, `Metrics: ${run.name}`, vscode.ViewColumn.Active, {
+      ...webviewOptions(extensionUri),
+      retainContextWhenHidden: false,
+    });
     this.panel.webview.html = webviewHtml(this.panel.webview, extensionUri, 'metrics', `Metrics: ${run.name}`);
     this.panel.webview.onDidReceiveMessage(raw => this.onMessage(raw));
   }
 
   info(): RunInfo {
     const status = this.host.training.current?.runDir === this.run.dir ? 'running' : this.host.statusOf(this.run.dir);
-    return { name: this.run.name, dir: this.run.dir, status, dataFile: this.run.config?.data, metricForBest: this.run.config?.metricForBest, resumable: hasResumableCheckpoint(this.run.dir) };
+    return {
+      name: this.run.name,
+      dir: this.run.dir,
+      status,
+      dataFile: this.run.config?.data,
+      metricForBest: this.run.config?.metricForBest,
+      resumable: hasResumableCheckpoint(this.run.dir),
+    };
   }
 
   append(m: FromTrainer): void {
@@ -160,7 +170,10 @@ export class MetricsPanels implements vscode.Disposable {
   /** Other runs on the same data file. */
   comparable(run: RunSummary): string[] {
     // A run with no evaluation (failed or cancelled early) has no curve to overlay.
-    return this.runs.runs().filter(r => r.dir !== run.dir && r.config?.data === run.config?.data && r.accuracy !== undefined).map(r => r.name);
+    return this.runs
+      .runs()
+      .filter(r => r.dir !== run.dir && r.config?.data === run.config?.data && r.accuracy !== undefined)
+      .map(r => r.name);
   }
 
   accuracySeries(run: RunSummary, name: string): { name: string; accuracy: [number, number][] } | undefined {

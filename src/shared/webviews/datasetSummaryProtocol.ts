@@ -17,9 +17,7 @@ export const summaryStateSchema = z.object({
 });
 export type SummaryState = z.infer<typeof summaryStateSchema>;
 
-export const toSummaryWebviewSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('state'), state: summaryStateSchema }),
-]);
+export const toSummaryWebviewSchema = z.discriminatedUnion('type', [z.object({ type: z.literal('state'), state: summaryStateSchema })]);
 export type ToSummaryWebview = z.infer<typeof toSummaryWebviewSchema>;
 
 export const fromSummaryWebviewSchema = z.discriminatedUnion('type', [

@@ -48,7 +48,11 @@ function tensorflowBackend(which: keyof typeof PACKAGES): TrainingBackend {
         return {
           report: { backend: 'tensorflow', tfBackend: 'tensorflow' },
           attempts: [
-            { backend: which, ok: false, reason: 'loaded, but it sees no CUDA device (tfjs-node-gpu 4.x needs CUDA 11.2 and cuDNN 8.1); running its CPU kernels' },
+            {
+              backend: which,
+              ok: false,
+              reason: 'loaded, but it sees no CUDA device (tfjs-node-gpu 4.x needs CUDA 11.2 and cuDNN 8.1); running its CPU kernels',
+            },
             { backend: 'tensorflow', ok: true },
           ],
         };

@@ -58,7 +58,10 @@ function passedOver(gpu: GpuAdapterReport): string {
 
 function timeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} took over ${ms / 1000} s`)), ms).unref()))]).finally(() => clearTimeout(timer));
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} took over ${ms / 1000} s`)), ms).unref())),
+  ]).finally(() => clearTimeout(timer));
 }
 
 export const webgpuBackend: TrainingBackend = {
@@ -116,7 +119,9 @@ export const webgpuBackend: TrainingBackend = {
       if (device !== activeDevice) return;
       const error = (event as GPUUncapturedErrorEvent).error;
       const oom = error instanceof GPUOutOfMemoryError || /out of memory/i.test(error.message);
-      fault ??= oom ? `the GPU ran out of memory (${error.message.split('\n')[0]}); lower the batch size or the max length` : `a GPU error: ${error.message.split('\n')[0]}`;
+      fault ??= oom
+        ? `the GPU ran out of memory (${error.message.split('\n')[0]}); lower the batch size or the max length`
+        : `a GPU error: ${error.message.split('\n')[0]}`;
     });
     const info = adapter.info;
     if (tf.findBackend('webgpu')) tf.removeBackend('webgpu');

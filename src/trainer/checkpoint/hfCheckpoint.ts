@@ -113,7 +113,10 @@ export function loadCheckpoint(dir: string, options: LoadOptions = {}): LoadedMo
   for (const spec of specs) if (!weights.has(spec.name)) weights.set(spec.name, initParameter(spec, config, random));
   if (fresh.length) notices.push(`Initialised fresh (normal(0, ${config.initializerRange})): ${fresh.join(', ')}.`);
   for (const name of tensors.keys()) if (!wanted.has(name)) unused.push(name);
-  if (unused.length) notices.push(`Not used: ${unused.length} weights of the checkpoint (${unused.slice(0, 3).join(', ')}${unused.length > 3 ? ', …' : ''}), e.g. a pre-training head.`);
+  if (unused.length)
+    notices.push(
+      `Not used: ${unused.length} weights of the checkpoint (${unused.slice(0, 3).join(', ')}${unused.length > 3 ? ', …' : ''}), e.g. a pre-training head.`,
+    );
   if (source.startsWith('pytorch_model')) notices.push(`Read ${source} with the restricted tensor reader (no general unpickler).`);
   return { config, model: BertClassifier.fromTorch(config, weights), tokenizer, notices, dir };
 }
@@ -155,7 +158,9 @@ export async function initCheckpoint(config: BertConfig, vocabFile: string, outD
     'config.json': JSON.stringify(serializeBertConfig(config), null, 2) + '\n',
     'model.safetensors': serializeSafetensors(tensors),
     'vocab.txt': fs.readFileSync(vocabFile),
-    'tokenizer_config.json': JSON.stringify({ do_lower_case: true, model_max_length: config.maxPositionEmbeddings, tokenizer_class: 'BertTokenizer' }, null, 2) + '\n',
-    'special_tokens_map.json': JSON.stringify({ cls_token: '[CLS]', mask_token: '[MASK]', pad_token: '[PAD]', sep_token: '[SEP]', unk_token: '[UNK]' }, null, 2) + '\n',
+    'tokenizer_config.json':
+      JSON.stringify({ do_lower_case: true, model_max_length: config.maxPositionEmbeddings, tokenizer_class: 'BertTokenizer' }, null, 2) + '\n',
+    'special_tokens_map.json':
+      JSON.stringify({ cls_token: '[CLS]', mask_token: '[MASK]', pad_token: '[PAD]', sep_token: '[SEP]', unk_token: '[UNK]' }, null, 2) + '\n',
   });
 }

@@ -8,7 +8,16 @@ import { halfToFloat } from './halfFloats';
 
 /** What we read into float32. I64/I32/BOOL are accepted too so that buffers (position_ids) parse. */
 const DTYPE_BYTES: Record<string, number> = {
-  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1,
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
 };
 
 /** The reference implementation's limit; a larger header is a broken or hostile file. */
@@ -215,5 +224,5 @@ export async function writeSafetensors(file: WritableFile, tensors: TensorSource
 
 /** A write may take fewer bytes than it was given: go on until all are written. */
 async function writeAll(file: WritableFile, bytes: Uint8Array): Promise<void> {
-  for (let at = 0; at < bytes.length; ) at += (await file.write(bytes, at, bytes.length - at)).bytesWritten;
+  for (let at = 0; at < bytes.length;) at += (await file.write(bytes, at, bytes.length - at)).bytesWritten;
 }

@@ -28,16 +28,28 @@ const STORAGES: Record<string, { bytes: number; read: (v: DataView, at: number) 
 
 /** Values the pickle machine can hold: only inert data and our own marker objects. */
 class Global {
-  constructor(readonly module: string, readonly name: string) {}
+  constructor(
+    readonly module: string,
+    readonly name: string,
+  ) {}
   get full(): string {
     return `${this.module}.${this.name}`;
   }
 }
 class StorageRef {
-  constructor(readonly kind: string, readonly key: string, readonly numel: number) {}
+  constructor(
+    readonly kind: string,
+    readonly key: string,
+    readonly numel: number,
+  ) {}
 }
 class TensorValue {
-  constructor(readonly storage: StorageRef, readonly offset: number, readonly size: number[], readonly stride: number[]) {}
+  constructor(
+    readonly storage: StorageRef,
+    readonly offset: number,
+    readonly size: number[],
+    readonly stride: number[],
+  ) {}
 }
 class OrderedDictValue {
   readonly entries = new Map<unknown, unknown>();
@@ -131,7 +143,9 @@ export function unpickle(data: Uint8Array): unknown {
   const global = (module: string, name: string) => {
     const g = new Global(module, name);
     if (!(g.full in ALLOWED_CALLS) && !isAllowedStorageClass(g)) {
-      throw new TorchCheckpointError(`the checkpoint names ${g.full}, which a weights file never needs; refusing to read it (only tensors and OrderedDicts are allowed)`);
+      throw new TorchCheckpointError(
+        `the checkpoint names ${g.full}, which a weights file never needs; refusing to read it (only tensors and OrderedDicts are allowed)`,
+      );
     }
     return g;
   };
@@ -139,24 +153,65 @@ export function unpickle(data: Uint8Array): unknown {
   for (;;) {
     const op = u8();
     switch (op) {
-      case 0x80: u8(); break; // PROTO
-      case 0x95: bytes(8); break; // FRAME
-      case 0x2e: return pop(); // STOP
-      case 0x28: stack.push(MARK); break; // MARK
-      case 0x7d: stack.push(new Map()); break; // EMPTY_DICT
-      case 0x5d: stack.push([]); break; // EMPTY_LIST
-      case 0x29: stack.push([]); break; // EMPTY_TUPLE (tuples are arrays here)
-      case 0x74: stack.push(popMark()); break; // TUPLE
-      case 0x85: stack.push([pop()]); break; // TUPLE1
-      case 0x86: { const b = pop(); const a = pop(); stack.push([a, b]); break; } // TUPLE2
-      case 0x87: { const c = pop(); const b = pop(); const a = pop(); stack.push([a, b, c]); break; } // TUPLE3
-      case 0x4e: stack.push(null); break; // NONE
-      case 0x88: stack.push(true); break; // NEWTRUE
-      case 0x89: stack.push(false); break; // NEWFALSE
-      case 0x4b: stack.push(u8()); break; // BININT1
-      case 0x4d: stack.push(u16()); break; // BININT2
-      case 0x4a: stack.push(i32()); break; // BININT
-      case 0x8a: { // LONG1
+      case 0x80:
+        u8();
+        break; // PROTO
+      case 0x95:
+        bytes(8);
+        break; // FRAME
+      case 0x2e:
+        return pop(); // STOP
+      case 0x28:
+        stack.push(MARK);
+        break; // MARK
+      case 0x7d:
+        stack.push(new Map());
+        break; // EMPTY_DICT
+      case 0x5d:
+        stack.push([]);
+        break; // EMPTY_LIST
+      case 0x29:
+        stack.push([]);
+        break; // EMPTY_TUPLE (tuples are arrays here)
+      case 0x74:
+        stack.push(popMark());
+        break; // TUPLE
+      case 0x85:
+        stack.push([pop()]);
+        break; // TUPLE1
+      case 0x86: {
+        const b = pop();
+        const a = pop();
+        stack.push([a, b]);
+        break;
+      } // TUPLE2
+      case 0x87: {
+        const c = pop();
+        const b = pop();
+        const a = pop();
+        stack.push([a, b, c]);
+        break;
+      } // TUPLE3
+      case 0x4e:
+        stack.push(null);
+        break; // NONE
+      case 0x88:
+        stack.push(true);
+        break; // NEWTRUE
+      case 0x89:
+        stack.push(false);
+        break; // NEWFALSE
+      case 0x4b:
+        stack.push(u8());
+        break; // BININT1
+      case 0x4d:
+        stack.push(u16());
+        break; // BININT2
+      case 0x4a:
+        stack.push(i32());
+        break; // BININT
+      case 0x8a: {
+        // LONG1
         const n = u8();
         const b = bytes(n);
         let v = 0n;
@@ -165,29 +220,64 @@ export function unpickle(data: Uint8Array): unknown {
         stack.push(Number(v));
         break;
       }
-      case 0x47: need(8); stack.push(view.getFloat64(pos, false)); pos += 8; break; // BINFLOAT (big-endian)
-      case 0x58: stack.push(decoder.decode(bytes(u32()))); break; // BINUNICODE
-      case 0x8c: stack.push(decoder.decode(bytes(u8()))); break; // SHORT_BINUNICODE
-      case 0x71: memo.set(u8(), top()); break; // BINPUT
-      case 0x72: memo.set(u32(), top()); break; // LONG_BINPUT
-      case 0x94: memo.set(memo.size, top()); break; // MEMOIZE
-      case 0x68: case 0x6a: { // BINGET, LONG_BINGET
+      case 0x47:
+        need(8);
+        stack.push(view.getFloat64(pos, false));
+        pos += 8;
+        break; // BINFLOAT (big-endian)
+      case 0x58:
+        stack.push(decoder.decode(bytes(u32())));
+        break; // BINUNICODE
+      case 0x8c:
+        stack.push(decoder.decode(bytes(u8())));
+        break; // SHORT_BINUNICODE
+      case 0x71:
+        memo.set(u8(), top());
+        break; // BINPUT
+      case 0x72:
+        memo.set(u32(), top());
+        break; // LONG_BINPUT
+      case 0x94:
+        memo.set(memo.size, top());
+        break; // MEMOIZE
+      case 0x68:
+      case 0x6a: {
+        // BINGET, LONG_BINGET
         const k = op === 0x68 ? u8() : u32();
         if (!memo.has(k)) throw new TorchCheckpointError(`the pickle reads memo ${k}, which was never stored`);
         stack.push(memo.get(k));
         break;
       }
-      case 0x63: { const module = line(); const name = line(); stack.push(global(module, name)); break; } // GLOBAL
-      case 0x93: { const name = pop(); const module = pop(); stack.push(global(String(module), String(name))); break; } // STACK_GLOBAL
-      case 0x51: { // BINPERSID: ('storage', StorageClass, key, location, numel)
+      case 0x63: {
+        const module = line();
+        const name = line();
+        stack.push(global(module, name));
+        break;
+      } // GLOBAL
+      case 0x93: {
+        const name = pop();
+        const module = pop();
+        stack.push(global(String(module), String(name)));
+        break;
+      } // STACK_GLOBAL
+      case 0x51: {
+        // BINPERSID: ('storage', StorageClass, key, location, numel)
         const pid = pop();
-        if (!Array.isArray(pid) || pid[0] !== 'storage' || !(pid[1] instanceof Global) || !isAllowedStorageClass(pid[1]) || typeof pid[2] !== 'string' || !Number.isSafeInteger(pid[4])) {
+        if (
+          !Array.isArray(pid) ||
+          pid[0] !== 'storage' ||
+          !(pid[1] instanceof Global) ||
+          !isAllowedStorageClass(pid[1]) ||
+          typeof pid[2] !== 'string' ||
+          !Number.isSafeInteger(pid[4])
+        ) {
           throw new TorchCheckpointError('the checkpoint refers to a storage in an unexpected form');
         }
         stack.push(new StorageRef(pid[1].name, pid[2], pid[4]));
         break;
       }
-      case 0x52: { // REDUCE
+      case 0x52: {
+        // REDUCE
         const args = pop();
         const fn = pop();
         if (!(fn instanceof Global) || !(fn.full in ALLOWED_CALLS) || !Array.isArray(args)) {
@@ -196,7 +286,8 @@ export function unpickle(data: Uint8Array): unknown {
         stack.push(ALLOWED_CALLS[fn.full](args));
         break;
       }
-      case 0x62: { // BUILD: the empty state torch writes for tensors and dicts, or a state dict's _metadata
+      case 0x62: {
+        // BUILD: the empty state torch writes for tensors and dicts, or a state dict's _metadata
         const state = pop();
         const obj = top();
         if (!(obj instanceof TensorValue || obj instanceof OrderedDictValue)) throw new TorchCheckpointError('BUILD on an object that is not a tensor or dict');
@@ -205,12 +296,35 @@ export function unpickle(data: Uint8Array): unknown {
         }
         break; // the state is dropped: nothing of it is set on anything
       }
-      case 0x73: { const v = pop(); const k = pop(); setItems(top(), [k, v]); break; } // SETITEM
-      case 0x75: { const items = popMark(); setItems(top(), items); break; } // SETITEMS
-      case 0x61: { const v = pop(); const list = top(); if (!Array.isArray(list)) throw new TorchCheckpointError('APPEND to a non-list'); list.push(v); break; } // APPEND
-      case 0x65: { const items = popMark(); const list = top(); if (!Array.isArray(list)) throw new TorchCheckpointError('APPENDS to a non-list'); list.push(...items); break; } // APPENDS
+      case 0x73: {
+        const v = pop();
+        const k = pop();
+        setItems(top(), [k, v]);
+        break;
+      } // SETITEM
+      case 0x75: {
+        const items = popMark();
+        setItems(top(), items);
+        break;
+      } // SETITEMS
+      case 0x61: {
+        const v = pop();
+        const list = top();
+        if (!Array.isArray(list)) throw new TorchCheckpointError('APPEND to a non-list');
+        list.push(v);
+        break;
+      } // APPEND
+      case 0x65: {
+        const items = popMark();
+        const list = top();
+        if (!Array.isArray(list)) throw new TorchCheckpointError('APPENDS to a non-list');
+        list.push(...items);
+        break;
+      } // APPENDS
       default:
-        throw new TorchCheckpointError(`pickle opcode 0x${op.toString(16).padStart(2, '0')} at byte ${pos - 1} is not one a weights file uses; refusing to read it`);
+        throw new TorchCheckpointError(
+          `pickle opcode 0x${op.toString(16).padStart(2, '0')} at byte ${pos - 1} is not one a weights file uses; refusing to read it`,
+        );
     }
   }
 }
@@ -235,7 +349,9 @@ function checkZipEntry(file: string, f: { name: string; size: number; originalSi
 export function readTorchCheckpoint(file: string): Map<string, TorchTensor> {
   const buf = fs.readFileSync(file);
   if (buf[0] !== 0x50 || buf[1] !== 0x4b) {
-    throw new TorchCheckpointError(`${file}: not a zip archive. Checkpoints from torch older than 1.6 (legacy tar/pickle format) are not supported; re-save with torch.save or convert to safetensors.`);
+    throw new TorchCheckpointError(
+      `${file}: not a zip archive. Checkpoints from torch older than 1.6 (legacy tar/pickle format) are not supported; re-save with torch.save or convert to safetensors.`,
+    );
   }
   let files: Record<string, Uint8Array>;
   try {

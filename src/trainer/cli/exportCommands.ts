@@ -43,7 +43,9 @@ export async function exportScriptCommand(args: string[]): Promise<number> {
   }
   const { recipe, files, warnings } = await exportTrainingScript(config, out);
   warnings.forEach(w => process.stderr.write(`warning: ${w}\n`));
-  process.stdout.write(JSON.stringify({ out, files, totalSteps: recipe.total_steps, trainRows: recipe.train_rows, validationRows: recipe.validation_rows }) + '\n');
+  process.stdout.write(
+    JSON.stringify({ out, files, totalSteps: recipe.total_steps, trainRows: recipe.train_rows, validationRows: recipe.validation_rows }) + '\n',
+  );
   return 0;
 }
 

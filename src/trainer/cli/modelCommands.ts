@@ -27,30 +27,42 @@ export async function initCheckpointCommand(args: string[]): Promise<number> {
   const o = parseOptions(
     args,
     {
-      layers: { type: 'string' }, hidden: { type: 'string' }, heads: { type: 'string' }, intermediate: { type: 'string' },
-      vocab: { type: 'string' }, labels: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string' },
-      'max-position': { type: 'string' }, help: { type: 'boolean' },
+      layers: { type: 'string' },
+      hidden: { type: 'string' },
+      heads: { type: 'string' },
+      intermediate: { type: 'string' },
+      vocab: { type: 'string' },
+      labels: { type: 'string' },
+      out: { type: 'string' },
+      seed: { type: 'string' },
+      'max-position': { type: 'string' },
+      help: { type: 'boolean' },
     },
     INIT_USAGE,
   );
   if (o.help) return help(INIT_USAGE);
-  const labels = requireOption(o.labels, 'labels', INIT_USAGE).split(',').map(l => l.trim());
+  const labels = requireOption(o.labels, 'labels', INIT_USAGE)
+    .split(',')
+    .map(l => l.trim());
   if (labels.length < 2 || labels.some(l => !l) || new Set(labels).size !== labels.length) {
     throw new UsageError('--labels takes at least two distinct, non-empty names separated by commas');
   }
   const vocab = requireOption(o.vocab, 'vocab', INIT_USAGE);
   const out = requireOption(o.out, 'out', INIT_USAGE);
   const vocabSize = countLines(vocab);
-  const config = parseBertConfig({
-    model_type: 'bert',
-    num_hidden_layers: intOption(o.layers, 'layers'),
-    hidden_size: intOption(o.hidden, 'hidden'),
-    num_attention_heads: intOption(o.heads, 'heads'),
-    intermediate_size: intOption(o.intermediate, 'intermediate'),
-    max_position_embeddings: intOption(o['max-position'], 'max-position', 512),
-    vocab_size: vocabSize,
-    id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
-  }, 'the options');
+  const config = parseBertConfig(
+    {
+      model_type: 'bert',
+      num_hidden_layers: intOption(o.layers, 'layers'),
+      hidden_size: intOption(o.hidden, 'hidden'),
+      num_attention_heads: intOption(o.heads, 'heads'),
+      intermediate_size: intOption(o.intermediate, 'intermediate'),
+      max_position_embeddings: intOption(o['max-position'], 'max-position', 512),
+      vocab_size: vocabSize,
+      id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
+    },
+    'the options',
+  );
   await initCheckpoint(config, vocab, out, intOption(o.seed, 'seed', 42));
   process.stderr.write(`wrote ${out}: ${config.numHiddenLayers} layers, hidden ${config.hiddenSize}, ${labels.length} labels\n`);
   return 0;
@@ -70,7 +82,16 @@ Reads {"text": ..., "text_pair"?: ...} per line on stdin and prints
 Hugging Face's BertTokenizer (truncation=True, max_length=N; default 512).`;
 
 export async function tokenizeCommand(args: string[]): Promise<number> {
-  const o = parseOptions(args, { model: { type: 'string' }, 'max-length': { type: 'string' }, /* the old spelling, still read */ 'max-len': { type: 'string' }, help: { type: 'boolean' } }, TOKENIZE_USAGE);
+  const o = parseOptions(
+    args,
+    {
+      model: { type: 'string' },
+      'max-length': { type: 'string' },
+      /* the old spelling, still read */ 'max-len': { type: 'string' },
+      help: { type: 'boolean' },
+    },
+    TOKENIZE_USAGE,
+  );
   if (o.help) return help(TOKENIZE_USAGE);
   const tokenizer = loadTokenizer(await modelDir(requireOption(o.model, 'model', TOKENIZE_USAGE)));
   const maxLen = intOption(o['max-length'] ?? o['max-len'], 'max-length', Math.min(512, tokenizer.modelMaxLength), { min: 8, max: TRAIN_LIMITS.maxLength });
@@ -89,25 +110,39 @@ A Hub id (owner/name[@revision]) is downloaded into the Hugging Face cache first
 (HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE, HF_HOME and HF_HUB_CACHE are honoured).`;
 
 export async function logitsCommand(args: string[]): Promise<number> {
-  const o = parseOptions(args, { model: { type: 'string' }, 'max-length': { type: 'string' }, /* the old spelling, still read */ 'max-len': { type: 'string' }, backend: { type: 'string' }, help: { type: 'boolean' } }, LOGITS_USAGE);
+  const o = parseOptions(
+    args,
+    {
+      model: { type: 'string' },
+      'max-length': { type: 'string' },
+      /* the old spelling, still read */ 'max-len': { type: 'string' },
+      backend: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+    LOGITS_USAGE,
+  );
   if (o.help) return help(LOGITS_USAGE);
   if (o.backend !== undefined && !BACKENDS.includes(o.backend as BackendName)) throw new UsageError(`--backend takes one of ${BACKENDS.join(', ')}`);
   await selectBackend({ prefer: o.backend as BackendName | undefined });
   const { model, tokenizer, notices } = loadCheckpoint(await modelDir(requireOption(o.model, 'model', LOGITS_USAGE)));
   notices.forEach(n => process.stderr.write(`note: ${n}\n`));
-  const maxLen = intOption(o['max-length'] ?? o['max-len'], 'max-length', Math.min(512, tokenizer.modelMaxLength, model.config.maxPositionEmbeddings), { min: 8, max: TRAIN_LIMITS.maxLength });
+  const maxLen = intOption(o['max-length'] ?? o['max-len'], 'max-length', Math.min(512, tokenizer.modelMaxLength, model.config.maxPositionEmbeddings), {
+    min: 8,
+    max: TRAIN_LIMITS.maxLength,
+  });
   try {
     for await (const line of readTextLines()) {
       const e = tokenizer.encode(line.text, line.text_pair, maxLen);
-      const logits = tf.tidy(() =>
-        model.forward(
-          {
-            inputIds: tf.tensor2d([e.inputIds], undefined, 'int32'),
-            tokenTypeIds: tf.tensor2d([e.tokenTypeIds], undefined, 'int32'),
-            attentionMask: tf.tensor2d([e.attentionMask], undefined, 'int32'),
-          },
-          { training: false },
-        ).logits,
+      const logits = tf.tidy(
+        () =>
+          model.forward(
+            {
+              inputIds: tf.tensor2d([e.inputIds], undefined, 'int32'),
+              tokenTypeIds: tf.tensor2d([e.tokenTypeIds], undefined, 'int32'),
+              attentionMask: tf.tensor2d([e.attentionMask], undefined, 'int32'),
+            },
+            { training: false },
+          ).logits,
       );
       const values = Array.from(await logits.data());
       logits.dispose();

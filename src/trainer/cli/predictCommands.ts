@@ -34,7 +34,16 @@ async function load(ref: string): Promise<LoadedModel> {
 export async function evalCommand(args: string[]): Promise<number> {
   const o = parseOptions(
     args,
-    { model: { type: 'string' }, data: { type: 'string' }, 'text-col': { type: 'string' }, 'text-pair-col': { type: 'string' }, 'label-col': { type: 'string' }, 'max-length': { type: 'string' }, 'batch-size': { type: 'string' }, help: { type: 'boolean' } },
+    {
+      model: { type: 'string' },
+      data: { type: 'string' },
+      'text-col': { type: 'string' },
+      'text-pair-col': { type: 'string' },
+      'label-col': { type: 'string' },
+      'max-length': { type: 'string' },
+      'batch-size': { type: 'string' },
+      help: { type: 'boolean' },
+    },
     EVAL_USAGE,
   );
   if (o.help) {
@@ -43,9 +52,14 @@ export async function evalCommand(args: string[]): Promise<number> {
   }
   // Options first: a wrong one is refused before a large file or a model is read.
   const batchSize = intOption(o['batch-size'], 'batch-size', 64, { min: 1, max: TRAIN_LIMITS.batchSize });
-  const askedMaxLength = o['max-length'] === undefined ? undefined : intOption(o['max-length'], 'max-length', undefined, { min: 8, max: TRAIN_LIMITS.maxLength });
+  const askedMaxLength =
+    o['max-length'] === undefined ? undefined : intOption(o['max-length'], 'max-length', undefined, { min: 8, max: TRAIN_LIMITS.maxLength });
   const data = requireOption(o.data, 'data', EVAL_USAGE);
-  const rows = await loadLabelledData(data, { textCol: requireOption(o['text-col'], 'text-col', EVAL_USAGE), pairCol: o['text-pair-col'], labelCol: requireOption(o['label-col'], 'label-col', EVAL_USAGE) });
+  const rows = await loadLabelledData(data, {
+    textCol: requireOption(o['text-col'], 'text-col', EVAL_USAGE),
+    pairCol: o['text-pair-col'],
+    labelCol: requireOption(o['label-col'], 'label-col', EVAL_USAGE),
+  });
   rows.warnings.forEach(w => process.stderr.write(`warning: ${w}\n`));
   const { model, tokenizer } = await load(requireOption(o.model, 'model', EVAL_USAGE));
   try {
@@ -67,7 +81,13 @@ export async function evalCommand(args: string[]): Promise<number> {
         accuracy: result.accuracy,
         macroF1: result.macroF1,
         ...reportedClasses(result.perClass, result.confusion),
-        misclassified: result.misclassified.map(w => ({ line: w.line, text: clipText(byLine.get(w.line)!.text), truth: labels[w.truth], predicted: labels[w.predicted], confidence: w.confidence })),
+        misclassified: result.misclassified.map(w => ({
+          line: w.line,
+          text: clipText(byLine.get(w.line)!.text),
+          truth: labels[w.truth],
+          predicted: labels[w.predicted],
+          confidence: w.confidence,
+        })),
       }) + '\n',
     );
   } finally {
@@ -79,7 +99,15 @@ export async function evalCommand(args: string[]): Promise<number> {
 export async function predictCommand(args: string[]): Promise<number> {
   const o = parseOptions(
     args,
-    { model: { type: 'string' }, data: { type: 'string' }, 'text-col': { type: 'string' }, 'text-pair-col': { type: 'string' }, 'max-length': { type: 'string' }, 'batch-size': { type: 'string' }, help: { type: 'boolean' } },
+    {
+      model: { type: 'string' },
+      data: { type: 'string' },
+      'text-col': { type: 'string' },
+      'text-pair-col': { type: 'string' },
+      'max-length': { type: 'string' },
+      'batch-size': { type: 'string' },
+      help: { type: 'boolean' },
+    },
     PREDICT_USAGE,
   );
   if (o.help) {
@@ -97,7 +125,11 @@ export async function predictCommand(args: string[]): Promise<number> {
     const { labels, results } = await predictor.predict(ref, pending, maxLength);
     predictor.notices.splice(0).forEach(n => process.stderr.write(`note: ${n}\n`));
     results.forEach((r, i) => {
-      const out: Record<string, unknown> = { label: r.label, confidence: r.confidence, probabilities: Object.fromEntries(labels.map((l, c) => [l, r.probabilities[c]])) };
+      const out: Record<string, unknown> = {
+        label: r.label,
+        confidence: r.confidence,
+        probabilities: Object.fromEntries(labels.map((l, c) => [l, r.probabilities[c]])),
+      };
       if (pending[i].line !== undefined) out.line = pending[i].line;
       process.stdout.write(JSON.stringify(out) + '\n');
     });
@@ -115,7 +147,9 @@ export async function predictCommand(args: string[]): Promise<number> {
         },
         async (line, reason) => {
           await flush();
-          process.stdout.write(JSON.stringify({ line, label: null, skipped: reason === 'empty' ? 'empty text' : 'cells do not line up with the header' }) + '\n');
+          process.stdout.write(
+            JSON.stringify({ line, label: null, skipped: reason === 'empty' ? 'empty text' : 'cells do not line up with the header' }) + '\n',
+          );
         },
       );
       data.warnings.forEach(w => process.stderr.write(`warning: ${w}\n`));

@@ -57,9 +57,7 @@ export class ColumnAccumulator {
     const capped = this.capped;
     const distinct = this.counts.size;
     const valueCounts =
-      !capped && !this.hashed && distinct <= MAX_REPORTED_VALUES
-        ? [...this.counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
-        : undefined;
+      !capped && !this.hashed && distinct <= MAX_REPORTED_VALUES ? [...this.counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)) : undefined;
     return {
       name,
       filled: this.filled,

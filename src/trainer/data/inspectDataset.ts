@@ -18,7 +18,10 @@ export interface InspectOptions {
 
 /** Thrown only when the file cannot be read at all (gone, unreadable, aborted). */
 export class DatasetReadError extends Error {
-  constructor(message: string, readonly cancelled = false) {
+  constructor(
+    message: string,
+    readonly cancelled = false,
+  ) {
     super(message);
   }
 }
@@ -62,13 +65,7 @@ export async function inspectDataset(file: string, options: InspectOptions = {})
   }
 }
 
-async function inspectDelimited(
-  file: string,
-  head: Buffer,
-  size: number,
-  encoding: Encoding,
-  signal: AbortSignal | undefined,
-): Promise<DatasetInfo> {
+async function inspectDelimited(file: string, head: Buffer, size: number, encoding: Encoding, signal: AbortSignal | undefined): Promise<DatasetInfo> {
   const { dialect, hasHeader, width: sampleWidth } = sniffFile(file, head, size, encoding);
 
   const problems: DatasetProblem[] = [];
@@ -140,13 +137,7 @@ async function inspectDelimited(
   return { format: 'csv', delimiter: dialect.delimiter, quoting: dialect.quoting, hasHeader, encoding, rows, columns, problems, sizeBytes: size };
 }
 
-async function inspectJsonl(
-  file: string,
-  _head: Buffer,
-  size: number,
-  encoding: Encoding,
-  signal: AbortSignal | undefined,
-): Promise<DatasetInfo> {
+async function inspectJsonl(file: string, _head: Buffer, size: number, encoding: Encoding, signal: AbortSignal | undefined): Promise<DatasetInfo> {
   const keys: string[] = [];
   const accumulators = new Map<string, ColumnAccumulator>();
   const problems: DatasetProblem[] = [];

@@ -58,7 +58,9 @@ export function resolveColumn(file: string, columns: string[], ref: string, opti
   }
   if (i < 0 && /^\d+$/.test(ref) && Number(ref) >= 1 && Number(ref) <= columns.length) i = Number(ref) - 1;
   if (i < 0) {
-    throw new DataError(`${file}: there is no column "${ref}" (${option}). Its columns are: ${columns.map(c => `"${c}"`).join(', ')}. Give one of these names, or a 1-based column number.`);
+    throw new DataError(
+      `${file}: there is no column "${ref}" (${option}). Its columns are: ${columns.map(c => `"${c}"`).join(', ')}. Give one of these names, or a 1-based column number.`,
+    );
   }
   return i;
 }
@@ -75,7 +77,8 @@ export async function loadLabelledData(file: string, choice: ColumnChoice, visit
   }
   if (size === 0) throw new DataError(`${file}: the file is empty`);
   let detected = detectEncoding(head);
-  if (detected === 'binary') throw new DataError(`${file}: this looks like a binary file, not text (it holds NUL bytes). Export it as UTF-8 CSV, TSV or JSONL.`);
+  if (detected === 'binary')
+    throw new DataError(`${file}: this looks like a binary file, not text (it holds NUL bytes). Export it as UTF-8 CSV, TSV or JSONL.`);
   const read = datasetKind(file).format === 'jsonl' ? readJsonl : readDelimited;
   // Rows handed to a visitor cannot be taken back (a second read would hand them over twice):
   // then the encoding is settled by reading the whole file before the first row.
@@ -144,7 +147,15 @@ class RowCollector {
     this.multiLine.add(line);
   }
 
-  async add(line: number, text: string | undefined, pair: string | undefined, label: string | undefined, wantPair: boolean, record: RawRecord, columns: string[]): Promise<void> {
+  async add(
+    line: number,
+    text: string | undefined,
+    pair: string | undefined,
+    label: string | undefined,
+    wantPair: boolean,
+    record: RawRecord,
+    columns: string[],
+  ): Promise<void> {
     const blank = (v: string | undefined) => v === undefined || v.trim() === '';
     if (blank(text) || (this.wantLabel && blank(label)) || (wantPair && blank(pair))) return this.skip(line, 'empty', record, columns);
     const row = { line, text: text!, pair: wantPair ? pair : undefined, label: this.wantLabel ? label!.trim() : '' };
@@ -165,7 +176,9 @@ class RowCollector {
     }
     const labels = this.wantLabel ? sortLabels(this.rows.map(r => r.label)) : [];
     if (this.wantLabel && labels.length < 2) {
-      throw new DataError(`${file}: the label column "${choice.labelCol}" holds one class only ("${labels[0]}"); a classifier needs at least two. Is it the right column?`);
+      throw new DataError(
+        `${file}: the label column "${choice.labelCol}" holds one class only ("${labels[0]}"); a classifier needs at least two. Is it the right column?`,
+      );
     }
     const warnings: string[] = [];
     if (ragged.count) {
@@ -184,7 +197,15 @@ class RowCollector {
   }
 }
 
-async function readDelimited(file: string, head: Buffer, size: number, encoding: Encoding, choice: ColumnChoice, visit?: RowVisitor, visitSkipped?: SkipVisitor): Promise<LabelledData> {
+async function readDelimited(
+  file: string,
+  head: Buffer,
+  size: number,
+  encoding: Encoding,
+  choice: ColumnChoice,
+  visit?: RowVisitor,
+  visitSkipped?: SkipVisitor,
+): Promise<LabelledData> {
   const { dialect, hasHeader, records: sampleRecords, width } = sniffFile(file, head, size, encoding, choice);
   const columns = columnNames(hasHeader ? sampleRecords[0] : undefined, hasHeader ? sampleRecords[0].length : Math.max(width, 1));
   const textIdx = resolveColumn(file, columns, choice.textCol, '--text-col');
@@ -202,7 +223,15 @@ async function readDelimited(file: string, head: Buffer, size: number, encoding:
       }
       if (endLine > line) collector.noteMultiLine(line, endLine);
       if (isRagged(record, columns.length)) return collector.skip(line, 'ragged', record, columns);
-      await collector.add(line, record[textIdx], pairIdx === undefined ? undefined : record[pairIdx], labelIdx === undefined ? undefined : record[labelIdx], pairIdx !== undefined, record, columns);
+      await collector.add(
+        line,
+        record[textIdx],
+        pairIdx === undefined ? undefined : record[pairIdx],
+        labelIdx === undefined ? undefined : record[labelIdx],
+        pairIdx !== undefined,
+        record,
+        columns,
+      );
     });
   } catch (e) {
     if (e instanceof CsvSyntaxError) throw new DataError(`${file}: ${e.message}. Fix the quoting on that line (a field that opens a " must close it).`);
@@ -211,12 +240,21 @@ async function readDelimited(file: string, head: Buffer, size: number, encoding:
   return collector.finish(file, columns, encoding, choice);
 }
 
-async function readJsonl(file: string, _head: Buffer, _size: number, encoding: Encoding, choice: ColumnChoice, visit?: RowVisitor, visitSkipped?: SkipVisitor): Promise<LabelledData> {
+async function readJsonl(
+  file: string,
+  _head: Buffer,
+  _size: number,
+  encoding: Encoding,
+  choice: ColumnChoice,
+  visit?: RowVisitor,
+  visitSkipped?: SkipVisitor,
+): Promise<LabelledData> {
   const collector = new RowCollector(choice.labelCol !== undefined, visit, visitSkipped);
   const keys = new Set<string>();
   const value = (o: Record<string, unknown>, k: string | undefined) => (k === undefined ? undefined : jsonCell(o[k]));
   await readJsonLines(file, encoding, async l => {
-    if ('problem' in l) throw new DataError(`${file}: line ${l.line} is ${l.problem}. Each line must be one JSON object such as {"text": "...", "label": "..."}.`);
+    if ('problem' in l)
+      throw new DataError(`${file}: line ${l.line} is ${l.problem}. Each line must be one JSON object such as {"text": "...", "label": "..."}.`);
     const obj = l.object;
     Object.keys(obj).forEach(k => keys.add(k));
     const column = (ref: string | undefined, option: string) => {
@@ -226,7 +264,15 @@ async function readJsonl(file: string, _head: Buffer, _size: number, encoding: E
       const list = [...keys];
       return list[resolveColumn(file, list, ref, option)];
     };
-    await collector.add(l.line, value(obj, column(choice.textCol, '--text-col')), value(obj, column(choice.pairCol, '--text-pair-col')), value(obj, column(choice.labelCol, '--label-col')), choice.pairCol !== undefined, obj, [...keys]);
+    await collector.add(
+      l.line,
+      value(obj, column(choice.textCol, '--text-col')),
+      value(obj, column(choice.pairCol, '--text-pair-col')),
+      value(obj, column(choice.labelCol, '--label-col')),
+      choice.pairCol !== undefined,
+      obj,
+      [...keys],
+    );
   });
   return collector.finish(file, [...keys], encoding, choice);
 }

@@ -40,13 +40,22 @@ export interface DelimitedRecord {
 
 /** A row csv-parse cannot read (a quote left open): the line the broken row starts on, and why. */
 export class CsvSyntaxError extends Error {
-  constructor(readonly line: number, readonly reason: string) {
+  constructor(
+    readonly line: number,
+    readonly reason: string,
+  ) {
     super(`cannot parse the row that starts on line ${line}: ${reason}`);
   }
 }
 
 /** Streams every non-blank record of a delimited file, the header included, to `visit`. */
-export async function readDelimitedRecords(file: string, encoding: Encoding, dialect: Dialect, visit: (r: DelimitedRecord) => Promise<void> | void, signal?: AbortSignal): Promise<void> {
+export async function readDelimitedRecords(
+  file: string,
+  encoding: Encoding,
+  dialect: Dialect,
+  visit: (r: DelimitedRecord) => Promise<void> | void,
+  signal?: AbortSignal,
+): Promise<void> {
   let lastLine = 0;
   try {
     await pipeline(

@@ -16,8 +16,7 @@ export function detectEncoding(head: Buffer): Encoding | 'binary' {
 export const decoderLabel = (e: Encoding): string => (e === 'utf-8-bom' ? 'utf-8' : e);
 
 /** Text decoding errors surface from a stream as this; anything else is an I/O problem. */
-export const isDecodeError = (e: unknown): boolean =>
-  e instanceof TypeError && (e as NodeJS.ErrnoException).code === 'ERR_ENCODING_INVALID_ENCODED_DATA';
+export const isDecodeError = (e: unknown): boolean => e instanceof TypeError && (e as NodeJS.ErrnoException).code === 'ERR_ENCODING_INVALID_ENCODED_DATA';
 
 export function preferredDelimiter(file: string): Delimiter {
   return datasetKind(file).delimiter;
@@ -69,7 +68,6 @@ export async function* lines(chunks: AsyncIterable<string>): AsyncGenerator<stri
   }
   if (rest) yield rest.endsWith('\r') ? rest.slice(0, -1) : rest;
 }
-
 
 /** Reads the whole file through a strict UTF-8 decoder: false at the first invalid byte. */
 export async function isValidUtf8File(file: string): Promise<boolean> {

@@ -107,7 +107,14 @@ export async function exportTrainingScript(config: TrainConfig, outDir: string):
   }
   const { stepsPerEpoch, totalSteps } = runSteps(rows.train.length, config);
   const classWeights =
-    config.classWeights === 'none' ? null : config.classWeights === 'balanced' ? balancedClassWeights(rows.train.map(r => ids.get(r.label)!), labels.length) : config.classWeights;
+    config.classWeights === 'none'
+      ? null
+      : config.classWeights === 'balanced'
+        ? balancedClassWeights(
+            rows.train.map(r => ids.get(r.label)!),
+            labels.length,
+          )
+        : config.classWeights;
   const recipe: Recipe = {
     schema_version: RECIPE_SCHEMA_VERSION,
     exported_by: 'BERT Tune',
@@ -140,7 +147,10 @@ export async function exportTrainingScript(config: TrainConfig, outDir: string):
     seed: config.seed,
   };
   const csv = (list: typeof rows.train) =>
-    stringify(list.map(r => (config.pairCol ? [r.text, r.pair ?? '', r.label] : [r.text, r.label])), { header: true, columns: config.pairCol ? ['text', 'text_pair', 'label'] : ['text', 'label'] });
+    stringify(
+      list.map(r => (config.pairCol ? [r.text, r.pair ?? '', r.label] : [r.text, r.label])),
+      { header: true, columns: config.pairCol ? ['text', 'text_pair', 'label'] : ['text', 'label'] },
+    );
   const files: Record<string, string> = {
     'recipe.json': JSON.stringify(recipe, null, 2) + '\n',
     'train.py': trainPyTemplate(),

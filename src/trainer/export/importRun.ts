@@ -82,8 +82,15 @@ export function messagesFromTrainerState(state: HfTrainerState, labels: string[]
   const out: FromTrainer[] = [
     { type: 'log', message: `Imported from a Hugging Face Trainer run (${history.length} log entries).` },
     {
-      type: 'started', runDir, backend: 'imported (transformers Trainer)', backendNotes: [], labels,
-      trainRows: recipe?.train_rows ?? 0, validationRows: recipe?.validation_rows ?? 0, totalSteps, parameters: 0,
+      type: 'started',
+      runDir,
+      backend: 'imported (transformers Trainer)',
+      backendNotes: [],
+      labels,
+      trainRows: recipe?.train_rows ?? 0,
+      validationRows: recipe?.validation_rows ?? 0,
+      totalSteps,
+      parameters: 0,
     },
   ];
   const evaluatedAt = new Set<number>();
@@ -93,15 +100,31 @@ export function messagesFromTrainerState(state: HfTrainerState, labels: string[]
     const epoch = Math.max(0, num(h.epoch) ?? 0);
     if (num(h.loss) !== undefined) {
       out.push({
-        type: 'progress', step, totalSteps, epoch, loss: h.loss!, gradNorm: num(h.grad_norm) ?? 0, learningRate: Math.max(0, num(h.learning_rate) ?? 0), samplesPerSecond: 0, etaSeconds: 0,
+        type: 'progress',
+        step,
+        totalSteps,
+        epoch,
+        loss: h.loss!,
+        gradNorm: num(h.grad_norm) ?? 0,
+        learningRate: Math.max(0, num(h.learning_rate) ?? 0),
+        samplesPerSecond: 0,
+        etaSeconds: 0,
       });
     }
     // One evaluation per step, as a run writes them (a trainer.evaluate() after training repeats the last step's).
     if (num(h.eval_loss) !== undefined && !evaluatedAt.has(step)) {
       evaluatedAt.add(step);
       out.push({
-        type: 'evaluation', step, epoch, loss: h.eval_loss!, accuracy: Math.max(0, num(h.eval_accuracy) ?? 0), macroF1: Math.max(0, num(h.eval_macro_f1) ?? 0),
-        perClass: [], confusion: [], misclassified: [], isBest: step === bestStep,
+        type: 'evaluation',
+        step,
+        epoch,
+        loss: h.eval_loss!,
+        accuracy: Math.max(0, num(h.eval_accuracy) ?? 0),
+        macroF1: Math.max(0, num(h.eval_macro_f1) ?? 0),
+        perClass: [],
+        confusion: [],
+        misclassified: [],
+        isBest: step === bestStep,
       });
     }
   }
@@ -131,7 +154,14 @@ export async function importRun(from: string, runDir: string): Promise<{ message
   const bestStep = num(state.best_global_step ?? undefined);
   const lastStep = num(state.global_step) ?? 0;
   messages.push({ type: 'checkpoint', kind: 'best', path: checkpointDir(runDir, 'best'), step: bestStep ?? lastStep });
-  messages.push({ type: 'done', status: 'completed', reason: `imported from ${from}`, step: lastStep, bestMetric: num(state.best_metric ?? undefined), bestStep });
+  messages.push({
+    type: 'done',
+    status: 'completed',
+    reason: `imported from ${from}`,
+    step: lastStep,
+    bestMetric: num(state.best_metric ?? undefined),
+    bestStep,
+  });
   // What other processes read is validated as they will read it.
   const lines = messages.map(m => JSON.stringify(fromTrainerSchema.parse(m)));
   writeFileReplacingAtomically(path.join(runDir, RUN_FILES.metrics), lines.join('\n') + '\n');

@@ -19,7 +19,10 @@ export function hubCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 export class RepoCache {
   readonly root: string;
 
-  constructor(cacheDir: string, readonly modelId: string) {
+  constructor(
+    cacheDir: string,
+    readonly modelId: string,
+  ) {
     this.root = path.join(cacheDir, repoFolderName(modelId));
   }
 

@@ -79,7 +79,9 @@ export async function downloadModel(modelId: string, options: HubOptions = {}): 
   if (options.offline) {
     const cached = cachedModel(cache, revision);
     if (cached) return { ...cached, notices: ['HF_HUB_OFFLINE is set: using the cached copy.'] };
-    throw new HubError(`HF_HUB_OFFLINE is set and ${id}@${revision} is not in the cache (${cache.root}). Unset HF_HUB_OFFLINE to download it, or pick a local folder.`);
+    throw new HubError(
+      `HF_HUB_OFFLINE is set and ${id}@${revision} is not in the cache (${cache.root}). Unset HF_HUB_OFFLINE to download it, or pick a local folder.`,
+    );
   }
   const session = new HubSession(id, endpoint, cache, options);
   try {
@@ -148,7 +150,8 @@ function shardsOf(indexFile: string, id: string): string[] {
   if (!map || typeof map !== 'object') throw new HubError(`${id}: its weights index has no weight_map`);
   const shards = [...new Set(Object.values(map as Record<string, unknown>))];
   for (const s of shards) {
-    if (typeof s !== 'string' || !/^[\w.-]+$/.test(s) || s.startsWith('.')) throw new HubError(`${id}: its weights index names ${JSON.stringify(s)}, not a plain file name`);
+    if (typeof s !== 'string' || !/^[\w.-]+$/.test(s) || s.startsWith('.'))
+      throw new HubError(`${id}: its weights index names ${JSON.stringify(s)}, not a plain file name`);
   }
   return shards as string[];
 }
@@ -182,7 +185,9 @@ class HubSession {
         continue;
       }
       if (res.status === 401 || res.status === 403) {
-        throw new HubError(`${this.id} needs permission (HTTP ${res.status}): it is private or gated. Set HF_TOKEN to an access token (https://huggingface.co/settings/tokens) and accept the model's terms on its page.`);
+        throw new HubError(
+          `${this.id} needs permission (HTTP ${res.status}): it is private or gated. Set HF_TOKEN to an access token (https://huggingface.co/settings/tokens) and accept the model's terms on its page.`,
+        );
       }
       if (res.status === 404) {
         if (res.headers.get('x-error-code') === 'RepoNotFound') {
@@ -194,7 +199,8 @@ class HubSession {
       if (!(res.ok || (res.status >= 300 && res.status < 400))) throw new HubError(`${this.endpoint} answered HTTP ${res.status} for ${this.id}/${file}`);
       const commit = res.headers.get('x-repo-commit') ?? (isCommitHash(revision) ? revision : undefined);
       const rawEtag = res.headers.get('x-linked-etag') ?? res.headers.get('etag');
-      if (!commit || !isCommitHash(commit) || !rawEtag) throw new HubError(`${this.endpoint} did not send the commit and ETag headers of a Hugging Face Hub for ${file}`);
+      if (!commit || !isCommitHash(commit) || !rawEtag)
+        throw new HubError(`${this.endpoint} did not send the commit and ETag headers of a Hugging Face Hub for ${file}`);
       const size = Number(res.headers.get('x-linked-size') ?? res.headers.get('content-length') ?? NaN);
       return { commit, etag: rawEtag.replace(/^W\//, '').replace(/"/g, ''), size: Number.isFinite(size) ? size : undefined, url };
     }

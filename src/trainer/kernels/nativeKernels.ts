@@ -19,7 +19,20 @@ export interface NativeKernels {
    * out = op(a)·op(b) over `batch` entries, inside `memory`; a, b, out are byte offsets; strides
    * in floats, 0 broadcasting one matrix. Throws a RangeError for anything outside `memory`.
    */
-  batchMatmul(memory: ArrayBuffer, a: number, b: number, out: number, batch: number, m: number, n: number, k: number, transposeA: number, transposeB: number, aBatchStride: number, bBatchStride: number): void;
+  batchMatmul(
+    memory: ArrayBuffer,
+    a: number,
+    b: number,
+    out: number,
+    batch: number,
+    m: number,
+    n: number,
+    k: number,
+    transposeA: number,
+    transposeB: number,
+    aBatchStride: number,
+    bBatchStride: number,
+  ): void;
 }
 
 export interface NativeKernelsLoad {
@@ -68,9 +81,10 @@ function load(wanted: string): NativeKernelsLoad {
   }
   if (!kernels.isa()) {
     return {
-      reason: process.arch === 'x64'
-        ? 'this CPU has neither AVX-512 nor AVX2 with FMA, which the native kernels need'
-        : `no native kernel for ${process.arch} yet (they are written for x86-64: AVX-512, AVX2 with FMA)`,
+      reason:
+        process.arch === 'x64'
+          ? 'this CPU has neither AVX-512 nor AVX2 with FMA, which the native kernels need'
+          : `no native kernel for ${process.arch} yet (they are written for x86-64: AVX-512, AVX2 with FMA)`,
     };
   }
   return { kernels };

@@ -23,13 +23,15 @@ import { KERNELS_WASM } from './kernelsWasm';
 import { loadNativeKernels } from './nativeKernels';
 
 /** The WebAssembly API, typed here: the project's TypeScript lib (ES2022, no DOM) does not declare it. */
-const wasmApi = (globalThis as unknown as {
-  WebAssembly: {
-    Memory: abstract new (...args: never[]) => object;
-    Module: new (bytes: Uint8Array) => object;
-    Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-  };
-}).WebAssembly;
+const wasmApi = (
+  globalThis as unknown as {
+    WebAssembly: {
+      Memory: abstract new (...args: never[]) => object;
+      Module: new (bytes: Uint8Array) => object;
+      Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+    };
+  }
+).WebAssembly;
 
 /** The parts of tfjs-backend-wasm's BackendWasm these kernels rely on (not public API). */
 interface WasmBackendInternals {
@@ -41,7 +43,20 @@ interface WasmBackendInternals {
 
 interface KernelExports {
   scratch_floats(): number;
-  batch_matmul(a: number, b: number, out: number, scratch: number, batch: number, m: number, n: number, k: number, ta: number, tb: number, aStride: number, bStride: number): void;
+  batch_matmul(
+    a: number,
+    b: number,
+    out: number,
+    scratch: number,
+    batch: number,
+    m: number,
+    n: number,
+    k: number,
+    ta: number,
+    tb: number,
+    aStride: number,
+    bStride: number,
+  ): void;
   gather_rows(table: number, ids: number, out: number, n: number, width: number, rows: number): number;
   column_sums(x: number, out: number, rows: number, cols: number): void;
   dropout(x: number, out: number, n: number, seed: number, rate24: number, scale: number): void;
@@ -118,7 +133,16 @@ export function installWasmKernels(): boolean {
     const outer = (batchA >= batchB ? a : b).shape.slice(0, -2);
     const out = backend.makeOutput([...outer, m, n], 'float32');
     const operands = [at(a), at(b), at(out)] as const;
-    const shape = [Math.max(batchA, batchB), m, n, inner, transposeA ? 1 : 0, transposeB ? 1 : 0, batchA === 1 ? 0 : m * inner, batchB === 1 ? 0 : inner * n] as const;
+    const shape = [
+      Math.max(batchA, batchB),
+      m,
+      n,
+      inner,
+      transposeA ? 1 : 0,
+      transposeB ? 1 : 0,
+      batchA === 1 ? 0 : m * inner,
+      batchB === 1 ? 0 : inner * n,
+    ] as const;
     // The memory's buffer is read after makeOutput, which may have grown (and replaced) it.
     if (native) native.batchMatmul(memory.buffer, ...operands, ...shape);
     else k.batch_matmul(...operands, scratch, ...shape);

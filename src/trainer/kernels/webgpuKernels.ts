@@ -60,24 +60,36 @@ const HASH = `
   }`;
 
 function dropoutProgram(shape: number[]): WebGPUProgram {
-  return flatProgram(shape, ['X'], 'bertTuneDropout', 'seed : u32, rate24 : u32, scale : f32,', `
+  return flatProgram(
+    shape,
+    ['X'],
+    'bertTuneDropout',
+    'seed : u32, rate24 : u32, scale : f32,',
+    `
     ${HASH}
     fn kernel(index : i32) -> f32 {
       if (keepElement(u32(index), uniforms.seed, uniforms.rate24)) {
         return X[index] * uniforms.scale;
       }
       return 0.0;
-    }`);
+    }`,
+  );
 }
 
 /** dy · (Φ(x) + x·φ(x)), φ(x) = exp(−x²/2)/√(2π). */
 function geluGradProgram(shape: number[]): WebGPUProgram {
-  return flatProgram(shape, ['X', 'Cdf', 'Dy'], 'bertTuneGeluGrad', '', `
+  return flatProgram(
+    shape,
+    ['X', 'Cdf', 'Dy'],
+    'bertTuneGeluGrad',
+    '',
+    `
     fn kernel(index : i32) -> f32 {
       let x = X[index];
       let pdf = exp(-0.5 * x * x) * 0.3989422804014327;
       return Dy[index] * (Cdf[index] + x * pdf);
-    }`);
+    }`,
+  );
 }
 
 /**
@@ -111,7 +123,12 @@ function idLinksProgram(n: number): WebGPUProgram {
  * (tfjs's scatter of dy itself adds duplicates in a different order each run).
  */
 function segmentSumsProgram(n: number, h: number): WebGPUProgram {
-  return flatProgram([n, h], ['Links', 'Dy'], 'bertTuneSegmentSums', 'width : i32,', `
+  return flatProgram(
+    [n, h],
+    ['Links', 'Dy'],
+    'bertTuneSegmentSums',
+    'width : i32,',
+    `
     fn kernel(index : i32) -> f32 {
       let row = index / uniforms.width;
       let col = index - row * uniforms.width;
@@ -124,7 +141,8 @@ function segmentSumsProgram(n: number, h: number): WebGPUProgram {
         if (j >= uniforms.size / uniforms.width) { break; }
       }
       return sum;
-    }`);
+    }`,
+  );
 }
 
 /**
@@ -132,20 +150,32 @@ function segmentSumsProgram(n: number, h: number): WebGPUProgram {
  * clipping coefficient C: float32 operations in tf.mul/tf.add's order.
  */
 function momentProgram(shape: number[], square: boolean): WebGPUProgram {
-  return flatProgram(shape, ['M', 'G', 'C'], square ? 'bertTuneAdamV' : 'bertTuneAdamM', 'beta : f32, oneMinusBeta : f32,', `
+  return flatProgram(
+    shape,
+    ['M', 'G', 'C'],
+    square ? 'bertTuneAdamV' : 'bertTuneAdamM',
+    'beta : f32, oneMinusBeta : f32,',
+    `
     fn kernel(index : i32) -> f32 {
       let g = G[index] * C[0];
       return M[index] * uniforms.beta + ${square ? '(g * g)' : 'g'} * uniforms.oneMinusBeta;
-    }`);
+    }`,
+  );
 }
 
 /** p·keep − (m / (√v / bc2Sqrt + ε)) · stepSize, keep = 1 − lr·decay: ../train/adamw.ts's order. */
 function adamUpdateProgram(shape: number[]): WebGPUProgram {
-  return flatProgram(shape, ['P', 'M', 'V'], 'bertTuneAdamUpdate', 'keep : f32, stepSize : f32, bc2Sqrt : f32, eps : f32,', `
+  return flatProgram(
+    shape,
+    ['P', 'M', 'V'],
+    'bertTuneAdamUpdate',
+    'keep : f32, stepSize : f32, bc2Sqrt : f32, eps : f32,',
+    `
     fn kernel(index : i32) -> f32 {
       let denom = sqrt(V[index]) / uniforms.bc2Sqrt + uniforms.eps;
       return P[index] * uniforms.keep - (M[index] / denom) * uniforms.stepSize;
-    }`);
+    }`,
+  );
 }
 
 const NORM_WORKGROUP = 256;
@@ -221,7 +251,13 @@ function rowProgram(outputShape: number[], rows: number, inputs: string[], key: 
 
 /** Per row of x [rows, H]: its mean and 1/√(biased variance + ε), as [rows, 2]; two passes, as tf.moments. */
 function layerNormStatsProgram(rows: number): WebGPUProgram {
-  return rowProgram([rows, 2], rows, ['X'], 'bertTuneLnStats', 'eps : f32,', `
+  return rowProgram(
+    [rows, 2],
+    rows,
+    ['X'],
+    'bertTuneLnStats',
+    'eps : f32,',
+    `
     var sum = 0.0;
     for (var h = lane; h < uniforms.width; h = h + ${ROW_WORKGROUP}) { sum = sum + X[r * uniforms.width + h]; }
     let mean = reduce(sum, lane) / f32(uniforms.width);
@@ -234,23 +270,36 @@ function layerNormStatsProgram(rows: number): WebGPUProgram {
     if (valid && lane == 0) {
       setOutputAtIndex(r * 2, mean);
       setOutputAtIndex(r * 2 + 1, inverseSqrt(variance + uniforms.eps));
-    }`);
+    }`,
+  );
 }
 
 /** y = (x − mean)·rstd·γ + β, elementwise, ../model/ops.ts's order. */
 function layerNormApplyProgram(shape: number[]): WebGPUProgram {
-  return flatProgram(shape, ['X', 'Stats', 'Gamma', 'Beta'], 'bertTuneLnApply', 'width : i32,', `
+  return flatProgram(
+    shape,
+    ['X', 'Stats', 'Gamma', 'Beta'],
+    'bertTuneLnApply',
+    'width : i32,',
+    `
     fn kernel(index : i32) -> f32 {
       let row = index / uniforms.width;
       let h = index - row * uniforms.width;
       let xhat = (X[index] - Stats[row * 2]) * Stats[row * 2 + 1];
       return xhat * Gamma[h] + Beta[h];
-    }`);
+    }`,
+  );
 }
 
 /** dx = rstd · (dx̂ − mean(dx̂) − x̂ · mean(dx̂ · x̂)), dx̂ = dy·γ, per row. */
 function layerNormDxProgram(rows: number, width: number): WebGPUProgram {
-  return rowProgram([rows, width], rows, ['X', 'Stats', 'Gamma', 'Dy'], 'bertTuneLnDx', '', `
+  return rowProgram(
+    [rows, width],
+    rows,
+    ['X', 'Stats', 'Gamma', 'Dy'],
+    'bertTuneLnDx',
+    '',
+    `
     let mean = Stats[r * 2];
     let rstd = Stats[r * 2 + 1];
     var a = 0.0;
@@ -269,13 +318,19 @@ function layerNormDxProgram(rows: number, width: number): WebGPUProgram {
         let xhat = (X[i] - mean) * rstd;
         setOutputAtIndex(i, rstd * ((Dy[i] * Gamma[h] - meanA) - xhat * meanB));
       }
-    }`);
+    }`,
+  );
 }
 
 /** Σ over rows of dy·x̂ (γ's gradient, `scaled` 1) or of dy (β's, 0): one invocation a column. */
 function layerNormParamGradProgram(width: number, scaled: boolean): WebGPUProgram {
   // β's needs dy alone: a binding the shader does not read would not match its layout.
-  return flatProgram([width], scaled ? ['X', 'Stats', 'Dy'] : ['Dy'], scaled ? 'bertTuneLnDgamma' : 'bertTuneLnDbeta', 'rows : i32,', `
+  return flatProgram(
+    [width],
+    scaled ? ['X', 'Stats', 'Dy'] : ['Dy'],
+    scaled ? 'bertTuneLnDgamma' : 'bertTuneLnDbeta',
+    'rows : i32,',
+    `
     fn kernel(h : i32) -> f32 {
       var sum = 0.0;
       for (var r = 0; r < uniforms.rows; r = r + 1) {
@@ -283,7 +338,8 @@ function layerNormParamGradProgram(width: number, scaled: boolean): WebGPUProgra
         ${scaled ? 'sum = sum + Dy[i] * ((X[i] - Stats[r * 2]) * Stats[r * 2 + 1]);' : 'sum = sum + Dy[i];'}
       }
       return sum;
-    }`);
+    }`,
+  );
 }
 
 /** The kernels' names, as the backend report lists them. */
@@ -345,7 +401,9 @@ export function installWebGpuKernels(): string[] {
   });
   register(LAYER_NORM_KERNELS.apply, ({ inputs, backend }) => {
     const { x, stats, gamma, beta } = inputs as Record<'x' | 'stats' | 'gamma' | 'beta', tf.TensorInfo>;
-    return (backend as WebGPUBackend).runWebGPUProgram(layerNormApplyProgram(x.shape), [x, stats, gamma, beta], 'float32', [{ type: 'int32', data: [x.shape[1]] }]);
+    return (backend as WebGPUBackend).runWebGPUProgram(layerNormApplyProgram(x.shape), [x, stats, gamma, beta], 'float32', [
+      { type: 'int32', data: [x.shape[1]] },
+    ]);
   });
   register(LAYER_NORM_KERNELS.dx, ({ inputs, backend }) => {
     const { x, stats, gamma, dy } = inputs as Record<'x' | 'stats' | 'gamma' | 'dy', tf.TensorInfo>;
@@ -359,7 +417,9 @@ export function installWebGpuKernels(): string[] {
     register(scaled ? LAYER_NORM_KERNELS.dgamma : LAYER_NORM_KERNELS.dbeta, ({ inputs, backend }) => {
       const { x, stats, dy } = inputs as Record<'x' | 'stats' | 'dy', tf.TensorInfo>;
       const [rows, width] = rowsAndWidth(x);
-      return (backend as WebGPUBackend).runWebGPUProgram(layerNormParamGradProgram(width, scaled), scaled ? [x, stats, dy] : [dy], 'float32', [{ type: 'int32', data: [rows] }]);
+      return (backend as WebGPUBackend).runWebGPUProgram(layerNormParamGradProgram(width, scaled), scaled ? [x, stats, dy] : [dy], 'float32', [
+        { type: 'int32', data: [rows] },
+      ]);
     });
   }
   register(L2_NORM_KERNEL, ({ inputs, backend }) => {
@@ -370,7 +430,12 @@ export function installWebGpuKernels(): string[] {
   register(ADAM_KERNELS.update, ({ inputs, backend, attrs }) => {
     const { p, m, v } = inputs as { p: tf.TensorInfo; m: tf.TensorInfo; v: tf.TensorInfo };
     const a = attrs as unknown as AdamUpdateAttrs;
-    return (backend as WebGPUBackend).runWebGPUProgram(adamUpdateProgram(p.shape), [p, m, v], 'float32', [a.keep, a.stepSize, a.bc2Sqrt, a.eps].map(x => ({ type: 'float32', data: [x] })));
+    return (backend as WebGPUBackend).runWebGPUProgram(
+      adamUpdateProgram(p.shape),
+      [p, m, v],
+      'float32',
+      [a.keep, a.stepSize, a.bc2Sqrt, a.eps].map(x => ({ type: 'float32', data: [x] })),
+    );
   });
   return WEBGPU_KERNELS;
 }

@@ -176,7 +176,10 @@ export class BertClassifier {
       const positions = tf.slice(p('bert.embeddings.position_embeddings.weight'), [0, 0], [S, H]);
       const types = tf.reshape(embeddingLookup(p('bert.embeddings.token_type_embeddings.weight') as tf.Tensor2D, flat(inputs.tokenTypeIds)), [B, S, H]);
       const embedded = tf.reshape(tf.add(tf.add(words, positions), types), [B * S, H]) as tf.Tensor2D;
-      let x = drop(layerNorm(embedded, p('bert.embeddings.LayerNorm.weight') as tf.Tensor1D, p('bert.embeddings.LayerNorm.bias') as tf.Tensor1D, c.layerNormEps), c.hiddenDropoutProb);
+      let x = drop(
+        layerNorm(embedded, p('bert.embeddings.LayerNorm.weight') as tf.Tensor1D, p('bert.embeddings.LayerNorm.bias') as tf.Tensor1D, c.layerNormEps),
+        c.hiddenDropoutProb,
+      );
 
       // [B, 1, 1, S]: 0 where attended, the most negative float where padded.
       const mask: tf.Tensor4D = tf.reshape(tf.mul(tf.sub(1, tf.cast(inputs.attentionMask, 'float32')), MASK_VALUE), [B, 1, 1, S]);
@@ -189,26 +192,26 @@ export class BertClassifier {
         // goes when the layer ends, not when the whole forward pass does.
         const input = x;
         x = tf.tidy(() => {
-        const x = input;
-        const pre = `bert.encoder.layer.${l}`;
-        // The classifier reads only [CLS]: in the last layer every other position's query,
-        // attention output and feed-forward would be computed to be thrown away. Keys and values
-        // still come from every position; the result is the same, at a fraction of the layer.
-        const last = l === layers - 1;
-        const rows = last ? (tf.reshape(tf.slice(tf.reshape(x, [B, S, H]), [0, 0, 0], [B, 1, H]), [B, H]) as tf.Tensor2D) : x;
-        const context = attention(
-          lin(rows, `${pre}.attention.self.query`),
-          lin(x, `${pre}.attention.self.key`),
-          lin(x, `${pre}.attention.self.value`),
-          mask,
-          { batch: B, queries: last ? 1 : S, keys: S, heads, headSize },
-          dropSeed(c.attentionProbsDropoutProb),
-        );
-        const attended = drop(lin(context, `${pre}.attention.output.dense`), c.hiddenDropoutProb);
-        const y = norm(residual(attended, rows), `${pre}.attention.output.LayerNorm`);
-        const inner = activation(lin(y, `${pre}.intermediate.dense`), c.hiddenAct);
-        const out = drop(lin(inner, `${pre}.output.dense`), c.hiddenDropoutProb);
-        return norm(residual(out, y), `${pre}.output.LayerNorm`);
+          const x = input;
+          const pre = `bert.encoder.layer.${l}`;
+          // The classifier reads only [CLS]: in the last layer every other position's query,
+          // attention output and feed-forward would be computed to be thrown away. Keys and values
+          // still come from every position; the result is the same, at a fraction of the layer.
+          const last = l === layers - 1;
+          const rows = last ? (tf.reshape(tf.slice(tf.reshape(x, [B, S, H]), [0, 0, 0], [B, 1, H]), [B, H]) as tf.Tensor2D) : x;
+          const context = attention(
+            lin(rows, `${pre}.attention.self.query`),
+            lin(x, `${pre}.attention.self.key`),
+            lin(x, `${pre}.attention.self.value`),
+            mask,
+            { batch: B, queries: last ? 1 : S, keys: S, heads, headSize },
+            dropSeed(c.attentionProbsDropoutProb),
+          );
+          const attended = drop(lin(context, `${pre}.attention.output.dense`), c.hiddenDropoutProb);
+          const y = norm(residual(attended, rows), `${pre}.attention.output.LayerNorm`);
+          const inner = activation(lin(y, `${pre}.intermediate.dense`), c.hiddenAct);
+          const out = drop(lin(inner, `${pre}.output.dense`), c.hiddenDropoutProb);
+          return norm(residual(out, y), `${pre}.output.LayerNorm`);
         });
       }
 

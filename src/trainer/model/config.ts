@@ -136,5 +136,9 @@ export function serializeBertConfig(c: BertConfig): Record<string, unknown> {
   out.problem_type = c.problemType ?? 'single_label_classification';
   delete out.num_labels; // implied by id2label, as transformers writes it
   // Sorted keys, as transformers' to_json_string(sort_keys=True) writes them.
-  return Object.fromEntries(Object.keys(out).sort().map(k => [k, out[k]]));
+  return Object.fromEntries(
+    Object.keys(out)
+      .sort()
+      .map(k => [k, out[k]]),
+  );
 }

@@ -71,7 +71,11 @@ function fusedLayerNorm(eps: number): LayerNormFn {
       value: run(LAYER_NORM_KERNELS.apply, { x, stats, gamma, beta }) as tf.Tensor2D,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs, st, g] = saved;
-        return [run(LAYER_NORM_KERNELS.dx, { x: xs, stats: st, gamma: g, dy }), run(LAYER_NORM_KERNELS.dgamma, { x: xs, stats: st, dy }), run(LAYER_NORM_KERNELS.dbeta, { x: xs, stats: st, dy })];
+        return [
+          run(LAYER_NORM_KERNELS.dx, { x: xs, stats: st, gamma: g, dy }),
+          run(LAYER_NORM_KERNELS.dgamma, { x: xs, stats: st, dy }),
+          run(LAYER_NORM_KERNELS.dbeta, { x: xs, stats: st, dy }),
+        ];
       },
     };
   }) as LayerNormFn;

@@ -51,8 +51,13 @@ export function parameterSpecs(c: BertConfig): ParameterSpec[] {
 export function frozenParameters(c: BertConfig, freezeLayers: number): Set<string> {
   if (freezeLayers > c.numHiddenLayers) throw new Error(`cannot freeze ${freezeLayers} layers: the model has ${c.numHiddenLayers}`);
   if (freezeLayers <= 0) return new Set();
-  const frozen = (name: string) => name.startsWith('bert.embeddings.') || Array.from({ length: freezeLayers }, (_, l) => `bert.encoder.layer.${l}.`).some(p => name.startsWith(p));
-  return new Set(parameterSpecs(c).map(s => s.name).filter(frozen));
+  const frozen = (name: string) =>
+    name.startsWith('bert.embeddings.') || Array.from({ length: freezeLayers }, (_, l) => `bert.encoder.layer.${l}.`).some(p => name.startsWith(p));
+  return new Set(
+    parameterSpecs(c)
+      .map(s => s.name)
+      .filter(frozen),
+  );
 }
 
 /** Parameters that AdamW decays in the classic recipe: every weight but biases and LayerNorm. */

@@ -30,7 +30,9 @@ export function flatLayout(params: Iterable<[string, { shape: number[] }]>, deca
 }
 
 /** The WebAssembly API, typed here: the project's TypeScript lib (ES2022, no DOM) does not declare it. */
-const wasmApi = (globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number; maximum: number; shared: boolean }) => { buffer: SharedArrayBuffer } } }).WebAssembly;
+const wasmApi = (
+  globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number; maximum: number; shared: boolean }) => { buffer: SharedArrayBuffer } } }
+).WebAssembly;
 
 /** Master weights, AdamW's moments and one gradient buffer per worker, all in shared memory. */
 export interface FlatArrays {

@@ -32,7 +32,9 @@ function weightedNll(logits: tf.Tensor2D, labels: tf.Tensor1D, coefs: tf.Tensor1
 async function main() {
   const report = await selectBackend({ prefer: init.backend, wasmDir: init.wasmDir });
   if (report.tfBackend !== init.backend) {
-    throw new Error(`could not load the ${init.backend} backend the trainer uses (${report.attempts.find(a => a.backend === init.backend)?.reason ?? 'unknown reason'})`);
+    throw new Error(
+      `could not load the ${init.backend} backend the trainer uses (${report.attempts.find(a => a.backend === init.backend)?.reason ?? 'unknown reason'})`,
+    );
   }
   const { layout } = init;
   const index = new Map(layout.names.map((n, i) => [n, i]));
@@ -139,9 +141,11 @@ async function main() {
         if (m.type === 'gradients') post(await gradients(m));
         else if (m.type === 'logits') {
           const values = await logits(m);
-          port.postMessage({ type: 'logits', id: m.id, logits: values } satisfies FromWorker, values.map(v => v.buffer as ArrayBuffer));
-        }
-        else if (m.type === 'reduce') post(reduce(m));
+          port.postMessage(
+            { type: 'logits', id: m.id, logits: values } satisfies FromWorker,
+            values.map(v => v.buffer as ArrayBuffer),
+          );
+        } else if (m.type === 'reduce') post(reduce(m));
         else {
           update(m);
           post({ type: 'update', id: m.id });

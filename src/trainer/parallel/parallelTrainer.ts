@@ -78,12 +78,21 @@ function defaultWorkerPath(): string {
 export function pickRows(b: Batch, rows: number[]): Batch {
   const len = Math.max(0, ...rowLengths(rows.map(r => b.attentionMask[r])));
   const cut = (m: number[][]) => rows.map(r => m[r].slice(0, len));
-  return { inputIds: cut(b.inputIds), tokenTypeIds: cut(b.tokenTypeIds), attentionMask: cut(b.attentionMask), labels: rows.map(r => b.labels[r]), rows: b.rows && rows.map(r => b.rows![r]) };
+  return {
+    inputIds: cut(b.inputIds),
+    tokenTypeIds: cut(b.tokenTypeIds),
+    attentionMask: cut(b.attentionMask),
+    labels: rows.map(r => b.labels[r]),
+    rows: b.rows && rows.map(r => b.rows![r]),
+  };
 }
 
 /** Rows [from, to) of a padded batch, re-padded to their own longest row. */
 export function rowsOf(b: Batch, from: number, to: number): Batch {
-  return pickRows(b, Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i));
+  return pickRows(
+    b,
+    Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i),
+  );
 }
 
 /**
@@ -126,7 +135,10 @@ class GradientWorker {
   private failure: Error | undefined;
   readonly ready: Promise<void>;
 
-  constructor(readonly worker: Worker, index: number) {
+  constructor(
+    readonly worker: Worker,
+    index: number,
+  ) {
     this.ready = new Promise((resolve, reject) => {
       worker.on('message', (m: FromWorker) => {
         if (m.type === 'ready') return resolve();
@@ -195,7 +207,19 @@ export class ParallelTrainer {
     const workers: GradientWorker[] = [];
     try {
       for (let k = 0; k < options.threads; k++) {
-        const workerData: WorkerInit = { index: k, config: model.config, layout, backend: options.backend, wasmDir: options.wasmDir, weights, m, v, grads, memory, adam: options.adam ?? ADAMW_DEFAULTS };
+        const workerData: WorkerInit = {
+          index: k,
+          config: model.config,
+          layout,
+          backend: options.backend,
+          wasmDir: options.wasmDir,
+          weights,
+          m,
+          v,
+          grads,
+          memory,
+          adam: options.adam ?? ADAMW_DEFAULTS,
+        };
         const file = options.workerPath ?? defaultWorkerPath();
         // From source (tests, benchmarks under tsx) the worker registers tsx's loader first.
         const worker = file.endsWith('.ts')
@@ -244,7 +268,9 @@ export class ParallelTrainer {
 
   private async gradients(micro: Batch[], classWeights?: number[], seeds?: number[]): Promise<{ loss: number; seconds: number }> {
     const shares = this.split(micro, classWeights);
-    const answers = await Promise.all(this.workers.map((w, k) => w.request({ type: 'gradients', parts: shares[k].parts, coefs: shares[k].coefs, seed: seeds?.[k] })));
+    const answers = await Promise.all(
+      this.workers.map((w, k) => w.request({ type: 'gradients', parts: shares[k].parts, coefs: shares[k].coefs, seed: seeds?.[k] })),
+    );
     return { loss: answers.reduce((a, r) => a + r.loss, 0), seconds: Math.max(...answers.map(r => r.seconds)) };
   }
 
@@ -256,7 +282,11 @@ export class ParallelTrainer {
     const coef = Math.fround(options.maxGradNorm / Math.fround(norm + 1e-6));
     const clipped = options.maxGradNorm > 0 && coef < 1;
     this.adamStep++;
-    await Promise.all(this.workers.map((w, k) => w.request({ type: 'update', from: this.ranges[k][0], to: this.ranges[k][1], lr: options.lr, step: this.adamStep, gradScale: clipped ? coef : 1 })));
+    await Promise.all(
+      this.workers.map((w, k) =>
+        w.request({ type: 'update', from: this.ranges[k][0], to: this.ranges[k][1], lr: options.lr, step: this.adamStep, gradScale: clipped ? coef : 1 }),
+      ),
+    );
     return { loss, gradNorm: norm, clipped };
   }
 
@@ -330,7 +360,11 @@ export class ParallelTrainer {
    */
   optimizerState(): { name: string; shape: number[]; data: Float32Array }[] {
     return (['m', 'v'] as const).flatMap(kind =>
-      this.layout.names.map((name, i) => ({ name: `${kind}.${name}`, shape: this.layout.shapes[i], data: viewOf(kind === 'm' ? this.m : this.v, this.layout, i) })),
+      this.layout.names.map((name, i) => ({
+        name: `${kind}.${name}`,
+        shape: this.layout.shapes[i],
+        data: viewOf(kind === 'm' ? this.m : this.v, this.layout, i),
+      })),
     );
   }
 
@@ -338,7 +372,8 @@ export class ParallelTrainer {
   loadOptimizerState(kind: 'm' | 'v', name: string, data: Float32Array): void {
     const i = this.layout.names.indexOf(name);
     if (i < 0) throw new Error(`optimizer state names an unknown parameter ${kind}.${name}`);
-    if (data.length !== this.layout.sizes[i]) throw new Error(`optimizer state ${kind}.${name} has ${data.length} values, the model needs ${this.layout.sizes[i]}`);
+    if (data.length !== this.layout.sizes[i])
+      throw new Error(`optimizer state ${kind}.${name} has ${data.length} values, the model needs ${this.layout.sizes[i]}`);
     viewOf(kind === 'm' ? this.m : this.v, this.layout, i).set(data);
   }
 

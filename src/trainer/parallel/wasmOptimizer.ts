@@ -8,14 +8,31 @@ import { OPTIMIZER_WASM } from '../kernels/optimizerWasm';
 import type { FlatAdamWStep } from './flatAdamW';
 import type { FlatArrays, FlatLayout } from './flatParameters';
 
-const wasmApi = (globalThis as unknown as {
-  WebAssembly: { Module: new (bytes: Uint8Array) => object; Instance: new (module: object, imports: object) => { exports: Record<string, unknown> } };
-}).WebAssembly;
+const wasmApi = (
+  globalThis as unknown as {
+    WebAssembly: { Module: new (bytes: Uint8Array) => object; Instance: new (module: object, imports: object) => { exports: Record<string, unknown> } };
+  }
+).WebAssembly;
 
 interface OptimizerExports {
   accumulate(dst: number, src: number, n: number): void;
   accumulate_squares(dst: number, src: number, n: number): number;
-  adamw(p: number, g: number, m: number, v: number, n: number, scale: number, keep: number, beta1: number, c1: number, beta2: number, c2: number, bc2: number, eps: number, step: number): void;
+  adamw(
+    p: number,
+    g: number,
+    m: number,
+    v: number,
+    n: number,
+    scale: number,
+    keep: number,
+    beta1: number,
+    c1: number,
+    beta2: number,
+    c2: number,
+    bc2: number,
+    eps: number,
+    step: number,
+  ): void;
 }
 
 export interface SliceOptimizer {
@@ -30,7 +47,8 @@ export function wasmSliceOptimizer(arrays: FlatArrays, layout: FlatLayout, optio
   if (!arrays.memory) return undefined;
   let k: OptimizerExports;
   try {
-    k = new wasmApi.Instance(new wasmApi.Module(Buffer.from(OPTIMIZER_WASM, 'base64')), { env: { memory: arrays.memory } }).exports as unknown as OptimizerExports;
+    k = new wasmApi.Instance(new wasmApi.Module(Buffer.from(OPTIMIZER_WASM, 'base64')), { env: { memory: arrays.memory } })
+      .exports as unknown as OptimizerExports;
   } catch {
     return undefined; // no WebAssembly SIMD or threads here: the JavaScript versions
   }
@@ -53,7 +71,22 @@ export function wasmSliceOptimizer(arrays: FlatArrays, layout: FlatLayout, optio
         const hi = Math.min(to, layout.offsets[i] + layout.sizes[i]);
         if (lo >= hi || layout.frozen[i]) continue;
         const keep = 1 - s.lr * (layout.decayed[i] ? options.weightDecay : 0);
-        k.adamw(ptr(arrays.weights, lo), ptr(sum, lo), ptr(arrays.m, lo), ptr(arrays.v, lo), hi - lo, s.gradScale, keep, options.beta1, 1 - options.beta1, options.beta2, 1 - options.beta2, bc2Sqrt, options.eps, stepSize);
+        k.adamw(
+          ptr(arrays.weights, lo),
+          ptr(sum, lo),
+          ptr(arrays.m, lo),
+          ptr(arrays.v, lo),
+          hi - lo,
+          s.gradScale,
+          keep,
+          options.beta1,
+          1 - options.beta1,
+          options.beta2,
+          1 - options.beta2,
+          bc2Sqrt,
+          options.eps,
+          stepSize,
+        );
       }
     },
   };

@@ -28,7 +28,8 @@ export interface PredictFileOptions {
 
 const CHUNK = 256;
 
-const valueText = (v: unknown): string => (v === null || v === undefined ? '' : typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v));
+const valueText = (v: unknown): string =>
+  v === null || v === undefined ? '' : typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
 
 class Cancelled extends Error {}
 
@@ -39,7 +40,10 @@ function skipNote(reason: SkipReason, record: RawRecord, width: number): string 
   return `not predicted: ${Array.isArray(record) ? record.length : '?'} cells where the header has ${width}`;
 }
 
-export async function predictFile(predictor: Predictor, o: PredictFileOptions): Promise<{ rows: number; skipped: number; cancelled: boolean; warnings: string[] }> {
+export async function predictFile(
+  predictor: Predictor,
+  o: PredictFileOptions,
+): Promise<{ rows: number; skipped: number; cancelled: boolean; warnings: string[] }> {
   if (path.resolve(o.out) === path.resolve(o.file)) throw new Error('refusing to write the predictions over the source file');
   if (fs.existsSync(o.out)) throw new Error(`${o.out} exists already; choose another name`);
   const { model } = await predictor.model(o.model);
@@ -70,7 +74,11 @@ export async function predictFile(predictor: Predictor, o: PredictFileOptions): 
     if (!pending.length) return;
     const toPredict = pending.filter(p => p.row);
     const { results } = toPredict.length
-      ? await predictor.predict(o.model, toPredict.map(p => ({ text: p.row!.text, pair: p.row!.pair })), o.maxLength)
+      ? await predictor.predict(
+          o.model,
+          toPredict.map(p => ({ text: p.row!.text, pair: p.row!.pair })),
+          o.maxLength,
+        )
       : { results: [] };
     let next = 0;
     for (const p of pending) {
@@ -79,7 +87,13 @@ export async function predictFile(predictor: Predictor, o: PredictFileOptions): 
         continue;
       }
       const r = results[next++];
-      csv.write([...cellsOf(p.record), r.label, r.confidence.toFixed(6), ...(o.probabilities ? r.probabilities.map(x => x.toFixed(6)) : []), r.truncated ? `text cut to its first ${r.tokens} tokens` : '']);
+      csv.write([
+        ...cellsOf(p.record),
+        r.label,
+        r.confidence.toFixed(6),
+        ...(o.probabilities ? r.probabilities.map(x => x.toFixed(6)) : []),
+        r.truncated ? `text cut to its first ${r.tokens} tokens` : '',
+      ]);
     }
     rows += pending.length;
     pending = [];

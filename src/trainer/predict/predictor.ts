@@ -27,7 +27,11 @@ export class Predictor {
     return model;
   }
 
-  async predict(ref: string, items: { text: string; pair?: string }[], maxLength?: number): Promise<{ labels: string[]; results: Prediction[]; maxLength: number }> {
+  async predict(
+    ref: string,
+    items: { text: string; pair?: string }[],
+    maxLength?: number,
+  ): Promise<{ labels: string[]; results: Prediction[]; maxLength: number }> {
     const { model, tokenizer } = await this.model(ref);
     const labels = model.config.id2label;
     const max = Math.min(maxLength ?? 128, tokenizer.modelMaxLength, model.config.maxPositionEmbeddings);
@@ -47,7 +51,13 @@ export class Predictor {
         const i = batch.rows![k];
         let best = 0;
         for (let c = 1; c < p.length; c++) if (p[c] > p[best]) best = c;
-        results[i] = { label: labels[best], confidence: Math.min(1, p[best]), probabilities: p, truncated: encoded[i].truncated, tokens: encoded[i].inputIds.length };
+        results[i] = {
+          label: labels[best],
+          confidence: Math.min(1, p[best]),
+          probabilities: p,
+          truncated: encoded[i].truncated,
+          tokens: encoded[i].inputIds.length,
+        };
       });
     }
     return { labels, results, maxLength: max };

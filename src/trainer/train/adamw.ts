@@ -76,7 +76,8 @@ export class AdamW {
       const decay = this.decayed.has(name) ? weightDecay : 0;
       if (c) {
         tf.tidy(() => {
-          const run = (kernel: string, inputs: tf.NamedTensorMap, attrs: object) => tf.engine().runKernel(kernel, inputs, attrs as tf.NamedAttrMap) as tf.Tensor;
+          const run = (kernel: string, inputs: tf.NamedTensorMap, attrs: object) =>
+            tf.engine().runKernel(kernel, inputs, attrs as tf.NamedAttrMap) as tf.Tensor;
           const m2 = run(ADAM_KERNELS.moment, { m, g: given, c }, { beta: beta1, oneMinusBeta: 1 - beta1 } satisfies AdamMomentAttrs);
           const v2 = run(ADAM_KERNELS.square, { m: v, g: given, c }, { beta: beta2, oneMinusBeta: 1 - beta2 } satisfies AdamMomentAttrs);
           const p2 = run(ADAM_KERNELS.update, { p, m: m2, v: v2 }, { keep: 1 - lr * decay, stepSize, bc2Sqrt, eps } satisfies AdamUpdateAttrs);

@@ -24,7 +24,12 @@ export function padBatch(examples: Example[], padId: number): Batch {
   return {
     inputIds: examples.map(e => pad(e.inputIds, padId)),
     tokenTypeIds: examples.map(e => pad(e.tokenTypeIds, 0)),
-    attentionMask: examples.map(e => pad(e.inputIds.map(() => 1), 0)),
+    attentionMask: examples.map(e =>
+      pad(
+        e.inputIds.map(() => 1),
+        0,
+      ),
+    ),
     labels: examples.map(e => e.label),
     rows: examples.map(e => e.line),
   };
@@ -35,7 +40,10 @@ export function padBatch(examples: Example[], padId: number): Batch {
  * seed and the epoch (so a resumed run gets the same order), then, if asked, sorted by length
  * within windows and the batches of each window shuffled.
  */
-export function epochOrder(count: number, options: { seed: number; epoch: number; shuffle: boolean; groupByLength?: { lengths: number[]; batchSize: number } }): number[] {
+export function epochOrder(
+  count: number,
+  options: { seed: number; epoch: number; shuffle: boolean; groupByLength?: { lengths: number[]; batchSize: number } },
+): number[] {
   const order = Array.from({ length: count }, (_, i) => i);
   if (!options.shuffle) return order;
   const random = new Random((options.seed * 1000003 + options.epoch * 7919) >>> 0);
@@ -57,6 +65,12 @@ export function batchesOf(examples: Example[], order: number[], batchSize: numbe
   // A size below 1 would never advance: refuse it rather than loop, whoever passed it.
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batch size must be a whole number of at least 1, not ${batchSize}`);
   const out: Batch[] = [];
-  for (let i = 0; i < order.length; i += batchSize) out.push(padBatch(order.slice(i, i + batchSize).map(j => examples[j]), padId));
+  for (let i = 0; i < order.length; i += batchSize)
+    out.push(
+      padBatch(
+        order.slice(i, i + batchSize).map(j => examples[j]),
+        padId,
+      ),
+    );
   return out;
 }

@@ -9,10 +9,13 @@ import type { BertConfig } from '../model/config';
 
 /** Bytes of the largest float32 tensor one forward and backward pass over rows × tokens makes. */
 export function largestStepTensorBytes(c: BertConfig, rows: number, tokens: number): number {
-  return 4 * Math.max(
-    rows * c.numAttentionHeads * tokens * tokens, // attention scores, probabilities and their gradients
-    rows * tokens * c.intermediateSize, // the feed-forward's inner activations
-    c.vocabSize * c.hiddenSize, // the word embeddings and their gradient
+  return (
+    4 *
+    Math.max(
+      rows * c.numAttentionHeads * tokens * tokens, // attention scores, probabilities and their gradients
+      rows * tokens * c.intermediateSize, // the feed-forward's inner activations
+      c.vocabSize * c.hiddenSize, // the word embeddings and their gradient
+    )
   );
 }
 
@@ -25,11 +28,20 @@ export interface BatchFit {
 }
 
 /** The batch as asked for, or split into the fewest micro-batches whose tensors fit in `maxTensorBytes`. */
-export function fitBatchToDevice(c: BertConfig, batchSize: number, gradientAccumulation: number, tokens: number, maxTensorBytes: number, device: string): BatchFit {
+export function fitBatchToDevice(
+  c: BertConfig,
+  batchSize: number,
+  gradientAccumulation: number,
+  tokens: number,
+  maxTensorBytes: number,
+  device: string,
+): BatchFit {
   if (largestStepTensorBytes(c, batchSize, tokens) <= maxTensorBytes) return { batchSize, gradientAccumulation };
   if (largestStepTensorBytes(c, 1, tokens) > maxTensorBytes) {
     const mib = (largestStepTensorBytes(c, 1, tokens) / 2 ** 20).toFixed(0);
-    throw new Error(`${device} holds at most ${(maxTensorBytes / 2 ** 20).toFixed(0)} MiB in one buffer; this model needs ${mib} MiB for a single row of ${tokens} tokens. Lower the max length, or train on the CPU (setting bertTune.backend: wasm).`);
+    throw new Error(
+      `${device} holds at most ${(maxTensorBytes / 2 ** 20).toFixed(0)} MiB in one buffer; this model needs ${mib} MiB for a single row of ${tokens} tokens. Lower the max length, or train on the CPU (setting bertTune.backend: wasm).`,
+    );
   }
   let parts = 2;
   while (largestStepTensorBytes(c, Math.ceil(batchSize / parts), tokens) > maxTensorBytes) parts++;

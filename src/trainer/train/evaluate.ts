@@ -24,7 +24,14 @@ export const MAX_MISCLASSIFIED = 100;
 /** Logits of many batches at once, [rows × labels] each: how gradient workers evaluate on every core. */
 export type BatchLogits = (batches: Batch[]) => Promise<Float32Array[]>;
 
-export async function evaluate(model: BertClassifier, examples: Example[], labels: string[], batchSize: number, padId: number, logitsOf?: BatchLogits): Promise<Evaluation> {
+export async function evaluate(
+  model: BertClassifier,
+  examples: Example[],
+  labels: string[],
+  batchSize: number,
+  padId: number,
+  logitsOf?: BatchLogits,
+): Promise<Evaluation> {
   // Longest first: batches of similar lengths waste no compute on padding; order does not change results.
   const order = examples.map((_, i) => i).sort((a, b) => examples[b].inputIds.length - examples[a].inputIds.length);
   const truth: number[] = [];

@@ -20,11 +20,22 @@ export function encoderParameters(model: BertClassifier): Set<string> {
  * The last layer's [CLS] state of each example, in order, [examples × hidden], dropout off;
  * undefined when `shouldStop` says so between batches.
  */
-export async function clsFeatures(model: BertClassifier, examples: Example[], batchSize: number, padId: number, shouldStop?: () => boolean): Promise<Float32Array | undefined> {
+export async function clsFeatures(
+  model: BertClassifier,
+  examples: Example[],
+  batchSize: number,
+  padId: number,
+  shouldStop?: () => boolean,
+): Promise<Float32Array | undefined> {
   const hidden = model.config.hiddenSize;
   const out = new Float32Array(examples.length * hidden);
   let done = 0;
-  for (const batch of batchesOf(examples, examples.map((_, i) => i), batchSize, padId)) {
+  for (const batch of batchesOf(
+    examples,
+    examples.map((_, i) => i),
+    batchSize,
+    padId,
+  )) {
     if (shouldStop?.()) return undefined;
     const inputs = batchTensors(batch);
     const { logits, pooled, clsHidden } = model.forward(inputs, { training: false });
@@ -47,7 +58,13 @@ export interface FeatureCache {
  * which may change: a sample for the estimate, then every training row); freezes the encoder,
  * so AdamW holds state for, and touches, only the pooler and the classifier.
  */
-export function startHeadOnly(model: BertClassifier, decayed: ReadonlySet<string>, adam: AdamWOptions, cache: () => FeatureCache | undefined, classWeights?: number[]): Optimisation {
+export function startHeadOnly(
+  model: BertClassifier,
+  decayed: ReadonlySet<string>,
+  adam: AdamWOptions,
+  cache: () => FeatureCache | undefined,
+  classWeights?: number[],
+): Optimisation {
   const frozen = encoderParameters(model);
   model.freeze(frozen);
   const hidden = model.config.hiddenSize;

@@ -14,7 +14,6 @@ import { AdamW, type AdamWOptions } from './adamw';
 import type { BatchLogits } from './evaluate';
 import { timeGradients, trainStep, type Batch, type StepOptions, type StepResult } from './step';
 
-
 export interface Optimisation {
   /** Cores the steps use. */
   readonly threads: number;
@@ -90,7 +89,11 @@ export class MainThreadOptimisation implements Optimisation {
 
   optimizerState(): TensorSource[] {
     return (['m', 'v'] as const).flatMap(kind =>
-      [...(kind === 'm' ? this.adam.m : this.adam.v)].map(([name, t]) => ({ name: `${kind}.${name}`, shape: t.shape, data: async () => (await t.data()) as Float32Array })),
+      [...(kind === 'm' ? this.adam.m : this.adam.v)].map(([name, t]) => ({
+        name: `${kind}.${name}`,
+        shape: t.shape,
+        data: async () => (await t.data()) as Float32Array,
+      })),
     );
   }
 

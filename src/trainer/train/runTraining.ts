@@ -9,7 +9,16 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { CANCELLED_BEFORE_TRAINING, type FromTrainer, type TrainConfig } from '../../shared/trainerProtocol';
 import { improves, metricValue } from '../../shared/metrics';
-import { CHECKPOINT_FILES, RUN_FILES, checkpointDir, hasResumableCheckpoint, readRunConfig, readTrainerState, runConfigText, type TrainerState } from '../../shared/runFolder';
+import {
+  CHECKPOINT_FILES,
+  RUN_FILES,
+  checkpointDir,
+  hasResumableCheckpoint,
+  readRunConfig,
+  readTrainerState,
+  runConfigText,
+  type TrainerState,
+} from '../../shared/runFolder';
 import { describeFsError } from '../util/fsErrors';
 import { RunFolderWriter, writeFileReplacingAtomically } from './runFolderWriter';
 import { describeMessage } from './describeMessage';
@@ -205,7 +214,11 @@ async function train(
       emit({ type: 'log', message: `${outDir} has no checkpoint to continue from: training it again from step 0 with its saved settings.` });
     }
     const dropped = recorder.folder.truncateMetricsAfter(state?.step ?? 0);
-    if (dropped) emit({ type: 'log', message: `Resuming at step ${state?.step ?? 0}: ${dropped} messages of later steps (trained after the last checkpoint) were removed from ${RUN_FILES.metrics}; those steps are trained again.` });
+    if (dropped)
+      emit({
+        type: 'log',
+        message: `Resuming at step ${state?.step ?? 0}: ${dropped} messages of later steps (trained after the last checkpoint) were removed from ${RUN_FILES.metrics}; those steps are trained again.`,
+      });
   }
 
   const backend = await selectBackend({ prefer: config.backend });
@@ -242,11 +255,17 @@ async function train(
     }
     model.freeze(frozen);
     const fixed = [...model.params].filter(([name]) => frozen.has(name)).reduce((n, [, v]) => n + v.size, 0);
-    emit({ type: 'log', message: `Frozen: the embeddings and encoder layers 0-${config.freezeLayers - 1}; ${model.numParameters - fixed} of ${model.numParameters} parameters train.` });
+    emit({
+      type: 'log',
+      message: `Frozen: the embeddings and encoder layers 0-${config.freezeLayers - 1}; ${model.numParameters - fixed} of ${model.numParameters} parameters train.`,
+    });
   }
   const maxLength = Math.min(config.maxLength, model.config.maxPositionEmbeddings, tokenizer.modelMaxLength);
   if (maxLength < config.maxLength) {
-    emit({ type: 'warning', message: `max length ${config.maxLength} is more than ${path.basename(modelDir)} reads (${maxLength} tokens: its position embeddings and tokenizer); training with ${maxLength}.` });
+    emit({
+      type: 'warning',
+      message: `max length ${config.maxLength} is more than ${path.basename(modelDir)} reads (${maxLength} tokens: its position embeddings and tokenizer); training with ${maxLength}.`,
+    });
   }
   if (backend.gpu && backend.maxTensorBytes) {
     // BERT_TUNE_GPU_MAX_BUFFER_BYTES: pretend the GPU's buffers are smaller (tests; a GPU that fails on large ones).
@@ -280,7 +299,14 @@ async function train(
     throw new Error(`class weights: ${config.classWeights.length} given for ${labels.length} labels (${labels.join(', ')})`);
   }
   const classWeights =
-    config.classWeights === 'none' ? undefined : config.classWeights === 'balanced' ? balancedClassWeights(train.map(e => e.label), labels.length) : config.classWeights;
+    config.classWeights === 'none'
+      ? undefined
+      : config.classWeights === 'balanced'
+        ? balancedClassWeights(
+            train.map(e => e.label),
+            labels.length,
+          )
+        : config.classWeights;
   let optimizer: Optimisation;
   const adam = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: config.weightDecay };
   /** Head-only training's cached [CLS] features: a sample's for the estimate, then every row's. */
@@ -288,7 +314,10 @@ async function train(
   try {
     if (config.headOnly) {
       optimizer = startHeadOnly(model, decayed, adam, () => features, classWeights);
-      emit({ type: 'log', message: "Head-only training: the encoder stays as it is; its [CLS] features are computed once, then only the pooler and the classifier train." });
+      emit({
+        type: 'log',
+        message: 'Head-only training: the encoder stays as it is; its [CLS] features are computed once, then only the pooler and the classifier train.',
+      });
     } else {
       optimizer = await startOptimisation(model, decayed, adam, backend, {
         threads: config.threads,
@@ -337,7 +366,8 @@ async function train(
     resumedFromStep: state ? step : undefined,
     parameters,
   });
-  if (!validation.length) emit({ type: 'warning', message: 'No validation rows: metrics and the best checkpoint need some. Give more rows, or a validation file.' });
+  if (!validation.length)
+    emit({ type: 'warning', message: 'No validation rows: metrics and the best checkpoint need some. Give more rows, or a validation file.' });
 
   if (control.confirm && !state) {
     // Time a forward and backward pass on a typical batch (the second: the first compiles kernels).
@@ -399,7 +429,16 @@ async function train(
 
   const saveLast = async () => {
     assertBackendHealthy();
-    const trainerState: TrainerState = { step, adamStep: optimizer.adamStep, dropoutRandom: dropoutRandom.getState(), bestMetric, bestStep, evalsWithoutImprovement, labels, elapsedSeconds: elapsedSoFar() };
+    const trainerState: TrainerState = {
+      step,
+      adamStep: optimizer.adamStep,
+      dropoutRandom: dropoutRandom.getState(),
+      bestMetric,
+      bestStep,
+      evalsWithoutImprovement,
+      labels,
+      elapsedSeconds: elapsedSoFar(),
+    };
     await saveCheckpoint(trained, modelDir, lastDir, {
       [CHECKPOINT_FILES.optimizer]: file => writeSafetensors(file, optimizer.optimizerState(), { format: 'bert-tune-adamw' }),
       [CHECKPOINT_FILES.trainerState]: JSON.stringify(trainerState, null, 2) + '\n',
@@ -432,7 +471,14 @@ async function train(
       ...reportedClasses(result.perClass, result.confusion),
       misclassified: result.misclassified.map(w => {
         const row = validationByLine.get(w.line)!;
-        return { line: w.line, text: clipText(row.text), pair: row.pair === undefined ? undefined : clipText(row.pair), truth: labels[w.truth], predicted: labels[w.predicted], confidence: w.confidence };
+        return {
+          line: w.line,
+          text: clipText(row.text),
+          pair: row.pair === undefined ? undefined : clipText(row.pair),
+          truth: labels[w.truth],
+          predicted: labels[w.predicted],
+          confidence: w.confidence,
+        };
       }),
       isBest,
     });

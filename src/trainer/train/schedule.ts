@@ -29,7 +29,10 @@ export function warmupSteps(totalSteps: number, options: { warmupSteps?: number;
 }
 
 /** How long a run is, in optimizer steps: what the trainer runs and an exported script is told. */
-export function runSteps(trainRows: number, c: { batchSize: number; gradientAccumulation: number; epochs: number; maxSteps?: number }): { stepsPerEpoch: number; totalSteps: number } {
+export function runSteps(
+  trainRows: number,
+  c: { batchSize: number; gradientAccumulation: number; epochs: number; maxSteps?: number },
+): { stepsPerEpoch: number; totalSteps: number } {
   const batchesPerEpoch = Math.ceil(trainRows / c.batchSize);
   const stepsPerEpoch = Math.max(1, Math.floor(batchesPerEpoch / c.gradientAccumulation));
   return { stepsPerEpoch, totalSteps: c.maxSteps ?? Math.ceil(c.epochs * stepsPerEpoch) };

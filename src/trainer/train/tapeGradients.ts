@@ -73,7 +73,13 @@ export function tapeGradients(f: () => tf.Scalar, onGradient?: (variable: tf.Var
   }
 }
 
-function backward(engine: EngineInternals, path: TapeNode[], y: tf.Scalar, variables: tf.Variable[], onGradient?: (variable: tf.Variable, grad: tf.Tensor) => void): Map<string, tf.Tensor> {
+function backward(
+  engine: EngineInternals,
+  path: TapeNode[],
+  y: tf.Scalar,
+  variables: tf.Variable[],
+  onGradient?: (variable: tf.Variable, grad: tf.Tensor) => void,
+): Map<string, tf.Tensor> {
   const variableById = new Map(variables.map(v => [v.id, v]));
   // The earliest node reading each tensor: walking back, its gradient is complete after that node.
   const firstReader = new Map<number, number>();
@@ -122,8 +128,12 @@ function backward(engine: EngineInternals, path: TapeNode[], y: tf.Scalar, varia
     names.forEach((name, k) => {
       const x = node.inputs[name];
       const dx = dxs[k];
-      if (dx.dtype !== 'float32') throw new Error(`Error in gradient for op ${node.kernelName}. The gradient of input ${name} must have 'float32' dtype, but has '${dx.dtype}'`);
-      if (dx.shape.join() !== x.shape.join()) throw new Error(`Error in gradient for op ${node.kernelName}. The gradient of input '${name}' has shape '${dx.shape}', which does not match the shape of the input '${x.shape}'`);
+      if (dx.dtype !== 'float32')
+        throw new Error(`Error in gradient for op ${node.kernelName}. The gradient of input ${name} must have 'float32' dtype, but has '${dx.dtype}'`);
+      if (dx.shape.join() !== x.shape.join())
+        throw new Error(
+          `Error in gradient for op ${node.kernelName}. The gradient of input '${name}' has shape '${dx.shape}', which does not match the shape of the input '${x.shape}'`,
+        );
       const prev = release(x.id);
       if (!prev) hold(x.id, dx);
       else {

@@ -62,7 +62,7 @@ function columnsTable(info: DatasetInfo): HTMLElement {
       ),
     ),
   );
-  return el('vscode-table', { id: 'columns', 'zebra': '', 'bordered-columns': '', 'resizable': '' }, header, body);
+  return el('vscode-table', { id: 'columns', zebra: '', 'bordered-columns': '', resizable: '' }, header, body);
 }
 
 function labelBalance(column: ColumnInfo): HTMLElement {
@@ -74,7 +74,13 @@ function labelBalance(column: ColumnInfo): HTMLElement {
     const bar = el('span', { class: 'bar' });
     bar.style.width = `${(100 * n) / max}%`;
     list.append(
-      el('li', {}, el('span', { class: 'bar-label' }, value || '(empty)'), el('span', { class: 'bar-track' }, bar), el('span', { class: 'bar-value' }, `${fmt(n)} (${((100 * n) / total).toFixed(1)}%)`)),
+      el(
+        'li',
+        {},
+        el('span', { class: 'bar-label' }, value || '(empty)'),
+        el('span', { class: 'bar-track' }, bar),
+        el('span', { class: 'bar-value' }, `${fmt(n)} (${((100 * n) / total).toFixed(1)}%)`),
+      ),
     );
   }
   return el('section', {}, el('h2', {}, `Label balance: ${column.name}`), list);

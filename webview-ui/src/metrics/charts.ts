@@ -109,9 +109,24 @@ export class LiveChart {
           scales: { x: { time: false }, y: this.options.logY ? { distr: 3 } : {} },
           axes: [
             { ...axis, label: this.options.xLabel },
-            { ...axis, label: this.options.yLabel, size: this.options.exponential ? 70 : 50, values: this.options.exponential ? (_u: uPlot, vals: number[]) => vals.map(v => v.toExponential(1)) : undefined },
+            {
+              ...axis,
+              label: this.options.yLabel,
+              size: this.options.exponential ? 70 : 50,
+              values: this.options.exponential ? (_u: uPlot, vals: number[]) => vals.map(v => v.toExponential(1)) : undefined,
+            },
           ],
-          series: [{ label: 'step' }, ...this.series.map(s => ({ label: s.label, stroke: s.color, width: s.width ?? 1.5, dash: s.dash, spanGaps: s.spanGaps, points: { show: s.points ?? false } }))],
+          series: [
+            { label: 'step' },
+            ...this.series.map(s => ({
+              label: s.label,
+              stroke: s.color,
+              width: s.width ?? 1.5,
+              dash: s.dash,
+              spanGaps: s.spanGaps,
+              points: { show: s.points ?? false },
+            })),
+          ],
           legend: { live: true },
           cursor: { drag: { x: true, y: false } },
         },

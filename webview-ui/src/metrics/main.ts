@@ -33,37 +33,44 @@ function el(tag: string, attrs: Record<string, string> = {}, ...children: (Node 
   return node;
 }
 
-document.getElementById('app')!.replaceChildren(
-  el('header', { id: 'header' },
-    el('h1', { id: 'run-name' }, 'Loading…'),
-    el('span', { id: 'status', class: 'badge' }),
-    el('vscode-button', { id: 'stop', hidden: '' }, 'Stop'),
-    el('vscode-button', { id: 'resume', hidden: '' }, 'Resume'),
-  ),
-  el('dl', { id: 'facts' }),
-  el('section', { 'aria-label': 'Curves' },
-    el('div', { class: 'controls' },
-      el('label', { for: 'smoothing' }, 'Smoothing '),
-      el('input', { id: 'smoothing', type: 'range', min: '0', max: '0.99', step: '0.01', value: '0.6' }),
-      el('span', { id: 'compare-box' }),
+document
+  .getElementById('app')!
+  .replaceChildren(
+    el(
+      'header',
+      { id: 'header' },
+      el('h1', { id: 'run-name' }, 'Loading…'),
+      el('span', { id: 'status', class: 'badge' }),
+      el('vscode-button', { id: 'stop', hidden: '' }, 'Stop'),
+      el('vscode-button', { id: 'resume', hidden: '' }, 'Resume'),
     ),
-    el('div', { id: 'loss-chart', class: 'chart', role: 'img', 'aria-label': 'Training and validation loss per step' }),
-    el('div', { id: 'metric-chart', class: 'chart', role: 'img', 'aria-label': 'Validation accuracy and macro-F1 per evaluation' }),
-    el('div', { id: 'lr-chart', class: 'chart', role: 'img', 'aria-label': 'Learning rate per step' }),
-  ),
-  el('section', { id: 'evaluation', hidden: '' },
-    el('h2', { id: 'eval-title' }, 'Last evaluation'),
-    el('div', { class: 'controls' },
-      el('label', { for: 'eval-pick' }, 'Show the evaluation at '),
-      el('select', { id: 'eval-pick' }),
+    el('dl', { id: 'facts' }),
+    el(
+      'section',
+      { 'aria-label': 'Curves' },
+      el(
+        'div',
+        { class: 'controls' },
+        el('label', { for: 'smoothing' }, 'Smoothing '),
+        el('input', { id: 'smoothing', type: 'range', min: '0', max: '0.99', step: '0.01', value: '0.6' }),
+        el('span', { id: 'compare-box' }),
+      ),
+      el('div', { id: 'loss-chart', class: 'chart', role: 'img', 'aria-label': 'Training and validation loss per step' }),
+      el('div', { id: 'metric-chart', class: 'chart', role: 'img', 'aria-label': 'Validation accuracy and macro-F1 per evaluation' }),
+      el('div', { id: 'lr-chart', class: 'chart', role: 'img', 'aria-label': 'Learning rate per step' }),
     ),
-    el('div', { id: 'per-class' }),
-    el('h3', {}, 'Confusion matrix'),
-    el('p', { class: 'hint' }, 'Rows: true label; columns: predicted. Choose a cell to list its validation rows.'),
-    el('div', { id: 'confusion' }),
-    el('div', { id: 'cell-rows', 'aria-live': 'polite' }),
-  ),
-);
+    el(
+      'section',
+      { id: 'evaluation', hidden: '' },
+      el('h2', { id: 'eval-title' }, 'Last evaluation'),
+      el('div', { class: 'controls' }, el('label', { for: 'eval-pick' }, 'Show the evaluation at '), el('select', { id: 'eval-pick' })),
+      el('div', { id: 'per-class' }),
+      el('h3', {}, 'Confusion matrix'),
+      el('p', { class: 'hint' }, 'Rows: true label; columns: predicted. Choose a cell to list its validation rows.'),
+      el('div', { id: 'confusion' }),
+      el('div', { id: 'cell-rows', 'aria-live': 'polite' }),
+    ),
+  );
 
 const c = themeColors();
 const lossChart = new LiveChart($('loss-chart'), 'Loss', [
@@ -74,7 +81,10 @@ const lossChart = new LiveChart($('loss-chart'), 'Loss', [
 let metricChart = newMetricChart([]);
 const lrChart = new LiveChart($('lr-chart'), 'Learning rate', [{ label: 'lr', color: c.purple }], { exponential: true });
 // VS Code marks the theme on <body>: redraw the charts in the new colours when it changes.
-new MutationObserver(() => [lossChart, metricChart, lrChart].forEach(chart => chart.retheme())).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+new MutationObserver(() => [lossChart, metricChart, lrChart].forEach(chart => chart.retheme())).observe(document.body, {
+  attributes: true,
+  attributeFilter: ['class'],
+});
 
 function newMetricChart(compare: string[]): LiveChart {
   $('metric-chart').replaceChildren();
@@ -143,7 +153,12 @@ function metricOf(e: Evaluation): number {
 }
 
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
-const duration = (s: number) => (s < 60 ? `${Math.round(s)} s` : s < 3600 ? `${Math.floor(s / 60)} min ${Math.round(s % 60)} s` : `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`);
+const duration = (s: number) =>
+  s < 60
+    ? `${Math.round(s)} s`
+    : s < 3600
+      ? `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`
+      : `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
 
 function renderHeader(): void {
   if (!run) return;
@@ -183,10 +198,33 @@ function renderEvaluation(full: Evaluation): void {
   $('evaluation').removeAttribute('hidden');
   const which = e.step === best?.step ? ' (the best: predictions use this checkpoint)' : e === evaluations.at(-1) ? ' (the latest)' : '';
   $('eval-title').textContent = `Evaluation at step ${e.step}${which}: ${describeMetrics(e, 1)}`;
-  const header = el('vscode-table-header', { slot: 'header' }, ...['Label', 'Precision', 'Recall', 'F1', 'Support'].map(h => el('vscode-table-header-cell', {}, h)));
-  const body = el('vscode-table-body', { slot: 'body' }, ...e.perClass.map(cl => el('vscode-table-row', { 'data-label': cl.label },
-    el('vscode-table-cell', {}, cl.label), el('vscode-table-cell', {}, pct(cl.precision)), el('vscode-table-cell', {}, pct(cl.recall)), el('vscode-table-cell', {}, pct(cl.f1)), el('vscode-table-cell', {}, String(cl.support)))));
-  const omitted = e.omittedClasses ? el('p', { class: 'hint' }, `The ${e.perClass.length} classes with the most validation rows; ${e.omittedClasses.toLocaleString('en-US')} smaller classes are left out here (accuracy and macro-F1 count every class).`) : '';
+  const header = el(
+    'vscode-table-header',
+    { slot: 'header' },
+    ...['Label', 'Precision', 'Recall', 'F1', 'Support'].map(h => el('vscode-table-header-cell', {}, h)),
+  );
+  const body = el(
+    'vscode-table-body',
+    { slot: 'body' },
+    ...e.perClass.map(cl =>
+      el(
+        'vscode-table-row',
+        { 'data-label': cl.label },
+        el('vscode-table-cell', {}, cl.label),
+        el('vscode-table-cell', {}, pct(cl.precision)),
+        el('vscode-table-cell', {}, pct(cl.recall)),
+        el('vscode-table-cell', {}, pct(cl.f1)),
+        el('vscode-table-cell', {}, String(cl.support)),
+      ),
+    ),
+  );
+  const omitted = e.omittedClasses
+    ? el(
+        'p',
+        { class: 'hint' },
+        `The ${e.perClass.length} classes with the most validation rows; ${e.omittedClasses.toLocaleString('en-US')} smaller classes are left out here (accuracy and macro-F1 count every class).`,
+      )
+    : '';
   $('per-class').replaceChildren(el('vscode-table', { zebra: '', 'bordered-columns': '' }, header, body), omitted);
 
   const labels = e.perClass.map(p => p.label);
@@ -200,7 +238,11 @@ function renderEvaluation(full: Evaluation): void {
     let rowTotal = 0;
     for (const n of row) rowTotal += n;
     row.forEach((n, p) => {
-      const button = el('button', { class: 'cell', 'data-true': String(t), 'data-pred': String(p), 'aria-label': `${n} rows of ${labels[t]} predicted as ${labels[p]}` }, String(n));
+      const button = el(
+        'button',
+        { class: 'cell', 'data-true': String(t), 'data-pred': String(p), 'aria-label': `${n} rows of ${labels[t]} predicted as ${labels[p]}` },
+        String(n),
+      );
       button.style.setProperty('--heat', String(rowTotal ? n / rowTotal : 0));
       button.title = `${rowTotal ? Math.round((100 * n) / rowTotal) : 0}% of ${labels[t]}'s rows`;
       button.classList.toggle('diagonal', t === p);
@@ -222,7 +264,11 @@ function renderEvaluationPicker(): void {
   const pick = $<HTMLSelectElement>('eval-pick');
   const options = [el('option', { value: '' }, 'the latest evaluation')];
   for (const e of evaluations) {
-    const option = el('option', { value: String(e.step) }, `step ${e.step}: accuracy ${pct(e.accuracy)}${e.step === best?.step ? ' (best, used for predictions)' : ''}`);
+    const option = el(
+      'option',
+      { value: String(e.step) },
+      `step ${e.step}: accuracy ${pct(e.accuracy)}${e.step === best?.step ? ' (best, used for predictions)' : ''}`,
+    );
     if (e.step === chosenStep) option.setAttribute('selected', '');
     options.push(option);
   }
@@ -244,11 +290,21 @@ function renderCell(e: Evaluation, truth: string, predicted: string): void {
     $('cell-rows').replaceChildren(title, el('p', {}, 'These rows were predicted right; the panel lists the wrong ones.'));
     return;
   }
-  const list = el('ul', { id: 'cell-row-list' }, ...rows.map(r => {
-    const item = el('li', {}, el('button', { class: 'link', 'data-line': String(r.line) }, `line ${r.line}`), ` ${(100 * r.confidence).toFixed(0)}% · `, r.text.trim());
-    item.querySelector('button')!.addEventListener('click', () => send({ type: 'openRow', line: r.line }));
-    return item;
-  }));
+  const list = el(
+    'ul',
+    { id: 'cell-row-list' },
+    ...rows.map(r => {
+      const item = el(
+        'li',
+        {},
+        el('button', { class: 'link', 'data-line': String(r.line) }, `line ${r.line}`),
+        ` ${(100 * r.confidence).toFixed(0)}% · `,
+        r.text.trim(),
+      );
+      item.querySelector('button')!.addEventListener('click', () => send({ type: 'openRow', line: r.line }));
+      return item;
+    }),
+  );
   const note = e.misclassified.length >= 100 ? el('p', { class: 'hint' }, 'The trainer reports the 100 most confident mistakes of each evaluation.') : '';
   $('cell-rows').replaceChildren(title, rows.length ? list : el('p', {}, 'No such rows.'), note);
 }
@@ -323,8 +379,7 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
     setStatus(m.status);
     // Also when unchanged: a resume that was refused (its reason is in a notification) may be tried again.
     if (m.status !== 'running') resetResume();
-  }
-  else if (m.type === 'compare') {
+  } else if (m.type === 'compare') {
     compareSeries = m.series;
     rebuildMetricChart();
   }

@@ -14,4 +14,3 @@ export function statusAfter(status: RunStatus, m: FromTrainer): RunStatus {
   if (m.type === 'done') return m.status;
   return status;
 }
-
