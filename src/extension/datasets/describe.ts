@@ -1,4 +1,4 @@
-/** Plain-text descriptions of a dataset, shared by the tree's tooltips and the summary panel's host. */
+/** Plain-text descriptions of a dataset for the Datasets view: a row's tooltip and its encoding's name. */
 import { delimiterName, type DatasetInfo, type Encoding } from '../../shared/dataset';
 
 export function describeEncoding(e: Encoding): string {

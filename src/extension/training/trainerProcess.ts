@@ -15,7 +15,10 @@ export interface TrainerExit {
   stderr: string;
 }
 
-/** How long a trainer asked to stop may take to finish its step and save, before SIGTERM, then SIGKILL. */
+/**
+ * How long a trainer asked to stop may take to finish its step and save before it gets SIGTERM
+ * (which it also reads as a stop request), and then as long again before SIGKILL.
+ */
 export const STOP_GRACE_MS = 15_000;
 
 export class TrainerProcess {

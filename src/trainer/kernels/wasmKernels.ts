@@ -3,10 +3,10 @@
  * the backend's WebAssembly memory and reads and writes its tensors in place:
  * - BatchMatMul: the backend sends only plain 2-D products to XNNPACK (~43 GFLOP/s here);
  *   batched ones (attention's Q·Kᵀ and P·V) and any with a transpose flag (every layer's
- *   gradients) fall to a scalar loop at a few GFLOP/s. Our blocked GEMM (~55 GFLOP/s) takes
+ *   gradients) fall to a scalar loop at a few GFLOP/s. Our blocked GEMM (~60 GFLOP/s) takes
  *   all of them but plain products of a few rows, where XNNPACK's cached weight packing wins.
- *   Where the native addon loads (./nativeKernels.ts: AVX-512 or AVX2 with FMA, ~230 GFLOP/s
- *   a core on AVX-512), it takes every product instead, on the same memory.
+ *   Where the native addon loads (./nativeKernels.ts: AVX-512 or AVX2 with FMA, ~230 or ~125
+ *   GFLOP/s a core), it takes every product instead, on the same memory.
  * - GatherV2 of rows (embedding lookups): the backend's takes ~7 ms for 2048 rows of 128.
  * - Sum over the rows of a matrix (every bias gradient): the backend transposes first.
  * - Dropout with a mask hashed from (seed, index) (../model/dropout.ts), which the backend lacks.

@@ -1,4 +1,8 @@
-/** Gradient post-processing as torch.nn.utils.clip_grad_norm_ does it. */
+/**
+ * The global gradient norm and the clipping coefficient, as torch.nn.utils.clip_grad_norm_
+ * computes them; the gradients are not touched here: AdamW multiplies them by the coefficient as
+ * it reads them.
+ */
 import * as tf from '@tensorflow/tfjs-core';
 
 /** Our kernel for a tensor's L2 norm in one pass, where a backend has it (WebGPU: ../kernels/webgpuKernels.ts). */
