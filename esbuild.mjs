@@ -84,7 +84,11 @@ const builds = [
     platform: 'browser',
     target: 'es2022',
     format: 'esm',
-    entryPoints: { datasetSummary: 'webview-ui/src/datasetSummary/main.ts', metrics: 'webview-ui/src/metrics/main.ts' },
+    entryPoints: {
+      datasetSummary: 'webview-ui/src/datasetSummary/main.ts',
+      metrics: 'webview-ui/src/metrics/main.ts',
+      evaluation: 'webview-ui/src/evaluation/main.ts',
+    },
     outdir: 'dist/webview',
   },
 ];

@@ -15,6 +15,7 @@ import type { DatasetNode } from './datasets/datasetsTreeProvider';
 import type { RunNode } from './runs/runsTreeProvider';
 import { fineTune, type FineTunePreset } from './training/fineTuneCommand';
 import { pickModel, runModel, type ModelRef } from './predict/activeModel';
+import { evaluateLabelledFile, type EvaluatePreset } from './predict/evaluateFileCommand';
 import { predictCsvColumn } from './predict/predictCsvCommand';
 
 type CommandFactory = (ctx: Ctx) => (...args: unknown[]) => unknown;
@@ -207,6 +208,25 @@ export const commands: Record<string, CommandFactory> = {
   'bertTune.predictCsvColumn': ctx => async (arg?: unknown, preset?: unknown) => {
     const uri = await pickDataset(ctx, arg, 'Which file to predict?');
     return uri ? predictCsvColumn(ctx, uri, (preset ?? {}) as { textCol?: string; probabilities?: boolean }) : undefined;
+  },
+
+  'bertTune.evaluateFile': ctx => async (arg?: unknown, preset?: unknown) => {
+    const uri = await pickDataset(ctx, arg, 'Evaluate on which labelled file?');
+    return uri ? evaluateLabelledFile(ctx, uri, (preset ?? {}) as EvaluatePreset) : undefined;
+  },
+
+  'bertTune.runs.evaluate': ctx => async (arg?: unknown, file?: unknown) => {
+    const run = (arg as RunNode | undefined)?.run;
+    const model = run && runModel(run);
+    if (!run || !model) {
+      void vscode.window.showWarningMessage('This run has no saved model yet.');
+      return undefined;
+    }
+    // The run's own columns, where the file has them (a held-out test set usually does).
+    const uri = await pickDataset(ctx, file, `Evaluate ${model.name} on which labelled file?`);
+    return uri
+      ? evaluateLabelledFile(ctx, uri, { model, textCol: run.config?.textCol, pairCol: run.config?.pairCol, labelCol: run.config?.labelCol })
+      : undefined;
   },
 
   'bertTune.showBackend': ctx => (options?: unknown) => showBackend(ctx, (options ?? {}) as { silent?: boolean }),

@@ -13,6 +13,8 @@ import { SelectionPredictions } from './predict/selectionPredictions';
 import { RunsTreeProvider } from './runs/runsTreeProvider';
 import { TrainingManager } from './training/trainingManager';
 import { DatasetSummaryPanel } from './webviews/datasetSummaryPanel';
+import { EvaluationPanels } from './webviews/evaluationPanel';
+import { runEvaluation } from './predict/evaluateFileCommand';
 import { MetricsPanels } from './webviews/metricsPanel';
 import { currentSettings } from './config';
 import { BACKEND_ENV } from '../shared/backendReport';
@@ -32,6 +34,7 @@ export class Ctx implements vscode.Disposable {
   readonly inference: InferenceClient;
   readonly selectionPredictions: SelectionPredictions;
   readonly metricsPanels: MetricsPanels;
+  readonly evaluationPanels: EvaluationPanels;
   /** The bundled trainer entry point (dist/trainer.js), run as a child process. */
   readonly trainerJs: string;
   private readonly disposables: vscode.Disposable[] = [];
@@ -55,6 +58,7 @@ export class Ctx implements vscode.Disposable {
     this.own({ dispose: () => this.inference.dispose() });
     this.selectionPredictions = this.own(new SelectionPredictions(this.inference, this.activeModel, log));
     this.metricsPanels = this.own(new MetricsPanels(extension.extensionUri, this.training, this.runsTree, log));
+    this.evaluationPanels = this.own(new EvaluationPanels(extension.extensionUri, e => void runEvaluation(this, e), log));
     this.own(this.catalog.onDidChange(() => this.updateDatasetsMessage()));
   }
 

@@ -13,6 +13,8 @@ export const COMMANDS_NEEDING_TRUST: ReadonlySet<string> = new Set([
   'bertTune.predictSelection',
   'bertTune.predictSelectionLineByLine',
   'bertTune.predictCsvColumn',
+  'bertTune.evaluateFile',
+  'bertTune.runs.evaluate',
   'bertTune.runs.exportScript',
   'bertTune.runs.import',
 ]);

@@ -4,6 +4,7 @@
  * Declared once, imported by both sides, validated on receipt.
  */
 import * as z from 'zod/mini';
+import { classMetricsSchema, misclassifiedSchema } from './trainerProtocol';
 
 const count = () => z.int().check(z.nonnegative());
 
@@ -30,6 +31,17 @@ export const toInferenceSchema = z.discriminatedUnion('type', [
     probabilities: z.boolean(),
     maxLength: z.optional(z.int().check(z.gte(8))),
   }),
+  /** Evaluates the model on a labelled file: what the CLI's `eval` prints, for the evaluation panel. */
+  z.object({
+    type: z.literal('evaluateFile'),
+    id: count(),
+    model: z.string().check(z.minLength(1)),
+    file: z.string().check(z.minLength(1)),
+    textCol: z.string().check(z.minLength(1)),
+    pairCol: z.optional(z.string()),
+    labelCol: z.string().check(z.minLength(1)),
+    maxLength: z.optional(z.int().check(z.gte(8))),
+  }),
   z.object({ type: z.literal('cancel'), id: count() }),
 ]);
 export type ToInference = z.infer<typeof toInferenceSchema>;
@@ -45,6 +57,26 @@ export const predictionSchema = z.object({
 });
 export type Prediction = z.infer<typeof predictionSchema>;
 
+/** A model's evaluation on a labelled file, bounded as a training run's evaluation message is. */
+export const fileEvaluationSchema = z.object({
+  /** Rows evaluated; `skipped` rows had no text or label, or cells that did not line up. */
+  rows: count(),
+  skipped: count(),
+  loss: z.number(),
+  accuracy: z.number().check(z.gte(0), z.lte(1)),
+  macroF1: z.number().check(z.gte(0), z.lte(1)),
+  /** The model's labels (config.json id2label). */
+  labels: z.array(z.string()),
+  perClass: z.array(classMetricsSchema),
+  confusion: z.array(z.array(count())),
+  omittedClasses: z.optional(count()),
+  /** The most confident mistakes; `line` is the file's. */
+  misclassified: z.array(misclassifiedSchema),
+  maxLength: count(),
+  warnings: z.array(z.string()),
+});
+export type FileEvaluation = z.infer<typeof fileEvaluationSchema>;
+
 export const fromInferenceSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('predictions'), id: count(), labels: z.array(z.string()), results: z.array(predictionSchema), maxLength: count() }),
   z.object({ type: z.literal('fileProgress'), id: count(), rows: count() }),
@@ -58,6 +90,10 @@ export const fromInferenceSchema = z.discriminatedUnion('type', [
     out: z.string(),
     cancelled: z.boolean(),
   }),
+  z.object({ type: z.literal('evaluation'), id: count(), evaluation: fileEvaluationSchema }),
+  /** rows of total evaluated so far. */
+  z.object({ type: z.literal('evaluationProgress'), id: count(), rows: count(), total: count() }),
+  z.object({ type: z.literal('evaluationCancelled'), id: count() }),
   z.object({ type: z.literal('failed'), id: count(), message: z.string() }),
   z.object({ type: z.literal('log'), message: z.string() }),
 ]);

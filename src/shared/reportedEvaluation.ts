@@ -15,6 +15,8 @@ export interface ClassMetrics {
 
 /** The per-class table and the confusion matrix show at most this many classes: those with the most validation rows. */
 export const MAX_REPORTED_CLASSES = 50;
+/** How many wrong rows an evaluation reports, most confident first. */
+export const MAX_MISCLASSIFIED = 100;
 /** A misclassified row's text is cut to this many characters in the message. */
 export const MAX_REPORTED_TEXT = 1000;
 

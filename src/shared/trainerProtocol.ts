@@ -134,7 +134,7 @@ export const TRAIN_DEFAULTS: Omit<TrainConfig, 'data' | 'textCol' | 'labelCol' |
  */
 export const FROM_SCRATCH_LEARNING_RATE = 5e-4;
 
-const classMetricsSchema = z.object({ label: z.string(), precision: nonNegative(), recall: nonNegative(), f1: nonNegative(), support: count() });
+export const classMetricsSchema = z.object({ label: z.string(), precision: nonNegative(), recall: nonNegative(), f1: nonNegative(), support: count() });
 
 export const misclassifiedSchema = z.object({
   /** 1-based line in the validation file */

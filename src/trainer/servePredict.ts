@@ -9,6 +9,8 @@
 import { fromInferenceSchema, toInferenceSchema, type FromInference, type ToInference } from '../shared/inferenceProtocol';
 import { describeBackend, selectBackend } from './backend';
 import { predictFile } from './predict/predictFile';
+import { evaluateFile } from './predict/evaluateFile';
+import { EvaluationCancelled } from './train/evaluate';
 import { Predictor } from './predict/predictor';
 
 type PredictRequest = Extract<ToInference, { type: 'predict' }>;
@@ -92,6 +94,11 @@ export async function servePredict(): Promise<number> {
         void drain();
         return;
       }
+      if (msg.type === 'evaluateFile') {
+        const job = evaluateWith(predictor, msg, post, () => cancelled.has(msg.id)).finally(() => fileJobs.delete(msg.id));
+        fileJobs.set(msg.id, job);
+        return;
+      }
       const job = predictFile(predictor, {
         ...msg,
         onProgress: rows => post({ type: 'fileProgress', id: msg.id, rows }),
@@ -105,4 +112,36 @@ export async function servePredict(): Promise<number> {
       fileJobs.set(msg.id, job);
     });
   });
+}
+
+/** An evaluateFile request: progress after each batch (a few a second at most), the evaluation, or why not. */
+async function evaluateWith(
+  predictor: Predictor,
+  msg: Extract<ToInference, { type: 'evaluateFile' }>,
+  post: (m: FromInference) => void,
+  shouldStop: () => boolean,
+): Promise<void> {
+  try {
+    const loaded = await predictor.model(msg.model);
+    predictor.notices.splice(0).forEach(message => post({ type: 'log', message }));
+    let total = 0;
+    let lastPost = 0;
+    const evaluation = await evaluateFile(loaded, {
+      ...msg,
+      shouldStop,
+      onRows: rows => {
+        total = rows;
+        post({ type: 'evaluationProgress', id: msg.id, rows: 0, total });
+      },
+      onProgress: rows => {
+        if (Date.now() - lastPost < 250 && rows < total) return;
+        lastPost = Date.now();
+        post({ type: 'evaluationProgress', id: msg.id, rows, total });
+      },
+    });
+    post({ type: 'evaluation', id: msg.id, evaluation });
+  } catch (e) {
+    if (e instanceof EvaluationCancelled) post({ type: 'evaluationCancelled', id: msg.id });
+    else post({ type: 'failed', id: msg.id, message: e instanceof Error ? e.message : String(e) });
+  }
 }

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import type { BertTuneTestApi } from '../../src/extension/main';
+import type { Evaluated } from '../../src/shared/webviews/evaluationPanelProtocol';
 import { extensionApi, tinyModel, waitFor, workspaceRoot } from './util';
 
 interface Shown {
@@ -114,6 +115,33 @@ describe('Predictions', function () {
     assert.match(again, /sst2-dev-200\.predictions-2\.csv$/);
     fs.rmSync(out);
     fs.rmSync(again);
+  });
+
+  it("evaluates the model on a labelled file: the CLI eval's numbers, shown in an evaluation panel with what was skipped", async () => {
+    const file = vscode.Uri.joinPath(workspaceRoot(), 'labelled-ab.csv');
+    const rows = Array.from({ length: 60 }, (_, i) => `${['a fine film', 'a dull film', 'so so', 'loved it'][i % 4]} number ${i},${i % 3 ? 'a' : 'b'}`);
+    fs.writeFileSync(file.fsPath, ['text,label', ...rows, 'no label,'].join('\n') + '\n');
+    try {
+      const shown = (await vscode.commands.executeCommand('bertTune.evaluateFile', file, { textCol: 'text', labelCol: 'label' })) as Evaluated | undefined;
+      assert.ok(shown, 'an evaluation');
+      assert.equal(shown.evaluation.rows, 60);
+      assert.equal(shown.evaluation.skipped, 1);
+      assert.deepEqual(shown.evaluation.labels, ['a', 'b']);
+      const cli = JSON.parse(
+        execFileSync(process.execPath, [api.ctx.trainerJs, 'eval', '--model', model, '--data', file.fsPath, '--text-col', 'text', '--label-col', 'label'], {
+          env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+          encoding: 'utf8',
+        }),
+      );
+      assert.ok(Math.abs(cli.accuracy - shown.evaluation.accuracy) < 1e-9);
+      assert.deepEqual(cli.confusion, shown.evaluation.confusion);
+      const panels = api.ctx.evaluationPanels.shown();
+      assert.equal(panels.length, 1);
+      assert.equal(panels[0].file, file.fsPath);
+      assert.match(panels[0].evaluation.warnings.join(' '), /line 62/);
+    } finally {
+      fs.rmSync(file.fsPath, { force: true });
+    }
   });
 
   it('stops the inference process when the extension goes away', async () => {

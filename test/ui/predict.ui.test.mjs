@@ -3,7 +3,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startWorkbench } from '../vscode/codeServer.mjs';
-import { hoverEditorWord, makeTinyModel, openWorkbench, pickQuickItem, removeTinyModel, runCommand, screenshot, withFailureScreenshot } from './workbench.mjs';
+import {
+  chooseModelFolder,
+  hoverEditorWord,
+  makeTinyModel,
+  openWorkbench,
+  removeTinyModel,
+  runCommand,
+  screenshot,
+  withFailureScreenshot,
+} from './workbench.mjs';
 
 describe('Predict selection, in the workbench', () => {
   let wb;
@@ -22,28 +31,7 @@ describe('Predict selection, in the workbench', () => {
   it('shows the label and confidence after the selection, and every probability on hover', () =>
     withFailureScreenshot(wb.page, 'predict-selection', async () => {
       const { page } = wb;
-      // Choose the model: "Local folder…" opens the simple folder dialog, where a path can be typed.
-      await runCommand(page, 'BERT Tune: Choose model for predictions');
-      await pickQuickItem(page, 'Local folder');
-      const input = page.locator('.quick-input-widget input');
-      await page.locator('.quick-input-widget .quick-input-list').waitFor({ timeout: 20_000 });
-      // The dialog fills in its own starting folder once it is ready: type ours after that.
-      for (let attempt = 0; attempt < 10 && (await input.inputValue()) !== `${model}/`; attempt++) {
-        await input.fill(`${model}/`);
-        await page.waitForTimeout(700);
-      }
-      assert.equal(await input.inputValue(), `${model}/`);
-      const chosen = page.locator('.statusbar-item', { hasText: 'sentiment' }).first();
-      for (let attempt = 0; attempt < 3 && !(await chosen.isVisible()); attempt++) {
-        // (the dialog may have closed after an earlier click: a missing button is fine)
-        await page
-          .locator('.quick-input-widget .monaco-button', { hasText: 'Use this model' })
-          .first()
-          .click({ timeout: 2_000 })
-          .catch(() => {});
-        await chosen.waitFor({ timeout: 5_000 }).catch(() => {});
-      }
-      await chosen.waitFor({ timeout: 10_000 });
+      await chooseModelFolder(page, model, 'sentiment');
 
       await runCommand(page, 'File: New Untitled Text File');
       await page.locator('.monaco-editor .view-lines').first().click();

@@ -174,3 +174,31 @@ export async function hoverEditorWord(page, word) {
   const under = await page.evaluate(({ x, y }) => Boolean(document.elementFromPoint(x, y)?.closest('.view-lines')), target);
   if (!under) throw new Error(`something covers "${word}" at (${target.x}, ${target.y})`);
 }
+
+/**
+ * Chooses a model folder for predictions: "Local folder…" opens the simple folder dialog, where
+ * a path can be typed; resolves once the status bar names the model.
+ */
+export async function chooseModelFolder(page, model, name) {
+  await runCommand(page, 'BERT Tune: Choose model for predictions');
+  await pickQuickItem(page, 'Local folder');
+  const input = page.locator('.quick-input-widget input');
+  await page.locator('.quick-input-widget .quick-input-list').waitFor({ timeout: 20_000 });
+  // The dialog fills in its own starting folder once it is ready: type ours after that.
+  for (let attempt = 0; attempt < 10 && (await input.inputValue()) !== `${model}/`; attempt++) {
+    await input.fill(`${model}/`);
+    await page.waitForTimeout(700);
+  }
+  if ((await input.inputValue()) !== `${model}/`) throw new Error(`the folder dialog did not take ${model}/`);
+  const chosen = page.locator('.statusbar-item', { hasText: name }).first();
+  for (let attempt = 0; attempt < 3 && !(await chosen.isVisible()); attempt++) {
+    // (the dialog may have closed after an earlier click: a missing button is fine)
+    await page
+      .locator('.quick-input-widget .monaco-button', { hasText: 'Use this model' })
+      .first()
+      .click({ timeout: 2_000 })
+      .catch(() => {});
+    await chosen.waitFor({ timeout: 5_000 }).catch(() => {});
+  }
+  await chosen.waitFor({ timeout: 10_000 });
+}

@@ -120,4 +120,65 @@ describe('serve-predict over IPC', () => {
       client.dispose();
     }
   });
+
+  it("evaluates a labelled file: the CLI eval's numbers, consistent with one another, through the client", async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'labelled.csv');
+    const words = ['good', 'bad', 'fine', 'awful', 'great', 'poor'];
+    const lines = ['text,label', ...Array.from({ length: 200 }, (_, i) => `${words[i % 6]} film number ${i},${i % 3 ? 'x' : 'y'}`), 'no label here,'];
+    fs.writeFileSync(file, lines.join('\n') + '\n');
+    const client = new InferenceClient(trainer, () => ({ BERT_TUNE_BACKEND: 'wasm' }));
+    try {
+      const progress: [number, number][] = [];
+      const e = await client.evaluateFile({ model, file, textCol: 'text', labelCol: 'label', maxLength: 32 }, (rows, total) => progress.push([rows, total]));
+      assert.ok(e);
+      assert.equal(e.rows, 200);
+      assert.equal(e.skipped, 1);
+      assert.deepEqual(e.labels, ['x', 'y']);
+      assert.equal(e.maxLength, 32);
+      const cells = e.confusion.flat().reduce((a, b) => a + b, 0);
+      assert.equal(cells, 200);
+      assert.equal(e.accuracy, (e.confusion[0][0] + e.confusion[1][1]) / 200);
+      assert.deepEqual(
+        e.perClass.map(c => c.support),
+        [133, 67],
+      );
+      assert.equal(e.misclassified.length, Math.min(100, 200 - e.confusion[0][0] - e.confusion[1][1]));
+      for (const m of e.misclassified) {
+        assert.equal(m.text, lines[m.line - 1].split(',')[0], `line ${m.line}`);
+        assert.equal(m.truth, lines[m.line - 1].split(',')[1]);
+        assert.notEqual(m.truth, m.predicted);
+      }
+      assert.match(e.warnings.join(' '), /skipped 1 row with an empty text or label \(line 202\)/);
+      assert.deepEqual(progress.at(-1), [200, 200]);
+      assert.deepEqual(progress[0], [0, 200]);
+
+      const cli = spawnSync(
+        process.execPath,
+        [trainer, 'eval', '--model', model, '--data', file, '--text-col', 'text', '--label-col', 'label', '--max-length', '32'],
+        {
+          encoding: 'utf8',
+          env: { ...process.env, BERT_TUNE_BACKEND: 'wasm' },
+        },
+      );
+      assert.equal(cli.status, 0, cli.stderr);
+      const { warnings, ...rest } = e;
+      assert.deepEqual(JSON.parse(cli.stdout), rest);
+      assert.match(cli.stderr, new RegExp(warnings[0].replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+
+      const wrong = path.join(dir, 'other-labels.csv');
+      fs.writeFileSync(wrong, 'text,label\nfine,x\nodd,z\n');
+      await assert.rejects(
+        client.evaluateFile({ model, file: wrong, textCol: 'text', labelCol: 'label' }, () => {}),
+        /line 3: label "z" is not one of the model's labels \(x, y\)/,
+      );
+
+      const abort = new AbortController();
+      const cancelled = client.evaluateFile({ model, file, textCol: 'text', labelCol: 'label' }, () => {}, abort.signal);
+      abort.abort();
+      assert.equal(await cancelled, undefined);
+    } finally {
+      client.dispose();
+    }
+  });
 });

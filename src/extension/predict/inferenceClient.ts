@@ -4,7 +4,7 @@
  * answers are matched by id; every answer is validated. Free of `vscode`.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { fromInferenceSchema, type FromInference, type Prediction, type ToInference } from '../../shared/inferenceProtocol';
+import { fromInferenceSchema, type FileEvaluation, type FromInference, type Prediction, type ToInference } from '../../shared/inferenceProtocol';
 
 /** An idle inference process holds a model in memory: give it back after this long. */
 export const IDLE_MS = 5 * 60_000;
@@ -16,7 +16,7 @@ export const IDLE_MS = 5 * 60_000;
  */
 export const REQUEST_TIMEOUT_MS = 10 * 60_000;
 
-type Waiter = { resolve: (m: FromInference) => void; reject: (e: Error) => void; onProgress?: (rows: number) => void; timer?: NodeJS.Timeout };
+type Waiter = { resolve: (m: FromInference) => void; reject: (e: Error) => void; onProgress?: (rows: number, total?: number) => void; timer?: NodeJS.Timeout };
 
 export interface PredictAnswer {
   labels: string[];
@@ -65,6 +65,24 @@ export class InferenceClient {
     return { rows: m.rows, skipped: m.skipped, warnings: m.warnings, cancelled: m.cancelled };
   }
 
+  /** The model on a labelled file; undefined when cancelled through `signal`. */
+  async evaluateFile(
+    o: { model: string; file: string; textCol: string; pairCol?: string; labelCol: string; maxLength?: number },
+    onProgress: (rows: number, total: number) => void,
+    signal?: AbortSignal,
+  ): Promise<FileEvaluation | undefined> {
+    const m = await this.request(
+      id => {
+        signal?.addEventListener('abort', () => this.child?.send({ type: 'cancel', id } satisfies ToInference), { once: true });
+        return { type: 'evaluateFile', id, ...o };
+      },
+      (rows, total) => onProgress(rows, total ?? 0),
+    );
+    if (m.type === 'evaluationCancelled') return undefined;
+    if (m.type !== 'evaluation') throw new Error(`unexpected answer ${m.type}`);
+    return m.evaluation;
+  }
+
   dispose(): void {
     clearTimeout(this.idleTimer);
     this.child?.kill();
@@ -72,7 +90,7 @@ export class InferenceClient {
     this.failAll(new Error('the inference process was stopped'));
   }
 
-  private request(make: (id: number) => ToInference, onProgress?: (rows: number) => void): Promise<FromInference> {
+  private request(make: (id: number) => ToInference, onProgress?: Waiter['onProgress']): Promise<FromInference> {
     const id = this.nextId++;
     const child = this.ensureChild();
     clearTimeout(this.idleTimer);
@@ -128,9 +146,9 @@ export class InferenceClient {
       if (m.type === 'log') return this.log(`[inference] ${m.message}`);
       const w = this.waiting.get(m.id);
       if (!w) return;
-      if (m.type === 'fileProgress') {
+      if (m.type === 'fileProgress' || m.type === 'evaluationProgress') {
         this.armTimeout(m.id, w);
-        return w.onProgress?.(m.rows);
+        return w.onProgress?.(m.rows, m.type === 'evaluationProgress' ? m.total : undefined);
       }
       clearTimeout(w.timer);
       this.waiting.delete(m.id);

@@ -113,7 +113,8 @@ class RunPanel {
         void vscode.commands.executeCommand('bertTune.runs.resume', vscode.Uri.file(this.run.dir)).then(() => this.postStatus());
         return;
       case 'openRow': {
-        const file = this.run.config?.data;
+        // Misclassified lines are the validation rows' lines: a file of their own, or the data's split.
+        const file = this.run.config?.validationData ?? this.run.config?.data;
         if (!file) return;
         const line = msg.line - 1;
         void vscode.window.showTextDocument(vscode.Uri.file(file), { selection: new vscode.Range(line, 0, line, 0), viewColumn: vscode.ViewColumn.Beside });

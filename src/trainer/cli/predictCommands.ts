@@ -2,10 +2,9 @@
 import { TRAIN_LIMITS } from '../../shared/trainerProtocol';
 import { selectBackend } from '../backend';
 import { loadCheckpoint, type LoadedModel } from '../checkpoint/hfCheckpoint';
-import { DataError, loadLabelledData } from '../data/loadLabelledData';
+import { loadLabelledData } from '../data/loadLabelledData';
 import { resolveModel } from '../hub/resolveModel';
-import { evaluate } from '../train/evaluate';
-import { clipText, reportedClasses } from '../../shared/reportedEvaluation';
+import { evaluateFile, EVAL_BATCH_SIZE } from '../predict/evaluateFile';
 import { Predictor } from '../predict/predictor';
 import { intOption, parseOptions, readTextLines, requireOption } from './args';
 
@@ -51,47 +50,26 @@ export async function evalCommand(args: string[]): Promise<number> {
     return 0;
   }
   // Options first: a wrong one is refused before a large file or a model is read.
-  const batchSize = intOption(o['batch-size'], 'batch-size', 64, { min: 1, max: TRAIN_LIMITS.batchSize });
+  const batchSize = intOption(o['batch-size'], 'batch-size', EVAL_BATCH_SIZE, { min: 1, max: TRAIN_LIMITS.batchSize });
   const askedMaxLength =
     o['max-length'] === undefined ? undefined : intOption(o['max-length'], 'max-length', undefined, { min: 8, max: TRAIN_LIMITS.maxLength });
   const data = requireOption(o.data, 'data', EVAL_USAGE);
-  const rows = await loadLabelledData(data, {
-    textCol: requireOption(o['text-col'], 'text-col', EVAL_USAGE),
-    pairCol: o['text-pair-col'],
-    labelCol: requireOption(o['label-col'], 'label-col', EVAL_USAGE),
-  });
-  rows.warnings.forEach(w => process.stderr.write(`warning: ${w}\n`));
-  const { model, tokenizer } = await load(requireOption(o.model, 'model', EVAL_USAGE));
+  const textCol = requireOption(o['text-col'], 'text-col', EVAL_USAGE);
+  const labelCol = requireOption(o['label-col'], 'label-col', EVAL_USAGE);
+  const loaded = await load(requireOption(o.model, 'model', EVAL_USAGE));
   try {
-    const labels = model.config.id2label;
-    const ids = new Map(labels.map((l, i) => [l, i]));
-    const maxLength = askedMaxLength ?? Math.min(128, tokenizer.modelMaxLength);
-    const examples = rows.rows.map(r => {
-      const label = ids.get(r.label);
-      if (label === undefined) throw new DataError(`${data}, line ${r.line}: label "${r.label}" is not one of the model's labels (${labels.join(', ')})`);
-      const e = tokenizer.encode(r.text, r.pair, maxLength);
-      return { inputIds: e.inputIds, tokenTypeIds: e.tokenTypeIds, label, line: r.line };
+    const { warnings, ...result } = await evaluateFile(loaded, {
+      file: data,
+      textCol,
+      pairCol: o['text-pair-col'],
+      labelCol,
+      maxLength: askedMaxLength,
+      batchSize,
     });
-    const result = await evaluate(model, examples, labels, batchSize, tokenizer.padId);
-    const byLine = new Map(rows.rows.map(r => [r.line, r]));
-    process.stdout.write(
-      JSON.stringify({
-        rows: examples.length,
-        loss: result.loss,
-        accuracy: result.accuracy,
-        macroF1: result.macroF1,
-        ...reportedClasses(result.perClass, result.confusion),
-        misclassified: result.misclassified.map(w => ({
-          line: w.line,
-          text: clipText(byLine.get(w.line)!.text),
-          truth: labels[w.truth],
-          predicted: labels[w.predicted],
-          confidence: w.confidence,
-        })),
-      }) + '\n',
-    );
+    warnings.forEach(w => process.stderr.write(`warning: ${w}\n`));
+    process.stdout.write(JSON.stringify(result) + '\n');
   } finally {
-    model.dispose();
+    loaded.model.dispose();
   }
   return 0;
 }

@@ -5,6 +5,7 @@ import { afterBatch } from '../backend';
 import { batchesOf, type Example } from './batches';
 import { classificationMetrics, type ClassificationMetrics } from './metrics';
 import { batchTensors, disposeInputs, type Batch } from './step';
+import { MAX_MISCLASSIFIED } from '../../shared/reportedEvaluation';
 
 export interface Misclassified {
   line: number;
@@ -18,11 +19,23 @@ export interface Evaluation extends ClassificationMetrics {
   misclassified: Misclassified[];
 }
 
-/** How many wrong rows are reported, most confident first. */
-export const MAX_MISCLASSIFIED = 100;
 
 /** Logits of many batches at once, [rows × labels] each: how gradient workers evaluate on every core. */
 export type BatchLogits = (batches: Batch[]) => Promise<Float32Array[]>;
+
+/** Thrown by evaluate when `shouldStop` says so between batches. */
+export class EvaluationCancelled extends Error {
+  constructor() {
+    super('evaluation cancelled');
+  }
+}
+
+export interface EvaluationProgress {
+  /** After each batch: rows evaluated so far. */
+  onProgress?: (rows: number) => void;
+  /** Asked before each batch: true stops with EvaluationCancelled. */
+  shouldStop?: () => boolean;
+}
 
 export async function evaluate(
   model: BertClassifier,
@@ -31,6 +44,7 @@ export async function evaluate(
   batchSize: number,
   padId: number,
   logitsOf?: BatchLogits,
+  progress: EvaluationProgress = {},
 ): Promise<Evaluation> {
   // Longest first: batches of similar lengths waste no compute on padding; order does not change results.
   const order = examples.map((_, i) => i).sort((a, b) => examples[b].inputIds.length - examples[a].inputIds.length);
@@ -40,7 +54,9 @@ export async function evaluate(
   let lossSum = 0;
   const batches = batchesOf(examples, order, batchSize, padId);
   const given = logitsOf && (await logitsOf(batches));
+  let done = 0;
   for (const [b, batch] of batches.entries()) {
+    if (progress.shouldStop?.()) throw new EvaluationCancelled();
     const inputs = batchTensors(batch);
     const [probs, nll] = tf.tidy(() => {
       const logits = given ? tf.tensor2d(given[b], [batch.labels.length, labels.length]) : model.forward(inputs, { training: false }).logits;
@@ -60,6 +76,8 @@ export async function evaluate(
       predicted.push(best);
       if (best !== batch.labels[i]) wrong.push({ line: batch.rows![i], truth: batch.labels[i], predicted: best, confidence: row[best] });
     });
+    done += batch.labels.length;
+    progress.onProgress?.(done);
   }
   const metrics = classificationMetrics(labels, truth, predicted);
   wrong.sort((a, b) => b.confidence - a.confidence);

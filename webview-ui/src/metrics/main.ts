@@ -4,18 +4,13 @@
  * cells list the validation rows behind them. Renders what the host sends; the host keeps the run.
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
-import '@vscode-elements/elements/dist/vscode-table/index.js';
-import '@vscode-elements/elements/dist/vscode-table-body/index.js';
-import '@vscode-elements/elements/dist/vscode-table-cell/index.js';
-import '@vscode-elements/elements/dist/vscode-table-header/index.js';
-import '@vscode-elements/elements/dist/vscode-table-header-cell/index.js';
-import '@vscode-elements/elements/dist/vscode-table-row/index.js';
 import './style.css';
 import { DEFAULT_METRIC, describeMetrics, formatMetric, METRICS, metricValue } from '../../../src/shared/metrics';
-import { reportedClasses } from '../../../src/shared/reportedEvaluation';
 import type { FromTrainer } from '../../../src/shared/trainerProtocol';
 import { toMetricsWebviewSchema, type FromMetricsWebview, type RunInfo } from '../../../src/shared/webviews/metricsPanelProtocol';
 import { vscode } from '../vscodeApi';
+import { byId as $, el, pct } from '../shared/dom';
+import { EvaluationDetails } from '../shared/evaluationDetails';
 import { LiveChart, smooth, themeColors } from './charts';
 import { statusAfter } from './runStatus';
 
@@ -23,15 +18,7 @@ type Progress = Extract<FromTrainer, { type: 'progress' }>;
 type Evaluation = Extract<FromTrainer, { type: 'evaluation' }>;
 type Started = Extract<FromTrainer, { type: 'started' }>;
 
-const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const send = (m: FromMetricsWebview) => vscode.postMessage(m);
-
-function el(tag: string, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElement {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  node.append(...children);
-  return node;
-}
 
 document
   .getElementById('app')!
@@ -109,8 +96,10 @@ let compareSeries: { name: string; accuracy: [number, number][] }[] = [];
 let chosenStep: number | undefined;
 /** How many evaluations the picker and the table have seen. */
 let renderedEvaluations = 0;
-/** The confusion-matrix cell the user chose: it stays chosen as new evaluations arrive. */
-let selectedCell: { truth: string; predicted: string } | undefined;
+/** The table, the matrix and the rows of the cell the user chose (it stays chosen as new evaluations arrive). */
+const details = new EvaluationDetails({ perClass: $('per-class'), confusion: $('confusion'), cellRows: $('cell-rows') }, 'validation rows', line =>
+  send({ type: 'openRow', line }),
+);
 
 function nextSmoothed(v: number): number {
   ema = { value: ema.value * smoothing + (1 - smoothing) * v, n: ema.n + 1 };
@@ -152,7 +141,6 @@ function metricOf(e: Evaluation): number {
   return metricValue(e, run?.metricForBest ?? DEFAULT_METRIC);
 }
 
-const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
 const duration = (s: number) =>
   s < 60
     ? `${Math.round(s)} s`
@@ -192,71 +180,11 @@ function estimateElapsed(p: Progress): number {
   return remaining > 0 ? (p.etaSeconds / remaining) * p.step : p.etaSeconds;
 }
 
-function renderEvaluation(full: Evaluation): void {
-  // Runs written before the trainer bounded its messages may hold thousands of classes.
-  const e = full.omittedClasses !== undefined ? full : { ...full, ...reportedClasses(full.perClass, full.confusion) };
+function renderEvaluation(e: Evaluation): void {
   $('evaluation').removeAttribute('hidden');
   const which = e.step === best?.step ? ' (the best: predictions use this checkpoint)' : e === evaluations.at(-1) ? ' (the latest)' : '';
   $('eval-title').textContent = `Evaluation at step ${e.step}${which}: ${describeMetrics(e, 1)}`;
-  const header = el(
-    'vscode-table-header',
-    { slot: 'header' },
-    ...['Label', 'Precision', 'Recall', 'F1', 'Support'].map(h => el('vscode-table-header-cell', {}, h)),
-  );
-  const body = el(
-    'vscode-table-body',
-    { slot: 'body' },
-    ...e.perClass.map(cl =>
-      el(
-        'vscode-table-row',
-        { 'data-label': cl.label },
-        el('vscode-table-cell', {}, cl.label),
-        el('vscode-table-cell', {}, pct(cl.precision)),
-        el('vscode-table-cell', {}, pct(cl.recall)),
-        el('vscode-table-cell', {}, pct(cl.f1)),
-        el('vscode-table-cell', {}, String(cl.support)),
-      ),
-    ),
-  );
-  const omitted = e.omittedClasses
-    ? el(
-        'p',
-        { class: 'hint' },
-        `The ${e.perClass.length} classes with the most validation rows; ${e.omittedClasses.toLocaleString('en-US')} smaller classes are left out here (accuracy and macro-F1 count every class).`,
-      )
-    : '';
-  $('per-class').replaceChildren(el('vscode-table', { zebra: '', 'bordered-columns': '' }, header, body), omitted);
-
-  const labels = e.perClass.map(p => p.label);
-  // A loop, not Math.max(...cells): spreading a large matrix overflows the call stack.
-  const table = el('table', { class: 'confusion', role: 'grid' });
-  table.append(el('tr', {}, el('th', { scope: 'col' }, 'true \\ predicted'), ...labels.map(l => el('th', { scope: 'col' }, l))));
-  e.confusion.forEach((row, t) => {
-    const tr = el('tr', {}, el('th', { scope: 'row' }, labels[t]));
-    // Coloured by the share of the true label's rows, not by count: a small class's diagonal
-    // reads as strongly as a large one's. A loop, not a spread: a large matrix overflows the stack.
-    let rowTotal = 0;
-    for (const n of row) rowTotal += n;
-    row.forEach((n, p) => {
-      const button = el(
-        'button',
-        { class: 'cell', 'data-true': String(t), 'data-pred': String(p), 'aria-label': `${n} rows of ${labels[t]} predicted as ${labels[p]}` },
-        String(n),
-      );
-      button.style.setProperty('--heat', String(rowTotal ? n / rowTotal : 0));
-      button.title = `${rowTotal ? Math.round((100 * n) / rowTotal) : 0}% of ${labels[t]}'s rows`;
-      button.classList.toggle('diagonal', t === p);
-      button.addEventListener('click', () => {
-        selectedCell = { truth: labels[t], predicted: labels[p] };
-        renderCell(e, labels[t], labels[p]);
-      });
-      if (selectedCell?.truth === labels[t] && selectedCell.predicted === labels[p]) button.setAttribute('aria-pressed', 'true');
-      tr.append(el('td', {}, button));
-    });
-    table.append(tr);
-  });
-  $('confusion').replaceChildren(table);
-  if (selectedCell) renderCell(e, selectedCell.truth, selectedCell.predicted);
+  details.render(e);
 }
 
 /** The list of evaluations to look at: each with its step and accuracy, the best one marked. */
@@ -282,32 +210,6 @@ $('eval-pick').addEventListener('change', () => {
   const e = chosenStep === undefined ? evaluations.at(-1) : evaluations.find(v => v.step === chosenStep);
   if (e) renderEvaluation(e);
 });
-
-function renderCell(e: Evaluation, truth: string, predicted: string): void {
-  const rows = e.misclassified.filter(m => m.truth === truth && m.predicted === predicted);
-  const title = el('h3', {}, `${truth} predicted as ${predicted}`);
-  if (truth === predicted) {
-    $('cell-rows').replaceChildren(title, el('p', {}, 'These rows were predicted right; the panel lists the wrong ones.'));
-    return;
-  }
-  const list = el(
-    'ul',
-    { id: 'cell-row-list' },
-    ...rows.map(r => {
-      const item = el(
-        'li',
-        {},
-        el('button', { class: 'link', 'data-line': String(r.line) }, `line ${r.line}`),
-        ` ${(100 * r.confidence).toFixed(0)}% · `,
-        r.text.trim(),
-      );
-      item.querySelector('button')!.addEventListener('click', () => send({ type: 'openRow', line: r.line }));
-      return item;
-    }),
-  );
-  const note = e.misclassified.length >= 100 ? el('p', { class: 'hint' }, 'The trainer reports the 100 most confident mistakes of each evaluation.') : '';
-  $('cell-rows').replaceChildren(title, rows.length ? list : el('p', {}, 'No such rows.'), note);
-}
 
 function renderCompare(comparable: string[]): void {
   const box = $('compare-box');

@@ -1,0 +1,68 @@
+/**
+ * A trained model on a labelled file: loss, accuracy, macro-F1, the per-class table, the
+ * confusion matrix and the most confident mistakes, bounded as a run's evaluation is. The CLI's
+ * `eval` prints it; the inference process answers the extension's *Evaluate on a Labelled File*.
+ */
+import type { FileEvaluation } from '../../shared/inferenceProtocol';
+import { clipText, reportedClasses } from '../../shared/reportedEvaluation';
+import type { LoadedModel } from '../checkpoint/hfCheckpoint';
+import { DataError, loadLabelledData } from '../data/loadLabelledData';
+import { evaluate, type EvaluationProgress } from '../train/evaluate';
+
+export interface EvaluateFileOptions extends EvaluationProgress {
+  file: string;
+  textCol: string;
+  pairCol?: string;
+  labelCol: string;
+  /** Default: 128, or less where the model reads less. */
+  maxLength?: number;
+  batchSize?: number;
+  /** Once the rows are read: how many will be evaluated. */
+  onRows?: (rows: number) => void;
+}
+
+export const EVAL_MAX_LENGTH = 128;
+export const EVAL_BATCH_SIZE = 64;
+
+export async function evaluateFile({ model, tokenizer }: LoadedModel, options: EvaluateFileOptions): Promise<FileEvaluation> {
+  const { file } = options;
+  const data = await loadLabelledData(file, { textCol: options.textCol, pairCol: options.pairCol, labelCol: options.labelCol });
+  const labels = model.config.id2label;
+  const ids = new Map(labels.map((l, i) => [l, i]));
+  const maxLength = Math.min(options.maxLength ?? EVAL_MAX_LENGTH, tokenizer.modelMaxLength, model.config.maxPositionEmbeddings);
+  const examples = data.rows.map(r => {
+    const label = ids.get(r.label);
+    if (label === undefined) {
+      throw new DataError(
+        `${file}, line ${r.line}: label "${r.label}" is not one of the model's labels (${labels.join(', ')}). Is "${options.labelCol}" the label column, and is this the model trained for these labels?`,
+      );
+    }
+    const e = tokenizer.encode(r.text, r.pair, maxLength);
+    return { inputIds: e.inputIds, tokenTypeIds: e.tokenTypeIds, label, line: r.line };
+  });
+  options.onRows?.(examples.length);
+  const result = await evaluate(model, examples, labels, options.batchSize ?? EVAL_BATCH_SIZE, tokenizer.padId, undefined, options);
+  const byLine = new Map(data.rows.map(r => [r.line, r]));
+  return {
+    rows: examples.length,
+    skipped: data.skipped.count,
+    loss: result.loss,
+    accuracy: result.accuracy,
+    macroF1: result.macroF1,
+    labels,
+    ...reportedClasses(result.perClass, result.confusion),
+    misclassified: result.misclassified.map(w => {
+      const row = byLine.get(w.line)!;
+      return {
+        line: w.line,
+        text: clipText(row.text),
+        ...(row.pair !== undefined ? { pair: clipText(row.pair) } : {}),
+        truth: labels[w.truth],
+        predicted: labels[w.predicted],
+        confidence: w.confidence,
+      };
+    }),
+    maxLength,
+    warnings: data.warnings,
+  };
+}
