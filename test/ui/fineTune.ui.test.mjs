@@ -3,6 +3,7 @@
 // the run finish in the Runs view; stop a run and resume it; see a malformed CSV refused.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startWorkbench } from '../vscode/codeServer.mjs';
@@ -36,6 +37,9 @@ describe('Fine-tune on this CSV, in the workbench', () => {
         'bertTune.training.epochs': 2,
         'bertTune.training.batchSize': 16,
         'bertTune.training.learningRate': 0.001,
+        // Offline, deterministically: a refused port and an empty cache (the last test's Hub model).
+        'bertTune.hub.endpoint': 'http://127.0.0.1:45999',
+        'bertTune.hub.cacheFolder': fs.mkdtempSync(path.join(os.tmpdir(), 'bert-tune-ui-hub-')),
       },
     });
     await openWorkbench(wb.page, wb.url);
@@ -192,6 +196,31 @@ describe('Fine-tune on this CSV, in the workbench', () => {
       await acceptQuickPick(page);
       await waitForQuickPick(page, 'Model size');
       await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: 'mini (4 layers' }).waitFor({ timeout: 10_000 });
+      await page.keyboard.press('Escape');
+    }));
+
+  it('says before training that a Hub model is neither downloaded nor reachable, and offers the ways out', () =>
+    withFailureScreenshot(wb.page, 'offline-hub-model', async () => {
+      const { page } = wb;
+      await page.locator('.activitybar .action-item a[aria-label^="Explorer"]').click();
+      await explorerContextMenu(page, 'sst2-dev-200.tsv', 'Fine-tune on this CSV');
+      for (const step of ['Which column holds the text', 'second text column', 'holds the labels']) {
+        await waitForQuickPick(page, step);
+        await acceptQuickPick(page);
+      }
+      await waitForQuickPick(page, 'Which model');
+      await pickQuickItem(page, 'bert-tiny');
+      const dialog = page.locator('.monaco-dialog-box', { hasText: 'is not downloaded' });
+      await dialog.waitFor({ timeout: 30_000 });
+      const text = await dialog.innerText();
+      assert.match(text, /google\/bert_uncased_L-2_H-128_A-2 is not downloaded, and http:\/\/127\.0\.0\.1:45999 cannot be reached \([A-Za-z ]+\)/);
+      assert.match(text, /bertTune\.hub\.endpoint/);
+      for (const button of ['Choose Local Folder…', 'Train From Scratch…', 'Open Settings', 'Retry']) {
+        assert.equal(await dialog.locator('.monaco-button', { hasText: button }).count(), 1, button);
+      }
+      console.log(`screenshot: ${await screenshot(page, 'offline-hub-model')}`);
+      await clickDialogButton(page, 'Train From Scratch…');
+      await waitForQuickPick(page, 'Model size');
       await page.keyboard.press('Escape');
     }));
 });

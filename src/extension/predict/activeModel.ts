@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { validateModelId } from '../../trainer/hub/modelId';
+import { validateModelId } from '../../shared/modelId';
 import type { RunSummary } from '../runs/runStore';
 
 const KEY = 'bertTune.activeModel';

@@ -90,7 +90,7 @@ export async function fineTune(ctx: Ctx, uri: vscode.Uri, preset: FineTunePreset
         model: { kind: 'ref' as const, ref: preset.model! },
         settings: preset.settings ?? {},
       }
-    : await askChoices(ctx.extension.workspaceState, uri, info, defaultModel);
+    : await askChoices(ctx.extension.workspaceState, uri, info, defaultModel, { ...process.env, ...ctx.trainerEnv() });
   if (!asked) return undefined;
 
   let runsRoot: string;

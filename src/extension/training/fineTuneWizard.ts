@@ -11,6 +11,8 @@ import { AUTO_BACKEND_SUMMARY, BACKEND_SETTING_VALUES, BACKEND_SUMMARIES, isBack
 import { TRAIN_DEFAULTS, trainConfigSchema, type TrainConfig } from '../../shared/trainerProtocol';
 import { METRIC_NAMES, METRICS } from '../../shared/metrics';
 import type { Settings } from '../settings';
+import { checkHubModel, isCachedHubModel } from './hubCheck';
+import { looksLikePath } from '../../shared/modelId';
 import { defaultLearningRate, rememberedModel, rememberedSettings, toRemember, type RememberedChoices, type RememberedModel } from './wizardMemory';
 
 /** What the wizard asks; also what a caller (or a test) may pass to skip the questions. */
@@ -89,6 +91,8 @@ export async function askChoices(
   uri: vscode.Uri,
   info: DatasetInfo,
   defaultModel: string,
+  /** The trainer's environment (the Hub's endpoint, cache, offline flag): where models are looked for. */
+  hubEnv: NodeJS.ProcessEnv = process.env,
 ): Promise<(Omit<FineTuneChoices, 'model'> & { model: ModelChoice }) | undefined> {
   const memory = memento.get<Record<string, Partial<RememberedChoices>>>(MEMORY_KEY, {})[uri.toString()];
   const title = `Fine-tune on ${path.basename(uri.fsPath)}`;
@@ -120,7 +124,8 @@ export async function askChoices(
       : []),
     ...BASE_MODELS.map(m => ({
       label: m.label,
-      description: m.id === defaultModel ? `${m.id} · default` : m.id,
+      // Marked when downloaded (by us or by Python's huggingface_hub): those train offline.
+      description: [m.id, m.id === defaultModel ? 'default' : '', isCachedHubModel(m.id, hubEnv) ? '$(check) downloaded' : ''].filter(Boolean).join(' · '),
       detail: m.detail,
       choice: { kind: 'ref' as const, ref: m.id },
     })),
@@ -134,18 +139,28 @@ export async function askChoices(
       : modelItems.find(i => typeof i.choice === 'object' && i.choice.kind === 'ref' && i.choice.ref === (remembered ?? defaultModel));
   const modelPick = await pick(modelItems, activeModel, title, 'Which model to start from?', 4);
   if (!modelPick?.choice) return undefined;
-  let model: ModelChoice;
-  if (modelPick.choice === 'folder') {
-    const folder = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Use this model', title });
-    if (!folder?.[0]) return undefined;
-    model = { kind: 'ref', ref: folder[0].fsPath };
-  } else if (modelPick.choice === 'scratch') {
-    const sizes = SCRATCH_SIZES.map(size => ({ label: size.label, size }));
-    const lastSize = sizes.find(i => rememberedChoice?.kind === 'scratch' && i.label === rememberedChoice.size);
-    const size = await pick(sizes, lastSize ?? sizes[0], title, 'Model size', 4);
-    if (!size) return undefined;
-    model = { kind: 'scratch', size: size.size };
-  } else model = modelPick.choice;
+  let model: ModelChoice | undefined;
+  let choice = modelPick.choice;
+  while (!model) {
+    if (choice === 'folder') {
+      const folder = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Use this model', title });
+      if (!folder?.[0]) return undefined;
+      model = { kind: 'ref', ref: folder[0].fsPath };
+    } else if (choice === 'scratch') {
+      const sizes = SCRATCH_SIZES.map(size => ({ label: size.label, size }));
+      const lastSize = sizes.find(i => rememberedChoice?.kind === 'scratch' && i.label === rememberedChoice.size);
+      const size = await pick(sizes, lastSize ?? sizes[0], title, 'Model size', 4);
+      if (!size) return undefined;
+      model = { kind: 'scratch', size: size.size };
+    } else {
+      // A Hub model that is not downloaded while the Hub cannot be reached would fail the run
+      // after the wizard: say so now, while another model can still be chosen.
+      const verdict = await ensureHubModel(choice.kind === 'ref' ? choice.ref : '', hubEnv);
+      if (verdict === 'ok') model = choice;
+      else if (!verdict) return undefined;
+      else choice = verdict;
+    }
+  }
   return { textCol: textPick.column, pairCol: pairPick.column, labelCol: labelPick.column, model, settings: rememberedSettings(memory, model.kind) };
 }
 
@@ -268,4 +283,37 @@ export async function rememberChoices(memento: vscode.Memento, uri: vscode.Uri, 
  */
 export function defaultSettings(kind: ModelChoice['kind'], training: Settings['training']): Partial<TrainConfig> {
   return { ...TRAIN_DEFAULTS, ...training, learningRate: defaultLearningRate(kind, training.learningRate, TRAIN_DEFAULTS.learningRate) };
+}
+
+/**
+ * 'ok' for a local folder, a downloaded Hub model or one the Hub can send; else the user's
+ * way out ('folder', 'scratch'), or undefined when they cancel or go to the settings.
+ */
+export async function ensureHubModel(ref: string, env: NodeJS.ProcessEnv): Promise<'ok' | 'folder' | 'scratch' | undefined> {
+  if (!ref || looksLikePath(ref)) return 'ok';
+  for (;;) {
+    const found = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Checking whether ${ref} can be downloaded…` }, () =>
+      checkHubModel(ref, env),
+    );
+    if (found.cached || found.reachable) return 'ok';
+    const a = await vscode.window.showWarningMessage(
+      `${ref} is not downloaded, and ${found.endpoint} cannot be reached (${found.reason}).`,
+      {
+        modal: true,
+        detail:
+          "Training needs the model's files. Choose a local model folder, train from scratch, set a mirror in the setting bertTune.hub.endpoint, or retry once the connection is back.",
+      },
+      'Choose Local Folder…',
+      'Train From Scratch…',
+      'Open Settings',
+      'Retry',
+    );
+    if (a === 'Choose Local Folder…') return 'folder';
+    if (a === 'Train From Scratch…') return 'scratch';
+    if (a === 'Open Settings') {
+      await vscode.commands.executeCommand('workbench.action.openSettings', 'bertTune.hub.endpoint');
+      return undefined;
+    }
+    if (a !== 'Retry') return undefined;
+  }
 }

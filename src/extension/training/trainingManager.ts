@@ -11,6 +11,7 @@ import { TrainerProcess, type TrainerExit } from './trainerProcess';
 import { hasResumableCheckpoint } from '../../shared/runFolder';
 import { describeImbalance } from '../../shared/labelBalance';
 import { describeMetrics } from '../../shared/metrics';
+import { isModelUnavailable } from './hubCheck';
 import { describeMemoryShortfall } from '../../shared/memoryFit';
 import { describeBest, summarizeRun } from '../runs/runStore';
 
@@ -117,7 +118,9 @@ export class TrainingManager implements vscode.Disposable {
       ? { runDir, status: done.status, message: done.reason ?? lastError, exit }
       : { runDir, status: 'crashed', message: (exit.stderr.trim().split('\n').at(-1) ?? '') || `exit code ${exit.code}, signal ${exit.signal}`, exit };
     this.lastOutcome = outcome;
-    this.output.info(`Run ${path.basename(runDir)} ended: ${outcome.status}${outcome.message ? ` (${outcome.message})` : ''}`);
+    // A failure's message is in the log already, as the trainer's error; a crash's is not.
+    const said = outcome.status === 'failed' && done?.status === 'failed';
+    this.output.info(`Run ${path.basename(runDir)} ended: ${outcome.status}${outcome.message && !said ? ` (${outcome.message})` : ''}`);
     this.changed.fire(undefined);
     this.finished.fire(outcome);
     void this.announce(outcome, run);
@@ -246,7 +249,8 @@ export class TrainingManager implements vscode.Disposable {
       case 'checkpoint':
         return this.output.info(`saved the ${m.kind} checkpoint (step ${m.step}): ${m.path}`);
       case 'done':
-        return this.output.info(`done: ${m.status}${m.reason ? ` (${m.reason})` : ''}`);
+        // A failure's reason was just logged as its error: once, at error level, is enough.
+        return this.output.info(`done: ${m.status}${m.reason && m.status !== 'failed' ? ` (${m.reason})` : ''}`);
       case 'estimate':
         return this.output.info(`estimate: ${m.totalSteps} steps, about ${formatDuration(m.estimatedSeconds)}`);
     }
@@ -263,6 +267,14 @@ export class TrainingManager implements vscode.Disposable {
       if (a === 'Open Metrics') void vscode.commands.executeCommand('bertTune.showMetrics', { run: summary });
     } else if (outcome.status === 'failed' || outcome.status === 'crashed') {
       const what = outcome.status === 'crashed' ? 'The trainer stopped unexpectedly' : 'Training failed';
+      if (isModelUnavailable(outcome.message)) {
+        // The base model could not be had (offline, not downloaded): nothing to resume; another model, or the network setting, helps.
+        const a = await vscode.window.showErrorMessage(`${what}: ${outcome.message}`, 'Choose Another Model…', 'Open Settings', 'Show log');
+        if (a === 'Choose Another Model…') void vscode.commands.executeCommand('bertTune.fineTune', vscode.Uri.file(run.config.data));
+        if (a === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'bertTune.hub.endpoint');
+        if (a === 'Show log') this.output.show();
+        return;
+      }
       // Resume only where there is a checkpoint to resume from (a run can fail before its first save).
       const actions = hasResumableCheckpoint(outcome.runDir) ? ['Show log', 'Resume'] : ['Show log'];
       const a = await vscode.window.showErrorMessage(`${what}: ${outcome.message ?? 'no reason given'}`, ...actions);

@@ -10,8 +10,8 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { hubCacheDir, RepoCache } from './hubCache';
-import { isCommitHash, validateModelId, validateRevision } from './modelId';
+import { DEFAULT_HUB_ENDPOINT, hubCacheDir, networkReason, RepoCache, WEIGHT_FILES } from '../../shared/hubCache';
+import { isCommitHash, validateModelId, validateRevision } from '../../shared/modelId';
 
 export interface HubProgress {
   file: string;
@@ -46,12 +46,7 @@ export interface DownloadedModel {
 export class HubError extends Error {}
 
 const TOKENIZER_FILES = ['tokenizer_config.json', 'special_tokens_map.json', 'tokenizer.json'];
-const WEIGHTS = [
-  { file: 'model.safetensors' },
-  { file: 'model.safetensors.index.json', index: true },
-  { file: 'pytorch_model.bin' },
-  { file: 'pytorch_model.bin.index.json', index: true },
-];
+const WEIGHTS = WEIGHT_FILES.map(file => ({ file, index: file.endsWith('.index.json') }));
 
 const truthy = (v: string | undefined) => v !== undefined && ['1', 'true', 'yes', 'on'].includes(v.toLowerCase());
 
@@ -75,7 +70,7 @@ export async function downloadModel(modelId: string, options: HubOptions = {}): 
   const id = validateModelId(modelId);
   const revision = validateRevision(options.revision ?? 'main');
   const cache = new RepoCache(options.cacheDir ?? hubCacheDir(), id);
-  const endpoint = (options.endpoint ?? 'https://huggingface.co').replace(/\/+$/, '');
+  const endpoint = (options.endpoint ?? DEFAULT_HUB_ENDPOINT).replace(/\/+$/, '');
   if (options.offline) {
     const cached = cachedModel(cache, revision);
     if (cached) return { ...cached, notices: ['HF_HUB_OFFLINE is set: using the cached copy.'] };
@@ -121,23 +116,14 @@ export async function downloadModel(modelId: string, options: HubOptions = {}): 
     const cached = cachedModel(cache, revision);
     if (cached) return { ...cached, notices: [`Could not reach ${endpoint} (${reason}): using the cached copy of ${id}.`] };
     throw new HubError(
-      `Could not reach ${endpoint} (${reason}) and ${id} is not in the cache (${cache.root}). Check the connection or proxy, set HF_ENDPOINT to a mirror, or pick a local folder.`,
+      `Could not reach ${endpoint} (${reason}) and ${id} is not in the cache (${cache.root}). Check the connection or proxy, set a mirror (the setting bertTune.hub.endpoint in VS Code, HF_ENDPOINT elsewhere), or pick a local folder.`,
     );
   }
 }
 
-function networkReason(e: unknown): string {
-  const err = e as Error & { cause?: { code?: string; message?: string } };
-  return err.cause?.code ?? err.cause?.message ?? err.message ?? String(e);
-}
-
 function cachedModel(cache: RepoCache, revision: string): Omit<DownloadedModel, 'notices'> | undefined {
-  const commit = cache.commitFor(revision);
-  if (!commit) return undefined;
-  const dir = cache.snapshotDir(commit);
-  const has = (f: string) => fs.existsSync(path.join(dir, f));
-  if (!has('config.json') || !has('vocab.txt') || !WEIGHTS.some(w => has(w.file))) return undefined;
-  return { dir, commit, fromCache: true };
+  const snapshot = cache.complete(revision);
+  return snapshot && { ...snapshot, fromCache: true };
 }
 
 function shardsOf(indexFile: string, id: string): string[] {

@@ -5,17 +5,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { downloadModel, hubOptionsFromEnv, type HubOptions } from './hubDownload';
-import { validateModelId } from './modelId';
+import { looksLikePath, validateModelId } from '../../shared/modelId';
 
 export interface ResolvedModel {
   dir: string;
   /** The Hub id it came from, if any. */
   hubId?: string;
   notices: string[];
-}
-
-export function looksLikePath(ref: string): boolean {
-  return path.isAbsolute(ref) || ref.startsWith('.') || ref.includes('\\') || fs.existsSync(ref);
 }
 
 export async function resolveModel(ref: string, options: HubOptions = hubOptionsFromEnv()): Promise<ResolvedModel> {

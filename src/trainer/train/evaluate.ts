@@ -19,7 +19,6 @@ export interface Evaluation extends ClassificationMetrics {
   misclassified: Misclassified[];
 }
 
-
 /** Logits of many batches at once, [rows × labels] each: how gradient workers evaluate on every core. */
 export type BatchLogits = (batches: Batch[]) => Promise<Float32Array[]>;
 

@@ -10,11 +10,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { isCommitHash, repoFolderName, validateRevision } from './modelId';
 
+/** Where models are cached, as huggingface_hub finds it: HF_HUB_CACHE, else HF_HOME/hub, else ~/.cache/huggingface/hub. */
 export function hubCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.HF_HUB_CACHE) return env.HF_HUB_CACHE;
   const home = env.HF_HOME ?? path.join(env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'huggingface');
   return path.join(home, 'hub');
 }
+
+/** The weights files a BERT checkpoint may have, in the order they are looked for. */
+export const WEIGHT_FILES = ['model.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin', 'pytorch_model.bin.index.json'] as const;
 
 export class RepoCache {
   readonly root: string;
@@ -36,6 +40,15 @@ export class RepoCache {
     } catch {
       return undefined;
     }
+  }
+
+  /** The snapshot of a revision when the cache holds all a classifier needs (config, vocabulary, weights). */
+  complete(revision: string): { dir: string; commit: string } | undefined {
+    const commit = this.commitFor(revision);
+    if (!commit) return undefined;
+    const dir = this.snapshotDir(commit);
+    const has = (f: string) => fs.existsSync(path.join(dir, f));
+    return has('config.json') && has('vocab.txt') && WEIGHT_FILES.some(has) ? { dir, commit } : undefined;
   }
 
   writeRef(revision: string, commit: string): void {
@@ -72,3 +85,11 @@ export class RepoCache {
     return pointer;
   }
 }
+
+/** Why a request did not reach the server, in a word where Node gives one (ENOTFOUND, ECONNREFUSED…). */
+export function networkReason(e: unknown): string {
+  const err = e as Error & { cause?: { code?: string; message?: string } };
+  return err.cause?.code ?? err.cause?.message ?? err.message ?? String(e);
+}
+
+export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';

@@ -1,4 +1,6 @@
 /** Hugging Face model ids: "name" or "owner/name", never a path that could leave the cache. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 const PART = /^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9_-])?$/;
 
@@ -28,4 +30,9 @@ export const isCommitHash = (revision: string): boolean => /^[0-9a-f]{40}$/.test
 /** The cache folder name huggingface_hub uses: models--owner--name. */
 export function repoFolderName(id: string): string {
   return `models--${validateModelId(id).replace(/\//g, '--')}`;
+}
+
+/** A model reference that names a folder rather than a Hub id: absolute, relative (./, ../), with a backslash, or an existing path. */
+export function looksLikePath(ref: string): boolean {
+  return path.isAbsolute(ref) || ref.startsWith('.') || ref.includes('\\') || fs.existsSync(ref);
 }
