@@ -17,6 +17,7 @@ import { fineTune, type FineTunePreset } from './training/fineTuneCommand';
 import { pickModel, runModel, type ModelRef } from './predict/activeModel';
 import { evaluateLabelledFile, type EvaluatePreset } from './predict/evaluateFileCommand';
 import { predictCsvColumn } from './predict/predictCsvCommand';
+import { count } from '../shared/words';
 
 type CommandFactory = (ctx: Ctx) => (...args: unknown[]) => unknown;
 
@@ -45,10 +46,8 @@ async function pickDataset(ctx: Ctx, arg: unknown, placeHolder: string): Promise
     const { rows, columns, problems } = state.info;
     const errors = problems.filter(p => p.severity === 'error').length;
     const warnings = problems.length - errors;
-    const marks = [errors ? `$(error) ${errors} error${errors > 1 ? 's' : ''}` : '', warnings ? `$(warning) ${warnings} warning${warnings > 1 ? 's' : ''}` : '']
-      .filter(Boolean)
-      .join(' ');
-    const description = `${rows.toLocaleString('en-US')} row${rows === 1 ? '' : 's'} · ${columns.length} column${columns.length === 1 ? '' : 's'}${marks ? ` · ${marks}` : ''}`;
+    const marks = [errors ? `$(error) ${count(errors, 'error')}` : '', warnings ? `$(warning) ${count(warnings, 'warning')}` : ''].filter(Boolean).join(' ');
+    const description = `${count(rows, 'row')} · ${count(columns.length, 'column')}${marks ? ` · ${marks}` : ''}`;
     return { label: e.relativePath, uri: e.uri, description };
   });
   const picked = await vscode.window.showQuickPick(items, { placeHolder });

@@ -2,6 +2,7 @@
  * When a dataset's labels are too uneven for plain accuracy and an unweighted loss: the trainer
  * warns with it (log, CLI) and the extension says it at the estimate, before training starts.
  */
+import { count } from './words';
 
 /** The smallest class under this share of the largest counts as imbalanced (1 : 5). */
 export const IMBALANCE_RATIO = 0.2;
@@ -21,6 +22,6 @@ export function describeImbalance(labelCounts: readonly (readonly [string, numbe
     classWeights === 'none' ? 'class weights "balanced" (they weigh each class\'s loss by its rarity)' : undefined,
     metricForBest === 'accuracy' ? 'macro-F1 as the metric that picks the best checkpoint (accuracy rewards predicting the large class)' : undefined,
   ].filter(Boolean);
-  const counts = `"${smallest[0]}" has ${smallest[1].toLocaleString('en-US')} rows (${share(smallest[1])}), "${largest[0]}" ${largest[1].toLocaleString('en-US')} (${share(largest[1])})`;
+  const counts = `"${smallest[0]}" has ${count(smallest[1], 'row')} (${share(smallest[1])}), "${largest[0]}" ${largest[1].toLocaleString('en-US')} (${share(largest[1])})`;
   return `The labels are imbalanced: ${counts}.${advice.length ? ` Consider ${advice.join(', and ')}.` : ''}`;
 }

@@ -11,6 +11,8 @@ import {
   explorerContextMenu,
   makeTinyModel,
   openWorkbench,
+  pickQuickItem,
+  runCommand,
   removeTinyModel,
   screenshot,
   waitForQuickPick,
@@ -61,6 +63,16 @@ describe('Evaluate on a labelled file, in the workbench', () => {
       const first = view.locator('#cell-row-list li button.link').first();
       await first.waitFor({ timeout: 10_000 });
       console.log(`screenshot: ${await screenshot(page, 'evaluate-panel')}`);
+      // One Tab stop for the matrix; the arrow keys move between its cells.
+      const stops = await view.locator('#confusion button.cell').evaluateAll(cells => cells.filter(c => c.tabIndex === 0).length);
+      assert.equal(stops, 1);
+      await view.locator('#confusion button.cell[tabindex="0"]').focus();
+      const before = await view.locator('#confusion button.cell[tabindex="0"]').evaluate(b => `${b.dataset.true},${b.dataset.pred}`);
+      await page.keyboard.press('ArrowDown');
+      const after = await view.locator('#confusion button.cell[tabindex="0"]').evaluate(b => `${b.dataset.true},${b.dataset.pred}`);
+      const [t, p] = before.split(',').map(Number);
+      assert.equal(after, t === 0 ? `1,${p}` : before, `ArrowDown from ${before}`);
+      assert.equal(await view.locator('#confusion button.cell:focus').count(), 1);
       const line = Number(await first.getAttribute('data-line'));
       await first.click();
       await page.locator('.tab', { hasText: 'sst2-dev-200.tsv' }).first().waitFor({ timeout: 15_000 });
@@ -68,5 +80,18 @@ describe('Evaluate on a labelled file, in the workbench', () => {
         .locator('.statusbar-item', { hasText: `Ln ${line},` })
         .first()
         .waitFor({ timeout: 10_000 });
+
+      // Light High Contrast: no fill behind the matrix's numbers.
+      await runCommand(page, 'Preferences: Color Theme');
+      await pickQuickItem(page, 'Light High Contrast');
+      await page.locator('.tab', { hasText: 'Evaluation:' }).first().click();
+      await view.locator('#confusion button.cell.diagonal').first().waitFor({ timeout: 10_000 });
+      await page.waitForTimeout(1000);
+      const fill = await view
+        .locator('#confusion button.cell.diagonal')
+        .first()
+        .evaluate(b => getComputedStyle(b).backgroundColor);
+      assert.equal(fill, 'rgba(0, 0, 0, 0)');
+      console.log(`screenshot: ${await screenshot(page, 'evaluate-high-contrast')}`);
     }));
 });

@@ -223,4 +223,37 @@ describe('Fine-tune on this CSV, in the workbench', () => {
       await waitForQuickPick(page, 'Model size');
       await page.keyboard.press('Escape');
     }));
+
+  it('goes Back a step and back again, each step showing the answer given there', () =>
+    withFailureScreenshot(wb.page, 'wizard-back', async () => {
+      const { page } = wb;
+      const back = () => page.locator('.quick-input-widget [aria-label="Back"]').first().click();
+      const focused = text => page.locator('.quick-input-list .monaco-list-row.focused', { hasText: text }).first().waitFor({ timeout: 10_000 });
+      await page.locator('.activitybar .action-item a[aria-label^="Explorer"]').click();
+      await explorerContextMenu(page, 'mrpc-test-100.tsv', 'Fine-tune on this CSV');
+      await waitForQuickPick(page, 'Which column holds the text');
+      // The first step has no Back.
+      assert.equal(await page.locator('.quick-input-widget [aria-label="Back"]').count(), 0);
+      await pickQuickItem(page, '#2 String');
+      await waitForQuickPick(page, 'second text column');
+      await pickQuickItem(page, '#1 String');
+      await waitForQuickPick(page, 'holds the labels');
+      await back();
+      await waitForQuickPick(page, 'second text column');
+      await focused('#1 String');
+      await back();
+      await waitForQuickPick(page, 'Which column holds the text');
+      await focused('#2 String');
+      await acceptQuickPick(page);
+      await waitForQuickPick(page, 'second text column');
+      await focused('#1 String');
+      await acceptQuickPick(page);
+      await waitForQuickPick(page, 'holds the labels');
+      await acceptQuickPick(page);
+      await waitForQuickPick(page, 'Which model');
+      await back();
+      await waitForQuickPick(page, 'holds the labels');
+      console.log(`screenshot: ${await screenshot(page, 'wizard-back')}`);
+      await page.keyboard.press('Escape');
+    }));
 });

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { delimiterName, type ColumnInfo, type DatasetInfo, type DatasetProblem } from '../../shared/dataset';
 import type { DatasetCatalog, DatasetEntry } from './datasetCatalog';
 import { describeDataset, describeEncoding } from './describe';
+import { count } from '../../shared/words';
 
 export type DatasetNode =
   | { kind: 'dataset'; entry: DatasetEntry }
@@ -102,7 +103,7 @@ function datasetItem(entry: DatasetEntry): vscode.TreeItem {
   } else {
     const { info } = state;
     item.collapsibleState = vscode.TreeItemCollapsibleState.Collapsed;
-    item.description = joinParts([`${info.rows.toLocaleString('en-US')} rows`, formatName(info), where]);
+    item.description = joinParts([count(info.rows, 'row'), formatName(info), where]);
     describeDataset(info)
       .split('\n')
       .forEach((line, i) => tooltip.appendMarkdown(i ? '  \n' : '').appendText(line));
@@ -120,7 +121,7 @@ function datasetItem(entry: DatasetEntry): vscode.TreeItem {
 }
 
 function shapeItem(info: DatasetInfo): vscode.TreeItem {
-  const item = new vscode.TreeItem(`${info.rows.toLocaleString('en-US')} rows`);
+  const item = new vscode.TreeItem(count(info.rows, 'row'));
   item.description = joinParts([
     info.delimiter ? `${delimiterName(info.delimiter)}-separated` : formatName(info),
     info.format === 'csv' ? (info.hasHeader ? 'header row' : 'no header') : '',
@@ -138,7 +139,7 @@ function columnItem(column: ColumnInfo, rows: number): vscode.TreeItem {
   item.contextValue = `column.${column.role}`;
   const facts: string[] = [];
   if (column.role === 'text') facts.push('likely text');
-  if (column.role === 'label') facts.push(`likely label · ${column.distinct} classes`);
+  if (column.role === 'label') facts.push(`likely label · ${count(column.distinct, 'class', 'classes')}`);
   if (column.role === 'id') facts.push('id');
   if (column.role !== 'label') facts.push(column.numeric ? 'numbers' : `avg ${Math.round(column.meanLength)} chars`);
   if (column.filled < rows) facts.push(`${(rows - column.filled).toLocaleString('en-US')} empty`);

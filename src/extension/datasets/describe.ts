@@ -1,5 +1,6 @@
 /** Plain-text descriptions of a dataset for the Datasets view: a row's tooltip and its encoding's name. */
 import { delimiterName, type DatasetInfo, type Encoding } from '../../shared/dataset';
+import { count } from '../../shared/words';
 
 export function describeEncoding(e: Encoding): string {
   return { 'utf-8': 'UTF-8', 'utf-8-bom': 'UTF-8 with BOM', 'utf-16le': 'UTF-16 LE', 'utf-16be': 'UTF-16 BE', latin1: 'Latin-1' }[e];
@@ -19,7 +20,7 @@ export function describeSize(bytes: number): string {
 
 export function describeDataset(info: DatasetInfo): string {
   const lines = [
-    `${info.rows.toLocaleString('en-US')} rows, ${info.columns.length} columns, ${describeSize(info.sizeBytes)}`,
+    `${count(info.rows, 'row')}, ${count(info.columns.length, 'column')}, ${describeSize(info.sizeBytes)}`,
     info.format === 'jsonl' || !info.delimiter
       ? `${info.format === 'jsonl' ? 'JSON Lines' : 'CSV'}, ${describeEncoding(info.encoding)}`
       : `${delimiterName(info.delimiter)}-separated, ${info.hasHeader ? 'header row' : 'no header row'}, ${info.quoting ? '"quoted" fields' : 'no quoting'}, ${describeEncoding(info.encoding)}`,
@@ -27,6 +28,6 @@ export function describeDataset(info: DatasetInfo): string {
   const text = info.columns.find(c => c.role === 'text');
   const label = info.columns.find(c => c.role === 'label');
   if (text) lines.push(`Likely text column: ${text.name}`);
-  if (label) lines.push(`Likely label column: ${label.name} (${label.distinct} classes)`);
+  if (label) lines.push(`Likely label column: ${label.name} (${count(label.distinct, 'class', 'classes')})`);
   return lines.join('\n');
 }

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import type { Ctx } from '../context';
 import { predictionsPath } from './predictionsPath';
 import { currentSettings } from '../config';
+import { count } from '../../shared/words';
 
 export async function predictCsvColumn(ctx: Ctx, uri: vscode.Uri, preset: { textCol?: string; probabilities?: boolean } = {}): Promise<string | undefined> {
   const model = ctx.activeModel.current;
@@ -66,7 +67,7 @@ export async function predictCsvColumn(ctx: Ctx, uri: vscode.Uri, preset: { text
   );
   if (!result) return undefined;
   if (result.cancelled) {
-    void vscode.window.showInformationMessage(`Cancelled after ${result.rows} rows; nothing was written.`);
+    void vscode.window.showInformationMessage(`Cancelled after ${count(result.rows, 'row')}; nothing was written.`);
     return undefined;
   }
   result.warnings.forEach(w => ctx.output.warn(w));
@@ -75,7 +76,7 @@ export async function predictCsvColumn(ctx: Ctx, uri: vscode.Uri, preset: { text
     : '';
   void vscode.window
     .showInformationMessage(
-      `Wrote ${result.rows.toLocaleString('en-US')} rows with predictions to ${path.basename(out)}, one for each row of ${path.basename(uri.fsPath)}.${skipped}`,
+      `Wrote ${count(result.rows, 'row')} with predictions to ${path.basename(out)}, one for each row of ${path.basename(uri.fsPath)}.${skipped}`,
       'Open',
     )
     .then(a => {

@@ -11,7 +11,7 @@ import { currentSettings } from '../config';
 import { ensureRunsFolder, newRunDir, refuseRunFolder } from '../runs/runStore';
 import { RUN_FILES } from '../../shared/runFolder';
 import { exportRecipe } from '../runs/exportImport';
-import { askChoices, askSettings, defaultSettings, rememberChoices, type FineTuneChoices, type ModelChoice } from './fineTuneWizard';
+import { askChoices, askSettings, defaultSettings, rememberChoices, type AskedChoices, type FineTuneChoices, type ModelChoice } from './fineTuneWizard';
 import type { RunOutcome } from './trainingManager';
 
 const run = promisify(execFile);
@@ -82,7 +82,7 @@ export async function fineTune(ctx: Ctx, uri: vscode.Uri, preset: FineTunePreset
   if (settings.ignored.length) void warnIgnoredSettings(settings.ignored);
   const defaultModel = settings.defaultBaseModel;
   const complete = preset.textCol && preset.labelCol && preset.model;
-  const asked = complete
+  let asked: AskedChoices | undefined = complete
     ? {
         textCol: preset.textCol!,
         pairCol: preset.pairCol,
@@ -101,25 +101,38 @@ export async function fineTune(ctx: Ctx, uri: vscode.Uri, preset: FineTunePreset
     return undefined;
   }
   const runDir = newRunDir(runsRoot, uri.fsPath);
-  let config: TrainConfig | undefined = trainConfigSchema.parse({
-    ...defaultSettings(asked.model.kind, settings.training),
-    ...asked.settings,
-    data: uri.fsPath,
-    textCol: asked.textCol,
-    pairCol: asked.pairCol,
-    labelCol: asked.labelCol,
-    model: asked.model.kind === 'ref' ? asked.model.ref : path.join(runDir, 'base-model'),
-    out: runDir,
-    backend: settings.backend,
-    threads: settings.threads,
-  });
-  if (!complete) {
+  // Settings edited before the user went Back from the settings step: kept for the next pass.
+  let edited: Partial<TrainConfig> = {};
+  let config: TrainConfig | undefined;
+  for (;;) {
+    const defaults = defaultSettings(asked.model.kind, settings.training);
+    config = trainConfigSchema.parse({
+      ...defaults,
+      ...asked.settings,
+      ...edited,
+      data: uri.fsPath,
+      textCol: asked.textCol,
+      pairCol: asked.pairCol,
+      labelCol: asked.labelCol,
+      model: asked.model.kind === 'ref' ? asked.model.ref : path.join(runDir, 'base-model'),
+      out: runDir,
+      backend: edited.backend ?? settings.backend,
+      threads: settings.threads,
+    });
+    if (complete) break;
     const chosen = await askSettings(`Fine-tune on ${path.basename(uri.fsPath)}`, config, { canExport: asked.model.kind === 'ref' });
+    if (chosen?.back) {
+      edited = editedSettings(chosen.config, defaults);
+      asked = await askChoices(ctx.extension.workspaceState, uri, info, defaultModel, { ...process.env, ...ctx.trainerEnv() }, asked);
+      if (!asked) return undefined;
+      continue;
+    }
     if (chosen?.exportScript) {
       await exportRecipe(ctx, chosen.config);
       return undefined;
     }
     config = chosen?.config;
+    break;
   }
   if (!config) return undefined;
   await rememberChoices(ctx.extension.workspaceState, uri, config, asked.model);
@@ -150,6 +163,18 @@ function discardUnstartedRun(runDir: string, baseModel: string): void {
   } catch {
     /* something else is in it: leave it */
   }
+}
+
+/**
+ * The hyper-parameters of a settings step the user left by Back: what a run is about (file,
+ * columns, model, folder) comes from the steps again; a learning rate left at the start's
+ * default follows the next start's (from scratch wants another).
+ */
+function editedSettings(config: TrainConfig, defaults: Partial<TrainConfig>): Partial<TrainConfig> {
+  const rest: Partial<TrainConfig> = { ...config };
+  for (const key of ['data', 'textCol', 'pairCol', 'labelCol', 'model', 'out'] as const) delete rest[key];
+  if (rest.learningRate === defaults.learningRate) delete rest.learningRate;
+  return rest;
 }
 
 /** Settings the run could not use, said before it starts, with the way to fix them. */

@@ -58,13 +58,17 @@ function columnItems(info: DatasetInfo, role: ColumnInfo['role'], remembered: st
   return { items, active };
 }
 
+/** What a step answers when the user presses its Back button (every step but the first has one). */
+export const BACK = Symbol('back');
+export type Back = typeof BACK;
+
 async function pick<T extends vscode.QuickPickItem>(
   items: T[],
   active: T | undefined,
   title: string,
   placeholder: string,
   step: number,
-): Promise<T | undefined> {
+): Promise<T | Back | undefined> {
   const qp = vscode.window.createQuickPick<T>();
   qp.items = items;
   if (active) qp.activeItems = [active];
@@ -73,9 +77,15 @@ async function pick<T extends vscode.QuickPickItem>(
   qp.step = step;
   qp.totalSteps = 5;
   qp.ignoreFocusOut = true;
-  return new Promise<T | undefined>(resolve => {
+  if (step > 1) qp.buttons = [vscode.QuickInputButtons.Back];
+  return new Promise<T | Back | undefined>(resolve => {
     qp.onDidAccept(() => {
       resolve(qp.selectedItems[0] ?? qp.activeItems[0]);
+      qp.hide();
+    });
+    qp.onDidTriggerButton(button => {
+      if (button !== vscode.QuickInputButtons.Back) return;
+      resolve(BACK);
       qp.hide();
     });
     qp.onDidHide(() => {
@@ -86,6 +96,8 @@ async function pick<T extends vscode.QuickPickItem>(
   });
 }
 
+export type AskedChoices = Omit<FineTuneChoices, 'model'> & { model: ModelChoice };
+
 export async function askChoices(
   memento: vscode.Memento,
   uri: vscode.Uri,
@@ -93,28 +105,72 @@ export async function askChoices(
   defaultModel: string,
   /** The trainer's environment (the Hub's endpoint, cache, offline flag): where models are looked for. */
   hubEnv: NodeJS.ProcessEnv = process.env,
-): Promise<(Omit<FineTuneChoices, 'model'> & { model: ModelChoice }) | undefined> {
+  /** The answers given before, when the settings step went Back: each pre-selected again. */
+  previous?: AskedChoices,
+): Promise<AskedChoices | undefined> {
   const memory = memento.get<Record<string, Partial<RememberedChoices>>>(MEMORY_KEY, {})[uri.toString()];
   const title = `Fine-tune on ${path.basename(uri.fsPath)}`;
-  const text = columnItems(info, 'text', memory?.textCol);
-  const textPick = await pick(text.items, text.active, title, 'Which column holds the text to classify?', 1);
-  if (!textPick?.column) return undefined;
-
+  const text = columnItems(info, 'text', previous?.textCol ?? memory?.textCol);
   const none: ColumnItem = { label: '(none)', description: 'one text per row' };
   // Not the likely label column: a second text is text (the label column comes next).
   const likelyLabel = info.columns.find(c => c.role === 'label')?.name;
-  const pairItems = [none, ...text.items.filter(i => i.column !== textPick.column && i.column !== likelyLabel)];
-  const pairPick = await pick(pairItems, pairItems.find(i => i.column === memory?.pairCol) ?? none, title, 'A second text column, for sentence pairs?', 2);
-  if (!pairPick) return undefined;
-
-  const label = columnItems(info, 'label', memory?.labelCol);
-  const labelItems = label.items.filter(i => i.column !== textPick.column && i.column !== pairPick.column);
-  const labelPick = await pick(labelItems, labelItems.find(i => i === label.active) ?? labelItems[0], title, 'Which column holds the labels?', 3);
-  if (!labelPick?.column) return undefined;
-
-  type ModelItem = vscode.QuickPickItem & { choice?: ModelChoice | 'folder' | 'scratch' };
-  const rememberedChoice = rememberedModel(memory);
+  const rememberedChoice = previous?.model ? toRememberedModel(previous.model) : rememberedModel(memory);
   const remembered = rememberedChoice?.kind === 'ref' ? rememberedChoice.ref : undefined;
+
+  // The steps in a loop: Back goes one step up, where the answer given there is pre-selected.
+  let textCol = previous?.textCol;
+  let pairCol = previous?.pairCol;
+  let labelCol = previous?.labelCol;
+  let step = 1;
+  for (;;) {
+    if (step === 1) {
+      const got = await pick(text.items, text.items.find(i => i.column === textCol) ?? text.active, title, 'Which column holds the text to classify?', 1);
+      if (!got || got === BACK || !got.column) return undefined;
+      textCol = got.column;
+      step = 2;
+    } else if (step === 2) {
+      const pairItems = [none, ...text.items.filter(i => i.column !== textCol && i.column !== likelyLabel)];
+      const wanted = step2Answer(pairCol, memory?.pairCol, previous !== undefined);
+      const got = await pick(pairItems, pairItems.find(i => i.column === wanted) ?? none, title, 'A second text column, for sentence pairs?', 2);
+      if (got === BACK) step = 1;
+      else if (!got) return undefined;
+      else {
+        pairCol = got.column;
+        step = 3;
+      }
+    } else if (step === 3) {
+      const label = columnItems(info, 'label', labelCol ?? memory?.labelCol);
+      const labelItems = label.items.filter(i => i.column !== textCol && i.column !== pairCol);
+      const got = await pick(labelItems, labelItems.find(i => i === label.active) ?? labelItems[0], title, 'Which column holds the labels?', 3);
+      if (got === BACK) step = 2;
+      else if (!got || !got.column) return undefined;
+      else {
+        labelCol = got.column;
+        step = 4;
+      }
+    } else {
+      const model = await askModel(title, rememberedChoice, remembered, defaultModel, hubEnv);
+      if (model === BACK) step = 3;
+      else if (!model) return undefined;
+      else return { textCol: textCol!, pairCol, labelCol: labelCol!, model, settings: rememberedSettings(memory, model.kind) };
+    }
+  }
+}
+
+/** Step 2's pre-selected answer: on the way back, the one given; else the remembered one. */
+function step2Answer(given: string | undefined, remembered: string | undefined, revisiting: boolean): string | undefined {
+  return given !== undefined || revisiting ? given : remembered;
+}
+
+/** Step 4: the base model, and from there a folder, a from-scratch size, or a Hub model that can be had. */
+async function askModel(
+  title: string,
+  rememberedChoice: RememberedModel | undefined,
+  remembered: string | undefined,
+  defaultModel: string,
+  hubEnv: NodeJS.ProcessEnv,
+): Promise<ModelChoice | Back | undefined> {
+  type ModelItem = vscode.QuickPickItem & { choice?: ModelChoice | 'folder' | 'scratch' };
   const modelItems: ModelItem[] = [
     ...(remembered && !BASE_MODELS.some(m => m.id === remembered)
       ? [{ label: remembered, description: 'last used', choice: { kind: 'ref' as const, ref: remembered } }]
@@ -137,31 +193,34 @@ export async function askChoices(
     rememberedChoice?.kind === 'scratch'
       ? modelItems.find(i => i.choice === 'scratch')
       : modelItems.find(i => typeof i.choice === 'object' && i.choice.kind === 'ref' && i.choice.ref === (remembered ?? defaultModel));
-  const modelPick = await pick(modelItems, activeModel, title, 'Which model to start from?', 4);
-  if (!modelPick?.choice) return undefined;
-  let model: ModelChoice | undefined;
-  let choice = modelPick.choice;
-  while (!model) {
-    if (choice === 'folder') {
-      const folder = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Use this model', title });
-      if (!folder?.[0]) return undefined;
-      model = { kind: 'ref', ref: folder[0].fsPath };
-    } else if (choice === 'scratch') {
-      const sizes = SCRATCH_SIZES.map(size => ({ label: size.label, size }));
-      const lastSize = sizes.find(i => rememberedChoice?.kind === 'scratch' && i.label === rememberedChoice.size);
-      const size = await pick(sizes, lastSize ?? sizes[0], title, 'Model size', 4);
-      if (!size) return undefined;
-      model = { kind: 'scratch', size: size.size };
-    } else {
-      // A Hub model that is not downloaded while the Hub cannot be reached would fail the run
-      // after the wizard: say so now, while another model can still be chosen.
-      const verdict = await ensureHubModel(choice.kind === 'ref' ? choice.ref : '', hubEnv);
-      if (verdict === 'ok') model = choice;
-      else if (!verdict) return undefined;
-      else choice = verdict;
+  for (;;) {
+    const modelPick = await pick(modelItems, activeModel, title, 'Which model to start from?', 4);
+    if (modelPick === BACK) return BACK;
+    if (!modelPick?.choice) return undefined;
+    let choice = modelPick.choice;
+    // From a folder dialog or a size step given up, the model list again.
+    for (let decided = false; !decided;) {
+      if (choice === 'folder') {
+        const folder = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Use this model', title });
+        if (folder?.[0]) return { kind: 'ref', ref: folder[0].fsPath };
+        decided = true;
+      } else if (choice === 'scratch') {
+        const sizes = SCRATCH_SIZES.map(size => ({ label: size.label, size }));
+        const lastSize = sizes.find(i => rememberedChoice?.kind === 'scratch' && i.label === rememberedChoice.size);
+        const size = await pick(sizes, lastSize ?? sizes[0], title, 'Model size', 4);
+        if (size === BACK) decided = true;
+        else if (!size) return undefined;
+        else return { kind: 'scratch', size: size.size };
+      } else {
+        // A Hub model that is not downloaded while the Hub cannot be reached would fail the run
+        // after the wizard: say so now, while another model can still be chosen.
+        const verdict = await ensureHubModel(choice.kind === 'ref' ? choice.ref : '', hubEnv);
+        if (verdict === 'ok') return choice;
+        if (!verdict) return undefined;
+        choice = verdict;
+      }
     }
   }
-  return { textCol: textPick.column, pairCol: pairPick.column, labelCol: labelPick.column, model, settings: rememberedSettings(memory, model.kind) };
 }
 
 /** A model choice as it is remembered. */
@@ -215,15 +274,15 @@ const EDITABLE: { key: keyof TrainConfig; label: string; parse: (s: string) => u
 /** A setting with a fixed list of values: picked from its list, each value explained. */
 async function pickValue(title: string, label: string, choices: readonly { value: string; detail: string }[], current: string): Promise<string | undefined> {
   const items = choices.map(c => ({ label: c.value, detail: c.detail }));
-  return (
-    await pick(
-      items,
-      items.find(i => i.label === current),
-      title,
-      label,
-      5,
-    )
-  )?.label;
+  const got = await pick(
+    items,
+    items.find(i => i.label === current),
+    title,
+    label,
+    5,
+  );
+  // Back from a value's list: back to the settings, the value unchanged.
+  return got === BACK ? undefined : got?.label;
 }
 
 /** "Start with defaults", or edit settings one by one; resolves to the settings, or undefined if dismissed. */
@@ -231,6 +290,8 @@ async function pickValue(title: string, label: string, choices: readonly { value
 export interface SettingsChoice {
   config: TrainConfig;
   exportScript?: boolean;
+  /** The user went Back: to the model step, these settings kept. */
+  back?: boolean;
 }
 
 export async function askSettings(title: string, base: TrainConfig, options: { canExport?: boolean } = {}): Promise<SettingsChoice | undefined> {
@@ -252,6 +313,7 @@ export async function askSettings(title: string, base: TrainConfig, options: { c
       ...EDITABLE.map(e => ({ label: e.label, description: String(config[e.key] ?? (e.choices ? e.choices[0].value : '—')), key: e.key })),
     ];
     const choice = await pick(items, items[0], title, 'Start, or pick a setting to change it', 5);
+    if (choice === BACK) return { config, back: true };
     if (!choice) return undefined;
     if (choice.start) return { config };
     if (choice.exportScript) return { config, exportScript: true };

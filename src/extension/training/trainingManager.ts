@@ -14,6 +14,7 @@ import { describeMetrics } from '../../shared/metrics';
 import { isModelUnavailable } from './hubCheck';
 import { describeMemoryShortfall } from '../../shared/memoryFit';
 import { describeBest, summarizeRun } from '../runs/runStore';
+import { count } from '../../shared/words';
 
 export interface ActiveRun {
   runDir: string;
@@ -23,6 +24,8 @@ export interface ActiveRun {
   lastEvaluation?: Extract<FromTrainer, { type: 'evaluation' }>;
   /** Before training: loading and measuring, then waiting for the user's Start at the estimate. */
   phase: 'preparing' | 'confirming' | 'training';
+  /** Closes the progress notification (the run goes on, in the status bar and its panel). */
+  closeProgress?: () => void;
 }
 
 export interface RunOutcome {
@@ -47,6 +50,8 @@ export class TrainingManager implements vscode.Disposable {
   private readonly messages = new vscode.EventEmitter<{ runDir: string; message: FromTrainer }>();
   /** Every message of the active run, as it arrives (the metrics panel appends them). */
   readonly onDidReceiveMessage = this.messages.event;
+  /** The run whose notification was closed for its panel: not shown again when it is resumed in this session. */
+  private progressClosedFor: string | undefined;
   private readonly statusItem = vscode.window.createStatusBarItem('bertTune.training', vscode.StatusBarAlignment.Left, 10);
   private readonly stopItem = vscode.window.createStatusBarItem('bertTune.training.stop', vscode.StatusBarAlignment.Left, 9);
   /** Fires when a run starts, reports progress, or ends. */
@@ -191,7 +196,7 @@ export class TrainingManager implements vscode.Disposable {
         .filter(Boolean)
         .map(s => `${s} (Cancel, then change them in the settings step.)`),
       ...(memory?.shortfall ? [`⚠ ${memory.shortfall} (Cancel, then change them in the settings step; bertTune.training.batchSize sets the default.)`] : []),
-      `${e.totalSteps.toLocaleString('en-US')} steps, about ${formatDuration(e.estimatedSeconds)} on this machine (measured: ${e.secondsPerStep.toFixed(2)} s per step).`,
+      `${count(e.totalSteps, 'step')}, about ${formatDuration(e.estimatedSeconds)} on this machine (measured: ${e.secondsPerStep.toFixed(2)} s per step).`,
       ...(memory ? [memory.figure] : []),
     ].join('\n');
     const answer = await vscode.window.showInformationMessage(`Fine-tune on ${path.basename(run.config.data)}?`, { modal: true, detail }, 'Start');
@@ -202,8 +207,13 @@ export class TrainingManager implements vscode.Disposable {
     this.showProgress(run);
   }
 
-  /** A cancellable notification (cancel = stop) that follows the run until its trainer exits. */
+  /**
+   * A cancellable notification (cancel = stop) that follows the run until its trainer exits, or
+   * until the run's metrics panel opens: the panel shows the same progress, its ETA and a Stop
+   * button, and a notification over it for the whole run would only hide the curves.
+   */
   private showProgress(run: ActiveRun): void {
+    if (this.progressClosedFor === run.runDir) return;
     void vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Training ${path.basename(run.runDir)}`, cancellable: true },
       async (progress, token) => {
@@ -215,10 +225,18 @@ export class TrainingManager implements vscode.Disposable {
           progress.report({ increment: pct - reported, message: statusText(run) });
           reported = pct;
         });
-        await run.process.whenExited;
+        await Promise.race([run.process.whenExited, new Promise<void>(resolve => (run.closeProgress = resolve))]);
         sub.dispose();
       },
     );
+  }
+
+  /** The run's metrics panel is showing: its progress notification goes (the status bar item stays). */
+  panelShown(runDir: string): void {
+    const run = this.active;
+    if (run?.runDir !== runDir) return;
+    this.progressClosedFor = runDir;
+    run.closeProgress?.();
   }
 
   private updateStatusBar(run: ActiveRun): void {

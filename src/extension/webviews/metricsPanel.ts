@@ -149,6 +149,7 @@ export class MetricsPanels implements vscode.Disposable {
 
   /** Opens (or reveals) the panel of a run. */
   show(run: RunSummary): RunPanel {
+    this.training.panelShown(run.dir);
     let p = this.panels.get(run.dir);
     if (p) {
       p.panel.reveal();
@@ -157,6 +158,8 @@ export class MetricsPanels implements vscode.Disposable {
     p = new RunPanel(run, this.extensionUri, this);
     this.panels.set(run.dir, p);
     p.panel.onDidDispose(() => this.panels.delete(run.dir));
+    // Opened before training began (at the estimate): the notification would come after it.
+    p.panel.onDidChangeViewState(e => e.webviewPanel.visible && this.training.panelShown(run.dir));
     return p;
   }
 

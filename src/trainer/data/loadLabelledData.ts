@@ -9,6 +9,7 @@ import { datasetKind, type Delimiter, type Encoding } from '../../shared/dataset
 import { CsvSyntaxError, isRagged, jsonCell, LATIN1_NOTE, readDelimitedRecords, readJsonLines, sniffFile, withLatin1Fallback } from './records';
 import { columnNames, isNumeric } from './sniff';
 import { NotAFileError, detectEncoding, isValidUtf8File, readHead } from './textFile';
+import { count } from '../../shared/words';
 
 export class DataError extends Error {}
 
@@ -114,7 +115,7 @@ class Skips {
   }
 }
 
-const rowsWord = (n: number) => `${n} row${n === 1 ? '' : 's'}`;
+const rowsWord = (n: number) => count(n, 'row');
 
 class RowCollector {
   readonly rows: LabelledRow[] = [];

@@ -13,6 +13,7 @@ import './style.css';
 import { delimiterName, type ColumnInfo, type DatasetInfo } from '../../../src/shared/dataset';
 import { toSummaryWebviewSchema, type FromSummaryWebview, type SummaryState } from '../../../src/shared/webviews/datasetSummaryProtocol';
 import { vscode } from '../vscodeApi';
+import { count } from '../../../src/shared/words';
 
 const app = document.getElementById('app')!;
 
@@ -31,7 +32,7 @@ function el(tag: string, attrs: Record<string, string> = {}, ...children: (Node 
 const fmt = (n: number): string => n.toLocaleString('en-US');
 
 function shapeLine(info: DatasetInfo): string {
-  const parts = [`${fmt(info.rows)} rows`, `${info.columns.length} columns`];
+  const parts = [count(info.rows, 'row'), count(info.columns.length, 'column')];
   if (info.format === 'jsonl') parts.push('JSON Lines');
   else if (info.delimiter) parts.push(`${delimiterName(info.delimiter)}-separated`, info.hasHeader ? 'header row' : 'no header row');
   return parts.join(' · ');

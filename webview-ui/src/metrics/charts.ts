@@ -5,6 +5,9 @@
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { format, lastValue, STEP_INCREMENTS } from './series';
+
+export { Ema, smooth } from './series';
 
 const cssVar = (name: string, fallback: string) => getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
 
@@ -108,7 +111,7 @@ export class LiveChart {
           height: 220,
           scales: { x: { time: false }, y: this.options.logY ? { distr: 3 } : {} },
           axes: [
-            { ...axis, label: this.options.xLabel },
+            { ...axis, label: this.options.xLabel, incrs: STEP_INCREMENTS, values: (_u: uPlot, vals: number[]) => vals.map(v => v.toLocaleString('en-US')) },
             {
               ...axis,
               label: this.options.yLabel,
@@ -118,8 +121,11 @@ export class LiveChart {
           ],
           series: [
             { label: 'step' },
-            ...this.series.map(s => ({
+            ...this.series.map((s, i) => ({
               label: s.label,
+              // Off the chart, the legend shows each series' latest value instead of "--".
+              value: (_u: uPlot, v: number | null, _s: number, idx: number | null) =>
+                format(idx === null ? lastValue(this.data[i + 1]) : v, this.options.exponential),
               stroke: s.color,
               width: s.width ?? 1.5,
               dash: s.dash,
@@ -137,16 +143,4 @@ export class LiveChart {
     }
     this.plot.setData(this.data as uPlot.AlignedData);
   }
-}
-
-/** Exponential moving average as TensorBoard smooths: debiased, so the start is not dragged to 0. */
-export function smooth(values: (number | null)[], weight: number): (number | null)[] {
-  let last = 0;
-  let n = 0;
-  return values.map(v => {
-    if (v === null || !Number.isFinite(v)) return null;
-    last = last * weight + (1 - weight) * v;
-    n++;
-    return weight > 0 ? last / (1 - weight ** n) : v;
-  });
 }

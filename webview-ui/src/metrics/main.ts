@@ -11,7 +11,7 @@ import { toMetricsWebviewSchema, type FromMetricsWebview, type RunInfo } from '.
 import { vscode } from '../vscodeApi';
 import { byId as $, el, pct } from '../shared/dom';
 import { EvaluationDetails } from '../shared/evaluationDetails';
-import { LiveChart, smooth, themeColors } from './charts';
+import { Ema, LiveChart, smooth, themeColors } from './charts';
 import { statusAfter } from './runStatus';
 
 type Progress = Extract<FromTrainer, { type: 'progress' }>;
@@ -60,13 +60,22 @@ document
   );
 
 const c = themeColors();
-const lossChart = new LiveChart($('loss-chart'), 'Loss', [
-  { label: 'training loss', color: c.blue, width: 1 },
-  { label: 'smoothed', color: c.orange, width: 2 },
-  { label: 'validation loss', color: c.red, width: 2, spanGaps: true, points: true },
-]);
+const lossChart = new LiveChart(
+  $('loss-chart'),
+  'Loss',
+  [
+    { label: 'training loss', color: c.blue, width: 1 },
+    { label: 'smoothed', color: c.orange, width: 2 },
+    { label: 'validation loss', color: c.red, width: 2, spanGaps: true, points: true },
+  ],
+  { xLabel: 'step', yLabel: 'cross-entropy' },
+);
 let metricChart = newMetricChart([]);
-const lrChart = new LiveChart($('lr-chart'), 'Learning rate', [{ label: 'lr', color: c.purple }], { exponential: true });
+const lrChart = new LiveChart($('lr-chart'), 'Learning rate', [{ label: 'lr', color: c.purple }], {
+  exponential: true,
+  xLabel: 'step',
+  yLabel: 'learning rate',
+});
 // VS Code marks the theme on <body>: redraw the charts in the new colours when it changes.
 new MutationObserver(() => [lossChart, metricChart, lrChart].forEach(chart => chart.retheme())).observe(document.body, {
   attributes: true,
@@ -76,11 +85,16 @@ new MutationObserver(() => [lossChart, metricChart, lrChart].forEach(chart => ch
 function newMetricChart(compare: string[]): LiveChart {
   $('metric-chart').replaceChildren();
   const colors = [c.green, c.purple, c.red, c.orange];
-  return new LiveChart($('metric-chart'), 'Validation metrics', [
-    { label: 'accuracy', color: c.blue, width: 2, spanGaps: true, points: true },
-    { label: 'macro-F1', color: c.orange, width: 2, spanGaps: true, points: true },
-    ...compare.map((name, i) => ({ label: `${name} accuracy`, color: colors[i % colors.length], dash: [6, 4], spanGaps: true, points: true })),
-  ]);
+  return new LiveChart(
+    $('metric-chart'),
+    'Validation metrics',
+    [
+      { label: 'accuracy', color: c.blue, width: 2, spanGaps: true, points: true },
+      { label: 'macro-F1', color: c.orange, width: 2, spanGaps: true, points: true },
+      ...compare.map((name, i) => ({ label: `${name} accuracy`, color: colors[i % colors.length], dash: [6, 4], spanGaps: true, points: true })),
+    ],
+    { xLabel: 'step', yLabel: 'share (0 to 1)' },
+  );
 }
 
 let run: RunInfo | undefined;
@@ -88,8 +102,8 @@ let started: Started | undefined;
 let lastProgress: Progress | undefined;
 let best: { value: number; step: number } | undefined;
 const rawLoss: number[] = [];
-let ema = { value: 0, n: 0 };
 let smoothing = 0.6;
+let ema = new Ema(smoothing);
 const evaluations: Evaluation[] = [];
 let compareSeries: { name: string; accuracy: [number, number][] }[] = [];
 /** The evaluation the user chose to look at (its step); undefined follows the latest. */
@@ -101,11 +115,6 @@ const details = new EvaluationDetails({ perClass: $('per-class'), confusion: $('
   send({ type: 'openRow', line }),
 );
 
-function nextSmoothed(v: number): number {
-  ema = { value: ema.value * smoothing + (1 - smoothing) * v, n: ema.n + 1 };
-  return smoothing > 0 ? ema.value / (1 - smoothing ** ema.n) : v;
-}
-
 function handle(m: FromTrainer): void {
   switch (m.type) {
     case 'started':
@@ -114,7 +123,7 @@ function handle(m: FromTrainer): void {
     case 'progress':
       lastProgress = m;
       rawLoss.push(m.loss);
-      lossChart.push(m.step, [m.loss, nextSmoothed(m.loss), null]);
+      lossChart.push(m.step, [m.loss, ema.next(m.loss), null]);
       lrChart.push(m.step, [m.learningRate]);
       break;
     case 'evaluation':
@@ -235,8 +244,9 @@ $('smoothing').addEventListener('input', () => {
   smoothing = Number(($('smoothing') as HTMLInputElement).value);
   const s = smooth(rawLoss, smoothing);
   lossChart.data[2].splice(0, s.length, ...s);
-  ema = { value: 0, n: 0 };
-  rawLoss.forEach(v => nextSmoothed(v));
+  // The curve so far, smoothed again; later points go on from the same state.
+  ema = new Ema(smoothing);
+  rawLoss.forEach(v => ema.next(v));
   lossChart.drawNow();
 });
 function resetResume(): void {
@@ -266,7 +276,7 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
     evaluations.length = 0;
     chosenStep = undefined;
     renderedEvaluations = -1;
-    ema = { value: 0, n: 0 };
+    ema = new Ema(smoothing);
     lossChart.reset();
     lrChart.reset();
     metricChart = newMetricChart(compareSeries.map(s => s.name));

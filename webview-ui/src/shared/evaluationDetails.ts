@@ -12,6 +12,7 @@ import '@vscode-elements/elements/dist/vscode-table-row/index.js';
 import './evaluation.css';
 import { MAX_MISCLASSIFIED, reportedClasses, type ClassMetrics } from '../../../src/shared/reportedEvaluation';
 import { el, pct } from './dom';
+import { count } from '../../../src/shared/words';
 
 export interface EvaluationShown {
   perClass: ClassMetrics[];
@@ -71,7 +72,7 @@ export class EvaluationDetails {
           `The ${e.perClass.length} classes with the most ${this.rowsNoun}; ${e.omittedClasses.toLocaleString('en-US')} smaller classes are left out here (accuracy and macro-F1 count every class).`,
         )
       : '';
-    this.parts.perClass.replaceChildren(el('vscode-table', { zebra: '', 'bordered-columns': '' }, header, body), omitted);
+    this.parts.perClass.replaceChildren(el('div', { class: 'scroll-x' }, el('vscode-table', { zebra: '', 'bordered-columns': '' }, header, body)), omitted);
   }
 
   private renderMatrix(e: EvaluationShown): void {
@@ -87,7 +88,7 @@ export class EvaluationDetails {
       row.forEach((n, p) => {
         const button = el(
           'button',
-          { class: 'cell', 'data-true': String(t), 'data-pred': String(p), 'aria-label': `${n} rows of ${labels[t]} predicted as ${labels[p]}` },
+          { class: 'cell', 'data-true': String(t), 'data-pred': String(p), 'aria-label': `${count(n, 'row')} of ${labels[t]} predicted as ${labels[p]}` },
           String(n),
         );
         button.style.setProperty('--heat', String(rowTotal ? n / rowTotal : 0));
@@ -102,7 +103,9 @@ export class EvaluationDetails {
       });
       table.append(tr);
     });
-    this.parts.confusion.replaceChildren(table);
+    makeGridKeyboard(table);
+    // Wide matrices scroll in their own box: the panel itself never scrolls sideways.
+    this.parts.confusion.replaceChildren(el('div', { class: 'scroll-x' }, table));
     if (this.selected) this.renderCell(e, this.selected.truth, this.selected.predicted);
     else this.parts.cellRows.replaceChildren();
   }
@@ -133,4 +136,38 @@ export class EvaluationDetails {
       e.misclassified.length >= MAX_MISCLASSIFIED ? el('p', { class: 'hint' }, `Only the ${MAX_MISCLASSIFIED} most confident mistakes are reported.`) : '';
     this.parts.cellRows.replaceChildren(title, rows.length ? list : el('p', {}, 'No such rows.'), note);
   }
+}
+
+/**
+ * One Tab stop for the whole matrix (the chosen cell, else the first): the arrow keys, Home and
+ * End move between cells, as in a grid, instead of a Tab stop per cell.
+ */
+function makeGridKeyboard(table: HTMLElement): void {
+  const rows = [...table.querySelectorAll('tr')].map(tr => [...tr.querySelectorAll<HTMLButtonElement>('button.cell')]).filter(r => r.length);
+  const all = rows.flat();
+  if (!all.length) return;
+  const current = all.find(b => b.getAttribute('aria-pressed') === 'true') ?? all[0];
+  for (const b of all) b.tabIndex = b === current ? 0 : -1;
+  table.addEventListener('keydown', event => {
+    const target = event.target as HTMLElement;
+    const r = rows.findIndex(row => row.includes(target as HTMLButtonElement));
+    if (r < 0) return;
+    const c = rows[r].indexOf(target as HTMLButtonElement);
+    const next = {
+      ArrowLeft: [r, c - 1],
+      ArrowRight: [r, c + 1],
+      ArrowUp: [r - 1, c],
+      ArrowDown: [r + 1, c],
+      Home: [r, 0],
+      End: [r, rows[r].length - 1],
+    }[event.key];
+    if (!next) return;
+    const [nr, nc] = next;
+    const to = rows[nr]?.[nc];
+    event.preventDefault();
+    if (!to) return;
+    target.tabIndex = -1;
+    to.tabIndex = 0;
+    to.focus();
+  });
 }
