@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseVocab, BertTokenizer, DEFAULT_SPECIAL_TOKENS } from '../src/trainer/tokenizer/bertTokenizer';
 import { padBatch } from '../src/trainer/train/batches';
-import type { Batch } from '../src/trainer/train/step';
+import type { Batch } from '../src/trainer/step/batch';
 
 const SHARED = path.join(__dirname, '..', '..', 'shared', 'data');
 

@@ -10,10 +10,10 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { BACKENDS, describeBackend, onBackend, selectBackend, type BackendName, type BackendReport } from '../src/trainer/backend';
 import { frozenParameters, isDecayed } from '../src/trainer/model/parameters';
-import { ADAMW_DEFAULTS } from '../src/trainer/train/adamw';
+import { ADAMW_DEFAULTS } from '../src/trainer/step/adamwOptions';
 import { seedsWorkers, startOptimisation } from '../src/trainer/train/optimisation';
 import { Random } from '../src/trainer/util/random';
-import type { Batch } from '../src/trainer/train/step';
+import type { Batch } from '../src/trainer/step/batch';
 import { fixedBatches, sst2Batches } from './batches';
 import { randomModel, SHAPES } from './shapes';
 

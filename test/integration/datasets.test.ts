@@ -110,7 +110,7 @@ describe('Datasets view', function () {
       ['bad/empty.csv', 'error', /empty/],
       ['bad/header-only.csv', 'error', /only a header/i],
       ['bad/binary.csv', 'error', /binary/],
-      ['bad/latin1.csv', 'warning', /Not valid UTF-8/],
+      ['bad/latin1.csv', 'warning', /not valid UTF-8/i],
       ['bad/unclosed-quote.csv', 'error', /line 2/],
       ['more/reviews.jsonl', 'warning', /line 3/],
     ];

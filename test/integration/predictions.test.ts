@@ -140,6 +140,7 @@ describe('Predictions', function () {
       assert.equal(panels[0].file, file.fsPath);
       assert.match(panels[0].evaluation.warnings.join(' '), /line 62/);
     } finally {
+      api.ctx.evaluationPanels.dispose();
       fs.rmSync(file.fsPath, { force: true });
     }
   });

@@ -5,7 +5,8 @@ describe('Dataset summary panel', () => {
   it('opens for a dataset and is reused for the next one', async () => {
     const api = await extensionApi();
     await api.ctx.catalog.whenIdle();
-    const tabs = () => vscode.window.tabGroups.all.flatMap(g => g.tabs).filter(t => t.input instanceof vscode.TabInputWebview);
+    const tabs = () =>
+      vscode.window.tabGroups.all.flatMap(g => g.tabs).filter(t => t.input instanceof vscode.TabInputWebview && t.label.startsWith('Dataset: '));
     await vscode.commands.executeCommand('bertTune.datasets.showSummary', vscode.Uri.joinPath(workspaceRoot(), 'sst2-dev-200.tsv'));
     await waitFor('the summary tab', () => tabs().some(t => t.label === 'Dataset: sst2-dev-200.tsv'));
     await vscode.commands.executeCommand('bertTune.datasets.showSummary', vscode.Uri.joinPath(workspaceRoot(), 'mrpc-test-100.tsv'));

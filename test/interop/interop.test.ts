@@ -20,7 +20,7 @@ import { initCheckpoint, loadCheckpoint } from '../../src/trainer/checkpoint/hfC
 import { parseBertConfig } from '../../src/trainer/model/config';
 import { runTraining } from '../../src/trainer/train/runTraining';
 import { padBatch } from '../../src/trainer/train/batches';
-import { batchTensors, disposeInputs } from '../../src/trainer/train/step';
+import { batchTensors, disposeInputs } from '../../src/trainer/step/batch';
 import { Predictor } from '../../src/trainer/predict/predictor';
 import { useBackend } from '../unit/backendSetup';
 

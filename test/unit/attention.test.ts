@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { attention, separateOps, type AttentionDropout, type AttentionShape } from '../../src/trainer/model/attention';
 import { Random } from '../../src/trainer/util/random';
-import { tapeGradients } from '../../src/trainer/train/tapeGradients';
+import { tapeGradients } from '../../src/trainer/step/tapeGradients';
 import { useBackend } from './backendSetup';
 
 const MASK = -3.4028234663852886e38;

@@ -5,10 +5,12 @@ import { describe, it } from 'node:test';
 import { loadCheckpoint } from '../../src/trainer/checkpoint/hfCheckpoint';
 import { frozenParameters, isDecayed } from '../../src/trainer/model/parameters';
 import { ParallelTrainer } from '../../src/trainer/parallel/parallelTrainer';
-import { ADAMW_DEFAULTS, AdamW } from '../../src/trainer/train/adamw';
+import { ADAMW_DEFAULTS } from '../../src/trainer/step/adamwOptions';
+import { AdamW } from '../../src/trainer/train/adamw';
 import { batchesOf, type Example } from '../../src/trainer/train/batches';
 import { clsFeatures, encoderParameters, startHeadOnly, type FeatureCache } from '../../src/trainer/train/headOnly';
-import { trainStep, type Batch } from '../../src/trainer/train/step';
+import { trainStep } from '../../src/trainer/train/step';
+import type { Batch } from '../../src/trainer/step/batch';
 import { useBackend, WASM_DIR } from './backendSetup';
 
 const TINY = path.join(__dirname, '..', 'fixtures', 'reference', 'tiny-bert');

@@ -8,7 +8,8 @@ import { loadCheckpoint } from '../../src/trainer/checkpoint/hfCheckpoint';
 import { isDecayed } from '../../src/trainer/model/parameters';
 import { AdamW } from '../../src/trainer/train/adamw';
 import { lrFactor } from '../../src/trainer/train/schedule';
-import { batchTensors, disposeInputs, trainStep, type Batch } from '../../src/trainer/train/step';
+import { batchTensors, disposeInputs, type Batch } from '../../src/trainer/step/batch';
+import { trainStep } from '../../src/trainer/train/step';
 import { useBackend } from './backendSetup';
 
 export const TINY = path.join(__dirname, '..', 'fixtures', 'reference', 'tiny-bert');

@@ -6,14 +6,17 @@ import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadCheckpoint } from '../../src/trainer/checkpoint/hfCheckpoint';
 import { isDecayed, parameterSpecs } from '../../src/trainer/model/parameters';
-import { lossCoefficients, ParallelTrainer, passBudgetBytes, rowsOf, tokensPerPass } from '../../src/trainer/parallel/parallelTrainer';
+import { ParallelTrainer, passBudgetBytes, rowsOf, tokensPerPass } from '../../src/trainer/parallel/parallelTrainer';
 import { parseBertConfig } from '../../src/trainer/model/config';
-import { ADAMW_DEFAULTS, AdamW } from '../../src/trainer/train/adamw';
+import { ADAMW_DEFAULTS } from '../../src/trainer/step/adamwOptions';
+import { lossCoefficients } from '../../src/trainer/step/loss';
+import { AdamW } from '../../src/trainer/train/adamw';
 import { startOptimisation, threadsFor } from '../../src/trainer/train/optimisation';
 import type { Example } from '../../src/trainer/train/batches';
 import { evaluate } from '../../src/trainer/train/evaluate';
 import { lrFactor } from '../../src/trainer/train/schedule';
-import { batchTensors, disposeInputs, trainStep, type Batch } from '../../src/trainer/train/step';
+import { batchTensors, disposeInputs, type Batch } from '../../src/trainer/step/batch';
+import { trainStep } from '../../src/trainer/train/step';
 import { useBackend, WASM_DIR } from './backendSetup';
 
 const TINY = path.join(__dirname, '..', 'fixtures', 'reference', 'tiny-bert');
@@ -104,11 +107,9 @@ describe('data-parallel step against the single-thread step', () => {
     const single = loadCheckpoint(TINY, { dropout: 0 }).model;
     const decayed = new Set(single.specs.filter(isDecayed).map(s => s.name));
     const adam = new AdamW(single.params, decayed);
-    const weightsTensor = tf.tensor1d(classWeights);
-    const expected = await trainStep(single, adam, micro, { lr: 2e-3, maxGradNorm: 0.3, classWeights: weightsTensor });
+    const expected = await trainStep(single, adam, micro, { lr: 2e-3, maxGradNorm: 0.3, classWeights });
     const expectedWeights = await single.toTorch();
     adam.dispose();
-    weightsTensor.dispose();
     single.dispose();
 
     for (const tokensPerPass of [undefined, 1]) {

@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadCheckpoint } from '../../src/trainer/checkpoint/hfCheckpoint';
 import { readTorchCheckpoint, unpickle } from '../../src/trainer/checkpoint/torchPickle';
 import { padBatch } from '../../src/trainer/train/batches';
-import { batchTensors, disposeInputs } from '../../src/trainer/train/step';
+import { batchTensors, disposeInputs } from '../../src/trainer/step/batch';
 import { useBackend } from './backendSetup';
 
 const REAL = path.join(__dirname, '..', 'fixtures', 'torch', 'real');

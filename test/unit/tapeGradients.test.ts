@@ -5,8 +5,9 @@ import { initParameter } from '../../src/trainer/checkpoint/initWeights';
 import { BertClassifier, type TorchTensor } from '../../src/trainer/model/bert';
 import { parseBertConfig } from '../../src/trainer/model/config';
 import { parameterSpecs } from '../../src/trainer/model/parameters';
-import { batchTensors, crossEntropy, disposeInputs, type Batch } from '../../src/trainer/train/step';
-import { tapeGradients } from '../../src/trainer/train/tapeGradients';
+import { batchTensors, disposeInputs, type Batch } from '../../src/trainer/step/batch';
+import { crossEntropy } from '../../src/trainer/step/loss';
+import { tapeGradients } from '../../src/trainer/step/tapeGradients';
 import { Random } from '../../src/trainer/util/random';
 import { useBackend } from './backendSetup';
 
@@ -47,10 +48,8 @@ function lossOf(m: BertClassifier, b: Batch): () => tf.Scalar {
   return () => {
     let seed = 100;
     const inputs = batchTensors(b);
-    const labels = tf.tensor1d(b.labels, 'int32');
-    const loss = crossEntropy(m.forward(inputs, { training: true, nextSeed: () => seed++ }).logits, labels);
+    const loss = crossEntropy(m.forward(inputs, { training: true, nextSeed: () => seed++ }).logits, b.labels);
     disposeInputs(inputs);
-    labels.dispose();
     return loss;
   };
 }

@@ -20,7 +20,7 @@ import { parseBertConfig } from '../../src/trainer/model/config';
 import { dropout, dropoutAttrs, keeps } from '../../src/trainer/model/dropout';
 import { activation, embeddingLookup, layerNorm } from '../../src/trainer/model/ops';
 import { AdamW } from '../../src/trainer/train/adamw';
-import { globalNorm } from '../../src/trainer/train/gradients';
+import { globalNorm } from '../../src/trainer/step/clipping';
 import { InferenceClient } from '../../src/extension/predict/inferenceClient';
 import { Predictor } from '../../src/trainer/predict/predictor';
 import { assertAccumulationMatches, assertMatchesReference, reproduce, TINY } from './hfSteps';

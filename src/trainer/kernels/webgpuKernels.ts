@@ -21,7 +21,7 @@ import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webg
 import { DROPOUT_KERNEL, type DropoutAttrs } from '../model/dropout';
 import { GELU_GRAD_KERNEL, LAYER_NORM_KERNELS, SEGMENT_SUMS_KERNEL } from '../model/ops';
 import { ADAM_KERNELS, type AdamMomentAttrs, type AdamUpdateAttrs } from '../train/adamw';
-import { L2_NORM_KERNEL } from '../train/gradients';
+import { L2_NORM_KERNEL } from '../step/clipping';
 
 const WORKGROUP = 256;
 

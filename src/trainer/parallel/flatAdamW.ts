@@ -3,7 +3,7 @@
  * single-tensor path) but in plain JavaScript on shared memory: each gradient worker updates
  * its own slice, so the optimizer uses every core and its state never enters a WASM heap.
  */
-import type { AdamWOptions } from '../train/adamw';
+import type { AdamWOptions } from '../step/adamwOptions';
 import type { FlatLayout } from './flatParameters';
 
 export interface FlatAdamWStep {

@@ -9,8 +9,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../backend';
 import { wasmHeapView } from '../kernels/wasmKernels';
 import { BertClassifier } from '../model/bert';
-import { batchTensors, disposeInputs } from '../train/step';
-import { tapeGradients } from '../train/tapeGradients';
+import { batchTensors, disposeInputs } from '../step/batch';
+import { weightedNll } from '../step/loss';
+import { tapeGradients } from '../step/tapeGradients';
 import { Random } from '../util/random';
 import { adamwSlice } from './flatAdamW';
 import { tensorValues, viewOf } from './flatParameters';
@@ -20,14 +21,6 @@ import { wasmSliceOptimizer } from './wasmOptimizer';
 const init = workerData as WorkerInit;
 const port = parentPort!;
 const post = (m: FromWorker) => port.postMessage(m);
-
-/** -Σ coef_i · log p(label_i | x_i): the step's loss share of these rows. */
-function weightedNll(logits: tf.Tensor2D, labels: tf.Tensor1D, coefs: tf.Tensor1D): tf.Scalar {
-  return tf.tidy(() => {
-    const picked = tf.sum(tf.mul(tf.logSoftmax(logits), tf.oneHot(labels, logits.shape[1])), 1);
-    return tf.neg(tf.sum(tf.mul(picked, coefs))) as tf.Scalar;
-  });
-}
 
 async function main() {
   const report = await selectBackend({ prefer: init.backend, wasmDir: init.wasmDir });

@@ -16,8 +16,10 @@ import type { BertClassifier } from '../model/bert';
 import type { TensorSource } from '../checkpoint/safetensors';
 import type { BertConfig } from '../model/config';
 import type { ParameterSpec } from '../model/parameters';
-import { ADAMW_DEFAULTS, type AdamWOptions } from '../train/adamw';
-import type { Batch, StepResult } from '../train/step';
+import { lossCoefficients } from '../step/loss';
+import { clipScale } from '../step/clipping';
+import { ADAMW_DEFAULTS, type AdamWOptions } from '../step/adamwOptions';
+import type { Batch, StepResult } from '../step/batch';
 import { allocateFlat, flatLayout, slices, tensorValues, viewOf, type FlatLayout } from './flatParameters';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol';
 import { rowLengths, shareRows } from './shareRows';
@@ -93,18 +95,6 @@ export function rowsOf(b: Batch, from: number, to: number): Batch {
     b,
     Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i),
   );
-}
-
-/**
- * Each row's weight in the step's loss, so that Σ coef·nll over all workers equals what
- * step.ts reports: the mean of the micro-batches' (class-weighted) mean losses.
- */
-export function lossCoefficients(micro: Batch[], classWeights?: number[]): number[][] {
-  return micro.map(b => {
-    const w = b.labels.map(l => classWeights?.[l] ?? 1);
-    const total = w.reduce((a, x) => a + x, 0) * micro.length;
-    return w.map(x => x / total);
-  });
 }
 
 /** A [rows, cols] matrix's transpose, [cols, rows]. */
@@ -279,8 +269,8 @@ export class ParallelTrainer {
     const { loss } = await this.gradients(micro, options.classWeights, options.seeds);
     const squares = await Promise.all(this.workers.map((w, k) => w.request({ type: 'reduce', from: this.ranges[k][0], to: this.ranges[k][1] })));
     const norm = Math.fround(Math.sqrt(squares.reduce((a, r) => a + r.sumOfSquares, 0)));
-    const coef = Math.fround(options.maxGradNorm / Math.fround(norm + 1e-6));
-    const clipped = options.maxGradNorm > 0 && coef < 1;
+    const coef = clipScale(norm, options.maxGradNorm);
+    const clipped = coef < 1;
     this.adamStep++;
     await Promise.all(
       this.workers.map((w, k) =>

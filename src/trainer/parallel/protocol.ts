@@ -3,8 +3,8 @@
  * structured clones; shared memory carries weights, moments and gradients, never messages).
  */
 import type { BertConfig } from '../model/config';
-import type { AdamWOptions } from '../train/adamw';
-import type { Batch } from '../train/step';
+import type { AdamWOptions } from '../step/adamwOptions';
+import type { Batch } from '../step/batch';
 import type { FlatAdamWStep } from './flatAdamW';
 import type { FlatLayout } from './flatParameters';
 

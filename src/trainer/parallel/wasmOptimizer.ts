@@ -3,7 +3,7 @@
  * three to four times the JavaScript loops' speed, which matters when a step's compute is short
  * (small models, short texts) and the optimizer walks every parameter each step.
  */
-import type { AdamWOptions } from '../train/adamw';
+import type { AdamWOptions } from '../step/adamwOptions';
 import { OPTIMIZER_WASM } from '../kernels/optimizerWasm';
 import type { FlatAdamWStep } from './flatAdamW';
 import type { FlatArrays, FlatLayout } from './flatParameters';

@@ -7,7 +7,7 @@ import type { Prediction } from '../../shared/inferenceProtocol';
 import { loadCheckpoint, type LoadedModel } from '../checkpoint/hfCheckpoint';
 import { resolveModel } from '../hub/resolveModel';
 import { batchesOf } from '../train/batches';
-import { batchTensors, disposeInputs } from '../train/step';
+import { batchTensors, disposeInputs } from '../step/batch';
 import { afterBatch } from '../backend';
 
 const BATCH = 32;

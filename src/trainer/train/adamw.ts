@@ -6,14 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-export interface AdamWOptions {
-  beta1: number;
-  beta2: number;
-  eps: number;
-  weightDecay: number;
-}
-
-export const ADAMW_DEFAULTS: AdamWOptions = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 };
+import { ADAMW_DEFAULTS, type AdamWOptions } from '../step/adamwOptions';
 
 /**
  * Our kernels for one parameter's update where a backend has them (WebGPU,

@@ -5,7 +5,7 @@
  */
 import { shuffleInPlace } from '../data/split';
 import { Random } from '../util/random';
-import type { Batch } from './step';
+import type { Batch } from '../step/batch';
 
 export interface Example {
   inputIds: number[];

@@ -4,7 +4,7 @@ import type { BertClassifier } from '../model/bert';
 import { afterBatch } from '../backend';
 import { batchesOf, type Example } from './batches';
 import { classificationMetrics, type ClassificationMetrics } from './metrics';
-import { batchTensors, disposeInputs, type Batch } from './step';
+import { batchTensors, disposeInputs, type Batch } from '../step/batch';
 import { MAX_MISCLASSIFIED } from '../../shared/reportedEvaluation';
 
 export interface Misclassified {

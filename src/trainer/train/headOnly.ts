@@ -6,10 +6,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BertClassifier } from '../model/bert';
-import { AdamW, type AdamWOptions } from './adamw';
+import { AdamW } from './adamw';
+import type { AdamWOptions } from '../step/adamwOptions';
 import { batchesOf, type Example } from './batches';
 import { MainThreadOptimisation, type Optimisation } from './optimisation';
-import { batchTensors, disposeInputs, type Batch } from './step';
+import { batchTensors, disposeInputs, type Batch } from '../step/batch';
 
 /** Every parameter but the pooler's and the classifier's: what head-only training keeps fixed. */
 export function encoderParameters(model: BertClassifier): Set<string> {
@@ -84,5 +85,5 @@ export function startHeadOnly(
   // Runs inside the step's gradient scope, which disposes the features tensor with the rest.
   const logits = (batch: Batch, forward: { training: boolean; nextSeed?: () => number }) => model.head(featuresOf(batch), forward).logits;
   const head = new Map([...model.params].filter(([name]) => !frozen.has(name)));
-  return new MainThreadOptimisation(model, new AdamW(head, decayed, adam), classWeights && tf.tensor1d(classWeights), logits);
+  return new MainThreadOptimisation(model, new AdamW(head, decayed, adam), classWeights, logits);
 }

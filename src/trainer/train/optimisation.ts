@@ -10,9 +10,11 @@ import { defaultThreads } from '../../shared/trainerProtocol';
 import type { TensorSource } from '../checkpoint/safetensors';
 import type { BertClassifier } from '../model/bert';
 import { ParallelTrainer } from '../parallel/parallelTrainer';
-import { AdamW, type AdamWOptions } from './adamw';
+import { AdamW } from './adamw';
+import type { AdamWOptions } from '../step/adamwOptions';
 import type { BatchLogits } from './evaluate';
-import { timeGradients, trainStep, type Batch, type StepOptions, type StepResult } from './step';
+import { timeGradients, trainStep, type StepOptions } from './step';
+import type { Batch, StepResult } from '../step/batch';
 
 export interface Optimisation {
   /** Cores the steps use. */
@@ -60,7 +62,7 @@ export class MainThreadOptimisation implements Optimisation {
   constructor(
     private readonly model: BertClassifier,
     private readonly adam: AdamW,
-    private readonly classWeights?: tf.Tensor1D,
+    private readonly classWeights?: number[],
     /** Logits other than the whole forward pass's (head-only training). */
     private readonly logits?: StepOptions['logits'],
   ) {}
@@ -108,7 +110,6 @@ export class MainThreadOptimisation implements Optimisation {
 
   async dispose(): Promise<void> {
     this.adam.dispose();
-    this.classWeights?.dispose();
   }
 }
 
@@ -180,5 +181,5 @@ export async function startOptimisation(
       options.warn(`Training on the trainer's own thread: the ${threads} gradient worker${threads > 1 ? 's' : ''} did not start (${(e as Error).message}).`);
     }
   }
-  return new MainThreadOptimisation(model, new AdamW(model.params, decayed, adam), options.classWeights && tf.tensor1d(options.classWeights));
+  return new MainThreadOptimisation(model, new AdamW(model.params, decayed, adam), options.classWeights);
 }

@@ -27,7 +27,17 @@ export function clipCoefficient(norm: tf.Scalar, maxNorm: number): tf.Scalar | u
   return tf.tidy(() => tf.minimum(tf.div(tf.scalar(maxNorm), tf.add(norm, 1e-6)), 1) as tf.Scalar);
 }
 
-/** Whether clipCoefficient scaled the gradients down, from the norm read back: torch's float32 coefficient below 1. */
+/**
+ * The clipping rule in plain numbers, as clipCoefficient computes it on the device: torch's
+ * float32 min(1, maxNorm / (norm + 1e-6)); 1 for maxNorm 0 or less (no clipping). The gradient
+ * workers scale by it; the one-thread step's read-back norm reports with it.
+ */
+export function clipScale(norm: number, maxNorm: number): number {
+  if (!(maxNorm > 0)) return 1;
+  return Math.min(1, Math.fround(maxNorm / Math.fround(norm + 1e-6)));
+}
+
+/** Whether clipCoefficient scaled the gradients down, from the norm read back. */
 export function wasClipped(norm: number, maxNorm: number): boolean {
-  return maxNorm > 0 && Math.fround(maxNorm / Math.fround(norm + 1e-6)) < 1;
+  return clipScale(norm, maxNorm) < 1;
 }

@@ -1,0 +1,36 @@
+/**
+ * What a step takes and gives, shared by the one-thread step (../train/step.ts) and the
+ * gradient workers (../parallel/): a padded batch as plain arrays, its tensors, the result.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { BertInputs } from '../model/bert';
+
+/** A padded batch, as plain arrays: what the data pipeline produces. */
+export interface Batch {
+  inputIds: number[][];
+  tokenTypeIds: number[][];
+  attentionMask: number[][];
+  labels: number[];
+  /** 1-based data row numbers, for reporting. */
+  rows?: number[];
+}
+
+export function batchTensors(b: Batch): BertInputs {
+  return {
+    inputIds: tf.tensor2d(b.inputIds, undefined, 'int32'),
+    tokenTypeIds: tf.tensor2d(b.tokenTypeIds, undefined, 'int32'),
+    attentionMask: tf.tensor2d(b.attentionMask, undefined, 'int32'),
+  };
+}
+
+export function disposeInputs(x: BertInputs): void {
+  tf.dispose([x.inputIds, x.tokenTypeIds, x.attentionMask]);
+}
+
+export interface StepResult {
+  /** Mean loss over the micro-batches, before the update. */
+  loss: number;
+  /** Global gradient norm before clipping. */
+  gradNorm: number;
+  clipped: boolean;
+}
