@@ -202,7 +202,8 @@ describe('Fine-tune on this CSV, in the workbench', () => {
   it('says before training that a Hub model is neither downloaded nor reachable, and offers the ways out', () =>
     withFailureScreenshot(wb.page, 'offline-hub-model', async () => {
       const { page } = wb;
-      await page.locator('.activitybar .action-item a[aria-label^="Explorer"]').click();
+      // (a command, not the activity bar: clicking Explorer while it shows hides it)
+      await runCommand(page, 'View: Show Explorer');
       await explorerContextMenu(page, 'sst2-dev-200.tsv', 'Fine-tune on this CSV');
       for (const step of ['Which column holds the text', 'second text column', 'holds the labels']) {
         await waitForQuickPick(page, step);
@@ -227,13 +228,13 @@ describe('Fine-tune on this CSV, in the workbench', () => {
   it('goes Back a step and back again, each step showing the answer given there', () =>
     withFailureScreenshot(wb.page, 'wizard-back', async () => {
       const { page } = wb;
-      const back = () => page.locator('.quick-input-widget [aria-label="Back"]').first().click();
+      const back = () => page.locator('.quick-input-widget .quick-input-left-action-bar .codicon-quick-input-back').first().click();
       const focused = text => page.locator('.quick-input-list .monaco-list-row.focused', { hasText: text }).first().waitFor({ timeout: 10_000 });
-      await page.locator('.activitybar .action-item a[aria-label^="Explorer"]').click();
+      await runCommand(page, 'View: Show Explorer');
       await explorerContextMenu(page, 'mrpc-test-100.tsv', 'Fine-tune on this CSV');
       await waitForQuickPick(page, 'Which column holds the text');
       // The first step has no Back.
-      assert.equal(await page.locator('.quick-input-widget [aria-label="Back"]').count(), 0);
+      assert.equal(await page.locator('.quick-input-widget .quick-input-left-action-bar .codicon-quick-input-back').count(), 0);
       await pickQuickItem(page, '#2 String');
       await waitForQuickPick(page, 'second text column');
       await pickQuickItem(page, '#1 String');
