@@ -17,6 +17,7 @@ import { fineTune, type FineTunePreset } from './training/fineTuneCommand';
 import { pickModel, runModel, type ModelRef } from './predict/activeModel';
 import { evaluateLabelledFile, type EvaluatePreset } from './predict/evaluateFileCommand';
 import { predictCsvColumn } from './predict/predictCsvCommand';
+import { readRunNotes, RUN_NOTE_LIMITS, writeRunNotes } from '../shared/runFolder';
 import { count } from '../shared/words';
 
 type CommandFactory = (ctx: Ctx) => (...args: unknown[]) => unknown;
@@ -209,6 +210,12 @@ export const commands: Record<string, CommandFactory> = {
     return uri ? predictCsvColumn(ctx, uri, (preset ?? {}) as { textCol?: string; probabilities?: boolean }) : undefined;
   },
 
+  'bertTune.runs.rename': ctx => async (arg?: unknown, value?: unknown) =>
+    editRunNotes(ctx, arg as RunNode | undefined, 'title', typeof value === 'string' ? value : undefined),
+
+  'bertTune.runs.editNote': ctx => async (arg?: unknown, value?: unknown) =>
+    editRunNotes(ctx, arg as RunNode | undefined, 'note', typeof value === 'string' ? value : undefined),
+
   'bertTune.evaluateFile': ctx => async (arg?: unknown, preset?: unknown) => {
     const uri = await pickDataset(ctx, arg, 'Evaluate on which labelled file?');
     return uri ? evaluateLabelledFile(ctx, uri, (preset ?? {}) as EvaluatePreset) : undefined;
@@ -244,4 +251,28 @@ export function registerCommands(ctx: Ctx): vscode.Disposable[] {
     const run = factory(ctx);
     return vscode.commands.registerCommand(id, COMMANDS_NEEDING_TRUST.has(id) ? withTrust(run, () => vscode.workspace.isTrusted, askForTrust) : run);
   });
+}
+
+/** Renames a run or edits its note (notes.json): asked in an input box, or given (tests). Empty clears it. */
+async function editRunNotes(ctx: Ctx, node: RunNode | undefined, field: 'title' | 'note', given?: string): Promise<string | undefined> {
+  const run = node?.run;
+  if (!run) return undefined;
+  const notes = readRunNotes(run.dir);
+  const value =
+    given ??
+    (await vscode.window.showInputBox({
+      title: field === 'title' ? `Rename ${run.label}` : `Note on ${run.label}`,
+      prompt: field === 'title' ? 'A name for the run (empty: its data file and base model)' : 'A note on the run: what you tried, what you saw (empty: none)',
+      value: notes[field] ?? (field === 'title' ? run.label : ''),
+      validateInput: v => (v.trim().length > RUN_NOTE_LIMITS[field] ? `At most ${RUN_NOTE_LIMITS[field]} characters (${v.trim().length} now).` : undefined),
+    }));
+  if (value === undefined) return undefined;
+  try {
+    writeRunNotes(run.dir, { ...notes, [field]: value });
+  } catch (e) {
+    void vscode.window.showErrorMessage(`Could not save the run's ${field === 'title' ? 'name' : 'note'}: ${(e as Error).message}`);
+    return undefined;
+  }
+  ctx.runsTree.refresh();
+  return value.trim();
 }

@@ -23,6 +23,8 @@ export const RUN_FILES = {
   metrics: 'metrics.jsonl',
   lock: 'run.lock',
   checkpoints: 'checkpoints',
+  /** The person's name for the run and their note (notes.json, schema below); the trainer never writes it. */
+  notes: 'notes.json',
 } as const;
 
 export type CheckpointKind = 'best' | 'last';
@@ -369,4 +371,50 @@ export function liveRunLock(runDir: string, self = process.pid): RunLock | undef
 export function describeRunLock(runDir: string, lock: RunLock): string {
   const where = lock.host === os.hostname() ? `process ${lock.pid}` : `process ${lock.pid} on ${lock.host}`;
   return `${runDir} is being trained by ${where} (since ${lock.startedAt || 'an unknown time'}): stop that run first. If no such process runs any more, delete ${path.join(runDir, RUN_FILES.lock)}.`;
+}
+
+/** notes.json: a run's title and note, written by the extension when the user renames or annotates it. */
+export const RUN_NOTES_VERSION = 1;
+export const RUN_NOTE_LIMITS = { title: 120, note: 4000 } as const;
+
+export const runNotesSchema = z.object({
+  schemaVersion: z.number(),
+  title: z.optional(z.string()),
+  note: z.optional(z.string()),
+});
+export interface RunNotes {
+  title?: string;
+  note?: string;
+}
+
+/** The run's title and note; nothing when there are none or the file cannot be read (notes never stop a run from opening). */
+export function readRunNotes(runDir: string): RunNotes {
+  try {
+    const parsed = runNotesSchema.safeParse(JSON.parse(fs.readFileSync(path.join(runDir, RUN_FILES.notes), 'utf8')));
+    if (!parsed.success) return {};
+    const { title, note } = parsed.data;
+    return { ...(title?.trim() ? { title: title.trim() } : {}), ...(note?.trim() ? { note: note.trim() } : {}) };
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Writes notes.json atomically (a temporary file renamed over it), never through a link; empty
+ * fields are dropped, and with neither left the file goes.
+ */
+export function writeRunNotes(runDir: string, notes: RunNotes): void {
+  const title = notes.title?.trim();
+  const note = notes.note?.trim();
+  if (title && title.length > RUN_NOTE_LIMITS.title) throw new Error(`a run's name takes at most ${RUN_NOTE_LIMITS.title} characters, not ${title.length}`);
+  if (note && note.length > RUN_NOTE_LIMITS.note) throw new Error(`a run's note takes at most ${RUN_NOTE_LIMITS.note} characters, not ${note.length}`);
+  assertNoLinks(runDir, [RUN_FILES.notes]);
+  const file = path.join(runDir, RUN_FILES.notes);
+  if (!title && !note) return fs.rmSync(file, { force: true });
+  const tmp = path.join(runDir, `.${RUN_FILES.notes}.tmp-${process.pid}`);
+  fs.rmSync(tmp, { force: true });
+  fs.writeFileSync(tmp, JSON.stringify({ schemaVersion: RUN_NOTES_VERSION, ...(title ? { title } : {}), ...(note ? { note } : {}) }, null, 2) + '\n', {
+    flag: 'wx',
+  });
+  fs.renameSync(tmp, file);
 }

@@ -61,6 +61,24 @@ describe('Fine-tuning from VS Code', function () {
     }
   });
 
+  it('names a run by its data and model, and renames and annotates it from the Runs view', async () => {
+    const run = runs().find(r => r.status === 'completed')!;
+    assert.equal(api.ctx.runsTree.getTreeItem({ run }).label, 'sst2-dev-200 · tiny');
+    try {
+      await vscode.commands.executeCommand('bertTune.runs.rename', { run }, 'first try, lr 1e-3');
+      await vscode.commands.executeCommand('bertTune.runs.editNote', { run }, 'one epoch only');
+      const renamed = runs().find(r => r.dir === run.dir)!;
+      const item = api.ctx.runsTree.getTreeItem({ run: renamed });
+      assert.equal(item.label, 'first try, lr 1e-3');
+      const tooltip = (item.tooltip as vscode.MarkdownString).value.replace(/\\/g, '').replaceAll('&nbsp;', ' ');
+      assert.ok(tooltip.includes('one epoch only') && tooltip.includes(`Folder: ${run.name}`), tooltip);
+    } finally {
+      await vscode.commands.executeCommand('bertTune.runs.rename', { run }, '');
+      await vscode.commands.executeCommand('bertTune.runs.editNote', { run }, '');
+    }
+    assert.equal(api.ctx.runsTree.getTreeItem({ run: runs().find(r => r.dir === run.dir)! }).label, 'sst2-dev-200 · tiny');
+  });
+
   it('opens the metrics panel of a finished run with everything from its metrics.jsonl', async () => {
     const run = runs().find(r => r.status === 'completed')!;
     const panel = (await vscode.commands.executeCommand('bertTune.showMetrics', { run })) as { messages: { type: string }[]; panel: vscode.WebviewPanel };

@@ -100,6 +100,10 @@ describe("the Runs view's menus", () => {
     assert.ok(stopped.has('bertTune.runs.resume') && stopped.has('bertTune.runs.useForPredictions') && stopped.has('bertTune.runs.delete'));
     const done = offered(value('completed', true, true));
     assert.ok(!done.has('bertTune.runs.resume') && done.has('bertTune.runs.useForPredictions'));
+    // Every run can be renamed and annotated, even one another process trains (notes.json is the extension's alone).
+    for (const v of [value('failed', false, false), value('running', true, true), value('completed', true, true), value('stopped', true, true, true)]) {
+      assert.ok(offered(v).has('bertTune.runs.rename') && offered(v).has('bertTune.runs.editNote'), v);
+    }
     const running = offered(value('running', true, true));
     assert.ok(running.has('bertTune.stopTraining') && !running.has('bertTune.runs.delete') && !running.has('bertTune.runs.resume'));
     const locked = offered(value('stopped', true, true, true));

@@ -6,8 +6,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FromTrainer, TrainConfig } from '../../shared/trainerProtocol';
 import type { RunStatus } from '../../shared/runStatus';
+import { modelLabel } from '../training/baseModels';
 import { formatMetric, METRICS, metricValue, type MetricName } from '../../shared/metrics';
 import {
+  readRunNotes,
   BERT_TUNE_FOLDER,
   RUN_FILES,
   RUNS_FOLDER,
@@ -29,7 +31,12 @@ export type { RunStatus } from '../../shared/runStatus';
 
 export interface RunSummary {
   dir: string;
+  /** The folder's name: the run's identity (sortable: its start time, then the data file). */
   name: string;
+  /** What the Runs view and the panel call it: the user's title, else data file · base model. */
+  label: string;
+  /** The user's note (notes.json), if any. */
+  note?: string;
   status: RunStatus;
   config?: TrainConfig;
   /** Best value of the run's metricForBest, and the metric's name. */
@@ -66,7 +73,8 @@ function stampOf(dir: string): string {
   try {
     const s = fs.statSync(path.join(dir, RUN_FILES.metrics));
     const lock = fs.statSync(path.join(dir, RUN_FILES.lock), { throwIfNoEntry: false });
-    return `${s.mtimeMs}:${s.size}:${lock?.mtimeMs ?? 'unlocked'}`;
+    const notes = fs.statSync(path.join(dir, RUN_FILES.notes), { throwIfNoEntry: false });
+    return `${s.mtimeMs}:${s.size}:${lock?.mtimeMs ?? 'unlocked'}:${notes?.mtimeMs ?? 'no notes'}`;
   } catch {
     return 'none';
   }
@@ -103,9 +111,12 @@ function readSummary(dir: string, isRunning: boolean): RunSummary {
   else status = 'interrupted';
   const stat = fs.statSync(dir);
   const metricsStat = fs.statSync(path.join(dir, RUN_FILES.metrics), { throwIfNoEntry: false });
+  const notes = readRunNotes(dir);
   return {
     dir,
     name: path.basename(dir),
+    label: notes.title ?? defaultRunLabel(config),
+    note: notes.note,
     status,
     config,
     best: bestEval ? { metric, value: metricValue(bestEval, metric), step: bestEval.step } : undefined,
@@ -236,4 +247,11 @@ export function describeUnread(unread: RunMessages['unread']): string[] {
   return [
     `${unread.length} line${unread.length === 1 ? '' : 's'} of ${RUN_FILES.metrics} could not be read (${first}${unread.length > 3 ? '; …' : ''}); the curves leave them out.`,
   ];
+}
+
+/** A run without a title: its data file and base model ("sst2-dev-200 · bert-mini"); the folder's name says when. */
+export function defaultRunLabel(config: TrainConfig | undefined): string {
+  if (!config) return 'run';
+  const data = path.basename(config.data, path.extname(config.data));
+  return `${data} · ${modelLabel(config.model)}`;
 }

@@ -72,7 +72,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunNode>, vscod
   }
 
   getTreeItem({ run }: RunNode): vscode.TreeItem {
-    const item = new vscode.TreeItem(run.name);
+    const item = new vscode.TreeItem(run.label);
     item.id = run.dir;
     item.resourceUri = vscode.Uri.file(run.dir);
     const [icon, color] = ICONS[run.status];
@@ -88,7 +88,9 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunNode>, vscod
     item.description = parts.join(' · ');
     item.contextValue = runContextValue(run);
     const tip = new vscode.MarkdownString();
-    tip.appendMarkdown('**').appendText(run.name).appendMarkdown('**\n\n');
+    tip.appendMarkdown('**').appendText(run.label).appendMarkdown('**\n\n');
+    tip.appendText(`Folder: ${run.name}`).appendMarkdown('\n\n');
+    if (run.note) tip.appendText(run.note).appendMarkdown('\n\n');
     if (run.config)
       tip
         .appendText(`Data: ${run.config.data}\nModel: ${run.config.model}\nText: ${run.config.textCol} · Label: ${run.config.labelCol}`)

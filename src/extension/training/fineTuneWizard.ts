@@ -11,6 +11,9 @@ import { AUTO_BACKEND_SUMMARY, BACKEND_SETTING_VALUES, BACKEND_SUMMARIES, isBack
 import { TRAIN_DEFAULTS, trainConfigSchema, type TrainConfig } from '../../shared/trainerProtocol';
 import { METRIC_NAMES, METRICS } from '../../shared/metrics';
 import type { Settings } from '../settings';
+import { BASE_MODELS, SCRATCH_SIZES } from './baseModels';
+
+export { BASE_MODELS, SCRATCH_SIZES };
 import { checkHubModel, isCachedHubModel } from './hubCheck';
 import { looksLikePath } from '../../shared/modelId';
 import { defaultLearningRate, rememberedModel, rememberedSettings, toRemember, type RememberedChoices, type RememberedModel } from './wizardMemory';
@@ -23,20 +26,6 @@ export interface FineTuneChoices {
   model: string;
   settings: Partial<TrainConfig>;
 }
-
-export const BASE_MODELS: { id: string; label: string; detail: string }[] = [
-  { id: 'google/bert_uncased_L-2_H-128_A-2', label: 'bert-tiny', detail: '4.4M parameters: seconds per epoch on small data' },
-  { id: 'google/bert_uncased_L-4_H-256_A-4', label: 'bert-mini', detail: '11M parameters: a good first choice on a CPU' },
-  { id: 'google/bert_uncased_L-4_H-512_A-8', label: 'bert-small', detail: '29M parameters' },
-  { id: 'google/bert_uncased_L-8_H-512_A-8', label: 'bert-medium', detail: '41M parameters' },
-  { id: 'bert-base-uncased', label: 'bert-base', detail: '110M parameters: best results, slow without a GPU' },
-];
-
-export const SCRATCH_SIZES = [
-  { label: 'tiny (2 layers, hidden 128)', layers: 2, hidden: 128, heads: 2, intermediate: 512 },
-  { label: 'mini (4 layers, hidden 256)', layers: 4, hidden: 256, heads: 4, intermediate: 1024 },
-  { label: 'small (4 layers, hidden 512)', layers: 4, hidden: 512, heads: 8, intermediate: 2048 },
-];
 
 export type ModelChoice = { kind: 'ref'; ref: string } | { kind: 'scratch'; size: (typeof SCRATCH_SIZES)[number] };
 

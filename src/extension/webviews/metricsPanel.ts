@@ -30,18 +30,18 @@ class RunPanel {
     private readonly host: MetricsPanels,
   ) {
     this.messages = readMessages(run.dir);
-    this.panel = vscode.window.createWebviewPanel(METRICS_VIEW_TYPE, `Metrics: ${run.name}`, vscode.ViewColumn.Active, {
+    this.panel = vscode.window.createWebviewPanel(METRICS_VIEW_TYPE, `Metrics: ${run.label}`, vscode.ViewColumn.Active, {
       ...webviewOptions(extensionUri),
       retainContextWhenHidden: false,
     });
-    this.panel.webview.html = webviewHtml(this.panel.webview, extensionUri, 'metrics', `Metrics: ${run.name}`);
+    this.panel.webview.html = webviewHtml(this.panel.webview, extensionUri, 'metrics', `Metrics: ${run.label}`);
     this.panel.webview.onDidReceiveMessage(raw => this.onMessage(raw));
   }
 
   info(): RunInfo {
     const status = this.host.training.current?.runDir === this.run.dir ? 'running' : this.host.statusOf(this.run.dir);
     return {
-      name: this.run.name,
+      name: this.run.label,
       dir: this.run.dir,
       status,
       dataFile: this.run.config?.data,
