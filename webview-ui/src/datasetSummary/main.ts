@@ -14,6 +14,7 @@ import { delimiterName, type ColumnInfo, type DatasetInfo } from '../../../src/s
 import { toSummaryWebviewSchema, type FromSummaryWebview, type SummaryState } from '../../../src/shared/webviews/datasetSummaryProtocol';
 import { vscode } from '../vscodeApi';
 import { count } from '../../../src/shared/words';
+import { el } from '../shared/dom';
 
 const app = document.getElementById('app')!;
 
@@ -22,12 +23,6 @@ function send(message: FromSummaryWebview): void {
 }
 
 /** Tiny element builder: text goes in as text nodes, never as HTML. */
-function el(tag: string, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElement {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  node.append(...children);
-  return node;
-}
 
 const fmt = (n: number): string => n.toLocaleString('en-US');
 

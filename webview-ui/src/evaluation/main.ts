@@ -4,6 +4,7 @@
  * the file at each. Renders what the host sends; the host keeps it.
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '../shared/page.css';
 import './style.css';
 import { describeMetrics } from '../../../src/shared/metrics';
 import { toEvaluationWebviewSchema, type Evaluated, type FromEvaluationWebview } from '../../../src/shared/webviews/evaluationPanelProtocol';

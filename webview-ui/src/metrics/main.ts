@@ -4,6 +4,7 @@
  * cells list the validation rows behind them. Renders what the host sends; the host keeps the run.
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '../shared/page.css';
 import './style.css';
 import { DEFAULT_METRIC, describeMetrics, formatMetric, METRICS, metricValue } from '../../../src/shared/metrics';
 import type { FromTrainer } from '../../../src/shared/trainerProtocol';
