@@ -256,6 +256,15 @@ describe('the Datasets view and the trainer read a file alike (one reader)', () 
     assert.match(loaded.warnings[0], /skipped 1 row .* \(line 4\)/);
   });
 
+  it('offers no phantom columns for the extra cells of ragged rows', async () => {
+    const info = await inspectDataset(tempFile('ragged.csv', 'text,label\na fine film,pos\nhello, world,neg\nfine,pos,x,y\n'));
+    assert.deepEqual(
+      info.columns.map(c => c.name),
+      ['text', 'label'],
+    );
+    assert.match(info.problems.find(p => /different number of columns/.test(p.message))!.message, /^2 rows have .* line 3\./);
+  });
+
   it('the same rows, lines and encoding on a Latin-1 TSV with a multi-line quoted text', async () => {
     const file = tempFile('legacy.tsv', Buffer.from('text\tlabel\ncaf\xe9 cr\xe8me\tpos\n"two\nlines"\tneg\n\nlast\tpos\n', 'latin1'));
     const info = await inspectDataset(file);

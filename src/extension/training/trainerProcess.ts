@@ -6,7 +6,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { fromTrainerSchema, type FromTrainer, type ToTrainer } from '../../shared/trainerProtocol';
+import { fromTrainerSchema, SHUTDOWN_SAVE_MS, type FromTrainer, type ToTrainer } from '../../shared/trainerProtocol';
 
 export interface TrainerExit {
   code: number | null;
@@ -17,9 +17,11 @@ export interface TrainerExit {
 
 /**
  * How long a trainer asked to stop may take to finish its step and save before it gets SIGTERM
- * (which it also reads as a stop request), and then as long again before SIGKILL.
+ * (which it also reads as a stop request), and then as long again before SIGKILL: as long as it
+ * has when VS Code closes (a bert-base step and save take ~25 s on a laptop, an evaluation of a
+ * large validation set longer), so a Stop never kills the save it asked for.
  */
-export const STOP_GRACE_MS = 15_000;
+export const STOP_GRACE_MS = SHUTDOWN_SAVE_MS;
 
 export class TrainerProcess {
   private readonly child: ChildProcess;

@@ -114,7 +114,9 @@ async function inspectDelimited(file: string, head: Buffer, size: number, encodi
     });
   }
 
-  const count = Math.max(width, accumulators.length);
+  // The header's columns (or most rows'): cells past them belong to no column, and the rows that
+  // have them are the mismatched ones warned of below, not phantom columns to offer.
+  const count = width || accumulators.length;
   const names = columnNames(header, count);
   const columns = assignRoles(names.map((n, i) => (accumulators[i] ?? new ColumnAccumulator()).finish(n)));
   if (mismatched) {
