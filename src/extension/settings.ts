@@ -5,6 +5,7 @@
  * Pure: `config.ts` reads them from VS Code, tests from a plain object.
  */
 import { isBackendName, type BackendName } from '../shared/backendReport';
+import { DEFAULT_MAX_LENGTH } from '../shared/inferenceProtocol';
 import { describeIssue } from '../shared/settingIssues';
 import { TRAIN_DEFAULTS, TRAIN_LIMITS, trainConfigSchema, type TrainConfig } from '../shared/trainerProtocol';
 
@@ -25,7 +26,7 @@ export const TRAINING_SETTING_KEYS = [
 export type TrainingSettingKey = (typeof TRAINING_SETTING_KEYS)[number];
 
 /** The predictions' token limit when the setting is absent (package.json's default). */
-export const PREDICT_MAX_LENGTH = 128;
+export const PREDICT_MAX_LENGTH = DEFAULT_MAX_LENGTH;
 /** What one encoder reads: the limit of `bertTune.predict.maxLength`. */
 export const PREDICT_MAX_LENGTH_LIMIT = 512;
 

@@ -93,3 +93,14 @@ export function networkReason(e: unknown): string {
 }
 
 export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
+
+/** The endpoint downloads go to, as huggingface_hub reads HF_ENDPOINT: the default when unset or empty, no trailing slash. */
+export function hubEndpoint(raw: string | undefined): string {
+  return (raw || DEFAULT_HUB_ENDPOINT).replace(/\/+$/, '');
+}
+
+/** HF_HUB_OFFLINE as huggingface_hub reads it (1, true, yes, on). */
+export function isHubOffline(env: NodeJS.ProcessEnv): boolean {
+  const v = env.HF_HUB_OFFLINE;
+  return v !== undefined && ['1', 'true', 'yes', 'on'].includes(v.toLowerCase());
+}

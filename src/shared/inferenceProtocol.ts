@@ -8,6 +8,9 @@ import { classMetricsSchema, misclassifiedSchema } from './trainerProtocol';
 
 const count = () => z.int().check(z.nonnegative());
 
+/** The tokens a prediction or an evaluation reads of each text when not told (the bertTune.predict.maxLength default too). */
+export const DEFAULT_MAX_LENGTH = 128;
+
 export const predictItemSchema = z.object({ text: z.string(), pair: z.optional(z.string()) });
 
 export const toInferenceSchema = z.discriminatedUnion('type', [

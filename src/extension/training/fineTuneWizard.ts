@@ -12,8 +12,6 @@ import { TRAIN_DEFAULTS, trainConfigSchema, type TrainConfig } from '../../share
 import { METRIC_NAMES, METRICS } from '../../shared/metrics';
 import type { Settings } from '../settings';
 import { BASE_MODELS, SCRATCH_SIZES } from './baseModels';
-
-export { BASE_MODELS, SCRATCH_SIZES };
 import { checkHubModel, isCachedHubModel } from './hubCheck';
 import { looksLikePath } from '../../shared/modelId';
 import { defaultLearningRate, rememberedModel, rememberedSettings, toRemember, type RememberedChoices, type RememberedModel } from './wizardMemory';

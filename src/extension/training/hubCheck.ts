@@ -4,7 +4,7 @@
  * timeout. Offline, the wizard says so while the user can still choose another model, instead
  * of the run failing after it.
  */
-import { DEFAULT_HUB_ENDPOINT, hubCacheDir, networkReason, RepoCache } from '../../shared/hubCache';
+import { hubCacheDir, hubEndpoint, isHubOffline, networkReason, RepoCache } from '../../shared/hubCache';
 import { validateModelId } from '../../shared/modelId';
 
 export interface HubAvailability {
@@ -19,8 +19,6 @@ export interface HubAvailability {
 /** How long the wizard waits for the Hub before it calls it unreachable. */
 export const HUB_CHECK_MS = 4000;
 
-const truthy = (v: string | undefined) => v !== undefined && ['1', 'true', 'yes', 'on'].includes(v.toLowerCase());
-
 /** A Hub id (owner/name[@revision]) whose snapshot the cache holds whole; false for anything else. */
 export function isCachedHubModel(ref: string, env: NodeJS.ProcessEnv): boolean {
   const [id, revision] = ref.split('@');
@@ -32,9 +30,9 @@ export function isCachedHubModel(ref: string, env: NodeJS.ProcessEnv): boolean {
 }
 
 export async function checkHubModel(ref: string, env: NodeJS.ProcessEnv, timeoutMs = HUB_CHECK_MS, fetchImpl: typeof fetch = fetch): Promise<HubAvailability> {
-  const endpoint = (env.HF_ENDPOINT || DEFAULT_HUB_ENDPOINT).replace(/\/+$/, '');
+  const endpoint = hubEndpoint(env.HF_ENDPOINT);
   if (isCachedHubModel(ref, env)) return { cached: true, endpoint };
-  if (truthy(env.HF_HUB_OFFLINE)) return { cached: false, reachable: false, reason: 'HF_HUB_OFFLINE is set', endpoint };
+  if (isHubOffline(env)) return { cached: false, reachable: false, reason: 'HF_HUB_OFFLINE is set', endpoint };
   const [id] = ref.split('@');
   try {
     // Any answer (a 401 for a gated model, a 404) means the server is there; the download says the rest.

@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULT_HUB_ENDPOINT, hubCacheDir, networkReason, RepoCache, WEIGHT_FILES } from '../../shared/hubCache';
+import { hubCacheDir, hubEndpoint, isHubOffline, networkReason, RepoCache, WEIGHT_FILES } from '../../shared/hubCache';
 import { isCommitHash, validateModelId, validateRevision } from '../../shared/modelId';
 
 export interface HubProgress {
@@ -48,13 +48,11 @@ export class HubError extends Error {}
 const TOKENIZER_FILES = ['tokenizer_config.json', 'special_tokens_map.json', 'tokenizer.json'];
 const WEIGHTS = WEIGHT_FILES.map(file => ({ file, index: file.endsWith('.index.json') }));
 
-const truthy = (v: string | undefined) => v !== undefined && ['1', 'true', 'yes', 'on'].includes(v.toLowerCase());
-
 export function hubOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): HubOptions {
   return {
     endpoint: env.HF_ENDPOINT,
     token: env.HF_TOKEN ?? env.HUGGING_FACE_HUB_TOKEN,
-    offline: truthy(env.HF_HUB_OFFLINE),
+    offline: isHubOffline(env),
     cacheDir: hubCacheDir(env),
   };
 }
@@ -70,7 +68,7 @@ export async function downloadModel(modelId: string, options: HubOptions = {}): 
   const id = validateModelId(modelId);
   const revision = validateRevision(options.revision ?? 'main');
   const cache = new RepoCache(options.cacheDir ?? hubCacheDir(), id);
-  const endpoint = (options.endpoint ?? DEFAULT_HUB_ENDPOINT).replace(/\/+$/, '');
+  const endpoint = hubEndpoint(options.endpoint);
   if (options.offline) {
     const cached = cachedModel(cache, revision);
     if (cached) return { ...cached, notices: ['HF_HUB_OFFLINE is set: using the cached copy.'] };

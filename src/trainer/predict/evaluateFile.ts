@@ -3,7 +3,7 @@
  * confusion matrix and the most confident mistakes, bounded as a run's evaluation is. The CLI's
  * `eval` prints it; the inference process answers the extension's *Evaluate on a Labelled File*.
  */
-import type { FileEvaluation } from '../../shared/inferenceProtocol';
+import { DEFAULT_MAX_LENGTH, type FileEvaluation } from '../../shared/inferenceProtocol';
 import { clipText, reportedClasses } from '../../shared/reportedEvaluation';
 import type { LoadedModel } from '../checkpoint/hfCheckpoint';
 import { DataError, loadLabelledData } from '../data/loadLabelledData';
@@ -21,7 +21,6 @@ export interface EvaluateFileOptions extends EvaluationProgress {
   onRows?: (rows: number) => void;
 }
 
-export const EVAL_MAX_LENGTH = 128;
 export const EVAL_BATCH_SIZE = 64;
 
 export async function evaluateFile({ model, tokenizer }: LoadedModel, options: EvaluateFileOptions): Promise<FileEvaluation> {
@@ -29,7 +28,7 @@ export async function evaluateFile({ model, tokenizer }: LoadedModel, options: E
   const data = await loadLabelledData(file, { textCol: options.textCol, pairCol: options.pairCol, labelCol: options.labelCol });
   const labels = model.config.id2label;
   const ids = new Map(labels.map((l, i) => [l, i]));
-  const maxLength = Math.min(options.maxLength ?? EVAL_MAX_LENGTH, tokenizer.modelMaxLength, model.config.maxPositionEmbeddings);
+  const maxLength = Math.min(options.maxLength ?? DEFAULT_MAX_LENGTH, tokenizer.modelMaxLength, model.config.maxPositionEmbeddings);
   const examples = data.rows.map(r => {
     const label = ids.get(r.label);
     if (label === undefined) {

@@ -3,7 +3,7 @@
  * probability out, batched by length. Loads a model once and keeps it until another is asked for.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Prediction } from '../../shared/inferenceProtocol';
+import { DEFAULT_MAX_LENGTH, type Prediction } from '../../shared/inferenceProtocol';
 import { loadCheckpoint, type LoadedModel } from '../checkpoint/hfCheckpoint';
 import { resolveModel } from '../hub/resolveModel';
 import { batchesOf } from '../train/batches';
@@ -34,7 +34,7 @@ export class Predictor {
   ): Promise<{ labels: string[]; results: Prediction[]; maxLength: number }> {
     const { model, tokenizer } = await this.model(ref);
     const labels = model.config.id2label;
-    const max = Math.min(maxLength ?? 128, tokenizer.modelMaxLength, model.config.maxPositionEmbeddings);
+    const max = Math.min(maxLength ?? DEFAULT_MAX_LENGTH, tokenizer.modelMaxLength, model.config.maxPositionEmbeddings);
     const encoded = items.map(i => tokenizer.encode(i.text, i.pair, max));
     const examples = encoded.map((e, i) => ({ inputIds: e.inputIds, tokenTypeIds: e.tokenTypeIds, label: 0, line: i }));
     // Similar lengths together: little compute on padding. Results go back to input order.

@@ -37,7 +37,7 @@ function render(x: Evaluated): void {
   const e = x.evaluation;
   const file = x.file.split(/[\\/]/).pop() ?? x.file;
   $('title').textContent = `${x.modelName} on ${file}`;
-  $('summary').textContent = `${describeMetrics(e, 1)}`;
+  $('summary').textContent = describeMetrics(e, 1);
   const facts: [string, string][] = [
     ['Model', x.modelRef],
     ['File', x.file],

@@ -7,8 +7,6 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { format, lastValue, STEP_INCREMENTS } from './series';
 
-export { Ema, smooth } from './series';
-
 const cssVar = (name: string, fallback: string) => getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
 
 export function themeColors() {

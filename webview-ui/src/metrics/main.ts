@@ -12,7 +12,8 @@ import { toMetricsWebviewSchema, type FromMetricsWebview, type RunInfo } from '.
 import { vscode } from '../vscodeApi';
 import { byId as $, el, pct } from '../shared/dom';
 import { EvaluationDetails } from '../shared/evaluationDetails';
-import { Ema, LiveChart, smooth, themeColors } from './charts';
+import { LiveChart, themeColors } from './charts';
+import { Ema, smooth } from './series';
 import { statusAfter } from './runStatus';
 
 type Progress = Extract<FromTrainer, { type: 'progress' }>;
