@@ -5,6 +5,7 @@
  */
 import * as z from 'zod/mini';
 import { BACKENDS } from './backendReport';
+import { dataFindingSchema, tokenLengthsSchema } from './dataFindings';
 import { DEFAULT_METRIC, metricNameSchema } from './metrics';
 import { doneStatusSchema } from './runStatus';
 import { SCHEDULE_NAMES } from './schedules';
@@ -198,6 +199,10 @@ export const fromTrainerSchema = z.discriminatedUnion('type', [
     trainRows: count(),
     validationRows: count(),
     skippedRows: count(),
+    /** What will be skipped or looks wrong, with lines (absent from older trainers' estimates). */
+    findings: z.optional(z.array(dataFindingSchema)),
+    /** The texts' token lengths against the max length. */
+    tokenLengths: z.optional(tokenLengthsSchema),
     totalSteps: count(),
     secondsPerStep: nonNegative(),
     estimatedSeconds: nonNegative(),

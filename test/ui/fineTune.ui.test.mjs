@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { startWorkbench } from '../vscode/codeServer.mjs';
 import {
   acceptQuickPick,
+  activeWebview,
   clickDialogButton,
   clickMenuItem,
   explorerContextMenu,
@@ -223,6 +224,53 @@ describe('Fine-tune on this CSV, in the workbench', () => {
       await clickDialogButton(page, 'Train From Scratch…');
       await waitForQuickPick(page, 'Model size');
       await page.keyboard.press('Escape');
+    }));
+
+  it('names the rows a messy file loses before training, and Show Lines lists them in the Problems panel at their lines', () =>
+    withFailureScreenshot(wb.page, 'messy-file', async () => {
+      const { page } = wb;
+      // Line 4: no label; 5 and 9: cells that do not line up; 7 and 8: one text, two labels.
+      const lines = ['text,label', 'a good film,a', 'a bad film,b', 'no label here,', 'hello, world,b', 'fine work,a', 'same words,a', 'same words,b', 'short'];
+      for (let i = 0; i < 24; i++) lines.push(`${i % 2 ? 'dull' : 'bright'} review number ${i},${i % 2 ? 'b' : 'a'}`);
+      fs.writeFileSync(path.join(wb.workspace, 'messy-reviews.csv'), lines.join('\n') + '\n');
+      await runCommand(page, 'View: Show Explorer');
+      await explorerContextMenu(page, 'messy-reviews.csv', 'Fine-tune on this CSV');
+      for (const step of ['Which column holds the text', 'second text column', 'holds the labels', 'Which model to start from']) {
+        await waitForQuickPick(page, step);
+        await acceptQuickPick(page);
+      }
+      await page.locator('.quick-input-widget', { hasText: 'Start training' }).waitFor();
+      await acceptQuickPick(page);
+      const dialog = page.locator('.monaco-dialog-box', { hasText: 'Labels:' });
+      await dialog.waitFor({ timeout: 60_000 });
+      const text = await dialog.innerText();
+      assert.match(text, /Skipped 2 rows whose cells do not line up with the header's 2 columns \(lines 5, 9\)/);
+      assert.match(text, /Skipped 1 row with an empty text or label \(line 4\)/);
+      assert.match(text, /1 text has more than one label, on 2 rows \(lines 7, 8\)/);
+      assert.match(text, /Lengths: ≤ \d+ tokens \d+%/);
+      console.log(`screenshot: ${await screenshot(page, 'messy-file-estimate')}`);
+      await clickDialogButton(page, 'Show Lines');
+
+      // The run is cancelled; the file opens at the first line; the Problems panel lists every line.
+      await page
+        .locator('.statusbar-item', { hasText: /BERT Tune: (preparing|waiting)/ })
+        .first()
+        .waitFor({ state: 'hidden', timeout: 30_000 });
+      await page.locator('.tab.active', { hasText: 'messy-reviews.csv' }).waitFor({ timeout: 15_000 });
+      await page.locator('.statusbar-item', { hasText: 'Ln 5, Col 1' }).first().waitFor({ timeout: 15_000 });
+      const problems = page.locator('.markers-panel');
+      await problems.locator('.monaco-list-row', { hasText: 'Skipped: its cells do not line up with the header' }).first().waitFor({ timeout: 15_000 });
+      const listed = await problems.innerText();
+      for (const line of [4, 5, 7, 8, 9]) assert.match(listed, new RegExp(`\\[Ln ${line}, Col 1\\]`), `line ${line} in the Problems panel`);
+      console.log(`screenshot: ${await screenshot(page, 'messy-file-problems')}`);
+
+      // The dataset summary lists the row with no label too (the label balance cannot show it).
+      await runCommand(page, 'BERT Tune: Show Dataset Summary');
+      const view = activeWebview(page);
+      await view.locator('h1#title', { hasText: 'messy-reviews.csv' }).waitFor({ timeout: 30_000 });
+      const summary = await view.locator('#problems').innerText();
+      assert.match(summary, /1 row has no label in "label" \(line 4\)/);
+      assert.match(summary, /2 rows have a different number of columns than the header \(2\): lines 5, 9/);
     }));
 
   it('goes Back a step and back again, each step showing the answer given there', () =>

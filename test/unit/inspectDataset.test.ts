@@ -252,7 +252,7 @@ describe('the Datasets view and the trainer read a file alike (one reader)', () 
     );
     const mismatch = info.problems.filter(p => /different number of columns/.test(p.message));
     assert.equal(mismatch.length, 1);
-    assert.match(mismatch[0].message, /^1 row has .* line 4\./);
+    assert.match(mismatch[0].message, /^1 row has .*: line 4\. Training skips it/);
     assert.match(loaded.warnings[0], /skipped 1 row .* \(line 4\)/);
   });
 
@@ -262,7 +262,19 @@ describe('the Datasets view and the trainer read a file alike (one reader)', () 
       info.columns.map(c => c.name),
       ['text', 'label'],
     );
-    assert.match(info.problems.find(p => /different number of columns/.test(p.message))!.message, /^2 rows have .* line 3\./);
+    assert.match(info.problems.find(p => /different number of columns/.test(p.message))!.message, /^2 rows have .*: lines 3, 4\./);
+  });
+
+  it('lists the rows with no label, which the label balance cannot show, as the rows training skips', async () => {
+    const file = tempFile('nolabel.csv', 'text,label\na fine film,pos\na bad film,\ngreat,pos\nawful,neg\n"  ",neg\nmeh,  \n');
+    const info = await inspectDataset(file);
+    const loaded = await loadLabelledData(file, { textCol: 'text', labelCol: 'label' });
+    const label = info.problems.find(p => /no label/.test(p.message));
+    assert.ok(label, JSON.stringify(info.problems));
+    assert.match(label.message, /^2 rows have no label in "label" \(lines 3, 7\)/);
+    assert.equal(label.line, 3);
+    assert.match(info.problems.find(p => /no text/.test(p.message))?.message ?? '', /^1 row has no text in "text" \(line 6\)/);
+    assert.deepEqual(loaded.findings.find(f => f.kind === 'empty')?.lines, [3, 6, 7]);
   });
 
   it('the same rows, lines and encoding on a Latin-1 TSV with a multi-line quoted text', async () => {

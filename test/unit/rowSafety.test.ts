@@ -62,7 +62,7 @@ describe('a stray quote', () => {
   const text = 'text,label\ngood,pos\n"unclosed start,neg\nnext row,pos\nthird,neg\n"quoted",pos\nlast,neg\n';
   it('training warns of the rows read as one, naming their lines', async () => {
     const data = await loadLabelledData(write('quote.csv', text), { textCol: 'text', labelCol: 'label' });
-    assert.match(data.warnings.join('\n'), /1 row span several lines \(the first: lines 3–6; line 3\).*stray "/);
+    assert.match(data.warnings.join('\n'), /1 row spans several lines \(the first: lines 3–6; line 3\).*stray "/);
   });
 
   it('the Datasets view says so too', async () => {

@@ -7,7 +7,7 @@ import { TRAIN_DEFAULTS, fromTrainerSchema, type FromTrainer, type TrainConfig }
 import { initCheckpoint } from '../../src/trainer/checkpoint/hfCheckpoint';
 import { parseSafetensors, toFloat32 } from '../../src/trainer/checkpoint/safetensors';
 import { parseBertConfig } from '../../src/trainer/model/config';
-import { runTraining } from '../../src/trainer/train/runTraining';
+import { runTraining, type Estimate } from '../../src/trainer/train/runTraining';
 import { useBackend } from './backendSetup';
 import { runCollecting } from './runHelpers';
 import { fixture, tempDir, tempFile } from './helpers';
@@ -215,6 +215,11 @@ describe('a training run', () => {
       e.trainRows,
     );
     assert.ok(e.estimatedSeconds > 0 && e.totalSteps === 20);
+    // The data doctor's part: every row's token length, binned against the max length; the findings listed.
+    const doctor = estimates[0] as Estimate;
+    assert.ok(Array.isArray(doctor.findings));
+    assert.equal(doctor.tokenLengths!.rows.reduce((a, n) => a + n, 0) + doctor.tokenLengths!.truncated, doctor.trainRows + doctor.validationRows);
+    assert.equal(doctor.tokenLengths!.edges.at(-1), doctor.tokenLengths!.maxLength);
     const memory = estimates[0] as { peakMemoryBytes: number; availableMemoryBytes: number };
     assert.ok(memory.peakMemoryBytes > process.memoryUsage().rss * 0.5 && memory.availableMemoryBytes > memory.peakMemoryBytes, JSON.stringify(memory));
     assert.ok(!fs.existsSync(cancelledDir), 'a run cancelled at its estimate left a folder that looks like a run');

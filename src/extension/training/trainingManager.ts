@@ -9,12 +9,11 @@ import * as vscode from 'vscode';
 import { SHUTDOWN_SAVE_MS, type FromTrainer, type TrainConfig } from '../../shared/trainerProtocol';
 import { TrainerProcess, type TrainerExit } from './trainerProcess';
 import { hasResumableCheckpoint } from '../../shared/runFolder';
-import { describeImbalance } from '../../shared/labelBalance';
 import { describeMetrics } from '../../shared/metrics';
 import { isModelUnavailable } from './hubCheck';
-import { describeMemoryShortfall } from '../../shared/memoryFit';
+import { DataDiagnostics } from './dataDiagnostics';
+import { estimateDetail, formatDuration, hasLines } from './estimateText';
 import { describeBest, summarizeRun } from '../runs/runStore';
-import { count } from '../../shared/words';
 
 export interface ActiveRun {
   runDir: string;
@@ -54,6 +53,7 @@ export class TrainingManager implements vscode.Disposable {
   private progressClosedFor: string | undefined;
   private readonly statusItem = vscode.window.createStatusBarItem('bertTune.training', vscode.StatusBarAlignment.Left, 10);
   private readonly stopItem = vscode.window.createStatusBarItem('bertTune.training.stop', vscode.StatusBarAlignment.Left, 9);
+  private readonly dataDiagnostics = new DataDiagnostics();
   /** Fires when a run starts, reports progress, or ends. */
   readonly onDidChange = this.changed.event;
   readonly onDidFinish = this.finished.event;
@@ -174,32 +174,22 @@ export class TrainingManager implements vscode.Disposable {
     }
     this.statusItem.dispose();
     this.stopItem.dispose();
+    this.dataDiagnostics.dispose();
     this.changed.dispose();
     this.finished.dispose();
     this.messages.dispose();
   }
 
   private async confirmEstimate(run: ActiveRun, e: Extract<FromTrainer, { type: 'estimate' }>): Promise<void> {
-    const balance = e.labelCounts.map(([l, n]) => `${l}: ${n.toLocaleString('en-US')} (${((100 * n) / Math.max(1, e.trainRows)).toFixed(0)}%)`).join(', ');
-    // Absent in the estimates of older trainers.
-    const memory =
-      e.peakMemoryBytes !== undefined && e.availableMemoryBytes !== undefined
-        ? {
-            shortfall: describeMemoryShortfall(e.peakMemoryBytes, e.availableMemoryBytes),
-            figure: `Memory: about ${(e.peakMemoryBytes / 2 ** 30).toFixed(1)} GB at the peak, of ${(e.availableMemoryBytes / 2 ** 30).toFixed(1)} GB available.`,
-          }
-        : undefined;
-    const detail = [
-      `${e.trainRows.toLocaleString('en-US')} training rows, ${e.validationRows.toLocaleString('en-US')} validation rows${e.skippedRows ? `, ${e.skippedRows} skipped (an empty text or label, or cells that do not line up with the header: the output channel names their lines)` : ''}.`,
-      `Labels: ${balance}.`,
-      ...[describeImbalance(e.labelCounts, run.config.classWeights, run.config.metricForBest)]
-        .filter(Boolean)
-        .map(s => `${s} (Cancel, then change them in the settings step.)`),
-      ...(memory?.shortfall ? [`⚠ ${memory.shortfall} (Cancel, then change them in the settings step; bertTune.training.batchSize sets the default.)`] : []),
-      `${count(e.totalSteps, 'step')}, about ${formatDuration(e.estimatedSeconds)} on this machine (measured: ${e.secondsPerStep.toFixed(2)} s per step).`,
-      ...(memory ? [memory.figure] : []),
-    ].join('\n');
-    const answer = await vscode.window.showInformationMessage(`Fine-tune on ${path.basename(run.config.data)}?`, { modal: true, detail }, 'Start');
+    // Every run's findings replace the last one's: what this run would skip is what matters now.
+    const firstLine = this.dataDiagnostics.show(e.findings ?? []);
+    const buttons = hasLines(e) ? ['Start', SHOW_LINES] : ['Start'];
+    const answer = await vscode.window.showInformationMessage(
+      `Fine-tune on ${path.basename(run.config.data)}?`,
+      { modal: true, detail: estimateDetail(e, run.config) },
+      ...buttons,
+    );
+    if (answer === SHOW_LINES && firstLine) void showFirstLine(firstLine);
     run.process.send({ type: answer === 'Start' ? 'begin' : 'cancel' });
     if (answer !== 'Start') return;
     run.phase = 'training';
@@ -308,9 +298,11 @@ function statusText(run: ActiveRun): string {
   return `epoch ${p.epoch.toFixed(1)} · step ${p.step.toLocaleString('en-US')}/${p.totalSteps.toLocaleString('en-US')} · ETA ${formatDuration(p.etaSeconds)}`;
 }
 
-export function formatDuration(seconds: number): string {
-  if (seconds < 60) return `${Math.max(1, Math.round(seconds))} s`;
-  if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
-  const h = Math.floor(seconds / 3600);
-  return `${h} h ${Math.round((seconds - 3600 * h) / 60)} min`;
+const SHOW_LINES = 'Show Lines';
+
+/** The Problems panel, and the file at the first line it lists. */
+async function showFirstLine(at: { uri: vscode.Uri; line: number }): Promise<void> {
+  const position = new vscode.Position(at.line - 1, 0);
+  await vscode.window.showTextDocument(at.uri, { selection: new vscode.Range(position, position), preview: false });
+  await vscode.commands.executeCommand('workbench.actions.view.problems');
 }

@@ -4,6 +4,7 @@
  */
 import type { ColumnInfo, ColumnRole } from '../../shared/dataset';
 import { isNumeric } from './sniff';
+import { FINDING_LINES_NAMED } from '../../shared/dataFindings';
 
 /** Beyond this many distinct values a column is certainly no label; stop remembering values. */
 export const DISTINCT_CAP = 1000;
@@ -36,8 +37,17 @@ export class ColumnAccumulator {
   /** Some keys are hashes of long values, so the counts cannot be shown as values. */
   private hashed = false;
 
-  add(value: string | undefined): void {
-    if (value === undefined || value === '') return;
+  /** Rows with no value here (an empty cell, a missing cell or key), and the first of their lines. */
+  empty = 0;
+  readonly emptyLines: number[] = [];
+
+  /** One row's value; `line` (1-based) is kept for the first empty ones. */
+  add(value: string | undefined, line?: number): void {
+    if (value === undefined || value.trim() === '') {
+      this.empty++;
+      if (line !== undefined && this.emptyLines.length < FINDING_LINES_NAMED) this.emptyLines.push(line);
+      return;
+    }
     this.filled++;
     this.totalLength += value.length;
     if (this.numeric && !isNumeric(value)) this.numeric = false;

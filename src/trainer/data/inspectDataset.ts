@@ -3,7 +3,9 @@
  * row count, per-column statistics and what is wrong with it. Memory stays bounded whatever the
  * file's size; problems are reported in the result, never thrown.
  */
-import { datasetKind, type DatasetInfo, type DatasetProblem, type Encoding } from '../../shared/dataset';
+import { datasetKind, type ColumnInfo, type DatasetInfo, type DatasetProblem, type Encoding } from '../../shared/dataset';
+import { FINDING_LINES_NAMED, lineList } from '../../shared/dataFindings';
+import { count } from '../../shared/words';
 import { assignRoles, ColumnAccumulator } from './columnStats';
 import { CsvSyntaxError, isRagged, jsonCell, LATIN1_NOTE, readDelimitedRecords, readJsonLines, sniffFile, withLatin1Fallback } from './records';
 import { columnNames } from './sniff';
@@ -73,7 +75,7 @@ async function inspectDelimited(file: string, head: Buffer, size: number, encodi
   let width = 0;
   let rows = 0;
   let mismatched = 0;
-  let firstMismatchLine = 0;
+  const mismatchLines: number[] = [];
   let multiLine = 0;
   let firstMultiLine = '';
   let firstMultiLineStart = 0;
@@ -97,11 +99,15 @@ async function inspectDelimited(file: string, head: Buffer, size: number, encodi
           firstMultiLineStart = line;
         }
         // The loader's rule: a row it would skip is a row to warn of.
-        if (isRagged(record, width)) {
-          mismatched++;
-          if (!firstMismatchLine) firstMismatchLine = line;
+        const ragged = isRagged(record, width);
+        if (ragged) {
+          if (mismatched++ < FINDING_LINES_NAMED) mismatchLines.push(line);
         }
-        for (let i = 0; i < record.length; i++) (accumulators[i] ??= new ColumnAccumulator()).add(record[i]);
+        for (let i = 0; i < record.length; i++) {
+          // A ragged row is skipped for its shape, warned of above: its empty cells are not told twice.
+          if (ragged && record[i].trim() === '') continue;
+          (accumulators[i] ??= new ColumnAccumulator()).add(record[i], line);
+        }
       },
       signal,
     );
@@ -118,12 +124,14 @@ async function inspectDelimited(file: string, head: Buffer, size: number, encodi
   // have them are the mismatched ones warned of below, not phantom columns to offer.
   const count = width || accumulators.length;
   const names = columnNames(header, count);
-  const columns = assignRoles(names.map((n, i) => (accumulators[i] ?? new ColumnAccumulator()).finish(n)));
+  const kept = names.map((_, i) => accumulators[i] ?? new ColumnAccumulator());
+  const columns = assignRoles(names.map((n, i) => kept[i].finish(n)));
+  problems.push(...emptyCellProblems(columns, kept));
   if (mismatched) {
     problems.push({
       severity: 'warning',
-      message: `${mismatched} row${mismatched === 1 ? ' has' : 's have'} a different number of columns than ${hasHeader ? 'the header' : 'most rows'} (${width}); the first is on line ${firstMismatchLine}.`,
-      line: firstMismatchLine,
+      message: `${mismatched} row${mismatched === 1 ? ' has' : 's have'} a different number of columns than ${hasHeader ? 'the header' : 'most rows'} (${width}): ${lineList(mismatchLines, mismatched)}. Training skips ${mismatched === 1 ? 'it' : 'them'}: quote texts that hold the delimiter ("…"), or fix those rows.`,
+      line: mismatchLines[0],
     });
   }
   if (multiLine) {
@@ -162,11 +170,14 @@ async function inspectJsonl(file: string, _head: Buffer, size: number, encoding:
         if (!acc) {
           if (rows > JSONL_KEY_LINES) continue;
           acc = new ColumnAccumulator();
+          // The lines before this key first appeared lack it.
+          for (let i = 1; i < rows; i++) acc.add(undefined);
           accumulators.set(k, acc);
           keys.push(k);
         }
-        acc.add(jsonCell(v));
+        acc.add(jsonCell(v), l.line);
       }
+      for (const k of keys) if (!(k in l.object)) accumulators.get(k)!.add(undefined, l.line);
     },
     signal,
   );
@@ -180,5 +191,29 @@ async function inspectJsonl(file: string, _head: Buffer, size: number, encoding:
   }
   if (rows === 0) problems.push({ severity: 'error', message: 'No line holds a JSON object: nothing to train on.' });
   const columns = assignRoles(keys.map(k => accumulators.get(k)!.finish(k)));
+  problems.push(
+    ...emptyCellProblems(
+      columns,
+      keys.map(k => accumulators.get(k)!),
+    ),
+  );
   return { format: 'jsonl', hasHeader: false, encoding, rows, columns, problems, sizeBytes: size };
+}
+
+/**
+ * The rows the loader would skip for an empty text or label, in the likely text and label
+ * columns: the summary lists them (a missing label does not show in the label balance).
+ */
+function emptyCellProblems(columns: ColumnInfo[], accumulators: ColumnAccumulator[]): DatasetProblem[] {
+  const problems: DatasetProblem[] = [];
+  columns.forEach((c, i) => {
+    const acc = accumulators[i];
+    if ((c.role !== 'label' && c.role !== 'text') || !acc.empty) return;
+    problems.push({
+      severity: 'warning',
+      message: `${count(acc.empty, 'row')} ${acc.empty === 1 ? 'has' : 'have'} no ${c.role} in "${c.name}" (${lineList(acc.emptyLines, acc.empty)}): training on that column skips ${acc.empty === 1 ? 'it' : 'them'}. Fill ${acc.empty === 1 ? 'it' : 'them'} in, or remove ${acc.empty === 1 ? 'it' : 'them'}.`,
+      line: acc.emptyLines[0],
+    });
+  });
+  return problems;
 }

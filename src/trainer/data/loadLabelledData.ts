@@ -10,6 +10,7 @@ import { CsvSyntaxError, isRagged, jsonCell, LATIN1_NOTE, readDelimitedRecords, 
 import { columnNames, isNumeric } from './sniff';
 import { NotAFileError, detectEncoding, isValidUtf8File, readHead } from './textFile';
 import { count } from '../../shared/words';
+import { FINDING_LINES_KEPT, lineList, type DataFinding } from '../../shared/dataFindings';
 
 export class DataError extends Error {}
 
@@ -40,10 +41,14 @@ export interface LabelledData {
   skipped: { count: number; lines: number[] };
   columns: string[];
   encoding: Encoding;
+  /** Every sentence the user should read about the file: the findings' messages, and the others (its encoding). */
   warnings: string[];
+  /** What is skipped or read oddly, with the lines (for the Problems panel). */
+  findings: DataFinding[];
 }
 
-const SKIPPED_LINES_KEPT = 5;
+/** How many skipped lines `skipped.lines` lists. */
+const SKIPPED_LINES_NAMED = 5;
 export function sortLabels(labels: Iterable<string>): string[] {
   const all = [...new Set(labels)];
   if (all.every(isNumeric)) return all.sort((a, b) => Number(a) - Number(b));
@@ -102,16 +107,16 @@ export type SkipReason = 'empty' | 'ragged';
 /** Gets each row that is skipped, where a caller must keep every row (predictions stay row-aligned). */
 export type SkipVisitor = (line: number, reason: SkipReason, record: RawRecord, columns: string[]) => Promise<void>;
 
-/** Rows skipped for one reason: how many, and the first lines, to name in a warning. */
+/** Rows skipped for one reason: how many, and the first lines, to name in a warning and to mark in the Problems panel. */
 class Skips {
   count = 0;
   readonly lines: number[] = [];
   add(line: number): void {
     this.count++;
-    if (this.lines.length < SKIPPED_LINES_KEPT) this.lines.push(line);
+    if (this.lines.length < FINDING_LINES_KEPT) this.lines.push(line);
   }
   lineList(): string {
-    return `line${this.lines.length === 1 ? '' : 's'} ${this.lines.join(', ')}${this.count > this.lines.length ? ', …' : ''}`;
+    return lineList(this.lines, this.count);
   }
 }
 
@@ -181,20 +186,36 @@ class RowCollector {
         `${file}: the label column "${choice.labelCol}" holds one class only ("${labels[0]}"); a classifier needs at least two. Is it the right column?`,
       );
     }
-    const warnings: string[] = [];
-    if (ragged.count) {
-      warnings.push(
-        `${file}: skipped ${rowsWord(ragged.count)} whose cells do not line up with the header's ${columns.length} columns (${ragged.lineList()}): a text with an unquoted delimiter splits into extra columns. Quote such texts ("…") or fix those rows.`,
-      );
-    }
-    if (empty.count) warnings.push(`${file}: skipped ${rowsWord(empty.count)} with an empty text or label (${empty.lineList()}).`);
-    if (this.multiLine.count) {
-      warnings.push(
-        `${file}: ${rowsWord(this.multiLine.count)} span several lines (the first: ${this.multiLineFirst}; ${this.multiLine.lineList()}). A quoted text may hold line breaks, but a stray " reads every line up to the next " as one text: check those lines.`,
-      );
-    }
-    const skippedLines = [...empty.lines, ...ragged.lines].sort((a, b) => a - b).slice(0, SKIPPED_LINES_KEPT);
-    return { file, rows: this.rows, labels, skipped: { count: this.skipped, lines: skippedLines }, columns, encoding, warnings };
+    const findings: DataFinding[] = [];
+    const found = (kind: DataFinding['kind'], skips: Skips, message: string) => {
+      if (skips.count) findings.push({ kind, file, count: skips.count, lines: skips.lines, message });
+    };
+    found(
+      'ragged',
+      ragged,
+      `${file}: skipped ${rowsWord(ragged.count)} whose cells do not line up with the header's ${columns.length} columns (${ragged.lineList()}): a text with an unquoted delimiter splits into extra columns, a missing cell leaves too few. Quote such texts ("…") or fix those rows.`,
+    );
+    found(
+      'empty',
+      empty,
+      `${file}: skipped ${rowsWord(empty.count)} with an empty ${this.wantLabel ? 'text or label' : 'text'} (${empty.lineList()}). Fill ${empty.count === 1 ? 'it in, or remove it' : 'them in, or remove them'}.`,
+    );
+    found(
+      'multiLine',
+      this.multiLine,
+      `${file}: ${rowsWord(this.multiLine.count)} ${this.multiLine.count === 1 ? 'spans' : 'span'} several lines (the first: ${this.multiLineFirst}; ${this.multiLine.lineList()}). A quoted text may hold line breaks, but a stray " reads every line up to the next " as one text: check those lines.`,
+    );
+    const skippedLines = [...empty.lines, ...ragged.lines].sort((a, b) => a - b).slice(0, SKIPPED_LINES_NAMED);
+    return {
+      file,
+      rows: this.rows,
+      labels,
+      skipped: { count: this.skipped, lines: skippedLines },
+      columns,
+      encoding,
+      warnings: findings.map(f => f.message),
+      findings,
+    };
   }
 }
 

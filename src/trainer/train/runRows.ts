@@ -5,6 +5,7 @@
 import type { TrainConfig } from '../../shared/trainerProtocol';
 import { loadLabelledData, type LabelledData, type LabelledRow } from '../data/loadLabelledData';
 import { stratifiedSplit } from '../data/split';
+import type { DataFinding } from '../../shared/dataFindings';
 
 export interface RunRows {
   data: LabelledData;
@@ -13,6 +14,8 @@ export interface RunRows {
   /** The file the validation rows' line numbers refer to. */
   validationFile: string;
   warnings: string[];
+  /** The files' findings (skipped rows, rows over several lines), with their lines. */
+  findings: DataFinding[];
 }
 
 export async function loadRunRows(config: TrainConfig): Promise<RunRows> {
@@ -21,7 +24,7 @@ export async function loadRunRows(config: TrainConfig): Promise<RunRows> {
   if (config.validationData) {
     const v = await loadLabelledData(config.validationData, config);
     warnings.push(...v.warnings);
-    return { data, train: data.rows, validation: v.rows, validationFile: config.validationData, warnings };
+    return { data, train: data.rows, validation: v.rows, validationFile: config.validationData, warnings, findings: [...data.findings, ...v.findings] };
   }
   const split = stratifiedSplit(data.rows, r => r.label, config.validationSplit, config.seed);
   const share = split.validation.length / Math.max(1, data.rows.length);
@@ -30,5 +33,5 @@ export async function loadRunRows(config: TrainConfig): Promise<RunRows> {
       `Validation takes ${(100 * share).toFixed(0)}% of the rows, not the ${(100 * config.validationSplit).toFixed(0)}% asked: ${data.labels.length} classes with few rows each, and each class with two or more keeps at least one for validation. Give a validation file (--validation-data), or merge rare classes.`,
     );
   }
-  return { data, train: split.train, validation: split.validation, validationFile: config.data, warnings };
+  return { data, train: split.train, validation: split.validation, validationFile: config.data, warnings, findings: data.findings };
 }

@@ -42,6 +42,8 @@ import { seedsWorkers, startOptimisation, type Optimisation } from './optimisati
 import { clipText, reportedClasses } from '../../shared/reportedEvaluation';
 import { describeImbalance } from '../../shared/labelBalance';
 import { describeMemoryShortfall, estimatePeakMemory } from '../../shared/memoryFit';
+import { tokenLengthAdvice, tokenLengths } from '../../shared/dataFindings';
+import { rowFindings } from '../data/doctor';
 
 export type DoneMessage = Extract<FromTrainer, { type: 'done' }>;
 
@@ -60,15 +62,25 @@ export interface RunControl {
 const RUN_CONFIG = RUN_FILES.config;
 const STOPPED_ON_REQUEST = 'stopped on request';
 
-function toExamples(rows: LabelledRow[], labelIds: Map<string, number>, tokenizer: TextTokenizer, maxLength: number, file: string): Example[] {
-  return rows.map(r => {
+/** The rows tokenised, and which of them the max length cut. */
+function toExamples(
+  rows: LabelledRow[],
+  labelIds: Map<string, number>,
+  tokenizer: TextTokenizer,
+  maxLength: number,
+  file: string,
+): { examples: Example[]; truncated: boolean[] } {
+  const truncated: boolean[] = [];
+  const examples = rows.map(r => {
     const id = labelIds.get(r.label);
     if (id === undefined) {
       throw new DataError(`${file}, line ${r.line}: label "${r.label}" does not occur in the training data (labels: ${[...labelIds.keys()].join(', ')})`);
     }
     const e = tokenizer.encode(r.text, r.pair, maxLength);
+    truncated.push(e.truncated);
     return { inputIds: e.inputIds, tokenTypeIds: e.tokenTypeIds, label: id, line: r.line };
   });
+  return { examples, truncated };
 }
 
 /**
@@ -226,8 +238,11 @@ async function train(
   if (backend.gpu) emit({ type: 'log', message: `${gpuAdapterLine(backend.gpu)}; our kernels: ${backend.kernels?.join(', ') || 'none'}` });
 
   // Data: the training rows, and validation rows from their own file or a stratified split.
-  const { data, train: trainRows, validation: validationRows, validationFile, warnings } = await loadRunRows(config);
+  const { data, train: trainRows, validation: validationRows, validationFile, warnings, findings: fileFindings } = await loadRunRows(config);
   warnings.forEach(message => emit({ type: 'warning', message }));
+  // A resumed run was told these at its start.
+  const findings = state ? [] : [...fileFindings, ...rowFindings(trainRows, validationRows, config.data, validationFile)];
+  findings.slice(fileFindings.length).forEach(f => emit({ type: 'warning', message: f.message }));
   const labels = state?.labels ?? data.labels;
   const labelIds = new Map(labels.map((l, i) => [l, i]));
 
@@ -282,8 +297,16 @@ async function train(
       config = { ...config, batchSize: fit.batchSize, gradientAccumulation: fit.gradientAccumulation };
     }
   }
-  const train = toExamples(trainRows, labelIds, tokenizer, maxLength, config.data);
-  const validation = toExamples(validationRows, labelIds, tokenizer, maxLength, validationFile);
+  const encodedTrain = toExamples(trainRows, labelIds, tokenizer, maxLength, config.data);
+  const encodedValidation = toExamples(validationRows, labelIds, tokenizer, maxLength, validationFile);
+  const [train, validation] = [encodedTrain.examples, encodedValidation.examples];
+  const lengths = tokenLengths(
+    [...train, ...validation].map(e => e.inputIds.length),
+    [...encodedTrain.truncated, ...encodedValidation.truncated],
+    maxLength,
+  );
+  const lengthAdvice = state ? undefined : tokenLengthAdvice(lengths);
+  if (lengthAdvice) emit({ type: 'warning', message: lengthAdvice });
   const validationByLine = new Map(validationRows.map(r => [r.line, r]));
   if (!state) {
     const counts = labels.map((l): [string, number] => [l, 0]);
@@ -400,6 +423,8 @@ async function train(
       trainRows: train.length,
       validationRows: validation.length,
       skippedRows: data.skipped.count,
+      findings,
+      tokenLengths: lengths,
       totalSteps,
       secondsPerStep,
       estimatedSeconds: totalSteps * secondsPerStep + evalSeconds + featureSeconds,
