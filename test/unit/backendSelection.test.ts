@@ -97,7 +97,15 @@ function selectWithAdapter(info: Record<string, string>, prefer?: string) {
 describe('backend selection with a WebGPU adapter', () => {
   // Needs an adapter to stand behind the renamed one: Mesa's software Vulkan here, a GPU elsewhere.
   const probe = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'trainer.js'), 'backend', '--prefer', 'webgpu'], { encoding: 'utf8' });
-  const noAdapter = !/"backend":"webgpu"/.test(probe.stdout) && process.env.BERT_TUNE_EXPECT_WEBGPU !== '1';
+  // The report's own backend, not an attempt's: every report lists webgpu among its attempts.
+  const chosen = (() => {
+    try {
+      return (JSON.parse(probe.stdout.trim().split('\n').pop() ?? '') as { backend?: string }).backend;
+    } catch {
+      return undefined;
+    }
+  })();
+  const noAdapter = chosen !== 'webgpu' && process.env.BERT_TUNE_EXPECT_WEBGPU !== '1';
 
   it('auto picks webgpu on a hardware adapter, after tfjs-node-gpu and before everything else', { skip: noAdapter && 'no WebGPU adapter here' }, () => {
     const r = selectWithAdapter({ vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H200: 580.65.06', device: '' });
