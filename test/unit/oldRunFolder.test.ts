@@ -10,7 +10,7 @@ import { before, describe, it } from 'node:test';
 import { summarizeRun } from '../../src/extension/runs/runStore';
 import { DamagedRunFileError, RUN_CONFIG_VERSION, parseRunConfig, parseRunMessages, readRunConfig, readRunMessages } from '../../src/shared/runFolder';
 import { TRAIN_DEFAULTS } from '../../src/shared/trainerProtocol';
-import { statusAfter } from '../../webview-ui/src/metrics/runStatus';
+import { statusAfter } from '../../webview-ui/src/metrics/state';
 import { useBackend } from './backendSetup';
 import { tempDir } from './helpers';
 import { runCollecting } from './runHelpers';

@@ -6,19 +6,27 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '../shared/page.css';
 import './style.css';
-import { DEFAULT_METRIC, describeMetrics, formatMetric, METRICS, metricValue } from '../../../src/shared/metrics';
 import type { FromTrainer } from '../../../src/shared/trainerProtocol';
-import { toMetricsWebviewSchema, type FromMetricsWebview, type RunInfo } from '../../../src/shared/webviews/metricsPanelProtocol';
+import { toMetricsWebviewSchema, type FromMetricsWebview } from '../../../src/shared/webviews/metricsPanelProtocol';
 import { vscode } from '../vscodeApi';
-import { byId as $, el, pct } from '../shared/dom';
+import { byId as $, el } from '../shared/dom';
 import { EvaluationDetails } from '../shared/evaluationDetails';
 import { LiveChart, themeColors } from './charts';
 import { Ema, smooth } from './series';
-import { statusAfter } from './runStatus';
-
-type Progress = Extract<FromTrainer, { type: 'progress' }>;
-type Evaluation = Extract<FromTrainer, { type: 'evaluation' }>;
-type Started = Extract<FromTrainer, { type: 'started' }>;
+import {
+  applyHostMessage,
+  applyTrainerMessage,
+  emptyState,
+  evaluationChoices,
+  evaluationHeading,
+  headerButtons,
+  headerFacts,
+  metricChartRows,
+  shownEvaluation,
+  statusLabel,
+  type Evaluation,
+  type RunStatus,
+} from './state';
 
 const send = (m: FromMetricsWebview) => vscode.postMessage(m);
 
@@ -99,17 +107,9 @@ function newMetricChart(compare: string[]): LiveChart {
   );
 }
 
-let run: RunInfo | undefined;
-let started: Started | undefined;
-let lastProgress: Progress | undefined;
-let best: { value: number; step: number } | undefined;
-const rawLoss: number[] = [];
+const state = emptyState();
 let smoothing = 0.6;
 let ema = new Ema(smoothing);
-const evaluations: Evaluation[] = [];
-let compareSeries: { name: string; accuracy: [number, number][] }[] = [];
-/** The evaluation the user chose to look at (its step); undefined follows the latest. */
-let chosenStep: number | undefined;
 /** How many evaluations the picker and the table have seen. */
 let renderedEvaluations = 0;
 /** The table, the matrix and the rows of the cell the user chose (it stays chosen as new evaluations arrive). */
@@ -117,108 +117,56 @@ const details = new EvaluationDetails({ perClass: $('per-class'), confusion: $('
   send({ type: 'openRow', line }),
 );
 
+/** A trainer message into the state, and its points onto the curves (drawn as they come, not rebuilt). */
 function handle(m: FromTrainer): void {
-  switch (m.type) {
-    case 'started':
-      started = m;
-      break;
-    case 'progress':
-      lastProgress = m;
-      rawLoss.push(m.loss);
-      lossChart.push(m.step, [m.loss, ema.next(m.loss), null]);
-      lrChart.push(m.step, [m.learningRate]);
-      break;
-    case 'evaluation':
-      evaluations.push(m);
-      lossChart.setAt(m.step, 2, m.loss);
-      metricChart.push(m.step, [m.accuracy, m.macroF1, ...compareSeries.map(() => null)]);
-      if (m.isBest) best = { value: metricOf(m), step: m.step };
-      break;
+  applyTrainerMessage(state, m);
+  if (m.type === 'progress') {
+    lossChart.push(m.step, [m.loss, ema.next(m.loss), null]);
+    lrChart.push(m.step, [m.learningRate]);
+  } else if (m.type === 'evaluation') {
+    lossChart.setAt(m.step, 2, m.loss);
+    metricChart.push(m.step, [m.accuracy, m.macroF1, ...state.compare.map(() => null)]);
   }
-  if (run) setStatus(statusAfter(run.status, m));
 }
 
-/** A new status; back to running, the Stop button is usable again (it said "Stopping…"). */
-function setStatus(status: RunInfo['status']): void {
-  if (!run || run.status === status) return;
-  run = { ...run, status };
-  if (status === 'running') {
-    $('stop').removeAttribute('disabled');
-    $('stop').textContent = 'Stop';
-  } else resetResume();
-}
-
-function metricOf(e: Evaluation): number {
-  return metricValue(e, run?.metricForBest ?? DEFAULT_METRIC);
-}
-
-const duration = (s: number) =>
-  s < 60
-    ? `${Math.round(s)} s`
-    : s < 3600
-      ? `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`
-      : `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
-
+let shownStatus: RunStatus | undefined;
 function renderHeader(): void {
+  const { run } = state;
   if (!run) return;
+  // Back to running, the Stop button is usable again (it said "Stopping…"); otherwise Resume is.
+  if (run.status !== shownStatus) {
+    if (run.status === 'running') {
+      $('stop').removeAttribute('disabled');
+      $('stop').textContent = 'Stop';
+    } else resetResume();
+    shownStatus = run.status;
+  }
   $('run-name').textContent = run.name;
-  $('status').textContent = run.status === 'completed' ? 'done' : run.status;
+  $('status').textContent = statusLabel(run.status);
   $('status').dataset.status = run.status;
-  $('stop').toggleAttribute('hidden', run.status !== 'running');
-  // Not a completed run: it has nothing left to train.
-  $('resume').toggleAttribute('hidden', run.status === 'running' || run.status === 'completed' || !run.resumable);
-  const facts: [string, string][] = [];
-  if (started?.gpu) facts.push(['Backend', started.backend], ['GPU', started.gpu]);
-  else if (started) facts.push(['Backend', started.backend]);
-  if (started) facts.push(['Rows', `${started.trainRows.toLocaleString('en-US')} training, ${started.validationRows.toLocaleString('en-US')} validation`]);
-  if (lastProgress) {
-    facts.push(['Step', `${lastProgress.step} of ${lastProgress.totalSteps} (epoch ${lastProgress.epoch.toFixed(2)})`]);
-    facts.push(['Throughput', `${lastProgress.samplesPerSecond.toFixed(1)} samples/s`]);
-    if (run.status === 'running') facts.push(['ETA', duration(lastProgress.etaSeconds)]);
-    facts.push(['Elapsed', duration(lastProgress.elapsedSeconds ?? estimateElapsed(lastProgress))]);
-  }
-  if (best) {
-    const metric = run.metricForBest ?? DEFAULT_METRIC;
-    facts.push([`Best ${METRICS[metric].label}`, `${formatMetric(metric, best.value)} at step ${best.step}`]);
-    facts.push(['Predictions use', `checkpoints/best: the model of step ${best.step}`]);
-  }
-  $('facts').replaceChildren(...facts.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
-}
-
-/** For runs of versions that did not report elapsed time: from the ETA's own rate (0 once the run is done). */
-function estimateElapsed(p: Progress): number {
-  const remaining = p.totalSteps - p.step;
-  return remaining > 0 ? (p.etaSeconds / remaining) * p.step : p.etaSeconds;
+  const buttons = headerButtons(state);
+  $('stop').toggleAttribute('hidden', !buttons.stop);
+  $('resume').toggleAttribute('hidden', !buttons.resume);
+  $('facts').replaceChildren(...headerFacts(state).flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
 }
 
 function renderEvaluation(e: Evaluation): void {
   $('evaluation').removeAttribute('hidden');
-  const which = e.step === best?.step ? ' (the best: predictions use this checkpoint)' : e === evaluations.at(-1) ? ' (the latest)' : '';
-  $('eval-title').textContent = `Evaluation at step ${e.step}${which}: ${describeMetrics(e, 1)}`;
+  $('eval-title').textContent = evaluationHeading(state, e);
   details.render(e);
 }
 
 /** The list of evaluations to look at: each with its step and accuracy, the best one marked. */
 function renderEvaluationPicker(): void {
   const pick = $<HTMLSelectElement>('eval-pick');
-  const options = [el('option', { value: '' }, 'the latest evaluation')];
-  for (const e of evaluations) {
-    const option = el(
-      'option',
-      { value: String(e.step) },
-      `step ${e.step}: accuracy ${pct(e.accuracy)}${e.step === best?.step ? ' (best, used for predictions)' : ''}`,
-    );
-    if (e.step === chosenStep) option.setAttribute('selected', '');
-    options.push(option);
-  }
-  pick.replaceChildren(...options);
-  pick.value = chosenStep === undefined ? '' : String(chosenStep);
+  pick.replaceChildren(...evaluationChoices(state).map(c => el('option', { value: c.value }, c.label)));
+  pick.value = state.chosenStep === undefined ? '' : String(state.chosenStep);
 }
 
 $('eval-pick').addEventListener('change', () => {
   const value = $<HTMLSelectElement>('eval-pick').value;
-  chosenStep = value ? Number(value) : undefined;
-  const e = chosenStep === undefined ? evaluations.at(-1) : evaluations.find(v => v.step === chosenStep);
+  state.chosenStep = value ? Number(value) : undefined;
+  const e = shownEvaluation(state);
   if (e) renderEvaluation(e);
 });
 
@@ -234,21 +182,17 @@ function renderCompare(comparable: string[]): void {
 }
 
 function rebuildMetricChart(): void {
-  metricChart = newMetricChart(compareSeries.map(s => s.name));
-  const steps = [...new Set([...evaluations.map(e => e.step), ...compareSeries.flatMap(s => s.accuracy.map(([x]) => x))])].sort((a, b) => a - b);
-  for (const x of steps) {
-    const e = evaluations.find(v => v.step === x);
-    metricChart.push(x, [e?.accuracy ?? null, e?.macroF1 ?? null, ...compareSeries.map(s => s.accuracy.find(([sx]) => sx === x)?.[1] ?? null)]);
-  }
+  metricChart = newMetricChart(state.compare.map(s => s.name));
+  for (const [x, values] of metricChartRows(state)) metricChart.push(x, values);
 }
 
 $('smoothing').addEventListener('input', () => {
   smoothing = Number(($('smoothing') as HTMLInputElement).value);
-  const s = smooth(rawLoss, smoothing);
+  const s = smooth(state.rawLoss, smoothing);
   lossChart.data[2].splice(0, s.length, ...s);
   // The curve so far, smoothed again; later points go on from the same state.
   ema = new Ema(smoothing);
-  rawLoss.forEach(v => ema.next(v));
+  state.rawLoss.forEach(v => ema.next(v));
   lossChart.drawNow();
 });
 function resetResume(): void {
@@ -272,36 +216,28 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
   if (!parsed.success) return console.error('metrics panel: ignored an invalid message', parsed.error.message);
   const m = parsed.data;
   if (m.type === 'init') {
-    run = m.run;
-    started = lastProgress = best = undefined;
-    rawLoss.length = 0;
-    evaluations.length = 0;
-    chosenStep = undefined;
+    // The whole history again: the curves start over and are drawn from it.
     renderedEvaluations = -1;
     ema = new Ema(smoothing);
     lossChart.reset();
     lrChart.reset();
-    metricChart = newMetricChart(compareSeries.map(s => s.name));
+    metricChart = newMetricChart(state.compare.map(s => s.name));
+    applyHostMessage(state, { ...m, messages: [] });
     m.messages.forEach(handle);
-    // The host knows whether a trainer is at work now: a replayed "done" of an earlier session
-    // (before a resume) or a crash's missing "done" must not decide it.
-    setStatus(m.run.status);
+    applyHostMessage(state, { type: 'status', status: m.run.status });
     renderCompare(m.comparable);
   } else if (m.type === 'append') m.messages.forEach(handle);
-  else if (m.type === 'status') {
-    if (run && m.resumable !== undefined) run = { ...run, resumable: m.resumable };
-    setStatus(m.status);
+  else {
+    applyHostMessage(state, m);
     // Also when unchanged: a resume that was refused (its reason is in a notification) may be tried again.
-    if (m.status !== 'running') resetResume();
-  } else if (m.type === 'compare') {
-    compareSeries = m.series;
-    rebuildMetricChart();
+    if (m.type === 'status' && m.status !== 'running') resetResume();
+    if (m.type === 'compare') rebuildMetricChart();
   }
   // Once a batch of messages is in (a long run's replay holds thousands of evaluations), not per message.
-  if (evaluations.length !== renderedEvaluations) {
-    renderedEvaluations = evaluations.length;
+  if (state.evaluations.length !== renderedEvaluations) {
+    renderedEvaluations = state.evaluations.length;
     renderEvaluationPicker();
-    const shown = chosenStep === undefined ? evaluations.at(-1) : evaluations.find(v => v.step === chosenStep);
+    const shown = shownEvaluation(state);
     if (shown) renderEvaluation(shown);
     else $('evaluation').setAttribute('hidden', '');
   }

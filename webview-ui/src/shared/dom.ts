@@ -7,5 +7,3 @@ export function el(tag: string, attrs: Record<string, string> = {}, ...children:
 }
 
 export const byId = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
-
-export const pct = (v: number, digits = 1) => `${(100 * v).toFixed(digits)}%`;

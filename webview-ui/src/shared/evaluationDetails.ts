@@ -11,7 +11,8 @@ import '@vscode-elements/elements/dist/vscode-table-header-cell/index.js';
 import '@vscode-elements/elements/dist/vscode-table-row/index.js';
 import './evaluation.css';
 import { MAX_MISCLASSIFIED, reportedClasses, type ClassMetrics } from '../../../src/shared/reportedEvaluation';
-import { el, pct } from './dom';
+import { el } from './dom';
+import { pct } from './format';
 import { count } from '../../../src/shared/words';
 
 export interface EvaluationShown {
