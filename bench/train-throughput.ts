@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { BACKENDS, describeBackend, onBackend, selectBackend, type BackendName, type BackendReport } from '../src/trainer/backend';
 import { frozenParameters, isDecayed } from '../src/trainer/model/parameters';
-import { ADAMW_DEFAULTS } from '../src/trainer/step/adamwOptions';
+import { ADAMW_DEFAULTS } from '../src/trainer/step/adamwMath';
 import { seedsWorkers, startOptimisation } from '../src/trainer/train/optimisation';
 import { Random } from '../src/trainer/util/random';
 import type { Batch } from '../src/trainer/step/batch';

@@ -19,7 +19,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { describeBackend, selectBackend, type BackendName } from '../../src/trainer/backend';
 import { isDecayed } from '../../src/trainer/model/parameters';
-import { ADAMW_DEFAULTS } from '../../src/trainer/step/adamwOptions';
+import { ADAMW_DEFAULTS } from '../../src/trainer/step/adamwMath';
 import { startOptimisation } from '../../src/trainer/train/optimisation';
 import { batchTensors, disposeInputs, type Batch } from '../../src/trainer/step/batch';
 import { Random } from '../../src/trainer/util/random';

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { loadCheckpoint } from '../../src/trainer/checkpoint/hfCheckpoint';
 import { frozenParameters, isDecayed } from '../../src/trainer/model/parameters';
 import { ParallelTrainer } from '../../src/trainer/parallel/parallelTrainer';
-import { ADAMW_DEFAULTS } from '../../src/trainer/step/adamwOptions';
+import { ADAMW_DEFAULTS } from '../../src/trainer/step/adamwMath';
 import { AdamW } from '../../src/trainer/train/adamw';
 import { batchesOf, type Example } from '../../src/trainer/train/batches';
 import { clsFeatures, encoderParameters, startHeadOnly, type FeatureCache } from '../../src/trainer/train/headOnly';

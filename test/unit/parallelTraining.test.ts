@@ -8,7 +8,7 @@ import { loadCheckpoint } from '../../src/trainer/checkpoint/hfCheckpoint';
 import { isDecayed, parameterSpecs } from '../../src/trainer/model/parameters';
 import { ParallelTrainer, passBudgetBytes, rowsOf, tokensPerPass } from '../../src/trainer/parallel/parallelTrainer';
 import { parseBertConfig } from '../../src/trainer/model/config';
-import { ADAMW_DEFAULTS } from '../../src/trainer/step/adamwOptions';
+import { ADAMW_DEFAULTS } from '../../src/trainer/step/adamwMath';
 import { lossCoefficients } from '../../src/trainer/step/loss';
 import { AdamW } from '../../src/trainer/train/adamw';
 import { startOptimisation, threadsFor } from '../../src/trainer/train/optimisation';

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { adamwSlice } from '../../src/trainer/parallel/flatAdamW';
 import { allocateFlat, flatLayout } from '../../src/trainer/parallel/flatParameters';
 import { wasmSliceOptimizer } from '../../src/trainer/parallel/wasmOptimizer';
-import { ADAMW_DEFAULTS } from '../../src/trainer/step/adamwOptions';
+import { ADAMW_DEFAULTS } from '../../src/trainer/step/adamwMath';
 
 describe('the gradient workers\u2019 optimizer in WebAssembly', () => {
   it('reduces and updates as the JavaScript version does, slice by slice, decay per parameter', () => {

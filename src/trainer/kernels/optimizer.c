@@ -37,7 +37,7 @@ double accumulate_squares(float* dst, const float* src, u32 n) {
   return s;
 }
 
-// AdamW as torch.optim.AdamW's single-tensor path computes it, in float32:
+// AdamW as torch.optim.AdamW's single-tensor path computes it, in float32 (the reference: src/trainer/step/adamwMath.ts):
 //   p *= keep;  m = β1·m + (1-β1)·g;  v = β2·v + (1-β2)·g²;  p -= step · m / (sqrt(v)/bc2 + ε)
 // with g = grad · scale (the clipping coefficient). The caller computes 1-β1 and 1-β2 in double,
 // as Python does: 1 - (float)0.999 would be off by 1.3e-5.

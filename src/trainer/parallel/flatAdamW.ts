@@ -1,9 +1,9 @@
 /**
- * AdamW over a slice of flat arrays, the same update as ../train/adamw.ts (torch.optim.AdamW,
- * single-tensor path) but in plain JavaScript on shared memory: each gradient worker updates
- * its own slice, so the optimizer uses every core and its state never enters a WASM heap.
+ * AdamW over a slice of flat arrays, the update of ../step/adamwMath.ts (torch.optim.AdamW,
+ * single-tensor path) in plain JavaScript on shared memory: each gradient worker updates its
+ * own slice, so the optimizer uses every core and its state never enters a WASM heap.
  */
-import type { AdamWOptions } from '../step/adamwOptions';
+import { adamwConstants, adamwKeep, type AdamWOptions } from '../step/adamwMath';
 import type { FlatLayout } from './flatParameters';
 
 export interface FlatAdamWStep {
@@ -24,19 +24,15 @@ export function adamwSlice(
 ): void {
   const { weights: p, grads: g, m, v } = arrays;
   const { beta1, beta2, eps } = options;
-  // Bias corrections in double precision, as Python computes them; the rest in double and
-  // stored as float32, within an ulp of torch's float32 arithmetic and three times faster
-  // here than rounding every intermediate with Math.fround.
-  const stepSize = s.lr / (1 - beta1 ** s.step);
-  const bc2Sqrt = Math.sqrt(1 - beta2 ** s.step);
+  // The intermediates in double, stored as float32: within an ulp of torch's float32
+  // arithmetic (adamwReference) and three times faster here than rounding each with Math.fround.
+  const { stepSize, bc2Sqrt, c1, c2 } = adamwConstants(options, s.lr, s.step);
   const scale = Math.fround(s.gradScale);
-  const c1 = 1 - beta1;
-  const c2 = 1 - beta2;
   for (let i = 0; i < layout.names.length; i++) {
     const lo = Math.max(from, layout.offsets[i]);
     const hi = Math.min(to, layout.offsets[i] + layout.sizes[i]);
     if (lo >= hi || layout.frozen[i]) continue;
-    const keep = 1 - s.lr * (layout.decayed[i] ? options.weightDecay : 0);
+    const keep = adamwKeep(options, s.lr, layout.decayed[i]);
     for (let j = lo; j < hi; j++) {
       const gj = g[j] * scale;
       const mj = m[j] * beta1 + gj * c1;

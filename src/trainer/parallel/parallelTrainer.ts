@@ -18,7 +18,7 @@ import type { BertConfig } from '../model/config';
 import type { ParameterSpec } from '../model/parameters';
 import { lossCoefficients } from '../step/loss';
 import { clipScale } from '../step/clipping';
-import { ADAMW_DEFAULTS, type AdamWOptions } from '../step/adamwOptions';
+import { ADAMW_DEFAULTS, type AdamWOptions } from '../step/adamwMath';
 import type { Batch, StepResult } from '../step/batch';
 import { allocateFlat, flatLayout, slices, tensorValues, viewOf, type FlatLayout } from './flatParameters';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol';

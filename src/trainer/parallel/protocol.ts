@@ -3,7 +3,7 @@
  * structured clones; shared memory carries weights, moments and gradients, never messages).
  */
 import type { BertConfig } from '../model/config';
-import type { AdamWOptions } from '../step/adamwOptions';
+import type { AdamWOptions } from '../step/adamwMath';
 import type { Batch } from '../step/batch';
 import type { FlatAdamWStep } from './flatAdamW';
 import type { FlatLayout } from './flatParameters';

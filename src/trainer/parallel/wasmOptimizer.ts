@@ -3,7 +3,7 @@
  * three to four times the JavaScript loops' speed, which matters when a step's compute is short
  * (small models, short texts) and the optimizer walks every parameter each step.
  */
-import type { AdamWOptions } from '../step/adamwOptions';
+import { adamwConstants, adamwKeep, type AdamWOptions } from '../step/adamwMath';
 import { OPTIMIZER_WASM } from '../kernels/optimizerWasm';
 import type { FlatAdamWStep } from './flatAdamW';
 import type { FlatArrays, FlatLayout } from './flatParameters';
@@ -64,13 +64,12 @@ export function wasmSliceOptimizer(arrays: FlatArrays, layout: FlatLayout, optio
       return k.accumulate_squares(ptr(sum, from), ptr(last ?? sum, from), n);
     },
     update(from, to, s) {
-      const stepSize = s.lr / (1 - options.beta1 ** s.step);
-      const bc2Sqrt = Math.sqrt(1 - options.beta2 ** s.step);
+      const { stepSize, bc2Sqrt, c1, c2 } = adamwConstants(options, s.lr, s.step);
       for (let i = 0; i < layout.names.length; i++) {
         const lo = Math.max(from, layout.offsets[i]);
         const hi = Math.min(to, layout.offsets[i] + layout.sizes[i]);
         if (lo >= hi || layout.frozen[i]) continue;
-        const keep = 1 - s.lr * (layout.decayed[i] ? options.weightDecay : 0);
+        const keep = adamwKeep(options, s.lr, layout.decayed[i]);
         k.adamw(
           ptr(arrays.weights, lo),
           ptr(sum, lo),
@@ -80,9 +79,9 @@ export function wasmSliceOptimizer(arrays: FlatArrays, layout: FlatLayout, optio
           s.gradScale,
           keep,
           options.beta1,
-          1 - options.beta1,
+          c1,
           options.beta2,
-          1 - options.beta2,
+          c2,
           bc2Sqrt,
           options.eps,
           stepSize,

@@ -1,12 +1,11 @@
 /**
- * AdamW exactly as torch.optim.AdamW (torch 1.13, single-tensor path) updates each parameter:
- *   p *= 1 - lr·wd;  m = β1·m + (1-β1)·g;  v = β2·v + (1-β2)·g²
- *   p -= lr/(1-β1^t) · m / (sqrt(v)/sqrt(1-β2^t) + ε)
- * Bias corrections are computed in double precision, as Python does, then applied in float32.
+ * AdamW on tensors, for the single-thread and GPU paths: the update of ../step/adamwMath.ts
+ * (torch.optim.AdamW's single-tensor path), its constants from there, in tensor ops or, where a
+ * backend has them, in our fused kernels.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import { ADAMW_DEFAULTS, type AdamWOptions } from '../step/adamwOptions';
+import { ADAMW_DEFAULTS, adamwConstants, adamwKeep, type AdamWOptions } from '../step/adamwMath';
 
 /**
  * Our kernels for one parameter's update where a backend has them (WebGPU,
@@ -55,9 +54,8 @@ export class AdamW {
    */
   apply(grads: Map<string, tf.Tensor>, lr: number, scale?: tf.Scalar): void {
     this.step++;
-    const { beta1, beta2, eps, weightDecay } = this.options;
-    const stepSize = lr / (1 - beta1 ** this.step);
-    const bc2Sqrt = Math.sqrt(1 - beta2 ** this.step);
+    const { beta1, beta2, eps } = this.options;
+    const { stepSize, bc2Sqrt, c1, c2 } = adamwConstants(this.options, lr, this.step);
     const fused = Boolean(tf.getKernel(ADAM_KERNELS.update, tf.getBackend()));
     // The fused kernels multiply by the scale as they read the gradient (no scaled copy of it): 1 when none is given.
     const c = fused ? (scale ?? tf.scalar(1)) : undefined;
@@ -66,14 +64,14 @@ export class AdamW {
       if (!given) continue;
       const m = this.m.get(name)!;
       const v = this.v.get(name)!;
-      const decay = this.decayed.has(name) ? weightDecay : 0;
+      const keep = adamwKeep(this.options, lr, this.decayed.has(name));
       if (c) {
         tf.tidy(() => {
           const run = (kernel: string, inputs: tf.NamedTensorMap, attrs: object) =>
             tf.engine().runKernel(kernel, inputs, attrs as tf.NamedAttrMap) as tf.Tensor;
-          const m2 = run(ADAM_KERNELS.moment, { m, g: given, c }, { beta: beta1, oneMinusBeta: 1 - beta1 } satisfies AdamMomentAttrs);
-          const v2 = run(ADAM_KERNELS.square, { m: v, g: given, c }, { beta: beta2, oneMinusBeta: 1 - beta2 } satisfies AdamMomentAttrs);
-          const p2 = run(ADAM_KERNELS.update, { p, m: m2, v: v2 }, { keep: 1 - lr * decay, stepSize, bc2Sqrt, eps } satisfies AdamUpdateAttrs);
+          const m2 = run(ADAM_KERNELS.moment, { m, g: given, c }, { beta: beta1, oneMinusBeta: c1 } satisfies AdamMomentAttrs);
+          const v2 = run(ADAM_KERNELS.square, { m: v, g: given, c }, { beta: beta2, oneMinusBeta: c2 } satisfies AdamMomentAttrs);
+          const p2 = run(ADAM_KERNELS.update, { p, m: m2, v: v2 }, { keep, stepSize, bc2Sqrt, eps } satisfies AdamUpdateAttrs);
           m.assign(m2);
           v.assign(v2);
           p.assign(p2);
@@ -82,9 +80,9 @@ export class AdamW {
       }
       tf.tidy(() => {
         const g = scale ? tf.mul(given, scale) : given;
-        const decayed = decay ? tf.mul(p, 1 - lr * decay) : p;
-        const m2 = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
-        const v2 = tf.add(tf.mul(v, beta2), tf.mul(tf.mul(g, g), 1 - beta2));
+        const decayed = keep !== 1 ? tf.mul(p, keep) : p;
+        const m2 = tf.add(tf.mul(m, beta1), tf.mul(g, c1));
+        const v2 = tf.add(tf.mul(v, beta2), tf.mul(tf.mul(g, g), c2));
         const denom = tf.add(tf.div(tf.sqrt(v2), bc2Sqrt), eps);
         m.assign(m2);
         v.assign(v2);

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BertClassifier } from '../model/bert';
 import { AdamW } from './adamw';
-import type { AdamWOptions } from '../step/adamwOptions';
+import type { AdamWOptions } from '../step/adamwMath';
 import { batchesOf, type Example } from './batches';
 import { MainThreadOptimisation, type Optimisation } from './optimisation';
 import { batchTensors, disposeInputs, type Batch } from '../step/batch';

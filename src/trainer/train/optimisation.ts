@@ -11,7 +11,7 @@ import type { TensorSource } from '../checkpoint/safetensors';
 import type { BertClassifier } from '../model/bert';
 import { ParallelTrainer } from '../parallel/parallelTrainer';
 import { AdamW } from './adamw';
-import type { AdamWOptions } from '../step/adamwOptions';
+import type { AdamWOptions } from '../step/adamwMath';
 import type { BatchLogits } from './evaluate';
 import { timeGradients, trainStep, type StepOptions } from './step';
 import type { Batch, StepResult } from '../step/batch';
