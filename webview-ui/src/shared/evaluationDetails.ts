@@ -13,6 +13,7 @@ import './evaluation.css';
 import { MAX_MISCLASSIFIED, reportedClasses, type ClassMetrics } from '../../../src/shared/reportedEvaluation';
 import { el } from './dom';
 import { pct } from './format';
+import { gridMove, rowShares, rowsOfCell } from './evaluationModel';
 import { count } from '../../../src/shared/words';
 
 export interface EvaluationShown {
@@ -80,20 +81,18 @@ export class EvaluationDetails {
     const labels = e.perClass.map(p => p.label);
     const table = el('table', { class: 'confusion', role: 'grid' });
     table.append(el('tr', {}, el('th', { scope: 'col' }, 'true \\ predicted'), ...labels.map(l => el('th', { scope: 'col' }, l))));
+    // Coloured by the share of the true label's rows, not by count: a small class's diagonal reads as strongly as a large one's.
+    const shares = rowShares(e.confusion);
     e.confusion.forEach((row, t) => {
       const tr = el('tr', {}, el('th', { scope: 'row' }, labels[t]));
-      // Coloured by the share of the true label's rows, not by count: a small class's diagonal
-      // reads as strongly as a large one's. A loop, not a spread: a large matrix overflows the stack.
-      let rowTotal = 0;
-      for (const n of row) rowTotal += n;
       row.forEach((n, p) => {
         const button = el(
           'button',
           { class: 'cell', 'data-true': String(t), 'data-pred': String(p), 'aria-label': `${count(n, 'row')} of ${labels[t]} predicted as ${labels[p]}` },
           String(n),
         );
-        button.style.setProperty('--heat', String(rowTotal ? n / rowTotal : 0));
-        button.title = `${rowTotal ? Math.round((100 * n) / rowTotal) : 0}% of ${labels[t]}'s rows`;
+        button.style.setProperty('--heat', String(shares[t][p]));
+        button.title = `${Math.round(100 * shares[t][p])}% of ${labels[t]}'s rows`;
         button.classList.toggle('diagonal', t === p);
         button.addEventListener('click', () => {
           this.selected = { truth: labels[t], predicted: labels[p] };
@@ -112,7 +111,7 @@ export class EvaluationDetails {
   }
 
   private renderCell(e: EvaluationShown, truth: string, predicted: string): void {
-    const rows = e.misclassified.filter(m => m.truth === truth && m.predicted === predicted);
+    const rows = rowsOfCell(e.misclassified, truth, predicted);
     const title = el('h3', {}, `${truth} predicted as ${predicted}`);
     if (truth === predicted) {
       this.parts.cellRows.replaceChildren(title, el('p', {}, 'These rows were predicted right; the panel lists the wrong ones.'));
@@ -154,19 +153,17 @@ function makeGridKeyboard(table: HTMLElement): void {
     const r = rows.findIndex(row => row.includes(target as HTMLButtonElement));
     if (r < 0) return;
     const c = rows[r].indexOf(target as HTMLButtonElement);
-    const next = {
-      ArrowLeft: [r, c - 1],
-      ArrowRight: [r, c + 1],
-      ArrowUp: [r - 1, c],
-      ArrowDown: [r + 1, c],
-      Home: [r, 0],
-      End: [r, rows[r].length - 1],
-    }[event.key];
-    if (!next) return;
-    const [nr, nc] = next;
-    const to = rows[nr]?.[nc];
+    const isGridKey = ['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown', 'Home', 'End'].includes(event.key);
+    if (!isGridKey) return;
     event.preventDefault();
-    if (!to) return;
+    const next = gridMove(
+      rows.map(row => row.length),
+      r,
+      c,
+      event.key,
+    );
+    if (!next) return;
+    const to = rows[next[0]][next[1]];
     target.tabIndex = -1;
     to.tabIndex = 0;
     to.focus();
