@@ -130,4 +130,34 @@ describe('backend selection with a WebGPU adapter', () => {
     assert.equal(forced.backend, 'webgpu');
     assert.equal(forced.active, 'webgpu');
   });
+
+  it(
+    'auto asks for the adapter in a short-lived process, and loads Dawn here only for a GPU it will use',
+    { skip: noAdapter && 'no WebGPU adapter here' },
+    () => {
+      // This machine's adapter is Mesa's software one: auto passes it over without Dawn (and its Vulkan driver) in this process.
+      const script = `
+      const { selectBackend } = require(${JSON.stringify(path.join(ROOT, 'src', 'trainer', 'backend.ts'))});
+      const { dawnLoadedHere } = require(${JSON.stringify(path.join(ROOT, 'src', 'trainer', 'backends', 'dawn.ts'))});
+      selectBackend({ wasmDir: ${JSON.stringify(path.join(ROOT, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist'))} })
+        .then(r => { console.log(JSON.stringify({ ...r, dawnHere: dawnLoadedHere() })); process.exit(0); });`;
+      const run = (env: NodeJS.ProcessEnv) => {
+        const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env } });
+        assert.equal(r.status, 0, r.stderr);
+        return JSON.parse(r.stdout.trim().split('\n').pop()!);
+      };
+      const probed = run({});
+      if (!probed.passedOverGpu) return; // a real GPU here: then auto trains on it, and Dawn belongs in this process
+      assert.equal(probed.dawnHere, false, 'Dawn was loaded in the process that passed its adapter over');
+      assert.match(probed.attempts.find((a: { backend: string }) => a.backend === 'webgpu').reason, /^only a software adapter/);
+      // The same answer as asking in-process.
+      const here = run({ BERT_TUNE_GPU_PROBE: 'in-process' });
+      assert.equal(here.dawnHere, true);
+      assert.deepEqual(here.passedOverGpu, probed.passedOverGpu);
+      // No Vulkan driver at all: the probe says so, in the same words.
+      const none = run({ VK_ICD_FILENAMES: '/nonexistent' });
+      assert.equal(none.dawnHere, false);
+      assert.match(none.attempts.find((a: { backend: string }) => a.backend === 'webgpu').reason, /^no GPU adapter/);
+    },
+  );
 });

@@ -6,6 +6,7 @@
  * Node has no `navigator`: the WebGPU globals (GPUBufferUsage…) and `navigator.gpu` are
  * installed here, before tfjs-backend-webgpu needs them.
  */
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -33,6 +34,72 @@ interface DawnModule {
 
 let loaded: { gpu: GPU } | { reason: string } | undefined;
 
+/** Whether this process has Dawn (or a WebGPU of its own) loaded already: then there is nothing to save by asking elsewhere. */
+export function dawnLoadedHere(): boolean {
+  return Boolean(loaded) || Boolean((globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu);
+}
+
+/** Vulkan's loader complains on stderr without a runtime folder; any private folder does. */
+function ensureRuntimeDir(): void {
+  if (process.platform === 'linux' && !process.env.XDG_RUNTIME_DIR) {
+    process.env.XDG_RUNTIME_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'bert-tune-xdg-'));
+  }
+}
+
+/** Why there is no WebGPU: Dawn loaded, and no driver gave it an adapter. */
+export const NO_ADAPTER = 'no GPU adapter: Dawn found no GPU with a Vulkan, Metal or D3D12 driver';
+
+/** What a probe learns of the adapter Dawn would give: the facts adapterReport reads. */
+export interface ProbedAdapter {
+  info: { vendor: string; architecture: string; description: string; device: string };
+  features: string[];
+  limits: { maxBufferSize: number; maxStorageBufferBindingSize: number };
+}
+
+/** Loads Dawn, asks for the adapter, prints its facts as one JSON line (null: none), exits. */
+const PROBE_SCRIPT = `
+const m = { exports: {} };
+process.dlopen(m, process.env.BERT_TUNE_DAWN_FILE);
+const out = v => { process.stdout.write(JSON.stringify(v) + '\\n'); process.exit(0); };
+m.exports.create([]).requestAdapter({ powerPreference: 'high-performance' }).then(a => out(a && {
+  info: { vendor: a.info.vendor || '', architecture: a.info.architecture || '', description: a.info.description || '', device: a.info.device || '' },
+  features: [...a.features],
+  limits: { maxBufferSize: a.limits.maxBufferSize, maxStorageBufferBindingSize: a.limits.maxStorageBufferBindingSize },
+}), e => out({ error: String(e && e.message || e) }));`;
+
+/**
+ * The adapter Dawn would give, asked in a short-lived process: loading Dawn and a Vulkan driver
+ * costs this process 60-70 MB that it never gives back (Mesa's llvmpipe maps LLVM), which is
+ * worth paying only for a GPU that will be used. `undefined` where the probe itself could not
+ * run (then the caller asks in-process, as before).
+ */
+export function probeAdapter(timeoutMs: number): Promise<ProbedAdapter | { reason: string } | undefined> {
+  const file = candidates().find(f => fs.existsSync(f));
+  if (!file) return Promise.resolve({ reason: `Dawn (the WebGPU implementation) is not shipped for ${process.platform}-${process.arch}` });
+  ensureRuntimeDir();
+  return new Promise(resolve => {
+    execFile(
+      process.execPath,
+      ['-e', PROBE_SCRIPT],
+      { env: { ...process.env, BERT_TUNE_DAWN_FILE: file, ELECTRON_RUN_AS_NODE: '1' }, timeout: timeoutMs, encoding: 'utf8' },
+      (error, stdout) => {
+        const line = stdout.trim().split('\n').pop() ?? '';
+        let answer: unknown;
+        try {
+          answer = JSON.parse(line);
+        } catch {
+          // Killed for the timeout, or Dawn crashed the probe: no adapter this process could trust either.
+          return resolve(error?.killed ? { reason: `no GPU adapter: asking for one took over ${timeoutMs / 1000} s` } : undefined);
+        }
+        if (answer === null) return resolve({ reason: NO_ADAPTER });
+        if (typeof answer === 'object' && answer && 'error' in answer)
+          return resolve({ reason: `no GPU adapter: ${String((answer as { error: unknown }).error)}` });
+        resolve(answer as ProbedAdapter);
+      },
+    );
+  });
+}
+
 /** navigator.gpu from Dawn, or why there is none (not shipped for this platform, failed to load). */
 export function loadDawn(): { gpu: GPU } | { reason: string } {
   if (loaded) return loaded;
@@ -42,10 +109,7 @@ export function loadDawn(): { gpu: GPU } | { reason: string } {
   const file = candidates().find(f => fs.existsSync(f));
   if (!file) return (loaded = { reason: `Dawn (the WebGPU implementation) is not shipped for ${process.platform}-${process.arch}` });
   try {
-    // Vulkan's loader complains on stderr without a runtime folder; any private folder does.
-    if (process.platform === 'linux' && !process.env.XDG_RUNTIME_DIR) {
-      process.env.XDG_RUNTIME_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'bert-tune-xdg-'));
-    }
+    ensureRuntimeDir();
     const module = { exports: {} as DawnModule };
     process.dlopen(module, file);
     const dawn = module.exports;

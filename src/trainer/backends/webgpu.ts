@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { describeAdapter, type GpuAdapterReport } from '../../shared/backendReport';
 import { installWebGpuKernels } from '../kernels/webgpuKernels';
-import { loadDawn } from './dawn';
+import { NO_ADAPTER, dawnLoadedHere, loadDawn, probeAdapter, type ProbedAdapter } from './dawn';
 import type { TrainingBackend } from './types';
 
 /** Features our kernels use where the adapter has them. */
@@ -25,15 +25,24 @@ export function isSoftwareAdapter(info: Pick<GpuAdapterReport, 'vendor' | 'archi
 
 export function adapterReport(adapter: GPUAdapter): GpuAdapterReport {
   const info = adapter.info;
-  const base = { vendor: info.vendor ?? '', architecture: info.architecture ?? '', description: info.description ?? '', device: info.device ?? '' };
+  return reportOfFacts({
+    info: { vendor: info.vendor ?? '', architecture: info.architecture ?? '', description: info.description ?? '', device: info.device ?? '' },
+    features: [...adapter.features],
+    limits: { maxBufferSize: adapter.limits.maxBufferSize, maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize },
+  });
+}
+
+/** The report of an adapter from its facts: asked here, or by a probe in another process. */
+export function reportOfFacts(facts: ProbedAdapter): GpuAdapterReport {
+  const base = facts.info;
   // Dawn's Vulkan description reads "<device>: <driver>" (llvmpipe: "llvmpipe: Mesa 25.0.7 (LLVM 19.1.7)").
   const driver = base.description.includes(': ') ? base.description.slice(base.description.indexOf(': ') + 2) : undefined;
   return {
     ...base,
     driver,
     software: isSoftwareAdapter(base),
-    features: WANTED_FEATURES.filter(f => adapter.features.has(f)),
-    limits: { maxBufferSize: adapter.limits.maxBufferSize, maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize },
+    features: WANTED_FEATURES.filter(f => facts.features.includes(f)),
+    limits: facts.limits,
   };
 }
 
@@ -73,6 +82,15 @@ export const webgpuBackend: TrainingBackend = {
       await tf.setBackend('webgpu');
       return { report: reportOf(lastReport!) };
     }
+    if (!context.forced && !dawnLoadedHere() && process.env.BERT_TUNE_GPU_PROBE !== 'in-process') {
+      // Auto: ask in a short-lived process first, and load Dawn here only for a GPU to use.
+      const probed = await probeAdapter(ADAPTER_TIMEOUT_MS);
+      if (probed && 'reason' in probed) return { reason: probed.reason };
+      if (probed) {
+        const gpu = reportOfFacts(probed);
+        if (gpu.software) return { reason: passedOver(gpu), gpu };
+      }
+    }
     const dawn = loadDawn();
     if ('reason' in dawn) return { reason: dawn.reason };
     let adapter: GPUAdapter | null;
@@ -81,7 +99,7 @@ export const webgpuBackend: TrainingBackend = {
     } catch (e) {
       return { reason: `no GPU adapter: ${(e as Error).message}` };
     }
-    if (!adapter) return { reason: 'no GPU adapter: Dawn found no GPU with a Vulkan, Metal or D3D12 driver' };
+    if (!adapter) return { reason: NO_ADAPTER };
     const gpu = adapterReport(adapter);
     if (gpu.software && !context.forced) {
       return { reason: passedOver(gpu), gpu };

@@ -26,7 +26,16 @@ export interface ForwardOptions {
   training: boolean;
   /** Seeds for dropout masks, one call per dropout site, so a training run can repeat. */
   nextSeed?: () => number;
+  /**
+   * The word-embedding table's rows at the input ids, [batch · sequence, hidden], from a caller
+   * that keeps the table itself (a gradient worker reads them from shared memory, and takes their
+   * gradient as these rows' instead of a dense [vocab, hidden] one). The model then needs no table.
+   */
+  wordEmbeddings?: tf.Tensor2D;
 }
+
+/** The word-embedding table: the largest parameter of the small BERTs (bert-mini: 70 % of them). */
+export const WORD_EMBEDDINGS = 'bert.embeddings.word_embeddings.weight';
 
 export interface BertOutputs {
   logits: tf.Tensor2D;
@@ -73,18 +82,23 @@ export class BertClassifier {
    * Builds the model from arrays already in our layout (Linear weights [in, out]), such as the
    * shared master weights a gradient worker starts from.
    */
-  static fromOwnLayout(config: BertConfig, values: (name: string, shape: number[]) => Float32Array): BertClassifier {
-    return BertClassifier.build(config, spec => {
-      const shape = spec.kind === 'linear' ? [spec.shape[1], spec.shape[0]] : spec.shape;
-      return tf.tensor(values(spec.name, shape), shape, 'float32');
-    });
+  static fromOwnLayout(config: BertConfig, values: (name: string, shape: number[]) => Float32Array, without: ReadonlySet<string> = new Set()): BertClassifier {
+    return BertClassifier.build(
+      config,
+      spec => {
+        const shape = spec.kind === 'linear' ? [spec.shape[1], spec.shape[0]] : spec.shape;
+        return tf.tensor(values(spec.name, shape), shape, 'float32');
+      },
+      without,
+    );
   }
 
-  /** A variable per parameter from `valueOf`'s tensors (disposed once copied); none left on failure. */
-  private static build(config: BertConfig, valueOf: (spec: ParameterSpec) => tf.Tensor): BertClassifier {
+  /** A variable per parameter (but those `without`) from `valueOf`'s tensors (disposed once copied); none left on failure. */
+  private static build(config: BertConfig, valueOf: (spec: ParameterSpec) => tf.Tensor, without: ReadonlySet<string> = new Set()): BertClassifier {
     const params = new Map<string, tf.Variable>();
     try {
       for (const spec of parameterSpecs(config)) {
+        if (without.has(spec.name)) continue;
         const value = valueOf(spec);
         params.set(spec.name, tf.variable(value, true));
         value.dispose();
@@ -172,7 +186,7 @@ export class BertClassifier {
       const flat = (t: tf.Tensor2D) => tf.reshape(t, [B * S]) as tf.Tensor1D;
 
       // Embeddings: word + position + token type, then LayerNorm and dropout.
-      const words = tf.reshape(embeddingLookup(p('bert.embeddings.word_embeddings.weight') as tf.Tensor2D, flat(inputs.inputIds)), [B, S, H]);
+      const words = tf.reshape(options.wordEmbeddings ?? embeddingLookup(p(WORD_EMBEDDINGS) as tf.Tensor2D, flat(inputs.inputIds)), [B, S, H]);
       const positions = tf.slice(p('bert.embeddings.position_embeddings.weight'), [0, 0], [S, H]);
       const types = tf.reshape(embeddingLookup(p('bert.embeddings.token_type_embeddings.weight') as tf.Tensor2D, flat(inputs.tokenTypeIds)), [B, S, H]);
       const embedded = tf.reshape(tf.add(tf.add(words, positions), types), [B * S, H]) as tf.Tensor2D;

@@ -3,12 +3,17 @@
  * its own copy of the model, loaded from the shared master weights before every pass. It
  * computes gradients on its share of each batch and, with the others, reduces them and runs
  * AdamW on its slice of the shared arrays.
+ *
+ * The word-embedding table (most of a small BERT's weights) is not copied into the worker's
+ * heap: each pass reads the rows of its ids from shared memory, and their gradient is added into
+ * the shared gradient's rows, so neither the table nor its dense [vocab, hidden] gradient ever
+ * sits in the heap (whose high-water mark it keeps for the whole run).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../backend';
 import { wasmHeapView } from '../kernels/wasmKernels';
-import { BertClassifier } from '../model/bert';
+import { BertClassifier, WORD_EMBEDDINGS } from '../model/bert';
 import { batchTensors, disposeInputs } from '../step/batch';
 import { weightedNll } from '../step/loss';
 import { tapeGradients } from '../step/tapeGradients';
@@ -31,9 +36,34 @@ async function main() {
   }
   const { layout } = init;
   const index = new Map(layout.names.map((n, i) => [n, i]));
-  const model = BertClassifier.fromOwnLayout(init.config, name => tensorValues(viewOf(init.weights, layout, index.get(name)!), init.backend));
+  const model = BertClassifier.fromOwnLayout(
+    init.config,
+    name => tensorValues(viewOf(init.weights, layout, index.get(name)!), init.backend),
+    new Set([WORD_EMBEDDINGS]),
+  );
   model.freeze(new Set(layout.names.filter((_, i) => layout.frozen[i])));
   const mine = init.grads[init.index];
+  const wordIndex = index.get(WORD_EMBEDDINGS)!;
+  const hidden = init.config.hiddenSize;
+
+  /** The table's rows at a pass's ids, from the shared master weights. */
+  const wordRows = (inputIds: number[][]): tf.Tensor2D => {
+    const table = viewOf(init.weights, layout, wordIndex);
+    const ids = inputIds.flat();
+    const rows = new Float32Array(ids.length * hidden);
+    ids.forEach((id, i) => rows.set(table.subarray(id * hidden, (id + 1) * hidden), i * hidden));
+    return tf.tensor2d(rows, [ids.length, hidden]);
+  };
+  /** The rows' gradient into this worker's gradient of the table: summed per id, in the order of the ids, as the dense scatter summed them. */
+  const addWordGradient = (inputIds: number[][], grad: Float32Array) => {
+    const g = viewOf(mine, layout, wordIndex);
+    const ids = inputIds.flat();
+    for (let i = 0; i < ids.length; i++) {
+      const to = ids[i] * hidden;
+      const from = i * hidden;
+      for (let j = 0; j < hidden; j++) g[to + j] += grad[from + j];
+    }
+  };
   const byVariable = new Map<string, number>();
   for (const [name, v] of model.params) byVariable.set(v.name, index.get(name)!);
 
@@ -59,21 +89,30 @@ async function main() {
     const nextSeed = random && (() => Math.floor(random.next() * 2 ** 31));
     let loss = 0;
     let first = true;
+    // The table's gradient is summed row by row into place: it starts from zero each step.
+    viewOf(mine, layout, wordIndex).fill(0);
     for (let p = 0; p < m.parts.length; p++) {
       const part = m.parts[p];
       if (!part.labels.length) continue;
       const inputs = batchTensors(part);
       const labels = tf.tensor1d(part.labels, 'int32');
       const coefs = tf.tensor1d(m.coefs[p]);
+      // A variable of this pass only, so that the tape gives the rows' gradient.
+      const rows = wordRows(part.inputIds);
+      const words = tf.variable(rows, !layout.frozen[wordIndex]);
+      rows.dispose();
       try {
         // Each gradient goes to shared memory the moment it is complete, and out of the heap.
         const { value } = tapeGradients(
-          () => weightedNll(model.forward(inputs, { training: true, nextSeed }).logits, labels, coefs),
+          () => weightedNll(model.forward(inputs, { training: true, nextSeed, wordEmbeddings: words }).logits, labels, coefs),
           (v, g) => {
-            const view = viewOf(mine, layout, byVariable.get(v.name)!);
             const data = wasmHeapView(g) ?? (g.dataSync() as Float32Array);
-            if (first) view.set(data);
-            else for (let j = 0; j < view.length; j++) view[j] += data[j];
+            if (v === words) addWordGradient(part.inputIds, data);
+            else {
+              const view = viewOf(mine, layout, byVariable.get(v.name)!);
+              if (first) view.set(data);
+              else for (let j = 0; j < view.length; j++) view[j] += data[j];
+            }
             g.dispose();
           },
         );
@@ -82,7 +121,7 @@ async function main() {
         first = false;
       } finally {
         disposeInputs(inputs);
-        tf.dispose([labels, coefs]);
+        tf.dispose([labels, coefs, words]);
       }
     }
     if (first) mine.fill(0); // no rows for this worker in this step
@@ -114,9 +153,10 @@ async function main() {
     const out: Float32Array[] = [];
     for (const batch of m.batches) {
       const inputs = batchTensors(batch);
-      const result = model.forward(inputs, { training: false });
+      const words = wordRows(batch.inputIds);
+      const result = model.forward(inputs, { training: false, wordEmbeddings: words });
       out.push(new Float32Array((await result.logits.data()) as Float32Array));
-      tf.dispose([result.logits, result.pooled, result.clsHidden]);
+      tf.dispose([result.logits, result.pooled, result.clsHidden, words]);
       disposeInputs(inputs);
     }
     return out;
