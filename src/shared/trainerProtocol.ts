@@ -203,6 +203,8 @@ export const fromTrainerSchema = z.discriminatedUnion('type', [
     findings: z.optional(z.array(dataFindingSchema)),
     /** The texts' token lengths against the max length. */
     tokenLengths: z.optional(tokenLengthsSchema),
+    /** The preparation's other warnings, as sentences: how a file was read (Latin-1), a max length the model cannot read, a larger validation share than asked… */
+    notes: z.optional(z.array(z.string())),
     totalSteps: count(),
     secondsPerStep: nonNegative(),
     estimatedSeconds: nonNegative(),

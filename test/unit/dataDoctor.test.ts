@@ -105,6 +105,7 @@ describe('the confirmation before a run', () => {
       { kind: 'trainValidationOverlap', file: '/w/dev.csv', count: 1, lines: [3], message: '/w/dev.csv: 1 validation row has the same text (line 3).' },
     ],
     tokenLengths: { maxLength: 64, edges: [16, 32, 48, 64], rows: [6, 3, 2, 0], truncated: 1, p95: 64 },
+    notes: ['/w/d.csv is not valid UTF-8; read as Latin-1.'],
     totalSteps: 3,
     secondsPerStep: 0.5,
     estimatedSeconds: 2,
@@ -116,6 +117,7 @@ describe('the confirmation before a run', () => {
     assert.ok(lines.includes('⚠ Skipped 2 rows whose cells do not line up (lines 4, 9).'), detail);
     assert.ok(lines.includes('⚠ dev.csv: 1 validation row has the same text (line 3).'), detail);
     assert.match(detail, /Show Lines lists every line in the Problems panel/);
+    assert.ok(lines.includes('⚠ /w/d.csv is not valid UTF-8; read as Latin-1.'), detail);
     assert.match(detail, /Lengths: ≤ 16 tokens 50% · 17–32 25% · 33–48 17% · 49–64 0% · cut at 64 8%; 95% of the texts fit in 64 tokens\./);
     assert.match(detail, /⚠ 8% of the texts are longer than the max length/);
     assert.doesNotMatch(detail, /2 skipped \(/, 'the findings say it, not a vague count');
@@ -123,7 +125,7 @@ describe('the confirmation before a run', () => {
   });
 
   it("an older trainer's estimate, without findings, still says how many rows are skipped", () => {
-    const older: Estimate = { ...estimate, findings: undefined, tokenLengths: undefined };
+    const older: Estimate = { ...estimate, findings: undefined, tokenLengths: undefined, notes: undefined };
     const detail = estimateDetail(older, { data: '/w/d.csv', classWeights: 'none', metricForBest: 'accuracy' });
     assert.match(detail, /10 training rows, 2 validation rows, 2 skipped \(/);
     assert.doesNotMatch(detail, /Show Lines|Lengths:/);

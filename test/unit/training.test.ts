@@ -192,6 +192,40 @@ describe('a training run', () => {
     assert.equal(tf.memory().numTensors, before, 'tensors left after the run');
   });
 
+  it("the estimate carries what the data doctor found, and the preparation's other warnings, each once", async () => {
+    // Latin-1 bytes, a text under two labels, a row with cells that do not line up, a max length the model cannot read.
+    const lines = ['text,label', 'caf\xe9 au lait,a', 'same words,a', 'same words,b', 'hello, world,b'];
+    for (let i = 0; i < 30; i++) lines.push(`${i % 2 ? 'dull' : 'bright'} row ${i},${i % 2 ? 'b' : 'a'}`);
+    const data = tempFile('doctor.csv', Buffer.from(lines.join('\n') + '\n', 'latin1'));
+    let estimate: Estimate | undefined;
+    const warnings: string[] = [];
+    await runTraining(config(path.join(tempDir(), 'doctor'), { data, maxLength: 256 }), {
+      emit: m => {
+        fromTrainerSchema.parse(m);
+        if (m.type === 'warning') warnings.push(m.message);
+      },
+      shouldStop: () => false,
+      confirm: async e => {
+        estimate = e;
+        return false;
+      },
+    });
+    assert.ok(estimate);
+    assert.deepEqual(
+      estimate.findings!.map(f => [f.kind, f.lines]),
+      [
+        ['ragged', [5]],
+        ['conflictingLabels', [3, 4]],
+      ],
+    );
+    const notes = estimate.notes!.join('\n');
+    assert.match(notes, /doctor\.csv is not valid UTF-8; read as Latin-1/);
+    assert.match(notes, /max length 256 is more than .* reads \(128 tokens/);
+    // Told once each: a finding is not also a note.
+    assert.ok(!estimate.notes!.some(n => estimate!.findings!.some(f => f.message === n)));
+    assert.equal(new Set(warnings).size, warnings.length, `a warning told twice: ${warnings.join(' | ')}`);
+  });
+
   it('asks for confirmation with an estimate when asked, and can be cancelled before training, leaving no run folder', async () => {
     const estimates: unknown[] = [];
     const cancelledDir = path.join(tempDir(), 'cancel');

@@ -48,6 +48,7 @@ export function estimateDetail(e: Estimate, config: Pick<TrainConfig, 'data' | '
     `Labels: ${balance}.`,
     ...[describeImbalance(e.labelCounts, config.classWeights, config.metricForBest)].filter(Boolean).map(s => `${s} ${changeThem}`),
     ...findings.map(f => `⚠ ${findingSentence(f, config.data)}`),
+    ...(e.notes ?? []).map(n => `⚠ ${n}`),
     ...(hasLines(e) ? ['Show Lines lists every line in the Problems panel and opens the first (the run is cancelled).'] : []),
     ...(e.tokenLengths ? [`Lengths: ${describeTokenLengths(e.tokenLengths)}; 95% of the texts fit in ${count(e.tokenLengths.p95, 'token')}.`] : []),
     ...[e.tokenLengths && tokenLengthAdvice(e.tokenLengths)].filter(Boolean).map(s => `⚠ ${s} ${changeThem}`),

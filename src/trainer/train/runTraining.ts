@@ -219,9 +219,18 @@ async function train(
   const backendNotes = backend.attempts.filter(a => !a.ok).map(a => `${a.backend}: ${a.reason}`);
   if (backend.gpu) emit({ type: 'log', message: `${gpuAdapterLine(backend.gpu)}; our kernels: ${backend.kernels?.join(', ') || 'none'}` });
 
+  // What the preparation warns of besides the findings, the imbalance, the lengths and the
+  // memory (which the estimate carries in their own fields): the confirmation lists these too.
+  const notes: string[] = [];
+  const note = (m: FromTrainer) => {
+    if (m.type === 'warning') notes.push(m.message);
+    emit(m);
+  };
+
   // Data: the training rows, and validation rows from their own file or a stratified split.
   const rows = await loadRunRows(config);
-  rows.warnings.forEach(message => emit({ type: 'warning', message }));
+  const findingMessages = new Set(rows.findings.map(f => f.message));
+  rows.warnings.forEach(message => (findingMessages.has(message) ? emit : note)({ type: 'warning', message }));
   // A resumed run was told these at its start.
   const findings = state ? [] : [...rows.findings, ...rowFindings(rows.train, rows.validation, config.data, rows.validationFile)];
   findings.slice(rows.findings.length).forEach(f => emit({ type: 'warning', message: f.message }));
@@ -251,8 +260,8 @@ async function train(
   /** Everything between loading the model and its disposal: preparation, the estimate, the loop. */
   async function prepareAndTrain(): Promise<RunEnd> {
     if (config.freezeLayers) freezeLayers(model, config.freezeLayers, emit);
-    const maxLength = usableMaxLength(config, model, tokenizer, modelDir, emit);
-    config = fitToDevice(config, model, maxLength, backend, emit);
+    const maxLength = usableMaxLength(config, model, tokenizer, modelDir, note);
+    config = fitToDevice(config, model, maxLength, backend, note);
 
     const labelIds = new Map(labels.map((l, i) => [l, i]));
     const encodedTrain = toExamples(rows.train, labelIds, tokenizer, maxLength, config.data);
@@ -274,7 +283,7 @@ async function train(
 
     /** Head-only training's cached [CLS] features: a sample's for the estimate, then every row's. */
     const features: TrainingRun['features'] = { current: undefined };
-    optimizer = await startOptimiser(config, model, labels, train, backend, features, emit);
+    optimizer = await startOptimiser(config, model, labels, train, backend, features, note);
     const parameters = model.numParameters;
     if (optimizer.ownsWeights) model.releaseWeights();
 
@@ -304,7 +313,7 @@ async function train(
       parameters,
     });
     if (!validation.length)
-      emit({ type: 'warning', message: 'No validation rows: metrics and the best checkpoint need some. Give more rows, or a validation file.' });
+      note({ type: 'warning', message: 'No validation rows: metrics and the best checkpoint need some. Give more rows, or a validation file.' });
 
     if (control.confirm && !state) {
       const estimate: Estimate = {
@@ -315,6 +324,7 @@ async function train(
         skippedRows: rows.data.skipped.count,
         findings,
         tokenLengths: lengths,
+        notes,
         ...(await measureRun(config, model, tokenizer, optimizer, train, validation.length, features, parameters, totalSteps, stepsPerEpoch, emit)),
       };
       emit(estimate);
