@@ -170,6 +170,21 @@ describe('the bundled trainer (dist/trainer.js)', () => {
     assert.match(predictRun.stderr, /--max-length takes a whole number from 8 to 8192, not "100000"/);
   });
 
+  it('eval reads the data before the model: a wrong column is told before any model is looked for', () => {
+    const data = path.join(root, 'test', 'fixtures', 'workspace', 'sst2-dev-200.tsv');
+    const r = spawnSync(
+      process.execPath,
+      [trainer, 'eval', '--model', path.join(root, 'no-such-model'), '--data', data, '--text-col', 'review', '--label-col', 'label'],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /there is no column "review" \(--text-col\)/);
+    assert.doesNotMatch(r.stderr, /no-such-model/);
+  });
+
   it("logits of the reference tiny-bert equal transformers' unbatched logits", () => {
     const tiny = path.join(root, 'test', 'fixtures', 'reference', 'tiny-bert');
     const ref = fs

@@ -4,7 +4,7 @@ import { selectBackend } from '../backend';
 import { loadCheckpoint, type LoadedModel } from '../checkpoint/hfCheckpoint';
 import { loadLabelledData } from '../data/loadLabelledData';
 import { resolveModel } from '../hub/resolveModel';
-import { evaluateFile, EVAL_BATCH_SIZE } from '../predict/evaluateFile';
+import { evaluateFile, EVAL_BATCH_SIZE, readEvaluationRows } from '../predict/evaluateFile';
 import { Predictor } from '../predict/predictor';
 import { intOption, parseOptions, readTextLines, requireOption } from './args';
 
@@ -56,7 +56,10 @@ export async function evalCommand(args: string[]): Promise<number> {
   const data = requireOption(o.data, 'data', EVAL_USAGE);
   const textCol = requireOption(o['text-col'], 'text-col', EVAL_USAGE);
   const labelCol = requireOption(o['label-col'], 'label-col', EVAL_USAGE);
-  const loaded = await load(requireOption(o.model, 'model', EVAL_USAGE));
+  const model = requireOption(o.model, 'model', EVAL_USAGE);
+  // The data before the model: a wrong column or a broken file is refused before a large model loads.
+  const rows = await readEvaluationRows({ file: data, textCol, pairCol: o['text-pair-col'], labelCol });
+  const loaded = await load(model);
   try {
     const { warnings, ...result } = await evaluateFile(loaded, {
       file: data,
@@ -65,6 +68,7 @@ export async function evalCommand(args: string[]): Promise<number> {
       labelCol,
       maxLength: askedMaxLength,
       batchSize,
+      data: rows,
     });
     warnings.forEach(w => process.stderr.write(`warning: ${w}\n`));
     process.stdout.write(JSON.stringify(result) + '\n');

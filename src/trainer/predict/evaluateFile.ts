@@ -6,7 +6,7 @@
 import { DEFAULT_MAX_LENGTH, type FileEvaluation } from '../../shared/inferenceProtocol';
 import { clipText, reportedClasses } from '../../shared/reportedEvaluation';
 import type { LoadedModel } from '../checkpoint/hfCheckpoint';
-import { DataError, loadLabelledData } from '../data/loadLabelledData';
+import { DataError, loadLabelledData, type LabelledData } from '../data/loadLabelledData';
 import { evaluate, type EvaluationProgress } from '../train/evaluate';
 
 export interface EvaluateFileOptions extends EvaluationProgress {
@@ -19,13 +19,20 @@ export interface EvaluateFileOptions extends EvaluationProgress {
   batchSize?: number;
   /** Once the rows are read: how many will be evaluated. */
   onRows?: (rows: number) => void;
+  /** The file's rows, where the caller read them already (the CLI reads them before the model, to refuse a bad file at once). */
+  data?: LabelledData;
 }
 
 export const EVAL_BATCH_SIZE = 64;
 
+/** The rows an evaluation reads: text, optional pair and label columns of the file. */
+export function readEvaluationRows(options: Pick<EvaluateFileOptions, 'file' | 'textCol' | 'pairCol' | 'labelCol'>): Promise<LabelledData> {
+  return loadLabelledData(options.file, { textCol: options.textCol, pairCol: options.pairCol, labelCol: options.labelCol });
+}
+
 export async function evaluateFile({ model, tokenizer }: LoadedModel, options: EvaluateFileOptions): Promise<FileEvaluation> {
   const { file } = options;
-  const data = await loadLabelledData(file, { textCol: options.textCol, pairCol: options.pairCol, labelCol: options.labelCol });
+  const data = options.data ?? (await readEvaluationRows(options));
   const labels = model.config.id2label;
   const ids = new Map(labels.map((l, i) => [l, i]));
   const maxLength = Math.min(options.maxLength ?? DEFAULT_MAX_LENGTH, tokenizer.modelMaxLength, model.config.maxPositionEmbeddings);
