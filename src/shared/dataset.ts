@@ -99,6 +99,14 @@ export const datasetInfoSchema = z.object({
   columns: z.array(columnInfoSchema),
   problems: z.array(datasetProblemSchema),
   sizeBytes: z.int().check(z.nonnegative()),
+  /** The likely text column's texts by words: `rows[i]` have at most `edges[i]` words (more than `edges[i - 1]`), the last bin the longer ones. */
+  textLengths: z.optional(
+    z.object({
+      column: z.string(),
+      edges: z.array(z.int().check(z.positive())),
+      rows: z.array(z.int().check(z.nonnegative())),
+    }),
+  ),
 });
 export type DatasetInfo = z.infer<typeof datasetInfoSchema>;
 

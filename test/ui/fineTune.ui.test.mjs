@@ -271,6 +271,9 @@ describe('Fine-tune on this CSV, in the workbench', () => {
       const summary = await view.locator('#problems').innerText();
       assert.match(summary, /1 row has no label in "label" \(line 4\)/);
       assert.match(summary, /2 rows have a different number of columns than the header \(2\): lines 5, 9/);
+      assert.match(summary, /1 text in "text" has more than one label in "label", on 2 rows \(lines 7, 8\)/);
+      assert.match(await view.locator('#text-lengths').innerText(), /≤ 16 words/);
+      console.log(`screenshot: ${await screenshot(page, 'messy-file-summary')}`);
     }));
 
   it('goes Back a step and back again, each step showing the answer given there', () =>

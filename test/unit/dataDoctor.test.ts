@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { describeTokenLengths, FINDING_LINES_KEPT, tokenLengthAdvice, tokenLengths } from '../../src/shared/dataFindings';
-import { rowFindings } from '../../src/trainer/data/doctor';
+import { CENSUS_MAX_TEXTS, TextCensus, censusProblems, rowFindings } from '../../src/trainer/data/doctor';
+import { inspectDataset } from '../../src/trainer/data/inspectDataset';
 import { loadLabelledData, type LabelledRow } from '../../src/trainer/data/loadLabelledData';
 import { estimateDetail, findingSentence, hasLines, type Estimate } from '../../src/extension/training/estimateText';
 import { tempFile } from './helpers';
@@ -134,5 +135,45 @@ describe('the confirmation before a run', () => {
 
   it('a finding of the training file reads without its path', () => {
     assert.equal(findingSentence(estimate.findings![0], '/w/d.csv'), 'Skipped 2 rows whose cells do not line up (lines 4, 9).');
+  });
+});
+
+describe('the text census of the Datasets view', () => {
+  it('counts texts with two labels (every row of them), repeated rows, and lengths in words', () => {
+    const census = new TextCensus();
+    [
+      row(2, 'free entry now', 'spam'),
+      row(3, 'see you', 'ham'),
+      row(4, 'free  entry now', 'ham'),
+      row(5, 'see you', 'ham'),
+      row(6, 'free entry now', 'spam'),
+      row(7, Array.from({ length: 40 }, (_, i) => `w${i}`).join(' '), 'ham'),
+    ].forEach(r => census.add(r));
+    const c = census.finish();
+    assert.deepEqual(c.conflicts, { texts: 1, rows: 3, lines: [2, 4, 6], example: { text: 'free  entry now', a: ['spam', 2], b: ['ham', 4] } });
+    assert.deepEqual(c.duplicates, { rows: 1, lines: [5] });
+    assert.deepEqual(c.wordLengths, [5, 0, 1, 0, 0]);
+    const [conflict, duplicate] = censusProblems(c, 'text', 'label');
+    assert.match(conflict.message, /^1 text in "text" has more than one label in "label", on 3 rows \(lines 2, 4, 6\)/);
+    assert.equal(conflict.line, 2);
+    assert.match(duplicate.message, /^1 row repeats an earlier row's text and label \(line 5\)/);
+  });
+
+  it('stays bounded: past CENSUS_MAX_TEXTS distinct texts it compares no new ones, and says so', () => {
+    const census = new TextCensus();
+    for (let i = 0; i < CENSUS_MAX_TEXTS + 10; i++) census.add(row(i + 2, `t${i}`, 'a'));
+    census.add(row(CENSUS_MAX_TEXTS + 20, 't0', 'a'));
+    const c = census.finish();
+    assert.equal(c.capped, true);
+    assert.equal(c.duplicates.rows, 1);
+    assert.match(censusProblems(c, 'text', 'label')[0].message, /the first 200,000 distinct texts were compared/);
+  });
+
+  it("the Datasets view's inspection lists them, reading the likely columns as training reads them", async () => {
+    const file = tempFile('census.csv', 'text,label\nfree entry now,spam\nsee you,ham\nfree entry now,ham\nsee you,ham\nok then,ham\nbye,spam\n');
+    const info = await inspectDataset(file);
+    assert.match(info.problems.map(p => p.message).join('\n'), /1 text in "text" has more than one label in "label", on 2 rows \(lines 2, 4\)/);
+    assert.match(info.problems.map(p => p.message).join('\n'), /1 row repeats an earlier row's text and label \(line 5\)/);
+    assert.deepEqual(info.textLengths, { column: 'text', edges: [16, 32, 64, 128], rows: [6, 0, 0, 0, 0] });
   });
 });

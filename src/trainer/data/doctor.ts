@@ -2,7 +2,8 @@
  * Checks of the rows a run will train and validate on that a file's shape cannot show: the same
  * text under two labels (the model is taught both answers) and validation rows that repeat a
  * training row (validation then measures memory and reads high). Texts are compared with their
- * whitespace trimmed and collapsed, as the tokenizer sees them.
+ * whitespace trimmed and collapsed, as the tokenizer sees them. `rowFindings` checks a run's
+ * rows in memory; `TextCensus` checks a whole file as it streams by, for the Datasets view.
  */
 import { FINDING_LINES_KEPT, lineList, type DataFinding } from '../../shared/dataFindings';
 import { count } from '../../shared/words';
@@ -84,4 +85,111 @@ export function rowFindings(train: LabelledRow[], validation: LabelledRow[], tra
     });
   }
   return findings;
+}
+
+/** Distinct texts the census remembers; later new texts are still counted, not compared. */
+export const CENSUS_MAX_TEXTS = 200_000;
+/** Longer texts are remembered by two hashes, not by their characters. */
+const KEPT_TEXT_LENGTH = 200;
+
+/** FNV-1a over UTF-16 code units, from a chosen basis: two bases give a 64-bit key. */
+function fnv1a(s: string, basis: number): number {
+  let h = basis;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** Words of a text's length histogram: upper edges; a last bin holds the longer ones. */
+export const WORD_LENGTH_EDGES = [16, 32, 64, 128] as const;
+
+export interface CensusResult {
+  /** Texts seen with more than one label, the rows that hold them, their first lines, one example. */
+  conflicts: { texts: number; rows: number; lines: number[]; example?: { text: string; a: [string, number]; b: [string, number] } };
+  /** Rows whose text and label an earlier row already had, and their first lines. */
+  duplicates: { rows: number; lines: number[] };
+  /** Texts by words, in WORD_LENGTH_EDGES' bins and one more for the longer. */
+  wordLengths: number[];
+  /** Whether more distinct texts came than the census remembers (then the counts are a lower bound). */
+  capped: boolean;
+}
+
+/**
+ * Texts and labels of a file, one row at a time, in bounded memory: which texts have two labels,
+ * which rows repeat an earlier one, and how long the texts are in words.
+ */
+export class TextCensus {
+  private readonly seen = new Map<string, { label: string; line: number; conflicted: boolean }>();
+  private readonly conflictLines: number[] = [];
+  private conflictTexts = 0;
+  private conflictRows = 0;
+  private example: CensusResult['conflicts']['example'];
+  private duplicateRows = 0;
+  private readonly duplicateLines: number[] = [];
+  private readonly wordLengths = new Array<number>(WORD_LENGTH_EDGES.length + 1).fill(0);
+  private capped = false;
+
+  add(row: LabelledRow): void {
+    const norm = textKey(row);
+    const words = norm ? norm.split(' ').length : 0;
+    const bin = WORD_LENGTH_EDGES.findIndex(e => words <= e);
+    this.wordLengths[bin < 0 ? WORD_LENGTH_EDGES.length : bin]++;
+    const key = norm.length > KEPT_TEXT_LENGTH ? `\u0001${norm.length}:${fnv1a(norm, 0x811c9dc5)}:${fnv1a(norm, 0x01000193)}` : norm;
+    const first = this.seen.get(key);
+    if (!first) {
+      if (this.seen.size < CENSUS_MAX_TEXTS) this.seen.set(key, { label: row.label, line: row.line, conflicted: false });
+      else this.capped = true;
+      return;
+    }
+    if (first.label === row.label && !first.conflicted) {
+      this.duplicateRows++;
+      if (this.duplicateLines.length < FINDING_LINES_KEPT) this.duplicateLines.push(row.line);
+      return;
+    }
+    // Another label (or a text already known to have two): both rows count, the first once.
+    if (!first.conflicted) {
+      first.conflicted = true;
+      this.conflictTexts++;
+      this.conflictRows++;
+      this.pushConflictLine(first.line);
+      this.example ??= { text: row.text, a: [first.label, first.line], b: [row.label, row.line] };
+    }
+    this.conflictRows++;
+    this.pushConflictLine(row.line);
+  }
+
+  private pushConflictLine(line: number): void {
+    if (this.conflictLines.length < FINDING_LINES_KEPT) this.conflictLines.push(line);
+  }
+
+  finish(): CensusResult {
+    return {
+      conflicts: { texts: this.conflictTexts, rows: this.conflictRows, lines: [...this.conflictLines].sort((a, b) => a - b), example: this.example },
+      duplicates: { rows: this.duplicateRows, lines: this.duplicateLines },
+      wordLengths: this.wordLengths,
+      capped: this.capped,
+    };
+  }
+}
+
+/** The census as sentences for the Datasets view's problems, naming the columns checked. */
+export function censusProblems(c: CensusResult, textCol: string, labelCol: string): { message: string; line: number }[] {
+  const out: { message: string; line: number }[] = [];
+  const bound = c.capped ? ` (the first ${CENSUS_MAX_TEXTS.toLocaleString('en-US')} distinct texts were compared)` : '';
+  if (c.conflicts.texts && c.conflicts.example) {
+    const e = c.conflicts.example;
+    out.push({
+      message: `${count(c.conflicts.texts, 'text')} in "${textCol}" ${c.conflicts.texts === 1 ? 'has' : 'have'} more than one label in "${labelCol}", on ${count(c.conflicts.rows, 'row')} (${lineList(c.conflicts.lines, c.conflicts.rows)}); for example ${quote(e.text)} is "${e.a[0]}" on line ${e.a[1]} and "${e.b[0]}" on line ${e.b[1]}${bound}. A model trained on them is taught both answers: keep one label per text.`,
+      line: c.conflicts.lines[0],
+    });
+  }
+  if (c.duplicates.rows) {
+    out.push({
+      message: `${count(c.duplicates.rows, 'row')} ${c.duplicates.rows === 1 ? 'repeats' : 'repeat'} an earlier row's text and label (${lineList(c.duplicates.lines, c.duplicates.rows)})${bound}. A random validation split puts copies on both sides, and validation then reads high: remove the duplicates.`,
+      line: c.duplicates.lines[0],
+    });
+  }
+  return out;
 }

@@ -3,7 +3,9 @@
  * row count, per-column statistics and what is wrong with it. Memory stays bounded whatever the
  * file's size; problems are reported in the result, never thrown.
  */
-import { datasetKind, type ColumnInfo, type DatasetInfo, type DatasetProblem, type Encoding } from '../../shared/dataset';
+import { datasetKind, likelyLabelColumn, likelyTextColumn, type ColumnInfo, type DatasetInfo, type DatasetProblem, type Encoding } from '../../shared/dataset';
+import { TextCensus, WORD_LENGTH_EDGES, censusProblems } from './doctor';
+import { DataError, loadLabelledData } from './loadLabelledData';
 import { FINDING_LINES_NAMED, lineList } from '../../shared/dataFindings';
 import { count } from '../../shared/words';
 import { assignRoles, ColumnAccumulator } from './columnStats';
@@ -56,6 +58,7 @@ export async function inspectDataset(file: string, options: InspectOptions = {})
     const read = format === 'jsonl' ? inspectJsonl : inspectDelimited;
     const { result: info, latin1 } = await withLatin1Fallback(encoding, e => read(file, head, size, e, options.signal));
     if (latin1) info.problems.unshift({ severity: 'warning', message: `The file is ${LATIN1_NOTE}` });
+    await addTextChecks(file, info, options.signal);
     return info;
   } catch (e) {
     if (options.signal?.aborted) throw new DatasetReadError('Inspection cancelled.', true);
@@ -216,4 +219,32 @@ function emptyCellProblems(columns: ColumnInfo[], accumulators: ColumnAccumulato
     });
   });
   return problems;
+}
+
+/** Files up to this size get the text checks (a second read, by the loader); larger ones only their shape. */
+export const TEXT_CHECKS_MAX_BYTES = 64 * 2 ** 20;
+
+/**
+ * The likely text and label columns read as training reads them (the loader, rows not kept):
+ * texts with two labels, rows that repeat another, and the texts' lengths in words.
+ */
+async function addTextChecks(file: string, info: DatasetInfo, signal: AbortSignal | undefined): Promise<void> {
+  const text = likelyTextColumn(info);
+  const label = likelyLabelColumn(info);
+  if (!text || !label || info.sizeBytes > TEXT_CHECKS_MAX_BYTES || info.problems.some(p => p.severity === 'error')) return;
+  const census = new TextCensus();
+  const choice = { textCol: text.name, labelCol: label.name, delimiter: info.delimiter, header: info.format === 'csv' ? info.hasHeader : undefined };
+  try {
+    await loadLabelledData(file, choice, async row => {
+      if (signal?.aborted) throw new DatasetReadError('Inspection cancelled.', true);
+      census.add(row);
+    });
+  } catch (e) {
+    // What makes the columns unusable for training (one class only, no usable row) the problems above already say.
+    if (e instanceof DataError) return;
+    throw e;
+  }
+  const result = census.finish();
+  info.problems.push(...censusProblems(result, text.name, label.name).map(p => ({ severity: 'warning' as const, ...p })));
+  info.textLengths = { column: text.name, edges: [...WORD_LENGTH_EDGES], rows: result.wordLengths };
 }

@@ -131,6 +131,8 @@ class RowCollector {
 
   /** Rows seen: with a visitor, rows are handed over instead of kept. */
   count = 0;
+  /** The labels seen (with a visitor the rows are not kept to read them from). */
+  private readonly labels = new Set<string>();
 
   constructor(
     private readonly wantLabel: boolean,
@@ -166,6 +168,7 @@ class RowCollector {
     if (blank(text) || (this.wantLabel && blank(label)) || (wantPair && blank(pair))) return this.skip(line, 'empty', record, columns);
     const row = { line, text: text!, pair: wantPair ? pair : undefined, label: this.wantLabel ? label!.trim() : '' };
     this.count++;
+    if (this.wantLabel) this.labels.add(row.label);
     if (this.visit) await this.visit(row, record, columns);
     else this.rows.push(row);
   }
@@ -180,7 +183,7 @@ class RowCollector {
           : `${file}: no row has a text in column "${choice.textCol}".${why}`,
       );
     }
-    const labels = this.wantLabel ? sortLabels(this.rows.map(r => r.label)) : [];
+    const labels = this.wantLabel ? sortLabels(this.labels) : [];
     if (this.wantLabel && labels.length < 2) {
       throw new DataError(
         `${file}: the label column "${choice.labelCol}" holds one class only ("${labels[0]}"); a classifier needs at least two. Is it the right column?`,

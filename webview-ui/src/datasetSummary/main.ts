@@ -9,6 +9,7 @@ import '@vscode-elements/elements/dist/vscode-table-cell/index.js';
 import '@vscode-elements/elements/dist/vscode-table-header/index.js';
 import '@vscode-elements/elements/dist/vscode-table-header-cell/index.js';
 import '@vscode-elements/elements/dist/vscode-table-row/index.js';
+import '../shared/page.css';
 import './style.css';
 import { delimiterName, type ColumnInfo, type DatasetInfo } from '../../../src/shared/dataset';
 import { toSummaryWebviewSchema, type FromSummaryWebview, type SummaryState } from '../../../src/shared/webviews/datasetSummaryProtocol';
@@ -82,6 +83,36 @@ function labelBalance(column: ColumnInfo): HTMLElement {
   return el('section', {}, el('h2', {}, `Label balance: ${column.name}`), list);
 }
 
+/** The likely text column's lengths in words, as bars: the max length (128 tokens by default) reads about 95 words of English. */
+function textLengths(t: NonNullable<DatasetInfo['textLengths']>): HTMLElement {
+  const total = t.rows.reduce((a, n) => a + n, 0) || 1;
+  const max = Math.max(1, ...t.rows);
+  const names = t.rows.map((_, i) =>
+    i === 0 ? `≤ ${t.edges[0]}` : i < t.edges.length ? `${t.edges[i - 1] + 1}–${t.edges[i]}` : `> ${t.edges[t.edges.length - 1]}`,
+  );
+  const list = el('ul', { class: 'bars', id: 'text-lengths', 'aria-label': `Texts of ${t.column} by length in words` });
+  t.rows.forEach((n, i) => {
+    const bar = el('span', { class: 'bar' });
+    bar.style.width = `${(100 * n) / max}%`;
+    list.append(
+      el(
+        'li',
+        {},
+        el('span', { class: 'bar-label' }, `${names[i]} words`),
+        el('span', { class: 'bar-track' }, bar),
+        el('span', { class: 'bar-value' }, `${fmt(n)} (${((100 * n) / total).toFixed(1)}%)`),
+      ),
+    );
+  });
+  return el(
+    'section',
+    {},
+    el('h2', {}, `Text lengths: ${t.column}`),
+    list,
+    el('p', { class: 'hint' }, 'Training reads 128 tokens of each text by default (about 95 words of English); the rest of a longer text is cut.'),
+  );
+}
+
 function problemsList(info: DatasetInfo): HTMLElement {
   return el(
     'section',
@@ -121,6 +152,7 @@ function render(state: SummaryState): void {
   if (info.columns.length) parts.push(el('section', {}, el('h2', {}, 'Columns'), columnsTable(info)));
   const label = info.columns.find(c => c.role === 'label');
   if (label?.valueCounts) parts.push(labelBalance(label));
+  if (info.textLengths) parts.push(textLengths(info.textLengths));
   app.replaceChildren(...parts);
 }
 
