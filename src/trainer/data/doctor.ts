@@ -133,7 +133,9 @@ export class TextCensus {
 
   add(row: LabelledRow): void {
     const norm = textKey(row);
-    const words = norm ? norm.split(' ').length : 0;
+    // Words of the collapsed text: one more than its spaces (a pair's two texts count as one).
+    let words = norm ? 1 : 0;
+    for (let i = 0; i < norm.length; i++) if (norm.charCodeAt(i) === 32) words++;
     const bin = WORD_LENGTH_EDGES.findIndex(e => words <= e);
     this.wordLengths[bin < 0 ? WORD_LENGTH_EDGES.length : bin]++;
     const key = norm.length > KEPT_TEXT_LENGTH ? `\u0001${norm.length}:${fnv1a(norm, 0x811c9dc5)}:${fnv1a(norm, 0x01000193)}` : norm;

@@ -222,7 +222,7 @@ function emptyCellProblems(columns: ColumnInfo[], accumulators: ColumnAccumulato
 }
 
 /** Files up to this size get the text checks (a second read, by the loader); larger ones only their shape. */
-export const TEXT_CHECKS_MAX_BYTES = 64 * 2 ** 20;
+export const TEXT_CHECKS_MAX_BYTES = 16 * 2 ** 20;
 
 /**
  * The likely text and label columns read as training reads them (the loader, rows not kept):
