@@ -78,7 +78,7 @@ export function describeTokenLengths(t: TokenLengths): string {
   return [...bins, `cut at ${t.maxLength} ${pct(t.truncated)}`].join(' · ');
 }
 
-/** A sentence on the lengths, when they call for one: many texts cut, or a max length far beyond the texts. */
+/** A sentence on the lengths when many texts (5 % or more) are cut by the max length; else none. */
 export function tokenLengthAdvice(t: TokenLengths): string | undefined {
   const total = t.rows.reduce((s, n) => s + n, 0) + t.truncated;
   if (!total) return undefined;

@@ -69,7 +69,7 @@ m.exports.create([]).requestAdapter({ powerPreference: 'high-performance' }).the
 
 /**
  * The adapter Dawn would give, asked in a short-lived process: loading Dawn and a Vulkan driver
- * costs this process 60-70 MB that it never gives back (Mesa's llvmpipe maps LLVM), which is
+ * costs this process 25-65 MB that it never gives back (Mesa's llvmpipe maps LLVM), which is
  * worth paying only for a GPU that will be used. `undefined` where the probe itself could not
  * run (then the caller asks in-process, as before).
  */

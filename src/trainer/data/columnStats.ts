@@ -4,6 +4,7 @@
  */
 import type { ColumnInfo, ColumnRole } from '../../shared/dataset';
 import { isNumeric } from './sniff';
+import { fnv1a } from '../util/hash';
 import { FINDING_LINES_NAMED } from '../../shared/dataFindings';
 
 /** Beyond this many distinct values a column is certainly no label; stop remembering values. */
@@ -12,16 +13,6 @@ export const DISTINCT_CAP = 1000;
 export const MAX_REPORTED_VALUES = 50;
 /** Longer values are remembered by a hash: distinct texts still count, memory stays small. */
 const MAX_KEPT_VALUE_LENGTH = 200;
-
-/** FNV-1a over UTF-16 code units: a cheap, well-spread 32-bit hash. */
-function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
 
 const LABEL_NAME = /^(label|labels|class|category|categories|target|sentiment|intent|topic|tag|y|gold|quality|polarity|emotion|label_name)$/i;
 const TEXT_NAME = /(text|sentence|review|comment|message|sms|content|body|question|title|string|utterance|tweet|document)/i;

@@ -7,6 +7,7 @@
  */
 import { FINDING_LINES_KEPT, lineList, type DataFinding } from '../../shared/dataFindings';
 import { count } from '../../shared/words';
+import { fnv1a } from '../util/hash';
 import type { LabelledRow } from './loadLabelledData';
 
 const textKey = (r: LabelledRow): string => {
@@ -29,14 +30,15 @@ interface Seen {
 export function rowFindings(train: LabelledRow[], validation: LabelledRow[], trainFile: string, validationFile: string): DataFinding[] {
   const findings: DataFinding[] = [];
   const byText = new Map<string, Seen[]>();
-  const add = (row: LabelledRow, file: string) => {
+  const add = (row: LabelledRow, file: string): string => {
     const key = textKey(row);
     const seen = byText.get(key);
     if (seen) seen.push({ row, file });
     else byText.set(key, [{ row, file }]);
+    return key;
   };
-  train.forEach(r => add(r, trainFile));
-  validation.forEach(r => add(r, validationFile));
+  const trainKeys = new Set(train.map(r => add(r, trainFile)));
+  const validationKeys = validation.map(r => add(r, validationFile));
 
   // Same text, other label: per file, the texts and the lines of all their rows.
   const conflicts = new Map<string, { texts: number; rows: number; lines: number[]; example?: Seen[] }>();
@@ -66,14 +68,13 @@ export function rowFindings(train: LabelledRow[], validation: LabelledRow[], tra
   }
 
   // Validation rows that a training row repeats.
-  const trainKeys = new Set(train.map(textKey));
   const overlap: number[] = [];
   let overlapCount = 0;
-  for (const r of validation) {
-    if (!trainKeys.has(textKey(r))) continue;
+  validation.forEach((r, i) => {
+    if (!trainKeys.has(validationKeys[i])) return;
     overlapCount++;
     if (overlap.length < FINDING_LINES_KEPT) overlap.push(r.line);
-  }
+  });
   if (overlapCount) {
     const sameFile = validationFile === trainFile;
     findings.push({
@@ -91,16 +92,6 @@ export function rowFindings(train: LabelledRow[], validation: LabelledRow[], tra
 export const CENSUS_MAX_TEXTS = 200_000;
 /** Longer texts are remembered by two hashes, not by their characters. */
 const KEPT_TEXT_LENGTH = 200;
-
-/** FNV-1a over UTF-16 code units, from a chosen basis: two bases give a 64-bit key. */
-function fnv1a(s: string, basis: number): number {
-  let h = basis;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
 
 /** Words of a text's length histogram: upper edges; a last bin holds the longer ones. */
 export const WORD_LENGTH_EDGES = [16, 32, 64, 128] as const;
@@ -138,7 +129,7 @@ export class TextCensus {
     for (let i = 0; i < norm.length; i++) if (norm.charCodeAt(i) === 32) words++;
     const bin = WORD_LENGTH_EDGES.findIndex(e => words <= e);
     this.wordLengths[bin < 0 ? WORD_LENGTH_EDGES.length : bin]++;
-    const key = norm.length > KEPT_TEXT_LENGTH ? `\u0001${norm.length}:${fnv1a(norm, 0x811c9dc5)}:${fnv1a(norm, 0x01000193)}` : norm;
+    const key = norm.length > KEPT_TEXT_LENGTH ? `\u0001${norm.length}:${fnv1a(norm)}:${fnv1a(norm, 0x01000193)}` : norm;
     const first = this.seen.get(key);
     if (!first) {
       if (this.seen.size < CENSUS_MAX_TEXTS) this.seen.set(key, { label: row.label, line: row.line, conflicted: false });

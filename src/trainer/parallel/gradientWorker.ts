@@ -89,8 +89,8 @@ async function main() {
     const nextSeed = random && (() => Math.floor(random.next() * 2 ** 31));
     let loss = 0;
     let first = true;
-    // The table's gradient is summed row by row into place: it starts from zero each step.
-    viewOf(mine, layout, wordIndex).fill(0);
+    // The table's gradient is summed row by row into place: it starts from zero each step (a frozen table has none).
+    if (!layout.frozen[wordIndex]) viewOf(mine, layout, wordIndex).fill(0);
     for (let p = 0; p < m.parts.length; p++) {
       const part = m.parts[p];
       if (!part.labels.length) continue;

@@ -119,7 +119,6 @@ export async function trainLoop(run: TrainingRun, progress: RunProgress, reportS
 class RunClock {
   private readonly started = Date.now();
   private readonly firstStep: number;
-  private steps = 0;
   private samples = 0;
 
   constructor(private readonly progress: RunProgress) {
@@ -127,7 +126,6 @@ class RunClock {
   }
 
   stepDone(samples: number): void {
-    this.steps = this.progress.step - this.firstStep;
     this.samples += samples;
   }
 
@@ -141,7 +139,7 @@ class RunClock {
   }
 
   etaSeconds(stepsLeft: number): number {
-    return Math.max(0, stepsLeft * (this.sessionSeconds() / Math.max(1, this.steps)));
+    return Math.max(0, stepsLeft * (this.sessionSeconds() / Math.max(1, this.progress.step - this.firstStep)));
   }
 
   elapsedSeconds(): number {
