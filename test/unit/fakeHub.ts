@@ -18,6 +18,16 @@ export interface FakeRepo {
 
 export class FakeHub {
   readonly requests: string[] = [];
+  /** The Authorization header of every request, by path ('' when none came). */
+  readonly authorizations: { path: string; authorization: string }[] = [];
+  /** Where LFS files are redirected: this server's /cdn by default, or another server's. */
+  cdnEndpoint?: string;
+  /** HEAD on a resolve URL of this file answers with a redirect to this Location, as given. */
+  headRedirects = new Map<string, string>();
+  /** GETs of this file are answered by the headers, then this many bytes, then nothing. */
+  stallAfter = new Map<string, number>();
+  /** GETs of this file claim this Content-Length and send bytes until the client stops. */
+  overclaim = new Map<string, number>();
   /** Cut the connection after this many bytes of the next GET of this file (then serve normally). */
   dropAfter = new Map<string, number>();
   private server!: http.Server;
@@ -40,6 +50,7 @@ export class FakeHub {
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url!, this.endpoint);
     this.requests.push(`${req.method} ${url.pathname}${req.headers.range ? ` ${req.headers.range}` : ''}`);
+    this.authorizations.push({ path: url.pathname, authorization: req.headers.authorization ?? '' });
     const cdn = url.pathname.match(/^\/cdn\/([^/]+)\/(.+)$/);
     if (cdn) return this.serve(req, res, path.join(this.repos[decodeURIComponent(cdn[1])].dir, cdn[2]), cdn[2]);
     const m = url.pathname.match(/^\/(.+)\/resolve\/([^/]+)\/(.+)$/);
@@ -57,6 +68,11 @@ export class FakeHub {
       res.writeHead(404, { 'X-Error-Code': 'RevisionNotFound' }).end();
       return;
     }
+    const redirect = this.headRedirects.get(m[3]);
+    if (redirect && req.method === 'HEAD') {
+      res.writeHead(302, { Location: redirect }).end();
+      return;
+    }
     const file = path.join(repo.dir, m[3]);
     if (!fs.existsSync(file)) {
       res.writeHead(404, { 'X-Error-Code': 'EntryNotFound', 'X-Repo-Commit': repo.commit }).end();
@@ -67,7 +83,7 @@ export class FakeHub {
       // LFS: the Hub redirects to its CDN and names the content by its SHA-256
       const sha = createHash('sha256').update(bytes).digest('hex');
       res.writeHead(302, {
-        Location: `${this.endpoint}/cdn/${encodeURIComponent(m[1])}/${m[3]}`,
+        Location: `${this.cdnEndpoint ?? this.endpoint}/cdn/${encodeURIComponent(m[1])}/${m[3]}`,
         'X-Repo-Commit': repo.commit,
         'X-Linked-Etag': `"${sha}"`,
         'X-Linked-Size': String(bytes.length),
@@ -94,10 +110,27 @@ export class FakeHub {
       return;
     }
     const body = bytes.subarray(start);
+    const claim = this.overclaim.get(name);
+    if (claim !== undefined && req.method === 'GET') {
+      // a claimed length (0: none, chunked), then bytes for as long as the client reads
+      res.writeHead(200, claim ? { 'Content-Length': String(claim) } : {});
+      const chunk = Buffer.alloc(64 * 1024);
+      const more = (): void => {
+        while (!res.destroyed && res.write(chunk));
+        if (!res.destroyed) res.once('drain', more);
+      };
+      more();
+      return;
+    }
     res.writeHead(range ? 206 : 200, {
       'Content-Length': String(body.length),
       ...(range ? { 'Content-Range': `bytes ${start}-${bytes.length - 1}/${bytes.length}` } : {}),
     });
+    const stall = this.stallAfter.get(name);
+    if (stall !== undefined && req.method === 'GET') {
+      res.write(body.subarray(0, stall)); // then nothing, with the connection open
+      return;
+    }
     const drop = this.dropAfter.get(name);
     if (drop !== undefined && req.method === 'GET') {
       this.dropAfter.delete(name);

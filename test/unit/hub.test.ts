@@ -93,6 +93,77 @@ describe('Hub downloads (against a local fake Hub)', () => {
     assert.ok(fs.existsSync(path.join(got.dir, 'config.json')));
   });
 
+  it('sends HF_TOKEN to the endpoint only: never to a CDN on another origin, nor through a //host redirect', async () => {
+    const other = await new FakeHub({ 'test-org/private': { dir: TINY, commit: 'b'.repeat(40) } }).start();
+    try {
+      hub.cdnEndpoint = other.endpoint;
+      const got = await downloadModel('test-org/private', { endpoint: hub.endpoint, cacheDir: tempDir(), token: 'hf_secret' });
+      assert.ok(fs.readFileSync(path.join(got.dir, 'model.safetensors')).equals(fs.readFileSync(path.join(TINY, 'model.safetensors'))));
+      assert.ok(other.authorizations.length > 0, 'the weights came from the other origin');
+      assert.deepEqual(other.authorizations.filter(a => a.authorization), [], 'no token reached the other origin');
+      assert.ok(hub.authorizations.some(a => a.authorization === 'Bearer hf_secret'), 'the endpoint got it');
+
+      // "//host:port/..." starts with "/" but names another origin
+      other.authorizations.length = 0;
+      hub.headRedirects.set('config.json', `//${new URL(other.endpoint).host}/test-org/private/resolve/main/config.json`);
+      await assert.rejects(downloadModel('test-org/private', { endpoint: hub.endpoint, cacheDir: tempDir(), token: 'hf_secret' }), HubError);
+      assert.deepEqual(other.authorizations.filter(a => a.authorization), [], 'no token through a protocol-relative redirect');
+    } finally {
+      hub.cdnEndpoint = undefined;
+      hub.headRedirects.clear();
+      await other.stop();
+    }
+  });
+
+  it('follows a same-origin redirect with the token (a renamed repository)', async () => {
+    hub.headRedirects.set('config.json', '/test-org/private/resolve/main/config.json');
+    try {
+      // the redirect loops back to itself: followed, with the token, until the hop limit
+      await assert.rejects(downloadModel('test-org/private', { endpoint: hub.endpoint, cacheDir: tempDir(), token: 'hf_secret' }), /too many redirects/);
+      const heads = hub.authorizations.slice(-6);
+      assert.ok(heads.every(a => a.authorization === 'Bearer hf_secret'));
+    } finally {
+      hub.headRedirects.clear();
+    }
+  });
+
+  it('gives up on a download that stalls, keeping what arrived for a resume', async () => {
+    const cacheDir = tempDir();
+    hub.stallAfter.set('model.safetensors', 1000);
+    const started = Date.now();
+    try {
+      await assert.rejects(
+        downloadModel('test-org/tiny-bert', { endpoint: hub.endpoint, cacheDir, stallTimeoutMs: 300 }),
+        (e: Error) => e instanceof HubError && /sent nothing for 0\.3 s while downloading test-org\/tiny-bert\/model\.safetensors.*try again to resume/.test(e.message),
+      );
+    } finally {
+      hub.stallAfter.clear();
+    }
+    assert.ok(Date.now() - started < 5000, 'failed promptly');
+    const got = await downloadModel('test-org/tiny-bert', { endpoint: hub.endpoint, cacheDir });
+    assert.ok(fs.readFileSync(path.join(got.dir, 'model.safetensors')).equals(fs.readFileSync(path.join(TINY, 'model.safetensors'))));
+    assert.equal(hubOptionsFromEnv({ HF_HUB_DOWNLOAD_TIMEOUT: '7' }).stallTimeoutMs, 7000);
+  });
+
+  it('refuses a body longer than the file its metadata describes, claimed or sent', async () => {
+    const size = fs.statSync(path.join(TINY, 'model.safetensors')).size;
+    for (const claim of [1e12, 0]) {
+      hub.overclaim.set('model.safetensors', claim);
+      const cacheDir = tempDir();
+      try {
+        await assert.rejects(
+          downloadModel('test-org/tiny-bert', { endpoint: hub.endpoint, cacheDir }),
+          (e: Error) => e instanceof HubError && new RegExp(`${size}`).test(e.message) && /refused/.test(e.message),
+        );
+      } finally {
+        hub.overclaim.clear();
+      }
+      const blobs = path.join(cacheDir, 'models--test-org--tiny-bert', 'blobs');
+      const written = fs.readdirSync(blobs).filter(f => f.endsWith('.incomplete')).map(f => fs.statSync(path.join(blobs, f)).size);
+      assert.ok(written.every(n => n <= size), `wrote ${written} bytes`);
+    }
+  });
+
   it('names a model that does not exist, and a revision that does not', async () => {
     await assert.rejects(downloadModel('test-org/nothing', { endpoint: hub.endpoint, cacheDir: tempDir() }), /no model "test-org\/nothing"/);
     await assert.rejects(downloadModel('test-org/tiny-bert', { endpoint: hub.endpoint, cacheDir: tempDir(), revision: 'v9' }), /no revision "v9"/);

@@ -33,7 +33,12 @@ export interface HubOptions {
   onProgress?: (p: HubProgress) => void;
   signal?: AbortSignal;
   fetch?: typeof fetch;
+  /** A request that sends nothing for this long fails (HF_HUB_DOWNLOAD_TIMEOUT, in seconds there; default 30 s). */
+  stallTimeoutMs?: number;
 }
+
+const DEFAULT_STALL_TIMEOUT_MS = 30_000;
+const MAX_REDIRECTS = 5;
 
 export interface DownloadedModel {
   /** The snapshot folder: config.json, vocab.txt, weights... */
@@ -54,6 +59,7 @@ export function hubOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): HubOpti
     token: env.HF_TOKEN ?? env.HUGGING_FACE_HUB_TOKEN,
     offline: isHubOffline(env),
     cacheDir: hubCacheDir(env),
+    ...(Number(env.HF_HUB_DOWNLOAD_TIMEOUT) > 0 ? { stallTimeoutMs: Number(env.HF_HUB_DOWNLOAD_TIMEOUT) * 1000 } : {}),
   };
 }
 
@@ -142,6 +148,8 @@ function shardsOf(indexFile: string, id: string): string[] {
 
 class HubSession {
   private readonly doFetch: typeof fetch;
+  private readonly origin: string;
+  private readonly stallMs: number;
 
   constructor(
     private readonly id: string,
@@ -150,45 +158,70 @@ class HubSession {
     private readonly options: HubOptions,
   ) {
     this.doFetch = options.fetch ?? fetch;
+    this.origin = new URL(endpoint).origin;
+    this.stallMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
   }
 
-  private headers(extra: Record<string, string> = {}): Record<string, string> {
+  /** The token goes to the endpoint's own origin only: never to a CDN or any host a redirect names. */
+  private headers(url: string, extra: Record<string, string> = {}): Record<string, string> {
     const h: Record<string, string> = { 'Accept-Encoding': 'identity', 'User-Agent': 'bert-tune', ...extra };
-    if (this.options.token) h.Authorization = `Bearer ${this.options.token}`;
+    if (this.options.token && new URL(url).origin === this.origin) h.Authorization = `Bearer ${this.options.token}`;
     return h;
   }
 
-  /** HEAD on the resolve URL: commit, etag and size, following only same-host redirects (renamed repos). */
-  async meta(file: string, revision: string): Promise<FileMeta | undefined> {
-    let url = `${this.endpoint}/${this.id}/resolve/${encodeURIComponent(revision)}/${file}`;
-    for (let hop = 0; hop < 5; hop++) {
-      const res = await this.doFetch(url, { method: 'HEAD', headers: this.headers(), redirect: 'manual', signal: this.options.signal });
+  /**
+   * One request, redirects followed by hand (so each hop's headers are chosen for its origin),
+   * failing when the server sends no headers for stallMs. `sameOriginOnly` stops at a redirect
+   * that is not a relative one and returns it, as huggingface_hub's HEAD does: its headers
+   * carry the file's metadata (an LFS file's redirect to the CDN).
+   */
+  private async request(url: string, method: 'HEAD' | 'GET', extra: Record<string, string>, sameOriginOnly: boolean, stall: Stall): Promise<{ res: Response; url: string }> {
+    for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+      const res = await stall.race(this.doFetch(url, { method, headers: this.headers(url, extra), redirect: 'manual', signal: stall.signal }));
       const location = res.headers.get('location');
-      if (res.status >= 300 && res.status < 400 && location && location.startsWith('/')) {
-        url = new URL(location, url).toString();
-        continue;
-      }
-      if (res.status === 401 || res.status === 403) {
-        throw new HubError(
-          `${this.id} needs permission (HTTP ${res.status}): it is private or gated. Set HF_TOKEN to an access token (https://huggingface.co/settings/tokens) and accept the model's terms on its page.`,
-        );
-      }
-      if (res.status === 404) {
-        if (res.headers.get('x-error-code') === 'RepoNotFound') {
-          throw new HubError(`There is no model "${this.id}" on ${this.endpoint} (or it is private: set HF_TOKEN). Check the id.`);
-        }
-        if (res.headers.get('x-error-code') === 'RevisionNotFound') throw new HubError(`${this.id} has no revision "${revision}".`);
-        return undefined;
-      }
-      if (!(res.ok || (res.status >= 300 && res.status < 400))) throw new HubError(`${this.endpoint} answered HTTP ${res.status} for ${this.id}/${file}`);
-      const commit = res.headers.get('x-repo-commit') ?? (isCommitHash(revision) ? revision : undefined);
-      const rawEtag = res.headers.get('x-linked-etag') ?? res.headers.get('etag');
-      if (!commit || !isCommitHash(commit) || !rawEtag)
-        throw new HubError(`${this.endpoint} did not send the commit and ETag headers of a Hugging Face Hub for ${file}`);
-      const size = Number(res.headers.get('x-linked-size') ?? res.headers.get('content-length') ?? NaN);
-      return { commit, etag: rawEtag.replace(/^W\//, '').replace(/"/g, ''), size: Number.isFinite(size) ? size : undefined, url };
+      if (res.status < 300 || res.status >= 400 || !location) return { res, url };
+      const next = new URL(location, url);
+      if (next.protocol !== 'https:' && next.protocol !== 'http:') throw new HubError(`${this.endpoint} redirected ${this.id} to ${next.protocol} URL, which BERT Tune does not follow`);
+      // HEAD follows relative redirects only, as huggingface_hub does ("//host/..." and "/\host/..." name another host)
+      if (sameOriginOnly && (/^[a-z][a-z0-9+.-]*:/i.test(location) || next.origin !== new URL(url).origin)) return { res, url };
+      await res.body?.cancel().catch(() => undefined);
+      url = next.toString();
     }
-    throw new HubError(`too many redirects for ${this.id}/${file}`);
+    throw new HubError(`too many redirects for ${this.id} (more than ${MAX_REDIRECTS})`);
+  }
+
+  /** HEAD on the resolve URL: commit, etag and size, following only same-origin redirects (renamed repos). */
+  async meta(file: string, revision: string): Promise<FileMeta | undefined> {
+    const stall = new Stall(this.stallMs, this.options.signal, () => `${this.endpoint} did not answer for ${this.stallMs / 1000} s about ${this.id}/${file}`);
+    try {
+      const first = `${this.endpoint}/${this.id}/resolve/${encodeURIComponent(revision)}/${file}`;
+      const { res, url } = await this.request(first, 'HEAD', {}, true, stall);
+      return this.readMeta(res, url, file, revision);
+    } finally {
+      stall.dispose();
+    }
+  }
+
+  private readMeta(res: Response, url: string, file: string, revision: string): FileMeta | undefined {
+    if (res.status === 401 || res.status === 403) {
+      throw new HubError(
+        `${this.id} needs permission (HTTP ${res.status}): it is private or gated. Set HF_TOKEN to an access token (https://huggingface.co/settings/tokens) and accept the model's terms on its page.`,
+      );
+    }
+    if (res.status === 404) {
+      if (res.headers.get('x-error-code') === 'RepoNotFound') {
+        throw new HubError(`There is no model "${this.id}" on ${this.endpoint} (or it is private: set HF_TOKEN). Check the id.`);
+      }
+      if (res.headers.get('x-error-code') === 'RevisionNotFound') throw new HubError(`${this.id} has no revision "${revision}".`);
+      return undefined;
+    }
+    if (!(res.ok || (res.status >= 300 && res.status < 400))) throw new HubError(`${this.endpoint} answered HTTP ${res.status} for ${this.id}/${file}`);
+    const commit = res.headers.get('x-repo-commit') ?? (isCommitHash(revision) ? revision : undefined);
+    const rawEtag = res.headers.get('x-linked-etag') ?? res.headers.get('etag');
+    if (!commit || !isCommitHash(commit) || !rawEtag)
+      throw new HubError(`${this.endpoint} did not send the commit and ETag headers of a Hugging Face Hub for ${file}`);
+    const size = Number(res.headers.get('x-linked-size') ?? res.headers.get('content-length') ?? NaN);
+    return { commit, etag: rawEtag.replace(/^W\//, '').replace(/"/g, ''), size: Number.isFinite(size) && size >= 0 ? size : undefined, url };
   }
 
   /** The file in the snapshot folder: already there, linked from a known blob, or downloaded (resuming a partial one). */
@@ -199,40 +232,106 @@ class HubSession {
     if (fs.existsSync(blob)) return this.cache.link(meta.commit, file, blob);
     fs.mkdirSync(path.dirname(blob), { recursive: true });
     const partial = `${blob}.incomplete`;
-    const sha = /^[0-9a-f]{64}$/.test(meta.etag) ? createHash('sha256') : undefined;
     let have = fs.existsSync(partial) ? fs.statSync(partial).size : 0;
-    const res = await this.doFetch(meta.url, { headers: this.headers(have ? { Range: `bytes=${have}-` } : {}), signal: this.options.signal });
-    if (res.status === 416) {
-      have = 0; // the partial file is longer than the file: start over
-      fs.rmSync(partial, { force: true });
-      return this.fetch(file, meta);
+    if (meta.size !== undefined && have > meta.size) {
+      fs.rmSync(partial, { force: true }); // longer than the file: start over
+      have = 0;
     }
-    if (!res.ok || !res.body) throw new HubError(`${this.endpoint} answered HTTP ${res.status} while downloading ${this.id}/${file}`);
-    if (res.status !== 206) have = 0; // no range support: the whole file comes again
-    if (have && sha) sha.update(fs.readFileSync(partial));
-    const out = fs.createWriteStream(partial, { flags: have ? 'a' : 'w' });
-    let downloaded = have;
     const total = meta.size;
-    this.options.onProgress?.({ file, downloaded, total });
+    let downloaded = have;
+    const stall = new Stall(
+      this.stallMs,
+      this.options.signal,
+      () => `${this.endpoint} sent nothing for ${this.stallMs / 1000} s while downloading ${this.id}/${file} (${downloaded} of ${total ?? '?'} bytes). What arrived is kept: try again to resume.`,
+    );
     try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        sha?.update(chunk);
-        downloaded += chunk.length;
-        if (!out.write(chunk)) await new Promise<void>(r => out.once('drain', () => r()));
-        this.options.onProgress?.({ file, downloaded, total });
+      const { res } = await this.request(meta.url, 'GET', have ? { Range: `bytes=${have}-` } : {}, false, stall);
+      if (res.status === 416) {
+        await res.body?.cancel().catch(() => undefined);
+        fs.rmSync(partial, { force: true });
+        return this.fetch(file, meta);
+      }
+      if (!res.ok || !res.body) throw new HubError(`${this.endpoint} answered HTTP ${res.status} while downloading ${this.id}/${file}`);
+      if (res.status !== 206) downloaded = have = 0; // no range support: the whole file comes again
+      const claimed = Number(res.headers.get('content-length') ?? NaN);
+      if (total !== undefined && Number.isFinite(claimed) && have + claimed > total) {
+        await res.body.cancel().catch(() => undefined);
+        throw new HubError(`${this.endpoint} offered ${have + claimed} bytes for ${this.id}/${file}, which its metadata says has ${total}: refused.`);
+      }
+      const sha = /^[0-9a-f]{64}$/.test(meta.etag) ? createHash('sha256') : undefined;
+      if (have && sha) sha.update(fs.readFileSync(partial));
+      const out = fs.createWriteStream(partial, { flags: have ? 'a' : 'w' });
+      this.options.onProgress?.({ file, downloaded, total });
+      try {
+        const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+        for (;;) {
+          const { done, value } = await stall.race(reader.read());
+          if (done) break;
+          if (total !== undefined && downloaded + value.length > total) {
+            await reader.cancel().catch(() => undefined);
+            throw new HubError(`${this.endpoint} sent more than the ${total} bytes of ${this.id}/${file}: refused.`);
+          }
+          sha?.update(value);
+          downloaded += value.length;
+          if (!out.write(value)) await new Promise<void>(r => out.once('drain', () => r()));
+          this.options.onProgress?.({ file, downloaded, total });
+        }
+      } finally {
+        await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+      }
+      if (total !== undefined && downloaded !== total) throw new Error(`download of ${file} stopped at ${downloaded} of ${total} bytes`);
+      if (sha) {
+        const digest = sha.digest('hex');
+        if (digest !== meta.etag) {
+          fs.rmSync(partial, { force: true });
+          throw new HubError(`${this.id}/${file} arrived corrupted (SHA-256 ${digest}, expected ${meta.etag}); try again.`);
+        }
       }
     } finally {
-      await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
-    }
-    if (total !== undefined && downloaded !== total) throw new Error(`download of ${file} stopped at ${downloaded} of ${total} bytes`);
-    if (sha) {
-      const digest = sha.digest('hex');
-      if (digest !== meta.etag) {
-        fs.rmSync(partial, { force: true });
-        throw new HubError(`${this.id}/${file} arrived corrupted (SHA-256 ${digest}, expected ${meta.etag}); try again.`);
-      }
+      stall.dispose();
     }
     fs.renameSync(partial, blob);
     return this.cache.link(meta.commit, file, blob);
+  }
+}
+
+/**
+ * A deadline renewed by every arrival: race() fails once nothing has come for `ms`, and aborts
+ * the request so its socket closes. The caller's own signal aborts it too.
+ */
+class Stall {
+  private readonly controller = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly onAbort = () => this.controller.abort(this.outer?.reason);
+
+  constructor(
+    private readonly ms: number,
+    private readonly outer: AbortSignal | undefined,
+    private readonly message: () => string,
+  ) {
+    outer?.addEventListener('abort', this.onAbort, { once: true });
+    if (outer?.aborted) this.controller.abort(outer.reason);
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  race<T>(p: Promise<T>): Promise<T> {
+    clearTimeout(this.timer);
+    const timeout = new Promise<never>((_, reject) => {
+      this.timer = setTimeout(() => {
+        const e = new HubError(this.message());
+        this.controller.abort(e);
+        reject(e);
+      }, this.ms);
+    });
+    timeout.catch(() => undefined);
+    return Promise.race([p, timeout]).finally(() => clearTimeout(this.timer));
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.outer?.removeEventListener('abort', this.onAbort);
   }
 }
