@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
 import { TRAIN_DEFAULTS, type TrainConfig } from '../../src/shared/trainerProtocol';
 import { RUN_FILES, readRunConfig } from '../../src/shared/runFolder';
 import { initCheckpoint, saveCheckpoint, loadCheckpoint } from '../../src/trainer/checkpoint/hfCheckpoint';
@@ -84,6 +86,29 @@ describe('Export training script', () => {
     assert.match(fs.readFileSync(path.join(out, 'README.md'), 'utf8'), /torchrun --nproc_per_node[\s\S]*accelerate launch[\s\S]*--nnodes 2[\s\S]*import-run/);
     assert.match(fs.readFileSync(path.join(out, 'train.py'), 'utf8'), /schema version 1/);
     await assert.rejects(exportTrainingScript(cfg, out), /exists and is not empty/);
+  });
+
+  it("escapes cells a spreadsheet would run as formulas, and train.py's unescape gives the rows back exactly", async () => {
+    const texts = ['=HYPERLINK("http://x","y")', '+1 great', '-2 awful', '@SUM(A1)', '\tindented', "'quoted", "''=twice", 'plain text', '\rreturn'];
+    const labels = ['=cmd', 'ok'];
+    const data = path.join(tempDir(), 'formulas.csv');
+    fs.writeFileSync(data, stringify([['text', 'label'], ...Array.from({ length: 40 }, (_, i) => [texts[i % texts.length], labels[i % 2]])]));
+    const out = path.join(tempDir(), 'script');
+    const cfg = config(out, { data, classWeights: 'none', validationSplit: 0.25, freezeLayers: 0 });
+    await exportTrainingScript(cfg, out);
+    const rows = await loadRunRows(cfg);
+    const cells = (parse(fs.readFileSync(path.join(out, 'train.csv'), 'utf8')) as string[][]).slice(1);
+    for (const c of cells.flat()) assert.ok(!/^[=+\-@\t\r]/.test(c), `${JSON.stringify(c)} would run as a formula`);
+    const unescape = /^def unescape[\s\S]*?\n\n/m.exec(fs.readFileSync(path.join(out, 'train.py'), 'utf8'))![0];
+    const py = spawnSync('python3', ['-c', `import json, sys\n${unescape}\nprint(json.dumps([[unescape(c) for c in r] for r in json.load(sys.stdin)]))`], {
+      input: JSON.stringify(cells),
+      encoding: 'utf8',
+    });
+    assert.equal(py.status, 0, py.stderr);
+    assert.deepEqual(
+      JSON.parse(py.stdout),
+      rows.train.map(r => [r.text, r.label]),
+    );
   });
 
   it("export-script --config: the wizard's recipe before any run exists; a bad one is told as a sentence", async () => {

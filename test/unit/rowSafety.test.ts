@@ -124,6 +124,36 @@ describe('Predict a CSV column', () => {
     }
   });
 
+  it("escapes formulas, from the data and from the model's label names (CSV injection)", async () => {
+    const hostile = path.join(tempDir(), 'hostile');
+    const config = parseBertConfig({
+      model_type: 'bert',
+      vocab_size: 30522,
+      num_hidden_layers: 1,
+      hidden_size: 16,
+      num_attention_heads: 2,
+      intermediate_size: 32,
+      max_position_embeddings: 64,
+      id2label: { 0: '=HYPERLINK("http://evil","click")', 1: '@SUM(1)' },
+    });
+    await initCheckpoint(config, VOCAB, hostile, 1);
+    const file = write('in.csv', 'id,text\n=1+2,"=HYPERLINK(""http://evil"")"\n-5,+cmd|calc\n@x,\tpadded\n3,plain\n');
+    const out = path.join(path.dirname(file), 'out.csv');
+    const predictor = new Predictor();
+    try {
+      await predictFile(predictor, { model: hostile, file, textCol: 'text', out, probabilities: true });
+    } finally {
+      predictor.dispose();
+    }
+    const rows = parse(fs.readFileSync(out, 'utf8')) as string[][];
+    for (const cell of rows.flat()) assert.ok(!/^[=+\-@\t\r]/.test(cell), `${JSON.stringify(cell)} would run as a formula`);
+    assert.deepEqual(rows[1].slice(0, 2), ["'=1+2", `'=HYPERLINK("http://evil")`]);
+    assert.deepEqual(rows[2].slice(0, 2), ["'-5", "'+cmd|calc"]);
+    assert.deepEqual(rows[3].slice(0, 2), ["'@x", "'\tpadded"]);
+    assert.deepEqual(rows[4].slice(0, 2), ['3', 'plain']);
+    for (const r of rows.slice(1)) assert.match(r[2], /^'(=HYPERLINK|@SUM)/);
+  });
+
   it('does not follow a link planted under its temporary file name', async () => {
     const file = write('in.csv', 'text\nhello\n');
     const out = path.join(path.dirname(file), 'out.csv');

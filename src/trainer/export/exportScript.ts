@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { stringify } from 'csv-stringify/sync';
+import { escapeFormulaReversibly } from '../util/csvCells';
 import type { TrainConfig } from '../../shared/trainerProtocol';
 import { writeFolderAtomically } from '../checkpoint/atomicFolder';
 import { balancedClassWeights } from '../train/metrics';
@@ -148,7 +149,8 @@ export async function exportTrainingScript(config: TrainConfig, outDir: string):
   };
   const csv = (list: typeof rows.train) =>
     stringify(
-      list.map(r => (config.pairCol ? [r.text, r.pair ?? '', r.label] : [r.text, r.label])),
+      // train.py drops the one leading ' that escapeFormulaReversibly adds, so its rows are these exactly
+      list.map(r => (config.pairCol ? [r.text, r.pair ?? '', r.label] : [r.text, r.label]).map(escapeFormulaReversibly)),
       { header: true, columns: config.pairCol ? ['text', 'text_pair', 'label'] : ['text', 'label'] },
     );
   const files: Record<string, string> = {

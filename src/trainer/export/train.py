@@ -29,12 +29,18 @@ LABEL2ID = {label: i for i, label in enumerate(LABELS)}
 WORLD = int(os.environ.get("WORLD_SIZE", "1"))
 
 
+def unescape(cell):
+    """BERT Tune writes a cell that a spreadsheet would run as a formula (=, +, -, @, tab, CR), or
+    that starts with ', with one more leading ': dropping it gives the text back exactly."""
+    return cell[1:] if cell.startswith("'") else cell
+
+
 class Rows(torch.utils.data.Dataset):
     """A CSV with text, (text_pair,) label columns, tokenised once."""
 
     def __init__(self, path, tokenizer):
         with open(path, newline="", encoding="utf-8") as f:
-            rows = list(csv.DictReader(f))
+            rows = [{k: unescape(v) for k, v in r.items()} for r in csv.DictReader(f)]
         pairs = [r["text_pair"] for r in rows] if RECIPE["pair_column"] else None
         self.encodings = tokenizer([r["text"] for r in rows], pairs, truncation=True, max_length=RECIPE["max_length"])
         self.labels = [LABEL2ID[r["label"]] for r in rows]

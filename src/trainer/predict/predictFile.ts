@@ -5,13 +5,15 @@
  * cannot be predicted (an empty text, cells that do not line up with the header) keeps empty
  * predictions and says why in prediction_note, so the output joins back to the source row by row.
  * Rows stream through in chunks; the output goes to a temporary file renamed at the end, and no
- * existing file, the source least of all, is ever overwritten.
+ * existing file, the source least of all, is ever overwritten. A cell that a spreadsheet would run
+ * as a formula (from the data, or a label name from the model) is written with a leading `'`.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
 import { loadLabelledData, type LabelledRow, type RawRecord, type SkipReason } from '../data/loadLabelledData';
+import { SPREADSHEET_SAFE } from '../util/csvCells';
 import type { Predictor } from './predictor';
 
 export interface PredictFileOptions {
@@ -50,7 +52,7 @@ export async function predictFile(
   const labels = model.config.id2label;
   const tmp = path.join(path.dirname(o.out), `.${path.basename(o.out)}.tmp-${process.pid}`);
   fs.rmSync(tmp, { force: true });
-  const csv = stringify();
+  const csv = stringify(SPREADSHEET_SAFE);
   // "wx": a link planted under the temporary name is not followed.
   const written = pipeline(csv, fs.createWriteStream(tmp, { flags: 'wx' }));
   let keys: string[] | undefined;
