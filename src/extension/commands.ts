@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { RUN_FILES, describeRunLock, hasResumableCheckpoint, liveRunLock, readRunConfig } from '../shared/runFolder';
+import { deleteRunFolder } from './runs/deleteRun';
 import { refuseRunFolder } from './runs/runStore';
 import { exportTrainingScript, importRun } from './runs/exportImport';
 import { COMMANDS_NEEDING_TRUST, TRUST_NEEDED_MESSAGE, withTrust } from './trust';
@@ -133,23 +134,16 @@ export const commands: Record<string, CommandFactory> = {
   'bertTune.runs.delete': ctx => async (arg?: unknown, options?: unknown) => {
     const dir = runDir(arg);
     if (!dir) return false;
-    if (ctx.training.current?.runDir === dir) {
-      void vscode.window.showWarningMessage('This run is training; stop it before deleting it.');
-      return false;
-    }
-    const lock = liveRunLock(dir);
-    const refused = refuseRunFolder(dir) ?? (lock && describeRunLock(dir, lock));
-    if (refused) {
-      void vscode.window.showErrorMessage(`Cannot delete ${path.basename(dir)}: ${refused}`);
-      return false;
-    }
-    const confirmed =
-      (options as { confirmed?: boolean } | undefined)?.confirmed ||
-      (await vscode.window.showWarningMessage(`Delete the run ${path.basename(dir)}, its checkpoints and its log?`, { modal: true }, 'Delete')) === 'Delete';
-    if (!confirmed) return false;
-    await fs.promises.rm(dir, { recursive: true, force: true });
-    ctx.runsTree.refresh();
-    return true;
+    const given = (options as { confirmed?: boolean } | undefined)?.confirmed;
+    const result = await deleteRunFolder(dir, {
+      isTraining: d => ctx.training.current?.runDir === d,
+      confirm: async d =>
+        given ||
+        (await vscode.window.showWarningMessage(`Delete the run ${path.basename(d)}, its checkpoints and its log?`, { modal: true }, 'Delete')) === 'Delete',
+    });
+    if (!result.deleted && result.refused) void vscode.window.showErrorMessage(`Cannot delete ${path.basename(dir)}: ${result.refused}`);
+    if (result.deleted) ctx.runsTree.refresh();
+    return result.deleted;
   },
 
   'bertTune.runs.exportScript': ctx => async (arg?: unknown, target?: unknown) => {
