@@ -309,6 +309,41 @@ describe('messages that say which file and what to do', () => {
     assert.match(r.done.reason ?? '', /trainer_state\.json is damaged: labels must be .*not "a,b"\. Resuming needs it/);
   });
 
+  it("train --out at another tool's folder refuses, and leaves its files as they were", async () => {
+    const out = path.join(tempDir(), 'other-tool');
+    fs.mkdirSync(path.join(out, 'checkpoints', 'last'), { recursive: true });
+    fs.writeFileSync(path.join(out, 'checkpoints', 'last', 'model.safetensors'), 'theirs');
+    fs.writeFileSync(path.join(out, 'log.txt'), 'their log\n');
+    const { done } = await runCollecting(config(out, { maxSteps: 1 }));
+    assert.equal(done.status, 'failed');
+    assert.match(done.reason ?? '', /other-tool is not empty \(checkpoints, log\.txt\) and is not a BERT Tune run.*Choose a new or empty --out folder/);
+    assert.equal(fs.readFileSync(path.join(out, 'checkpoints', 'last', 'model.safetensors'), 'utf8'), 'theirs');
+    assert.equal(fs.readFileSync(path.join(out, 'log.txt'), 'utf8'), 'their log\n');
+    assert.deepEqual(fs.readdirSync(out).sort(), ['checkpoints', 'log.txt']);
+    // --resume there is refused too, before anything is recovered or cleaned
+    const resumed = await runCollecting({ out } as TrainConfig, { resume: true });
+    assert.match(resumed.done.reason ?? '', /is not a BERT Tune run \(it has no train-config\.json\): nothing to resume/);
+    assert.deepEqual(fs.readdirSync(out).sort(), ['checkpoints', 'log.txt']);
+  });
+
+  it("the loser of a race for a new run's folder is told the run is live, not that it ended", async () => {
+    const out = path.join(tempDir(), 'run');
+    fs.mkdirSync(out);
+    fs.writeFileSync(path.join(out, RUN_FILES.config), JSON.stringify(config(out, { maxSteps: 1 })));
+    const winner = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+    try {
+      fs.writeFileSync(
+        path.join(out, RUN_FILES.lock),
+        JSON.stringify({ schemaVersion: 1, pid: winner.pid, host: os.hostname(), startedAt: new Date().toISOString() }),
+      );
+      const { done } = await runCollecting(config(out));
+      assert.match(done.reason ?? '', new RegExp(`is being trained by process ${winner.pid}`));
+      assert.doesNotMatch(done.reason ?? '', /ended before/);
+    } finally {
+      winner.kill();
+    }
+  });
+
   it('a run that ended before its first checkpoint: a new run there points at --resume, which trains it again', async () => {
     const out = path.join(tempDir(), 'run');
     fs.mkdirSync(out);
@@ -321,7 +356,7 @@ describe('messages that say which file and what to do', () => {
 describe('RunFolderWriter', () => {
   it('releases its lock on close, and truncation must come before the first metrics line', async () => {
     const dir = tempDir();
-    const w = await RunFolderWriter.open(dir);
+    const w = await RunFolderWriter.open(dir, { resume: false });
     assert.ok(fs.existsSync(path.join(dir, RUN_FILES.lock)));
     w.appendMetrics({ type: 'log' });
     assert.throws(() => w.truncateMetricsAfter(0), /before the first metrics message/);

@@ -14,6 +14,7 @@ import {
   assertNoLinks,
   checkpointDir,
   describeRunLock,
+  hasResumableCheckpoint,
   liveRunLock,
   type RunLock,
 } from '../../shared/runFolder';
@@ -57,8 +58,14 @@ export class RunFolderWriter {
     process.on('exit', this.releaseOnExit);
   }
 
-  /** Locks `dir` (made if missing), recovers interrupted checkpoint saves and cleans their leftovers. */
-  static async open(dir: string): Promise<RunFolderWriter> {
+  /**
+   * Locks `dir` (made if missing), recovers interrupted checkpoint saves and cleans their
+   * leftovers. A folder that is not this run (whyNotRunFolder) is refused before anything in it
+   * is touched.
+   */
+  static async open(dir: string, run: { resume: boolean; baseModel?: string }): Promise<RunFolderWriter> {
+    const refused = whyNotRunFolder(dir, run);
+    if (refused) throw new Error(refused);
     fs.mkdirSync(dir, { recursive: true });
     assertNoLinks(dir, WRITTEN);
     acquireLock(dir);
@@ -133,6 +140,44 @@ export class RunFolderWriter {
       /* gone already */
     }
   }
+}
+
+/**
+ * Why `dir` cannot take this run, or undefined. A resume needs a run's train-config.json; a new
+ * run needs an absent or empty folder (but for its own base model, which a from-scratch run
+ * keeps there): anything else is another run or another tool's files, which a run would replace
+ * (its checkpoints) or add to (its log.txt).
+ */
+export function whyNotRunFolder(dir: string, run: { resume: boolean; baseModel?: string }): string | undefined {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return run.resume ? `${dir} does not exist: nothing to resume.` : undefined;
+    if (code === 'ENOTDIR') return `${dir} is a file, not a folder: choose a folder for the run.`;
+    throw e;
+  }
+  try {
+    assertNoLinks(dir, WRITTEN);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  const isRun = entries.includes(RUN_FILES.config);
+  if (run.resume) return isRun ? undefined : `${dir} is not a BERT Tune run (it has no ${RUN_FILES.config}): nothing to resume. Start a new run there with --out instead.`;
+  const own = run.baseModel && path.resolve(path.dirname(run.baseModel)) === path.resolve(dir) ? path.basename(run.baseModel) : undefined;
+  // A run another trainer is starting or training: say so, not how an ended run ended. A lock
+  // whose process is gone (a kill -9 before its first write) is a leftover, taken over.
+  const live = liveRunLock(dir);
+  if (live) return describeRunLock(dir, live);
+  const others = entries.filter(e => e !== own && e !== RUN_FILES.lock);
+  if (!others.length) return undefined;
+  if (isRun)
+    return hasResumableCheckpoint(dir)
+      ? `${dir} already holds a training run: choose another --out folder, or continue that run with --resume`
+      : `${dir} already holds a training run that ended before its first checkpoint: train it again with --resume (from step 0, with its saved settings), or choose another --out folder`;
+  const shown = others.slice(0, 5).join(', ') + (others.length > 5 ? `, and ${others.length - 5} more` : '');
+  return `${dir} is not empty (${shown}) and is not a BERT Tune run: a run there would replace its checkpoints and add to its log.txt. Choose a new or empty --out folder.`;
 }
 
 function acquireLock(dir: string): void {

@@ -19,7 +19,7 @@ import {
   type TrainerState,
 } from '../../shared/runFolder';
 import { describeFsError } from '../util/fsErrors';
-import { RunFolderWriter, writeFileReplacingAtomically } from './runFolderWriter';
+import { RunFolderWriter, whyNotRunFolder, writeFileReplacingAtomically } from './runFolderWriter';
 import { describeMessage } from './describeMessage';
 import { backendFaultMessage, describeBackend, onBackend, selectBackend, type BackendReport } from '../backend';
 import { describeAdapter, gpuAdapterLine, gpuFacts } from '../../shared/backendReport';
@@ -96,13 +96,12 @@ function availableMemory(): number {
 /** Runs (or, with `resume`, continues) training as `config` says; never throws: failures end as status "failed". */
 export async function runTraining(input: TrainConfig, control: RunControl, options: { resume?: boolean } = {}): Promise<DoneMessage> {
   const outDir = path.resolve(input.out);
-  if (!options.resume && fs.existsSync(path.join(outDir, RUN_CONFIG))) {
-    // Two runs in one folder would mix their logs and checkpoints: refuse, and write nothing there.
-    const message = hasResumableCheckpoint(outDir)
-      ? `${outDir} already holds a training run: choose another --out folder, or continue that run with --resume`
-      : `${outDir} already holds a training run that ended before its first checkpoint: train it again with --resume (from step 0, with its saved settings), or choose another --out folder`;
-    control.emit({ type: 'error', message });
-    const done: DoneMessage = { type: 'done', status: 'failed', reason: message, step: 0 };
+  // Two runs in one folder would mix their logs and checkpoints, and another tool's folder is not
+  // ours to replace: refuse, and write nothing there.
+  const refused = whyNotRunFolder(outDir, { resume: Boolean(options.resume), baseModel: input.model });
+  if (refused) {
+    control.emit({ type: 'error', message: refused });
+    const done: DoneMessage = { type: 'done', status: 'failed', reason: refused, step: 0 };
     control.emit(done);
     return done;
   }
@@ -163,7 +162,7 @@ class RunRecorder {
   /** Opens the folder (unless deferred and not `now`), writes a new run's train-config.json and what was held. */
   async ensureOpen(now = !this.options.deferred): Promise<void> {
     if (this.writer || !now) return;
-    this.writer = await RunFolderWriter.open(this.outDir);
+    this.writer = await RunFolderWriter.open(this.outDir, { resume: this.options.resume, baseModel: this.config.model });
     if (!this.options.resume && fs.existsSync(path.join(this.outDir, RUN_CONFIG))) {
       // Another trainer started a run in this folder while this one waited for its confirmation.
       this.writer.close();
