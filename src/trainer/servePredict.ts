@@ -33,8 +33,7 @@ export async function servePredict(): Promise<number> {
   post({ type: 'log', message: `inference on ${describeBackend(backend)}` });
   const predictor = new Predictor();
   const queue: PredictRequest[] = [];
-  const cancelled = new Set<number>();
-  const fileJobs = new Map<number, Promise<void>>();
+  const fileJobs = new FileJobs();
   let busy = false;
 
   const drain = async () => {
@@ -42,10 +41,9 @@ export async function servePredict(): Promise<number> {
     busy = true;
     try {
       while (queue.length) {
-        // Everything queued for the same model and max length goes through in one pass.
-        const first = queue[0];
-        const group = queue.filter(r => r.model === first.model && r.maxLength === first.maxLength);
+        const group = nextPass(queue);
         group.forEach(r => queue.splice(queue.indexOf(r), 1));
+        const first = group[0];
         try {
           const { labels, results, maxLength } = await predictor.predict(
             first.model,
@@ -69,8 +67,7 @@ export async function servePredict(): Promise<number> {
 
   return new Promise<number>(resolve => {
     process.on('disconnect', () => {
-      for (const id of fileJobs.keys()) cancelled.add(id);
-      void Promise.allSettled(fileJobs.values()).then(() => {
+      void fileJobs.cancelAll().then(() => {
         predictor.dispose();
         resolve(0);
       });
@@ -86,7 +83,7 @@ export async function servePredict(): Promise<number> {
       }
       const msg = parsed.data;
       if (msg.type === 'cancel') {
-        cancelled.add(msg.id);
+        fileJobs.cancel(msg.id);
         return;
       }
       if (msg.type === 'predict') {
@@ -95,21 +92,19 @@ export async function servePredict(): Promise<number> {
         return;
       }
       if (msg.type === 'evaluateFile') {
-        const job = evaluateWith(predictor, msg, post, () => cancelled.has(msg.id)).finally(() => fileJobs.delete(msg.id));
-        fileJobs.set(msg.id, job);
+        fileJobs.run(msg.id, shouldStop => evaluateWith(predictor, msg, post, shouldStop));
         return;
       }
-      const job = predictFile(predictor, {
-        ...msg,
-        onProgress: rows => post({ type: 'fileProgress', id: msg.id, rows }),
-        shouldStop: () => cancelled.has(msg.id),
-      })
-        .then(
+      fileJobs.run(msg.id, shouldStop =>
+        predictFile(predictor, {
+          ...msg,
+          onProgress: rows => post({ type: 'fileProgress', id: msg.id, rows }),
+          shouldStop,
+        }).then(
           r => post({ type: 'fileDone', id: msg.id, rows: r.rows, skipped: r.skipped, warnings: r.warnings, out: msg.out, cancelled: r.cancelled }),
           (e: unknown) => post({ type: 'failed', id: msg.id, message: e instanceof Error ? e.message : String(e) }),
-        )
-        .finally(() => fileJobs.delete(msg.id));
-      fileJobs.set(msg.id, job);
+        ),
+      );
     });
   });
 }
@@ -143,5 +138,65 @@ async function evaluateWith(
   } catch (e) {
     if (e instanceof EvaluationCancelled) post({ type: 'evaluationCancelled', id: msg.id });
     else post({ type: 'failed', id: msg.id, message: e instanceof Error ? e.message : String(e) });
+  }
+}
+
+/** The most text one pass takes, unless a single request is larger (it then goes alone). */
+const PASS_CHARACTERS = 64 * 1024;
+const PASS_ITEMS = 256;
+
+/**
+ * The requests the next pass answers together: those for the first request's model and max
+ * length, smallest first, up to a budget of text. A selection's prediction queued behind large
+ * requests waits for one bounded pass, not for all of them.
+ */
+export function nextPass<R extends { model: string; maxLength?: number; items: { text: string; pair?: string }[] }>(queue: readonly R[]): R[] {
+  const first = queue[0];
+  const size = (r: R) => r.items.reduce((n, i) => n + i.text.length + (i.pair?.length ?? 0), 0);
+  const same = queue.filter(r => r.model === first.model && r.maxLength === first.maxLength);
+  const bySize = same.map(r => ({ r, n: size(r) })).sort((a, b) => a.n - b.n);
+  const pass: R[] = [];
+  let characters = 0;
+  let items = 0;
+  for (const { r, n } of bySize) {
+    if (pass.length && (characters + n > PASS_CHARACTERS || items + r.items.length > PASS_ITEMS)) break;
+    pass.push(r);
+    characters += n;
+    items += r.items.length;
+  }
+  return pass;
+}
+
+/**
+ * The running file jobs (predict a column, evaluate a file) and which of them were asked to
+ * stop. An id is held only while its job runs: a cancel for a job that ended, or never was, is
+ * not kept, so a long session does not accumulate them.
+ */
+export class FileJobs {
+  private readonly jobs = new Map<number, Promise<void>>();
+  private readonly stopping = new Set<number>();
+
+  /** Starts a job; its `start` must not reject (it answers its own failures). */
+  run(id: number, start: (shouldStop: () => boolean) => Promise<void>): void {
+    const job = start(() => this.stopping.has(id)).finally(() => {
+      this.jobs.delete(id);
+      this.stopping.delete(id);
+    });
+    this.jobs.set(id, job);
+  }
+
+  cancel(id: number): void {
+    if (this.jobs.has(id)) this.stopping.add(id);
+  }
+
+  /** Asks every job to stop; resolves once they all have. */
+  cancelAll(): Promise<unknown> {
+    for (const id of this.jobs.keys()) this.stopping.add(id);
+    return Promise.allSettled(this.jobs.values());
+  }
+
+  /** Ids held (running or stopping): 0 once every job has ended. */
+  get held(): number {
+    return new Set([...this.jobs.keys(), ...this.stopping]).size;
   }
 }

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { fromInferenceSchema, type FromInference } from '../../src/shared/inferenceProtocol';
 import { InferenceClient } from '../../src/extension/predict/inferenceClient';
+import { FileJobs, nextPass } from '../../src/trainer/servePredict';
 import { tempDir } from './helpers';
 
 const root = path.join(__dirname, '..', '..');
@@ -101,6 +102,39 @@ describe('serve-predict over IPC', () => {
     assert.deepEqual(fs.readdirSync(dir), ['big.csv']);
   });
 
+  it('a file job whose output cannot be written fails alone, with its reason; the process keeps serving', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'in.csv');
+    fs.writeFileSync(file, 'text\n' + Array.from({ length: 3000 }, (_, i) => `row number ${i}\n`).join(''));
+    const notAFolder = path.join(dir, 'plain.txt');
+    fs.writeFileSync(notAFolder, 'x');
+    const s = startServer();
+    try {
+      const job = (id: number, out: string) => s.child.send({ type: 'predictFile', id, model, file, textCol: 'text', out, probabilities: false });
+      job(1, path.join(dir, 'missing', 'out.csv'));
+      job(2, path.join(notAFolder, 'out.csv'));
+      // two jobs on one output name: the first reserves it, the second is told so
+      job(3, path.join(dir, 'same.csv'));
+      job(4, path.join(dir, 'same.csv'));
+      const missing = await s.next(m => m.id === 1 && m.type !== 'log');
+      assert.ok(missing.type === 'failed', JSON.stringify(missing));
+      assert.match(missing.message, /Cannot write the predictions to .*missing.*out\.csv: the folder .*missing does not exist/);
+      const underFile = await s.next(m => m.id === 2 && m.type !== 'log');
+      assert.ok(underFile.type === 'failed' && /Cannot write the predictions to .*plain\.txt/.test(underFile.message), JSON.stringify(underFile));
+      const second = await s.next(m => m.id === 4 && (m.type === 'failed' || m.type === 'fileDone'));
+      assert.ok(second.type === 'failed' && /same\.csv exists already \(or another job is writing it\)/.test(second.message), JSON.stringify(second));
+      const first = await s.next(m => m.id === 3 && (m.type === 'failed' || m.type === 'fileDone'));
+      assert.equal(first.type, 'fileDone', JSON.stringify(first));
+      assert.equal(fs.readFileSync(path.join(dir, 'same.csv'), 'utf8').trim().split('\n').length, 3001);
+      s.child.send({ type: 'predict', id: 5, model, items: [{ text: 'still serving' }] });
+      assert.equal((await s.next(x => x.id === 5)).type, 'predictions');
+      assert.equal(s.child.exitCode, null, s.stderr());
+      assert.deepEqual(fs.readdirSync(dir).sort(), ['in.csv', 'plain.txt', 'same.csv'], 'no temporary or reserved file left');
+    } finally {
+      s.child.kill();
+    }
+  });
+
   it('fails a request that gets no answer, and stops the silent process', async () => {
     const silent = path.join(tempDir(), 'silent.js');
     fs.writeFileSync(silent, "process.on('message', () => {});\n");
@@ -182,3 +216,48 @@ describe('serve-predict over IPC', () => {
     }
   });
 });
+
+describe('serve-predict scheduling', () => {
+  const request = (id: number, chars: number, items = 1, model = 'm') => ({ id, model, items: Array.from({ length: items }, () => ({ text: 'x'.repeat(chars) })) });
+
+  it('answers small requests first, in passes bounded by their text: a selection does not wait for 20 large files', () => {
+    const queue = [...Array.from({ length: 20 }, (_, i) => request(i, 1_000_000)), request(99, 20)];
+    assert.deepEqual(
+      nextPass(queue).map(r => r.id),
+      [99],
+      'the small one first, alone',
+    );
+    assert.deepEqual(
+      nextPass(queue.slice(0, 20)).map(r => r.id),
+      [0],
+      'a request larger than the budget goes alone',
+    );
+    assert.deepEqual(
+      nextPass(Array.from({ length: 10 }, (_, i) => request(i, 10_000))).map(r => r.id),
+      [0, 1, 2, 3, 4, 5],
+      '64 KB of text a pass',
+    );
+    assert.deepEqual(
+      nextPass([request(1, 10, 1, 'a'), request(2, 5, 1, 'b'), request(3, 1, 1, 'a')]).map(r => r.id),
+      [3, 1],
+      "only the first request's model",
+    );
+    assert.equal(nextPass(Array.from({ length: 600 }, (_, i) => request(i, 1))).length, 256, '256 items a pass');
+  });
+
+  it('holds a cancelled id only while its job runs', async () => {
+    const jobs = new FileJobs();
+    let finish!: () => void;
+    let stopSeen = false;
+    jobs.run(1, shouldStop => new Promise<void>(r => (finish = () => ((stopSeen = shouldStop()), r()))));
+    jobs.cancel(1);
+    jobs.cancel(2); // no such job: nothing kept
+    for (let id = 10; id < 1000; id++) jobs.cancel(id);
+    assert.equal(jobs.held, 1);
+    finish();
+    await jobs.cancelAll();
+    assert.equal(stopSeen, true);
+    assert.equal(jobs.held, 0);
+  });
+});
+

@@ -14,6 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
 import { loadLabelledData, type LabelledRow, type RawRecord, type SkipReason } from '../data/loadLabelledData';
 import { SPREADSHEET_SAFE } from '../util/csvCells';
+import { describeFsError } from '../util/fsErrors';
 import type { Predictor } from './predictor';
 
 export interface PredictFileOptions {
@@ -47,14 +48,33 @@ export async function predictFile(
   o: PredictFileOptions,
 ): Promise<{ rows: number; skipped: number; cancelled: boolean; warnings: string[] }> {
   if (path.resolve(o.out) === path.resolve(o.file)) throw new Error('refusing to write the predictions over the source file');
-  if (fs.existsSync(o.out)) throw new Error(`${o.out} exists already; choose another name`);
-  const { model } = await predictor.model(o.model);
-  const labels = model.config.id2label;
+  // The output's name is reserved first, as an empty file made exclusively: a second job on the
+  // same name, or an existing file, is refused at once, and a folder that cannot be written
+  // (missing, read-only) fails this job here with its reason, not later in a stream.
+  reserveOutput(o.out);
+  let labels: string[];
+  try {
+    labels = (await predictor.model(o.model)).model.config.id2label;
+  } catch (e) {
+    fs.rmSync(o.out, { force: true });
+    throw e;
+  }
   const tmp = path.join(path.dirname(o.out), `.${path.basename(o.out)}.tmp-${process.pid}`);
-  fs.rmSync(tmp, { force: true });
-  const csv = stringify(SPREADSHEET_SAFE);
-  // "wx": a link planted under the temporary name is not followed.
-  const written = pipeline(csv, fs.createWriteStream(tmp, { flags: 'wx' }));
+  let csv: ReturnType<typeof stringify>;
+  let written: Promise<void>;
+  let writeError: Error | undefined;
+  try {
+    fs.rmSync(tmp, { force: true });
+    // "wx": a link planted under the temporary name is not followed.
+    const fd = fs.openSync(tmp, 'wx');
+    csv = stringify(SPREADSHEET_SAFE);
+    written = pipeline(csv, fs.createWriteStream(tmp, { fd }));
+    // Seen at the next chunk and thrown from there; never an unhandled rejection.
+    written.catch((e: Error) => (writeError ??= e));
+  } catch (e) {
+    fs.rmSync(o.out, { force: true });
+    throw new Error(outputError(e, o.out));
+  }
   let keys: string[] | undefined;
   /** In file order: rows to predict, and skipped rows that only keep their place. */
   let pending: { row?: LabelledRow; record: RawRecord; note?: string }[] = [];
@@ -100,6 +120,7 @@ export async function predictFile(
     rows += pending.length;
     pending = [];
     o.onProgress?.(rows);
+    if (writeError) throw writeError;
     if (csv.writableNeedDrain) await new Promise<void>(resolve => csv.once('drain', () => resolve()));
   };
 
@@ -129,13 +150,42 @@ export async function predictFile(
       csv.destroy();
       await written.catch(() => {});
       fs.rmSync(tmp, { force: true });
-      throw e;
+      fs.rmSync(o.out, { force: true });
+      throw writeError && e === writeError ? new Error(outputError(e, o.out)) : e;
     }
     cancelled = true;
   }
   csv.end();
-  await written;
-  if (cancelled) fs.rmSync(tmp, { force: true });
-  else fs.renameSync(tmp, o.out);
+  try {
+    await written;
+    if (cancelled) {
+      fs.rmSync(tmp, { force: true });
+      fs.rmSync(o.out, { force: true });
+    } else fs.renameSync(tmp, o.out);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    fs.rmSync(o.out, { force: true });
+    throw new Error(outputError(e, o.out));
+  }
   return { rows, skipped, cancelled, warnings };
+}
+
+/** Makes `out` as an empty file, exclusively: the job's claim on the name until its rename replaces it. */
+function reserveOutput(out: string): void {
+  try {
+    fs.closeSync(fs.openSync(out, 'wx'));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`${out} exists already (or another job is writing it); choose another name`);
+    throw new Error(outputError(e, out));
+  }
+}
+
+function outputError(e: unknown, out: string): string {
+  const err = e as NodeJS.ErrnoException;
+  const folder = path.dirname(out);
+  if (err?.code === 'ENOENT') return `Cannot write the predictions to ${out}: the folder ${folder} does not exist. Choose a folder that does.`;
+  if (err?.code === 'EACCES' || err?.code === 'EPERM' || err?.code === 'EROFS')
+    return `Cannot write the predictions to ${out}: ${folder} cannot be written to (${err.code}). Choose another folder for the output.`;
+  const known = describeFsError(e, folder);
+  return `Cannot write the predictions to ${out}: ${known ?? (err?.message || String(e))}`;
 }
