@@ -6,5 +6,12 @@ export const SETTINGS_SECTION = 'bertTune';
 
 export function currentSettings(): Settings {
   const c = vscode.workspace.getConfiguration(SETTINGS_SECTION);
-  return readSettings({ get: key => c.get(key), userValue: key => c.inspect(key)?.globalValue });
+  return readSettings({
+    get: key => c.get(key),
+    userValue: key => c.inspect(key)?.globalValue,
+    setValue: key => {
+      const i = c.inspect(key);
+      return i?.workspaceFolderValue ?? i?.workspaceValue ?? i?.globalValue;
+    },
+  });
 }

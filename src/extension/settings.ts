@@ -36,7 +36,7 @@ export interface Settings {
   backend: BackendName | undefined;
   /** From the user's own settings only (machine scope): no workspace may send HF_TOKEN elsewhere or steer downloads. */
   hub: { endpoint?: string; cacheFolder?: string };
-  /** The defaults the user set for new runs; a key left out takes TRAIN_DEFAULTS'. */
+  /** The defaults the user set for new runs (in any scope); a key left at package.json's default is left out, and takes TRAIN_DEFAULTS'. */
   training: Partial<Pick<TrainConfig, TrainingSettingKey>>;
   /** Gradient workers asked for; undefined: one per core. */
   threads: number | undefined;
@@ -45,10 +45,17 @@ export interface Settings {
   ignored: string[];
 }
 
-/** Where settings come from: a key under `bertTune.`, its effective value and the user's own (global) value. */
+/**
+ * Where settings come from: a key under `bertTune.`, its effective value, the user's own
+ * (global) value, and the value someone set in any scope (user, workspace, folder), undefined
+ * when the key is at package.json's default. A run's defaults need the last: the effective
+ * value of an unset `training.learningRate` is package.json's 5e-5, which must not pass for the
+ * user's choice (from scratch wants 5e-4).
+ */
 export interface SettingsSource {
   get(key: string): unknown;
   userValue(key: string): unknown;
+  setValue(key: string): unknown;
 }
 
 export function readSettings(source: SettingsSource): Settings {
@@ -57,7 +64,7 @@ export function readSettings(source: SettingsSource): Settings {
 
   const training: Settings['training'] = {};
   for (const key of TRAINING_SETTING_KEYS) {
-    const v = source.get(`training.${key}`);
+    const v = source.setValue(`training.${key}`);
     if (v === null || v === undefined) continue;
     const checked = trainConfigSchema.shape[key].safeParse(v);
     if (checked.success && checked.data !== undefined) (training as Record<string, unknown>)[key] = checked.data;

@@ -17,6 +17,8 @@ const root = path.join(__dirname, '..', '..');
 const trainer = path.join(root, 'dist', 'trainer.js');
 const vocab = path.join(root, 'test', 'fixtures', 'reference', 'vocab', 'bert-base-uncased-vocab.txt');
 
+const idOf = (m: FromInference) => ('id' in m ? m.id : undefined);
+
 function startServer() {
   const child = fork(trainer, ['serve-predict'], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, BERT_TUNE_BACKEND: 'wasm' } });
   let stderr = '';
@@ -116,18 +118,18 @@ describe('serve-predict over IPC', () => {
       // two jobs on one output name: the first reserves it, the second is told so
       job(3, path.join(dir, 'same.csv'));
       job(4, path.join(dir, 'same.csv'));
-      const missing = await s.next(m => m.id === 1 && m.type !== 'log');
+      const missing = await s.next(m => idOf(m) === 1 && m.type !== 'log');
       assert.ok(missing.type === 'failed', JSON.stringify(missing));
       assert.match(missing.message, /Cannot write the predictions to .*missing.*out\.csv: the folder .*missing does not exist/);
-      const underFile = await s.next(m => m.id === 2 && m.type !== 'log');
+      const underFile = await s.next(m => idOf(m) === 2 && m.type !== 'log');
       assert.ok(underFile.type === 'failed' && /Cannot write the predictions to .*plain\.txt/.test(underFile.message), JSON.stringify(underFile));
-      const second = await s.next(m => m.id === 4 && (m.type === 'failed' || m.type === 'fileDone'));
+      const second = await s.next(m => idOf(m) === 4 && (m.type === 'failed' || m.type === 'fileDone'));
       assert.ok(second.type === 'failed' && /same\.csv exists already \(or another job is writing it\)/.test(second.message), JSON.stringify(second));
-      const first = await s.next(m => m.id === 3 && (m.type === 'failed' || m.type === 'fileDone'));
+      const first = await s.next(m => idOf(m) === 3 && (m.type === 'failed' || m.type === 'fileDone'));
       assert.equal(first.type, 'fileDone', JSON.stringify(first));
       assert.equal(fs.readFileSync(path.join(dir, 'same.csv'), 'utf8').trim().split('\n').length, 3001);
       s.child.send({ type: 'predict', id: 5, model, items: [{ text: 'still serving' }] });
-      assert.equal((await s.next(x => x.id === 5)).type, 'predictions');
+      assert.equal((await s.next(x => idOf(x) === 5)).type, 'predictions');
       assert.equal(s.child.exitCode, null, s.stderr());
       assert.deepEqual(fs.readdirSync(dir).sort(), ['in.csv', 'plain.txt', 'same.csv'], 'no temporary or reserved file left');
     } finally {

@@ -12,7 +12,8 @@ import { DATASET_EXTENSIONS, DATASET_GLOB, DELIMITERS, datasetKind, delimiterFro
 import { describeMetrics, formatMetric, improves, METRIC_NAMES, METRICS, metricValue } from '../../src/shared/metrics';
 import { DONE_STATUSES, RUN_STATUSES } from '../../src/shared/runStatus';
 import { SCHEDULE_NAMES } from '../../src/shared/schedules';
-import { DEFAULT_MAX_THREADS, defaultThreads, fromTrainerSchema, TRAIN_DEFAULTS, TRAIN_LIMITS, trainConfigSchema } from '../../src/shared/trainerProtocol';
+import { DEFAULT_MAX_THREADS, defaultThreads, FROM_SCRATCH_LEARNING_RATE, fromTrainerSchema, TRAIN_DEFAULTS, TRAIN_LIMITS, trainConfigSchema } from '../../src/shared/trainerProtocol';
+import { defaultLearningRate } from '../../src/extension/training/wizardMemory';
 import { runInfoSchema } from '../../src/shared/webviews/metricsPanelProtocol';
 import { DEFAULT_BASE_MODEL, PREDICT_MAX_LENGTH, PREDICT_MAX_LENGTH_LIMIT, readSettings, TRAINING_SETTING_KEYS } from '../../src/extension/settings';
 import { lrFactor } from '../../src/trainer/train/schedule';
@@ -22,13 +23,14 @@ const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'pa
 const declared: Record<string, { default?: unknown; minimum?: number; maximum?: number; enum?: unknown[] }> = manifest.contributes.configuration.properties;
 const base = { ...TRAIN_DEFAULTS, data: 'a.csv', textCol: 't', labelCol: 'l', model: 'm', out: 'o' };
 
-/** A settings source over plain objects that records every key read. */
-function source(effective: Record<string, unknown>, user: Record<string, unknown> = effective) {
+/** A settings source over plain objects (the values set; package.json's defaults beneath) that records every key read. */
+function source(set: Record<string, unknown>, user: Record<string, unknown> = set) {
   const read = new Set<string>();
   return {
     read,
-    get: (key: string) => (read.add(key), effective[key]),
+    get: (key: string) => (read.add(key), key in set ? set[key] : declared[`bertTune.${key}`]?.default),
     userValue: (key: string) => (read.add(key), user[key]),
+    setValue: (key: string) => (read.add(key), set[key]),
   };
 }
 
@@ -91,6 +93,18 @@ describe('settings, read in one module', () => {
     assert.match(said, /bertTune\.backend is "cuda"/);
     assert.match(said, /bertTune\.predict\.maxLength must be a whole number from 8 to 512, not 4096/);
     assert.equal(bad.ignored.length, 5);
+  });
+
+  it("tells a user's learning rate from package.json's default: from scratch starts at 5e-4 unless someone set one", () => {
+    // VS Code's get() returns package.json's 5e-5 for an unset key: it must not look set
+    const unset = readSettings(source({}));
+    assert.equal(unset.training.learningRate, undefined);
+    assert.equal(defaultLearningRate('scratch', unset.training.learningRate, TRAIN_DEFAULTS.learningRate), FROM_SCRATCH_LEARNING_RATE);
+    assert.equal(FROM_SCRATCH_LEARNING_RATE, 5e-4);
+    assert.equal(defaultLearningRate('ref', unset.training.learningRate, TRAIN_DEFAULTS.learningRate), 5e-5);
+    // set to the very value of the default, it is the user's choice all the same
+    const set = readSettings(source({ 'training.learningRate': 5e-5 }));
+    assert.equal(defaultLearningRate('scratch', set.training.learningRate, TRAIN_DEFAULTS.learningRate), 5e-5);
   });
 
   it('takes the Hub settings from the user only, never from the workspace', () => {
