@@ -17,7 +17,7 @@ import type { RunNode } from './runs/runsTreeProvider';
 import { fineTune, type FineTunePreset } from './training/fineTuneCommand';
 import { pickModel, runModel, type ModelRef } from './predict/activeModel';
 import { evaluateLabelledFile, type EvaluatePreset } from './predict/evaluateFileCommand';
-import { predictCsvColumn } from './predict/predictCsvCommand';
+import { predictCsvColumn, type PredictCsvPreset } from './predict/predictCsvCommand';
 import { readRunNotes, RUN_NOTE_LIMITS, writeRunNotes } from '../shared/runFolder';
 import { count } from '../shared/words';
 
@@ -201,7 +201,7 @@ export const commands: Record<string, CommandFactory> = {
 
   'bertTune.predictCsvColumn': ctx => async (arg?: unknown, preset?: unknown) => {
     const uri = await pickDataset(ctx, arg, 'Which file to predict?');
-    return uri ? predictCsvColumn(ctx, uri, (preset ?? {}) as { textCol?: string; probabilities?: boolean }) : undefined;
+    return uri ? predictCsvColumn(ctx, uri, (preset ?? {}) as PredictCsvPreset) : undefined;
   },
 
   'bertTune.runs.rename': ctx => async (arg?: unknown, value?: unknown) =>
@@ -225,7 +225,7 @@ export const commands: Record<string, CommandFactory> = {
     // The run's own columns, where the file has them (a held-out test set usually does).
     const uri = await pickDataset(ctx, file, `Evaluate ${model.name} on which labelled file?`);
     return uri
-      ? evaluateLabelledFile(ctx, uri, { model, textCol: run.config?.textCol, pairCol: run.config?.pairCol, labelCol: run.config?.labelCol })
+      ? evaluateLabelledFile(ctx, uri, { model, textCol: run.config?.textCol, labelCol: run.config?.labelCol })
       : undefined;
   },
 

@@ -1,6 +1,10 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { RUN_FILES, RUNS_FOLDER, runConfigText } from '../../src/shared/runFolder';
+import { TRAIN_DEFAULTS } from '../../src/shared/trainerProtocol';
 import * as vscode from 'vscode';
 import type { BertTuneTestApi } from '../../src/extension/main';
 import type { Evaluated } from '../../src/shared/webviews/evaluationPanelProtocol';
@@ -142,6 +146,57 @@ describe('Predictions', function () {
     } finally {
       api.ctx.evaluationPanels.dispose();
       fs.rmSync(file.fsPath, { force: true });
+    }
+  });
+
+  it("predicts and evaluates a pair run's model on both its texts, as the run trained it, without asking", async () => {
+    const root = workspaceRoot().fsPath;
+    const runDir = path.join(root, RUNS_FOLDER, '20261207-000000-pairs');
+    const best = path.join(runDir, RUN_FILES.checkpoints, 'best');
+    const data = path.join(root, 'pairs-news.csv');
+    const titles = ['markets rally on rate hopes', 'team wins the final', 'new chip doubles speed', 'talks stall over trade'];
+    const bodies = ['stocks rose sharply as investors bet on a cut', 'a late goal settled a tense match', 'the maker says the design halves power', 'negotiators left without a deal on tariffs'];
+    fs.writeFileSync(data, ['label,title,description', ...titles.map((t, i) => `${i % 2 ? 'a' : 'b'},${t},${bodies[i]}`)].join('\n') + '\n');
+    fs.cpSync(model, best, { recursive: true });
+    fs.writeFileSync(
+      path.join(runDir, RUN_FILES.config),
+      runConfigText({ ...TRAIN_DEFAULTS, data, textCol: 'title', pairCol: 'description', labelCol: 'label', model, out: runDir }),
+    );
+    try {
+      await vscode.commands.executeCommand('bertTune.setActiveModel', { ref: best, name: 'pairs' });
+      // no textCol, no pairCol: the run's own
+      const out = (await vscode.commands.executeCommand('bertTune.predictCsvColumn', vscode.Uri.file(data), { probabilities: false })) as string;
+      const ours = (parse(fs.readFileSync(out, 'utf8'), { columns: true }) as Record<string, string>[]).map(r => Number(r.confidence));
+      const cli = (pair: boolean) =>
+        execFileSync(
+          process.execPath,
+          [api.ctx.trainerJs, 'predict', '--model', best, '--data', data, '--text-col', 'title', ...(pair ? ['--text-pair-col', 'description'] : [])],
+          { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, encoding: 'utf8' },
+        )
+          .trim()
+          .split('\n')
+          .map(l => JSON.parse(l).confidence as number);
+      const withPairs = cli(true);
+      ours.forEach((c, i) => assert.ok(Math.abs(c - withPairs[i]) < 1e-6, `row ${i}: ${c} against ${withPairs[i]}`));
+      assert.ok(cli(false).some((c, i) => Math.abs(c - withPairs[i]) > 1e-6), 'one text alone answers otherwise');
+      fs.rmSync(out);
+
+      const shown = (await vscode.commands.executeCommand('bertTune.evaluateFile', vscode.Uri.file(data), {})) as Evaluated | undefined;
+      assert.ok(shown);
+      assert.equal(shown.pairCol, 'description');
+      const evaluated = JSON.parse(
+        execFileSync(
+          process.execPath,
+          [api.ctx.trainerJs, 'eval', '--model', best, '--data', data, '--text-col', 'title', '--text-pair-col', 'description', '--label-col', 'label'],
+          { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, encoding: 'utf8' },
+        ),
+      );
+      assert.ok(Math.abs(evaluated.loss - shown.evaluation.loss) < 1e-6);
+    } finally {
+      api.ctx.evaluationPanels.dispose();
+      await vscode.commands.executeCommand('bertTune.setActiveModel', { ref: model, name: 'tiny' });
+      fs.rmSync(runDir, { recursive: true, force: true });
+      fs.rmSync(data, { force: true });
     }
   });
 

@@ -10,11 +10,14 @@ import type { Evaluated } from '../../shared/webviews/evaluationPanelProtocol';
 import { currentSettings } from '../config';
 import type { Ctx } from '../context';
 import type { ModelRef } from './activeModel';
+import { trainedColumns } from './modelColumns';
+import { pairColumnFor } from './pairColumnPrompt';
 
 export interface EvaluatePreset {
   model?: ModelRef;
   textCol?: string;
-  pairCol?: string;
+  /** The second text column of a pair model; null: none. Left out: the model's run says, or the user is asked. */
+  pairCol?: string | null;
   labelCol?: string;
 }
 
@@ -38,12 +41,15 @@ export async function evaluateLabelledFile(ctx: Ctx, uri: vscode.Uri, preset: Ev
     return undefined;
   }
   const title = `Evaluate ${model.name} on ${path.basename(file)}`;
-  const textCol = await column(info, preset.textCol, 'text', title, 'Which column holds the texts?');
+  // A run's model brings its own columns, where the file has them (a held-out test set usually does).
+  const trained = trainedColumns(model.ref);
+  const textCol = await column(info, preset.textCol ?? trained?.textCol, 'text', title, 'Which column holds the texts?');
   if (!textCol) return undefined;
-  const labelCol = await column(info, preset.labelCol, 'label', title, 'Which column holds the true labels?', textCol);
+  const labelCol = await column(info, preset.labelCol ?? trained?.labelCol, 'label', title, 'Which column holds the true labels?', textCol);
   if (!labelCol) return undefined;
-  // A pair column only where the model was trained with one (a run's) and the file has it.
-  const pairCol = preset.pairCol && info.columns.some(c => c.name === preset.pairCol) ? preset.pairCol : undefined;
+  // A pair model gets both texts: the run's second column, or the one the user names.
+  const pairCol = await pairColumnFor(model.ref, info, textCol, labelCol, title, preset.pairCol);
+  if (pairCol === 'cancelled') return undefined;
   return runEvaluation(ctx, { modelName: model.name, modelRef: model.ref, file, textCol, pairCol, labelCol }, info.rows);
 }
 

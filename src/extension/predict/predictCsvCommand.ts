@@ -5,8 +5,17 @@ import type { Ctx } from '../context';
 import { predictionsPath } from './predictionsPath';
 import { currentSettings } from '../config';
 import { count } from '../../shared/words';
+import { trainedColumns } from './modelColumns';
+import { pairColumnFor } from './pairColumnPrompt';
 
-export async function predictCsvColumn(ctx: Ctx, uri: vscode.Uri, preset: { textCol?: string; probabilities?: boolean } = {}): Promise<string | undefined> {
+export interface PredictCsvPreset {
+  textCol?: string;
+  /** The second text column of a pair model; null: none. Left out: the model's run says, or the user is asked. */
+  pairCol?: string | null;
+  probabilities?: boolean;
+}
+
+export async function predictCsvColumn(ctx: Ctx, uri: vscode.Uri, preset: PredictCsvPreset = {}): Promise<string | undefined> {
   const model = ctx.activeModel.current;
   if (!model) {
     const a = await vscode.window.showInformationMessage('Choose the model to predict with first.', 'Choose model');
@@ -16,17 +25,21 @@ export async function predictCsvColumn(ctx: Ctx, uri: vscode.Uri, preset: { text
   const inspected = await ctx.inspector.inspect(uri.fsPath);
   if (inspected.status !== 'ready') return undefined;
   const info = inspected.info;
-  let textCol = preset.textCol;
+  const trained = trainedColumns(model.ref);
+  const title = `Predict a column of ${path.basename(uri.fsPath)} with ${model.name}`;
+  let textCol = preset.textCol ?? (trained && info.columns.some(c => c.name === trained.textCol) ? trained.textCol : undefined);
   if (!textCol) {
     const pick = await vscode.window.showQuickPick(
       info.columns
         .map(c => ({ label: c.name, description: c.role === 'text' ? 'likely text' : undefined }))
         .sort((a, b) => Number(Boolean(b.description)) - Number(Boolean(a.description))),
-      { title: `Predict a column of ${path.basename(uri.fsPath)} with ${model.name}`, placeHolder: 'Which column holds the texts?' },
+      { title, placeHolder: 'Which column holds the texts?' },
     );
     if (!pick) return undefined;
     textCol = pick.label;
   }
+  const pairCol = await pairColumnFor(model.ref, info, textCol, trained?.labelCol, title, preset.pairCol);
+  if (pairCol === 'cancelled') return undefined;
   let probabilities = preset.probabilities;
   if (probabilities === undefined) {
     const choice = await vscode.window.showQuickPick(
@@ -49,7 +62,7 @@ export async function predictCsvColumn(ctx: Ctx, uri: vscode.Uri, preset: { text
       let last = 0;
       try {
         return await ctx.inference.predictFile(
-          { model: model.ref, file: uri.fsPath, textCol: textCol!, out, probabilities: probabilities!, maxLength: currentSettings().predict.maxLength },
+          { model: model.ref, file: uri.fsPath, textCol: textCol!, pairCol, out, probabilities: probabilities!, maxLength: currentSettings().predict.maxLength },
           rows => {
             progress.report({
               increment: total ? (100 * (rows - last)) / total : undefined,
