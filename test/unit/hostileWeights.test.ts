@@ -16,7 +16,7 @@ import { tempDir } from './helpers';
 const TINY = path.join(__dirname, '..', 'fixtures', 'reference', 'tiny-bert');
 
 /** A protocol-2 pickle of {name: _rebuild_tensor_v2(storage(FloatStorage, "0", numel), 0, size, stride)}, as torch.save writes it. */
-function tensorPickle(name: string, storageNumel: number, size: number[], stride: number[]): Uint8Array {
+function tensorPickle(name: string, storageNumel: number, size: number[], stride: number[], o: { offset?: number; storageClass?: string } = {}): Uint8Array {
   const out: number[] = [];
   const op = (...b: number[]) => out.push(...b);
   const str = (s: string) => {
@@ -31,12 +31,12 @@ function tensorPickle(name: string, storageNumel: number, size: number[], stride
   op(0x28); // MARK: the arguments
   op(0x28); // MARK: the persistent id
   str('storage');
-  global('torch', 'FloatStorage');
+  global('torch', o.storageClass ?? 'FloatStorage');
   str('0');
   str('cpu');
   int(storageNumel);
   op(0x74, 0x51); // TUPLE, BINPERSID
-  int(0); // offset
+  int(o.offset ?? 0); // offset
   op(0x28);
   size.forEach(int);
   op(0x74);
@@ -79,6 +79,36 @@ describe('hostile weight files', () => {
   it('refuses a view whose strides reach past its storage', () => {
     const file = binFile({ 'archive/data.pkl': tensorPickle('w', 6, [2, 3], [4, 1]), 'archive/data/0': new Uint8Array(24) });
     assert.throws(() => readTorchCheckpoint(file), /reaches past the end of its storage/);
+  });
+
+  it('refuses a negative storage offset, naming the file and the tensor', () => {
+    const file = binFile({ 'archive/data.pkl': tensorPickle('w', 6, [2, 3], [3, 1], { offset: -4 }), 'archive/data/0': new Uint8Array(24) });
+    assert.throws(
+      () => readTorchCheckpoint(file),
+      (e: Error) => e instanceof TorchCheckpointError && e.message.startsWith(file) && /tensor w starts at a negative offset \(-4\)/.test(e.message),
+    );
+  });
+
+  it('refuses a storage whose bytes do not match its dtype and size', () => {
+    const file = binFile({ 'archive/data.pkl': tensorPickle('w', 6, [2, 3], [3, 1]), 'archive/data/0': new Uint8Array(48) });
+    assert.throws(() => readTorchCheckpoint(file), /storage 0 holds 48 bytes, but 6 elements of FloatStorage take 24: its dtype does not match its bytes/);
+  });
+
+  it('refuses torch.constructor and torch.__proto__ as storage classes (own names only, not the prototype chain)', () => {
+    for (const storageClass of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      const file = binFile({ 'archive/data.pkl': tensorPickle('w', 6, [2, 3], [3, 1], { storageClass }), 'archive/data/0': new Uint8Array(24) });
+      assert.throws(() => readTorchCheckpoint(file), (e: Error) => e instanceof TorchCheckpointError && /names torch\.\w+, which a weights file never needs; refusing/.test(e.message), storageClass);
+    }
+  });
+
+  it('reads 2 million APPENDS items without overflowing the stack', () => {
+    const n = 2_000_000;
+    const pkl = new Uint8Array(2 + 2 + 2 * n + 2);
+    pkl.set([0x80, 2, 0x5d, 0x28]); // PROTO 2, EMPTY_LIST, MARK
+    for (let i = 0; i < n; i++) pkl.set([0x4b, 0], 4 + 2 * i); // BININT1 0
+    pkl.set([0x65, 0x2e], 4 + 2 * n); // APPENDS, STOP
+    const file = binFile({ 'archive/data.pkl': pkl });
+    assert.throws(() => readTorchCheckpoint(file), (e: Error) => e instanceof TorchCheckpointError && /holds no state dict/.test(e.message));
   });
 
   it('refuses a zip bomb by its declared inflated size, before inflating it', () => {

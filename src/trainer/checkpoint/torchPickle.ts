@@ -95,7 +95,8 @@ function isModuleMetadata(state: Map<unknown, unknown>): boolean {
 }
 
 function isAllowedStorageClass(g: Global): boolean {
-  return g.module === 'torch' && g.name in STORAGES;
+  // own properties only: `in` would let torch.constructor or torch.__proto__ through the prototype chain
+  return g.module === 'torch' && Object.hasOwn(STORAGES, g.name);
 }
 
 /** Runs the restricted pickle machine over data.pkl; returns the top object. */
@@ -142,7 +143,7 @@ export function unpickle(data: Uint8Array): unknown {
   };
   const global = (module: string, name: string) => {
     const g = new Global(module, name);
-    if (!(g.full in ALLOWED_CALLS) && !isAllowedStorageClass(g)) {
+    if (!Object.hasOwn(ALLOWED_CALLS, g.full) && !isAllowedStorageClass(g)) {
       throw new TorchCheckpointError(
         `the checkpoint names ${g.full}, which a weights file never needs; refusing to read it (only tensors and OrderedDicts are allowed)`,
       );
@@ -280,7 +281,7 @@ export function unpickle(data: Uint8Array): unknown {
         // REDUCE
         const args = pop();
         const fn = pop();
-        if (!(fn instanceof Global) || !(fn.full in ALLOWED_CALLS) || !Array.isArray(args)) {
+        if (!(fn instanceof Global) || !Object.hasOwn(ALLOWED_CALLS, fn.full) || !Array.isArray(args)) {
           throw new TorchCheckpointError(`the checkpoint calls ${fn instanceof Global ? fn.full : 'something'} that is not allowed`);
         }
         stack.push(ALLOWED_CALLS[fn.full](args));
@@ -318,7 +319,8 @@ export function unpickle(data: Uint8Array): unknown {
         const items = popMark();
         const list = top();
         if (!Array.isArray(list)) throw new TorchCheckpointError('APPENDS to a non-list');
-        list.push(...items);
+        // one at a time: push(...items) puts every item on the call stack (2 million overflow it)
+        for (const item of items) list.push(item);
         break;
       } // APPENDS
       default:
@@ -382,7 +384,11 @@ export function readTorchCheckpoint(file: string): Map<string, TorchTensor> {
 function materialize(file: string, name: string, t: TensorValue, storage: Uint8Array | undefined): TorchTensor {
   const kind = STORAGES[t.storage.kind];
   if (!storage) throw new TorchCheckpointError(`${file}: tensor ${name} refers to storage ${t.storage.key}, which is missing`);
-  if (storage.length < t.storage.numel * kind.bytes) throw new TorchCheckpointError(`${file}: storage ${t.storage.key} is shorter than it claims`);
+  if (storage.length !== t.storage.numel * kind.bytes)
+    throw new TorchCheckpointError(
+      `${file}: storage ${t.storage.key} holds ${storage.length} bytes, but ${t.storage.numel} elements of ${t.storage.kind} take ${t.storage.numel * kind.bytes}: its dtype does not match its bytes. Save the model again (save_pretrained), or use model.safetensors.`,
+    );
+  if (t.offset < 0) throw new TorchCheckpointError(`${file}: tensor ${name} starts at a negative offset (${t.offset}) in its storage: the file is damaged. Save the model again (save_pretrained).`);
   const numel = t.size.reduce((a, b) => a * b, 1);
   // Bounds before the allocation: a 500-byte file may declare a [2^30] view of one element.
   if (t.size.some(d => d < 0) || t.stride.some(d => d < 0)) throw new TorchCheckpointError(`${file}: tensor ${name} has a negative size or stride`);
