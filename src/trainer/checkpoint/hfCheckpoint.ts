@@ -15,6 +15,7 @@ import { initParameter } from './initWeights';
 import { serializeSafetensors, writeSafetensors, type TensorSource } from './safetensors';
 import { readWeights } from './weightsFiles';
 import { writeFolderAtomically, type FileContent } from './atomicFolder';
+import { firstNonFinite } from '../util/finite';
 
 export interface LoadOptions {
   /** Labels of the task to train: a classifier for other labels is replaced by a fresh one. */
@@ -64,6 +65,11 @@ export function loadCheckpoint(dir: string, options: LoadOptions = {}): LoadedMo
     config = { ...config, hiddenDropoutProb: options.dropout, attentionProbsDropoutProb: options.dropout, classifierDropout: options.dropout };
   }
   const tokenizer = loadTokenizer(dir);
+  // Checked now, not when a rare word first reaches an id the embedding table has no row for.
+  if (tokenizer.maxId >= config.vocabSize)
+    throw new Error(
+      `${dir}: the tokenizer (${tokenizer.source}) has ids up to ${tokenizer.maxId}, but config.json's vocab_size is ${config.vocabSize}: the embedding table has no row for ids from ${config.vocabSize}. The tokenizer is not this model's; use the tokenizer files it was trained with.`,
+    );
   const { tensors: stored, source } = readWeights(dir);
   const tensors = new Map<string, TorchTensor>();
   const unused: string[] = [];
@@ -109,6 +115,15 @@ export function loadCheckpoint(dir: string, options: LoadOptions = {}): LoadedMo
     throw new Error(
       `${path.join(dir, source)}: ${missingEncoder.length} BERT weights are missing (${missingEncoder.slice(0, 3).join(', ')}${missingEncoder.length > 3 ? ', …' : ''}); is this a BERT checkpoint, and does its config.json describe these weights?`,
     );
+  }
+  // A NaN or an infinity in a weight makes every output NaN: refused here, naming it, not
+  // discovered as "confidence: null" in every prediction or a loss of NaN at step 1.
+  for (const [name, t] of weights) {
+    const at = firstNonFinite(t.data);
+    if (at >= 0)
+      throw new Error(
+        `${path.join(dir, source)}: the weight ${name} holds ${t.data[at]} (at index ${at} of [${t.shape}]), so every prediction would be NaN. The model is damaged (a training run that diverged, or a broken conversion): use another checkpoint, e.g. the run's checkpoints/best.`,
+      );
   }
   for (const spec of specs) if (!weights.has(spec.name)) weights.set(spec.name, initParameter(spec, config, random));
   if (fresh.length) notices.push(`Initialised fresh (normal(0, ${config.initializerRange})): ${fresh.join(', ')}.`);

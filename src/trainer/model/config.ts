@@ -42,23 +42,46 @@ function positiveInt(raw: Record<string, unknown>, key: string, file: string, fa
   return v;
 }
 
-/** Labels in id order: from id2label (keys are ids as strings), else num_labels, else 2. */
+/**
+ * The most labels a classifier may declare. A config.json is read before anything is allocated:
+ * `num_labels: 1e9` would ask for a head of 768e9 weights. Text classifiers have tens or
+ * hundreds of classes; 10,000 leaves room for fine-grained taxonomies.
+ */
+export const MAX_LABELS = 10_000;
+
+/** Labels in id order: from id2label (keys are ids as strings: "0".."n-1", each once), else num_labels, else 2. */
 function labels(raw: Record<string, unknown>, file: string): string[] {
   const id2label = raw.id2label;
   if (id2label && typeof id2label === 'object' && !Array.isArray(id2label)) {
     const entries = Object.entries(id2label as Record<string, unknown>);
+    if (!entries.length) throw new ConfigError(`${file}: id2label is empty: a classifier needs at least one label. Give id2label (or num_labels) the model's labels.`);
+    if (entries.length > MAX_LABELS) throw new ConfigError(`${file}: id2label names ${entries.length} labels; BERT Tune takes at most ${MAX_LABELS}.`);
     const out: string[] = [];
     for (const [k, v] of entries) {
       const id = Number(k);
-      if (!Number.isInteger(id) || id < 0 || id >= entries.length || typeof v !== 'string') {
-        throw new ConfigError(`${file}: id2label must map 0..${entries.length - 1} to label names; found ${JSON.stringify(k)}: ${JSON.stringify(v)}`);
+      // "01" and "1" are one id to Number(): only the plain decimal form counts, once
+      if (!Number.isInteger(id) || id < 0 || id >= entries.length || String(id) !== k || typeof v !== 'string' || out[id] !== undefined) {
+        throw new ConfigError(`${file}: id2label must map 0..${entries.length - 1} to label names, each id once; found ${JSON.stringify(k)}: ${JSON.stringify(v)}`);
       }
       out[id] = v;
     }
+    const seen = new Map<string, number>();
+    out.forEach((label, id) => {
+      if (seen.has(label)) throw new ConfigError(`${file}: id2label names "${label}" twice (ids ${seen.get(label)} and ${id}): each label must be distinct.`);
+      seen.set(label, id);
+    });
     return out;
   }
   const n = raw.num_labels === undefined ? 2 : positiveInt(raw, 'num_labels', file);
+  if (n > MAX_LABELS) throw new ConfigError(`${file}: num_labels is ${n}; BERT Tune takes at most ${MAX_LABELS} labels.`);
   return Array.from({ length: n }, (_, i) => `LABEL_${i}`);
+}
+
+/** A dropout rate: from 0 (off) up to, not including, 1 (which would drop every activation and train nothing). */
+function dropoutRate(raw: Record<string, unknown>, key: string, file: string, fallback: number): number {
+  const v = num(raw, key, file, fallback);
+  if (!(v >= 0 && v < 1)) throw new ConfigError(`${file}: "${key}" is ${v}; a dropout rate must be at least 0 and below 1.`);
+  return v;
 }
 
 export function parseBertConfig(raw: unknown, file = 'config.json'): BertConfig {
@@ -83,7 +106,9 @@ export function parseBertConfig(raw: unknown, file = 'config.json'): BertConfig 
   if (problemType !== null && problemType !== 'single_label_classification' && problemType !== 'multi_label_classification' && problemType !== 'regression') {
     throw new ConfigError(`${file}: unknown problem_type ${JSON.stringify(problemType)}`);
   }
-  const classifierDropout = r.classifier_dropout === undefined || r.classifier_dropout === null ? null : num(r, 'classifier_dropout', file);
+  const classifierDropout = r.classifier_dropout === undefined || r.classifier_dropout === null ? null : dropoutRate(r, 'classifier_dropout', file, 0);
+  const layerNormEps = num(r, 'layer_norm_eps', file, 1e-12);
+  if (!(layerNormEps > 0)) throw new ConfigError(`${file}: "layer_norm_eps" is ${layerNormEps}; it must be more than 0 (BERT's is 1e-12).`);
   return {
     vocabSize: positiveInt(r, 'vocab_size', file, 30522),
     hiddenSize,
@@ -91,13 +116,13 @@ export function parseBertConfig(raw: unknown, file = 'config.json'): BertConfig 
     numAttentionHeads,
     intermediateSize: positiveInt(r, 'intermediate_size', file, 3072),
     hiddenAct: hiddenAct as HiddenAct,
-    hiddenDropoutProb: num(r, 'hidden_dropout_prob', file, 0.1),
-    attentionProbsDropoutProb: num(r, 'attention_probs_dropout_prob', file, 0.1),
+    hiddenDropoutProb: dropoutRate(r, 'hidden_dropout_prob', file, 0.1),
+    attentionProbsDropoutProb: dropoutRate(r, 'attention_probs_dropout_prob', file, 0.1),
     classifierDropout,
     maxPositionEmbeddings: positiveInt(r, 'max_position_embeddings', file, 512),
     typeVocabSize: positiveInt(r, 'type_vocab_size', file, 2),
     initializerRange: num(r, 'initializer_range', file, 0.02),
-    layerNormEps: num(r, 'layer_norm_eps', file, 1e-12),
+    layerNormEps,
     padTokenId: typeof r.pad_token_id === 'number' ? r.pad_token_id : 0,
     id2label: labels(r, file),
     problemType: problemType as BertConfig['problemType'],

@@ -9,6 +9,7 @@ import { resolveModel } from '../hub/resolveModel';
 import { batchesOf } from '../train/batches';
 import { batchTensors, disposeInputs } from '../step/batch';
 import { afterBatch } from '../backend';
+import { assertFiniteOutputs } from '../util/finite';
 
 const BATCH = 32;
 
@@ -47,6 +48,7 @@ export class Predictor {
       const rows = (await probs.array()) as number[][];
       probs.dispose();
       afterBatch();
+      assertFiniteOutputs(rows, ref, k => `the text ${JSON.stringify(items[batch.rows![k]].text.slice(0, 60))}`);
       rows.forEach((p, k) => {
         const i = batch.rows![k];
         let best = 0;

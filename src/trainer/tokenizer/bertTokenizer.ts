@@ -36,6 +36,8 @@ export interface TextTokenizer {
   readonly modelMaxLength: number;
   /** Which file defines it. */
   readonly source: 'vocab.txt' | 'tokenizer.json';
+  /** The largest id it can produce: the model's embedding table must have a row for it. */
+  readonly maxId: number;
 }
 
 /**
@@ -131,6 +133,10 @@ export class BertTokenizer implements TextTokenizer {
 
   get padId(): number {
     return this.ids.pad;
+  }
+
+  get maxId(): number {
+    return this.idToToken.length - 1;
   }
 
   get modelMaxLength(): number {

@@ -9,6 +9,7 @@ import { assembleBertInput, boundedIds, type Encoding, type TextTokenizer } from
 export class FastBertTokenizer implements TextTokenizer {
   readonly source = 'tokenizer.json';
   readonly padId: number;
+  readonly maxId: number;
   private readonly tokenizer: Tokenizer;
   private readonly cls: number;
   private readonly sep: number;
@@ -25,6 +26,13 @@ export class FastBertTokenizer implements TextTokenizer {
       throw new Error(`${file}: its model is ${JSON.stringify(model?.type)}, not WordPiece; BERT Tune runs BERT tokenizers only`);
     }
     this.tokenizer = new Tokenizer(tokenizerJson, config);
+    // a loop, not Math.max(...ids): a 250,000-token vocabulary would overflow the call stack
+    let maxId = -1;
+    const vocab = (model as { vocab?: unknown }).vocab;
+    const added = Array.isArray(tokenizerJson.added_tokens) ? (tokenizerJson.added_tokens as { id?: unknown }[]) : [];
+    const ids = [...(vocab && typeof vocab === 'object' ? Object.values(vocab as Record<string, unknown>) : []), ...added.map(t => t.id)];
+    for (const v of ids) if (typeof v === 'number' && v > maxId) maxId = v;
+    this.maxId = maxId;
     const id = (token: string) => {
       const v = this.tokenizer.token_to_id(token);
       if (v === undefined) throw new Error(`${file}: the vocabulary has no "${token}" token`);

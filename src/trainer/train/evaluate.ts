@@ -6,6 +6,7 @@ import { batchesOf, type Example } from './batches';
 import { classificationMetrics, type ClassificationMetrics } from './metrics';
 import { batchTensors, disposeInputs, type Batch } from '../step/batch';
 import { MAX_MISCLASSIFIED } from '../../shared/reportedEvaluation';
+import { assertFiniteOutputs } from '../util/finite';
 
 export interface Misclassified {
   line: number;
@@ -68,6 +69,7 @@ export async function evaluate(
     lossSum += (await nll.data())[0];
     tf.dispose([probs, nll]);
     afterBatch();
+    assertFiniteOutputs(p, 'The model', i => `row ${batch.rows![i]} of the evaluation`);
     p.forEach((row, i) => {
       let best = 0;
       for (let c = 1; c < row.length; c++) if (row[c] > row[best]) best = c;
