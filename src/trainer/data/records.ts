@@ -11,9 +11,23 @@ import type { Delimiter, Encoding } from '../../shared/dataset';
 import { sniffLayout, type Dialect, type Layout } from './sniff';
 import { CHUNK_BYTES, decodedChunks, decoderLabel, isDecodeError, lines, preferredDelimiter } from './textFile';
 
+/**
+ * Every line ending ends a record, whichever came first: csv-parse's own discovery keeps the
+ * first one it meets, so a file that mixes `\n`, `\r\n` and `\r` (pasted from several
+ * sources) ran many rows into one cell. CRLF first, so it is one ending, not two.
+ */
+export const RECORD_DELIMITERS = ['\r\n', '\n', '\r'];
+
 /** How csv-parse reads a dialect: lenient about quotes and column counts (we count those ourselves). */
 export function csvParseOptions(dialect: Dialect): Options {
-  return { delimiter: dialect.delimiter, quote: dialect.quoting ? '"' : false, relax_column_count: true, relax_quotes: true, skip_empty_lines: false };
+  return {
+    delimiter: dialect.delimiter,
+    quote: dialect.quoting ? '"' : false,
+    record_delimiter: RECORD_DELIMITERS,
+    relax_column_count: true,
+    relax_quotes: true,
+    skip_empty_lines: false,
+  };
 }
 
 /** The file's dialect, header and usual width, from its first bytes (`head`) decoded as `encoding`. */

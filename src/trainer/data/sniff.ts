@@ -18,6 +18,7 @@ export function parseSample(text: string, dialect: Dialect, maxRecords = SAMPLE_
     return parse(text, {
       delimiter: dialect.delimiter,
       quote: dialect.quoting ? '"' : false,
+      record_delimiter: ['\r\n', '\n', '\r'], // as records.ts reads the whole file
       relax_column_count: true,
       relax_quotes: true,
       skip_empty_lines: true,

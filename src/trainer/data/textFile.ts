@@ -58,15 +58,35 @@ export function decodedChunks(encoding: Encoding) {
   };
 }
 
-/** Splits decoded text into lines (LF or CRLF), across chunk boundaries. */
+/**
+ * Splits decoded text into lines (LF, CRLF or CR, mixed as they come), across chunk boundaries.
+ * A line longer than a chunk is kept as its pieces until its end arrives: joining the rest to
+ * every new chunk made a 200 MB line cost the square of its size.
+ */
 export async function* lines(chunks: AsyncIterable<string>): AsyncGenerator<string> {
-  let rest = '';
+  let pending: string[] = [];
+  let lastWasCR = false;
   for await (const chunk of chunks) {
-    const parts = (rest + chunk).split('\n');
-    rest = parts.pop()!;
-    for (const p of parts) yield p.endsWith('\r') ? p.slice(0, -1) : p;
+    let start = 0;
+    // a CRLF split across chunks: the CR ended the line, the LF ends nothing
+    if (lastWasCR && chunk.startsWith('\n')) start = 1;
+    lastWasCR = false;
+    for (let i = start; i < chunk.length; i++) {
+      const c = chunk.charCodeAt(i);
+      if (c !== 10 && c !== 13) continue;
+      pending.push(chunk.slice(start, i));
+      yield pending.length === 1 ? pending[0] : pending.join('');
+      pending = [];
+      if (c === 13) {
+        if (i + 1 < chunk.length) {
+          if (chunk.charCodeAt(i + 1) === 10) i++;
+        } else lastWasCR = true;
+      }
+      start = i + 1;
+    }
+    if (start < chunk.length) pending.push(chunk.slice(start));
   }
-  if (rest) yield rest.endsWith('\r') ? rest.slice(0, -1) : rest;
+  if (pending.length) yield pending.join('');
 }
 
 /** Reads the whole file through a strict UTF-8 decoder: false at the first invalid byte. */
