@@ -13,6 +13,8 @@ export const FINDING_KINDS = {
   multiLine: { severity: 'info', title: 'One row over several lines' },
   conflictingLabels: { severity: 'warning', title: 'The same text has another label on another row' },
   trainValidationOverlap: { severity: 'warning', title: 'This validation row repeats a training row' },
+  missingLabel: { severity: 'warning', title: 'A missing value ("NaN", "None", "N/A") read as a label' },
+  labelVariants: { severity: 'warning', title: 'A label spelled another way ("Pos"/"pos", "1"/"1.0"): another class' },
 } as const satisfies Record<string, { severity: 'warning' | 'info'; title: string }>;
 export type FindingKind = keyof typeof FINDING_KINDS;
 

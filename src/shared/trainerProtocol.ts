@@ -29,6 +29,8 @@ export const TRAIN_LIMITS = {
   earlyStoppingPatience: 10_000,
   freezeLayers: 1000,
   threads: 64,
+  /** Classes a classifier may have: a config.json is checked against it before anything is allocated, a label column before training. */
+  labels: 10_000,
 } as const;
 
 /** Gradient workers when none are asked for: one per core, at most this many (more add memory, not speed, on a laptop). */
@@ -66,6 +68,8 @@ export const trainConfigSchema = z.object({
   delimiter: z.optional(z.enum([',', '\t', ';', '|'])),
   /** Override header detection: true, the first row names the columns; false, it is data. */
   header: z.optional(z.boolean()),
+  /** Read labels that differ only in case, width or number spelling ("Pos"/"pos", "1"/"1.0") as one, their most frequent spelling. */
+  mergeLabelVariants: z.optional(z.boolean()),
   /** A separate validation file (same columns), else a stratified split of `data`. */
   validationData: z.optional(z.string().check(z.minLength(1))),
   validationSplit: z.number().check(z.gt(0), z.lt(1)),

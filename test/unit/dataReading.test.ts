@@ -60,3 +60,58 @@ describe('line endings', () => {
     assert.ok(got[0].endsWith('xy'));
   });
 });
+
+describe('label values', () => {
+  it('names labels that differ only in case or number spelling, and merges them when asked', async () => {
+    const labels = ['pos', 'pos', 'pos', 'Pos', 'POS', 'neg', 'neg', ' neg', '1', '1', '1.0', '01', '2'];
+    const file = write('variants.csv', `text,label\n${labels.map((l, i) => `text ${i},${l}`).join('\n')}\n`);
+    const data = await loadLabelledData(file, { textCol: 'text', labelCol: 'label' });
+    assert.deepEqual(data.labels, ['01', '1', '1.0', '2', 'neg', 'POS', 'Pos', 'pos'].sort((a, b) => (a < b ? -1 : 1)));
+    const finding = data.findings.find(f => f.kind === 'labelVariants')!;
+    assert.ok(finding);
+    assert.match(finding.message, /"pos", "POS" and "Pos"; "1", "01" and "1.0" differ only in case or in how a number is written, and train as 6 classes instead of 2/);
+    assert.deepEqual(finding.lines, [5, 6, 12, 13], 'the less frequent spellings');
+    assert.match(finding.message, /Merge Label Variants, or --merge-label-variants/);
+
+    const merged = await loadLabelledData(file, { textCol: 'text', labelCol: 'label', mergeLabelVariants: true });
+    assert.deepEqual(merged.labels, ['1', '2', 'neg', 'pos']);
+    assert.deepEqual(
+      merged.rows.map(r => r.label),
+      ['pos', 'pos', 'pos', 'pos', 'pos', 'neg', 'neg', 'neg', '1', '1', '1', '1', '2'],
+    );
+    assert.ok(!merged.findings.some(f => f.kind === 'labelVariants'));
+    assert.match(merged.warnings.join('\n'), /merged label variants: "POS" and "Pos" read as "pos"; "01" and "1.0" read as "1"/);
+
+    // a validation file's variants become the training file's labels, whatever its own counts
+    const validation = write('v.csv', 'text,label\na,POS\nb,POS\nc,pos\nd,NEG\n');
+    const v = await loadLabelledData(validation, { textCol: 'text', labelCol: 'label', mergeLabelVariants: true, mergeInto: merged.labels });
+    assert.deepEqual(
+      v.rows.map(r => r.label),
+      ['pos', 'pos', 'pos', 'neg'],
+    );
+
+    // the Datasets view counts the labels training reads (" neg" is "neg") and says the same
+    const many = write('variants-many.csv', `text,label\n${Array.from({ length: 5 }, () => labels).flat().map((l, i) => `text ${i},${l}`).join('\n')}\n`);
+    const info = await inspectDataset(many);
+    assert.equal(info.columns.find(c => c.name === 'label')!.distinct, 8);
+    assert.match(info.problems.map(p => p.message).join('\n'), /differ only in case or in how a number is written: training reads 6 classes where 2 are meant/);
+  });
+
+  it('names "NaN", "None", "null" and "N/A" read as labels', async () => {
+    const file = write('missing.csv', 'text,label\na,pos\nb,NaN\nc,neg\nd,None\ne,pos\nf,N/A\ng,null\nh,neg\n');
+    const data = await loadLabelledData(file, { textCol: 'text', labelCol: 'label' });
+    const finding = data.findings.find(f => f.kind === 'missingLabel')!;
+    assert.equal(finding.count, 4);
+    assert.deepEqual(finding.lines, [3, 5, 7, 8]);
+    assert.match(finding.message, /4 rows have the label "NaN", "None", "N\/A" and "null" .*missing value/);
+    assert.match((await inspectDataset(file)).problems.map(p => p.message).join('\n'), /4 rows have the label .*"NaN"/);
+  });
+
+  it('refuses a label column with a label for nearly every row, with the numbers', async () => {
+    const file = write('ids.csv', `text,label\n${Array.from({ length: 3000 }, (_, i) => `text ${i},id-${i}`).join('\n')}\n`);
+    await assert.rejects(
+      loadLabelledData(file, { textCol: 'text', labelCol: 'label' }),
+      /the label column "label" holds 3,000 distinct labels over 3,000 rows \(1\.0 rows a label\): a classifier needs several examples of each label\. Is "label" the label column\?/,
+    );
+  });
+});

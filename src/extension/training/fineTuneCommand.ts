@@ -145,7 +145,13 @@ export async function fineTune(ctx: Ctx, uri: vscode.Uri, preset: FineTunePreset
       return refuse(uri, `the label column "${config.labelCol}" has fewer than 2 or too many distinct values to train from scratch`);
     await initFromScratch(ctx, asked.model.size, labels, config.model);
   }
-  const outcome = await ctx.training.start(config, { confirm: preset.confirm ?? true });
+  let outcome = await ctx.training.start(config, { confirm: preset.confirm ?? true });
+  // Merge Label Variants at the estimate: the same run again, its labels read merged.
+  while (outcome?.restart) {
+    config = { ...config, ...outcome.restart };
+    await rememberChoices(ctx.extension.workspaceState, uri, config, asked.model);
+    outcome = await ctx.training.start(config, { confirm: preset.confirm ?? true });
+  }
   if (asked.model.kind === 'scratch') discardUnstartedRun(runDir, config.model);
   return outcome;
 }

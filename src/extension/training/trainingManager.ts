@@ -18,6 +18,8 @@ import { describeBest, summarizeRun } from '../runs/runStore';
 export interface ActiveRun {
   runDir: string;
   config: TrainConfig;
+  /** Set when the user chose, at the estimate, to start again with these settings changed. */
+  restart?: Partial<TrainConfig>;
   process: TrainerProcess;
   progress?: Extract<FromTrainer, { type: 'progress' }>;
   lastEvaluation?: Extract<FromTrainer, { type: 'evaluation' }>;
@@ -33,6 +35,8 @@ export interface RunOutcome {
   status: 'completed' | 'stopped' | 'failed' | 'crashed';
   message?: string;
   exit: TrainerExit;
+  /** The user asked at the estimate to start again with these settings changed (Merge Label Variants). */
+  restart?: Partial<TrainConfig>;
 }
 
 /**
@@ -120,7 +124,7 @@ export class TrainingManager implements vscode.Disposable {
     this.statusItem.hide();
     this.stopItem.hide();
     const outcome: RunOutcome = done
-      ? { runDir, status: done.status, message: done.reason ?? lastError, exit }
+      ? { runDir, status: done.status, message: done.reason ?? lastError, exit, restart: run.restart }
       : { runDir, status: 'crashed', message: (exit.stderr.trim().split('\n').at(-1) ?? '') || `exit code ${exit.code}, signal ${exit.signal}`, exit };
     this.lastOutcome = outcome;
     // A failure's message is in the log already, as the trainer's error; a crash's is not.
@@ -183,13 +187,15 @@ export class TrainingManager implements vscode.Disposable {
   private async confirmEstimate(run: ActiveRun, e: Extract<FromTrainer, { type: 'estimate' }>): Promise<void> {
     // Every run's findings replace the last one's: what this run would skip is what matters now.
     const firstLine = this.dataDiagnostics.show(e.findings ?? []);
-    const buttons = hasLines(e) ? ['Start', SHOW_LINES] : ['Start'];
+    const variants = e.findings?.some(f => f.kind === 'labelVariants');
+    const buttons = ['Start', ...(variants ? [MERGE_VARIANTS] : []), ...(hasLines(e) ? [SHOW_LINES] : [])];
     const answer = await vscode.window.showInformationMessage(
       `Fine-tune on ${path.basename(run.config.data)}?`,
       { modal: true, detail: estimateDetail(e, run.config) },
       ...buttons,
     );
     if (answer === SHOW_LINES && firstLine) void showFirstLine(firstLine);
+    if (answer === MERGE_VARIANTS) run.restart = { mergeLabelVariants: true };
     run.process.send({ type: answer === 'Start' ? 'begin' : 'cancel' });
     if (answer !== 'Start') return;
     run.phase = 'training';
@@ -299,6 +305,7 @@ function statusText(run: ActiveRun): string {
 }
 
 const SHOW_LINES = 'Show Lines';
+const MERGE_VARIANTS = 'Merge Label Variants';
 
 /** The Problems panel, and the file at the first line it lists. */
 async function showFirstLine(at: { uri: vscode.Uri; line: number }): Promise<void> {

@@ -24,6 +24,8 @@ data:
   --text-col C              column name or 1-based number
   --text-pair-col C         second text column (sentence pairs)
   --label-col C             string or integer labels
+  --merge-label-variants    read labels that differ only in case or number spelling
+                            ("Pos"/"pos", "1"/"1.0") as one, their most frequent spelling
   --delimiter D             override the sniffed delimiter: ${DELIMITERS.map(d => d.flag).join(' ')}
   --header / --no-header    override header detection
   --validation-data FILE    validation rows from their own file (same columns)
@@ -98,6 +100,7 @@ const CLI_OPTION: Partial<Record<keyof TrainConfig, string>> = {
   metricForBest: '--metric',
   earlyStoppingPatience: '--early-stopping',
   delimiter: '--delimiter',
+  mergeLabelVariants: '--merge-label-variants',
 };
 
 export function trainConfigFromArgs(args: string[]): { config?: TrainConfig; resume?: string; logSteps: boolean } {
@@ -132,6 +135,7 @@ export function trainConfigFromArgs(args: string[]): { config?: TrainConfig; res
       seed: { type: 'string' },
       'no-shuffle': { type: 'boolean' },
       'group-by-length': { type: 'boolean' },
+      'merge-label-variants': { type: 'boolean' },
       'eval-steps': { type: 'string' },
       metric: { type: 'string' },
       'early-stopping': { type: 'string' },
@@ -180,6 +184,7 @@ export function trainConfigFromArgs(args: string[]): { config?: TrainConfig; res
     seed: num(o.seed, 'seed') ?? TRAIN_DEFAULTS.seed,
     shuffle: !o['no-shuffle'],
     groupByLength: Boolean(o['group-by-length']),
+    mergeLabelVariants: o['merge-label-variants'] ? true : undefined,
     evalSteps: num(o['eval-steps'], 'eval-steps'),
     metricForBest: o.metric ?? TRAIN_DEFAULTS.metricForBest,
     earlyStoppingPatience: num(o['early-stopping'], 'early-stopping'),

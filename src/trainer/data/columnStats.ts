@@ -43,9 +43,10 @@ export class ColumnAccumulator {
     this.totalLength += value.length;
     if (this.numeric && !isNumeric(value)) this.numeric = false;
     if (this.capped) return;
-    let key = value;
-    if (value.length > MAX_KEPT_VALUE_LENGTH) {
-      key = `\u0000${value.length}:${fnv1a(value)}`;
+    // trimmed, as training reads a label: " pos" and "pos" are one value
+    let key = value.trim();
+    if (key.length > MAX_KEPT_VALUE_LENGTH) {
+      key = `\u0000${key.length}:${fnv1a(key)}`;
       this.hashed = true;
     }
     const n = this.counts.get(key);

@@ -12,6 +12,7 @@ import { assignRoles, ColumnAccumulator } from './columnStats';
 import { CsvSyntaxError, isRagged, jsonCell, LATIN1_NOTE, readDelimitedRecords, readJsonLines, sniffFile, withLatin1Fallback } from './records';
 import { columnNames } from './sniff';
 import { NotAFileError, detectEncoding, isDecodeError, readHead } from './textFile';
+import { labelVariantGroups, looksMissing, quotedList } from '../../shared/labelValues';
 
 /** How many JSONL lines may name new keys; later keys are still counted, not listed. */
 const JSONL_KEY_LINES = 1000;
@@ -208,7 +209,7 @@ async function inspectJsonl(file: string, _head: Buffer, size: number, encoding:
  * columns: the summary lists them (a missing label does not show in the label balance).
  */
 function emptyCellProblems(columns: ColumnInfo[], accumulators: ColumnAccumulator[]): DatasetProblem[] {
-  const problems: DatasetProblem[] = [];
+  const problems: DatasetProblem[] = labelValueProblems(columns);
   columns.forEach((c, i) => {
     const acc = accumulators[i];
     if ((c.role !== 'label' && c.role !== 'text') || !acc.empty) return;
@@ -248,3 +249,32 @@ async function addTextChecks(file: string, info: DatasetInfo, signal: AbortSigna
   info.problems.push(...censusProblems(result, text.name, label.name).map(p => ({ severity: 'warning' as const, ...p })));
   info.textLengths = { column: text.name, edges: [...WORD_LENGTH_EDGES], rows: result.wordLengths };
 }
+
+/**
+ * The likely label column's values as training would read them: spellings of one label that
+ * train as separate classes, and "NaN" and its kin, which train as a class of their own.
+ */
+function labelValueProblems(columns: ColumnInfo[]): DatasetProblem[] {
+  const label = columns.find(c => c.role === 'label');
+  if (!label?.valueCounts) return [];
+  const problems: DatasetProblem[] = [];
+  const counts = new Map(label.valueCounts);
+  const groups = labelVariantGroups(counts);
+  if (groups.length) {
+    const variants = groups.reduce((a, g) => a + g.variants.length, 0);
+    problems.push({
+      severity: 'warning',
+      message: `In "${label.name}", ${groups.map(g => quotedList(g.variants)).join('; ')} differ only in case or in how a number is written: training reads ${variants} classes where ${groups.length} ${groups.length === 1 ? 'is' : 'are'} meant. Fine-tune offers to merge them (Merge Label Variants).`,
+    });
+  }
+  const missing = label.valueCounts.filter(([v]) => looksMissing(v));
+  if (missing.length) {
+    const rows = missing.reduce((a, [, n]) => a + n, 0);
+    problems.push({
+      severity: 'warning',
+      message: `In "${label.name}", ${count(rows, 'row')} ${rows === 1 ? 'has' : 'have'} the label ${quotedList(missing.map(([v]) => v))}, which pandas and spreadsheets write for a missing value: training reads ${missing.length === 1 ? 'it' : 'them'} as ${missing.length === 1 ? 'a class' : 'classes'}. Remove those rows, or fill in their labels.`,
+    });
+  }
+  return problems;
+}
+

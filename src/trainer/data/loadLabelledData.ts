@@ -11,6 +11,8 @@ import { columnNames, isNumeric } from './sniff';
 import { NotAFileError, detectEncoding, isValidUtf8File, readHead } from './textFile';
 import { count } from '../../shared/words';
 import { FINDING_LINES_KEPT, lineList, type DataFinding } from '../../shared/dataFindings';
+import { LABEL_RATIO_CHECKED_FROM, MIN_ROWS_PER_LABEL, labelKey, labelVariantGroups, looksMissing, mergedLabels, quotedList } from '../../shared/labelValues';
+import { TRAIN_LIMITS } from '../../shared/trainerProtocol';
 
 export class DataError extends Error {}
 
@@ -23,6 +25,10 @@ export interface ColumnChoice {
   delimiter?: Delimiter;
   /** Override header detection. */
   header?: boolean;
+  /** Read labels that differ only in case, width or number spelling as one (their most frequent spelling). */
+  mergeLabelVariants?: boolean;
+  /** With mergeLabelVariants: labels a variant is read as first (the training file's, for a validation file). */
+  mergeInto?: readonly string[];
 }
 
 export interface LabelledRow {
@@ -131,8 +137,8 @@ class RowCollector {
 
   /** Rows seen: with a visitor, rows are handed over instead of kept. */
   count = 0;
-  /** The labels seen (with a visitor the rows are not kept to read them from). */
-  private readonly labels = new Set<string>();
+  /** The labels seen, with their rows and first lines (with a visitor the rows are not kept to read them from). */
+  private readonly labels = new Map<string, { rows: number; lines: number[] }>();
 
   constructor(
     private readonly wantLabel: boolean,
@@ -168,7 +174,14 @@ class RowCollector {
     if (blank(text) || (this.wantLabel && blank(label)) || (wantPair && blank(pair))) return this.skip(line, 'empty', record, columns);
     const row = { line, text: text!, pair: wantPair ? pair : undefined, label: this.wantLabel ? label!.trim() : '' };
     this.count++;
-    if (this.wantLabel) this.labels.add(row.label);
+    if (this.wantLabel) {
+      const seen = this.labels.get(row.label);
+      if (!seen) this.labels.set(row.label, { rows: 1, lines: [line] });
+      else {
+        seen.rows++;
+        if (seen.lines.length < FINDING_LINES_KEPT) seen.lines.push(line);
+      }
+    }
     if (this.visit) await this.visit(row, record, columns);
     else this.rows.push(row);
   }
@@ -183,13 +196,15 @@ class RowCollector {
           : `${file}: no row has a text in column "${choice.textCol}".${why}`,
       );
     }
-    const labels = this.wantLabel ? sortLabels(this.labels) : [];
+    const findings: DataFinding[] = [];
+    const notes: string[] = [];
+    if (this.wantLabel) this.checkLabels(file, choice, findings, notes);
+    const labels = this.wantLabel ? sortLabels(this.labels.keys()) : [];
     if (this.wantLabel && labels.length < 2) {
       throw new DataError(
         `${file}: the label column "${choice.labelCol}" holds one class only ("${labels[0]}"); a classifier needs at least two. Is it the right column?`,
       );
     }
-    const findings: DataFinding[] = [];
     const found = (kind: DataFinding['kind'], skips: Skips, message: string) => {
       if (skips.count) findings.push({ kind, file, count: skips.count, lines: skips.lines, message });
     };
@@ -216,9 +231,76 @@ class RowCollector {
       skipped: { count: this.skipped, lines: skippedLines },
       columns,
       encoding,
-      warnings: findings.map(f => f.message),
+      warnings: [...findings.map(f => f.message), ...notes],
       findings,
     };
+  }
+
+  /**
+   * The label column as a classifier will read it: refused when it holds more labels than rows
+   * can teach (an id or the text taken for the labels); "NaN" and its kin named; variants that
+   * differ only in case or number spelling named, or merged when asked.
+   */
+  private checkLabels(file: string, choice: ColumnChoice, findings: DataFinding[], notes: string[]): void {
+    const n = this.labels.size;
+    const perLabel = this.count / n;
+    const limit = TRAIN_LIMITS.labels;
+    if (n > limit || (n >= LABEL_RATIO_CHECKED_FROM && perLabel < MIN_ROWS_PER_LABEL)) {
+      throw new DataError(
+        `${file}: the label column "${choice.labelCol}" holds ${n.toLocaleString('en-US')} distinct labels over ${rowsWord(this.count)} (${perLabel.toFixed(1)} rows a label): a classifier needs several examples of each label${n > limit ? `, and BERT Tune takes at most ${limit.toLocaleString('en-US')} labels` : ''}. Is "${choice.labelCol}" the label column?`,
+      );
+    }
+    const missing = [...this.labels].filter(([label]) => looksMissing(label));
+    if (missing.length) {
+      const rows = missing.reduce((a, [, s]) => a + s.rows, 0);
+      const lines = missing.flatMap(([, s]) => s.lines).sort((a, b) => a - b).slice(0, FINDING_LINES_KEPT);
+      findings.push({
+        kind: 'missingLabel',
+        file,
+        count: rows,
+        lines,
+        message: `${file}: ${rowsWord(rows)} ${rows === 1 ? 'has' : 'have'} the label ${quotedList(missing.map(([l]) => l))} (${lineList(lines, rows)}), which pandas and spreadsheets write for a missing value: ${missing.length === 1 ? 'it trains as a class' : 'they train as classes'} of ${missing.length === 1 ? 'its' : 'their'} own. Remove those rows, or fill in their labels.`,
+      });
+    }
+    const groups = labelVariantGroups(new Map([...this.labels].map(([l, s]) => [l, s.rows])));
+    if (!choice.mergeLabelVariants) {
+      if (!groups.length) return;
+      const others = groups.flatMap(g => g.variants.slice(1));
+      const rows = others.reduce((a, l) => a + this.labels.get(l)!.rows, 0);
+      const lines = others.flatMap(l => this.labels.get(l)!.lines).sort((a, b) => a - b).slice(0, FINDING_LINES_KEPT);
+      const variants = groups.reduce((a, g) => a + g.variants.length, 0);
+      findings.push({
+        kind: 'labelVariants',
+        file,
+        count: rows,
+        lines,
+        message: `${file}: ${groups.map(g => quotedList(g.variants)).join('; ')} differ only in case or in how a number is written, and train as ${variants} classes instead of ${groups.length} (the less frequent spellings: ${lineList(lines, rows)}). Merge them (Merge Label Variants, or --merge-label-variants) to read each group as its most frequent spelling, or fix the file.`,
+      });
+      return;
+    }
+    if (this.visit) throw new Error('merging label variants needs the rows kept (no row visitor)');
+    const to = mergedLabels(groups);
+    // A validation file's variants become the training file's labels, whatever their counts here.
+    const into = new Map((choice.mergeInto ?? []).map(l => [labelKey(l), l]));
+    for (const label of this.labels.keys()) {
+      const known = into.get(labelKey(label));
+      if (known !== undefined && known !== label) to.set(label, known);
+      else if (known === label) to.delete(label);
+    }
+    if (!to.size) return;
+    for (const row of this.rows) row.label = to.get(row.label) ?? row.label;
+    const merged = new Map<string, { rows: number; lines: number[] }>();
+    for (const [label, s] of this.labels) {
+      const target = to.get(label) ?? label;
+      const m = merged.get(target);
+      if (m) m.rows += s.rows;
+      else merged.set(target, { rows: s.rows, lines: s.lines });
+    }
+    this.labels.clear();
+    for (const [l, s] of merged) this.labels.set(l, s);
+    const byTarget = new Map<string, string[]>();
+    for (const [from, target] of to) byTarget.set(target, [...(byTarget.get(target) ?? []), from]);
+    notes.push(`${file}: merged label variants: ${[...byTarget].map(([target, from]) => `${quotedList(from)} read as ${JSON.stringify(target)}`).join('; ')}.`);
   }
 }
 

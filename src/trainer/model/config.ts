@@ -3,6 +3,8 @@
  * PretrainedConfig fields a classifier needs). Unknown keys are kept so that saving gives them back.
  */
 
+import { TRAIN_LIMITS } from '../../shared/trainerProtocol';
+
 export type HiddenAct = 'gelu' | 'gelu_new' | 'gelu_pytorch_tanh' | 'relu';
 const HIDDEN_ACTS: readonly string[] = ['gelu', 'gelu_new', 'gelu_pytorch_tanh', 'relu'];
 
@@ -44,10 +46,9 @@ function positiveInt(raw: Record<string, unknown>, key: string, file: string, fa
 
 /**
  * The most labels a classifier may declare. A config.json is read before anything is allocated:
- * `num_labels: 1e9` would ask for a head of 768e9 weights. Text classifiers have tens or
- * hundreds of classes; 10,000 leaves room for fine-grained taxonomies.
+ * `num_labels: 1e9` would ask for a head of 768e9 weights.
  */
-export const MAX_LABELS = 10_000;
+export const MAX_LABELS = TRAIN_LIMITS.labels;
 
 /** Labels in id order: from id2label (keys are ids as strings: "0".."n-1", each once), else num_labels, else 2. */
 function labels(raw: Record<string, unknown>, file: string): string[] {

@@ -22,7 +22,7 @@ export async function loadRunRows(config: TrainConfig): Promise<RunRows> {
   const data = await loadLabelledData(config.data, config);
   const warnings = [...data.warnings];
   if (config.validationData) {
-    const v = await loadLabelledData(config.validationData, config);
+    const v = await loadLabelledData(config.validationData, { ...config, mergeInto: data.labels });
     warnings.push(...v.warnings);
     return { data, train: data.rows, validation: v.rows, validationFile: config.validationData, warnings, findings: [...data.findings, ...v.findings] };
   }
