@@ -418,3 +418,12 @@ export function writeRunNotes(runDir: string, notes: RunNotes): void {
   });
   fs.renameSync(tmp, file);
 }
+
+/**
+ * What a run's diagnosis names as causes (shared/runDiagnosis.ts): its learning rate, and
+ * whether it started from random weights, which the extension keeps in the run's own folder.
+ */
+export function diagnosisContext(config: TrainConfig | undefined, runDir: string): { learningRate?: number; fromScratch?: boolean } {
+  if (!config) return {};
+  return { learningRate: config.learningRate, fromScratch: path.dirname(path.resolve(config.model)) === path.resolve(runDir) };
+}

@@ -8,9 +8,11 @@ import type { FromTrainer, TrainConfig } from '../../shared/trainerProtocol';
 import type { RunStatus } from '../../shared/runStatus';
 import { modelLabel } from '../training/baseModels';
 import { formatMetric, METRICS, metricValue, type MetricName } from '../../shared/metrics';
+import { diagnoseMessages, type RunDiagnosis } from '../../shared/runDiagnosis';
 import {
   readRunNotes,
   BERT_TUNE_FOLDER,
+  diagnosisContext,
   RUN_FILES,
   RUNS_FOLDER,
   checkpointDir,
@@ -56,6 +58,8 @@ export interface RunSummary {
   problems: string[];
   /** Whether checkpoints/last can be resumed from, and whether any checkpoint can predict. */
   checkpoints: { resumable: boolean; usable: boolean };
+  /** What its evaluations say went wrong: no better than the majority class, a climbing validation loss. */
+  diagnoses: RunDiagnosis[];
 }
 
 /** A run's messages, read leniently (src/shared/runFolder.ts); the lines it could not read are named in the summary's `problems`. */
@@ -129,6 +133,7 @@ function readSummary(dir: string, isRunning: boolean): RunSummary {
     updatedAt: metricsStat?.mtime,
     lockedBy,
     problems: [...(configProblem ? [configProblem] : []), ...describeUnread(unread)],
+    diagnoses: isRunning ? [] : diagnoseMessages(messages, diagnosisContext(config, dir)),
     checkpoints: {
       resumable: hasResumableCheckpoint(dir),
       usable: (['best', 'last'] as const).some(kind => recoverableCheckpoint(checkpointDir(dir, kind)) !== undefined),

@@ -108,6 +108,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunNode>, vscod
     if (predicting) tip.appendText(`Predictions use this run's model (${path.relative(run.dir, this.activeModel.current!.ref)}).`).appendMarkdown('\n\n');
     if (run.reason) tip.appendText(run.reason).appendMarkdown('\n\n');
     for (const problem of run.problems) tip.appendText(`⚠ ${problem}`).appendMarkdown('\n\n');
+    for (const d of run.diagnoses) tip.appendText(`⚠ ${d.message}`).appendMarkdown('\n\n');
     item.tooltip = tip;
     item.command = { command: 'bertTune.showMetrics', title: 'Show metrics', arguments: [{ run }] };
     return item;

@@ -276,7 +276,11 @@ export class TrainingManager implements vscode.Disposable {
       const acc = run.lastEvaluation ? `: accuracy ${(100 * run.lastEvaluation.accuracy).toFixed(1)}%` : '';
       const summary = summarizeRun(outcome.runDir, false);
       const best = summary.best ? `: ${describeBest(summary.best)} (step ${summary.best.step})` : acc;
-      const a = await vscode.window.showInformationMessage(`Training ${name} finished${best}.`, 'Use for Predictions', 'Open Metrics');
+      // A run that learned nothing says so where its success would be announced.
+      const said = summary.diagnoses.length
+        ? vscode.window.showWarningMessage(`Training ${name} finished${best}. ${summary.diagnoses.map(d => d.message).join(' ')}`, 'Open Metrics', 'Use for Predictions')
+        : vscode.window.showInformationMessage(`Training ${name} finished${best}.`, 'Use for Predictions', 'Open Metrics');
+      const a = await said;
       if (a === 'Use for Predictions') void vscode.commands.executeCommand('bertTune.runs.useForPredictions', { run: summary });
       if (a === 'Open Metrics') void vscode.commands.executeCommand('bertTune.showMetrics', { run: summary });
     } else if (outcome.status === 'failed' || outcome.status === 'crashed') {

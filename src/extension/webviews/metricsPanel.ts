@@ -11,7 +11,7 @@ import { readMessages, type RunSummary } from '../runs/runStore';
 import type { RunsTreeProvider } from '../runs/runsTreeProvider';
 import type { TrainingManager } from '../training/trainingManager';
 import { webviewHtml, webviewOptions } from './webviewHtml';
-import { hasResumableCheckpoint } from '../../shared/runFolder';
+import { diagnosisContext, hasResumableCheckpoint } from '../../shared/runFolder';
 
 export const METRICS_VIEW_TYPE = 'bertTune.metrics';
 const FLUSH_MS = 250;
@@ -47,6 +47,7 @@ class RunPanel {
       dataFile: this.run.config?.data,
       metricForBest: this.run.config?.metricForBest,
       resumable: hasResumableCheckpoint(this.run.dir),
+      ...diagnosisContext(this.run.config, this.run.dir),
     };
   }
 

@@ -17,6 +17,9 @@ export const runInfoSchema = z.object({
   metricForBest: z.optional(metricNameSchema),
   /** Whether the run has a checkpoint to resume from (the panel offers Resume when it is not running). */
   resumable: z.optional(z.boolean()),
+  /** What a diagnosis names as causes (shared/runDiagnosis.ts): the run's learning rate, and whether it started from random weights. */
+  learningRate: z.optional(z.number()),
+  fromScratch: z.optional(z.boolean()),
 });
 export type RunInfo = z.infer<typeof runInfoSchema>;
 

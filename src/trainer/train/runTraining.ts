@@ -9,6 +9,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { CANCELLED_BEFORE_TRAINING, type FromTrainer, type TrainConfig } from '../../shared/trainerProtocol';
 import {
+  diagnosisContext,
+  readRunMessages,
   CHECKPOINT_FILES,
   RUN_FILES,
   checkpointDir,
@@ -44,6 +46,7 @@ import { tokenLengthAdvice, tokenLengths } from '../../shared/dataFindings';
 import { rowFindings } from '../data/doctor';
 import { ADAMW_DEFAULTS } from '../step/adamwMath';
 import { trainLoop, type RunProgress, type TrainingRun } from './trainLoop';
+import { diagnoseMessages } from '../../shared/runDiagnosis';
 
 export type DoneMessage = Extract<FromTrainer, { type: 'done' }>;
 
@@ -252,6 +255,7 @@ async function train(
     await optimizer?.dispose();
     model.dispose();
   }
+  if (end.status === 'completed' || end.status === 'stopped') diagnose(outDir, config, emit);
   const done: DoneMessage = { type: 'done', ...end };
   emit(done);
   return done;
@@ -508,4 +512,12 @@ async function measureRun(
   const evalSeconds = evaluations * (validationRows / Math.max(1, config.batchSize)) * (forwardSeconds ?? secondsPerStep * 0.35);
   const featureSeconds = forwardSeconds === undefined ? 0 : forwardSeconds * Math.ceil(train.length / config.batchSize);
   return { totalSteps, secondsPerStep, estimatedSeconds: totalSteps * secondsPerStep + evalSeconds + featureSeconds, peakMemoryBytes, availableMemoryBytes };
+}
+
+/**
+ * Whether the run learned anything (shared/runDiagnosis.ts), from all its messages, resumes
+ * included: a warning in the log and to the extension, before "done".
+ */
+function diagnose(outDir: string, config: TrainConfig, emit: (m: FromTrainer) => void): void {
+  for (const d of diagnoseMessages(readRunMessages(outDir).messages, diagnosisContext(config, outDir))) emit({ type: 'warning', message: d.message });
 }

@@ -20,6 +20,7 @@ import {
   evaluationChoices,
   evaluationHeading,
   headerButtons,
+  diagnoses,
   headerFacts,
   metricChartRows,
   shownEvaluation,
@@ -42,6 +43,7 @@ document
       el('vscode-button', { id: 'resume', hidden: '' }, 'Resume'),
     ),
     el('dl', { id: 'facts' }),
+    el('div', { id: 'diagnoses', class: 'diagnoses', role: 'status' }),
     el(
       'section',
       { 'aria-label': 'Curves' },
@@ -148,6 +150,7 @@ function renderHeader(): void {
   $('stop').toggleAttribute('hidden', !buttons.stop);
   $('resume').toggleAttribute('hidden', !buttons.resume);
   $('facts').replaceChildren(...headerFacts(state).flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
+  $('diagnoses').replaceChildren(...diagnoses(state).map(d => el('p', { class: 'diagnosis', 'data-kind': d.kind }, `⚠ ${d.message}`)));
 }
 
 function renderEvaluation(e: Evaluation): void {

@@ -10,6 +10,7 @@ import { DEFAULT_METRIC, describeMetrics, formatMetric, METRICS, metricValue } f
 import type { FromTrainer } from '../../../src/shared/trainerProtocol';
 import type { RunInfo, ToMetricsWebview } from '../../../src/shared/webviews/metricsPanelProtocol';
 import { pct } from '../shared/format';
+import { diagnoseRun, type RunDiagnosis } from '../../../src/shared/runDiagnosis';
 
 export type RunStatus = RunInfo['status'];
 export type Progress = Extract<FromTrainer, { type: 'progress' }>;
@@ -25,6 +26,8 @@ export interface PanelState {
   best: { value: number; step: number } | undefined;
   /** Every progress message's training loss, in order: the smoothing slider smooths them again. */
   rawLoss: number[];
+  /** The step of each of rawLoss. */
+  lossSteps: number[];
   evaluations: Evaluation[];
   /** The evaluation the user chose to look at (its step); undefined follows the latest. */
   chosenStep: number | undefined;
@@ -40,6 +43,7 @@ export function emptyState(): PanelState {
     lastProgress: undefined,
     best: undefined,
     rawLoss: [],
+    lossSteps: [],
     evaluations: [],
     chosenStep: undefined,
     compare: [],
@@ -71,6 +75,7 @@ export function applyTrainerMessage(state: PanelState, m: FromTrainer): void {
     case 'progress':
       state.lastProgress = m;
       state.rawLoss.push(m.loss);
+      state.lossSteps.push(m.step);
       break;
     case 'evaluation':
       state.evaluations.push(m);
@@ -176,4 +181,14 @@ export function metricChartRows(state: PanelState): [number, (number | null)[]][
     const e = state.evaluations.find(v => v.step === x);
     return [x, [e?.accuracy ?? null, e?.macroF1 ?? null, ...state.compare.map(s => s.accuracy.find(([sx]) => sx === x)?.[1] ?? null)]];
   });
+}
+
+/** What the run's evaluations say went wrong (shared/runDiagnosis.ts), once it is not training. */
+export function diagnoses(state: PanelState): RunDiagnosis[] {
+  if (!state.run || state.run.status === 'running') return [];
+  return diagnoseRun(
+    state.evaluations,
+    state.rawLoss.map((loss, i) => ({ step: state.lossSteps[i], loss })),
+    { learningRate: state.run.learningRate, fromScratch: state.run.fromScratch, trainRows: state.started?.trainRows },
+  );
 }
