@@ -115,3 +115,23 @@ describe('label values', () => {
     );
   });
 });
+
+describe('the header, when the file does not make it clear', () => {
+  it('a headerless file whose first row holds a rare label: says which was assumed, in training and in the Datasets view', async () => {
+    const rows = Array.from({ length: 40 }, (_, i) => `a review of some length number ${i} that says things,${i % 2 ? 'pos' : 'neg'}`);
+    const file = write('headerless.csv', ['the first review which no other row matches in its rating,neutral', ...rows].join('\n') + '\n');
+    const data = await loadLabelledData(file, { textCol: '1', labelCol: '2' });
+    assert.match(data.warnings.join('\n'), /line 1 \("the first review which no other row m…", "neutral"\) was taken as the header .*If it is a row of data, add a header line/);
+    const info = await inspectDataset(file);
+    assert.ok(info.problems.some(p => p.line === 1 && /^Line 1 .* was taken as the header/.test(p.message)));
+    // what the user says is not second-guessed
+    const told = await loadLabelledData(file, { textCol: '1', labelCol: '2', header: false });
+    assert.ok(!told.warnings.some(w => /was taken as/.test(w)));
+    assert.equal(told.rows.length, 41);
+  });
+
+  it('says nothing when every column agrees', async () => {
+    const file = write('clear.csv', `text,label\n${Array.from({ length: 20 }, (_, i) => `a long enough text number ${i} here,${i % 2 ? 'pos' : 'neg'}`).join('\n')}\n`);
+    assert.ok(!(await loadLabelledData(file, { textCol: 'text', labelCol: 'label' })).warnings.some(w => /was taken as/.test(w)));
+  });
+});

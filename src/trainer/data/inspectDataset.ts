@@ -10,7 +10,7 @@ import { FINDING_LINES_NAMED, lineList } from '../../shared/dataFindings';
 import { count } from '../../shared/words';
 import { assignRoles, ColumnAccumulator } from './columnStats';
 import { CsvSyntaxError, isRagged, jsonCell, LATIN1_NOTE, readDelimitedRecords, readJsonLines, sniffFile, withLatin1Fallback } from './records';
-import { columnNames } from './sniff';
+import { columnNames, headerAssumption } from './sniff';
 import { NotAFileError, detectEncoding, isDecodeError, readHead } from './textFile';
 import { labelVariantGroups, looksMissing, quotedList } from '../../shared/labelValues';
 
@@ -72,7 +72,7 @@ export async function inspectDataset(file: string, options: InspectOptions = {})
 }
 
 async function inspectDelimited(file: string, head: Buffer, size: number, encoding: Encoding, signal: AbortSignal | undefined): Promise<DatasetInfo> {
-  const { dialect, hasHeader, width: sampleWidth } = sniffFile(file, head, size, encoding);
+  const { dialect, hasHeader, headerClear, records: sampleRecords, width: sampleWidth } = sniffFile(file, head, size, encoding);
 
   const problems: DatasetProblem[] = [];
   let header: string[] | undefined;
@@ -130,6 +130,8 @@ async function inspectDelimited(file: string, head: Buffer, size: number, encodi
   const names = columnNames(header, count);
   const kept = names.map((_, i) => accumulators[i] ?? new ColumnAccumulator());
   const columns = assignRoles(names.map((n, i) => kept[i].finish(n)));
+  if (!headerClear && sampleRecords.length)
+    problems.push({ severity: 'warning', message: `L${headerAssumption(sampleRecords[0], hasHeader).slice(1)}`, line: 1 });
   problems.push(...emptyCellProblems(columns, kept));
   if (mismatched) {
     problems.push({

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import { datasetKind, type Delimiter, type Encoding } from '../../shared/dataset';
 import { CsvSyntaxError, isRagged, jsonCell, LATIN1_NOTE, readDelimitedRecords, readJsonLines, sniffFile, withLatin1Fallback } from './records';
-import { columnNames, isNumeric } from './sniff';
+import { columnNames, headerAssumption, isNumeric } from './sniff';
 import { NotAFileError, detectEncoding, isValidUtf8File, readHead } from './textFile';
 import { count } from '../../shared/words';
 import { FINDING_LINES_KEPT, lineList, type DataFinding } from '../../shared/dataFindings';
@@ -313,7 +313,7 @@ async function readDelimited(
   visit?: RowVisitor,
   visitSkipped?: SkipVisitor,
 ): Promise<LabelledData> {
-  const { dialect, hasHeader, records: sampleRecords, width } = sniffFile(file, head, size, encoding, choice);
+  const { dialect, hasHeader, headerClear, records: sampleRecords, width } = sniffFile(file, head, size, encoding, choice);
   const columns = columnNames(hasHeader ? sampleRecords[0] : undefined, hasHeader ? sampleRecords[0].length : Math.max(width, 1));
   const textIdx = resolveColumn(file, columns, choice.textCol, '--text-col');
   const pairIdx = choice.pairCol === undefined ? undefined : resolveColumn(file, columns, choice.pairCol, '--text-pair-col');
@@ -344,7 +344,9 @@ async function readDelimited(
     if (e instanceof CsvSyntaxError) throw new DataError(`${file}: ${e.message}. Fix the quoting on that line (a field that opens a " must close it).`);
     throw e;
   }
-  return collector.finish(file, columns, encoding, choice);
+  const data = collector.finish(file, columns, encoding, choice);
+  if (!headerClear && sampleRecords.length) data.warnings.unshift(`${file}: ${headerAssumption(sampleRecords[0], hasHeader)}`);
+  return data;
 }
 
 async function readJsonl(

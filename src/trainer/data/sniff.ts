@@ -98,29 +98,53 @@ function median(xs: number[]): number {
  * numeric label column; the usual CSV has one.
  */
 export function detectHeader(records: string[][]): boolean {
-  if (records.length === 0) return false;
+  return headerVerdict(records).hasHeader;
+}
+
+/**
+ * The vote, and whether it was clear: every column that voted agreed. A headerless file whose
+ * first row holds a rare label is the unclear case (its label column votes "header": the value
+ * never recurs; its text column votes "data"): the reader then says which it assumed.
+ */
+export function headerVerdict(records: string[][]): { hasHeader: boolean; clear: boolean } {
+  if (records.length === 0) return { hasHeader: false, clear: true };
   const first = records[0];
   const looksLikeNames = first.every(c => c.trim() !== '' && !isNumeric(c) && c.length <= 64);
-  if (records.length === 1) return looksLikeNames;
+  if (records.length === 1) return { hasHeader: looksLikeNames, clear: true };
   const rest = records.slice(1);
-  let votes = 0;
+  let pro = 0;
+  let contra = 0;
+  const vote = (v: number) => (v > 0 ? (pro += v) : (contra -= v));
   first.forEach((head, i) => {
     const values = rest.map(r => r[i]).filter((v): v is string => v !== undefined && v.trim() !== '');
     if (values.length === 0 || head.trim() === '') return;
     if (values.every(isNumeric)) {
-      votes += isNumeric(head) ? -1 : 1;
+      vote(isNumeric(head) ? -1 : 1);
       return;
     }
     const distinct = new Set(values);
     if (distinct.size <= 20 && distinct.size <= values.length / 2) {
-      votes += distinct.has(head) ? -1 : 1;
+      vote(distinct.has(head) ? -1 : 1);
       return;
     }
     const typical = median(values.map(v => v.length));
-    if (typical >= 20) votes += head.length < typical * 0.3 ? 0.5 : -0.5;
+    if (typical >= 20) vote(head.length < typical * 0.3 ? 0.5 : -0.5);
   });
-  if (new Set(first).size < first.length) votes -= 1;
-  return votes > 0 || (votes === 0 && looksLikeNames);
+  if (new Set(first).size < first.length) vote(-1);
+  const votes = pro - contra;
+  const hasHeader = votes > 0 || (votes === 0 && looksLikeNames);
+  return { hasHeader, clear: hasHeader ? contra === 0 : pro === 0 };
+}
+
+/** What a reader says when the header vote was unclear (after the file's name): which it assumed, from line 1's cells, and how to say otherwise. */
+export function headerAssumption(firstRecord: readonly string[], hasHeader: boolean): string {
+  const cells = firstRecord
+    .slice(0, 4)
+    .map(c => JSON.stringify(c.length > 40 ? `${c.slice(0, 37)}…` : c))
+    .join(', ');
+  return hasHeader
+    ? `line 1 (${cells}${firstRecord.length > 4 ? ', …' : ''}) was taken as the header naming the columns; the file does not make it clear. If it is a row of data, add a header line naming the columns (or train with --no-header), or that row is not trained on.`
+    : `line 1 (${cells}${firstRecord.length > 4 ? ', …' : ''}) was taken as data, so the columns are numbered; the file does not make it clear. If it names the columns, say so with --header.`;
 }
 
 /** Header cells as column names: blanks become "column N", repeats get " (2)", " (3)"... */
@@ -140,6 +164,8 @@ export function columnNames(header: string[] | undefined, count: number): string
 export interface Layout {
   dialect: Dialect;
   hasHeader: boolean;
+  /** Whether the header vote was clear (or the header was given): otherwise readers say which was assumed. */
+  headerClear: boolean;
   /** The sample's first records (the header first, when there is one). */
   records: string[][];
   /** The most common record length among the sample's data rows. */
@@ -159,11 +185,12 @@ export function sniffLayout(sample: string, complete: boolean, preferred: Delimi
   const sniffed = sniffDialect(sample, preferred);
   const dialect: Dialect = overrides.delimiter ? { delimiter: overrides.delimiter, quoting: overrides.delimiter !== '\t' || sniffed.quoting } : sniffed;
   const records = parseSample(sample, dialect);
-  const hasHeader = overrides.header ?? detectHeader(records);
+  const verdict = overrides.header === undefined ? headerVerdict(records) : { hasHeader: overrides.header, clear: true };
+  const hasHeader = verdict.hasHeader;
   const counts = new Map<number, number>();
   for (const r of records.slice(hasHeader ? 1 : 0)) counts.set(r.length, (counts.get(r.length) ?? 0) + 1);
   let width = 0;
   let hits = 0;
   for (const [n, c] of counts) if (c > hits) [width, hits] = [n, c];
-  return { dialect, hasHeader, records, width };
+  return { dialect, hasHeader, headerClear: verdict.clear, records, width };
 }
