@@ -135,3 +135,27 @@ describe('the header, when the file does not make it clear', () => {
     assert.ok(!(await loadLabelledData(file, { textCol: 'text', labelCol: 'label' })).warnings.some(w => /was taken as/.test(w)));
   });
 });
+
+describe('binary files without NUL bytes', () => {
+  it('are refused as binary, not read as Latin-1, saying why', async () => {
+    // bytes 1..255 shuffled: no NUL, but control characters no text holds
+    const bytes = Buffer.from(Array.from({ length: 4096 }, (_, i) => 1 + ((i * 7919) % 255)));
+    const noise = path.join(tempDir(), 'noise.csv');
+    fs.writeFileSync(noise, bytes);
+    await assert.rejects(loadLabelledData(noise, { textCol: '1', labelCol: '2' }), /looks like a binary file, not text \(\d+ % of its first bytes are control characters\)/);
+    const info = await inspectDataset(noise);
+    assert.equal(info.problems[0].severity, 'error');
+    assert.match(info.problems[0].message, /binary file/);
+    // an Excel workbook renamed .csv
+    const xlsx = path.join(tempDir(), 'book.csv');
+    fs.writeFileSync(xlsx, Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.from('word/document.xml text text text')]));
+    await assert.rejects(loadLabelledData(xlsx, { textCol: '1', labelCol: '2' }), /it is a zip archive \(an \.xlsx workbook is one\)/);
+  });
+
+  it('while Latin-1 text with a tab or a form feed still reads', async () => {
+    const file = path.join(tempDir(), 'latin1.tsv');
+    fs.writeFileSync(file, Buffer.from(`text\tlabel\n${Array.from({ length: 20 }, (_, i) => `caf\xe9 cr\xe8me ${i}\tpos`).join('\n')}\n\f`, 'latin1'));
+    const data = await loadLabelledData(file, { textCol: 'text', labelCol: 'label' }).catch(e => e as Error);
+    assert.ok(!(data instanceof Error) || !/binary/.test(data.message), String(data));
+  });
+});

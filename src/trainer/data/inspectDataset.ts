@@ -11,7 +11,7 @@ import { count } from '../../shared/words';
 import { assignRoles, ColumnAccumulator } from './columnStats';
 import { CsvSyntaxError, isRagged, jsonCell, LATIN1_NOTE, readDelimitedRecords, readJsonLines, sniffFile, withLatin1Fallback } from './records';
 import { columnNames, headerAssumption } from './sniff';
-import { NotAFileError, detectEncoding, isDecodeError, readHead } from './textFile';
+import { NotAFileError, binaryReason, detectEncoding, isDecodeError, readHead } from './textFile';
 import { labelVariantGroups, looksMissing, quotedList } from '../../shared/labelValues';
 
 /** How many JSONL lines may name new keys; later keys are still counted, not listed. */
@@ -53,7 +53,7 @@ export async function inspectDataset(file: string, options: InspectOptions = {})
     if (encoding === 'binary') {
       return emptyInfo(format, size, 'utf-8', {
         severity: 'error',
-        message: 'This looks like a binary file, not text: it holds NUL bytes. Export it as UTF-8 text.',
+        message: `This looks like a binary file, not text: ${binaryReason(head)}. Export it as UTF-8 CSV, TSV or JSONL.`,
       });
     }
     const read = format === 'jsonl' ? inspectJsonl : inspectDelimited;

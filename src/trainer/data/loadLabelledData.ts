@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import { datasetKind, type Delimiter, type Encoding } from '../../shared/dataset';
 import { CsvSyntaxError, isRagged, jsonCell, LATIN1_NOTE, readDelimitedRecords, readJsonLines, sniffFile, withLatin1Fallback } from './records';
 import { columnNames, headerAssumption, isNumeric } from './sniff';
-import { NotAFileError, detectEncoding, isValidUtf8File, readHead } from './textFile';
+import { NotAFileError, binaryReason, detectEncoding, isValidUtf8File, readHead } from './textFile';
 import { count } from '../../shared/words';
 import { FINDING_LINES_KEPT, lineList, type DataFinding } from '../../shared/dataFindings';
 import { LABEL_RATIO_CHECKED_FROM, MIN_ROWS_PER_LABEL, labelKey, labelVariantGroups, looksMissing, mergedLabels, quotedList } from '../../shared/labelValues';
@@ -90,7 +90,7 @@ export async function loadLabelledData(file: string, choice: ColumnChoice, visit
   if (size === 0) throw new DataError(`${file}: the file is empty`);
   let detected = detectEncoding(head);
   if (detected === 'binary')
-    throw new DataError(`${file}: this looks like a binary file, not text (it holds NUL bytes). Export it as UTF-8 CSV, TSV or JSONL.`);
+    throw new DataError(`${file}: this looks like a binary file, not text (${binaryReason(head)}). Export it as UTF-8 CSV, TSV or JSONL.`);
   const read = datasetKind(file).format === 'jsonl' ? readJsonl : readDelimited;
   // Rows handed to a visitor cannot be taken back (a second read would hand them over twice):
   // then the encoding is settled by reading the whole file before the first row.

@@ -9,8 +9,30 @@ export function detectEncoding(head: Buffer): Encoding | 'binary' {
   if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) return 'utf-8-bom';
   if (head[0] === 0xff && head[1] === 0xfe) return 'utf-16le';
   if (head[0] === 0xfe && head[1] === 0xff) return 'utf-16be';
-  if (head.includes(0)) return 'binary';
+  if (binaryReason(head)) return 'binary';
   return 'utf-8';
+}
+
+/** Archives and images a data file is often confused with, by their first bytes. */
+const MAGIC: [string, number[]][] = [
+  ['a zip archive (an .xlsx workbook is one)', [0x50, 0x4b, 0x03, 0x04]],
+  ['gzip-compressed', [0x1f, 0x8b]],
+  ['a PDF document', [0x25, 0x50, 0x44, 0x46, 0x2d]],
+  ['a PNG image', [0x89, 0x50, 0x4e, 0x47]],
+  ['a JPEG image', [0xff, 0xd8, 0xff]],
+];
+
+/**
+ * Why the first bytes are not text, or undefined: NUL bytes, a known binary format, or more
+ * than 1 % control characters that no text file holds (Latin-1 would read anything as text).
+ */
+export function binaryReason(head: Buffer): string | undefined {
+  for (const [what, magic] of MAGIC) if (magic.every((b, i) => head[i] === b)) return `it is ${what}`;
+  if (head.includes(0)) return 'it holds NUL bytes';
+  let control = 0;
+  for (const b of head) if (b < 0x20 ? b !== 0x09 && b !== 0x0a && b !== 0x0d && b !== 0x0c : b === 0x7f) control++;
+  if (head.length >= 64 && control > head.length / 100) return `${Math.round((100 * control) / head.length)} % of its first bytes are control characters`;
+  return undefined;
 }
 
 export const decoderLabel = (e: Encoding): string => (e === 'utf-8-bom' ? 'utf-8' : e);
