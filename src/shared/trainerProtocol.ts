@@ -58,6 +58,10 @@ export const SHUTDOWN_SAVE_MS = 120_000;
 
 export { metricNameSchema, type MetricName } from './metrics';
 
+/** A file's size and SHA-256: enough to tell that a data file is no longer the one a run started on. */
+export const fileFingerprintSchema = z.object({ bytes: z.int().check(z.nonnegative()), sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)) });
+export type FileFingerprint = z.infer<typeof fileFingerprintSchema>;
+
 /** Everything a training run is: what the CLI flags or the extension's form produce. */
 export const trainConfigSchema = z.object({
   data: z.string().check(z.minLength(1)),
@@ -111,6 +115,9 @@ export const trainConfigSchema = z.object({
   headOnly: z.optional(z.boolean()),
   /** Gradient workers on the WASM and pure-JS backends (1: train on the trainer's own thread); default: one per core, at most 8. */
   threads: z.optional(z.int().check(z.gte(1), z.lte(TRAIN_LIMITS.threads))),
+  /** The data and validation files as the run started on them (written by the trainer): a resume says when they changed since. */
+  dataFingerprint: z.optional(fileFingerprintSchema),
+  validationFingerprint: z.optional(fileFingerprintSchema),
 });
 export type TrainConfig = z.infer<typeof trainConfigSchema>;
 

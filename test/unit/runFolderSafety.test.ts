@@ -256,6 +256,26 @@ describe('metrics.jsonl across resumes and crashes', () => {
     assert.match(fs.readFileSync(path.join(out, RUN_FILES.log), 'utf8'), /half a li\n\d{4}-/);
   });
 
+  it('keeps a fingerprint of its data, and a resume after the data changed says so', async () => {
+    const data = path.join(tempDir(), 'data.tsv');
+    fs.copyFileSync(fixture('sst2-dev-200.tsv'), data);
+    const out = path.join(tempDir(), 'run');
+    assert.equal((await runCollecting(config(out, { data }), { stopAfter: 2 })).done.status, 'stopped');
+    const saved = JSON.parse(fs.readFileSync(path.join(out, RUN_FILES.config), 'utf8'));
+    assert.equal(saved.dataFingerprint.bytes, fs.statSync(data).size);
+    assert.match(saved.dataFingerprint.sha256, /^[0-9a-f]{64}$/);
+    // unchanged: not a word
+    const same = await runCollecting({ out } as TrainConfig, { resume: true, stopAfter: 1 });
+    assert.ok(!same.messages.some(m => m.type === 'warning' && /changed since this run started/.test(m.message)));
+    // 200 rows, now the first 100
+    const lines = fs.readFileSync(data, 'utf8').split('\n');
+    fs.writeFileSync(data, lines.slice(0, 101).join('\n') + '\n');
+    const changed = await runCollecting({ out } as TrainConfig, { resume: true, stopAfter: 1 });
+    const warning = changed.messages.find(m => m.type === 'warning' && /changed since this run started/.test(m.message));
+    assert.ok(warning && warning.type === 'warning');
+    assert.match(warning.message, new RegExp(`data\\.tsv changed since this run started: ${saved.dataFingerprint.bytes.toLocaleString('en-US')} bytes \\(200 rows then\\), now [\\d,]+ bytes.*start a new run`));
+  });
+
   it('resumes a run that ended before its first checkpoint by training it again from step 0', async () => {
     const out = path.join(tempDir(), 'run');
     fs.mkdirSync(out);

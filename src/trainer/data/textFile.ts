@@ -1,6 +1,8 @@
 /** Reading a text file whatever its encoding: byte-order marks, UTF-8 (callers fall back to Latin-1), streamed line by line or chunk by chunk. */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { datasetKind, type Delimiter, type Encoding } from '../../shared/dataset';
+import type { FileFingerprint } from '../../shared/trainerProtocol';
 
 export const SAMPLE_BYTES = 64 * 1024;
 export const CHUNK_BYTES = 256 * 1024;
@@ -121,5 +123,21 @@ export async function isValidUtf8File(file: string): Promise<boolean> {
   } catch (e) {
     if (isDecodeError(e)) return false;
     throw e;
+  }
+}
+
+/** The file's size and SHA-256, streamed; undefined when it cannot be read (the reader says why later). */
+export async function fileFingerprint(file: string): Promise<FileFingerprint | undefined> {
+  try {
+    await assertRegularFile(file);
+    const hash = createHash('sha256');
+    let bytes = 0;
+    for await (const chunk of fs.createReadStream(file, { highWaterMark: CHUNK_BYTES })) {
+      hash.update(chunk as Buffer);
+      bytes += (chunk as Buffer).length;
+    }
+    return { bytes, sha256: hash.digest('hex') };
+  } catch {
+    return undefined;
   }
 }

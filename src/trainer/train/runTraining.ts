@@ -7,7 +7,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CANCELLED_BEFORE_TRAINING, type FromTrainer, type TrainConfig } from '../../shared/trainerProtocol';
+import { CANCELLED_BEFORE_TRAINING, type FileFingerprint, type FromTrainer, type TrainConfig } from '../../shared/trainerProtocol';
+import { fileFingerprint } from '../data/textFile';
 import {
   diagnosisContext,
   readRunMessages,
@@ -107,6 +108,12 @@ export async function runTraining(input: TrainConfig, control: RunControl, optio
     const done: DoneMessage = { type: 'done', status: 'failed', reason: refused, step: 0 };
     control.emit(done);
     return done;
+  }
+  // What the run starts on, kept in its train-config.json: a resume says when the files changed since.
+  if (!options.resume) {
+    const dataFingerprint = await fileFingerprint(input.data);
+    const validationFingerprint = input.validationData ? await fileFingerprint(input.validationData) : undefined;
+    input = { ...input, ...(dataFingerprint && { dataFingerprint }), ...(validationFingerprint && { validationFingerprint }) };
   }
   // A run the user is still to confirm writes nothing: the folder, its lock and its files come
   // when the user starts it (a cancelled estimate leaves no "run" behind). Its messages are kept
@@ -230,6 +237,7 @@ async function train(
   };
 
   // Data: the training rows, and validation rows from their own file or a stratified split.
+  if (state) await warnIfDataChanged(outDir, config, emit);
   const rows = await loadRunRows(config);
   const findingMessages = new Set(rows.findings.map(f => f.message));
   rows.warnings.forEach(message => (findingMessages.has(message) ? emit : note)({ type: 'warning', message }));
@@ -520,4 +528,27 @@ async function measureRun(
  */
 function diagnose(outDir: string, config: TrainConfig, emit: (m: FromTrainer) => void): void {
   for (const d of diagnoseMessages(readRunMessages(outDir).messages, diagnosisContext(config, outDir))) emit({ type: 'warning', message: d.message });
+}
+
+/**
+ * A resume trains on the files as they are now: when they are not those the run started on, it
+ * says so, with the sizes and the rows then, rather than go on silently with other rows (and
+ * another shuffle order) than the steps before it.
+ */
+async function warnIfDataChanged(outDir: string, config: TrainConfig, emit: (m: FromTrainer) => void): Promise<void> {
+  const started = readRunMessages(outDir).messages.find(m => m.type === 'started');
+  const rowsThen = started?.type === 'started' ? ` (${(started.trainRows + started.validationRows).toLocaleString('en-US')} rows then)` : '';
+  const files: [string | undefined, FileFingerprint | undefined][] = [
+    [config.data, config.dataFingerprint],
+    [config.validationData, config.validationFingerprint],
+  ];
+  for (const [file, then] of files) {
+    if (!file || !then) continue;
+    const now = await fileFingerprint(file);
+    if (now && now.sha256 === then.sha256) continue;
+    emit({
+      type: 'warning',
+      message: `${file} changed since this run started: ${then.bytes.toLocaleString('en-US')} bytes${file === config.data ? rowsThen : ''}, now ${now ? `${now.bytes.toLocaleString('en-US')} bytes` : 'unreadable'}. The resumed steps train on other rows than the steps before them, in another order. To train on the new data, start a new run.`,
+    });
+  }
 }
