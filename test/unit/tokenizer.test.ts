@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { BertTokenizer, DEFAULT_SPECIAL_TOKENS, boundedIds, parseVocab } from '../../src/trainer/tokenizer/bertTokenizer';
+import { BertTokenizer, DEFAULT_SPECIAL_TOKENS, LONG_WORD, boundedIds, parseVocab, shortenLongWords } from '../../src/trainer/tokenizer/bertTokenizer';
 import { loadTokenizer } from '../../src/trainer/tokenizer/loadTokenizer';
 import { tempDir } from './helpers';
 
@@ -186,5 +186,33 @@ describe('long texts', () => {
     });
     assert.ok(ids.length >= 128);
     assert.ok(Math.max(...seen) < 10_000, `tokenised ${seen.join(', ')} characters`);
+  });
+});
+
+describe('a long word, bounded (#26, 14)', () => {
+  const tok = tokenizer('bert-base-uncased-vocab.txt');
+  const id = (t: string) => tok.encode(t, undefined, 16).inputIds.slice(1, -1);
+
+  it('a 5 MB cell without whitespace is one [UNK], as the whole word is, and the text after it still counts', () => {
+    const [unk] = id('\u2603\u2603'.repeat(200)); // a word WordPiece cannot read: [UNK]
+    const huge = 'x'.repeat(5_000_000);
+    assert.deepEqual(tok.encode(`${huge} hello world`, undefined, 16).inputIds.slice(1, -1), [unk, ...id('hello world')]);
+    assert.deepEqual(tok.encode(`hello ${huge}, world`, undefined, 16).inputIds.slice(1, -1), [...id('hello'), unk, ...id(', world')]);
+  });
+
+  it('never shortens what normalisation shrinks, or what pre-tokenisation splits', () => {
+    // one letter and 5,000 accents: stripped, it is the word "a", not [UNK]
+    const accents = `a${'\u0301'.repeat(5000)} ok`;
+    assert.deepEqual(tok.encode(accents, undefined, 16).inputIds.slice(1, -1), id('a ok'));
+    // Chinese characters are tokens each: 10,000 of them in a row keep their order and count
+    const chinese = tokenizer('bert-base-chinese-vocab.txt');
+    const zhong = chinese.encode('中', undefined, 8).inputIds[1];
+    assert.deepEqual(chinese.encode('中'.repeat(10_000), undefined, 16).inputIds.slice(1, -1), Array(14).fill(zhong));
+  });
+
+  it('shortenLongWords keeps short words, and cuts only long ones', () => {
+    assert.equal(shortenLongWords('short words only'), 'short words only');
+    const cut = shortenLongWords(`${'y'.repeat(3000)} tail`);
+    assert.equal(cut, `${'y'.repeat(LONG_WORD)} tail`);
   });
 });

@@ -4,7 +4,7 @@
  * WordPiece-split; then [CLS] a [SEP] (b [SEP]), truncation and masks.
  */
 import { basicTokenize, type BasicOptions } from './basicTokenizer';
-import { wordpiece } from './wordpiece';
+import { MAX_INPUT_CHARS_PER_WORD, wordpiece } from './wordpiece';
 
 export interface SpecialTokens {
   unk: string;
@@ -81,7 +81,8 @@ export function assembleBertInput(a: number[], b: number[] | undefined, maxLengt
  * (With `limit` at least the max length, truncation gives what the whole text would give, pairs
  * included: each side keeps at most max length - 3 ids.)
  */
-export function boundedIds(text: string, limit: number, ids: (t: string) => number[]): number[] {
+export function boundedIds(text: string, limit: number, ids: (t: string) => number[], options: { shortenLongWords?: boolean } = {}): number[] {
+  if (options.shortenLongWords !== false && text.length > Math.max(4096, 32 * limit)) text = shortenLongWords(text);
   for (let chars = Math.max(4096, 32 * limit); chars < text.length; chars *= 4) {
     let cut = chars;
     const stop = Math.max(0, chars - 256);
@@ -92,6 +93,66 @@ export function boundedIds(text: string, limit: number, ids: (t: string) => numb
     if (got.length >= limit) return got;
   }
   return ids(text);
+}
+
+/** Raw length from which a word is shortened: far above the 100 characters after which WordPiece reads a whole word as [UNK]. */
+export const LONG_WORD = 1000;
+
+const CJK = /[\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF\u{20000}-\u{2FA1F}]/u;
+const WORD_CHAR = /[\p{L}\p{N}\p{M}]/u;
+/** What normalisation may remove from a word (accents when they are stripped; control and format characters): not counted as its length. */
+const REMOVABLE = /[\p{M}\p{Cc}\p{Cf}]/u;
+
+/** A character no BERT pre-tokenisation splits at: a letter, digit or mark that is not a CJK ideograph (those stand alone). */
+function isWordChar(c: string): boolean {
+  const code = c.codePointAt(0)!;
+  if (code < 128) return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
+  return WORD_CHAR.test(c) && !CJK.test(c);
+}
+
+/**
+ * The text with each word of more than LONG_WORD characters cut to its first LONG_WORD, when
+ * those already hold more than 100 characters that no normalisation removes: WordPiece reads
+ * such a word as one [UNK] whatever its length, so the ids stay the same, and a 50 MB cell
+ * without a space is not tokenised whole. Words are runs of letters, digits and marks, which
+ * BERT's pre-tokenisation never splits. Linear, one pass.
+ */
+export function shortenLongWords(text: string): string {
+  const parts: string[] = [];
+  let kept = 0; // text before this is in parts
+  let runStart = -1;
+  let cutAt = -1; // where the current run is cut, once it is long enough
+  let survivors = 0;
+  for (let i = 0; i < text.length; ) {
+    const code = text.codePointAt(i)!;
+    const c = String.fromCodePoint(code);
+    const width = code > 0xffff ? 2 : 1;
+    if (isWordChar(c)) {
+      if (runStart < 0) {
+        runStart = i;
+        survivors = 0;
+        cutAt = -1;
+      }
+      if (cutAt < 0) {
+        if (!REMOVABLE.test(c)) survivors++;
+        if (i + width - runStart >= LONG_WORD && survivors > MAX_INPUT_CHARS_PER_WORD) cutAt = i + width;
+      }
+    } else if (runStart >= 0) {
+      if (cutAt >= 0) {
+        parts.push(text.slice(kept, cutAt));
+        kept = i;
+      }
+      runStart = -1;
+    }
+    i += width;
+  }
+  if (runStart >= 0 && cutAt >= 0) {
+    parts.push(text.slice(kept, cutAt));
+    kept = text.length;
+  }
+  if (!parts.length) return text;
+  parts.push(text.slice(kept));
+  return parts.join('');
 }
 
 export const DEFAULT_SPECIAL_TOKENS: SpecialTokens = { unk: '[UNK]', sep: '[SEP]', pad: '[PAD]', cls: '[CLS]', mask: '[MASK]' };

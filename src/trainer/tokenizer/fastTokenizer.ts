@@ -10,6 +10,8 @@ export class FastBertTokenizer implements TextTokenizer {
   readonly source = 'tokenizer.json';
   readonly padId: number;
   readonly maxId: number;
+  /** Whether its pre-tokenisation is BERT's, which never splits a run of letters, digits and marks (boundedIds may then shorten long words). */
+  private readonly wordsWhole: boolean;
   private readonly tokenizer: Tokenizer;
   private readonly cls: number;
   private readonly sep: number;
@@ -26,6 +28,8 @@ export class FastBertTokenizer implements TextTokenizer {
       throw new Error(`${file}: its model is ${JSON.stringify(model?.type)}, not WordPiece; BERT Tune runs BERT tokenizers only`);
     }
     this.tokenizer = new Tokenizer(tokenizerJson, config);
+    const preTokenizer = tokenizerJson.pre_tokenizer as { type?: unknown } | null | undefined;
+    this.wordsWhole = preTokenizer?.type === 'BertPreTokenizer';
     // a loop, not Math.max(...ids): a 250,000-token vocabulary would overflow the call stack
     let maxId = -1;
     const vocab = (model as { vocab?: unknown }).vocab;
@@ -44,7 +48,8 @@ export class FastBertTokenizer implements TextTokenizer {
   }
 
   encode(text: string, textPair?: string, maxLength = Math.min(512, this.modelMaxLength)): Encoding {
-    const ids = (t: string) => boundedIds(t, maxLength, part => this.tokenizer.encode(part, { add_special_tokens: false }).ids);
+    const ids = (t: string) =>
+      boundedIds(t, maxLength, part => this.tokenizer.encode(part, { add_special_tokens: false }).ids, { shortenLongWords: this.wordsWhole });
     return assembleBertInput(ids(text), textPair === undefined ? undefined : ids(textPair), maxLength, this.cls, this.sep);
   }
 }
