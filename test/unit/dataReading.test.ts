@@ -159,3 +159,14 @@ describe('binary files without NUL bytes', () => {
     assert.ok(!(data instanceof Error) || !/binary/.test(data.message), String(data));
   });
 });
+
+describe('a header of a million columns', () => {
+  it('is refused by the Datasets view and by training with a sentence, not a stack overflow', async () => {
+    const n = 1_000_000;
+    const file = write('wide.csv', `${Array.from({ length: n }, (_, i) => `c${i}`).join(',')}\n${Array.from({ length: n }, (_, i) => i % 2).join(',')}\n`);
+    const info = await inspectDataset(file);
+    assert.equal(info.problems[0].severity, 'error');
+    assert.match(info.problems[0].message, /^Line 1, the header, is longer than 64 KB/);
+    await assert.rejects(loadLabelledData(file, { textCol: 'c0', labelCol: 'c1' }), /wide\.csv: line 1, the header, is longer than 64 KB/);
+  });
+});

@@ -108,7 +108,8 @@ export function assignRoles(columns: ColumnInfo[]): ColumnInfo[] {
   const label = best(labelScore, undefined);
   if (label) label.role = 'label';
   // Of several long-text columns (sentence pairs), the first is the text; the next, its pair.
-  const top = Math.max(0, ...out.map(c => (c === label ? 0 : textScore(c))));
+  // a loop, not Math.max(...): a file may have a million columns, more than a call's arguments
+  const top = out.reduce((m, c) => Math.max(m, c === label ? 0 : textScore(c)), 0);
   const text = out.find(c => c !== label && top > 0 && textScore(c) >= 0.85 * top);
   if (text) text.role = 'text';
   for (const c of out) {

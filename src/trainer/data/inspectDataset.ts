@@ -10,7 +10,7 @@ import { FINDING_LINES_NAMED, lineList } from '../../shared/dataFindings';
 import { count } from '../../shared/words';
 import { assignRoles, ColumnAccumulator } from './columnStats';
 import { CsvSyntaxError, isRagged, jsonCell, LATIN1_NOTE, readDelimitedRecords, readJsonLines, sniffFile, withLatin1Fallback } from './records';
-import { columnNames, headerAssumption } from './sniff';
+import { columnNames, headerAssumption, headerTooLong } from './sniff';
 import { NotAFileError, binaryReason, detectEncoding, isDecodeError, readHead } from './textFile';
 import { labelVariantGroups, looksMissing, quotedList } from '../../shared/labelValues';
 
@@ -72,7 +72,11 @@ export async function inspectDataset(file: string, options: InspectOptions = {})
 }
 
 async function inspectDelimited(file: string, head: Buffer, size: number, encoding: Encoding, signal: AbortSignal | undefined): Promise<DatasetInfo> {
-  const { dialect, hasHeader, headerClear, records: sampleRecords, width: sampleWidth } = sniffFile(file, head, size, encoding);
+  const { dialect, hasHeader, headerClear, firstLineWhole, records: sampleRecords, width: sampleWidth } = sniffFile(file, head, size, encoding);
+  if (hasHeader && !firstLineWhole) {
+    const message = headerTooLong(head.length);
+    return emptyInfo('csv', size, encoding, { severity: 'error', message: message[0].toUpperCase() + message.slice(1), line: 1 });
+  }
 
   const problems: DatasetProblem[] = [];
   let header: string[] | undefined;

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import { datasetKind, type Delimiter, type Encoding } from '../../shared/dataset';
 import { CsvSyntaxError, isRagged, jsonCell, LATIN1_NOTE, readDelimitedRecords, readJsonLines, sniffFile, withLatin1Fallback } from './records';
-import { columnNames, headerAssumption, isNumeric } from './sniff';
+import { columnNames, headerAssumption, headerTooLong, isNumeric } from './sniff';
 import { NotAFileError, binaryReason, detectEncoding, isValidUtf8File, readHead } from './textFile';
 import { count } from '../../shared/words';
 import { FINDING_LINES_KEPT, lineList, type DataFinding } from '../../shared/dataFindings';
@@ -313,7 +313,8 @@ async function readDelimited(
   visit?: RowVisitor,
   visitSkipped?: SkipVisitor,
 ): Promise<LabelledData> {
-  const { dialect, hasHeader, headerClear, records: sampleRecords, width } = sniffFile(file, head, size, encoding, choice);
+  const { dialect, hasHeader, headerClear, firstLineWhole, records: sampleRecords, width } = sniffFile(file, head, size, encoding, choice);
+  if (hasHeader && !firstLineWhole) throw new DataError(`${file}: ${headerTooLong(head.length)}`);
   const columns = columnNames(hasHeader ? sampleRecords[0] : undefined, hasHeader ? sampleRecords[0].length : Math.max(width, 1));
   const textIdx = resolveColumn(file, columns, choice.textCol, '--text-col');
   const pairIdx = choice.pairCol === undefined ? undefined : resolveColumn(file, columns, choice.pairCol, '--text-pair-col');

@@ -166,6 +166,8 @@ export interface Layout {
   hasHeader: boolean;
   /** Whether the header vote was clear (or the header was given): otherwise readers say which was assumed. */
   headerClear: boolean;
+  /** Whether line 1 ended within the sample: a header that does not cannot be read from it. */
+  firstLineWhole: boolean;
   /** The sample's first records (the header first, when there is one). */
   records: string[][];
   /** The most common record length among the sample's data rows. */
@@ -178,9 +180,11 @@ export interface Layout {
  * sniffed unless given. The Datasets view and the training loader both read files this way.
  */
 export function sniffLayout(sample: string, complete: boolean, preferred: Delimiter, overrides: { delimiter?: Delimiter; header?: boolean } = {}): Layout {
+  let firstLineWhole = true;
   if (!complete) {
-    const cut = sample.lastIndexOf('\n');
+    const cut = Math.max(sample.lastIndexOf('\n'), sample.lastIndexOf('\r'));
     if (cut > 0) sample = sample.slice(0, cut + 1);
+    else firstLineWhole = false;
   }
   const sniffed = sniffDialect(sample, preferred);
   const dialect: Dialect = overrides.delimiter ? { delimiter: overrides.delimiter, quoting: overrides.delimiter !== '\t' || sniffed.quoting } : sniffed;
@@ -192,5 +196,10 @@ export function sniffLayout(sample: string, complete: boolean, preferred: Delimi
   let width = 0;
   let hits = 0;
   for (const [n, c] of counts) if (c > hits) [width, hits] = [n, c];
-  return { dialect, hasHeader, headerClear: verdict.clear, records, width };
+  return { dialect, hasHeader, headerClear: verdict.clear, firstLineWhole, records, width };
+}
+
+/** Said of a header longer than the sample the layout is read from. */
+export function headerTooLong(sampleBytes: number): string {
+  return `line 1, the header, is longer than ${Math.round(sampleBytes / 1024)} KB (thousands of columns): that is no table of texts and labels. Keep the columns you train on (a text and a label) in a file of their own.`;
 }
