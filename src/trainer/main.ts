@@ -70,11 +70,29 @@ async function main(argv: string[]): Promise<number> {
   return 2;
 }
 
+const INSPECT_USAGE = `usage: bert-tune inspect FILE... [--json]
+
+Describes CSV/TSV/JSONL files as the Datasets view does: rows, dialect, header, columns with
+their likely roles, label balance, problems (each with its line). Exit status 1 when a file
+has an error. -- ends the options, for a file whose name starts with "-".
+`;
+
 async function inspect(args: string[]): Promise<number> {
-  const json = args.includes('--json');
-  const files = args.filter(a => a !== '--json');
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(INSPECT_USAGE);
+    return 0;
+  }
+  const end = args.indexOf('--');
+  const options = end < 0 ? args : args.slice(0, end);
+  const unknown = options.find(a => a.startsWith('-') && a !== '--json');
+  if (unknown) {
+    process.stderr.write(`bert-tune inspect: unknown option ${unknown}\n\n${INSPECT_USAGE}`);
+    return 2;
+  }
+  const json = options.includes('--json');
+  const files = [...options.filter(a => a !== '--json'), ...(end < 0 ? [] : args.slice(end + 1))];
   if (!files.length) {
-    process.stderr.write('bert-tune inspect: name at least one file\n');
+    process.stderr.write(`bert-tune inspect: name at least one file\n\n${INSPECT_USAGE}`);
     return 2;
   }
   let failed = false;

@@ -53,8 +53,8 @@ async function initFromScratch(ctx: Ctx, size: Extract<ModelChoice, { kind: 'scr
       String(size.intermediate),
       '--vocab',
       vocab,
-      '--labels',
-      labels.join(','),
+      // one argument: a label may start with "-" (-1, 0, 1)
+      `--labels=${labels.join(',')}`,
       '--out',
       out,
     ],

@@ -6,7 +6,7 @@ export class UsageError extends Error {}
 
 export function parseOptions<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T, usage: string) {
   try {
-    return parseArgs({ args, options, allowPositionals: false, strict: true }).values;
+    return parseArgs({ args: attachDashValues(args, options), options, allowPositionals: false, strict: true }).values;
   } catch (e) {
     throw new UsageError(`${(e as Error).message}\n\n${usage}`);
   }
@@ -55,4 +55,25 @@ export async function* readTextLines(input: NodeJS.ReadableStream = process.stdi
     }
     yield { text: o.text, text_pair: o.text_pair };
   }
+}
+
+/**
+ * `--labels -1,0,1` as `--labels=-1,0,1`: node's parser takes a value that starts with "-" for
+ * an option of its own and refuses it as ambiguous, so a label, a column or a number that
+ * starts with a dash could not be given. A value is attached when its option takes one and the
+ * value is none of the command's options.
+ */
+export function attachDashValues(args: string[], options: NonNullable<ParseArgsConfig['options']>): string[] {
+  const out: string[] = [];
+  const isOption = (a: string) => a.startsWith('--') ? a.slice(2).split('=')[0] in options : Object.values(options).some(o => o.short !== undefined && a === `-${o.short}`);
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const name = a.startsWith('--') && !a.includes('=') ? a.slice(2) : undefined;
+    const next = args[i + 1];
+    if (name !== undefined && Object.hasOwn(options, name) && options[name].type === 'string' && next !== undefined && next.startsWith('-') && next !== '--' && !isOption(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
 }

@@ -43,6 +43,27 @@ function readJson<T>(file: string): T | undefined {
   }
 }
 
+/**
+ * transformers' trainer_state.json, checked before anything is written: a file another tool
+ * damaged or wrote is refused naming the field, not met as "history.map is not a function".
+ */
+function readTrainerStateFile(file: string): HfTrainerState {
+  const raw = readJson<unknown>(file);
+  if (raw === undefined) return {};
+  const fix = `Fix it, or move it out of the folder to import the model without its curves.`;
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new Error(`${file}: not a JSON object. ${fix}`);
+  const state = raw as Record<string, unknown>;
+  if (state.log_history !== undefined) {
+    if (!Array.isArray(state.log_history)) throw new Error(`${file}: "log_history" must be a list of log entries, not ${JSON.stringify(state.log_history).slice(0, 60)}. ${fix}`);
+    state.log_history.forEach((h: unknown, i) => {
+      if (!h || typeof h !== 'object' || Array.isArray(h)) throw new Error(`${file}: log_history[${i}] must be an object of numbers (step, loss, eval_loss…). ${fix}`);
+    });
+  }
+  for (const key of ['max_steps', 'global_step', 'best_global_step', 'best_metric'])
+    if (state[key] !== undefined && state[key] !== null && typeof state[key] !== 'number') throw new Error(`${file}: "${key}" must be a number, not ${JSON.stringify(state[key])}. ${fix}`);
+  return state as HfTrainerState;
+}
+
 function configFromRecipe(recipe: Recipe, out: string): TrainConfig | undefined {
   const parsed = trainConfigSchema.safeParse({
     ...TRAIN_DEFAULTS,
@@ -77,7 +98,7 @@ function configFromRecipe(recipe: Recipe, out: string): TrainConfig | undefined 
 /** The messages a run of BERT Tune would have written, from transformers' log history. */
 export function messagesFromTrainerState(state: HfTrainerState, labels: string[], runDir: string, recipe?: Recipe): FromTrainer[] {
   const history = state.log_history ?? [];
-  const totalSteps = num(state.max_steps) ?? num(state.global_step) ?? Math.max(0, ...history.map(h => num(h.step) ?? 0));
+  const totalSteps = num(state.max_steps) ?? num(state.global_step) ?? history.reduce((m, h) => Math.max(m, num(h.step) ?? 0), 0);
   const bestStep = num(state.best_global_step ?? undefined);
   const out: FromTrainer[] = [
     { type: 'log', message: `Imported from a Hugging Face Trainer run (${history.length} log entries).` },
@@ -137,19 +158,8 @@ export async function importRun(from: string, runDir: string): Promise<{ message
   const loaded = loadCheckpoint(from);
   const labels = loaded.config.id2label;
   loaded.model.dispose();
-  const state = readJson<HfTrainerState>(path.join(from, 'trainer_state.json')) ?? {};
+  const state = readTrainerStateFile(path.join(from, 'trainer_state.json'));
   const recipe = readJson<Recipe>(path.join(from, 'bert_tune_recipe.json'));
-
-  const files: Record<string, Buffer> = {};
-  for (const entry of fs.readdirSync(from, { withFileTypes: true })) {
-    // training_args.bin is a pickle of the Trainer's arguments: nothing a run needs, and nothing we unpickle.
-    if (entry.isFile() && !entry.name.startsWith('.') && entry.name !== 'training_args.bin') files[entry.name] = fs.readFileSync(path.join(from, entry.name));
-  }
-  fs.mkdirSync(runDir, { recursive: true });
-  await writeFolderAtomically(checkpointDir(runDir, 'best'), files);
-  const config = recipe && configFromRecipe(recipe, runDir);
-  if (config) writeFileReplacingAtomically(path.join(runDir, RUN_FILES.config), runConfigText(config));
-
   const messages = messagesFromTrainerState(state, labels, runDir, recipe);
   const bestStep = num(state.best_global_step ?? undefined);
   const lastStep = num(state.global_step) ?? 0;
@@ -164,7 +174,27 @@ export async function importRun(from: string, runDir: string): Promise<{ message
   });
   // What other processes read is validated as they will read it.
   const lines = messages.map(m => JSON.stringify(fromTrainerSchema.parse(m)));
-  writeFileReplacingAtomically(path.join(runDir, RUN_FILES.metrics), lines.join('\n') + '\n');
-  fs.writeFileSync(path.join(runDir, RUN_FILES.log), `${new Date().toISOString()} imported ${from} as a run (${messages.length} messages)\n`, { flag: 'wx' });
+
+  const files: Record<string, Buffer> = {};
+  for (const entry of fs.readdirSync(from, { withFileTypes: true })) {
+    // training_args.bin is a pickle of the Trainer's arguments: nothing a run needs, and nothing we unpickle.
+    if (entry.isFile() && !entry.name.startsWith('.') && entry.name !== 'training_args.bin') files[entry.name] = fs.readFileSync(path.join(from, entry.name));
+  }
+  // Made beside the run under a hidden name and renamed into place at the end: a failure leaves
+  // no half-made run behind, and the Runs view never lists one.
+  const making = path.join(path.dirname(runDir), `.importing-${path.basename(runDir)}-${process.pid}`);
+  fs.rmSync(making, { recursive: true, force: true });
+  fs.mkdirSync(making, { recursive: true });
+  try {
+    await writeFolderAtomically(checkpointDir(making, 'best'), files);
+    const config = recipe && configFromRecipe(recipe, runDir);
+    if (config) writeFileReplacingAtomically(path.join(making, RUN_FILES.config), runConfigText(config));
+    writeFileReplacingAtomically(path.join(making, RUN_FILES.metrics), lines.join('\n') + '\n');
+    fs.writeFileSync(path.join(making, RUN_FILES.log), `${new Date().toISOString()} imported ${from} as a run (${messages.length} messages)\n`, { flag: 'wx' });
+    fs.renameSync(making, runDir);
+  } catch (e) {
+    fs.rmSync(making, { recursive: true, force: true });
+    throw e;
+  }
   return { messages: messages.length, notices: loaded.notices };
 }

@@ -23,6 +23,7 @@ export class FastBertTokenizer implements TextTokenizer {
     special: { cls: string; sep: string; pad: string },
     file = 'tokenizer.json',
   ) {
+    tokenizerJson = checkedTokenizerJson(tokenizerJson, file);
     const model = tokenizerJson.model as { type?: unknown } | undefined;
     if (model?.type !== 'WordPiece') {
       throw new Error(`${file}: its model is ${JSON.stringify(model?.type)}, not WordPiece; BERT Tune runs BERT tokenizers only`);
@@ -52,4 +53,39 @@ export class FastBertTokenizer implements TextTokenizer {
       boundedIds(t, maxLength, part => this.tokenizer.encode(part, { add_special_tokens: false }).ids, { shortenLongWords: this.wordsWhole });
     return assembleBertInput(ids(text), textPair === undefined ? undefined : ids(textPair), maxLength, this.cls, this.sep);
   }
+}
+
+/**
+ * tokenizer.json as Python's `tokenizers` reads it: a component it lacks (a decoder, a
+ * normalizer…) is none, as there; what @huggingface/tokenizers would trip over later with a
+ * message naming nothing ("Iterator value undefined is not an entry object") is refused here,
+ * naming the file, the field and what to do.
+ */
+export function checkedTokenizerJson(json: Record<string, unknown>, file: string): Record<string, unknown> {
+  const bad = (what: string) =>
+    new Error(`${file}: ${what}. Save the tokenizer again (tokenizer.save_pretrained), or remove tokenizer.json to use vocab.txt.`);
+  if (!json || typeof json !== 'object' || Array.isArray(json)) throw bad('it is not a JSON object');
+  const out: Record<string, unknown> = { ...json };
+  for (const key of ['normalizer', 'pre_tokenizer', 'post_processor', 'decoder']) {
+    const v = out[key];
+    if (v === undefined) out[key] = null;
+    else if (v !== null && (typeof v !== 'object' || Array.isArray(v) || typeof (v as { type?: unknown }).type !== 'string'))
+      throw bad(`"${key}" must be null or an object with a "type", not ${JSON.stringify(v).slice(0, 60)}`);
+  }
+  const added = out.added_tokens ?? [];
+  if (!Array.isArray(added)) throw bad('"added_tokens" must be a list');
+  added.forEach((t: unknown, i) => {
+    const token = t as { id?: unknown; content?: unknown } | null;
+    if (!token || typeof token !== 'object' || !Number.isInteger(token.id) || (token.id as number) < 0 || typeof token.content !== 'string')
+      throw bad(`added_tokens[${i}] must be an object with an "id" (a whole number) and a "content" (a string)`);
+  });
+  out.added_tokens = added;
+  const model = out.model as { vocab?: unknown } | undefined;
+  if (!model || typeof model !== 'object' || Array.isArray(model)) throw bad('it has no "model" object');
+  const vocab = model.vocab;
+  if (!vocab || typeof vocab !== 'object' || Array.isArray(vocab)) throw bad('"model.vocab" must map each token to its id');
+  for (const [token, id] of Object.entries(vocab)) {
+    if (!Number.isInteger(id) || (id as number) < 0) throw bad(`"model.vocab" gives the token ${JSON.stringify(token)} the id ${JSON.stringify(id)}, not a whole number`);
+  }
+  return out;
 }

@@ -123,7 +123,7 @@ export async function runTraining(input: TrainConfig, control: RunControl, optio
     await recorder.ensureOpen();
   } catch (e) {
     // Locked by another trainer, or a link where a run file should be: this folder is not ours to write.
-    const message = e instanceof Error ? e.message : String(e);
+    const message = describeFsError(e, outDir) ?? (e instanceof Error ? e.message : String(e));
     control.emit({ type: 'error', message });
     const done: DoneMessage = { type: 'done', status: 'failed', reason: message, step: 0 };
     control.emit(done);
