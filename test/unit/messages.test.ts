@@ -46,6 +46,12 @@ describe('tokenizer.json as Python reads it', () => {
     assert.throws(() => checkedTokenizerJson({ ...tokenizerJson(), added_tokens: [null] }, file), /added_tokens\[0\] must be an object with an "id"/);
     assert.throws(() => checkedTokenizerJson({ ...tokenizerJson(), decoder: 'WordPiece' }, file), /"decoder" must be null or an object with a "type"/);
   });
+
+  it("whatever else the library trips over is told with the file's name", () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify({ ...tokenizerJson(), post_processor: { type: 'TemplateProcessing' } }));
+    assert.throws(() => loadTokenizer(dir), new RegExp(`^Error: ${path.join(dir, 'tokenizer.json').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} cannot be used as a tokenizer \\(.+\\)\\. Save the tokenizer again`));
+  });
 });
 
 describe('import-run of a damaged trainer_state.json', () => {

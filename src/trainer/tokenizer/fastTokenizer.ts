@@ -28,7 +28,15 @@ export class FastBertTokenizer implements TextTokenizer {
     if (model?.type !== 'WordPiece') {
       throw new Error(`${file}: its model is ${JSON.stringify(model?.type)}, not WordPiece; BERT Tune runs BERT tokenizers only`);
     }
-    this.tokenizer = new Tokenizer(tokenizerJson, config);
+    // Whatever else the library trips over ("type is not iterable") is told with the file's name.
+    try {
+      this.tokenizer = new Tokenizer(tokenizerJson, config);
+      this.tokenizer.encode('probe', { add_special_tokens: false });
+    } catch (e) {
+      throw new Error(
+        `${file} cannot be used as a tokenizer (${(e as Error).message}). Save the tokenizer again (tokenizer.save_pretrained), or remove tokenizer.json to use vocab.txt.`,
+      );
+    }
     const preTokenizer = tokenizerJson.pre_tokenizer as { type?: unknown } | null | undefined;
     this.wordsWhole = preTokenizer?.type === 'BertPreTokenizer';
     // a loop, not Math.max(...ids): a 250,000-token vocabulary would overflow the call stack
