@@ -47,6 +47,16 @@ describe('tokenizer.json as Python reads it', () => {
     assert.throws(() => checkedTokenizerJson({ ...tokenizerJson(), decoder: 'WordPiece' }, file), /"decoder" must be null or an object with a "type"/);
   });
 
+  it('refuses a pattern that takes exponential time (ReDoS), at once, where Python stops the match', () => {
+    const dir = tempDir();
+    const evil = { type: 'Split', pattern: { Regex: '(a+)+$' }, behavior: 'Isolated', invert: false };
+    fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify({ ...tokenizerJson(), pre_tokenizer: { type: 'Sequence', pretokenizers: [{ type: 'BertPreTokenizer' }, evil] } }));
+    assert.throws(() => loadTokenizer(dir), /tokenizer\.json: the pattern "\(a\+\)\+\$" of a "Split" in its pre_tokenizer can take exponential time/);
+    // GPT-2's and Llama 3's pre-tokenizer patterns are fine
+    for (const Regex of ["'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+", '[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+'])
+      assert.doesNotThrow(() => checkedTokenizerJson({ ...tokenizerJson(), pre_tokenizer: { type: 'Split', pattern: { Regex }, behavior: 'Isolated', invert: false } }, 'f'));
+  });
+
   it("whatever else the library trips over is told with the file's name", () => {
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify({ ...tokenizerJson(), post_processor: { type: 'TemplateProcessing' } }));

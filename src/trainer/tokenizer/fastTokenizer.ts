@@ -4,6 +4,7 @@
  * Truncation and the [CLS]/[SEP] template are ours (assembleBertInput), identical to the slow path.
  */
 import { Tokenizer } from '@huggingface/tokenizers';
+import safeRegex from 'safe-regex';
 import { assembleBertInput, boundedIds, type Encoding, type TextTokenizer } from './bertTokenizer';
 
 export class FastBertTokenizer implements TextTokenizer {
@@ -88,6 +89,16 @@ export function checkedTokenizerJson(json: Record<string, unknown>, file: string
       throw bad(`added_tokens[${i}] must be an object with an "id" (a whole number) and a "content" (a string)`);
   });
   out.added_tokens = added;
+  for (const key of ['normalizer', 'pre_tokenizer', 'decoder', 'post_processor']) {
+    for (const { pattern, type } of regexPatterns(out[key])) {
+      if (typeof pattern !== 'string') throw bad(`a "${type}" in its ${key} has a pattern that is not a string`);
+      // Run as JavaScript regexes, which have no match limit: a quantifier inside a quantifier
+      // ("(a+)+$") takes minutes on a few dozen characters. Python's tokenizers stops such a
+      // match ("retry-limit-in-match over"); here it is refused when the file is read.
+      if (!safeRegex(pattern))
+        throw bad(`the pattern ${JSON.stringify(pattern)} of a "${type}" in its ${key} can take exponential time on some texts (a quantifier inside a quantifier), so BERT Tune does not run it`);
+    }
+  }
   const model = out.model as { vocab?: unknown } | undefined;
   if (!model || typeof model !== 'object' || Array.isArray(model)) throw bad('it has no "model" object');
   const vocab = model.vocab;
@@ -96,4 +107,16 @@ export function checkedTokenizerJson(json: Record<string, unknown>, file: string
     if (!Number.isInteger(id) || (id as number) < 0) throw bad(`"model.vocab" gives the token ${JSON.stringify(token)} the id ${JSON.stringify(id)}, not a whole number`);
   }
   return out;
+}
+
+/** Every regex pattern in a tokenizer component, its sequences' members included ({"pattern": {"Regex": "…"}}). */
+function regexPatterns(component: unknown, depth = 0): { pattern: unknown; type: string }[] {
+  if (!component || typeof component !== 'object' || depth > 16) return [];
+  if (Array.isArray(component)) return component.flatMap(c => regexPatterns(c, depth + 1));
+  const c = component as Record<string, unknown>;
+  const found: { pattern: unknown; type: string }[] = [];
+  const pattern = c.pattern as { Regex?: unknown } | undefined;
+  if (pattern && typeof pattern === 'object' && 'Regex' in pattern) found.push({ pattern: pattern.Regex, type: String(c.type) });
+  for (const v of Object.values(c)) if (v && typeof v === 'object' && v !== pattern) found.push(...regexPatterns(v, depth + 1));
+  return found;
 }
