@@ -224,9 +224,7 @@ export const commands: Record<string, CommandFactory> = {
     }
     // The run's own columns, where the file has them (a held-out test set usually does).
     const uri = await pickDataset(ctx, file, `Evaluate ${model.name} on which labelled file?`);
-    return uri
-      ? evaluateLabelledFile(ctx, uri, { model, textCol: run.config?.textCol, labelCol: run.config?.labelCol })
-      : undefined;
+    return uri ? evaluateLabelledFile(ctx, uri, { model, textCol: run.config?.textCol, labelCol: run.config?.labelCol }) : undefined;
   },
 
   'bertTune.showBackend': ctx => (options?: unknown) => showBackend(ctx, (options ?? {}) as { silent?: boolean }),

@@ -155,7 +155,12 @@ describe('Predictions', function () {
     const best = path.join(runDir, RUN_FILES.checkpoints, 'best');
     const data = path.join(root, 'pairs-news.csv');
     const titles = ['markets rally on rate hopes', 'team wins the final', 'new chip doubles speed', 'talks stall over trade'];
-    const bodies = ['stocks rose sharply as investors bet on a cut', 'a late goal settled a tense match', 'the maker says the design halves power', 'negotiators left without a deal on tariffs'];
+    const bodies = [
+      'stocks rose sharply as investors bet on a cut',
+      'a late goal settled a tense match',
+      'the maker says the design halves power',
+      'negotiators left without a deal on tariffs',
+    ];
     fs.writeFileSync(data, ['label,title,description', ...titles.map((t, i) => `${i % 2 ? 'a' : 'b'},${t},${bodies[i]}`)].join('\n') + '\n');
     fs.cpSync(model, best, { recursive: true });
     fs.writeFileSync(
@@ -178,7 +183,10 @@ describe('Predictions', function () {
           .map(l => JSON.parse(l).confidence as number);
       const withPairs = cli(true);
       ours.forEach((c, i) => assert.ok(Math.abs(c - withPairs[i]) < 1e-6, `row ${i}: ${c} against ${withPairs[i]}`));
-      assert.ok(cli(false).some((c, i) => Math.abs(c - withPairs[i]) > 1e-6), 'one text alone answers otherwise');
+      assert.ok(
+        cli(false).some((c, i) => Math.abs(c - withPairs[i]) > 1e-6),
+        'one text alone answers otherwise',
+      );
       fs.rmSync(out);
 
       const shown = (await vscode.commands.executeCommand('bertTune.evaluateFile', vscode.Uri.file(data), {})) as Evaluated | undefined;

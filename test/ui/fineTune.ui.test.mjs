@@ -205,8 +205,7 @@ describe('Fine-tune on this CSV, in the workbench', () => {
       await acceptQuickPick(page);
       await page.locator('.monaco-dialog-box', { hasText: 'Labels:' }).waitFor({ timeout: 120_000 });
       await clickDialogButton(page, 'Start');
-      const started = () =>
-        fs.readdirSync(runsFolder).filter(n => !foldersBefore.includes(n) && fs.existsSync(path.join(runsFolder, n, 'train-config.json')));
+      const started = () => fs.readdirSync(runsFolder).filter(n => !foldersBefore.includes(n) && fs.existsSync(path.join(runsFolder, n, 'train-config.json')));
       for (let i = 0; i < 600 && !started().length; i++) await page.waitForTimeout(100);
       assert.equal(started().length, 1, 'the run started');
       const config = JSON.parse(fs.readFileSync(path.join(runsFolder, started()[0], 'train-config.json'), 'utf8'));

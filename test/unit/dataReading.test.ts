@@ -16,9 +16,11 @@ function write(name: string, text: string): string {
 
 async function collect(chunks: string[]): Promise<string[]> {
   const out: string[] = [];
-  for await (const l of lines((async function* () {
-    yield* chunks;
-  })()))
+  for await (const l of lines(
+    (async function* () {
+      yield* chunks;
+    })(),
+  ))
     out.push(l);
   return out;
 }
@@ -66,10 +68,16 @@ describe('label values', () => {
     const labels = ['pos', 'pos', 'pos', 'Pos', 'POS', 'neg', 'neg', ' neg', '1', '1', '1.0', '01', '2'];
     const file = write('variants.csv', `text,label\n${labels.map((l, i) => `text ${i},${l}`).join('\n')}\n`);
     const data = await loadLabelledData(file, { textCol: 'text', labelCol: 'label' });
-    assert.deepEqual(data.labels, ['01', '1', '1.0', '2', 'neg', 'POS', 'Pos', 'pos'].sort((a, b) => (a < b ? -1 : 1)));
+    assert.deepEqual(
+      data.labels,
+      ['01', '1', '1.0', '2', 'neg', 'POS', 'Pos', 'pos'].sort((a, b) => (a < b ? -1 : 1)),
+    );
     const finding = data.findings.find(f => f.kind === 'labelVariants')!;
     assert.ok(finding);
-    assert.match(finding.message, /"pos", "POS" and "Pos"; "1", "01" and "1.0" differ only in case or in how a number is written, and train as 6 classes instead of 2/);
+    assert.match(
+      finding.message,
+      /"pos", "POS" and "Pos"; "1", "01" and "1.0" differ only in case or in how a number is written, and train as 6 classes instead of 2/,
+    );
     assert.deepEqual(finding.lines, [5, 6, 12, 13], 'the less frequent spellings');
     assert.match(finding.message, /Merge Label Variants, or --merge-label-variants/);
 
@@ -91,7 +99,13 @@ describe('label values', () => {
     );
 
     // the Datasets view counts the labels training reads (" neg" is "neg") and says the same
-    const many = write('variants-many.csv', `text,label\n${Array.from({ length: 5 }, () => labels).flat().map((l, i) => `text ${i},${l}`).join('\n')}\n`);
+    const many = write(
+      'variants-many.csv',
+      `text,label\n${Array.from({ length: 5 }, () => labels)
+        .flat()
+        .map((l, i) => `text ${i},${l}`)
+        .join('\n')}\n`,
+    );
     const info = await inspectDataset(many);
     assert.equal(info.columns.find(c => c.name === 'label')!.distinct, 8);
     assert.match(info.problems.map(p => p.message).join('\n'), /differ only in case or in how a number is written: training reads 6 classes where 2 are meant/);
@@ -121,7 +135,10 @@ describe('the header, when the file does not make it clear', () => {
     const rows = Array.from({ length: 40 }, (_, i) => `a review of some length number ${i} that says things,${i % 2 ? 'pos' : 'neg'}`);
     const file = write('headerless.csv', ['the first review which no other row matches in its rating,neutral', ...rows].join('\n') + '\n');
     const data = await loadLabelledData(file, { textCol: '1', labelCol: '2' });
-    assert.match(data.warnings.join('\n'), /line 1 \("the first review which no other row m…", "neutral"\) was taken as the header .*If it is a row of data, add a header line/);
+    assert.match(
+      data.warnings.join('\n'),
+      /line 1 \("the first review which no other row m…", "neutral"\) was taken as the header .*If it is a row of data, add a header line/,
+    );
     const info = await inspectDataset(file);
     assert.ok(info.problems.some(p => p.line === 1 && /^Line 1 .* was taken as the header/.test(p.message)));
     // what the user says is not second-guessed
@@ -131,7 +148,10 @@ describe('the header, when the file does not make it clear', () => {
   });
 
   it('says nothing when every column agrees', async () => {
-    const file = write('clear.csv', `text,label\n${Array.from({ length: 20 }, (_, i) => `a long enough text number ${i} here,${i % 2 ? 'pos' : 'neg'}`).join('\n')}\n`);
+    const file = write(
+      'clear.csv',
+      `text,label\n${Array.from({ length: 20 }, (_, i) => `a long enough text number ${i} here,${i % 2 ? 'pos' : 'neg'}`).join('\n')}\n`,
+    );
     assert.ok(!(await loadLabelledData(file, { textCol: 'text', labelCol: 'label' })).warnings.some(w => /was taken as/.test(w)));
   });
 });
@@ -142,7 +162,10 @@ describe('binary files without NUL bytes', () => {
     const bytes = Buffer.from(Array.from({ length: 4096 }, (_, i) => 1 + ((i * 7919) % 255)));
     const noise = path.join(tempDir(), 'noise.csv');
     fs.writeFileSync(noise, bytes);
-    await assert.rejects(loadLabelledData(noise, { textCol: '1', labelCol: '2' }), /looks like a binary file, not text \(\d+ % of its first bytes are control characters\)/);
+    await assert.rejects(
+      loadLabelledData(noise, { textCol: '1', labelCol: '2' }),
+      /looks like a binary file, not text \(\d+ % of its first bytes are control characters\)/,
+    );
     const info = await inspectDataset(noise);
     assert.equal(info.problems[0].severity, 'error');
     assert.match(info.problems[0].message, /binary file/);

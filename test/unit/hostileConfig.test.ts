@@ -40,7 +40,8 @@ describe('config.json values that cannot give right answers', () => {
 
   it('refuses a dropout rate of 1 or more, or below 0, naming the key', () => {
     for (const key of ['hidden_dropout_prob', 'attention_probs_dropout_prob', 'classifier_dropout'])
-      for (const v of [1, 1.5, -0.1]) assert.throws(() => parseBertConfig({ ...base, [key]: v }), new RegExp(`"${key}" is ${v}; a dropout rate must be at least 0 and below 1`));
+      for (const v of [1, 1.5, -0.1])
+        assert.throws(() => parseBertConfig({ ...base, [key]: v }), new RegExp(`"${key}" is ${v}; a dropout rate must be at least 0 and below 1`));
     assert.equal(parseBertConfig({ ...base, hidden_dropout_prob: 0 }).hiddenDropoutProb, 0);
   });
 

@@ -97,7 +97,11 @@ describe('hostile weight files', () => {
   it('refuses torch.constructor and torch.__proto__ as storage classes (own names only, not the prototype chain)', () => {
     for (const storageClass of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
       const file = binFile({ 'archive/data.pkl': tensorPickle('w', 6, [2, 3], [3, 1], { storageClass }), 'archive/data/0': new Uint8Array(24) });
-      assert.throws(() => readTorchCheckpoint(file), (e: Error) => e instanceof TorchCheckpointError && /names torch\.\w+, which a weights file never needs; refusing/.test(e.message), storageClass);
+      assert.throws(
+        () => readTorchCheckpoint(file),
+        (e: Error) => e instanceof TorchCheckpointError && /names torch\.\w+, which a weights file never needs; refusing/.test(e.message),
+        storageClass,
+      );
     }
   });
 
@@ -108,7 +112,10 @@ describe('hostile weight files', () => {
     for (let i = 0; i < n; i++) pkl.set([0x4b, 0], 4 + 2 * i); // BININT1 0
     pkl.set([0x65, 0x2e], 4 + 2 * n); // APPENDS, STOP
     const file = binFile({ 'archive/data.pkl': pkl });
-    assert.throws(() => readTorchCheckpoint(file), (e: Error) => e instanceof TorchCheckpointError && /holds no state dict/.test(e.message));
+    assert.throws(
+      () => readTorchCheckpoint(file),
+      (e: Error) => e instanceof TorchCheckpointError && /holds no state dict/.test(e.message),
+    );
   });
 
   it('refuses a zip bomb by its declared inflated size, before inflating it', () => {

@@ -100,14 +100,25 @@ describe('Hub downloads (against a local fake Hub)', () => {
       const got = await downloadModel('test-org/private', { endpoint: hub.endpoint, cacheDir: tempDir(), token: 'hf_secret' });
       assert.ok(fs.readFileSync(path.join(got.dir, 'model.safetensors')).equals(fs.readFileSync(path.join(TINY, 'model.safetensors'))));
       assert.ok(other.authorizations.length > 0, 'the weights came from the other origin');
-      assert.deepEqual(other.authorizations.filter(a => a.authorization), [], 'no token reached the other origin');
-      assert.ok(hub.authorizations.some(a => a.authorization === 'Bearer hf_secret'), 'the endpoint got it');
+      assert.deepEqual(
+        other.authorizations.filter(a => a.authorization),
+        [],
+        'no token reached the other origin',
+      );
+      assert.ok(
+        hub.authorizations.some(a => a.authorization === 'Bearer hf_secret'),
+        'the endpoint got it',
+      );
 
       // "//host:port/..." starts with "/" but names another origin
       other.authorizations.length = 0;
       hub.headRedirects.set('config.json', `//${new URL(other.endpoint).host}/test-org/private/resolve/main/config.json`);
       await assert.rejects(downloadModel('test-org/private', { endpoint: hub.endpoint, cacheDir: tempDir(), token: 'hf_secret' }), HubError);
-      assert.deepEqual(other.authorizations.filter(a => a.authorization), [], 'no token through a protocol-relative redirect');
+      assert.deepEqual(
+        other.authorizations.filter(a => a.authorization),
+        [],
+        'no token through a protocol-relative redirect',
+      );
     } finally {
       hub.cdnEndpoint = undefined;
       hub.headRedirects.clear();
@@ -134,7 +145,8 @@ describe('Hub downloads (against a local fake Hub)', () => {
     try {
       await assert.rejects(
         downloadModel('test-org/tiny-bert', { endpoint: hub.endpoint, cacheDir, stallTimeoutMs: 300 }),
-        (e: Error) => e instanceof HubError && /sent nothing for 0\.3 s while downloading test-org\/tiny-bert\/model\.safetensors.*try again to resume/.test(e.message),
+        (e: Error) =>
+          e instanceof HubError && /sent nothing for 0\.3 s while downloading test-org\/tiny-bert\/model\.safetensors.*try again to resume/.test(e.message),
       );
     } finally {
       hub.stallAfter.clear();
@@ -159,8 +171,14 @@ describe('Hub downloads (against a local fake Hub)', () => {
         hub.overclaim.clear();
       }
       const blobs = path.join(cacheDir, 'models--test-org--tiny-bert', 'blobs');
-      const written = fs.readdirSync(blobs).filter(f => f.endsWith('.incomplete')).map(f => fs.statSync(path.join(blobs, f)).size);
-      assert.ok(written.every(n => n <= size), `wrote ${written} bytes`);
+      const written = fs
+        .readdirSync(blobs)
+        .filter(f => f.endsWith('.incomplete'))
+        .map(f => fs.statSync(path.join(blobs, f)).size);
+      assert.ok(
+        written.every(n => n <= size),
+        `wrote ${written} bytes`,
+      );
     }
   });
 

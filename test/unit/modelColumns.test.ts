@@ -72,7 +72,7 @@ describe("a model's columns", () => {
     assert.deepEqual(planPairColumn(tempDir(), single, 'text', 'label'), { use: undefined });
   });
 
-  it("a pair run on a file without its second column: asked, saying which column it was", () => {
+  it('a pair run on a file without its second column: asked, saying which column it was', () => {
     const renamed = file(column('title'), column('body', { meanLength: 200 }), column('label', { role: 'label', distinct: 4 }));
     const plan = planPairColumn(run('description'), renamed, 'title', 'label');
     assert.ok('ask' in plan);

@@ -45,7 +45,10 @@ describe('run diagnosis', () => {
     ]);
     const [d] = diagnoseRun([e], [], { learningRate: 5e-5, trainRows: 600, fromScratch: true });
     assert.equal(d.kind, 'noSignal');
-    assert.match(d.message, /the best accuracy, 50\.0 % .*is what always answering "c" scores \(50\.0 % of the validation rows\), and the model answers "c" for every row/);
+    assert.match(
+      d.message,
+      /the best accuracy, 50\.0 % .*is what always answering "c" scores \(50\.0 % of the validation rows\), and the model answers "c" for every row/,
+    );
     assert.match(d.message, /learning rate \(0\.00005\).*600 training rows.*training from scratch/);
   });
 
@@ -99,9 +102,23 @@ describe('a run with no signal, end to end', () => {
   it('says so in the log before "done", in the Runs summary, and in the metrics panel', async () => {
     // 80 % of one class, and a rate too small to move the random model off it
     const data = path.join(tempDir(), 'skewed.csv');
-    fs.writeFileSync(data, `text,label\n${Array.from({ length: 100 }, (_, i) => `text number ${i} ${'word '.repeat(i % 7)},${i % 5 ? 'a' : 'b'}`).join('\n')}\n`);
+    fs.writeFileSync(
+      data,
+      `text,label\n${Array.from({ length: 100 }, (_, i) => `text number ${i} ${'word '.repeat(i % 7)},${i % 5 ? 'a' : 'b'}`).join('\n')}\n`,
+    );
     const out = path.join(tempDir(), 'run');
-    const config: TrainConfig = { ...TRAIN_DEFAULTS, data, textCol: 'text', labelCol: 'label', model: base, out, epochs: 1, batchSize: 16, learningRate: 1e-9, threads: 1 };
+    const config: TrainConfig = {
+      ...TRAIN_DEFAULTS,
+      data,
+      textCol: 'text',
+      labelCol: 'label',
+      model: base,
+      out,
+      epochs: 1,
+      batchSize: 16,
+      learningRate: 1e-9,
+      threads: 1,
+    };
     const { done, messages } = await runCollecting(config);
     assert.equal(done.status, 'completed');
     const warning = messages.find(m => m.type === 'warning' && /No better than guessing/.test(m.message));

@@ -273,7 +273,12 @@ describe('metrics.jsonl across resumes and crashes', () => {
     const changed = await runCollecting({ out } as TrainConfig, { resume: true, stopAfter: 1 });
     const warning = changed.messages.find(m => m.type === 'warning' && /changed since this run started/.test(m.message));
     assert.ok(warning && warning.type === 'warning');
-    assert.match(warning.message, new RegExp(`data\\.tsv changed since this run started: ${saved.dataFingerprint.bytes.toLocaleString('en-US')} bytes \\(200 rows then\\), now [\\d,]+ bytes.*start a new run`));
+    assert.match(
+      warning.message,
+      new RegExp(
+        `data\\.tsv changed since this run started: ${saved.dataFingerprint.bytes.toLocaleString('en-US')} bytes \\(200 rows then\\), now [\\d,]+ bytes.*start a new run`,
+      ),
+    );
   });
 
   it('resumes a run that ended before its first checkpoint by training it again from step 0', async () => {

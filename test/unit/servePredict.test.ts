@@ -220,7 +220,11 @@ describe('serve-predict over IPC', () => {
 });
 
 describe('serve-predict scheduling', () => {
-  const request = (id: number, chars: number, items = 1, model = 'm') => ({ id, model, items: Array.from({ length: items }, () => ({ text: 'x'.repeat(chars) })) });
+  const request = (id: number, chars: number, items = 1, model = 'm') => ({
+    id,
+    model,
+    items: Array.from({ length: items }, () => ({ text: 'x'.repeat(chars) })),
+  });
 
   it('answers small requests first, in passes bounded by their text: a selection does not wait for 20 large files', () => {
     const queue = [...Array.from({ length: 20 }, (_, i) => request(i, 1_000_000)), request(99, 20)];
@@ -262,4 +266,3 @@ describe('serve-predict scheduling', () => {
     assert.equal(jobs.held, 0);
   });
 });
-

@@ -12,7 +12,15 @@ import { DATASET_EXTENSIONS, DATASET_GLOB, DELIMITERS, datasetKind, delimiterFro
 import { describeMetrics, formatMetric, improves, METRIC_NAMES, METRICS, metricValue } from '../../src/shared/metrics';
 import { DONE_STATUSES, RUN_STATUSES } from '../../src/shared/runStatus';
 import { SCHEDULE_NAMES } from '../../src/shared/schedules';
-import { DEFAULT_MAX_THREADS, defaultThreads, FROM_SCRATCH_LEARNING_RATE, fromTrainerSchema, TRAIN_DEFAULTS, TRAIN_LIMITS, trainConfigSchema } from '../../src/shared/trainerProtocol';
+import {
+  DEFAULT_MAX_THREADS,
+  defaultThreads,
+  FROM_SCRATCH_LEARNING_RATE,
+  fromTrainerSchema,
+  TRAIN_DEFAULTS,
+  TRAIN_LIMITS,
+  trainConfigSchema,
+} from '../../src/shared/trainerProtocol';
 import { defaultLearningRate } from '../../src/extension/training/wizardMemory';
 import { runInfoSchema } from '../../src/shared/webviews/metricsPanelProtocol';
 import { DEFAULT_BASE_MODEL, PREDICT_MAX_LENGTH, PREDICT_MAX_LENGTH_LIMIT, readSettings, TRAINING_SETTING_KEYS } from '../../src/extension/settings';

@@ -97,4 +97,3 @@ describe('Delete a run', () => {
     assert.deepEqual(fs.readdirSync(path.dirname(dir)), []);
   });
 });
-

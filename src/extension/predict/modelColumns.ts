@@ -32,9 +32,7 @@ export function trainedColumns(modelRef: string): TrainedColumns | undefined {
 
 /** Columns that could hold a second text: not the text itself, not labels, ids or numbers. */
 export function pairCandidates(info: DatasetInfo, textCol: string, labelCol?: string): ColumnInfo[] {
-  return info.columns.filter(
-    c => c.name !== textCol && c.name !== labelCol && !c.numeric && c.role !== 'label' && c.role !== 'id' && c.meanLength >= 15,
-  );
+  return info.columns.filter(c => c.name !== textCol && c.name !== labelCol && !c.numeric && c.role !== 'label' && c.role !== 'id' && c.meanLength >= 15);
 }
 
 /** What to do about the second text: use a column (or none), or ask, with the question and the columns to offer, likely ones first. */

@@ -62,7 +62,15 @@ export async function predictCsvColumn(ctx: Ctx, uri: vscode.Uri, preset: Predic
       let last = 0;
       try {
         return await ctx.inference.predictFile(
-          { model: model.ref, file: uri.fsPath, textCol: textCol!, pairCol, out, probabilities: probabilities!, maxLength: currentSettings().predict.maxLength },
+          {
+            model: model.ref,
+            file: uri.fsPath,
+            textCol: textCol!,
+            pairCol,
+            out,
+            probabilities: probabilities!,
+            maxLength: currentSettings().predict.maxLength,
+          },
           rows => {
             progress.report({
               increment: total ? (100 * (rows - last)) / total : undefined,

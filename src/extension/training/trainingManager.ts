@@ -278,7 +278,11 @@ export class TrainingManager implements vscode.Disposable {
       const best = summary.best ? `: ${describeBest(summary.best)} (step ${summary.best.step})` : acc;
       // A run that learned nothing says so where its success would be announced.
       const said = summary.diagnoses.length
-        ? vscode.window.showWarningMessage(`Training ${name} finished${best}. ${summary.diagnoses.map(d => d.message).join(' ')}`, 'Open Metrics', 'Use for Predictions')
+        ? vscode.window.showWarningMessage(
+            `Training ${name} finished${best}. ${summary.diagnoses.map(d => d.message).join(' ')}`,
+            'Open Metrics',
+            'Use for Predictions',
+          )
         : vscode.window.showInformationMessage(`Training ${name} finished${best}.`, 'Use for Predictions', 'Open Metrics');
       const a = await said;
       if (a === 'Use for Predictions') void vscode.commands.executeCommand('bertTune.runs.useForPredictions', { run: summary });

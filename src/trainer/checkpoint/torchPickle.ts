@@ -388,7 +388,10 @@ function materialize(file: string, name: string, t: TensorValue, storage: Uint8A
     throw new TorchCheckpointError(
       `${file}: storage ${t.storage.key} holds ${storage.length} bytes, but ${t.storage.numel} elements of ${t.storage.kind} take ${t.storage.numel * kind.bytes}: its dtype does not match its bytes. Save the model again (save_pretrained), or use model.safetensors.`,
     );
-  if (t.offset < 0) throw new TorchCheckpointError(`${file}: tensor ${name} starts at a negative offset (${t.offset}) in its storage: the file is damaged. Save the model again (save_pretrained).`);
+  if (t.offset < 0)
+    throw new TorchCheckpointError(
+      `${file}: tensor ${name} starts at a negative offset (${t.offset}) in its storage: the file is damaged. Save the model again (save_pretrained).`,
+    );
   const numel = t.size.reduce((a, b) => a * b, 1);
   // Bounds before the allocation: a 500-byte file may declare a [2^30] view of one element.
   if (t.size.some(d => d < 0) || t.stride.some(d => d < 0)) throw new TorchCheckpointError(`${file}: tensor ${name} has a negative size or stride`);

@@ -65,12 +65,21 @@ export async function* readTextLines(input: NodeJS.ReadableStream = process.stdi
  */
 export function attachDashValues(args: string[], options: NonNullable<ParseArgsConfig['options']>): string[] {
   const out: string[] = [];
-  const isOption = (a: string) => a.startsWith('--') ? a.slice(2).split('=')[0] in options : Object.values(options).some(o => o.short !== undefined && a === `-${o.short}`);
+  const isOption = (a: string) =>
+    a.startsWith('--') ? a.slice(2).split('=')[0] in options : Object.values(options).some(o => o.short !== undefined && a === `-${o.short}`);
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const name = a.startsWith('--') && !a.includes('=') ? a.slice(2) : undefined;
     const next = args[i + 1];
-    if (name !== undefined && Object.hasOwn(options, name) && options[name].type === 'string' && next !== undefined && next.startsWith('-') && next !== '--' && !isOption(next)) {
+    if (
+      name !== undefined &&
+      Object.hasOwn(options, name) &&
+      options[name].type === 'string' &&
+      next !== undefined &&
+      next.startsWith('-') &&
+      next !== '--' &&
+      !isOption(next)
+    ) {
       out.push(`${a}=${next}`);
       i++;
     } else out.push(a);

@@ -283,4 +283,3 @@ function labelValueProblems(columns: ColumnInfo[]): DatasetProblem[] {
   }
   return problems;
 }
-

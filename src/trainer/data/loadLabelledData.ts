@@ -253,7 +253,10 @@ class RowCollector {
     const missing = [...this.labels].filter(([label]) => looksMissing(label));
     if (missing.length) {
       const rows = missing.reduce((a, [, s]) => a + s.rows, 0);
-      const lines = missing.flatMap(([, s]) => s.lines).sort((a, b) => a - b).slice(0, FINDING_LINES_KEPT);
+      const lines = missing
+        .flatMap(([, s]) => s.lines)
+        .sort((a, b) => a - b)
+        .slice(0, FINDING_LINES_KEPT);
       findings.push({
         kind: 'missingLabel',
         file,
@@ -267,7 +270,10 @@ class RowCollector {
       if (!groups.length) return;
       const others = groups.flatMap(g => g.variants.slice(1));
       const rows = others.reduce((a, l) => a + this.labels.get(l)!.rows, 0);
-      const lines = others.flatMap(l => this.labels.get(l)!.lines).sort((a, b) => a - b).slice(0, FINDING_LINES_KEPT);
+      const lines = others
+        .flatMap(l => this.labels.get(l)!.lines)
+        .sort((a, b) => a - b)
+        .slice(0, FINDING_LINES_KEPT);
       const variants = groups.reduce((a, g) => a + g.variants.length, 0);
       findings.push({
         kind: 'labelVariants',

@@ -54,13 +54,16 @@ function readTrainerStateFile(file: string): HfTrainerState {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new Error(`${file}: not a JSON object. ${fix}`);
   const state = raw as Record<string, unknown>;
   if (state.log_history !== undefined) {
-    if (!Array.isArray(state.log_history)) throw new Error(`${file}: "log_history" must be a list of log entries, not ${JSON.stringify(state.log_history).slice(0, 60)}. ${fix}`);
+    if (!Array.isArray(state.log_history))
+      throw new Error(`${file}: "log_history" must be a list of log entries, not ${JSON.stringify(state.log_history).slice(0, 60)}. ${fix}`);
     state.log_history.forEach((h: unknown, i) => {
-      if (!h || typeof h !== 'object' || Array.isArray(h)) throw new Error(`${file}: log_history[${i}] must be an object of numbers (step, loss, eval_loss…). ${fix}`);
+      if (!h || typeof h !== 'object' || Array.isArray(h))
+        throw new Error(`${file}: log_history[${i}] must be an object of numbers (step, loss, eval_loss…). ${fix}`);
     });
   }
   for (const key of ['max_steps', 'global_step', 'best_global_step', 'best_metric'])
-    if (state[key] !== undefined && state[key] !== null && typeof state[key] !== 'number') throw new Error(`${file}: "${key}" must be a number, not ${JSON.stringify(state[key])}. ${fix}`);
+    if (state[key] !== undefined && state[key] !== null && typeof state[key] !== 'number')
+      throw new Error(`${file}: "${key}" must be a number, not ${JSON.stringify(state[key])}. ${fix}`);
   return state as HfTrainerState;
 }
 

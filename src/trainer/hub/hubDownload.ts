@@ -175,13 +175,20 @@ class HubSession {
    * that is not a relative one and returns it, as huggingface_hub's HEAD does: its headers
    * carry the file's metadata (an LFS file's redirect to the CDN).
    */
-  private async request(url: string, method: 'HEAD' | 'GET', extra: Record<string, string>, sameOriginOnly: boolean, stall: Stall): Promise<{ res: Response; url: string }> {
+  private async request(
+    url: string,
+    method: 'HEAD' | 'GET',
+    extra: Record<string, string>,
+    sameOriginOnly: boolean,
+    stall: Stall,
+  ): Promise<{ res: Response; url: string }> {
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
       const res = await stall.race(this.doFetch(url, { method, headers: this.headers(url, extra), redirect: 'manual', signal: stall.signal }));
       const location = res.headers.get('location');
       if (res.status < 300 || res.status >= 400 || !location) return { res, url };
       const next = new URL(location, url);
-      if (next.protocol !== 'https:' && next.protocol !== 'http:') throw new HubError(`${this.endpoint} redirected ${this.id} to ${next.protocol} URL, which BERT Tune does not follow`);
+      if (next.protocol !== 'https:' && next.protocol !== 'http:')
+        throw new HubError(`${this.endpoint} redirected ${this.id} to ${next.protocol} URL, which BERT Tune does not follow`);
       // HEAD follows relative redirects only, as huggingface_hub does ("//host/..." and "/\host/..." name another host)
       if (sameOriginOnly && (/^[a-z][a-z0-9+.-]*:/i.test(location) || next.origin !== new URL(url).origin)) return { res, url };
       await res.body?.cancel().catch(() => undefined);
@@ -242,7 +249,8 @@ class HubSession {
     const stall = new Stall(
       this.stallMs,
       this.options.signal,
-      () => `${this.endpoint} sent nothing for ${this.stallMs / 1000} s while downloading ${this.id}/${file} (${downloaded} of ${total ?? '?'} bytes). What arrived is kept: try again to resume.`,
+      () =>
+        `${this.endpoint} sent nothing for ${this.stallMs / 1000} s while downloading ${this.id}/${file} (${downloaded} of ${total ?? '?'} bytes). What arrived is kept: try again to resume.`,
     );
     try {
       const { res } = await this.request(meta.url, 'GET', have ? { Range: `bytes=${have}-` } : {}, false, stall);

@@ -55,14 +55,17 @@ function labels(raw: Record<string, unknown>, file: string): string[] {
   const id2label = raw.id2label;
   if (id2label && typeof id2label === 'object' && !Array.isArray(id2label)) {
     const entries = Object.entries(id2label as Record<string, unknown>);
-    if (!entries.length) throw new ConfigError(`${file}: id2label is empty: a classifier needs at least one label. Give id2label (or num_labels) the model's labels.`);
+    if (!entries.length)
+      throw new ConfigError(`${file}: id2label is empty: a classifier needs at least one label. Give id2label (or num_labels) the model's labels.`);
     if (entries.length > MAX_LABELS) throw new ConfigError(`${file}: id2label names ${entries.length} labels; BERT Tune takes at most ${MAX_LABELS}.`);
     const out: string[] = [];
     for (const [k, v] of entries) {
       const id = Number(k);
       // "01" and "1" are one id to Number(): only the plain decimal form counts, once
       if (!Number.isInteger(id) || id < 0 || id >= entries.length || String(id) !== k || typeof v !== 'string' || out[id] !== undefined) {
-        throw new ConfigError(`${file}: id2label must map 0..${entries.length - 1} to label names, each id once; found ${JSON.stringify(k)}: ${JSON.stringify(v)}`);
+        throw new ConfigError(
+          `${file}: id2label must map 0..${entries.length - 1} to label names, each id once; found ${JSON.stringify(k)}: ${JSON.stringify(v)}`,
+        );
       }
       out[id] = v;
     }

@@ -123,7 +123,7 @@ export function shortenLongWords(text: string): string {
   let runStart = -1;
   let cutAt = -1; // where the current run is cut, once it is long enough
   let survivors = 0;
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     const code = text.codePointAt(i)!;
     const c = String.fromCodePoint(code);
     const width = code > 0xffff ? 2 : 1;

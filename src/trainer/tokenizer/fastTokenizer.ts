@@ -71,8 +71,7 @@ export class FastBertTokenizer implements TextTokenizer {
  * naming the file, the field and what to do.
  */
 export function checkedTokenizerJson(json: Record<string, unknown>, file: string): Record<string, unknown> {
-  const bad = (what: string) =>
-    new Error(`${file}: ${what}. Save the tokenizer again (tokenizer.save_pretrained), or remove tokenizer.json to use vocab.txt.`);
+  const bad = (what: string) => new Error(`${file}: ${what}. Save the tokenizer again (tokenizer.save_pretrained), or remove tokenizer.json to use vocab.txt.`);
   if (!json || typeof json !== 'object' || Array.isArray(json)) throw bad('it is not a JSON object');
   const out: Record<string, unknown> = { ...json };
   for (const key of ['normalizer', 'pre_tokenizer', 'post_processor', 'decoder']) {
@@ -96,7 +95,9 @@ export function checkedTokenizerJson(json: Record<string, unknown>, file: string
       // ("(a+)+$") takes minutes on a few dozen characters. Python's tokenizers stops such a
       // match ("retry-limit-in-match over"); here it is refused when the file is read.
       if (!safeRegex(pattern))
-        throw bad(`the pattern ${JSON.stringify(pattern)} of a "${type}" in its ${key} can take exponential time on some texts (a quantifier inside a quantifier), so BERT Tune does not run it`);
+        throw bad(
+          `the pattern ${JSON.stringify(pattern)} of a "${type}" in its ${key} can take exponential time on some texts (a quantifier inside a quantifier), so BERT Tune does not run it`,
+        );
     }
   }
   const model = out.model as { vocab?: unknown } | undefined;
@@ -104,7 +105,8 @@ export function checkedTokenizerJson(json: Record<string, unknown>, file: string
   const vocab = model.vocab;
   if (!vocab || typeof vocab !== 'object' || Array.isArray(vocab)) throw bad('"model.vocab" must map each token to its id');
   for (const [token, id] of Object.entries(vocab)) {
-    if (!Number.isInteger(id) || (id as number) < 0) throw bad(`"model.vocab" gives the token ${JSON.stringify(token)} the id ${JSON.stringify(id)}, not a whole number`);
+    if (!Number.isInteger(id) || (id as number) < 0)
+      throw bad(`"model.vocab" gives the token ${JSON.stringify(token)} the id ${JSON.stringify(id)}, not a whole number`);
   }
   return out;
 }

@@ -164,7 +164,8 @@ export function whyNotRunFolder(dir: string, run: { resume: boolean; baseModel?:
     return (e as Error).message;
   }
   const isRun = entries.includes(RUN_FILES.config);
-  if (run.resume) return isRun ? undefined : `${dir} is not a BERT Tune run (it has no ${RUN_FILES.config}): nothing to resume. Start a new run there with --out instead.`;
+  if (run.resume)
+    return isRun ? undefined : `${dir} is not a BERT Tune run (it has no ${RUN_FILES.config}): nothing to resume. Start a new run there with --out instead.`;
   const own = run.baseModel && path.resolve(path.dirname(run.baseModel)) === path.resolve(dir) ? path.basename(run.baseModel) : undefined;
   // A run another trainer is starting or training: say so, not how an ended run ended. A lock
   // whose process is gone (a kill -9 before its first write) is a leftover, taken over.
