@@ -21,3 +21,24 @@ export function tempFile(name: string, content: string | Buffer): string {
   fs.writeFileSync(file, content);
   return file;
 }
+
+/** The uncased BERT vocabulary every tiny test model uses. */
+export const BERT_VOCAB = path.join(__dirname, '..', 'fixtures', 'reference', 'vocab', 'bert-base-uncased-vocab.txt');
+
+/** A random BERT classifier small enough for any test (1 layer, hidden 16, 64 positions) in `dir`, with these labels. */
+export async function tinyCheckpoint(dir: string, id2label: Record<number, string> = { 0: 'a', 1: 'b' }, seed = 1): Promise<string> {
+  const { initCheckpoint } = await import('../../src/trainer/checkpoint/hfCheckpoint');
+  const { parseBertConfig } = await import('../../src/trainer/model/config');
+  const config = parseBertConfig({
+    model_type: 'bert',
+    vocab_size: 30522,
+    num_hidden_layers: 1,
+    hidden_size: 16,
+    num_attention_heads: 2,
+    intermediate_size: 32,
+    max_position_embeddings: 64,
+    id2label,
+  });
+  await initCheckpoint(config, BERT_VOCAB, dir, seed);
+  return dir;
+}

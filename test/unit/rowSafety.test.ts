@@ -15,7 +15,7 @@ import { parseBertConfig } from '../../src/trainer/model/config';
 import { NOTE_COLUMN, predictFile } from '../../src/trainer/predict/predictFile';
 import { Predictor } from '../../src/trainer/predict/predictor';
 import { useBackend } from './backendSetup';
-import { tempDir } from './helpers';
+import { tempDir, tinyCheckpoint } from './helpers';
 
 const VOCAB = path.join(__dirname, '..', 'fixtures', 'reference', 'vocab', 'bert-base-uncased-vocab.txt');
 
@@ -125,18 +125,7 @@ describe('Predict a CSV column', () => {
   });
 
   it("escapes formulas, from the data and from the model's label names (CSV injection)", async () => {
-    const hostile = path.join(tempDir(), 'hostile');
-    const config = parseBertConfig({
-      model_type: 'bert',
-      vocab_size: 30522,
-      num_hidden_layers: 1,
-      hidden_size: 16,
-      num_attention_heads: 2,
-      intermediate_size: 32,
-      max_position_embeddings: 64,
-      id2label: { 0: '=HYPERLINK("http://evil","click")', 1: '@SUM(1)' },
-    });
-    await initCheckpoint(config, VOCAB, hostile, 1);
+    const hostile = await tinyCheckpoint(path.join(tempDir(), 'hostile'), { 0: '=HYPERLINK("http://evil","click")', 1: '@SUM(1)' });
     const file = write('in.csv', 'id,text\n=1+2,"=HYPERLINK(""http://evil"")"\n-5,+cmd|calc\n@x,\tpadded\n3,plain\n');
     const out = path.join(path.dirname(file), 'out.csv');
     const predictor = new Predictor();

@@ -7,11 +7,9 @@ import { diagnoseRun } from '../../src/shared/runDiagnosis';
 import { TRAIN_DEFAULTS, type FromTrainer, type TrainConfig } from '../../src/shared/trainerProtocol';
 import { RUN_FILES } from '../../src/shared/runFolder';
 import { summarizeRun } from '../../src/extension/runs/runStore';
-import { initCheckpoint } from '../../src/trainer/checkpoint/hfCheckpoint';
-import { parseBertConfig } from '../../src/trainer/model/config';
 import { applyHostMessage, diagnoses, emptyState } from '../../webview-ui/src/metrics/state';
 import { useBackend } from './backendSetup';
-import { tempDir } from './helpers';
+import { tempDir, tinyCheckpoint } from './helpers';
 import { runCollecting } from './runHelpers';
 
 type Evaluation = Extract<FromTrainer, { type: 'evaluation' }>;
@@ -81,22 +79,7 @@ describe('a run with no signal, end to end', () => {
   let base: string;
   before(async () => {
     await useBackend('wasm');
-    base = path.join(tempDir(), 'base');
-    await initCheckpoint(
-      parseBertConfig({
-        model_type: 'bert',
-        vocab_size: 30522,
-        num_hidden_layers: 1,
-        hidden_size: 16,
-        num_attention_heads: 2,
-        intermediate_size: 32,
-        max_position_embeddings: 64,
-        id2label: { 0: 'a', 1: 'b' },
-      }),
-      path.join(__dirname, '..', 'fixtures', 'reference', 'vocab', 'bert-base-uncased-vocab.txt'),
-      base,
-      1,
-    );
+    base = await tinyCheckpoint(path.join(tempDir(), 'base'));
   });
 
   it('says so in the log before "done", in the Runs summary, and in the metrics panel', async () => {
