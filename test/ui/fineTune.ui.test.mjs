@@ -37,7 +37,7 @@ describe('Fine-tune on this CSV, in the workbench', () => {
         'bertTune.defaultBaseModel': model,
         'bertTune.training.epochs': 2,
         'bertTune.training.batchSize': 16,
-        'bertTune.training.learningRate': 0.001,
+        // No learning rate: as a new user has it (package.json's default), which from scratch must not take for a choice.
         // Offline, deterministically: a refused port and an empty cache (the last test's Hub model).
         'bertTune.hub.endpoint': 'http://127.0.0.1:45999',
         'bertTune.hub.cacheFolder': fs.mkdtempSync(path.join(os.tmpdir(), 'bert-tune-ui-hub-')),
@@ -215,6 +215,14 @@ describe('Fine-tune on this CSV, in the workbench', () => {
         .locator('.statusbar-item', { hasText: /BERT Tune: (preparing|waiting|epoch)/ })
         .first()
         .waitFor({ state: 'hidden', timeout: 120_000 });
+      // The run ends as stopped, and the Runs view says so before the next walk starts.
+      await (
+        await runsPane(page)
+      )
+        .locator('.monaco-list-row', { hasText: /from scratch.*stopped/ })
+        .first()
+        .waitFor({ timeout: 60_000 });
+      console.log(`screenshot: ${await screenshot(page, 'from-scratch-stopped')}`);
     }));
 
   it('says before training that a Hub model is neither downloaded nor reachable, and offers the ways out', () =>
@@ -291,6 +299,39 @@ describe('Fine-tune on this CSV, in the workbench', () => {
       assert.match(summary, /1 text in "text" has more than one label in "label", on 2 rows \(lines 7, 8\)/);
       assert.match(await view.locator('#text-lengths').innerText(), /≤ 16 words/);
       console.log(`screenshot: ${await screenshot(page, 'messy-file-summary')}`);
+    }));
+
+  it('offers to merge labels that differ only in case, and the run then reads them as one', () =>
+    withFailureScreenshot(wb.page, 'merge-label-variants', async () => {
+      const { page } = wb;
+      const labels = i => (i % 7 === 3 ? 'A' : i % 7 === 5 ? 'B' : i % 2 ? 'b' : 'a');
+      const lines = ['text,label', ...Array.from({ length: 40 }, (_, i) => `${i % 2 ? 'dull' : 'bright'} film number ${i},${labels(i)}`)];
+      fs.writeFileSync(path.join(wb.workspace, 'cased-labels.csv'), lines.join('\n') + '\n');
+      await runCommand(page, 'View: Show Explorer');
+      await explorerContextMenu(page, 'cased-labels.csv', 'Fine-tune on this CSV');
+      for (const step of ['Which column holds the text', 'second text column', 'holds the labels', 'Which model to start from']) {
+        await waitForQuickPick(page, step);
+        await acceptQuickPick(page);
+      }
+      await page.locator('.quick-input-widget', { hasText: 'Start training' }).waitFor();
+      await acceptQuickPick(page);
+      const first = page.locator('.monaco-dialog-box', { hasText: 'Labels:' });
+      await first.waitFor({ timeout: 60_000 });
+      assert.match(await first.innerText(), /differ only in case or in how a number is written, and train as 4 classes instead of 2/);
+      console.log(`screenshot: ${await screenshot(page, 'merge-label-variants-1')}`);
+      await clickDialogButton(page, 'Merge Label Variants');
+      // The same run again, its labels read merged: two classes, and nothing more to merge.
+      const second = page.locator('.monaco-dialog-box', { hasText: 'Labels:' });
+      await second.filter({ hasNotText: 'differ only in case' }).waitFor({ timeout: 60_000 });
+      const merged = await second.innerText();
+      assert.match(merged, /Labels: a: \d+ \(\d+%\), b: \d+ \(\d+%\)\./);
+      assert.equal(await second.locator('.monaco-button', { hasText: 'Merge Label Variants' }).count(), 0);
+      console.log(`screenshot: ${await screenshot(page, 'merge-label-variants-2')}`);
+      await clickDialogButton(page, 'Cancel');
+      await page
+        .locator('.statusbar-item', { hasText: /BERT Tune: (preparing|waiting)/ })
+        .first()
+        .waitFor({ state: 'hidden', timeout: 30_000 });
     }));
 
   it('goes Back a step and back again, each step showing the answer given there', () =>

@@ -24,11 +24,11 @@ export class FastBertTokenizer implements TextTokenizer {
     special: { cls: string; sep: string; pad: string },
     file = 'tokenizer.json',
   ) {
-    tokenizerJson = checkedTokenizerJson(tokenizerJson, file);
-    const model = tokenizerJson.model as { type?: unknown } | undefined;
+    const model = (tokenizerJson as { model?: { type?: unknown } } | null)?.model;
     if (model?.type !== 'WordPiece') {
       throw new Error(`${file}: its model is ${JSON.stringify(model?.type)}, not WordPiece; BERT Tune runs BERT tokenizers only`);
     }
+    tokenizerJson = checkedTokenizerJson(tokenizerJson, file);
     // Whatever else the library trips over ("type is not iterable") is told with the file's name.
     try {
       this.tokenizer = new Tokenizer(tokenizerJson, config);
