@@ -222,10 +222,12 @@ describe('Export training script → a distributed Trainer run → Import run, o
   const launchers: [string, (bin: string) => string[]][] = [
     ['torchrun --nproc_per_node 2 (gloo on the CPU)', bin => [path.join(bin, 'torchrun'), '--nproc_per_node', '2', 'train.py']],
     [
-      'accelerate launch --num_processes 2 --cpu',
+      // not --cpu: without a config file, Accelerate then starts one process whatever --num_processes says
+      'accelerate launch --multi_gpu --num_processes 2 (on the CPU)',
       bin => [
         path.join(bin, 'accelerate'),
         'launch',
+        '--multi_gpu',
         '--num_processes',
         '2',
         '--num_machines',
@@ -234,7 +236,6 @@ describe('Export training script → a distributed Trainer run → Import run, o
         'no',
         '--dynamo_backend',
         'no',
-        '--cpu',
         'train.py',
       ],
     ],
@@ -269,6 +270,8 @@ describe('Export training script → a distributed Trainer run → Import run, o
       });
       assert.equal(r.status, 0, `${r.stdout.slice(-2000)}\n${r.stderr.slice(-4000)}`);
       assert.match(r.stdout + r.stderr, /saved the model to/);
+      // two ranks, each with half of the global batch of 8
+      for (const rank of [0, 1]) assert.match(r.stdout, new RegExp(`rank ${rank} of 2 processes: 4 rows a step on this process, a global batch of 8`));
       const model = path.join(script, 'output', 'model');
       const state = JSON.parse(fs.readFileSync(path.join(model, 'trainer_state.json'), 'utf8'));
       assert.equal(state.global_step, 6);
@@ -292,4 +295,72 @@ describe('Export training script → a distributed Trainer run → Import run, o
       }
     });
   }
+
+  const python = (script: string, args: string[] = ['train.py']) =>
+    spawnSync(args[0] === 'train.py' ? found.python! : path.join(path.dirname(found.python!), args[0]), args[0] === 'train.py' ? args : args.slice(1), {
+      cwd: script,
+      encoding: 'utf8',
+      timeout: 300_000,
+      env: { ...process.env, OMP_NUM_THREADS: '1', HF_HUB_OFFLINE: '1', TOKENIZERS_PARALLELISM: 'false' },
+    });
+
+  it("the loss and gradient norm are the global batch's: equal at step 1 with 1 process, 2 processes and accumulation 2", async () => {
+    const { exportTrainingScript } = await import('../../src/trainer/export/exportScript');
+    const step1 = async (name: string, o: Partial<typeof TRAIN_DEFAULTS>, launch: string[]) => {
+      const script = path.join(dir, `step1-${name}`);
+      const config = {
+        ...TRAIN_DEFAULTS,
+        data: path.join(ROOT, 'test', 'fixtures', 'workspace', 'sst2-dev-200.tsv'),
+        textCol: 'text',
+        labelCol: 'label',
+        model: base,
+        out: script,
+        maxSteps: 1,
+        evalSteps: 1,
+        batchSize: 8,
+        learningRate: 1e-3,
+        maxLength: 64,
+        dropout: 0, // the same forward pass on every process
+        ...o,
+      };
+      await exportTrainingScript(config, script);
+      const r = python(script, launch);
+      assert.equal(r.status, 0, `${r.stdout.slice(-2000)}\n${r.stderr.slice(-4000)}`);
+      const state = JSON.parse(fs.readFileSync(path.join(script, 'output', 'model', 'trainer_state.json'), 'utf8'));
+      const first = state.log_history.find((h: { step: number; loss?: number }) => h.step === 1 && h.loss !== undefined);
+      return { loss: first.loss as number, gradNorm: first.grad_norm as number };
+    };
+    const one = await step1('one', {}, ['train.py']);
+    const two = await step1('two', {}, ['torchrun', '--nproc_per_node', '2', 'train.py']);
+    const accumulated = await step1('accumulated', { batchSize: 4, gradientAccumulation: 2 }, ['train.py']);
+    for (const [what, other] of [
+      ['2 processes', two],
+      ['accumulation 2', accumulated],
+    ] as const) {
+      assert.ok(Math.abs(other.loss - one.loss) < 1e-4 * one.loss, `${what}: loss ${other.loss} against ${one.loss}`);
+      assert.ok(Math.abs(other.gradNorm - one.gradNorm) < 1e-3 * one.gradNorm, `${what}: grad norm ${other.gradNorm} against ${one.gradNorm}`);
+    }
+  });
+
+  it('train.py as written stops at once, saying what to do, when the base model folder is not on the machine; the recipe holds absolute paths', async () => {
+    const { exportTrainingScript } = await import('../../src/trainer/export/exportScript');
+    const script = path.join(dir, 'moved');
+    const config = {
+      ...TRAIN_DEFAULTS,
+      data: path.relative(process.cwd(), path.join(ROOT, 'test', 'fixtures', 'workspace', 'sst2-dev-200.tsv')),
+      textCol: 'text',
+      labelCol: 'label',
+      model: path.relative(process.cwd(), base),
+      out: script,
+      maxSteps: 1,
+    };
+    const { recipe } = await exportTrainingScript(config, script);
+    assert.equal(recipe.model, base);
+    assert.ok(path.isAbsolute(recipe.source_data));
+    const moved = { ...recipe, model: path.join(dir, 'not-here') };
+    fs.writeFileSync(path.join(script, 'recipe.json'), JSON.stringify(moved));
+    const r = python(script);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /The base model folder .*not-here is not on this machine\. Copy it here and set "model" in recipe\.json/);
+  });
 });

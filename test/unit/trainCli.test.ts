@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { UsageError } from '../../src/trainer/cli/args';
 import { trainConfigFromArgs } from '../../src/trainer/cli/trainCommand';
@@ -91,5 +92,15 @@ describe('bert-tune train options', () => {
 
   it('takes --resume alone', () => {
     assert.deepEqual(trainConfigFromArgs(['--resume', 'runs/a']), { resume: 'runs/a', logSteps: false });
+  });
+
+  it('keeps files as absolute paths, so --resume works from another folder; a Hub id stays an id', () => {
+    const { config } = trainConfigFromArgs([...base, '--validation-data', 'v.csv']);
+    assert.equal(config!.data, path.resolve('d.csv'));
+    assert.equal(config!.out, path.resolve('o'));
+    assert.equal(config!.validationData, path.resolve('v.csv'));
+    assert.equal(config!.model, 'm', 'no folder "m" here: a Hub id');
+    const here = path.relative(process.cwd(), path.join(__dirname, '..', 'fixtures', 'reference', 'tiny-bert'));
+    assert.equal(trainConfigFromArgs([...base.slice(0, -4), '--model', here, '--out', 'o']).config!.model, path.resolve(here));
   });
 });

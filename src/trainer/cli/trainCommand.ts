@@ -1,4 +1,6 @@
 /** `bert-tune train`: a training run from the command line, its messages printed as JSON lines. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { BACKENDS } from '../../shared/backendReport';
 import { describeIssues } from '../../shared/settingIssues';
 import { METRIC_NAMES } from '../../shared/metrics';
@@ -153,13 +155,14 @@ export function trainConfigFromArgs(args: string[]): { config?: TrainConfig; res
   const weights = o['class-weights'];
   const raw = {
     ...TRAIN_DEFAULTS,
-    data: requireOption(o.data, 'data', TRAIN_USAGE),
+    // Files as absolute paths: train-config.json keeps them, and --resume may run from elsewhere.
+    data: path.resolve(requireOption(o.data, 'data', TRAIN_USAGE)),
     textCol: requireOption(o['text-col'], 'text-col', TRAIN_USAGE),
     pairCol: o['text-pair-col'],
     labelCol: requireOption(o['label-col'], 'label-col', TRAIN_USAGE),
-    model: requireOption(o.model, 'model', TRAIN_USAGE),
-    out: requireOption(o.out, 'out', TRAIN_USAGE),
-    validationData: o['validation-data'],
+    model: localOrHub(requireOption(o.model, 'model', TRAIN_USAGE)),
+    out: path.resolve(requireOption(o.out, 'out', TRAIN_USAGE)),
+    validationData: o['validation-data'] === undefined ? undefined : path.resolve(o['validation-data']),
     delimiter: delimiterFromFlag(o.delimiter),
     header: o.header ? true : o['no-header'] ? false : undefined,
     validationSplit: num(o['validation-split'], 'validation-split') ?? TRAIN_DEFAULTS.validationSplit,
@@ -193,6 +196,11 @@ export function trainConfigFromArgs(args: string[]): { config?: TrainConfig; res
   if (!parsed.success)
     throw new UsageError(`${describeIssues(parsed.error.issues, raw, field => CLI_OPTION[field as keyof TrainConfig] ?? field)}.\n\n${TRAIN_USAGE}`);
   return { config: parsed.data, logSteps };
+}
+
+/** A model folder that exists here as an absolute path; anything else (a Hub id) as given. */
+function localOrHub(model: string): string {
+  return fs.existsSync(model) ? path.resolve(model) : model;
 }
 
 /** --log-steps: the steps and evaluations as readable lines on stderr. */

@@ -57,7 +57,7 @@ function trainPyTemplate(): string {
 
 function readme(recipe: Recipe): string {
   const local = recipe.model_is_local_folder
-    ? `\nThe base model is a local folder (\`${recipe.model}\`): copy it to the server too and set \`"model"\` in recipe.json to where it is there.\n`
+    ? `\nThe base model is a local folder (\`${recipe.model}\`): on another machine, copy it there too and set \`"model"\` in recipe.json to where it is; train.py says so at once when the folder is missing.\n`
     : '';
   return `# Training script exported by BERT Tune
 
@@ -80,13 +80,17 @@ pip install -r requirements.txt      # a CUDA build of torch for a GPU: see pyto
 |---|---|
 | one process (CPU or one GPU) | \`python train.py\` |
 | all GPUs of this machine | \`torchrun --nproc_per_node $(nvidia-smi -L \\| wc -l) train.py\` |
-| the same with Accelerate | \`accelerate launch --num_processes 4 train.py\` |
-| several processes on a CPU machine | \`torchrun --nproc_per_node 2 train.py\` or \`accelerate launch --num_processes 2 --cpu train.py\` |
+| the same with Accelerate | \`accelerate launch --multi_gpu --num_processes $(nvidia-smi -L \\| wc -l) train.py\` |
+| several processes on a CPU machine | \`torchrun --nproc_per_node 2 train.py\` or \`accelerate launch --multi_gpu --num_processes 2 train.py\` (not \`--cpu\`: without a config file Accelerate then starts one process) |
 | 2 machines x 8 GPUs | on each: \`torchrun --nnodes 2 --nproc_per_node 8 --node_rank R --rdzv_backend c10d --rdzv_endpoint HOST:29500 train.py\` (R = 0 on the machine named HOST, 1 on the other) |
-| a Slurm cluster | \`srun --nodes 2 --ntasks-per-node 1 torchrun --nnodes 2 --nproc_per_node 8 --rdzv_backend c10d --rdzv_endpoint $(scontrol show hostnames | head -1):29500 train.py\` |
+| a Slurm cluster | \`srun --nodes 2 --ntasks-per-node 1 torchrun --nnodes 2 --nproc_per_node 8 --rdzv_backend c10d --rdzv_endpoint $(scontrol show hostnames \\| head -1):29500 train.py\` |
 
-The global batch stays ${recipe.batch_size} rows: each process takes its share. Data order and
-dropout draws differ from BERT Tune's (another sampler), so the numbers are close, not equal.
+The global batch stays ${recipe.batch_size} rows: each process takes its share, and each says so
+when it starts ("rank 1 of 2 processes: …"): a launcher that started one process shows it there.
+The loss and the gradient norm are those of the global batch, whatever the number of processes
+and the accumulation. Data order and dropout draws differ from BERT Tune's (another sampler), so
+the numbers are close, not equal. On several machines the model folder is written on the first
+machine only (add \`save_on_each_node=True\` to the TrainingArguments in train.py to change that).
 
 ## Bring the result back
 
@@ -119,9 +123,10 @@ export async function exportTrainingScript(config: TrainConfig, outDir: string):
   const recipe: Recipe = {
     schema_version: RECIPE_SCHEMA_VERSION,
     exported_by: 'BERT Tune',
-    model: config.model,
+    // A folder as an absolute path: train.py runs from its own folder, not from where the run was trained.
+    model: fs.existsSync(config.model) ? path.resolve(config.model) : config.model,
     model_is_local_folder: fs.existsSync(config.model),
-    source_data: config.data,
+    source_data: path.resolve(config.data),
     text_column: config.textCol,
     pair_column: config.pairCol ?? null,
     label_column: config.labelCol,

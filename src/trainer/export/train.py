@@ -4,7 +4,9 @@ its data (train.csv, validation.csv: the very rows of the BERT Tune run's split)
 
 One process (CPU or one GPU):   python train.py
 Several GPUs on this machine:   torchrun --nproc_per_node 4 train.py
-                                accelerate launch --num_processes 4 train.py
+                                accelerate launch --multi_gpu --num_processes 4 train.py
+Several processes on CPUs:      torchrun --nproc_per_node 2 train.py
+(accelerate launch --cpu without a config file starts one process, whatever --num_processes says.)
 Several machines:               see README.md beside this file.
 
 The result, output/model/, is a Hugging Face model folder with its trainer_state.json:
@@ -27,6 +29,12 @@ if RECIPE.get("schema_version") != 1:
 LABELS = RECIPE["labels"]
 LABEL2ID = {label: i for i, label in enumerate(LABELS)}
 WORLD = int(os.environ.get("WORLD_SIZE", "1"))
+RANK = int(os.environ.get("RANK", "0"))
+
+if RECIPE.get("model_is_local_folder") and not os.path.isdir(RECIPE["model"]):
+    # At once, rather than let transformers look for a folder's path on the Hub.
+    sys.exit(f"The base model folder {RECIPE['model']} is not on this machine. Copy it here and set \"model\" "
+             "in recipe.json to its path (or to a Hub id such as bert-base-uncased).")
 
 
 def unescape(cell):
@@ -111,13 +119,18 @@ def main():
     per_device = max(1, batch // WORLD)
     if per_device * WORLD != batch:
         print(f"note: batch {batch} over {WORLD} processes: {per_device} each, {per_device * WORLD} in all", file=sys.stderr)
+    accumulation = RECIPE["gradient_accumulation"]
+    # Each process says what it trains on: a launcher that starts one process (accelerate --cpu
+    # without a config) shows here as "1 process".
+    print(f"rank {RANK} of {WORLD} process{'es' if WORLD > 1 else ''}: {per_device} rows a step on this process, "
+          f"a global batch of {per_device * WORLD} x {accumulation} accumulated = {per_device * WORLD * accumulation} rows an optimizer step", flush=True)
     cpu = not torch.cuda.is_available()
     best = RECIPE["metric_for_best"]
     args = TrainingArguments(
         output_dir=os.path.join(HERE, "output", "checkpoints"),
         per_device_train_batch_size=per_device,
         per_device_eval_batch_size=2 * per_device,
-        gradient_accumulation_steps=RECIPE["gradient_accumulation"],
+        gradient_accumulation_steps=accumulation,
         learning_rate=RECIPE["learning_rate"],
         weight_decay=RECIPE["weight_decay"],
         adam_beta1=0.9, adam_beta2=0.999, adam_epsilon=1e-8,
@@ -138,6 +151,10 @@ def main():
         model=model, args=args, train_dataset=Rows(os.path.join(HERE, "train.csv"), tokenizer),
         eval_dataset=Rows(os.path.join(HERE, "validation.csv"), tokenizer),
         data_collator=DataCollatorWithPadding(tokenizer), compute_metrics=metrics, callbacks=callbacks)
+    # BertForSequenceClassification.forward takes **kwargs, so the Trainer believes it uses
+    # num_items_in_batch and skips its own scaling: the loss and the clipped gradient norm came out
+    # multiplied by processes x accumulation. BERT averages its loss itself; let the Trainer scale.
+    trainer.model_accepts_loss_kwargs = False
     trainer.train()
     out = os.path.join(HERE, "output", "model")
     trainer.save_model(out)  # the best checkpoint (load_best_model_at_end); the main process writes
