@@ -179,3 +179,20 @@ export async function initCheckpoint(config: BertConfig, vocabFile: string, outD
       JSON.stringify({ cls_token: '[CLS]', mask_token: '[MASK]', pad_token: '[PAD]', sep_token: '[SEP]', unk_token: '[UNK]' }, null, 2) + '\n',
   });
 }
+
+/**
+ * A model to serve as a single-label classifier (softmax, the most likely label): a checkpoint
+ * whose config.json says it is multi-label or a regression would get answers that mean nothing
+ * for it, so it is refused, naming the file, until BERT Tune serves those tasks. The model is
+ * disposed when refused.
+ */
+export function servableAsSingleLabel(loaded: LoadedModel): LoadedModel {
+  const task = loaded.config.problemType;
+  if (task === 'multi_label_classification' || task === 'regression') {
+    loaded.model.dispose();
+    throw new Error(
+      `${path.join(loaded.dir, 'config.json')}: problem_type is "${task}", but BERT Tune serves single-label classifiers only (softmax over the labels, one answer a text): its ${task === 'regression' ? 'scores' : 'labels'} would come out wrong. Use it with transformers until BERT Tune supports ${task === 'regression' ? 'regression' : 'multi-label classification'}.`,
+    );
+  }
+  return loaded;
+}

@@ -1,7 +1,7 @@
 /** `bert-tune eval` and `bert-tune predict`: a trained model on labelled or unlabelled rows. */
 import { TRAIN_LIMITS } from '../../shared/trainerProtocol';
 import { selectBackend } from '../backend';
-import { loadCheckpoint, type LoadedModel } from '../checkpoint/hfCheckpoint';
+import { loadCheckpoint, servableAsSingleLabel, type LoadedModel } from '../checkpoint/hfCheckpoint';
 import { loadLabelledData } from '../data/loadLabelledData';
 import { resolveModel } from '../hub/resolveModel';
 import { evaluateFile, EVAL_BATCH_SIZE, readEvaluationRows } from '../predict/evaluateFile';
@@ -27,7 +27,7 @@ async function load(ref: string): Promise<LoadedModel> {
   await selectBackend();
   const resolved = await resolveModel(ref);
   resolved.notices.forEach(n => process.stderr.write(`note: ${n}\n`));
-  return loadCheckpoint(resolved.dir);
+  return servableAsSingleLabel(loadCheckpoint(resolved.dir));
 }
 
 export async function evalCommand(args: string[]): Promise<number> {

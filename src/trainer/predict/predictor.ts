@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { DEFAULT_MAX_LENGTH, type Prediction } from '../../shared/inferenceProtocol';
-import { loadCheckpoint, type LoadedModel } from '../checkpoint/hfCheckpoint';
+import { loadCheckpoint, servableAsSingleLabel, type LoadedModel } from '../checkpoint/hfCheckpoint';
 import { resolveModel } from '../hub/resolveModel';
 import { batchesOf } from '../train/batches';
 import { batchTensors, disposeInputs } from '../step/batch';
@@ -21,7 +21,7 @@ export class Predictor {
   async model(ref: string): Promise<LoadedModel> {
     if (this.loaded?.ref === ref) return this.loaded.model;
     const resolved = await resolveModel(ref);
-    const model = loadCheckpoint(resolved.dir);
+    const model = servableAsSingleLabel(loadCheckpoint(resolved.dir));
     this.dispose();
     this.loaded = { ref, model };
     this.notices = [...resolved.notices, ...model.notices];
