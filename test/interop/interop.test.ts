@@ -363,4 +363,105 @@ describe('Export training script → a distributed Trainer run → Import run, o
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /The base model folder .*not-here is not on this machine\. Copy it here and set "model" in recipe\.json/);
   });
+
+  /** The CSV of these rows as BERT Tune reads it (the export's train.csv escapes formulas). */
+  const rowsFile = (rows: { text: string; label: string }[]) => {
+    const file = path.join(dir, `rows-${Math.random().toString(36).slice(2)}.csv`);
+    fs.writeFileSync(file, ['text,label', ...rows.map(r => `"${r.text.replace(/"/g, '""')}",${r.label}`)].join('\n') + '\n');
+    return file;
+  };
+
+  it('no shuffle trains on the rows in file order, and a head trained for the same labels is kept: step 1 is the loss of the first 8 rows', async () => {
+    const { exportTrainingScript } = await import('../../src/trainer/export/exportScript');
+    const { loadRunRows } = await import('../../src/trainer/train/runRows');
+    const { evaluateFile } = await import('../../src/trainer/predict/evaluateFile');
+    const labelled = path.join(dir, 'labelled-base');
+    await initCheckpoint(
+      parseBertConfig({
+        model_type: 'bert',
+        vocab_size: 30522,
+        num_hidden_layers: 2,
+        hidden_size: 32,
+        num_attention_heads: 4,
+        intermediate_size: 64,
+        max_position_embeddings: 64,
+        id2label: { 0: '0', 1: '1' },
+      }),
+      path.join(ROOT, 'test', 'fixtures', 'reference', 'vocab', 'bert-base-uncased-vocab.txt'),
+      labelled,
+      7,
+    );
+    const script = path.join(dir, 'in-order');
+    const config = {
+      ...TRAIN_DEFAULTS,
+      data: path.join(ROOT, 'test', 'fixtures', 'workspace', 'sst2-dev-200.tsv'),
+      textCol: 'text',
+      labelCol: 'label',
+      model: labelled,
+      out: script,
+      maxSteps: 1,
+      evalSteps: 1,
+      batchSize: 8,
+      maxLength: 64,
+      dropout: 0,
+      shuffle: false,
+    };
+    const { recipe } = await exportTrainingScript(config, script);
+    assert.equal(recipe.shuffle, false);
+    const r = python(script);
+    assert.equal(r.status, 0, `${r.stdout.slice(-2000)}\n${r.stderr.slice(-4000)}`);
+    assert.doesNotMatch(r.stdout, /the classifier is new/);
+    const state = JSON.parse(fs.readFileSync(path.join(script, 'output', 'model', 'trainer_state.json'), 'utf8'));
+    const logged = state.log_history.find((h: { step: number; loss?: number }) => h.step === 1 && h.loss !== undefined).loss as number;
+    const first8 = (await loadRunRows(config)).train.slice(0, 8);
+    const loaded = loadCheckpoint(labelled);
+    try {
+      const ours = await evaluateFile(loaded, { file: rowsFile(first8), textCol: 'text', labelCol: 'label', maxLength: 64 });
+      assert.ok(Math.abs(ours.loss - logged) < 1e-4, `train.py's step 1 ${logged}, the first 8 rows ${ours.loss}`);
+    } finally {
+      loaded.model.dispose();
+    }
+  });
+
+  it('class weights weigh the training loss only: the logged evaluation loss is the unweighted one BERT Tune reports; an evaluation after each epoch too', async () => {
+    const { exportTrainingScript } = await import('../../src/trainer/export/exportScript');
+    const { loadRunRows } = await import('../../src/trainer/train/runRows');
+    const { evaluateFile } = await import('../../src/trainer/predict/evaluateFile');
+    const script = path.join(dir, 'weighted');
+    const config = {
+      ...TRAIN_DEFAULTS,
+      data: path.join(ROOT, 'test', 'fixtures', 'workspace', 'sst2-dev-200.tsv'),
+      textCol: 'text',
+      labelCol: 'label',
+      model: base,
+      out: script,
+      epochs: 1,
+      maxSteps: 6,
+      evalSteps: 4,
+      batchSize: 32, // 160 rows: 5 steps an epoch, so an evaluation at 4 (eval_steps) and 5 (the epoch's end)
+      learningRate: 1e-3,
+      maxLength: 64,
+      classWeights: [1, 5],
+    };
+    await exportTrainingScript(config, script);
+    const r = python(script);
+    assert.equal(r.status, 0, `${r.stdout.slice(-2000)}\n${r.stderr.slice(-4000)}`);
+    const state = JSON.parse(fs.readFileSync(path.join(script, 'output', 'model', 'trainer_state.json'), 'utf8'));
+    const evals = state.log_history.filter((h: { eval_loss?: number }) => h.eval_loss !== undefined) as { step: number; eval_loss: number }[];
+    for (const step of [4, 5])
+      assert.ok(
+        evals.some(e => e.step === step),
+        `an evaluation at step ${step}: ${JSON.stringify(evals.map(e => e.step))}`,
+      );
+    const bestStep = state.best_global_step as number;
+    const logged = evals.find(e => e.step === bestStep)!.eval_loss;
+    const validation = (await loadRunRows(config)).validation;
+    const loaded = loadCheckpoint(path.join(script, 'output', 'model'));
+    try {
+      const ours = await evaluateFile(loaded, { file: rowsFile(validation), textCol: 'text', labelCol: 'label', maxLength: 64 });
+      assert.ok(Math.abs(ours.loss - logged) < 1e-4, `train.py's evaluation loss ${logged}, BERT Tune's unweighted ${ours.loss}`);
+    } finally {
+      loaded.model.dispose();
+    }
+  });
 });

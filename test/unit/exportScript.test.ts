@@ -170,6 +170,10 @@ describe('Export training script', () => {
     assert.equal(summary.status, 'completed');
     assert.deepEqual(summary.best, { metric: 'accuracy', value: 0.75, step: 2 });
     assert.equal(readRunConfig(run).learningRate, recipe.learning_rate);
+    // the run's own epochs and order, not the defaults
+    assert.equal(recipe.epochs, 2);
+    assert.equal(readRunConfig(run).epochs, 2);
+    assert.equal(readRunConfig(run).shuffle, true);
     assert.ok(!fs.existsSync(path.join(run, RUN_FILES.checkpoints, 'best', 'training_args.bin')));
     const best = loadCheckpoint(path.join(run, RUN_FILES.checkpoints, 'best'));
     assert.deepEqual(best.config.id2label, ['neg', 'pos']);

@@ -47,6 +47,11 @@ export interface Recipe {
   metric_for_best: TrainConfig['metricForBest'];
   group_by_length: boolean;
   seed: number;
+  /** Added within schema version 1 (absent from older recipes: shuffled, epochs from the steps). */
+  shuffle?: boolean;
+  epochs?: number;
+  /** Evaluate after each epoch as well as every eval_steps, as BERT Tune does. */
+  steps_per_epoch?: number;
 }
 
 /** Found beside dist/trainer.js in the bundle, beside this file in the sources. */
@@ -151,6 +156,9 @@ export async function exportTrainingScript(config: TrainConfig, outDir: string):
     metric_for_best: config.metricForBest,
     group_by_length: config.groupByLength,
     seed: config.seed,
+    shuffle: config.shuffle,
+    epochs: config.epochs,
+    steps_per_epoch: stepsPerEpoch,
   };
   const csv = (list: typeof rows.train) =>
     stringify(

@@ -94,6 +94,9 @@ function configFromRecipe(recipe: Recipe, out: string): TrainConfig | undefined 
     metricForBest: recipe.metric_for_best,
     groupByLength: recipe.group_by_length,
     seed: recipe.seed,
+    shuffle: recipe.shuffle ?? true,
+    // the run's own epochs; an older recipe's from its steps (max_steps decides the run's length anyway)
+    epochs: recipe.epochs ?? (recipe.steps_per_epoch ? recipe.total_steps / recipe.steps_per_epoch : TRAIN_DEFAULTS.epochs),
   });
   return parsed.success ? parsed.data : undefined;
 }

@@ -17,8 +17,8 @@ import csv, json, os, sys
 
 import numpy as np
 import torch
-from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding,
-                          EarlyStoppingCallback, Trainer, TrainingArguments, set_seed)
+from transformers import (AutoConfig, AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding,
+                          EarlyStoppingCallback, Trainer, TrainerCallback, TrainingArguments, set_seed)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 with open(os.path.join(HERE, "recipe.json"), encoding="utf-8") as f:
@@ -76,15 +76,36 @@ def metrics(prediction):
     return {"accuracy": float(np.mean(predicted == truth)), "macro_f1": float(np.mean(f1s))}
 
 
-class WeightedTrainer(Trainer):
-    """Cross-entropy with the recipe's class weights, as BERT Tune trains with them."""
+class RecipeTrainer(Trainer):
+    """The Trainer as BERT Tune trains: the recipe's class weights on the training loss only (the
+    evaluation loss is unweighted, as BERT Tune reports it), and the rows in file order when the
+    run did not shuffle."""
 
     def compute_loss(self, model, inputs, return_outputs=False, **kwargs):
+        if not RECIPE.get("class_weights") or not model.training:
+            return super().compute_loss(model, inputs, return_outputs=return_outputs, **kwargs)
         labels = inputs.pop("labels")
         outputs = model(**inputs)
         weight = torch.tensor(RECIPE["class_weights"], dtype=outputs.logits.dtype, device=outputs.logits.device)
         loss = torch.nn.functional.cross_entropy(outputs.logits, labels, weight=weight)
         return (loss, outputs) if return_outputs else loss
+
+    def _get_train_sampler(self, *args, **kwargs):
+        if RECIPE.get("shuffle", True):
+            return super()._get_train_sampler(*args, **kwargs)
+        return torch.utils.data.SequentialSampler(self.train_dataset)
+
+
+class EvaluateEachEpoch(TrainerCallback):
+    """BERT Tune evaluates (and may keep the best checkpoint) after each epoch as well as every
+    eval_steps: so does this run."""
+
+    def on_step_end(self, args, state, control, **kwargs):
+        per_epoch = RECIPE.get("steps_per_epoch")
+        if per_epoch and state.global_step % per_epoch == 0:
+            control.should_evaluate = True
+            control.should_save = True
+        return control
 
 
 def group_by_length():
@@ -103,11 +124,23 @@ def main():
     if RECIPE.get("dropout") is not None:
         d = RECIPE["dropout"]
         overrides = {"hidden_dropout_prob": d, "attention_probs_dropout_prob": d, "classifier_dropout": d}
+    base_labels = [label for _, label in sorted(AutoConfig.from_pretrained(RECIPE["model"]).id2label.items())]
     model = AutoModelForSequenceClassification.from_pretrained(
         RECIPE["model"], num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id=LABEL2ID, ignore_mismatched_sizes=True, **overrides)
+    if base_labels != LABELS:
+        # As BERT Tune: a head trained for other labels starts afresh, even when their count matches.
+        with torch.no_grad():
+            torch.nn.init.normal_(model.classifier.weight, mean=0.0, std=model.config.initializer_range)
+            torch.nn.init.zeros_(model.classifier.bias)
+        print(f"note: the classifier is new: the base model's labels ({', '.join(map(str, base_labels))}) are not this run's", flush=True)
     if RECIPE.get("head_only"):
         for name, p in model.named_parameters():
             p.requires_grad = name.startswith("classifier.") or name.startswith("bert.pooler.")
+        # BERT Tune computes the frozen encoder's features once, without dropout: so does this run.
+        for name, module in model.named_modules():
+            if name.startswith("bert.embeddings") or name.startswith("bert.encoder"):
+                if isinstance(module, torch.nn.Dropout):
+                    module.p = 0.0
     elif RECIPE.get("freeze_layers"):
         frozen = ["bert.embeddings."] + [f"bert.encoder.layer.{l}." for l in range(RECIPE["freeze_layers"])]
         for name, p in model.named_parameters():
@@ -146,8 +179,10 @@ def main():
         logging_steps=1, report_to="none",
         use_cpu=cpu, ddp_backend="gloo" if cpu and WORLD > 1 else None,
     )
-    callbacks = [EarlyStoppingCallback(RECIPE["early_stopping_patience"])] if RECIPE.get("early_stopping_patience") else []
-    trainer = (WeightedTrainer if RECIPE.get("class_weights") else Trainer)(
+    callbacks = [EvaluateEachEpoch()]
+    if RECIPE.get("early_stopping_patience"):
+        callbacks.append(EarlyStoppingCallback(RECIPE["early_stopping_patience"]))
+    trainer = RecipeTrainer(
         model=model, args=args, train_dataset=Rows(os.path.join(HERE, "train.csv"), tokenizer),
         eval_dataset=Rows(os.path.join(HERE, "validation.csv"), tokenizer),
         data_collator=DataCollatorWithPadding(tokenizer), compute_metrics=metrics, callbacks=callbacks)
