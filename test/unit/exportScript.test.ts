@@ -181,4 +181,29 @@ describe('Export training script', () => {
     await assert.rejects(importRun(from, run), /exists already/);
     await assert.rejects(importRun(dir, path.join(dir, 'other')), /no config\.json/);
   });
+
+  it('Import run of a plain model folder (no trainer_state.json) says it has no curves; eval and predict take a run folder', async () => {
+    const dir = tempDir();
+    const from = path.join(dir, 'plain');
+    const loaded = loadCheckpoint(base, { labels: ['neg', 'pos'] });
+    await saveCheckpoint(loaded.model, base, from);
+    loaded.model.dispose();
+    const run = path.join(dir, '.bert-tune', 'runs', 'plain-import');
+    const r = await importRun(from, run);
+    assert.match(r.notices.join('\n'), /has no trainer_state\.json: imported as a model without curves/);
+    const summary = summarizeRun(run, false);
+    assert.equal(summary.label, 'plain-import');
+    assert.match(summary.reason ?? '', /without curves \(no trainer_state\.json\)/);
+    // a run folder stands for its best checkpoint
+    const { resolveModel } = await import('../../src/trainer/hub/resolveModel');
+    const resolved = await resolveModel(run);
+    assert.equal(resolved.dir, path.join(run, RUN_FILES.checkpoints, 'best'));
+    assert.match(resolved.notices[0], /is a run: using its best checkpoint/);
+    const empty = path.join(dir, '.bert-tune', 'runs', 'empty');
+    fs.mkdirSync(empty, { recursive: true });
+    fs.writeFileSync(path.join(empty, RUN_FILES.config), '{}');
+    await assert.rejects(resolveModel(empty), /is a run with no saved model yet/);
+    const { importRunCommand } = await import('../../src/trainer/cli/exportCommands');
+    await assert.rejects(importRunCommand([]), /--from and --out are required/);
+  });
 });

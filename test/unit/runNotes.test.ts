@@ -17,13 +17,14 @@ describe('run names and notes', () => {
     assert.equal(defaultRunLabel(config('/w/.bert-tune/runs/r/base-model')), 'sst2-dev-200 · from scratch');
     assert.equal(defaultRunLabel(config('textattack/bert-base-uncased-SST-2')), 'sst2-dev-200 · bert-base-uncased-SST-2');
     assert.equal(defaultRunLabel(undefined), 'run');
+    assert.equal(defaultRunLabel(undefined, '/w/.bert-tune/runs/news-big-run'), 'news-big-run', 'an imported run: its folder, not "run"');
   });
 
   it('writes, reads and clears notes.json; the summary takes its title and note at once', () => {
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, RUN_FILES.metrics), '');
     const before = summarizeRun(dir, false);
-    assert.equal(before.label, 'run');
+    assert.equal(before.label, path.basename(dir), 'no config: the folder names it');
     writeRunNotes(dir, { title: '  lr 1e-4, frozen  ', note: 'better recall on ABBR' });
     assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, RUN_FILES.notes), 'utf8')), {
       schemaVersion: 1,

@@ -119,7 +119,7 @@ function readSummary(dir: string, isRunning: boolean): RunSummary {
   return {
     dir,
     name: path.basename(dir),
-    label: notes.title ?? defaultRunLabel(config),
+    label: notes.title ?? defaultRunLabel(config, dir),
     note: notes.note,
     status,
     config,
@@ -255,8 +255,9 @@ export function describeUnread(unread: RunMessages['unread']): string[] {
 }
 
 /** A run without a title: its data file and base model ("sst2-dev-200 · bert-mini"); the folder's name says when. */
-export function defaultRunLabel(config: TrainConfig | undefined): string {
-  if (!config) return 'run';
+export function defaultRunLabel(config: TrainConfig | undefined, dir?: string): string {
+  // An imported model has no recipe: its folder's name says which run it is.
+  if (!config) return dir ? path.basename(dir) : 'run';
   const data = path.basename(config.data, path.extname(config.data));
   return `${data} · ${modelLabel(config.model)}`;
 }

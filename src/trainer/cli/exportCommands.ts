@@ -55,6 +55,7 @@ export async function importRunCommand(args: string[]): Promise<number> {
     process.stdout.write(IMPORT_USAGE + '\n');
     return 0;
   }
+  if (o.from === undefined && o.out === undefined) throw new UsageError(`--from and --out are required\n\n${IMPORT_USAGE}`);
   const out = path.resolve(requireOption(o.out, 'out', IMPORT_USAGE));
   await selectBackend(); // the model is loaded once, to check it is a BERT classifier
   const r = await importRun(path.resolve(requireOption(o.from, 'from', IMPORT_USAGE)), out);

@@ -164,16 +164,20 @@ export async function importRun(from: string, runDir: string): Promise<{ message
   const loaded = loadCheckpoint(from);
   const labels = loaded.config.id2label;
   loaded.model.dispose();
+  const hasState = fs.existsSync(path.join(from, 'trainer_state.json'));
   const state = readTrainerStateFile(path.join(from, 'trainer_state.json'));
   const recipe = readJson<Recipe>(path.join(from, 'bert_tune_recipe.json'));
   const messages = messagesFromTrainerState(state, labels, runDir, recipe);
+  // A plain model folder (save_pretrained, no Trainer) is a run without curves: said, not implied.
+  const noCurves = `${from} has no trainer_state.json: imported as a model without curves (its training was not recorded), ready for predictions and evaluations.`;
+  if (!hasState) messages.push({ type: 'log', message: noCurves });
   const bestStep = num(state.best_global_step ?? undefined);
   const lastStep = num(state.global_step) ?? 0;
   messages.push({ type: 'checkpoint', kind: 'best', path: checkpointDir(runDir, 'best'), step: bestStep ?? lastStep });
   messages.push({
     type: 'done',
     status: 'completed',
-    reason: `imported from ${from}`,
+    reason: hasState ? `imported from ${from}` : `imported from ${from}, without curves (no trainer_state.json)`,
     step: lastStep,
     bestMetric: num(state.best_metric ?? undefined),
     bestStep,
@@ -202,5 +206,5 @@ export async function importRun(from: string, runDir: string): Promise<{ message
     fs.rmSync(making, { recursive: true, force: true });
     throw e;
   }
-  return { messages: messages.length, notices: loaded.notices };
+  return { messages: messages.length, notices: [...loaded.notices, ...(hasState ? [] : [noCurves])] };
 }
