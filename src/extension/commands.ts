@@ -72,6 +72,8 @@ export const commands: Record<string, CommandFactory> = {
   },
 
   'bertTune.fineTune': ctx => async (arg?: unknown, preset?: unknown) => {
+    // Said before the user picks a dataset, not after the questions.
+    if (ctx.training.refuseIfBusy()) return undefined;
     const uri = await pickDataset(ctx, arg, 'Which dataset to fine-tune on?');
     if (uri) return fineTune(ctx, uri, (preset ?? {}) as FineTunePreset);
   },
@@ -98,7 +100,11 @@ export const commands: Record<string, CommandFactory> = {
 
   'bertTune.runs.openLog': () => async (arg?: unknown) => {
     const dir = runDir(arg);
-    if (dir) await vscode.window.showTextDocument(vscode.Uri.file(path.join(dir, RUN_FILES.log)), { preview: true });
+    if (!dir) return;
+    // At its end: the latest lines are what a log is opened for.
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(path.join(dir, RUN_FILES.log)));
+    const end = doc.lineAt(Math.max(0, doc.lineCount - 1)).range.end;
+    await vscode.window.showTextDocument(doc, { preview: true, selection: new vscode.Range(end, end) });
   },
 
   'bertTune.runs.resume': ctx => async (arg?: unknown) => {
@@ -128,7 +134,19 @@ export const commands: Record<string, CommandFactory> = {
     const dir = runDir(arg);
     if (!dir) return;
     const best = path.join(dir, 'checkpoints', 'best');
-    await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(fs.existsSync(best) ? best : dir));
+    const uri = vscode.Uri.file(fs.existsSync(best) ? best : dir);
+    // A web or remote workbench has no OS file manager to show it in ("command 'revealFileInOS'
+    // not found"): the Explorer shows it there.
+    if (vscode.env.uiKind === vscode.UIKind.Desktop && !vscode.env.remoteName) {
+      try {
+        await vscode.commands.executeCommand('revealFileInOS', uri);
+        return 'os';
+      } catch {
+        /* no such command here: the Explorer below */
+      }
+    }
+    await vscode.commands.executeCommand('revealInExplorer', uri);
+    return 'explorer';
   },
 
   'bertTune.runs.delete': ctx => async (arg?: unknown, options?: unknown) => {

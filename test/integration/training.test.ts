@@ -79,6 +79,17 @@ describe('Fine-tuning from VS Code', function () {
     assert.equal(api.ctx.runsTree.getTreeItem({ run: runs().find(r => r.dir === run.dir)! }).label, 'sst2-dev-200 · tiny');
   });
 
+  it("reveals a run's model folder in the Explorer where the workbench has no OS file manager (the web), and opens its log at the end", async () => {
+    const run = runs().find(r => r.status === 'completed')!;
+    const how = await vscode.commands.executeCommand('bertTune.runs.reveal', { run });
+    assert.equal(how, vscode.env.uiKind === vscode.UIKind.Desktop && !vscode.env.remoteName ? 'os' : 'explorer');
+    await vscode.commands.executeCommand('bertTune.runs.openLog', { run });
+    const editor = vscode.window.activeTextEditor!;
+    assert.equal(path.basename(editor.document.uri.fsPath), 'log.txt');
+    assert.equal(editor.selection.active.line, editor.document.lineCount - 1, 'at the last line');
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
   it('opens the metrics panel of a finished run with everything from its metrics.jsonl', async () => {
     const run = runs().find(r => r.status === 'completed')!;
     const panel = (await vscode.commands.executeCommand('bertTune.showMetrics', { run })) as { messages: { type: string }[]; panel: vscode.WebviewPanel };

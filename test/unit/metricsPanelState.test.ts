@@ -7,7 +7,6 @@ import {
   emptyState,
   evaluationChoices,
   evaluationHeading,
-  formatElapsed,
   headerButtons,
   headerFacts,
   metricChartRows,
@@ -15,6 +14,7 @@ import {
   statusAfter,
   type RunStatus,
 } from '../../webview-ui/src/metrics/state';
+import { formatDuration, formatEstimate } from '../../src/shared/duration';
 
 const started = (resumedFromStep?: number): FromTrainer => ({
   type: 'started',
@@ -140,8 +140,18 @@ describe("the metrics panel's state, apart from its rendering", () => {
   });
 
   it('writes elapsed time as a person reads it', () => {
-    assert.equal(formatElapsed(42), '42 s');
-    assert.equal(formatElapsed(125), '2 min 5 s');
-    assert.equal(formatElapsed(3 * 3600 + 600), '3 h 10 min');
+    assert.equal(formatDuration(42), '42 s');
+    assert.equal(formatDuration(125), '2 min 5 s');
+    assert.equal(formatDuration(3 * 3600 + 600), '3 h 10 min');
+    // at the carries: rounded to the unit shown before it is split (#28: "1 min 60 s")
+    assert.equal(formatDuration(59.6), '1 min 0 s');
+    assert.equal(formatDuration(119.6), '2 min 0 s');
+    assert.equal(formatDuration(3599.6), '1 h 0 min');
+    assert.equal(formatDuration(7199), '2 h 0 min');
+    assert.equal(formatDuration(3600 + 59 * 60 + 45), '2 h 0 min');
+    assert.equal(formatEstimate(59.4), '59 s');
+    assert.equal(formatEstimate(59.6), '1 min');
+    assert.equal(formatEstimate(3599), '1 h 0 min');
+    assert.equal(formatEstimate(0.2), '1 s');
   });
 });

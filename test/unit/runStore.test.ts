@@ -71,6 +71,20 @@ describe('run summaries', () => {
     fs.mkdirSync(first);
     assert.equal(newRunDir(runs, '/d/a.csv', now), `${first}-2`);
     assert.match(fs.readFileSync(path.join(root, '.bert-tune', '.gitignore'), 'utf8'), /^runs\/\*\/checkpoints\/$/m);
+    // a from-scratch run's random base model too (#28)
+    assert.match(fs.readFileSync(path.join(root, '.bert-tune', '.gitignore'), 'utf8'), /^runs\/\*\/base-model\/$/m);
+    // an earlier version's, untouched, is brought up to date; one the user edited is theirs
+    const older = tempDir();
+    fs.mkdirSync(path.join(older, '.bert-tune'));
+    fs.writeFileSync(
+      path.join(older, '.bert-tune', '.gitignore'),
+      '# Model checkpoints are large; the configs, logs and metrics of runs are worth keeping.\nruns/*/checkpoints/\n',
+    );
+    ensureRunsFolder(older);
+    assert.match(fs.readFileSync(path.join(older, '.bert-tune', '.gitignore'), 'utf8'), /^runs\/\*\/base-model\/$/m);
+    fs.writeFileSync(path.join(older, '.bert-tune', '.gitignore'), 'mine\n');
+    ensureRunsFolder(older);
+    assert.equal(fs.readFileSync(path.join(older, '.bert-tune', '.gitignore'), 'utf8'), 'mine\n');
   });
 });
 

@@ -216,12 +216,19 @@ export function ensureRunsFolder(workspaceFolder: string): string {
   const ignore = path.join(workspaceFolder, BERT_TUNE_FOLDER, '.gitignore');
   try {
     // "wx" fails on anything of that name, a dangling link included: its target is never created.
-    fs.writeFileSync(ignore, '# Model checkpoints are large; the configs, logs and metrics of runs are worth keeping.\nruns/*/checkpoints/\n', { flag: 'wx' });
+    fs.writeFileSync(ignore, RUNS_GITIGNORE, { flag: 'wx' });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    // The one an earlier version wrote, untouched by the user: brought up to date (a regular file only).
+    if (fs.lstatSync(ignore).isFile() && fs.readFileSync(ignore, 'utf8') === RUNS_GITIGNORE_V1) fs.writeFileSync(ignore, RUNS_GITIGNORE);
   }
   return after.root;
 }
+
+const RUNS_GITIGNORE_V1 = '# Model checkpoints are large; the configs, logs and metrics of runs are worth keeping.\nruns/*/checkpoints/\n';
+/** Checkpoints and a from-scratch run's random base model are large; the configs, logs and metrics are worth keeping. */
+export const RUNS_GITIGNORE =
+  '# Model checkpoints and the random base models of runs from scratch are large; the configs, logs and metrics of runs are worth keeping.\nruns/*/checkpoints/\nruns/*/base-model/\n';
 
 /**
  * What the row's menus offer (package.json's `view/item/context` matches it): a run another

@@ -10,15 +10,9 @@ import { describeImbalance } from '../../shared/labelBalance';
 import { describeMemoryShortfall } from '../../shared/memoryFit';
 import type { FromTrainer, TrainConfig } from '../../shared/trainerProtocol';
 import { count } from '../../shared/words';
+import { formatEstimate } from '../../shared/duration';
 
 export type Estimate = Extract<FromTrainer, { type: 'estimate' }>;
-
-export function formatDuration(seconds: number): string {
-  if (seconds < 60) return `${Math.max(1, Math.round(seconds))} s`;
-  if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
-  const h = Math.floor(seconds / 3600);
-  return `${h} h ${Math.round((seconds - 3600 * h) / 60)} min`;
-}
 
 /** A finding as the dialog says it: the training file is the one in its title, so only another file is named. */
 export function findingSentence(f: DataFinding, trainFile: string): string {
@@ -53,7 +47,7 @@ export function estimateDetail(e: Estimate, config: Pick<TrainConfig, 'data' | '
     ...(e.tokenLengths ? [`Lengths: ${describeTokenLengths(e.tokenLengths)}; 95% of the texts fit in ${count(e.tokenLengths.p95, 'token')}.`] : []),
     ...[e.tokenLengths && tokenLengthAdvice(e.tokenLengths)].filter(Boolean).map(s => `⚠ ${s} ${changeThem}`),
     ...(memory?.shortfall ? [`⚠ ${memory.shortfall} (Cancel, then change them in the settings step; bertTune.training.batchSize sets the default.)`] : []),
-    `${count(e.totalSteps, 'step')}, about ${formatDuration(e.estimatedSeconds)} on this machine (measured: ${e.secondsPerStep.toFixed(2)} s per step).`,
+    `${count(e.totalSteps, 'step')}, about ${formatEstimate(e.estimatedSeconds)} on this machine (measured: ${e.secondsPerStep.toFixed(2)} s per step).`,
     ...(memory ? [memory.figure] : []),
   ].join('\n');
 }

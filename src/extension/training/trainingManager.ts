@@ -12,7 +12,8 @@ import { hasResumableCheckpoint } from '../../shared/runFolder';
 import { describeMetrics } from '../../shared/metrics';
 import { isModelUnavailable } from './hubCheck';
 import { DataDiagnostics } from './dataDiagnostics';
-import { estimateDetail, formatDuration, hasLines } from './estimateText';
+import { estimateDetail, hasLines } from './estimateText';
+import { formatEstimate } from '../../shared/duration';
 import { describeBest, summarizeRun } from '../runs/runStore';
 
 export interface ActiveRun {
@@ -266,7 +267,7 @@ export class TrainingManager implements vscode.Disposable {
         // A failure's reason was just logged as its error: once, at error level, is enough.
         return this.output.info(`done: ${m.status}${m.reason && m.status !== 'failed' ? ` (${m.reason})` : ''}`);
       case 'estimate':
-        return this.output.info(`estimate: ${m.totalSteps} steps, about ${formatDuration(m.estimatedSeconds)}`);
+        return this.output.info(`estimate: ${m.totalSteps} steps, about ${formatEstimate(m.estimatedSeconds)}`);
     }
   }
 
@@ -309,7 +310,7 @@ export class TrainingManager implements vscode.Disposable {
 function statusText(run: ActiveRun): string {
   const p = run.progress;
   if (!p) return 'preparing…';
-  return `epoch ${p.epoch.toFixed(1)} · step ${p.step.toLocaleString('en-US')}/${p.totalSteps.toLocaleString('en-US')} · ETA ${formatDuration(p.etaSeconds)}`;
+  return `epoch ${p.epoch.toFixed(1)} · step ${p.step.toLocaleString('en-US')}/${p.totalSteps.toLocaleString('en-US')} · ETA ${formatEstimate(p.etaSeconds)}`;
 }
 
 const SHOW_LINES = 'Show Lines';

@@ -10,6 +10,7 @@ import { DEFAULT_METRIC, describeMetrics, formatMetric, METRICS, metricValue } f
 import type { FromTrainer } from '../../../src/shared/trainerProtocol';
 import type { RunInfo, ToMetricsWebview } from '../../../src/shared/webviews/metricsPanelProtocol';
 import { pct } from '../shared/format';
+import { formatDuration } from '../../../src/shared/duration';
 import { diagnoseRun, type RunDiagnosis } from '../../../src/shared/runDiagnosis';
 
 export type RunStatus = RunInfo['status'];
@@ -116,12 +117,6 @@ export function shownEvaluation(state: PanelState): Evaluation | undefined {
   return state.chosenStep === undefined ? state.evaluations.at(-1) : state.evaluations.find(e => e.step === state.chosenStep);
 }
 
-export function formatElapsed(s: number): string {
-  if (s < 60) return `${Math.round(s)} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
-  return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
-}
-
 /** For runs of versions that did not report elapsed time: from the ETA's own rate (0 once the run is done). */
 function estimateElapsed(p: Progress): number {
   const remaining = p.totalSteps - p.step;
@@ -138,8 +133,8 @@ export function headerFacts(state: PanelState): [string, string][] {
   if (p) {
     facts.push(['Step', `${p.step} of ${p.totalSteps} (epoch ${p.epoch.toFixed(2)})`]);
     facts.push(['Throughput', `${p.samplesPerSecond.toFixed(1)} samples/s`]);
-    if (run?.status === 'running') facts.push(['ETA', formatElapsed(p.etaSeconds)]);
-    facts.push(['Elapsed', formatElapsed(p.elapsedSeconds ?? estimateElapsed(p))]);
+    if (run?.status === 'running') facts.push(['ETA', formatDuration(p.etaSeconds)]);
+    facts.push(['Elapsed', formatDuration(p.elapsedSeconds ?? estimateElapsed(p))]);
   }
   if (best) {
     const metric = run?.metricForBest ?? DEFAULT_METRIC;
