@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { readRunNotes, RUN_FILES, RUN_NOTE_LIMITS, writeRunNotes } from '../../src/shared/runFolder';
-import { defaultRunLabel, summarizeRun } from '../../src/extension/runs/runStore';
+import { defaultRunLabel, describeRunSetup, summarizeRun } from '../../src/extension/runs/runStore';
 import { TRAIN_DEFAULTS } from '../../src/shared/trainerProtocol';
 import { tempDir } from './helpers';
 
@@ -18,6 +18,15 @@ describe('run names and notes', () => {
     assert.equal(defaultRunLabel(config('textattack/bert-base-uncased-SST-2')), 'sst2-dev-200 · bert-base-uncased-SST-2');
     assert.equal(defaultRunLabel(undefined), 'run');
     assert.equal(defaultRunLabel(undefined, '/w/.bert-tune/runs/news-big-run'), 'news-big-run', 'an imported run: its folder, not "run"');
+  });
+
+  it('the tooltip names every column a run read, the second text too, and a from-scratch model as such, not as a path', () => {
+    const run = '/w/.bert-tune/runs/r';
+    const pair = { ...config('google/bert_uncased_L-4_H-256_A-4'), textCol: 'title', pairCol: 'description' };
+    assert.match(describeRunSetup(pair, run), /Text: title · Second text: description · Label: l$/m);
+    const scratch = describeRunSetup(config(`${run}/base-model`), run);
+    assert.match(scratch, /Model: from scratch \(random weights/);
+    assert.doesNotMatch(scratch, /base-model$/m);
   });
 
   it('writes, reads and clears notes.json; the summary takes its title and note at once', () => {

@@ -262,6 +262,14 @@ export function describeUnread(unread: RunMessages['unread']): string[] {
 }
 
 /** A run without a title: its data file and base model ("sst2-dev-200 · bert-mini"); the folder's name says when. */
+/** What a run trained on, for its tooltip: the data, the base model as people name it, and every column it read. */
+export function describeRunSetup(config: TrainConfig, dir: string): string {
+  const fromScratch = diagnosisContext(config, dir).fromScratch;
+  const model = fromScratch ? 'from scratch (random weights, kept in the run folder as base-model)' : config.model;
+  const columns = [`Text: ${config.textCol}`, ...(config.pairCol ? [`Second text: ${config.pairCol}`] : []), `Label: ${config.labelCol}`];
+  return `Data: ${config.data}\nModel: ${model}\n${columns.join(' · ')}`;
+}
+
 export function defaultRunLabel(config: TrainConfig | undefined, dir?: string): string {
   // An imported model has no recipe: its folder's name says which run it is.
   if (!config) return dir ? path.basename(dir) : 'run';

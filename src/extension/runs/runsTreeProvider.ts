@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import type { TrainingManager } from '../training/trainingManager';
 import type { ActiveModel } from '../predict/activeModel';
 import { RUN_FILES } from '../../shared/runFolder';
-import { describeBest, listRuns, runContextValue, RUNS_FOLDER, type RunStatus, type RunSummary } from './runStore';
+import { describeBest, describeRunSetup, listRuns, runContextValue, RUNS_FOLDER, type RunStatus, type RunSummary } from './runStore';
 
 const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
@@ -91,10 +91,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunNode>, vscod
     tip.appendMarkdown('**').appendText(run.label).appendMarkdown('**\n\n');
     tip.appendText(`Folder: ${run.name}`).appendMarkdown('\n\n');
     if (run.note) tip.appendText(run.note).appendMarkdown('\n\n');
-    if (run.config)
-      tip
-        .appendText(`Data: ${run.config.data}\nModel: ${run.config.model}\nText: ${run.config.textCol} · Label: ${run.config.labelCol}`)
-        .appendMarkdown('\n\n');
+    if (run.config) tip.appendText(describeRunSetup(run.config, run.dir)).appendMarkdown('\n\n');
     if (run.best)
       tip
         .appendText(`${capitalise(describeBest(run.best))} at step ${run.best.step}: the checkpoint predictions use (checkpoints/best).`)
