@@ -6,9 +6,6 @@
  * labels at all. Each variant is a class of its own unless the user merges them.
  */
 
-/** The label a cell holds: its text without surrounding whitespace (as training reads it). */
-export const labelOf = (cell: string): string => cell.trim();
-
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 /** The key variants share: numbers by value, other text case- and width-folded (NFKC). */
@@ -23,13 +20,11 @@ export const MISSING_LABEL_SPELLINGS: ReadonlySet<string> = new Set(['nan', 'non
 
 export const looksMissing = (label: string): boolean => MISSING_LABEL_SPELLINGS.has(label.trim().toLowerCase());
 
-/** Labels that are variants of one another, each group's most frequent spelling first. */
+/** Labels that are variants of one another, the group's most frequent spelling first. */
 export interface LabelVariantGroup {
   /** What the group merges into: its most frequent spelling (the first in code-point order on a tie). */
   label: string;
   variants: string[];
-  /** Rows of each variant, in `variants` order. */
-  counts: number[];
 }
 
 /** The groups of two or more labels that share a key. */
@@ -45,7 +40,7 @@ export function labelVariantGroups(counts: ReadonlyMap<string, number>): LabelVa
   for (const members of byKey.values()) {
     if (members.length < 2) continue;
     members.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    groups.push({ label: members[0][0], variants: members.map(m => m[0]), counts: members.map(m => m[1]) });
+    groups.push({ label: members[0][0], variants: members.map(m => m[0]) });
   }
   return groups;
 }

@@ -28,6 +28,21 @@ const ROOT = path.join(__dirname, '..', '..');
 const HF_SIDE = path.join(__dirname, 'hf_side.py');
 const TOLERANCE = 1e-4;
 
+/** A random 2-layer, 32-wide BERT classifier for the round trips: small, but with every part. */
+async function smallBert(out: string, seed: number, id2label?: Record<number, string>): Promise<void> {
+  const config = parseBertConfig({
+    model_type: 'bert',
+    vocab_size: 30522,
+    num_hidden_layers: 2,
+    hidden_size: 32,
+    num_attention_heads: 4,
+    intermediate_size: 64,
+    max_position_embeddings: 64,
+    ...(id2label && { id2label }),
+  });
+  await initCheckpoint(config, path.join(ROOT, 'test', 'fixtures', 'reference', 'vocab', 'bert-base-uncased-vocab.txt'), out, seed);
+}
+
 function findPython(): { python?: string; why?: string } {
   const python = process.env.BERT_TUNE_PYTHON ?? path.join(ROOT, '.cache', 'venv', 'bin', 'python');
   if (!fs.existsSync(python)) return { why: `no Python at ${python}: make the venv (README, "Set up and test") or set BERT_TUNE_PYTHON` };
@@ -122,21 +137,7 @@ describe('BERT Tune → Hugging Face, on the real transformers', { skip }, () =>
 
   it("a fine-tuned run's checkpoints/best loads with AutoTokenizer and AutoModelForSequenceClassification: same ids, logits, labels, pipeline", async () => {
     const base = path.join(dir, 'base');
-    const vocab = path.join(ROOT, 'test', 'fixtures', 'reference', 'vocab', 'bert-base-uncased-vocab.txt');
-    await initCheckpoint(
-      parseBertConfig({
-        model_type: 'bert',
-        vocab_size: 30522,
-        num_hidden_layers: 2,
-        hidden_size: 32,
-        num_attention_heads: 4,
-        intermediate_size: 64,
-        max_position_embeddings: 64,
-      }),
-      vocab,
-      base,
-      3,
-    );
+    await smallBert(base, 3);
     const data = path.join(dir, 'reviews.csv');
     const rows = [
       'a wonderful, moving film,great',
@@ -201,21 +202,7 @@ describe('Export training script → a distributed Trainer run → Import run, o
     await useBackend('wasm');
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bert-tune-export-'));
     base = path.join(dir, 'base');
-    const vocab = path.join(ROOT, 'test', 'fixtures', 'reference', 'vocab', 'bert-base-uncased-vocab.txt');
-    await initCheckpoint(
-      parseBertConfig({
-        model_type: 'bert',
-        vocab_size: 30522,
-        num_hidden_layers: 2,
-        hidden_size: 32,
-        num_attention_heads: 4,
-        intermediate_size: 64,
-        max_position_embeddings: 64,
-      }),
-      vocab,
-      base,
-      5,
-    );
+    await smallBert(base, 5);
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -376,21 +363,7 @@ describe('Export training script → a distributed Trainer run → Import run, o
     const { loadRunRows } = await import('../../src/trainer/train/runRows');
     const { evaluateFile } = await import('../../src/trainer/predict/evaluateFile');
     const labelled = path.join(dir, 'labelled-base');
-    await initCheckpoint(
-      parseBertConfig({
-        model_type: 'bert',
-        vocab_size: 30522,
-        num_hidden_layers: 2,
-        hidden_size: 32,
-        num_attention_heads: 4,
-        intermediate_size: 64,
-        max_position_embeddings: 64,
-        id2label: { 0: '0', 1: '1' },
-      }),
-      path.join(ROOT, 'test', 'fixtures', 'reference', 'vocab', 'bert-base-uncased-vocab.txt'),
-      labelled,
-      7,
-    );
+    await smallBert(labelled, 7, { 0: '0', 1: '1' });
     const script = path.join(dir, 'in-order');
     const config = {
       ...TRAIN_DEFAULTS,

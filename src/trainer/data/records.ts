@@ -8,15 +8,8 @@ import * as fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { parse, type Options } from 'csv-parse';
 import type { Delimiter, Encoding } from '../../shared/dataset';
-import { sniffLayout, type Dialect, type Layout } from './sniff';
+import { RECORD_DELIMITERS, sniffLayout, type Dialect, type Layout } from './sniff';
 import { CHUNK_BYTES, decodedChunks, decoderLabel, isDecodeError, lines, preferredDelimiter } from './textFile';
-
-/**
- * Every line ending ends a record, whichever came first: csv-parse's own discovery keeps the
- * first one it meets, so a file that mixes `\n`, `\r\n` and `\r` (pasted from several
- * sources) ran many rows into one cell. CRLF first, so it is one ending, not two.
- */
-export const RECORD_DELIMITERS = ['\r\n', '\n', '\r'];
 
 /** How csv-parse reads a dialect: lenient about quotes and column counts (we count those ourselves). */
 export function csvParseOptions(dialect: Dialect): Options {

@@ -12,13 +12,21 @@ export interface Dialect {
 
 const SAMPLE_RECORDS = 200;
 
+/**
+ * Every line ending ends a record, whichever came first: csv-parse's own discovery keeps the
+ * first one it meets, so a file that mixes `\n`, `\r\n` and `\r` (pasted from several
+ * sources) ran many rows into one cell. CRLF first, so it is one ending, not two. The sample and
+ * the whole file (records.ts) are read alike.
+ */
+export const RECORD_DELIMITERS = ['\r\n', '\n', '\r'];
+
 /** Parses a sample leniently: bad records are skipped rather than thrown, a cut-off tail is dropped. */
 export function parseSample(text: string, dialect: Dialect, maxRecords = SAMPLE_RECORDS): string[][] {
   try {
     return parse(text, {
       delimiter: dialect.delimiter,
       quote: dialect.quoting ? '"' : false,
-      record_delimiter: ['\r\n', '\n', '\r'], // as records.ts reads the whole file
+      record_delimiter: RECORD_DELIMITERS,
       relax_column_count: true,
       relax_quotes: true,
       skip_empty_lines: true,

@@ -52,14 +52,19 @@ export async function predictFile(
   // same name, or an existing file, is refused at once, and a folder that cannot be written
   // (missing, read-only) fails this job here with its reason, not later in a stream.
   reserveOutput(o.out);
+  const tmp = path.join(path.dirname(o.out), `.${path.basename(o.out)}.tmp-${process.pid}`);
+  /** A job that ends without its result leaves neither its temporary file nor its reserved name. */
+  const discard = () => {
+    fs.rmSync(tmp, { force: true });
+    fs.rmSync(o.out, { force: true });
+  };
   let labels: string[];
   try {
     labels = (await predictor.model(o.model)).model.config.id2label;
   } catch (e) {
-    fs.rmSync(o.out, { force: true });
+    discard();
     throw e;
   }
-  const tmp = path.join(path.dirname(o.out), `.${path.basename(o.out)}.tmp-${process.pid}`);
   let csv: ReturnType<typeof stringify>;
   let written: Promise<void>;
   let writeError: Error | undefined;
@@ -72,7 +77,7 @@ export async function predictFile(
     // Seen at the next chunk and thrown from there; never an unhandled rejection.
     written.catch((e: Error) => (writeError ??= e));
   } catch (e) {
-    fs.rmSync(o.out, { force: true });
+    discard();
     throw new Error(outputError(e, o.out));
   }
   let keys: string[] | undefined;
@@ -149,8 +154,7 @@ export async function predictFile(
     if (!(e instanceof Cancelled)) {
       csv.destroy();
       await written.catch(() => {});
-      fs.rmSync(tmp, { force: true });
-      fs.rmSync(o.out, { force: true });
+      discard();
       throw writeError && e === writeError ? new Error(outputError(e, o.out)) : e;
     }
     cancelled = true;
@@ -158,13 +162,10 @@ export async function predictFile(
   csv.end();
   try {
     await written;
-    if (cancelled) {
-      fs.rmSync(tmp, { force: true });
-      fs.rmSync(o.out, { force: true });
-    } else fs.renameSync(tmp, o.out);
+    if (cancelled) discard();
+    else fs.renameSync(tmp, o.out);
   } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    fs.rmSync(o.out, { force: true });
+    discard();
     throw new Error(outputError(e, o.out));
   }
   return { rows, skipped, cancelled, warnings };

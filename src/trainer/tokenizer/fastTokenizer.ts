@@ -40,12 +40,11 @@ export class FastBertTokenizer implements TextTokenizer {
     }
     const preTokenizer = tokenizerJson.pre_tokenizer as { type?: unknown } | null | undefined;
     this.wordsWhole = preTokenizer?.type === 'BertPreTokenizer';
-    // a loop, not Math.max(...ids): a 250,000-token vocabulary would overflow the call stack
+    // checkedTokenizerJson made them whole numbers; a loop, not Math.max(...ids), which a
+    // 250,000-token vocabulary would overflow
     let maxId = -1;
-    const vocab = (model as { vocab?: unknown }).vocab;
-    const added = Array.isArray(tokenizerJson.added_tokens) ? (tokenizerJson.added_tokens as { id?: unknown }[]) : [];
-    const ids = [...(vocab && typeof vocab === 'object' ? Object.values(vocab as Record<string, unknown>) : []), ...added.map(t => t.id)];
-    for (const v of ids) if (typeof v === 'number' && v > maxId) maxId = v;
+    for (const id of Object.values((model as { vocab: Record<string, number> }).vocab)) maxId = Math.max(maxId, id);
+    for (const { id } of tokenizerJson.added_tokens as { id: number }[]) maxId = Math.max(maxId, id);
     this.maxId = maxId;
     const id = (token: string) => {
       const v = this.tokenizer.token_to_id(token);
