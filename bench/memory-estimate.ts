@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { TRAIN_DEFAULTS } from '../src/shared/trainerProtocol';
 import { initCheckpoint } from '../src/trainer/checkpoint/hfCheckpoint';
-import { parseBertConfig } from '../src/trainer/model/config';
+import { parseModelConfig } from '../src/trainer/model/config';
 import { runTraining } from '../src/trainer/train/runTraining';
 import { useBackend } from '../test/unit/backendSetup';
 
@@ -22,7 +22,7 @@ async function measure(layers: number, hidden: number): Promise<void> {
   await useBackend('wasm');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bert-tune-memory-'));
   try {
-    const config = parseBertConfig({
+    const config = parseModelConfig({
       model_type: 'bert',
       vocab_size: 30522,
       num_hidden_layers: layers,

@@ -1,6 +1,6 @@
 /** The BERT shapes the benchmarks measure: Google's miniatures, all with the uncased vocab. */
-import { BertClassifier, type TorchTensor } from '../src/trainer/model/bert';
-import { parseBertConfig, type BertConfig } from '../src/trainer/model/config';
+import { Classifier, type TorchTensor } from '../src/trainer/model/classifier';
+import { parseModelConfig, type ModelConfig } from '../src/trainer/model/config';
 import { parameterSpecs } from '../src/trainer/model/parameters';
 import { initParameter } from '../src/trainer/checkpoint/initWeights';
 import { Random } from '../src/trainer/util/random';
@@ -22,8 +22,8 @@ export const SHAPES: Shape[] = [
 /** bert-base: minutes per measurement on two cores, so only where a bench is asked for it. */
 export const BERT_BASE: Shape = { name: 'bert-base (L12 H768)', layers: 12, hidden: 768, heads: 12, intermediate: 3072 };
 
-export function shapeConfig(s: Shape, labels = 2): BertConfig {
-  return parseBertConfig({
+export function shapeConfig(s: Shape, labels = 2): ModelConfig {
+  return parseModelConfig({
     model_type: 'bert',
     vocab_size: 30522,
     num_hidden_layers: s.layers,
@@ -35,11 +35,11 @@ export function shapeConfig(s: Shape, labels = 2): BertConfig {
 }
 
 /** A random-initialised model of this shape, in memory. */
-export function randomModel(s: Shape, seed = 42): BertClassifier {
+export function randomModel(s: Shape, seed = 42): Classifier {
   const config = shapeConfig(s);
   const random = new Random(seed);
   const tensors = new Map<string, TorchTensor>(parameterSpecs(config).map(spec => [spec.name, initParameter(spec, config, random)]));
-  return BertClassifier.fromTorch(config, tensors);
+  return Classifier.fromTorch(config, tensors);
 }
 
 export function percentile(sorted: number[], p: number): number {

@@ -17,7 +17,7 @@ import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { TRAIN_DEFAULTS } from '../../src/shared/trainerProtocol';
 import { initCheckpoint, loadCheckpoint } from '../../src/trainer/checkpoint/hfCheckpoint';
-import { parseBertConfig } from '../../src/trainer/model/config';
+import { parseModelConfig } from '../../src/trainer/model/config';
 import { runTraining } from '../../src/trainer/train/runTraining';
 import { padBatch } from '../../src/trainer/train/batches';
 import { batchTensors, disposeInputs } from '../../src/trainer/step/batch';
@@ -30,7 +30,7 @@ const TOLERANCE = 1e-4;
 
 /** A random 2-layer, 32-wide BERT classifier for the round trips: small, but with every part. */
 async function smallBert(out: string, seed: number, id2label?: Record<number, string>): Promise<void> {
-  const config = parseBertConfig({
+  const config = parseModelConfig({
     model_type: 'bert',
     vocab_size: 30522,
     num_hidden_layers: 2,

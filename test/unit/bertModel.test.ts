@@ -54,7 +54,7 @@ const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
 };
 
 for (const backend of ['wasm', 'cpu'] as const) {
-  describe(`BertClassifier on ${backend} against Hugging Face (tiny-bert)`, () => {
+  describe(`Classifier on ${backend} against Hugging Face (tiny-bert)`, () => {
     let loaded: LoadedModel;
     before(async () => {
       assert.equal(await useBackend(backend), backend);

@@ -6,7 +6,7 @@ import { before, describe, it } from 'node:test';
 import { TRAIN_DEFAULTS, type TrainConfig } from '../../src/shared/trainerProtocol';
 import { RUN_FILES } from '../../src/shared/runFolder';
 import { initCheckpoint } from '../../src/trainer/checkpoint/hfCheckpoint';
-import { parseBertConfig } from '../../src/trainer/model/config';
+import { parseModelConfig } from '../../src/trainer/model/config';
 import { MAX_REPORTED_CLASSES, MAX_REPORTED_TEXT, reportedClasses } from '../../src/shared/reportedEvaluation';
 import { useBackend } from './backendSetup';
 import { runCollecting } from './runHelpers';
@@ -20,7 +20,7 @@ describe('bounded evaluations', () => {
     await useBackend('wasm');
     model = path.join(tempDir(), 'base');
     await initCheckpoint(
-      parseBertConfig({
+      parseModelConfig({
         model_type: 'bert',
         vocab_size: 30522,
         num_hidden_layers: 1,

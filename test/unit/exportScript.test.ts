@@ -11,7 +11,7 @@ import { RUN_FILES, readRunConfig } from '../../src/shared/runFolder';
 import { initCheckpoint, saveCheckpoint, loadCheckpoint } from '../../src/trainer/checkpoint/hfCheckpoint';
 import { exportTrainingScript, type Recipe } from '../../src/trainer/export/exportScript';
 import { importRun } from '../../src/trainer/export/importRun';
-import { parseBertConfig } from '../../src/trainer/model/config';
+import { parseModelConfig } from '../../src/trainer/model/config';
 import { loadRunRows } from '../../src/trainer/train/runRows';
 import { summarizeRun, readMessages } from '../../src/extension/runs/runStore';
 import { useBackend } from './backendSetup';
@@ -25,7 +25,7 @@ describe('Export training script', () => {
     await useBackend('wasm');
     base = path.join(tempDir(), 'base');
     await initCheckpoint(
-      parseBertConfig({
+      parseModelConfig({
         model_type: 'bert',
         vocab_size: 30522,
         num_hidden_layers: 1,

@@ -28,8 +28,8 @@ export const BERT_VOCAB = path.join(__dirname, '..', 'fixtures', 'reference', 'v
 /** A random BERT classifier small enough for any test (1 layer, hidden 16, 64 positions) in `dir`, with these labels. */
 export async function tinyCheckpoint(dir: string, id2label: Record<number, string> = { 0: 'a', 1: 'b' }, seed = 1): Promise<string> {
   const { initCheckpoint } = await import('../../src/trainer/checkpoint/hfCheckpoint');
-  const { parseBertConfig } = await import('../../src/trainer/model/config');
-  const config = parseBertConfig({
+  const { parseModelConfig } = await import('../../src/trainer/model/config');
+  const config = parseModelConfig({
     model_type: 'bert',
     vocab_size: 30522,
     num_hidden_layers: 1,

@@ -68,9 +68,17 @@ describe('loadCheckpoint adapts as transformers does, and says so', () => {
     assert.throws(() => loadCheckpoint(dir), /intermediate\.dense\.weight has shape \[64,32\], but config\.json implies \[48, ?32\]/);
   });
 
-  it('names another model_type', () => {
+  it('refuses a model_type of no family it runs, naming those it runs', () => {
+    const dir = variant(() => {}, { model_type: 'albert' });
+    assert.throws(
+      () => loadCheckpoint(dir),
+      /model_type is "albert", which BERT Tune does not run\. It runs these model types: bert, distilbert, roberta, xlm-roberta/,
+    );
+  });
+
+  it('names the family whose weights are missing when config.json says another family', () => {
     const dir = variant(() => {}, { model_type: 'roberta' });
-    assert.throws(() => loadCheckpoint(dir), /model_type is "roberta".*BERT models only/);
+    assert.throws(() => loadCheckpoint(dir), /RoBERTa weights are missing \(roberta\.embeddings\.word_embeddings\.weight/);
   });
 
   it('reads a sharded checkpoint through its index, and refuses a shard outside the folder', () => {

@@ -10,7 +10,7 @@ import { before, describe, it } from 'node:test';
 import { loadCheckpoint } from '../../src/trainer/checkpoint/hfCheckpoint';
 import { serializeSafetensors } from '../../src/trainer/checkpoint/safetensors';
 import { readWeights } from '../../src/trainer/checkpoint/weightsFiles';
-import { MAX_LABELS, parseBertConfig } from '../../src/trainer/model/config';
+import { MAX_LABELS, parseModelConfig } from '../../src/trainer/model/config';
 import { Predictor } from '../../src/trainer/predict/predictor';
 import { useBackend } from './backendSetup';
 import { tempDir } from './helpers';
@@ -41,25 +41,26 @@ describe('config.json values that cannot give right answers', () => {
   it('refuses a dropout rate of 1 or more, or below 0, naming the key', () => {
     for (const key of ['hidden_dropout_prob', 'attention_probs_dropout_prob', 'classifier_dropout'])
       for (const v of [1, 1.5, -0.1])
-        assert.throws(() => parseBertConfig({ ...base, [key]: v }), new RegExp(`"${key}" is ${v}; a dropout rate must be at least 0 and below 1`));
-    assert.equal(parseBertConfig({ ...base, hidden_dropout_prob: 0 }).hiddenDropoutProb, 0);
+        assert.throws(() => parseModelConfig({ ...base, [key]: v }), new RegExp(`"${key}" is ${v}; a dropout rate must be at least 0 and below 1`));
+    assert.equal(parseModelConfig({ ...base, hidden_dropout_prob: 0 }).hiddenDropoutProb, 0);
   });
 
   it('refuses an empty id2label (a 0-class model), and more labels than a classifier takes, before allocating', () => {
-    assert.throws(() => parseBertConfig({ ...base, id2label: {} }), /id2label is empty: a classifier needs at least one label/);
+    assert.throws(() => parseModelConfig({ ...base, id2label: {} }), /id2label is empty: a classifier needs at least one label/);
     const t0 = Date.now();
-    assert.throws(() => parseBertConfig({ ...base, num_labels: 1e9 }), new RegExp(`num_labels is 1000000000; BERT Tune takes at most ${MAX_LABELS}`));
+    assert.throws(() => parseModelConfig({ ...base, num_labels: 1e9 }), new RegExp(`num_labels is 1000000000; BERT Tune takes at most ${MAX_LABELS}`));
     assert.ok(Date.now() - t0 < 1000);
   });
 
   it('refuses labels named twice, and ids written twice ("1" and "01")', () => {
-    assert.throws(() => parseBertConfig({ ...base, id2label: { 0: 'pos', 1: 'pos' } }), /id2label names "pos" twice \(ids 0 and 1\)/);
-    assert.throws(() => parseBertConfig({ ...base, id2label: { 1: 'a', '01': 'b' } }), /each id once; found "01"/);
-    assert.deepEqual(parseBertConfig({ ...base, id2label: { 1: 'b', 0: 'a' } }).id2label, ['a', 'b']);
+    assert.throws(() => parseModelConfig({ ...base, id2label: { 0: 'pos', 1: 'pos' } }), /id2label names "pos" twice \(ids 0 and 1\)/);
+    assert.throws(() => parseModelConfig({ ...base, id2label: { 1: 'a', '01': 'b' } }), /each id once; found "01"/);
+    assert.deepEqual(parseModelConfig({ ...base, id2label: { 1: 'b', 0: 'a' } }).id2label, ['a', 'b']);
   });
 
   it('refuses a layer_norm_eps that is not more than 0', () => {
-    for (const v of [-1e-12, 0]) assert.throws(() => parseBertConfig({ ...base, layer_norm_eps: v }), /"layer_norm_eps" is -?[\de.-]+; it must be more than 0/);
+    for (const v of [-1e-12, 0])
+      assert.throws(() => parseModelConfig({ ...base, layer_norm_eps: v }), /"layer_norm_eps" is -?[\de.-]+; it must be more than 0/);
   });
 });
 

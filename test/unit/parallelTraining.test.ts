@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadCheckpoint } from '../../src/trainer/checkpoint/hfCheckpoint';
 import { isDecayed, parameterSpecs } from '../../src/trainer/model/parameters';
 import { ParallelTrainer, passBudgetBytes, rowsOf, tokensPerPass } from '../../src/trainer/parallel/parallelTrainer';
-import { parseBertConfig } from '../../src/trainer/model/config';
+import { parseModelConfig } from '../../src/trainer/model/config';
 import { ADAMW_DEFAULTS } from '../../src/trainer/step/adamwMath';
 import { lossCoefficients } from '../../src/trainer/step/loss';
 import { AdamW } from '../../src/trainer/train/adamw';
@@ -275,7 +275,7 @@ describe('evaluation on the gradient workers', () => {
 describe('pass sizes', () => {
   it('bert-base takes its rows of 128 tokens two or three a pass, the small shapes a whole share in one, longer rows fewer', () => {
     const config = (layers: number, hidden: number) =>
-      parseBertConfig({
+      parseModelConfig({
         model_type: 'bert',
         vocab_size: 30522,
         num_hidden_layers: layers,

@@ -11,7 +11,7 @@ import { initCheckpoint } from '../../src/trainer/checkpoint/hfCheckpoint';
 import { inspectDataset } from '../../src/trainer/data/inspectDataset';
 import { loadLabelledData } from '../../src/trainer/data/loadLabelledData';
 import { isRagged } from '../../src/trainer/data/records';
-import { parseBertConfig } from '../../src/trainer/model/config';
+import { parseModelConfig } from '../../src/trainer/model/config';
 import { NOTE_COLUMN, predictFile } from '../../src/trainer/predict/predictFile';
 import { Predictor } from '../../src/trainer/predict/predictor';
 import { useBackend } from './backendSetup';
@@ -164,7 +164,7 @@ describe('files that are not data files', () => {
     const dir = tempDir();
     const model = path.join(dir, 'model');
     await initCheckpoint(
-      parseBertConfig({
+      parseModelConfig({
         model_type: 'bert',
         vocab_size: 30522,
         num_hidden_layers: 1,

@@ -13,7 +13,7 @@ import { STOPPED_AT_SHUTDOWN, TRAIN_DEFAULTS, type TrainConfig } from '../../src
 import { runsEndedWithSession } from '../../src/extension/runs/endedWithSession';
 import { RUN_FILES, hasResumableCheckpoint, leftoversOf, liveRunLock } from '../../src/shared/runFolder';
 import { initCheckpoint } from '../../src/trainer/checkpoint/hfCheckpoint';
-import { parseBertConfig } from '../../src/trainer/model/config';
+import { parseModelConfig } from '../../src/trainer/model/config';
 import { RunFolderWriter, escapeLogText } from '../../src/trainer/train/runFolderWriter';
 import { ensureRunsFolder, listRuns, refuseRunFolder, summarizeRun } from '../../src/extension/runs/runStore';
 import { useBackend } from './backendSetup';
@@ -26,7 +26,7 @@ let baseModel: string;
 before(async () => {
   await useBackend('wasm');
   baseModel = path.join(tempDir(), 'base');
-  const config = parseBertConfig({
+  const config = parseModelConfig({
     model_type: 'bert',
     vocab_size: 30522,
     num_hidden_layers: 1,

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { initParameter } from '../../src/trainer/checkpoint/initWeights';
-import { BertClassifier, type TorchTensor } from '../../src/trainer/model/bert';
-import { parseBertConfig } from '../../src/trainer/model/config';
+import { Classifier, type TorchTensor } from '../../src/trainer/model/classifier';
+import { parseModelConfig } from '../../src/trainer/model/config';
 import { parameterSpecs } from '../../src/trainer/model/parameters';
 import { batchTensors, disposeInputs, type Batch } from '../../src/trainer/step/batch';
 import { crossEntropy } from '../../src/trainer/step/loss';
@@ -11,7 +11,7 @@ import { tapeGradients } from '../../src/trainer/step/tapeGradients';
 import { Random } from '../../src/trainer/util/random';
 import { useBackend } from './backendSetup';
 
-const config = parseBertConfig({
+const config = parseModelConfig({
   model_type: 'bert',
   vocab_size: 300,
   num_hidden_layers: 3,
@@ -22,12 +22,12 @@ const config = parseBertConfig({
   id2label: { 0: 'a', 1: 'b', 2: 'c' },
 });
 
-function model(): BertClassifier {
+function model(): Classifier {
   const random = new Random(3);
   const tensors = new Map<string, TorchTensor>(
     parameterSpecs(config).map(spec => [spec.name, initParameter(spec, { ...config, initializerRange: 0.2 }, random)]),
   );
-  return BertClassifier.fromTorch(config, tensors);
+  return Classifier.fromTorch(config, tensors);
 }
 
 /** Six rows of up to 40 tokens, two of them padded. */
@@ -44,7 +44,7 @@ function batch(): Batch {
 }
 
 /** The loss of one training-mode forward pass, dropout seeded so both ways draw the same masks. */
-function lossOf(m: BertClassifier, b: Batch): () => tf.Scalar {
+function lossOf(m: Classifier, b: Batch): () => tf.Scalar {
   return () => {
     let seed = 100;
     const inputs = batchTensors(b);

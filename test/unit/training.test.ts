@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { TRAIN_DEFAULTS, fromTrainerSchema, type FromTrainer, type TrainConfig } from '../../src/shared/trainerProtocol';
 import { initCheckpoint } from '../../src/trainer/checkpoint/hfCheckpoint';
 import { parseSafetensors, toFloat32 } from '../../src/trainer/checkpoint/safetensors';
-import { parseBertConfig } from '../../src/trainer/model/config';
+import { parseModelConfig } from '../../src/trainer/model/config';
 import { runTraining, type Estimate } from '../../src/trainer/train/runTraining';
 import { useBackend } from './backendSetup';
 import { runCollecting } from './runHelpers';
@@ -18,7 +18,7 @@ let baseModel: string;
 before(async () => {
   await useBackend('wasm');
   baseModel = path.join(tempDir(), 'base');
-  const config = parseBertConfig({
+  const config = parseModelConfig({
     model_type: 'bert',
     vocab_size: 30522,
     num_hidden_layers: 1,

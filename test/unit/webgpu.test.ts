@@ -16,7 +16,7 @@ import { webgpuDevice, webgpuFault } from '../../src/trainer/backends/webgpu';
 import { WEBGPU_KERNELS } from '../../src/trainer/kernels/webgpuKernels';
 import { initCheckpoint } from '../../src/trainer/checkpoint/hfCheckpoint';
 import { parseSafetensors, toFloat32 } from '../../src/trainer/checkpoint/safetensors';
-import { parseBertConfig } from '../../src/trainer/model/config';
+import { parseModelConfig } from '../../src/trainer/model/config';
 import { dropout, dropoutAttrs, keeps } from '../../src/trainer/model/dropout';
 import { activation, embeddingLookup, layerNorm } from '../../src/trainer/model/ops';
 import { AdamW } from '../../src/trainer/train/adamw';
@@ -65,7 +65,7 @@ describe('the webgpu backend', { skip }, () => {
     assert.deepEqual(report.kernels, WEBGPU_KERNELS);
     assert.ok(WEBGPU_KERNELS.includes('dropout') && WEBGPU_KERNELS.includes('layer-norm'));
     baseModel = path.join(tempDir(), 'base');
-    const config = parseBertConfig({
+    const config = parseModelConfig({
       model_type: 'bert',
       vocab_size: 30522,
       num_hidden_layers: 1,

@@ -1,12 +1,13 @@
 /**
- * Loads and saves BERT classifiers in the Hugging Face layout, so that a folder written here
- * loads in Python with `BertForSequenceClassification.from_pretrained(folder)` and the other
- * way round.
+ * Loads and saves classifiers of every family in the Hugging Face layout, so that a folder
+ * written here loads in Python with `AutoModelForSequenceClassification.from_pretrained(folder)`
+ * and the other way round.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BertClassifier, type TorchTensor } from '../model/bert';
-import { parseBertConfig, serializeBertConfig, type BertConfig } from '../model/config';
+import { Classifier, type TorchTensor } from '../model/classifier';
+import { familyTitle, parseModelConfig, serializeModelConfig, type ModelConfig } from '../model/config';
+import { familyNamed } from '../model/families/index';
 import { parameterSpecs } from '../model/parameters';
 import { loadTokenizer, TOKENIZER_FILES } from '../tokenizer/loadTokenizer';
 import type { TextTokenizer } from '../tokenizer/bertTokenizer';
@@ -27,25 +28,15 @@ export interface LoadOptions {
 }
 
 export interface LoadedModel {
-  config: BertConfig;
-  model: BertClassifier;
+  config: ModelConfig;
+  model: Classifier;
   tokenizer: TextTokenizer;
   /** What was adapted on the way, for the log: fresh classifier, unused weights, renamed keys. */
   notices: string[];
   dir: string;
 }
 
-/**
- * Hugging Face names under other spellings: LayerNorm's legacy gamma/beta, and checkpoints of
- * the bare BertModel (or BertForPreTraining) whose keys lack the "bert." prefix.
- */
-export function canonicalName(name: string): string {
-  let n = name.replace(/LayerNorm\.gamma$/, 'LayerNorm.weight').replace(/LayerNorm\.beta$/, 'LayerNorm.bias');
-  if (/^(embeddings|encoder|pooler)\./.test(n)) n = `bert.${n}`;
-  return n;
-}
-
-export function readConfig(dir: string): BertConfig {
+export function readConfig(dir: string): ModelConfig {
   const file = path.join(dir, 'config.json');
   if (!fs.existsSync(file)) throw new Error(`${dir}: no config.json; this does not look like a Hugging Face model folder`);
   let raw: unknown;
@@ -54,7 +45,7 @@ export function readConfig(dir: string): BertConfig {
   } catch (e) {
     throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
   }
-  return parseBertConfig(raw, file);
+  return parseModelConfig(raw, file);
 }
 
 export function loadCheckpoint(dir: string, options: LoadOptions = {}): LoadedModel {
@@ -70,11 +61,12 @@ export function loadCheckpoint(dir: string, options: LoadOptions = {}): LoadedMo
     throw new Error(
       `${dir}: the tokenizer (${tokenizer.source}) has ids up to ${tokenizer.maxId}, but config.json's vocab_size is ${config.vocabSize}: the embedding table has no row for ids from ${config.vocabSize}. The tokenizer is not this model's; use the tokenizer files it was trained with.`,
     );
+  const family = familyNamed(config.family);
   const { tensors: stored, source } = readWeights(dir);
   const tensors = new Map<string, TorchTensor>();
   const unused: string[] = [];
   for (const [name, t] of stored) {
-    const canonical = canonicalName(name);
+    const canonical = family.canonicalName(name);
     if (canonical.endsWith('position_ids')) continue; // a buffer, rebuilt as 0..n-1
     tensors.set(canonical, t);
   }
@@ -84,8 +76,8 @@ export function loadCheckpoint(dir: string, options: LoadOptions = {}): LoadedMo
   if (labels && relabel) {
     notices.push(`The classifier is new: the checkpoint's labels (${config.id2label.join(', ')}) are not this task's (${labels.join(', ')}).`);
     config = { ...config, id2label: [...labels] };
-    tensors.delete('classifier.weight');
-    tensors.delete('classifier.bias');
+    tensors.delete(`${family.outputLayer}.weight`);
+    tensors.delete(`${family.outputLayer}.bias`);
   }
 
   const random = new Random(options.seed ?? 42);
@@ -99,9 +91,9 @@ export function loadCheckpoint(dir: string, options: LoadOptions = {}): LoadedMo
   // gigabytes are allocated for it.
   for (const spec of specs) {
     let t = tensors.get(spec.name);
-    const head = spec.name.startsWith('classifier.') || spec.name.startsWith('bert.pooler.');
+    const head = family.isHead(spec.name);
     if (t && t.shape.join() !== spec.shape.join()) {
-      if (!spec.name.startsWith('classifier.')) {
+      if (!spec.name.startsWith(`${family.outputLayer}.`)) {
         throw new Error(`${path.join(dir, source)}: ${spec.name} has shape [${t.shape}], but config.json implies [${spec.shape}]`);
       }
       notices.push(`The classifier is new: the checkpoint's has shape [${t.shape}], this task needs [${spec.shape}].`);
@@ -113,7 +105,7 @@ export function loadCheckpoint(dir: string, options: LoadOptions = {}): LoadedMo
   }
   if (missingEncoder.length) {
     throw new Error(
-      `${path.join(dir, source)}: ${missingEncoder.length} BERT weights are missing (${missingEncoder.slice(0, 3).join(', ')}${missingEncoder.length > 3 ? ', …' : ''}); is this a BERT checkpoint, and does its config.json describe these weights?`,
+      `${path.join(dir, source)}: ${missingEncoder.length} ${familyTitle(config)} weights are missing (${missingEncoder.slice(0, 3).join(', ')}${missingEncoder.length > 3 ? ', …' : ''}); is this a ${familyTitle(config)} checkpoint, and does its config.json describe these weights?`,
     );
   }
   // A NaN or an infinity in a weight makes every output NaN: refused here, naming it, not
@@ -133,16 +125,16 @@ export function loadCheckpoint(dir: string, options: LoadOptions = {}): LoadedMo
       `Not used: ${unused.length} weights of the checkpoint (${unused.slice(0, 3).join(', ')}${unused.length > 3 ? ', …' : ''}), e.g. a pre-training head.`,
     );
   if (source.startsWith('pytorch_model')) notices.push(`Read ${source} with the restricted tensor reader (no general unpickler).`);
-  return { config, model: BertClassifier.fromTorch(config, weights), tokenizer, notices, dir };
+  return { config, model: Classifier.fromTorch(config, weights), tokenizer, notices, dir };
 }
 
 /**
  * Writes config.json, model.safetensors and the tokenizer files of `tokenizerDir` into `outDir`,
  * atomically: a reader sees the old folder or the new one, never a half-written one.
  */
-/** What a checkpoint is written from: a BertClassifier, or a trainer's own copy of the weights. */
+/** What a checkpoint is written from: a Classifier, or a trainer's own copy of the weights. */
 export interface SavableModel {
-  config: BertConfig;
+  config: ModelConfig;
   torchSources(): TensorSource[];
 }
 
@@ -152,7 +144,7 @@ export interface SavableModel {
  */
 export async function saveCheckpoint(model: SavableModel, tokenizerDir: string, outDir: string, extraFiles: Record<string, FileContent> = {}): Promise<void> {
   const files: Record<string, FileContent> = {
-    'config.json': JSON.stringify(serializeBertConfig(model.config), null, 2) + '\n',
+    'config.json': JSON.stringify(serializeModelConfig(model.config), null, 2) + '\n',
     'model.safetensors': file => writeSafetensors(file, model.torchSources()),
   };
   for (const f of TOKENIZER_FILES) {
@@ -163,14 +155,14 @@ export async function saveCheckpoint(model: SavableModel, tokenizerDir: string, 
 }
 
 /** A random-initialised checkpoint in the Hugging Face layout, for tests, benchmarks and training from scratch. */
-export async function initCheckpoint(config: BertConfig, vocabFile: string, outDir: string, seed: number): Promise<void> {
+export async function initCheckpoint(config: ModelConfig, vocabFile: string, outDir: string, seed: number): Promise<void> {
   const random = new Random(seed);
   const tensors = parameterSpecs(config).map(spec => ({ name: spec.name, ...initParameter(spec, config, random) }));
   const vocabLines = fs.readFileSync(vocabFile, 'utf8').replace(/\r\n?/g, '\n').split('\n');
   if (vocabLines[vocabLines.length - 1] === '') vocabLines.pop();
   if (vocabLines.length !== config.vocabSize) throw new Error(`${vocabFile} holds ${vocabLines.length} tokens, the config says vocab_size ${config.vocabSize}`);
   await writeFolderAtomically(outDir, {
-    'config.json': JSON.stringify(serializeBertConfig(config), null, 2) + '\n',
+    'config.json': JSON.stringify(serializeModelConfig(config), null, 2) + '\n',
     'model.safetensors': serializeSafetensors(tensors),
     'vocab.txt': fs.readFileSync(vocabFile),
     'tokenizer_config.json':

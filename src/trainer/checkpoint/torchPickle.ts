@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import { unzipSync } from 'fflate';
-import type { TorchTensor } from '../model/bert';
+import type { TorchTensor } from '../model/classifier';
 import { bf16ToFloat, halfToFloat } from './halfFloats';
 
 export class TorchCheckpointError extends Error {}

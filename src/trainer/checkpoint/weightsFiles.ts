@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { TorchTensor } from '../model/bert';
+import type { TorchTensor } from '../model/classifier';
 import { readTorchCheckpoint } from './torchPickle';
 import { parseSafetensors, toFloat32 } from './safetensors';
 

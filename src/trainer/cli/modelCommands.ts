@@ -1,8 +1,9 @@
 /** CLI commands over a model folder: init-checkpoint, tokenize, logits. */
+import { maxTokens } from '../model/parameters';
 import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { initCheckpoint, loadCheckpoint } from '../checkpoint/hfCheckpoint';
-import { parseBertConfig } from '../model/config';
+import { parseModelConfig } from '../model/config';
 import { loadTokenizer } from '../tokenizer/loadTokenizer';
 import { BACKENDS, selectBackend, type BackendName } from '../backend';
 import { resolveModel } from '../hub/resolveModel';
@@ -50,7 +51,7 @@ export async function initCheckpointCommand(args: string[]): Promise<number> {
   const vocab = requireOption(o.vocab, 'vocab', INIT_USAGE);
   const out = requireOption(o.out, 'out', INIT_USAGE);
   const vocabSize = countLines(vocab);
-  const config = parseBertConfig(
+  const config = parseModelConfig(
     {
       model_type: 'bert',
       num_hidden_layers: intOption(o.layers, 'layers'),
@@ -126,7 +127,7 @@ export async function logitsCommand(args: string[]): Promise<number> {
   await selectBackend({ prefer: o.backend as BackendName | undefined });
   const { model, tokenizer, notices } = loadCheckpoint(await modelDir(requireOption(o.model, 'model', LOGITS_USAGE)));
   notices.forEach(n => process.stderr.write(`note: ${n}\n`));
-  const maxLen = intOption(o['max-length'] ?? o['max-len'], 'max-length', Math.min(512, tokenizer.modelMaxLength, model.config.maxPositionEmbeddings), {
+  const maxLen = intOption(o['max-length'] ?? o['max-len'], 'max-length', Math.min(512, tokenizer.modelMaxLength, maxTokens(model.config)), {
     min: 8,
     max: TRAIN_LIMITS.maxLength,
   });

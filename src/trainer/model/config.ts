@@ -1,47 +1,50 @@
 /**
- * A BERT classifier's config.json, as Hugging Face `transformers` writes it (BertConfig plus the
- * PretrainedConfig fields a classifier needs). Unknown keys are kept so that saving gives them back.
+ * A classifier's config.json, as Hugging Face `transformers` writes it: the family's architecture
+ * keys (read and written by the family, families/*.ts) plus the PretrainedConfig fields a
+ * classifier needs. Unknown keys are kept so that saving gives them back.
  */
-
+import { FAMILIES, familyOfModelType, supportedModelTypes, type FamilyName } from '../../shared/families';
 import { TRAIN_LIMITS } from '../../shared/trainerProtocol';
+import { ConfigError, positiveInt, type HiddenAct } from './configFields';
+import { familyNamed } from './families/index';
 
-export type HiddenAct = 'gelu' | 'gelu_new' | 'gelu_pytorch_tanh' | 'relu';
-const HIDDEN_ACTS: readonly string[] = ['gelu', 'gelu_new', 'gelu_pytorch_tanh', 'relu'];
+export { ConfigError } from './configFields';
+export type { HiddenAct } from './configFields';
 
-export interface BertConfig {
+export interface ModelShape {
   vocabSize: number;
   hiddenSize: number;
+  /** Width of the token embeddings: hiddenSize, except ELECTRA's (embedding_size, projected to hiddenSize). */
+  embeddingSize: number;
   numHiddenLayers: number;
   numAttentionHeads: number;
   intermediateSize: number;
   hiddenAct: HiddenAct;
   hiddenDropoutProb: number;
   attentionProbsDropoutProb: number;
-  /** null: the classifier uses hiddenDropoutProb, as in transformers. */
+  /** null: the head uses hiddenDropoutProb, as in transformers. */
   classifierDropout: number | null;
   maxPositionEmbeddings: number;
+  /** 0 for a family without token types. */
   typeVocabSize: number;
   initializerRange: number;
   layerNormEps: number;
   padTokenId: number;
+}
+
+/**
+ * A classifier's config.json, as Hugging Face `transformers` writes it for its family: the
+ * architecture in common names (each family reads its own keys), the labels and the task.
+ * Plain data: it crosses to the gradient workers, which find the family by its name.
+ */
+export interface ModelConfig extends ModelShape {
+  family: FamilyName;
+  /** config.json's model_type as written ("xlm-roberta" stays so when saved). */
+  modelType: string;
   id2label: string[];
   problemType: 'single_label_classification' | 'multi_label_classification' | 'regression' | null;
   /** Every key of the file, for writing back what we do not model. */
   raw: Record<string, unknown>;
-}
-
-export class ConfigError extends Error {}
-
-function num(raw: Record<string, unknown>, key: string, file: string, fallback?: number): number {
-  const v = raw[key] ?? fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ConfigError(`${file}: "${key}" must be a number, got ${JSON.stringify(raw[key])}`);
-  return v;
-}
-
-function positiveInt(raw: Record<string, unknown>, key: string, file: string, fallback?: number): number {
-  const v = num(raw, key, file, fallback);
-  if (!Number.isInteger(v) || v <= 0) throw new ConfigError(`${file}: "${key}" must be a positive integer, got ${v}`);
-  return v;
 }
 
 /**
@@ -81,82 +84,39 @@ function labels(raw: Record<string, unknown>, file: string): string[] {
   return Array.from({ length: n }, (_, i) => `LABEL_${i}`);
 }
 
-/** A dropout rate: from 0 (off) up to, not including, 1 (which would drop every activation and train nothing). */
-function dropoutRate(raw: Record<string, unknown>, key: string, file: string, fallback: number): number {
-  const v = num(raw, key, file, fallback);
-  if (!(v >= 0 && v < 1)) throw new ConfigError(`${file}: "${key}" is ${v}; a dropout rate must be at least 0 and below 1.`);
-  return v;
-}
-
-export function parseBertConfig(raw: unknown, file = 'config.json'): BertConfig {
+export function parseModelConfig(raw: unknown, file = 'config.json'): ModelConfig {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${file}: not a JSON object`);
   const r = raw as Record<string, unknown>;
-  if (r.model_type !== undefined && r.model_type !== 'bert') {
+  // An old BERT config has no model_type; transformers reads it as BERT too.
+  const modelType = r.model_type === undefined ? 'bert' : r.model_type;
+  const family = typeof modelType === 'string' ? familyOfModelType(modelType) : undefined;
+  if (!family) {
     throw new ConfigError(
-      `${file}: model_type is "${String(r.model_type)}", but BERT Tune runs BERT models only (model_type "bert"). Choose a BERT checkpoint, e.g. google/bert_uncased_L-4_H-256_A-4 or bert-base-uncased.`,
+      `${file}: model_type is ${JSON.stringify(modelType)}, which BERT Tune does not run. It runs these model types: ${supportedModelTypes()} (e.g. bert-base-uncased, distilbert-base-uncased, roberta-base, xlm-roberta-base, google/electra-base-discriminator).`,
     );
   }
-  const hiddenAct = r.hidden_act ?? 'gelu';
-  if (typeof hiddenAct !== 'string' || !HIDDEN_ACTS.includes(hiddenAct)) {
-    throw new ConfigError(`${file}: hidden_act "${String(hiddenAct)}" is not supported (supported: ${HIDDEN_ACTS.join(', ')})`);
-  }
-  if (r.position_embedding_type !== undefined && r.position_embedding_type !== 'absolute') {
-    throw new ConfigError(`${file}: position_embedding_type "${String(r.position_embedding_type)}" is not supported; only "absolute"`);
-  }
-  const hiddenSize = positiveInt(r, 'hidden_size', file, 768);
-  const numAttentionHeads = positiveInt(r, 'num_attention_heads', file, 12);
-  if (hiddenSize % numAttentionHeads) throw new ConfigError(`${file}: hidden_size ${hiddenSize} is not a multiple of num_attention_heads ${numAttentionHeads}`);
   const problemType = r.problem_type ?? null;
   if (problemType !== null && problemType !== 'single_label_classification' && problemType !== 'multi_label_classification' && problemType !== 'regression') {
     throw new ConfigError(`${file}: unknown problem_type ${JSON.stringify(problemType)}`);
   }
-  const classifierDropout = r.classifier_dropout === undefined || r.classifier_dropout === null ? null : dropoutRate(r, 'classifier_dropout', file, 0);
-  const layerNormEps = num(r, 'layer_norm_eps', file, 1e-12);
-  if (!(layerNormEps > 0)) throw new ConfigError(`${file}: "layer_norm_eps" is ${layerNormEps}; it must be more than 0 (BERT's is 1e-12).`);
   return {
-    vocabSize: positiveInt(r, 'vocab_size', file, 30522),
-    hiddenSize,
-    numHiddenLayers: positiveInt(r, 'num_hidden_layers', file, 12),
-    numAttentionHeads,
-    intermediateSize: positiveInt(r, 'intermediate_size', file, 3072),
-    hiddenAct: hiddenAct as HiddenAct,
-    hiddenDropoutProb: dropoutRate(r, 'hidden_dropout_prob', file, 0.1),
-    attentionProbsDropoutProb: dropoutRate(r, 'attention_probs_dropout_prob', file, 0.1),
-    classifierDropout,
-    maxPositionEmbeddings: positiveInt(r, 'max_position_embeddings', file, 512),
-    typeVocabSize: positiveInt(r, 'type_vocab_size', file, 2),
-    initializerRange: num(r, 'initializer_range', file, 0.02),
-    layerNormEps,
-    padTokenId: typeof r.pad_token_id === 'number' ? r.pad_token_id : 0,
+    ...familyNamed(family).readShape(r, file),
+    family,
+    modelType: modelType as string,
     id2label: labels(r, file),
-    problemType: problemType as BertConfig['problemType'],
+    problemType: problemType as ModelConfig['problemType'],
     raw: { ...r },
   };
 }
 
-/** config.json as transformers writes it for BertForSequenceClassification. */
-export function serializeBertConfig(c: BertConfig): Record<string, unknown> {
+/** config.json as transformers writes it for the family's ...ForSequenceClassification. */
+export function serializeModelConfig(c: ModelConfig): Record<string, unknown> {
   const id2label = Object.fromEntries(c.id2label.map((l, i) => [String(i), l]));
   const label2id = Object.fromEntries(c.id2label.map((l, i) => [l, i]));
   const out: Record<string, unknown> = {
     ...c.raw,
-    architectures: ['BertForSequenceClassification'],
-    model_type: 'bert',
-    vocab_size: c.vocabSize,
-    hidden_size: c.hiddenSize,
-    num_hidden_layers: c.numHiddenLayers,
-    num_attention_heads: c.numAttentionHeads,
-    intermediate_size: c.intermediateSize,
-    hidden_act: c.hiddenAct,
-    hidden_dropout_prob: c.hiddenDropoutProb,
-    attention_probs_dropout_prob: c.attentionProbsDropoutProb,
-    classifier_dropout: c.classifierDropout,
-    max_position_embeddings: c.maxPositionEmbeddings,
-    type_vocab_size: c.typeVocabSize,
-    initializer_range: c.initializerRange,
-    layer_norm_eps: c.layerNormEps,
-    pad_token_id: c.padTokenId,
-    position_embedding_type: 'absolute',
+    ...familyNamed(c.family).writeShape(c),
+    model_type: c.modelType,
     id2label,
     label2id,
     torch_dtype: 'float32',
@@ -170,4 +130,9 @@ export function serializeBertConfig(c: BertConfig): Record<string, unknown> {
       .sort()
       .map(k => [k, out[k]]),
   );
+}
+
+/** The family's title ("RoBERTa") for a config: what the Runs view and the log name. */
+export function familyTitle(c: Pick<ModelConfig, 'family'>): string {
+  return FAMILIES[c.family].title;
 }

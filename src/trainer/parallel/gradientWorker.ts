@@ -13,7 +13,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../backend';
 import { wasmHeapView } from '../kernels/wasmKernels';
-import { BertClassifier, WORD_EMBEDDINGS } from '../model/bert';
+import { Classifier } from '../model/classifier';
+import { familyNamed } from '../model/families/index';
 import { batchTensors, disposeInputs } from '../step/batch';
 import { weightedNll } from '../step/loss';
 import { tapeGradients } from '../step/tapeGradients';
@@ -36,7 +37,9 @@ async function main() {
   }
   const { layout } = init;
   const index = new Map(layout.names.map((n, i) => [n, i]));
-  const model = BertClassifier.fromOwnLayout(
+  // The family by name, on this side of the boundary: the config crossed as plain data.
+  const WORD_EMBEDDINGS = familyNamed(init.config.family).wordEmbeddings;
+  const model = Classifier.fromOwnLayout(
     init.config,
     name => tensorValues(viewOf(init.weights, layout, index.get(name)!), init.backend),
     new Set([WORD_EMBEDDINGS]),
@@ -44,7 +47,7 @@ async function main() {
   model.freeze(new Set(layout.names.filter((_, i) => layout.frozen[i])));
   const mine = init.grads[init.index];
   const wordIndex = index.get(WORD_EMBEDDINGS)!;
-  const hidden = init.config.hiddenSize;
+  const hidden = init.config.embeddingSize; // the table's width (ELECTRA's is below the hidden size)
 
   /** The table's rows at a pass's ids, from the shared master weights. */
   const wordRows = (inputIds: number[][]): tf.Tensor2D => {

@@ -12,9 +12,9 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import type { BertClassifier } from '../model/bert';
+import type { Classifier } from '../model/classifier';
 import type { TensorSource } from '../checkpoint/safetensors';
-import type { BertConfig } from '../model/config';
+import type { ModelConfig } from '../model/config';
 import type { ParameterSpec } from '../model/parameters';
 import { lossCoefficients } from '../step/loss';
 import { clipScale } from '../step/clipping';
@@ -52,7 +52,7 @@ export interface ParallelStepOptions {
  * measured on the WASM backend at about layers × (22·hidden + 2·heads·length) floats (bert-base
  * at 128 tokens: 0.81 MB a token), with some room for the allocator.
  */
-export function activationBytesPerToken(config: BertConfig, length: number): number {
+export function activationBytesPerToken(config: ModelConfig, length: number): number {
   return config.numHiddenLayers * (24 * config.hiddenSize + 2 * config.numAttentionHeads * length) * 4;
 }
 
@@ -68,7 +68,7 @@ export function passBudgetBytes(parameters: number): number {
 }
 
 /** Padded tokens per pass for rows of up to `length` tokens (a whole row at least). */
-export function tokensPerPass(config: BertConfig, parameters: number, length: number): number {
+export function tokensPerPass(config: ModelConfig, parameters: number, length: number): number {
   return Math.max(length, Math.floor(passBudgetBytes(parameters) / activationBytesPerToken(config, length)));
 }
 
@@ -174,7 +174,7 @@ export class ParallelTrainer {
     private readonly m: Float32Array,
     private readonly v: Float32Array,
     private readonly workers: GradientWorker[],
-    private readonly config: BertConfig,
+    private readonly config: ModelConfig,
     private readonly parameters: number,
     /** Padded tokens per pass when given (tests), else tokensPerPass() of each share's longest row. */
     private readonly fixedTokensPerPass?: number,
@@ -188,9 +188,9 @@ export class ParallelTrainer {
 
   /**
    * Copies the model's weights into shared memory and starts `threads` workers from them.
-   * Parameters the model holds untrainable (BertClassifier.freeze) stay as they are.
+   * Parameters the model holds untrainable (Classifier.freeze) stay as they are.
    */
-  static async start(model: BertClassifier, decayed: ReadonlySet<string>, options: ParallelOptions): Promise<ParallelTrainer> {
+  static async start(model: Classifier, decayed: ReadonlySet<string>, options: ParallelOptions): Promise<ParallelTrainer> {
     const layout = flatLayout(model.params, decayed, new Set([...model.params].filter(([, v]) => !v.trainable).map(([name]) => name)));
     const { weights, m, v, grads, memory } = allocateFlat(layout.total, options.threads, options.wasmOptimizer ?? true);
     layout.names.forEach((name, i) => viewOf(weights, layout, i).set(model.params.get(name)!.dataSync() as Float32Array));
@@ -323,7 +323,7 @@ export class ParallelTrainer {
   }
 
   /** Writes the master weights into the model's variables (before evaluating or saving it). */
-  copyWeightsTo(model: BertClassifier): void {
+  copyWeightsTo(model: Classifier): void {
     this.layout.names.forEach((name, i) => {
       const t = tf.tensor(tensorValues(viewOf(this.weights, this.layout, i), tf.getBackend()), this.layout.shapes[i], 'float32');
       model.params.get(name)!.assign(t);

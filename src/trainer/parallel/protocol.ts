@@ -2,7 +2,7 @@
  * Messages between the trainer and its gradient workers (threads of one process, so plain
  * structured clones; shared memory carries weights, moments and gradients, never messages).
  */
-import type { BertConfig } from '../model/config';
+import type { ModelConfig } from '../model/config';
 import type { AdamWOptions } from '../step/adamwMath';
 import type { Batch } from '../step/batch';
 import type { FlatAdamWStep } from './flatAdamW';
@@ -10,7 +10,7 @@ import type { FlatLayout } from './flatParameters';
 
 export interface WorkerInit {
   index: number;
-  config: BertConfig;
+  config: ModelConfig;
   layout: FlatLayout;
   /** The tfjs backend the worker loads: the trainer's own, WASM or the pure-JS one. */
   backend: 'wasm' | 'cpu';

@@ -3,6 +3,7 @@
  * confusion matrix and the most confident mistakes, bounded as a run's evaluation is. The CLI's
  * `eval` prints it; the inference process answers the extension's *Evaluate on a Labelled File*.
  */
+import { maxTokens } from '../model/parameters';
 import { DEFAULT_MAX_LENGTH, type FileEvaluation } from '../../shared/inferenceProtocol';
 import { clipText, reportedClasses } from '../../shared/reportedEvaluation';
 import type { LoadedModel } from '../checkpoint/hfCheckpoint';
@@ -35,7 +36,7 @@ export async function evaluateFile({ model, tokenizer }: LoadedModel, options: E
   const data = options.data ?? (await readEvaluationRows(options));
   const labels = model.config.id2label;
   const ids = new Map(labels.map((l, i) => [l, i]));
-  const maxLength = Math.min(options.maxLength ?? DEFAULT_MAX_LENGTH, tokenizer.modelMaxLength, model.config.maxPositionEmbeddings);
+  const maxLength = Math.min(options.maxLength ?? DEFAULT_MAX_LENGTH, tokenizer.modelMaxLength, maxTokens(model.config));
   const examples = data.rows.map(r => {
     const label = ids.get(r.label);
     if (label === undefined) {

@@ -2,6 +2,7 @@
  * Predictions with a model kept in memory: texts in, label, confidence and every label's
  * probability out, batched by length. Loads a model once and keeps it until another is asked for.
  */
+import { maxTokens } from '../model/parameters';
 import * as tf from '@tensorflow/tfjs-core';
 import { DEFAULT_MAX_LENGTH, type Prediction } from '../../shared/inferenceProtocol';
 import { loadCheckpoint, servableAsSingleLabel, type LoadedModel } from '../checkpoint/hfCheckpoint';
@@ -35,7 +36,7 @@ export class Predictor {
   ): Promise<{ labels: string[]; results: Prediction[]; maxLength: number }> {
     const { model, tokenizer } = await this.model(ref);
     const labels = model.config.id2label;
-    const max = Math.min(maxLength ?? DEFAULT_MAX_LENGTH, tokenizer.modelMaxLength, model.config.maxPositionEmbeddings);
+    const max = Math.min(maxLength ?? DEFAULT_MAX_LENGTH, tokenizer.modelMaxLength, maxTokens(model.config));
     const encoded = items.map(i => tokenizer.encode(i.text, i.pair, max));
     const examples = encoded.map((e, i) => ({ inputIds: e.inputIds, tokenTypeIds: e.tokenTypeIds, label: 0, line: i }));
     // Similar lengths together: little compute on padding. Results go back to input order.

@@ -3,7 +3,7 @@
  * gradient workers (../parallel/): a padded batch as plain arrays, its tensors, the result.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { BertInputs } from '../model/bert';
+import type { ModelInputs } from '../model/classifier';
 
 /** A padded batch, as plain arrays: what the data pipeline produces. */
 export interface Batch {
@@ -15,7 +15,7 @@ export interface Batch {
   rows?: number[];
 }
 
-export function batchTensors(b: Batch): BertInputs {
+export function batchTensors(b: Batch): ModelInputs {
   return {
     inputIds: tf.tensor2d(b.inputIds, undefined, 'int32'),
     tokenTypeIds: tf.tensor2d(b.tokenTypeIds, undefined, 'int32'),
@@ -23,7 +23,7 @@ export function batchTensors(b: Batch): BertInputs {
   };
 }
 
-export function disposeInputs(x: BertInputs): void {
+export function disposeInputs(x: ModelInputs): void {
   tf.dispose([x.inputIds, x.tokenTypeIds, x.attentionMask]);
 }
 

@@ -5,10 +5,10 @@
  * computes the same update. Only the sizes of single tensors are known in advance: WebGPU does
  * not say how much memory a device has, so running out of it is reported when it happens.
  */
-import type { BertConfig } from '../model/config';
+import type { ModelConfig } from '../model/config';
 
 /** Bytes of the largest float32 tensor one forward and backward pass over rows × tokens makes. */
-export function largestStepTensorBytes(c: BertConfig, rows: number, tokens: number): number {
+export function largestStepTensorBytes(c: ModelConfig, rows: number, tokens: number): number {
   return (
     4 *
     Math.max(
@@ -29,7 +29,7 @@ export interface BatchFit {
 
 /** The batch as asked for, or split into the fewest micro-batches whose tensors fit in `maxTensorBytes`. */
 export function fitBatchToDevice(
-  c: BertConfig,
+  c: ModelConfig,
   batchSize: number,
   gradientAccumulation: number,
   tokens: number,

@@ -1,6 +1,6 @@
 /** Evaluation on the validation rows: loss, metrics, and the rows the model gets wrong. */
 import * as tf from '@tensorflow/tfjs-core';
-import type { BertClassifier } from '../model/bert';
+import type { Classifier } from '../model/classifier';
 import { afterBatch } from '../backend';
 import { batchesOf, type Example } from './batches';
 import { classificationMetrics, type ClassificationMetrics } from './metrics';
@@ -38,7 +38,7 @@ export interface EvaluationProgress {
 }
 
 export async function evaluate(
-  model: BertClassifier,
+  model: Classifier,
   examples: Example[],
   labels: string[],
   batchSize: number,

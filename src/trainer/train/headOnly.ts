@@ -5,16 +5,16 @@
  * bert-base on a CPU. Evaluation and checkpoints still use the whole model, unchanged.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { BertClassifier } from '../model/bert';
+import type { Classifier } from '../model/classifier';
 import { AdamW } from './adamw';
 import type { AdamWOptions } from '../step/adamwMath';
 import { batchesOf, type Example } from './batches';
 import { MainThreadOptimisation, type Optimisation } from './optimisation';
 import { batchTensors, disposeInputs, type Batch } from '../step/batch';
 
-/** Every parameter but the pooler's and the classifier's: what head-only training keeps fixed. */
-export function encoderParameters(model: BertClassifier): Set<string> {
-  return new Set([...model.params.keys()].filter(n => !n.startsWith('bert.pooler.') && !n.startsWith('classifier.')));
+/** Every parameter but the head's (BERT: the pooler and the classifier): what head-only training keeps fixed. */
+export function encoderParameters(model: Classifier): Set<string> {
+  return new Set([...model.params.keys()].filter(n => !model.family.isHead(n)));
 }
 
 /**
@@ -22,7 +22,7 @@ export function encoderParameters(model: BertClassifier): Set<string> {
  * undefined when `shouldStop` says so between batches.
  */
 export async function clsFeatures(
-  model: BertClassifier,
+  model: Classifier,
   examples: Example[],
   batchSize: number,
   padId: number,
@@ -60,7 +60,7 @@ export interface FeatureCache {
  * so AdamW holds state for, and touches, only the pooler and the classifier.
  */
 export function startHeadOnly(
-  model: BertClassifier,
+  model: Classifier,
   decayed: ReadonlySet<string>,
   adam: AdamWOptions,
   cache: () => FeatureCache | undefined,

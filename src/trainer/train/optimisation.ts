@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterBatch, type BackendReport } from '../backend';
 import { defaultThreads } from '../../shared/trainerProtocol';
 import type { TensorSource } from '../checkpoint/safetensors';
-import type { BertClassifier } from '../model/bert';
+import type { Classifier } from '../model/classifier';
 import { ParallelTrainer } from '../parallel/parallelTrainer';
 import { AdamW } from './adamw';
 import type { AdamWOptions } from '../step/adamwMath';
@@ -60,7 +60,7 @@ export class MainThreadOptimisation implements Optimisation {
   readonly ownsWeights = false;
 
   constructor(
-    private readonly model: BertClassifier,
+    private readonly model: Classifier,
     private readonly adam: AdamW,
     private readonly classWeights?: number[],
     /** Logits other than the whole forward pass's (head-only training). */
@@ -117,7 +117,7 @@ class ParallelOptimisation implements Optimisation {
   readonly ownsWeights = true;
 
   constructor(
-    private readonly model: BertClassifier,
+    private readonly model: Classifier,
     private readonly trainer: ParallelTrainer,
     private readonly classWeights?: number[],
   ) {}
@@ -163,7 +163,7 @@ class ParallelOptimisation implements Optimisation {
 }
 
 export async function startOptimisation(
-  model: BertClassifier,
+  model: Classifier,
   decayed: ReadonlySet<string>,
   adam: AdamWOptions,
   backend: BackendReport,

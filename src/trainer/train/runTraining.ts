@@ -32,8 +32,8 @@ import { parseSafetensors, toFloat32 } from '../checkpoint/safetensors';
 import { DataError, type LabelledRow } from '../data/loadLabelledData';
 import { loadRunRows } from './runRows';
 import { resolveModel } from '../hub/resolveModel';
-import type { BertClassifier } from '../model/bert';
-import { frozenParameters, isDecayed } from '../model/parameters';
+import type { Classifier } from '../model/classifier';
+import { frozenParameters, isDecayed, maxTokens } from '../model/parameters';
 import type { TextTokenizer } from '../tokenizer/bertTokenizer';
 import { Random } from '../util/random';
 import { batchesOf, epochOrder, type Example } from './batches';
@@ -396,7 +396,7 @@ async function baseModelDir(config: TrainConfig, emit: (m: FromTrainer) => void)
   return resolved.dir;
 }
 
-function freezeLayers(model: BertClassifier, layers: number, emit: (m: FromTrainer) => void): void {
+function freezeLayers(model: Classifier, layers: number, emit: (m: FromTrainer) => void): void {
   const frozen = frozenParameters(model.config, layers);
   model.freeze(frozen);
   const fixed = [...model.params].filter(([name]) => frozen.has(name)).reduce((n, [, v]) => n + v.size, 0);
@@ -407,8 +407,8 @@ function freezeLayers(model: BertClassifier, layers: number, emit: (m: FromTrain
 }
 
 /** The max length asked, or less where the model reads less (its position embeddings, its tokenizer). */
-function usableMaxLength(config: TrainConfig, model: BertClassifier, tokenizer: TextTokenizer, modelDir: string, emit: (m: FromTrainer) => void): number {
-  const maxLength = Math.min(config.maxLength, model.config.maxPositionEmbeddings, tokenizer.modelMaxLength);
+function usableMaxLength(config: TrainConfig, model: Classifier, tokenizer: TextTokenizer, modelDir: string, emit: (m: FromTrainer) => void): number {
+  const maxLength = Math.min(config.maxLength, maxTokens(model.config), tokenizer.modelMaxLength);
   if (maxLength < config.maxLength) {
     emit({
       type: 'warning',
@@ -419,7 +419,7 @@ function usableMaxLength(config: TrainConfig, model: BertClassifier, tokenizer: 
 }
 
 /** On a GPU whose buffers cannot hold a batch's largest tensor: smaller batches, accumulated to the same effective size. */
-function fitToDevice(config: TrainConfig, model: BertClassifier, maxLength: number, backend: BackendReport, emit: (m: FromTrainer) => void): TrainConfig {
+function fitToDevice(config: TrainConfig, model: Classifier, maxLength: number, backend: BackendReport, emit: (m: FromTrainer) => void): TrainConfig {
   if (!backend.gpu || !backend.maxTensorBytes) return config;
   // BERT_TUNE_GPU_MAX_BUFFER_BYTES: pretend the GPU's buffers are smaller (tests; a GPU that fails on large ones).
   const limit = Math.min(backend.maxTensorBytes, Number(process.env.BERT_TUNE_GPU_MAX_BUFFER_BYTES) || Infinity);
@@ -446,7 +446,7 @@ function classWeightsFor(config: TrainConfig, labels: string[], train: Example[]
 /** The run's optimiser: head-only on cached features, or the whole model on the main thread, the gradient workers or the GPU. */
 async function startOptimiser(
   config: TrainConfig,
-  model: BertClassifier,
+  model: Classifier,
   labels: string[],
   train: Example[],
   backend: BackendReport,
@@ -487,7 +487,7 @@ function restoreState(state: TrainerState, progress: RunProgress, optimizer: Opt
 /** The estimate's measured part: a timed step (the second: the first compiles kernels), the time the whole run should take, its memory at the peak. */
 async function measureRun(
   config: TrainConfig,
-  model: BertClassifier,
+  model: Classifier,
   tokenizer: TextTokenizer,
   optimizer: Optimisation,
   train: Example[],

@@ -5,7 +5,7 @@
  * the same loss and clipping rule. Tensors live only inside the step.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { BertClassifier, ForwardOptions } from '../model/bert';
+import type { Classifier, ForwardOptions } from '../model/classifier';
 import type { AdamW } from './adamw';
 import { batchTensors, disposeInputs, type Batch, type StepResult } from '../step/batch';
 import { clipCoefficient, globalNorm, wasClipped } from '../step/clipping';
@@ -23,7 +23,7 @@ export interface StepOptions {
   nextSeed?: () => number;
 }
 
-export async function trainStep(model: BertClassifier, optimizer: AdamW, microBatches: Batch[], options: StepOptions): Promise<StepResult> {
+export async function trainStep(model: Classifier, optimizer: AdamW, microBatches: Batch[], options: StepOptions): Promise<StepResult> {
   const byVariable = new Map<string, string>();
   for (const [name, v] of model.params) byVariable.set(v.name, name);
   const grads = new Map<string, tf.Tensor>();
@@ -85,7 +85,7 @@ async function readScalars(...scalars: tf.Scalar[]): Promise<number[]> {
 }
 
 /** Seconds one forward and backward pass over `batch` takes, without changing the model (for estimates). */
-export async function timeGradients(model: BertClassifier, batch: Batch, logitsOf?: StepOptions['logits']): Promise<number> {
+export async function timeGradients(model: Classifier, batch: Batch, logitsOf?: StepOptions['logits']): Promise<number> {
   const inputs = batchTensors(batch);
   const t0 = performance.now();
   const forward = { training: true };

@@ -12,7 +12,7 @@ import { assertBackendHealthy } from '../backend';
 import { saveCheckpoint } from '../checkpoint/hfCheckpoint';
 import { writeSafetensors } from '../checkpoint/safetensors';
 import type { LabelledRow } from '../data/loadLabelledData';
-import type { BertClassifier } from '../model/bert';
+import type { Classifier } from '../model/classifier';
 import type { TextTokenizer } from '../tokenizer/bertTokenizer';
 import type { Random } from '../util/random';
 import { batchesOf, epochOrder, type Example } from './batches';
@@ -29,7 +29,7 @@ export interface TrainingRun {
   emit: (m: FromTrainer) => void;
   shouldStop: () => boolean;
   stopReason: () => string;
-  model: BertClassifier;
+  model: Classifier;
   tokenizer: TextTokenizer;
   optimizer: Optimisation;
   labels: string[];
