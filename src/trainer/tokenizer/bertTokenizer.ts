@@ -4,6 +4,7 @@
  * WordPiece-split; then [CLS] a [SEP] (b [SEP]), truncation and masks.
  */
 import { basicTokenize, type BasicOptions } from './basicTokenizer';
+import { assemble, bertTemplate, type Template } from './template';
 import { MAX_INPUT_CHARS_PER_WORD, wordpiece } from './wordpiece';
 
 export interface SpecialTokens {
@@ -38,39 +39,6 @@ export interface TextTokenizer {
   readonly source: 'vocab.txt' | 'tokenizer.json';
   /** The largest id it can produce: the model's embedding table must have a row for it. */
   readonly maxId: number;
-}
-
-/**
- * [CLS] a [SEP] (b [SEP]) with at most maxLength ids, as transformers builds BERT inputs.
- * Pairs are cut "longest_first": one token at a time from the end of the longer side, the
- * second side when both are equally long.
- */
-export function assembleBertInput(a: number[], b: number[] | undefined, maxLength: number, cls: number, sep: number): Encoding {
-  const specials = b ? 3 : 2;
-  if (maxLength < specials) throw new Error(`max length ${maxLength} leaves no room for the text (${specials} special tokens)`);
-  const excess = a.length + (b?.length ?? 0) + specials - maxLength;
-  let truncated = false;
-  if (excess > 0) {
-    truncated = true;
-    if (!b) a = a.slice(0, a.length - excess);
-    else {
-      let la = a.length;
-      let lb = b.length;
-      for (let i = 0; i < excess; i++) {
-        if (la > lb) la--;
-        else lb--;
-      }
-      a = a.slice(0, la);
-      b = b.slice(0, lb);
-    }
-  }
-  const inputIds = [cls, ...a, sep];
-  const tokenTypeIds = inputIds.map(() => 0);
-  if (b) {
-    inputIds.push(...b, sep);
-    tokenTypeIds.push(...b.map(() => 1), 1);
-  }
-  return { inputIds, tokenTypeIds, attentionMask: inputIds.map(() => 1), truncated };
 }
 
 /**
@@ -174,6 +142,7 @@ export class BertTokenizer implements TextTokenizer {
 
   private readonly specials: string[];
   private readonly ids: Record<keyof SpecialTokens, number>;
+  private readonly template: Template;
   private readonly idToToken: string[];
 
   constructor(
@@ -188,6 +157,7 @@ export class BertTokenizer implements TextTokenizer {
       return v;
     };
     this.ids = { unk: id('unk'), sep: id('sep'), pad: id('pad'), cls: id('cls'), mask: id('mask') };
+    this.template = bertTemplate(this.ids.cls, this.ids.sep);
     this.idToToken = [];
     for (const [t, i] of vocab) this.idToToken[i] = t;
   }
@@ -225,12 +195,12 @@ export class BertTokenizer implements TextTokenizer {
     return ids.map(i => this.idToToken[i] ?? this.options.special.unk);
   }
 
-  /** [CLS] text [SEP] (text_pair [SEP]), at most maxLength ids: see assembleBertInput. */
+  /** [CLS] text [SEP] (text_pair [SEP]), at most maxLength ids, truncated as tokenizers does (template.ts). */
   encode(text: string, textPair?: string, maxLength = Math.min(512, this.options.modelMaxLength)): Encoding {
     const ids = (t: string) => boundedIds(t, maxLength, part => this.tokensToIds(this.tokenize(part)));
     const a = ids(text);
     const b = textPair === undefined ? undefined : ids(textPair);
-    return assembleBertInput(a, b, maxLength, this.ids.cls, this.ids.sep);
+    return assemble(this.template, a, b, maxLength);
   }
 
   private specialAt(text: string, i: number): string | undefined {

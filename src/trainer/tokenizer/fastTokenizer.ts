@@ -1,21 +1,25 @@
 /**
  * A model's tokenizer.json, run by @huggingface/tokenizers (the JavaScript port of Hugging Face's
- * fast tokenizers): normalisation, pre-tokenisation and WordPiece as that file defines them.
- * Truncation and the [CLS]/[SEP] template are ours (assembleBertInput), identical to the slow path.
+ * fast tokenizers): normalisation, pre-tokenisation and the model (WordPiece, BPE or Unigram) as
+ * that file defines them. Truncation and the special tokens are ours (template.ts), as the Rust
+ * library applies them, from the file's post_processor.
  */
 import { Tokenizer } from '@huggingface/tokenizers';
 import safeRegex from 'safe-regex';
-import { assembleBertInput, boundedIds, type Encoding, type TextTokenizer } from './bertTokenizer';
+import { boundedIds, type Encoding, type TextTokenizer } from './bertTokenizer';
+import { assemble, bertTemplate, templateOf, type Template } from './template';
 
-export class FastBertTokenizer implements TextTokenizer {
+/** The tokenizer.json models BERT Tune runs: BERT's and ELECTRA's WordPiece, RoBERTa's byte-level BPE, XLM-R's Unigram. */
+export const TOKENIZER_MODELS = ['WordPiece', 'BPE', 'Unigram'] as const;
+
+export class FastTokenizer implements TextTokenizer {
   readonly source = 'tokenizer.json';
   readonly padId: number;
   readonly maxId: number;
   /** Whether its pre-tokenisation is BERT's, which never splits a run of letters, digits and marks (boundedIds may then shorten long words). */
   private readonly wordsWhole: boolean;
   private readonly tokenizer: Tokenizer;
-  private readonly cls: number;
-  private readonly sep: number;
+  private readonly template: Template;
 
   constructor(
     tokenizerJson: Record<string, unknown>,
@@ -24,11 +28,8 @@ export class FastBertTokenizer implements TextTokenizer {
     special: { cls: string; sep: string; pad: string },
     file = 'tokenizer.json',
   ) {
-    const model = (tokenizerJson as { model?: { type?: unknown } } | null)?.model;
-    if (model?.type !== 'WordPiece') {
-      throw new Error(`${file}: its model is ${JSON.stringify(model?.type)}, not WordPiece; BERT Tune runs BERT tokenizers only`);
-    }
     tokenizerJson = checkedTokenizerJson(tokenizerJson, file);
+    const model = tokenizerJson.model as { type: (typeof TOKENIZER_MODELS)[number]; vocab: Record<string, number> | [string, number][] };
     // Whatever else the library trips over ("type is not iterable") is told with the file's name.
     try {
       this.tokenizer = new Tokenizer(tokenizerJson, config);
@@ -42,8 +43,8 @@ export class FastBertTokenizer implements TextTokenizer {
     this.wordsWhole = preTokenizer?.type === 'BertPreTokenizer';
     // checkedTokenizerJson made them whole numbers; a loop, not Math.max(...ids), which a
     // 250,000-token vocabulary would overflow
-    let maxId = -1;
-    for (const id of Object.values((model as { vocab: Record<string, number> }).vocab)) maxId = Math.max(maxId, id);
+    let maxId = Array.isArray(model.vocab) ? model.vocab.length - 1 : -1; // Unigram's ids are its pieces' places
+    if (!Array.isArray(model.vocab)) for (const id of Object.values(model.vocab)) maxId = Math.max(maxId, id);
     for (const { id } of tokenizerJson.added_tokens as { id: number }[]) maxId = Math.max(maxId, id);
     this.maxId = maxId;
     const id = (token: string) => {
@@ -51,15 +52,18 @@ export class FastBertTokenizer implements TextTokenizer {
       if (v === undefined) throw new Error(`${file}: the vocabulary has no "${token}" token`);
       return v;
     };
-    this.cls = id(special.cls);
-    this.sep = id(special.sep);
     this.padId = id(special.pad);
+    // An old WordPiece tokenizer.json without a post_processor: BERT's template, from its special tokens.
+    this.template =
+      tokenizerJson.post_processor === null && model.type === 'WordPiece'
+        ? bertTemplate(id(special.cls), id(special.sep))
+        : templateOf(tokenizerJson.post_processor, file);
   }
 
   encode(text: string, textPair?: string, maxLength = Math.min(512, this.modelMaxLength)): Encoding {
     const ids = (t: string) =>
       boundedIds(t, maxLength, part => this.tokenizer.encode(part, { add_special_tokens: false }).ids, { shortenLongWords: this.wordsWhole });
-    return assembleBertInput(ids(text), textPair === undefined ? undefined : ids(textPair), maxLength, this.cls, this.sep);
+    return assemble(this.template, ids(text), textPair === undefined ? undefined : ids(textPair), maxLength);
   }
 }
 
@@ -99,9 +103,20 @@ export function checkedTokenizerJson(json: Record<string, unknown>, file: string
         );
     }
   }
-  const model = out.model as { vocab?: unknown } | undefined;
+  const model = out.model as { type?: unknown; vocab?: unknown } | undefined;
   if (!model || typeof model !== 'object' || Array.isArray(model)) throw bad('it has no "model" object');
+  if (!TOKENIZER_MODELS.includes(model.type as (typeof TOKENIZER_MODELS)[number]))
+    throw new Error(`${file}: its model is ${JSON.stringify(model.type)}; BERT Tune runs tokenizers whose model is ${TOKENIZER_MODELS.join(', ')}.`);
   const vocab = model.vocab;
+  if (model.type === 'Unigram') {
+    // Unigram's vocabulary is a list of [piece, score]; a piece's id is its place.
+    if (!Array.isArray(vocab)) throw bad('"model.vocab" of a Unigram model must be a list of [piece, score]');
+    vocab.forEach((entry: unknown, i) => {
+      if (!Array.isArray(entry) || typeof entry[0] !== 'string' || typeof entry[1] !== 'number')
+        throw bad(`"model.vocab" entry ${i} must be [piece, score], not ${JSON.stringify(entry).slice(0, 60)}`);
+    });
+    return out;
+  }
   if (!vocab || typeof vocab !== 'object' || Array.isArray(vocab)) throw bad('"model.vocab" must map each token to its id');
   for (const [token, id] of Object.entries(vocab)) {
     if (!Number.isInteger(id) || (id as number) < 0)

@@ -5,10 +5,23 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BertTokenizer, DEFAULT_SPECIAL_TOKENS, parseVocab, type SpecialTokens, type TextTokenizer } from './bertTokenizer';
-import { FastBertTokenizer } from './fastTokenizer';
+import { FastTokenizer } from './fastTokenizer';
 
-/** Files a BERT tokenizer may come with; saving a model copies those present. */
-export const TOKENIZER_FILES = ['vocab.txt', 'tokenizer_config.json', 'special_tokens_map.json', 'tokenizer.json'] as const;
+/**
+ * Files a tokenizer may come with, of every family; saving a model copies those present, so a
+ * folder written here keeps what transformers reads (and the SentencePiece or BPE files besides).
+ */
+export const TOKENIZER_FILES = [
+  'vocab.txt',
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+  'tokenizer.json',
+  'added_tokens.json',
+  'vocab.json',
+  'merges.txt',
+  'spm.model',
+  'sentencepiece.bpe.model',
+] as const;
 
 function readJson(file: string): Record<string, unknown> | undefined {
   if (!fs.existsSync(file)) return undefined;
@@ -33,7 +46,9 @@ export function loadTokenizer(dir: string, options: { preferVocab?: boolean } = 
   const vocabFile = path.join(dir, 'vocab.txt');
   const hasJson = fs.existsSync(tokenizerJson);
   if (!fs.existsSync(vocabFile) && !hasJson) {
-    throw new Error(`${dir}: no tokenizer.json or vocab.txt. BERT Tune needs the WordPiece vocabulary a BERT model ships with.`);
+    throw new Error(
+      `${dir}: no tokenizer.json or vocab.txt. BERT Tune reads a model's tokenizer from its tokenizer.json (or a BERT vocab.txt); a folder with only vocab.json + merges.txt or a SentencePiece model (spm.model) can be given one in Python: AutoTokenizer.from_pretrained(folder).save_pretrained(folder).`,
+    );
   }
   const config = readJson(path.join(dir, 'tokenizer_config.json')) ?? {};
   const map = readJson(path.join(dir, 'special_tokens_map.json')) ?? {};
@@ -44,7 +59,7 @@ export function loadTokenizer(dir: string, options: { preferVocab?: boolean } = 
   const bool = (key: string, fallback: boolean | undefined) => (typeof config[key] === 'boolean' ? (config[key] as boolean) : fallback);
   const maxLength = typeof config.model_max_length === 'number' && config.model_max_length < 1e9 ? config.model_max_length : 512;
   if (hasJson && !(options.preferVocab && fs.existsSync(vocabFile))) {
-    return new FastBertTokenizer(readJson(tokenizerJson)!, config, maxLength, special, tokenizerJson);
+    return new FastTokenizer(readJson(tokenizerJson)!, config, maxLength, special, tokenizerJson);
   }
   return new BertTokenizer(parseVocab(fs.readFileSync(vocabFile, 'utf8')), {
     lowerCase: bool('do_lower_case', true)!,

@@ -1,0 +1,165 @@
+/**
+ * Truncation and special tokens, as Hugging Face's tokenizers (Rust, which transformers 5 runs
+ * for every family) apply them after the texts are split: `longest_first` truncation to what the
+ * post-processor leaves room for, then its template ([CLS] A [SEP] B [SEP]; <s> A </s></s> B </s>;
+ * or any TemplateProcessing) with its type ids.
+ */
+import type { Encoding } from './bertTokenizer';
+
+/** A special token's ids, or one of the texts, with the type id its tokens get. */
+export type TemplatePiece = { special: number[]; typeId: number } | { sequence: 'A' | 'B'; typeId: number };
+
+export interface Template {
+  single: TemplatePiece[];
+  pair: TemplatePiece[];
+}
+
+/** BERT's: [CLS] A [SEP] (B [SEP]), B's tokens and its [SEP] of type 1. */
+export function bertTemplate(cls: number, sep: number): Template {
+  return {
+    single: [
+      { special: [cls], typeId: 0 },
+      { sequence: 'A', typeId: 0 },
+      { special: [sep], typeId: 0 },
+    ],
+    pair: [
+      { special: [cls], typeId: 0 },
+      { sequence: 'A', typeId: 0 },
+      { special: [sep], typeId: 0 },
+      { sequence: 'B', typeId: 1 },
+      { special: [sep], typeId: 1 },
+    ],
+  };
+}
+
+/** RoBERTa's: <s> A </s> (</s> B </s>). Its models read no token types: all 0. */
+export function robertaTemplate(cls: number, sep: number): Template {
+  return {
+    single: [
+      { special: [cls], typeId: 0 },
+      { sequence: 'A', typeId: 0 },
+      { special: [sep], typeId: 0 },
+    ],
+    pair: [
+      { special: [cls], typeId: 0 },
+      { sequence: 'A', typeId: 0 },
+      { special: [sep, sep], typeId: 0 },
+      { sequence: 'B', typeId: 0 },
+      { special: [sep], typeId: 0 },
+    ],
+  };
+}
+
+const NO_SPECIALS: Template = {
+  single: [{ sequence: 'A', typeId: 0 }],
+  pair: [
+    { sequence: 'A', typeId: 0 },
+    { sequence: 'B', typeId: 1 },
+  ],
+};
+
+type Json = Record<string, unknown>;
+
+/**
+ * The template a tokenizer.json's post_processor describes: BertProcessing, RobertaProcessing,
+ * TemplateProcessing, a Sequence of those (with ByteLevel, which adds no tokens), or none.
+ * Throws, naming `file`, for a form it does not know.
+ */
+export function templateOf(postProcessor: unknown, file: string): Template {
+  const bad = (what: string) => new Error(`${file}: its post_processor ${what}. Save the tokenizer again with transformers (tokenizer.save_pretrained).`);
+  if (postProcessor === null || postProcessor === undefined) return NO_SPECIALS;
+  const p = postProcessor as Json;
+  const tokenId = (v: unknown, key: string): number => {
+    if (!Array.isArray(v) || typeof v[0] !== 'string' || !Number.isInteger(v[1])) throw bad(`has a "${key}" that is not [token, id]`);
+    return v[1] as number;
+  };
+  switch (p.type) {
+    case 'BertProcessing':
+      return bertTemplate(tokenId(p.cls, 'cls'), tokenId(p.sep, 'sep'));
+    case 'RobertaProcessing':
+      return robertaTemplate(tokenId(p.cls, 'cls'), tokenId(p.sep, 'sep'));
+    case 'ByteLevel':
+      return NO_SPECIALS;
+    case 'Sequence': {
+      const adding = ((p.processors as unknown[]) ?? []).filter(q => (q as Json)?.type !== 'ByteLevel');
+      if (adding.length > 1) throw bad('chains more than one processor that adds tokens');
+      return adding.length ? templateOf(adding[0], file) : NO_SPECIALS;
+    }
+    case 'TemplateProcessing': {
+      const specials = (p.special_tokens ?? {}) as Record<string, { ids?: unknown }>;
+      const pieces = (list: unknown, key: string): TemplatePiece[] => {
+        if (!Array.isArray(list)) throw bad(`has no "${key}" list`);
+        return list.map((item: Json) => {
+          if (item?.Sequence) {
+            const s = item.Sequence as { id?: unknown; type_id?: unknown };
+            if (s.id !== 'A' && s.id !== 'B') throw bad(`names a sequence ${JSON.stringify(s.id)} (only A and B exist)`);
+            return { sequence: s.id, typeId: Number(s.type_id ?? 0) };
+          }
+          if (item?.SpecialToken) {
+            const s = item.SpecialToken as { id?: unknown; type_id?: unknown };
+            const ids = specials[String(s.id)]?.ids;
+            if (!Array.isArray(ids) || !ids.every(Number.isInteger)) throw bad(`uses the special token ${JSON.stringify(s.id)} without its ids`);
+            return { special: ids as number[], typeId: Number(s.type_id ?? 0) };
+          }
+          throw bad(`has a piece ${JSON.stringify(item).slice(0, 60)} that is neither a Sequence nor a SpecialToken`);
+        });
+      };
+      return { single: pieces(p.single, 'single'), pair: pieces(p.pair, 'pair') };
+    }
+    default:
+      throw bad(
+        `is of type ${JSON.stringify(p.type)}, which BERT Tune does not know (it knows BertProcessing, RobertaProcessing, TemplateProcessing, Sequence and ByteLevel)`,
+      );
+  }
+}
+
+/** Special tokens the template adds around one text, or a pair. */
+export function specialsAdded(pieces: TemplatePiece[]): number {
+  return pieces.reduce((n, p) => n + ('special' in p ? p.special.length : 0), 0);
+}
+
+/**
+ * The lengths the texts of a pair keep so that both fit `budget` ids with truncation
+ * "longest_first", as transformers 5 (its Rust tokenizer) gives them. When the shorter text
+ * fits in half the budget it stays whole and the longer gets the rest; otherwise each keeps
+ * half, and the odd token goes to the longer text (the second when they are equally long),
+ * but to the second whenever the shorter text alone is at least the whole max length
+ * (budget + `specials`). Read off the library itself: test/fixtures/make-longest-first-grid.py
+ * records every case up to 24 tokens, and the unit test holds this function to all of them
+ * (transformers 4's slow tokenizer, removing one token at a time, gave the odd token to the first).
+ */
+export function longestFirst(la: number, lb: number, budget: number, specials = 3): [number, number] {
+  if (la + lb <= budget) return [la, lb];
+  const shorter = Math.min(la, lb);
+  if (2 * shorter <= budget) return la > lb ? [budget - lb, lb] : [la, budget - la];
+  const low = Math.floor(budget / 2);
+  const high = low + (budget % 2);
+  return shorter >= budget + specials || la <= lb ? [low, high] : [high, low];
+}
+
+/** The ids of one text or a pair, truncated to `maxLength` in all, with the template's special tokens. */
+export function assemble(template: Template, a: number[], b: number[] | undefined, maxLength: number): Encoding {
+  const pieces = b ? template.pair : template.single;
+  const specials = specialsAdded(pieces);
+  if (maxLength < specials) throw new Error(`max length ${maxLength} leaves no room for the text (${specials} special tokens)`);
+  const budget = maxLength - specials;
+  let truncated = false;
+  if (!b) {
+    if (a.length > budget) [a, truncated] = [a.slice(0, budget), true];
+  } else {
+    const [na, nb] = longestFirst(a.length, b.length, budget, specials);
+    truncated = na < a.length || nb < b.length;
+    a = a.slice(0, na);
+    b = b.slice(0, nb);
+  }
+  const inputIds: number[] = [];
+  const tokenTypeIds: number[] = [];
+  for (const piece of pieces) {
+    const ids = 'special' in piece ? piece.special : piece.sequence === 'A' ? a : b!;
+    for (const id of ids) {
+      inputIds.push(id);
+      tokenTypeIds.push(piece.typeId);
+    }
+  }
+  return { inputIds, tokenTypeIds, attentionMask: inputIds.map(() => 1), truncated };
+}
