@@ -23,9 +23,9 @@ import { padBatch } from '../../src/trainer/train/batches';
 import { batchTensors, disposeInputs } from '../../src/trainer/step/batch';
 import { Predictor } from '../../src/trainer/predict/predictor';
 import { useBackend } from '../unit/backendSetup';
+import { found, runPython, skip } from './python';
 
 const ROOT = path.join(__dirname, '..', '..');
-const HF_SIDE = path.join(__dirname, 'hf_side.py');
 const TOLERANCE = 1e-4;
 
 /** A random 2-layer, 32-wide BERT classifier for the round trips: small, but with every part. */
@@ -43,27 +43,8 @@ async function smallBert(out: string, seed: number, id2label?: Record<number, st
   await initCheckpoint(config, path.join(ROOT, 'test', 'fixtures', 'reference', 'vocab', 'bert-base-uncased-vocab.txt'), out, seed);
 }
 
-function findPython(): { python?: string; why?: string } {
-  const python = process.env.BERT_TUNE_PYTHON ?? path.join(ROOT, '.cache', 'venv', 'bin', 'python');
-  if (!fs.existsSync(python)) return { why: `no Python at ${python}: make the venv (README, "Set up and test") or set BERT_TUNE_PYTHON` };
-  const r = spawnSync(python, ['-c', 'import torch, transformers; print(torch.__version__, transformers.__version__)'], { encoding: 'utf8' });
-  if (r.status !== 0) return { why: `${python} cannot import torch and transformers: ${r.stderr.trim().split('\n').pop()}` };
-  return { python };
-}
-
-const found = findPython();
-if (!found.python && process.env.BERT_TUNE_EXPECT_INTEROP === '1') throw new Error(`interop tests expected to run: ${found.why}`);
-const skip = found.python ? false : `skipped: ${found.why}`;
-if (skip) process.stdout.write(`interop: ${skip}\n`);
-
 function python(args: string[]): string {
-  const r = spawnSync(found.python!, [HF_SIDE, ...args], {
-    encoding: 'utf8',
-    maxBuffer: 64 * 2 ** 20,
-    env: { ...process.env, HF_HUB_OFFLINE: '1', TOKENIZERS_PARALLELISM: 'false' },
-  });
-  assert.equal(r.status, 0, r.stderr);
-  return r.stdout.trim().split('\n').pop()!;
+  return runPython('hf_side.py', args);
 }
 
 function logitsOf(dir: string, cases: { text: string; pair?: string | null }[]) {
