@@ -11,13 +11,24 @@ import { tempDir } from './helpers';
 
 const TINY = path.join(__dirname, '..', 'fixtures', 'reference', 'tiny-bert');
 const COMMIT = 'a'.repeat(40);
+const ROBERTA = path.join(__dirname, '..', 'fixtures', 'families', 'tiny-roberta');
 
 describe('Hub downloads (against a local fake Hub)', () => {
   let hub: FakeHub;
   before(async () => {
     const bare = tempDir();
     for (const f of ['config.json', 'vocab.txt', 'model.safetensors']) fs.copyFileSync(path.join(TINY, f), path.join(bare, f));
+    const albert = tempDir();
+    for (const f of ['vocab.txt', 'model.safetensors']) fs.copyFileSync(path.join(TINY, f), path.join(albert, f));
+    fs.writeFileSync(path.join(albert, 'config.json'), JSON.stringify({ model_type: 'albert' }));
+    const spmOnly = tempDir();
+    fs.copyFileSync(path.join(ROBERTA, 'model.safetensors'), path.join(spmOnly, 'model.safetensors'));
+    fs.copyFileSync(path.join(ROBERTA, 'config.json'), path.join(spmOnly, 'config.json'));
+    fs.writeFileSync(path.join(spmOnly, 'spm.model'), 'not read');
     hub = await new FakeHub({
+      'test-org/tiny-roberta': { dir: ROBERTA, commit: 'd'.repeat(40) },
+      'test-org/albert': { dir: albert, commit: 'e'.repeat(40) },
+      'test-org/spm-only': { dir: spmOnly, commit: 'f'.repeat(40) },
       'test-org/tiny-bert': { dir: TINY, commit: COMMIT },
       'test-org/private': { dir: TINY, commit: 'b'.repeat(40), token: 'hf_secret' },
       'bare-model': { dir: bare, commit: 'c'.repeat(40) },
@@ -40,6 +51,26 @@ describe('Hub downloads (against a local fake Hub)', () => {
     const last = progress.filter(p => p.file === 'model.safetensors').at(-1)!;
     assert.equal(last.downloaded, fs.statSync(path.join(TINY, 'model.safetensors')).size);
     assert.equal(last.total, last.downloaded);
+  });
+
+  it("downloads another family's model with its tokenizer.json and no vocab.txt", async () => {
+    const got = await downloadModel('test-org/tiny-roberta', { endpoint: hub.endpoint, cacheDir: tempDir() });
+    assert.deepEqual(fs.readdirSync(got.dir).sort(), ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']);
+  });
+
+  it('refuses a model of no family it runs before downloading its weights, naming the families it runs', async () => {
+    await assert.rejects(
+      downloadModel('test-org/albert', { endpoint: hub.endpoint, cacheDir: tempDir() }),
+      /test-org\/albert is a model of type "albert", which BERT Tune does not run\. It runs these model types: bert, distilbert, roberta/,
+    );
+    assert.ok(!hub.requests.some(r => r.includes('test-org/albert') && r.includes('model.safetensors')), 'no weights asked for');
+  });
+
+  it('refuses a repository without tokenizer.json or vocab.txt, saying how to give it one', async () => {
+    await assert.rejects(
+      downloadModel('test-org/spm-only', { endpoint: hub.endpoint, cacheDir: tempDir() }),
+      /test-org\/spm-only has no tokenizer\.json .*AutoTokenizer\.from_pretrained\("test-org\/spm-only"\)\.save_pretrained\(folder\)/,
+    );
   });
 
   it('uses the cache the second time, and offline', async () => {

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { Classifier, type TorchTensor } from '../model/classifier';
 import { familyTitle, parseModelConfig, serializeModelConfig, type ModelConfig } from '../model/config';
 import { familyNamed } from '../model/families/index';
-import { parameterSpecs } from '../model/parameters';
+import { maxTokens, parameterSpecs } from '../model/parameters';
 import { loadTokenizer, TOKENIZER_FILES } from '../tokenizer/loadTokenizer';
 import type { TextTokenizer } from '../tokenizer/bertTokenizer';
 import { Random } from '../util/random';
@@ -154,22 +154,35 @@ export async function saveCheckpoint(model: SavableModel, tokenizerDir: string, 
   await writeFolderAtomically(outDir, { ...files, ...extraFiles });
 }
 
-/** A random-initialised checkpoint in the Hugging Face layout, for tests, benchmarks and training from scratch. */
-export async function initCheckpoint(config: ModelConfig, vocabFile: string, outDir: string, seed: number): Promise<void> {
+/**
+ * A random-initialised checkpoint of any family in the Hugging Face layout, initialised as
+ * transformers initialises it, for tests, benchmarks and training from scratch. `tokenizer` is a
+ * BERT vocab.txt (written with BERT's tokenizer files), or a folder whose tokenizer files
+ * (tokenizer.json, …) are copied.
+ */
+export async function initCheckpoint(config: ModelConfig, tokenizer: string, outDir: string, seed: number): Promise<void> {
   const random = new Random(seed);
   const tensors = parameterSpecs(config).map(spec => ({ name: spec.name, ...initParameter(spec, config, random) }));
-  const vocabLines = fs.readFileSync(vocabFile, 'utf8').replace(/\r\n?/g, '\n').split('\n');
-  if (vocabLines[vocabLines.length - 1] === '') vocabLines.pop();
-  if (vocabLines.length !== config.vocabSize) throw new Error(`${vocabFile} holds ${vocabLines.length} tokens, the config says vocab_size ${config.vocabSize}`);
-  await writeFolderAtomically(outDir, {
+  const files: Record<string, FileContent> = {
     'config.json': JSON.stringify(serializeModelConfig(config), null, 2) + '\n',
     'model.safetensors': serializeSafetensors(tensors),
-    'vocab.txt': fs.readFileSync(vocabFile),
-    'tokenizer_config.json':
-      JSON.stringify({ do_lower_case: true, model_max_length: config.maxPositionEmbeddings, tokenizer_class: 'BertTokenizer' }, null, 2) + '\n',
-    'special_tokens_map.json':
-      JSON.stringify({ cls_token: '[CLS]', mask_token: '[MASK]', pad_token: '[PAD]', sep_token: '[SEP]', unk_token: '[UNK]' }, null, 2) + '\n',
-  });
+  };
+  if (fs.statSync(tokenizer).isDirectory()) {
+    const { maxId, source } = loadTokenizer(tokenizer);
+    if (maxId >= config.vocabSize) throw new Error(`${path.join(tokenizer, source)} has ids up to ${maxId}, the config says vocab_size ${config.vocabSize}`);
+    for (const f of TOKENIZER_FILES) if (fs.existsSync(path.join(tokenizer, f))) files[f] = fs.readFileSync(path.join(tokenizer, f));
+  } else {
+    const vocabLines = fs.readFileSync(tokenizer, 'utf8').replace(/\r\n?/g, '\n').split('\n');
+    if (vocabLines[vocabLines.length - 1] === '') vocabLines.pop();
+    if (vocabLines.length !== config.vocabSize)
+      throw new Error(`${tokenizer} holds ${vocabLines.length} tokens, the config says vocab_size ${config.vocabSize}`);
+    files['vocab.txt'] = fs.readFileSync(tokenizer);
+    files['tokenizer_config.json'] =
+      JSON.stringify({ do_lower_case: true, model_max_length: maxTokens(config), tokenizer_class: 'BertTokenizer' }, null, 2) + '\n';
+    files['special_tokens_map.json'] =
+      JSON.stringify({ cls_token: '[CLS]', mask_token: '[MASK]', pad_token: '[PAD]', sep_token: '[SEP]', unk_token: '[UNK]' }, null, 2) + '\n';
+  }
+  await writeFolderAtomically(outDir, files);
 }
 
 /**

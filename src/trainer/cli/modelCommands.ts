@@ -3,7 +3,8 @@ import { maxTokens } from '../model/parameters';
 import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { initCheckpoint, loadCheckpoint } from '../checkpoint/hfCheckpoint';
-import { parseModelConfig } from '../model/config';
+import { supportedModelTypes } from '../../shared/families';
+import { familyTitle, parseModelConfig } from '../model/config';
 import { loadTokenizer } from '../tokenizer/loadTokenizer';
 import { BACKENDS, selectBackend, type BackendName } from '../backend';
 import { resolveModel } from '../hub/resolveModel';
@@ -19,10 +20,14 @@ async function modelDir(ref: string): Promise<string> {
 
 export const INIT_USAGE = `usage: bert-tune init-checkpoint --layers N --hidden N --heads N --intermediate N
                        --vocab FILE --labels a,b,c --out DIR [--seed N] [--max-position N]
+       bert-tune init-checkpoint --config FILE --tokenizer DIR --labels a,b,c --out DIR [--seed N]
 
-Writes a random-initialised BertForSequenceClassification in the Hugging Face layout
-(config.json, model.safetensors, vocab.txt, tokenizer files): Linear and embedding weights
-~ normal(0, 0.02), biases 0, LayerNorm 1/0. Same seed, same weights.`;
+Writes a random-initialised classifier in the Hugging Face layout (config.json,
+model.safetensors, tokenizer files), initialised as transformers initialises it: Linear and
+embedding weights ~ normal(0, initializer_range), biases 0, LayerNorm 1/0, padding rows 0.
+Same seed, same weights. The first form is a BERT of that shape with a WordPiece vocab.txt;
+the second takes the architecture from a config.json of any family (${supportedModelTypes()})
+and copies the tokenizer files of a model folder.`;
 
 export async function initCheckpointCommand(args: string[]): Promise<number> {
   const o = parseOptions(
@@ -33,6 +38,8 @@ export async function initCheckpointCommand(args: string[]): Promise<number> {
       heads: { type: 'string' },
       intermediate: { type: 'string' },
       vocab: { type: 'string' },
+      config: { type: 'string' },
+      tokenizer: { type: 'string' },
       labels: { type: 'string' },
       out: { type: 'string' },
       seed: { type: 'string' },
@@ -48,25 +55,47 @@ export async function initCheckpointCommand(args: string[]): Promise<number> {
   if (labels.length < 2 || labels.some(l => !l) || new Set(labels).size !== labels.length) {
     throw new UsageError('--labels takes at least two distinct, non-empty names separated by commas');
   }
-  const vocab = requireOption(o.vocab, 'vocab', INIT_USAGE);
   const out = requireOption(o.out, 'out', INIT_USAGE);
-  const vocabSize = countLines(vocab);
-  const config = parseModelConfig(
-    {
-      model_type: 'bert',
-      num_hidden_layers: intOption(o.layers, 'layers'),
-      hidden_size: intOption(o.hidden, 'hidden'),
-      num_attention_heads: intOption(o.heads, 'heads'),
-      intermediate_size: intOption(o.intermediate, 'intermediate'),
-      max_position_embeddings: intOption(o['max-position'], 'max-position', 512),
-      vocab_size: vocabSize,
-      id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
-    },
-    'the options',
-  );
-  await initCheckpoint(config, vocab, out, intOption(o.seed, 'seed', 42));
-  process.stderr.write(`wrote ${out}: ${config.numHiddenLayers} layers, hidden ${config.hiddenSize}, ${labels.length} labels\n`);
+  const id2label = Object.fromEntries(labels.map((l, i) => [String(i), l]));
+  let config;
+  let tokenizer: string;
+  if (o.config !== undefined) {
+    tokenizer = requireOption(o.tokenizer, 'tokenizer', INIT_USAGE);
+    if (!fs.existsSync(o.config)) throw new UsageError(`--config: ${o.config} does not exist`);
+    if (!fs.existsSync(tokenizer) || !fs.statSync(tokenizer).isDirectory()) throw new UsageError(`--tokenizer: ${tokenizer} is not a folder`);
+    const raw = readConfigFile(o.config);
+    delete raw.label2id;
+    delete raw.num_labels;
+    config = parseModelConfig({ ...raw, id2label }, o.config);
+  } else {
+    tokenizer = requireOption(o.vocab, 'vocab', INIT_USAGE);
+    config = parseModelConfig(
+      {
+        model_type: 'bert',
+        num_hidden_layers: intOption(o.layers, 'layers'),
+        hidden_size: intOption(o.hidden, 'hidden'),
+        num_attention_heads: intOption(o.heads, 'heads'),
+        intermediate_size: intOption(o.intermediate, 'intermediate'),
+        max_position_embeddings: intOption(o['max-position'], 'max-position', 512),
+        vocab_size: countLines(tokenizer),
+        id2label,
+      },
+      'the options',
+    );
+  }
+  await initCheckpoint(config, tokenizer, out, intOption(o.seed, 'seed', 42));
+  process.stderr.write(`wrote ${out}: ${familyTitle(config)}, ${config.numHiddenLayers} layers, hidden ${config.hiddenSize}, ${labels.length} labels\n`);
   return 0;
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  try {
+    const raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+    if (raw && typeof raw === 'object' && !Array.isArray(raw)) return raw as Record<string, unknown>;
+  } catch (e) {
+    throw new UsageError(`--config: ${file} is not valid JSON (${(e as Error).message})`);
+  }
+  throw new UsageError(`--config: ${file} is not a JSON object`);
 }
 
 function countLines(file: string): number {

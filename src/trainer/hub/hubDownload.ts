@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { familyOfModelType, supportedModelTypes } from '../../shared/families';
 import { hubCacheDir, hubEndpoint, isHubOffline, networkReason, RepoCache, WEIGHT_FILES } from '../../shared/hubCache';
 import { isCommitHash, validateModelId, validateRevision } from '../../shared/modelId';
 
@@ -50,7 +51,21 @@ export interface DownloadedModel {
 
 export class HubError extends Error {}
 
-const TOKENIZER_FILES = ['tokenizer_config.json', 'special_tokens_map.json', 'tokenizer.json'];
+const TOKENIZER_FILES = ['tokenizer_config.json', 'special_tokens_map.json', 'tokenizer.json', 'vocab.txt'];
+
+/** A config.json of a model_type no family computes is refused before its weights are downloaded. */
+function refuseUnknownFamily(id: string, configFile: string): void {
+  let modelType: unknown;
+  try {
+    modelType = (JSON.parse(fs.readFileSync(configFile, 'utf8')) as { model_type?: unknown }).model_type ?? 'bert';
+  } catch {
+    return; // read again, with its own message, when the model loads
+  }
+  if (typeof modelType !== 'string' || !familyOfModelType(modelType))
+    throw new HubError(
+      `${id} is a model of type ${JSON.stringify(modelType)}, which BERT Tune does not run. It runs these model types: ${supportedModelTypes()}.`,
+    );
+}
 const WEIGHTS = WEIGHT_FILES.map(file => ({ file, index: file.endsWith('.index.json') }));
 
 export function hubOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): HubOptions {
@@ -88,14 +103,19 @@ export async function downloadModel(modelId: string, options: HubOptions = {}): 
     if (!config) throw new HubError(`${id} has no config.json at ${revision}: is it a model repository?`);
     // Every later file comes from the same commit, even if the branch moves meanwhile.
     const commit = config.commit;
-    await session.fetch('config.json', config);
-    const vocab = await session.meta('vocab.txt', commit);
-    if (!vocab) throw new HubError(`${id} has no vocab.txt: BERT Tune needs a BERT WordPiece vocabulary.`);
-    await session.fetch('vocab.txt', vocab);
+    refuseUnknownFamily(id, await session.fetch('config.json', config));
+    // The tokenizer: tokenizer.json (every family's, as transformers saves it) or a BERT vocab.txt.
+    let tokenizerFiles = 0;
     for (const f of TOKENIZER_FILES) {
       const meta = await session.meta(f, commit);
-      if (meta) await session.fetch(f, meta);
+      if (!meta) continue;
+      await session.fetch(f, meta);
+      if (f === 'tokenizer.json' || f === 'vocab.txt') tokenizerFiles++;
     }
+    if (!tokenizerFiles)
+      throw new HubError(
+        `${id} has no tokenizer.json (nor a BERT vocab.txt), which BERT Tune reads the tokenizer from. A repository with only a SentencePiece model (spm.model) or vocab.json + merges.txt can be given one in Python: AutoTokenizer.from_pretrained("${id}").save_pretrained(folder), then pick that folder with the model's other files.`,
+      );
     let weights: string | undefined;
     for (const w of WEIGHTS) {
       const meta = await session.meta(w.file, commit);

@@ -1,0 +1,169 @@
+/**
+ * Every family through the trainer's flows, without Python (the interop suite holds their maths
+ * to transformers): a random checkpoint of the family, training on the gradient workers and on
+ * one thread (the same losses), head-only and frozen layers keeping what they must, the saved
+ * folder in the family's own layout, predictions and evaluation of a labelled file.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { before, describe, it } from 'node:test';
+import { TRAIN_DEFAULTS, type TrainConfig } from '../../src/shared/trainerProtocol';
+import { initCheckpoint, loadCheckpoint } from '../../src/trainer/checkpoint/hfCheckpoint';
+import { parseSafetensors, toFloat32 } from '../../src/trainer/checkpoint/safetensors';
+import { parseModelConfig } from '../../src/trainer/model/config';
+import { familyNamed } from '../../src/trainer/model/families/index';
+import { evaluateFile } from '../../src/trainer/predict/evaluateFile';
+import { Predictor } from '../../src/trainer/predict/predictor';
+import { useBackend } from './backendSetup';
+import { BERT_VOCAB, fixture, tempDir } from './helpers';
+import { runCollecting } from './runHelpers';
+
+const FAMILIES = path.join(__dirname, '..', 'fixtures', 'families');
+const LABELS = { 0: '0', 1: '1' };
+
+/** A tiny random checkpoint of each family: its config.json keys as transformers writes them, a tokenizer of its kind. */
+const CASES: { name: string; architecture: string; config: Record<string, unknown>; tokenizer: string }[] = [
+  {
+    name: 'distilbert',
+    architecture: 'DistilBertForSequenceClassification',
+    config: { model_type: 'distilbert', vocab_size: 30522, dim: 16, n_layers: 2, n_heads: 2, hidden_dim: 32, max_position_embeddings: 64 },
+    tokenizer: BERT_VOCAB,
+  },
+  {
+    name: 'electra',
+    architecture: 'ElectraForSequenceClassification',
+    config: {
+      model_type: 'electra',
+      vocab_size: 30522,
+      embedding_size: 8,
+      hidden_size: 16,
+      num_hidden_layers: 2,
+      num_attention_heads: 2,
+      intermediate_size: 32,
+      max_position_embeddings: 64,
+    },
+    tokenizer: BERT_VOCAB,
+  },
+  {
+    name: 'roberta',
+    architecture: 'RobertaForSequenceClassification',
+    config: JSON.parse(fs.readFileSync(path.join(FAMILIES, 'tiny-roberta', 'config.json'), 'utf8')),
+    tokenizer: path.join(FAMILIES, 'tiny-roberta'),
+  },
+  {
+    name: 'xlm-roberta',
+    architecture: 'XLMRobertaForSequenceClassification',
+    config: {
+      model_type: 'xlm-roberta',
+      vocab_size: 3002,
+      hidden_size: 16,
+      num_hidden_layers: 2,
+      num_attention_heads: 2,
+      intermediate_size: 32,
+      max_position_embeddings: 66,
+      type_vocab_size: 1,
+      pad_token_id: 1,
+      layer_norm_eps: 1e-5,
+    },
+    tokenizer: path.join(FAMILIES, 'xlmr-tokenizer'),
+  },
+];
+
+const weights = (dir: string) => {
+  const parsed = parseSafetensors(fs.readFileSync(path.join(dir, 'model.safetensors')));
+  return new Map([...parsed.tensors].map(([k, e]) => [k, toFloat32(e)]));
+};
+const same = (a: Float32Array, b: Float32Array) => a.length === b.length && a.every((v, i) => v === b[i]);
+
+before(async () => {
+  await useBackend('wasm');
+});
+
+for (const c of CASES) {
+  describe(`the ${c.name} family through training, saving and predicting`, () => {
+    let base: string;
+    const config = (out: string, overrides: Partial<TrainConfig> = {}): TrainConfig => ({
+      ...TRAIN_DEFAULTS,
+      data: fixture('sst2-dev-200.tsv'),
+      textCol: 'text',
+      labelCol: 'label',
+      model: base,
+      out,
+      epochs: 1,
+      batchSize: 16,
+      learningRate: 1e-3,
+      ...overrides,
+    });
+
+    before(async () => {
+      base = path.join(tempDir(), 'base');
+      const raw = { ...c.config, id2label: LABELS };
+      delete (raw as { label2id?: unknown }).label2id;
+      await initCheckpoint(parseModelConfig(raw), c.tokenizer, base, 3);
+    });
+
+    it('trains the same on the gradient workers as on one thread, and saves the family as transformers lays it out', async () => {
+      const steps = { maxSteps: 3, shuffle: false, dropout: 0, evalSteps: 3 };
+      const one = await runCollecting(config(path.join(tempDir(), 'one'), { ...steps, threads: 1 }));
+      const workersOut = path.join(tempDir(), 'workers');
+      const two = await runCollecting(config(workersOut, { ...steps, threads: 2 }));
+      assert.equal(one.done.status, 'completed', one.done.reason);
+      assert.equal(two.done.status, 'completed', two.done.reason);
+      const losses = (m: typeof one.messages) => m.flatMap(x => (x.type === 'progress' ? [x.loss] : []));
+      assert.equal(losses(one.messages).length, 3);
+      losses(two.messages).forEach((l, i) =>
+        assert.ok(Math.abs(l - losses(one.messages)[i]) <= 1e-5 * Math.abs(l), `step ${i + 1}: ${l} vs ${losses(one.messages)[i]}`),
+      );
+      const saved = JSON.parse(fs.readFileSync(path.join(workersOut, 'checkpoints', 'last', 'config.json'), 'utf8'));
+      assert.equal(saved.model_type, c.name);
+      assert.deepEqual(saved.architectures, [c.architecture]);
+      const loaded = loadCheckpoint(path.join(workersOut, 'checkpoints', 'last'));
+      assert.equal(loaded.config.family, familyNamed(loaded.config.family).name);
+      assert.deepEqual([...weights(path.join(workersOut, 'checkpoints', 'last')).keys()].sort(), loaded.model.specs.map(s => s.name).sort());
+      loaded.model.dispose();
+    });
+
+    it('head-only trains the head alone; freezing one layer keeps the embeddings and that layer', async () => {
+      const family = familyNamed(loadCheckpoint(base).config.family);
+      const before = weights(base);
+      const headOnly = path.join(tempDir(), 'head');
+      const h = await runCollecting(config(headOnly, { headOnly: true, maxSteps: 2 }));
+      assert.equal(h.done.status, 'completed', h.done.reason);
+      const afterHead = weights(path.join(headOnly, 'checkpoints', 'last'));
+      for (const [name, v] of afterHead) assert.equal(same(v, before.get(name)!), !family.isHead(name), `${name} after head-only`);
+
+      const frozen = path.join(tempDir(), 'frozen');
+      const f = await runCollecting(config(frozen, { freezeLayers: 1, maxSteps: 2 }));
+      assert.equal(f.done.status, 'completed', f.done.reason);
+      const afterFreeze = weights(path.join(frozen, 'checkpoints', 'last'));
+      for (const [name, v] of afterFreeze) {
+        const kept = family.isEmbedding(name) || name.startsWith(`${family.layerPrefix(0)}.`);
+        // A weight of a trained layer may stay as it was only by chance: the frozen ones must.
+        if (kept) assert.ok(same(v, before.get(name)!), `${name} frozen`);
+      }
+      assert.ok(
+        [...afterFreeze].some(([name, v]) => name.startsWith(`${family.layerPrefix(1)}.`) && !same(v, before.get(name)!)),
+        'layer 1 trained',
+      );
+    });
+
+    it('predicts and evaluates a labelled file with the trained model', async () => {
+      const out = path.join(tempDir(), 'run');
+      const r = await runCollecting(config(out, { maxSteps: 4 }));
+      assert.equal(r.done.status, 'completed', r.done.reason);
+      const predictor = new Predictor();
+      try {
+        const got = await predictor.predict(path.join(out, 'checkpoints', 'last'), [{ text: 'a gripping, lovely film' }, { text: 'dull' }]);
+        assert.deepEqual(got.labels, ['0', '1']);
+        for (const p of got.results) assert.ok(Math.abs(p.probabilities.reduce((a, b) => a + b, 0) - 1) < 1e-5);
+        const loaded = await predictor.model(path.join(out, 'checkpoints', 'last'));
+        const evaluation = await evaluateFile(loaded, { file: fixture('sst2-dev-200.tsv'), textCol: 'text', labelCol: 'label' });
+        assert.equal(evaluation.rows, 200);
+        assert.ok(evaluation.accuracy >= 0 && evaluation.accuracy <= 1 && Number.isFinite(evaluation.loss));
+      } finally {
+        predictor.dispose();
+      }
+    });
+  });
+}
