@@ -8,7 +8,7 @@ import argparse, json, resource, time
 
 import torch
 import transformers
-from transformers import ModelConfig, BertForSequenceClassification
+from transformers import BertConfig, BertForSequenceClassification
 
 
 def main():
@@ -27,7 +27,7 @@ def main():
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
     torch.manual_seed(0)
-    config = ModelConfig(vocab_size=30522, hidden_size=a.hidden, num_hidden_layers=a.layers, num_attention_heads=a.heads,
+    config = BertConfig(vocab_size=30522, hidden_size=a.hidden, num_hidden_layers=a.layers, num_attention_heads=a.heads,
                         intermediate_size=a.intermediate, num_labels=2)
     model = BertForSequenceClassification(config).to(device).train()
     decay = [p for n, p in model.named_parameters() if not n.endswith('bias') and 'LayerNorm' not in n]

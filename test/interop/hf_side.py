@@ -11,7 +11,7 @@ Every model is a small random BERT; nothing is downloaded.
 import json, os, shutil, sys
 import torch
 import transformers
-from transformers import AutoModelForSequenceClassification, AutoTokenizer, ModelConfig, BertForSequenceClassification, BertTokenizer, pipeline
+from transformers import AutoModelForSequenceClassification, AutoTokenizer, BertConfig, BertForSequenceClassification, BertTokenizer, pipeline
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 VOCABS = os.path.join(HERE, "..", "fixtures", "reference", "vocab")
@@ -36,7 +36,7 @@ def cased_words():
 
 
 def config(vocab_size):
-    return ModelConfig(vocab_size=vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
+    return BertConfig(vocab_size=vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
                       max_position_embeddings=64, id2label=LABELS, label2id={v: k for k, v in LABELS.items()})
 
 

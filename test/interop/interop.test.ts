@@ -377,6 +377,67 @@ describe('Export training script → a distributed Trainer run → Import run, o
     }
   });
 
+  it("another family's run: train.py reads its parts from the recipe: head-only trains RoBERTa's head alone, freezing keeps its embeddings and first layer, its dropout keys take the run's dropout", async () => {
+    const { exportTrainingScript } = await import('../../src/trainer/export/exportScript');
+    const { parseSafetensors, toFloat32 } = await import('../../src/trainer/checkpoint/safetensors');
+    const roberta = path.join(ROOT, 'test', 'fixtures', 'families', 'tiny-roberta');
+    const weights = (folder: string) => {
+      const parsed = parseSafetensors(fs.readFileSync(path.join(folder, 'model.safetensors')));
+      return new Map([...parsed.tensors].map(([k, e]) => [k, toFloat32(e)]));
+    };
+    const unchanged = (a: Float32Array, b: Float32Array) => a.every((v, i) => Math.abs(v - b[i]) < 1e-7);
+    const base = weights(roberta);
+    for (const [name, o] of [
+      ['roberta-head-only', { headOnly: true }],
+      ['roberta-frozen', { freezeLayers: 1 }],
+    ] as const) {
+      const script = path.join(dir, name);
+      const config = {
+        ...TRAIN_DEFAULTS,
+        data: path.join(ROOT, 'test', 'fixtures', 'workspace', 'sst2-dev-200.tsv'),
+        textCol: 'text',
+        labelCol: 'label',
+        model: roberta,
+        out: script,
+        maxSteps: 2,
+        evalSteps: 2,
+        batchSize: 8,
+        learningRate: 1e-2,
+        maxLength: 64,
+        dropout: 0,
+        ...o,
+      };
+      const { recipe } = await exportTrainingScript(config, script);
+      assert.deepEqual(recipe.family, {
+        model_type: 'roberta',
+        head: ['classifier.'],
+        embeddings: ['roberta.embeddings.'],
+        layer: 'roberta.encoder.layer.{l}.',
+        output_layer: 'classifier.out_proj',
+        dropout_keys: ['hidden_dropout_prob', 'attention_probs_dropout_prob', 'classifier_dropout'],
+      });
+      const r = python(script);
+      assert.equal(r.status, 0, `${r.stdout.slice(-2000)}\n${r.stderr.slice(-4000)}`);
+      const model = path.join(script, 'output', 'model');
+      const saved = JSON.parse(fs.readFileSync(path.join(model, 'config.json'), 'utf8'));
+      assert.equal(saved.hidden_dropout_prob, 0);
+      assert.equal(saved.classifier_dropout, 0);
+      const after = weights(model);
+      for (const [param, v] of after) {
+        const kept =
+          name === 'roberta-head-only'
+            ? !param.startsWith('classifier.')
+            : param.startsWith('roberta.embeddings.') || param.startsWith('roberta.encoder.layer.0.');
+        if (kept) assert.ok(unchanged(v, base.get(param)!), `${name}: ${param} must stay`);
+      }
+      const trained = name === 'roberta-head-only' ? 'classifier.dense.weight' : 'roberta.encoder.layer.1.output.dense.weight';
+      assert.ok(!unchanged(after.get(trained)!, base.get(trained)!), `${name}: ${trained} must train`);
+      const loaded = loadCheckpoint(model);
+      assert.equal(loaded.config.family, 'roberta');
+      loaded.model.dispose();
+    }
+  });
+
   it('class weights weigh the training loss only: the logged evaluation loss is the unweighted one BERT Tune reports; an evaluation after each epoch too', async () => {
     const { exportTrainingScript } = await import('../../src/trainer/export/exportScript');
     const { loadRunRows } = await import('../../src/trainer/train/runRows');

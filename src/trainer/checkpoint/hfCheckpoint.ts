@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { Classifier, type TorchTensor } from '../model/classifier';
 import { familyTitle, parseModelConfig, serializeModelConfig, type ModelConfig } from '../model/config';
 import { familyNamed } from '../model/families/index';
+import { isHead } from '../model/family';
 import { maxTokens, parameterSpecs } from '../model/parameters';
 import { loadTokenizer, TOKENIZER_FILES } from '../tokenizer/loadTokenizer';
 import type { TextTokenizer } from '../tokenizer/bertTokenizer';
@@ -76,8 +77,8 @@ export function loadCheckpoint(dir: string, options: LoadOptions = {}): LoadedMo
   if (labels && relabel) {
     notices.push(`The classifier is new: the checkpoint's labels (${config.id2label.join(', ')}) are not this task's (${labels.join(', ')}).`);
     config = { ...config, id2label: [...labels] };
-    tensors.delete(`${family.outputLayer}.weight`);
-    tensors.delete(`${family.outputLayer}.bias`);
+    tensors.delete(`${family.parts.outputLayer}.weight`);
+    tensors.delete(`${family.parts.outputLayer}.bias`);
   }
 
   const random = new Random(options.seed ?? 42);
@@ -91,9 +92,9 @@ export function loadCheckpoint(dir: string, options: LoadOptions = {}): LoadedMo
   // gigabytes are allocated for it.
   for (const spec of specs) {
     let t = tensors.get(spec.name);
-    const head = family.isHead(spec.name);
+    const head = isHead(family, spec.name);
     if (t && t.shape.join() !== spec.shape.join()) {
-      if (!spec.name.startsWith(`${family.outputLayer}.`)) {
+      if (!spec.name.startsWith(`${family.parts.outputLayer}.`)) {
         throw new Error(`${path.join(dir, source)}: ${spec.name} has shape [${t.shape}], but config.json implies [${spec.shape}]`);
       }
       notices.push(`The classifier is new: the checkpoint's has shape [${t.shape}], this task needs [${spec.shape}].`);

@@ -10,6 +10,9 @@ import { stringify } from 'csv-stringify/sync';
 import { escapeFormulaReversibly } from '../util/csvCells';
 import type { TrainConfig } from '../../shared/trainerProtocol';
 import { writeFolderAtomically } from '../checkpoint/atomicFolder';
+import { readConfig } from '../checkpoint/hfCheckpoint';
+import { resolveModel } from '../hub/resolveModel';
+import { familyNamed } from '../model/families/index';
 import { balancedClassWeights } from '../train/metrics';
 import { loadRunRows } from '../train/runRows';
 import { runSteps, warmupSteps } from '../train/schedule';
@@ -52,6 +55,32 @@ export interface Recipe {
   epochs?: number;
   /** Evaluate after each epoch as well as every eval_steps, as BERT Tune does. */
   steps_per_epoch?: number;
+  /** The base model's family by its parts' names (absent from older recipes: BERT's). */
+  family?: RecipeFamily;
+}
+
+/** A family's parts as train.py applies them in transformers (model/family.ts: FamilyParts). */
+export interface RecipeFamily {
+  model_type: string;
+  head: string[];
+  embeddings: string[];
+  layer: string;
+  output_layer: string;
+  dropout_keys: [string, string, string];
+}
+
+/** The base model's family, from its config.json (a folder, a run, or a Hub id already in the cache). */
+async function recipeFamily(model: string): Promise<RecipeFamily> {
+  const config = readConfig((await resolveModel(model)).dir);
+  const { parts } = familyNamed(config.family);
+  return {
+    model_type: config.modelType,
+    head: parts.head,
+    embeddings: parts.embeddings,
+    layer: parts.layer,
+    output_layer: parts.outputLayer,
+    dropout_keys: parts.dropout,
+  };
 }
 
 /** Found beside dist/trainer.js in the bundle, beside this file in the sources. */
@@ -159,6 +188,7 @@ export async function exportTrainingScript(config: TrainConfig, outDir: string):
     shuffle: config.shuffle,
     epochs: config.epochs,
     steps_per_epoch: stepsPerEpoch,
+    family: await recipeFamily(config.model),
   };
   const csv = (list: typeof rows.train) =>
     stringify(

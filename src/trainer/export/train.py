@@ -27,6 +27,11 @@ if RECIPE.get("schema_version") != 1:
     sys.exit(f"recipe.json has schema version {RECIPE.get('schema_version')}; this train.py reads version 1")
 
 LABELS = RECIPE["labels"]
+# The base model's family by its parts' names, as BERT Tune applies them (older recipes: BERT's).
+FAMILY = RECIPE.get("family") or {
+    "model_type": "bert", "head": ["bert.pooler.", "classifier."], "embeddings": ["bert.embeddings."],
+    "layer": "bert.encoder.layer.{l}.", "output_layer": "classifier",
+    "dropout_keys": ["hidden_dropout_prob", "attention_probs_dropout_prob", "classifier_dropout"]}
 LABEL2ID = {label: i for i, label in enumerate(LABELS)}
 WORLD = int(os.environ.get("WORLD_SIZE", "1"))
 RANK = int(os.environ.get("RANK", "0"))
@@ -123,26 +128,28 @@ def main():
     overrides = {}
     if RECIPE.get("dropout") is not None:
         d = RECIPE["dropout"]
-        overrides = {"hidden_dropout_prob": d, "attention_probs_dropout_prob": d, "classifier_dropout": d}
+        overrides = {key: d for key in FAMILY["dropout_keys"]}
     base_labels = [label for _, label in sorted(AutoConfig.from_pretrained(RECIPE["model"]).id2label.items())]
     model = AutoModelForSequenceClassification.from_pretrained(
         RECIPE["model"], num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id=LABEL2ID, ignore_mismatched_sizes=True, **overrides)
     if base_labels != LABELS:
         # As BERT Tune: a head trained for other labels starts afresh, even when their count matches.
+        output = model.get_submodule(FAMILY["output_layer"])
         with torch.no_grad():
-            torch.nn.init.normal_(model.classifier.weight, mean=0.0, std=model.config.initializer_range)
-            torch.nn.init.zeros_(model.classifier.bias)
+            torch.nn.init.normal_(output.weight, mean=0.0, std=model.config.initializer_range)
+            torch.nn.init.zeros_(output.bias)
         print(f"note: the classifier is new: the base model's labels ({', '.join(map(str, base_labels))}) are not this run's", flush=True)
     if RECIPE.get("head_only"):
+        head = tuple(FAMILY["head"])
         for name, p in model.named_parameters():
-            p.requires_grad = name.startswith("classifier.") or name.startswith("bert.pooler.")
+            p.requires_grad = name.startswith(head)
         # BERT Tune computes the frozen encoder's features once, without dropout: so does this run.
+        encoder = tuple(FAMILY["embeddings"] + [FAMILY["layer"].split("{l}")[0]])
         for name, module in model.named_modules():
-            if name.startswith("bert.embeddings") or name.startswith("bert.encoder"):
-                if isinstance(module, torch.nn.Dropout):
-                    module.p = 0.0
+            if isinstance(module, torch.nn.Dropout) and (name + ".").startswith(encoder):
+                module.p = 0.0
     elif RECIPE.get("freeze_layers"):
-        frozen = ["bert.embeddings."] + [f"bert.encoder.layer.{l}." for l in range(RECIPE["freeze_layers"])]
+        frozen = FAMILY["embeddings"] + [FAMILY["layer"].replace("{l}", str(l)) for l in range(RECIPE["freeze_layers"])]
         for name, p in model.named_parameters():
             if any(name.startswith(f) for f in frozen):
                 p.requires_grad = False

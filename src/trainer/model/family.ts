@@ -39,14 +39,37 @@ export interface ForwardContext {
   wordEmbeddings?: tf.Tensor2D;
 }
 
-/** How train.py (the export to transformers' Trainer) finds this family's parts by name. */
-export interface ExportNames {
-  /** Prefixes of the parameters head-only training trains. */
+/**
+ * The family's parts by name: what head-only trains, what freezing keeps, which Linear gives the
+ * logits, which config keys are its dropout. Declared once per family as data, read here and by
+ * the export's train.py (recipe.json), which applies the same choices in transformers.
+ */
+export interface FamilyParts {
+  /** Prefixes of the head's parameters (fresh when missing; trained by head-only). */
   head: string[];
-  /** Prefixes frozen with the embeddings by --freeze-layers. */
+  /** Prefixes of the parameters frozen with the embeddings by --freeze-layers. */
   embeddings: string[];
-  /** Layer l's prefix, with "{l}" for its number. */
+  /** Layer l's prefix, with "{l}" for its number, ending in ".". */
   layer: string;
+  /** The Linear that gives the logits (a model for other labels gets a fresh one). */
+  outputLayer: string;
+  /** config.json's dropout keys: hidden states, attention, the head (one rate overrides all three). */
+  dropout: [string, string, string];
+}
+
+/** Whether a parameter belongs to the family's head. */
+export function isHead(family: Family, name: string): boolean {
+  return family.parts.head.some(p => name.startsWith(p));
+}
+
+/** Whether a parameter is frozen with the embeddings. */
+export function isEmbedding(family: Family, name: string): boolean {
+  return family.parts.embeddings.some(p => name.startsWith(p));
+}
+
+/** Layer l's prefix ("bert.encoder.layer.3."). */
+export function layerPrefix(family: Family, layer: number): string {
+  return family.parts.layer.replace('{l}', String(layer));
 }
 
 export interface Family {
@@ -61,13 +84,6 @@ export interface Family {
   canonicalName(stored: string): string;
   /** The word-embedding table's name (gradient workers keep it apart, in shared memory). */
   readonly wordEmbeddings: string;
-  /** The Linear that gives the logits (a model for other labels gets a fresh one). */
-  readonly outputLayer: string;
-  /** Whether a parameter belongs to the head (fresh when missing; trained by head-only). */
-  isHead(name: string): boolean;
-  /** Whether a parameter is frozen with the embeddings, and layer l's parameters' prefix. */
-  isEmbedding(name: string): boolean;
-  layerPrefix(layer: number): string;
   /** The longest input in tokens (RoBERTa's positions start after the padding index). */
   maxTokens(c: ModelConfig): number;
   /** The encoder's features for the head: [batch, hidden] (the first token's last state). */
@@ -78,5 +94,5 @@ export interface Family {
   initParameter?(spec: ParameterSpec, c: ModelConfig, random: Random): TorchTensor | undefined;
   /** Embedding tables whose padding row transformers zeroes (nn.Embedding's padding_idx). */
   paddingRows(c: ModelConfig): string[];
-  readonly exportNames: ExportNames;
+  readonly parts: FamilyParts;
 }

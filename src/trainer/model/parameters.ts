@@ -4,6 +4,7 @@
  * whether AdamW decays them. Which parameters a model has is its family's answer.
  */
 import type { ModelConfig } from './config';
+import { isEmbedding, isHead, layerPrefix } from './family';
 import { familyNamed } from './families/index';
 
 export type ParameterKind = 'linear' | 'embedding' | 'bias' | 'norm-weight' | 'norm-bias';
@@ -47,8 +48,8 @@ export function frozenParameters(c: ModelConfig, freezeLayers: number): Set<stri
   if (freezeLayers > c.numHiddenLayers) throw new Error(`cannot freeze ${freezeLayers} layers: the model has ${c.numHiddenLayers}`);
   if (freezeLayers <= 0) return new Set();
   const family = familyNamed(c.family);
-  const layers = Array.from({ length: freezeLayers }, (_, l) => `${family.layerPrefix(l)}.`);
-  const frozen = (name: string) => family.isEmbedding(name) || layers.some(p => name.startsWith(p));
+  const layers = Array.from({ length: freezeLayers }, (_, l) => layerPrefix(family, l));
+  const frozen = (name: string) => isEmbedding(family, name) || layers.some(p => name.startsWith(p));
   return new Set(
     parameterSpecs(c)
       .map(s => s.name)
@@ -63,7 +64,7 @@ export function isDecayed(spec: ParameterSpec): boolean {
 
 /** Whether a parameter belongs to the classification head, which a new task starts afresh. */
 export function isHeadParameter(c: Pick<ModelConfig, 'family'>, name: string): boolean {
-  return familyNamed(c.family).isHead(name);
+  return isHead(familyNamed(c.family), name);
 }
 
 /** The longest input in tokens the model reads. */

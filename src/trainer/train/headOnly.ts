@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Classifier } from '../model/classifier';
+import { isHead } from '../model/family';
 import { AdamW } from './adamw';
 import type { AdamWOptions } from '../step/adamwMath';
 import { batchesOf, type Example } from './batches';
@@ -14,7 +15,7 @@ import { batchTensors, disposeInputs, type Batch } from '../step/batch';
 
 /** Every parameter but the head's (BERT: the pooler and the classifier): what head-only training keeps fixed. */
 export function encoderParameters(model: Classifier): Set<string> {
-  return new Set([...model.params.keys()].filter(n => !model.family.isHead(n)));
+  return new Set([...model.params.keys()].filter(n => !isHead(model.family, n)));
 }
 
 /**

@@ -119,10 +119,6 @@ export const bert: Family = {
       .specs,
   canonicalName: stored => canonicalBertName(stored, 'bert'),
   wordEmbeddings: 'bert.embeddings.word_embeddings.weight',
-  outputLayer: 'classifier',
-  isHead: name => name.startsWith('bert.pooler.') || name.startsWith('classifier.'),
-  isEmbedding: name => name.startsWith('bert.embeddings.'),
-  layerPrefix: l => `bert.encoder.layer.${l}`,
   maxTokens: c => c.maxPositionEmbeddings,
   encode(ctx, inputs) {
     const S = inputs.inputIds.shape[1];
@@ -136,5 +132,11 @@ export const bert: Family = {
     return { pooled, logits: linear(ctx, ctx.drop(pooled, c.classifierDropout ?? c.hiddenDropoutProb), 'classifier') };
   },
   paddingRows: () => ['bert.embeddings.word_embeddings.weight'],
-  exportNames: { head: ['bert.pooler.', 'classifier.'], embeddings: ['bert.embeddings.'], layer: 'bert.encoder.layer.{l}.' },
+  parts: {
+    head: ['bert.pooler.', 'classifier.'],
+    embeddings: ['bert.embeddings.'],
+    layer: 'bert.encoder.layer.{l}.',
+    outputLayer: 'classifier',
+    dropout: ['hidden_dropout_prob', 'attention_probs_dropout_prob', 'classifier_dropout'],
+  },
 };

@@ -98,10 +98,6 @@ export const distilbert: Family = {
   },
   canonicalName: stored => (/^(embeddings|transformer)\./.test(stored) ? `distilbert.${stored}` : stored),
   wordEmbeddings: 'distilbert.embeddings.word_embeddings.weight',
-  outputLayer: 'classifier',
-  isHead: name => name.startsWith('pre_classifier.') || name.startsWith('classifier.'),
-  isEmbedding: name => name.startsWith('distilbert.embeddings.'),
-  layerPrefix: l => `distilbert.transformer.layer.${l}`,
   maxTokens: c => c.maxPositionEmbeddings,
   encode(ctx, inputs) {
     const [B, S] = inputs.inputIds.shape;
@@ -120,5 +116,11 @@ export const distilbert: Family = {
     return { shape: spec.shape, data: sinusoidalTable(spec.shape[0], spec.shape[1]) };
   },
   paddingRows: () => ['distilbert.embeddings.word_embeddings.weight'],
-  exportNames: { head: ['pre_classifier.', 'classifier.'], embeddings: ['distilbert.embeddings.'], layer: 'distilbert.transformer.layer.{l}.' },
+  parts: {
+    head: ['pre_classifier.', 'classifier.'],
+    embeddings: ['distilbert.embeddings.'],
+    layer: 'distilbert.transformer.layer.{l}.',
+    outputLayer: 'classifier',
+    dropout: ['dropout', 'attention_dropout', 'seq_classif_dropout'],
+  },
 };

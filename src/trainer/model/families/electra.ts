@@ -26,10 +26,6 @@ export const electra: Family = {
   // A discriminator saved bare (ElectraModel) or for pre-training keeps "electra." or has no prefix.
   canonicalName: stored => canonicalBertName(stored, 'electra'),
   wordEmbeddings: 'electra.embeddings.word_embeddings.weight',
-  outputLayer: 'classifier.out_proj',
-  isHead: name => name.startsWith('classifier.'),
-  isEmbedding: name => name.startsWith('electra.embeddings.') || name.startsWith('electra.embeddings_project.'),
-  layerPrefix: l => `electra.encoder.layer.${l}`,
   maxTokens: c => c.maxPositionEmbeddings,
   encode(ctx, inputs) {
     const c = ctx.config;
@@ -42,5 +38,11 @@ export const electra: Family = {
   // "although BERT uses tanh here, it seems Electra authors used gelu here" (transformers)
   head: (ctx, features) => classificationHead(ctx, features, x => activation(x, 'gelu')),
   paddingRows: () => ['electra.embeddings.word_embeddings.weight'],
-  exportNames: { head: ['classifier.'], embeddings: ['electra.embeddings.', 'electra.embeddings_project.'], layer: 'electra.encoder.layer.{l}.' },
+  parts: {
+    head: ['classifier.'],
+    embeddings: ['electra.embeddings.', 'electra.embeddings_project.'],
+    layer: 'electra.encoder.layer.{l}.',
+    outputLayer: 'classifier.out_proj',
+    dropout: ['hidden_dropout_prob', 'attention_probs_dropout_prob', 'classifier_dropout'],
+  },
 };

@@ -35,10 +35,6 @@ export const roberta: Family = {
   // XLM-R and CamemBERT checkpoints store their weights under "roberta." too.
   canonicalName: stored => canonicalBertName(stored, 'roberta'),
   wordEmbeddings: 'roberta.embeddings.word_embeddings.weight',
-  outputLayer: 'classifier.out_proj',
-  isHead: name => name.startsWith('classifier.'),
-  isEmbedding: name => name.startsWith('roberta.embeddings.'),
-  layerPrefix: l => `roberta.encoder.layer.${l}`,
   maxTokens: c => c.maxPositionEmbeddings - c.padTokenId - 1,
   encode(ctx, inputs) {
     const pad = ctx.config.padTokenId;
@@ -55,5 +51,11 @@ export const roberta: Family = {
   },
   head: (ctx, features) => classificationHead(ctx, features, x => tf.tanh(x) as tf.Tensor2D),
   paddingRows: () => ['roberta.embeddings.word_embeddings.weight', 'roberta.embeddings.position_embeddings.weight'],
-  exportNames: { head: ['classifier.'], embeddings: ['roberta.embeddings.'], layer: 'roberta.encoder.layer.{l}.' },
+  parts: {
+    head: ['classifier.'],
+    embeddings: ['roberta.embeddings.'],
+    layer: 'roberta.encoder.layer.{l}.',
+    outputLayer: 'classifier.out_proj',
+    dropout: ['hidden_dropout_prob', 'attention_probs_dropout_prob', 'classifier_dropout'],
+  },
 };
