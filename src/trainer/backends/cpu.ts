@@ -1,7 +1,9 @@
 /** TensorFlow.js's plain-JavaScript backend: always loads; the last resort. */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { DROPOUT_KERNEL } from '../model/dropout';
+import { DROPOUT_KERNEL } from '../kernels/kernelNames';
+// Registers the pure-JS backend's seeded dropout kernel (it lives beside the op it computes).
+import '../model/dropout';
 import type { TrainingBackend } from './types';
 
 export const cpuBackend: TrainingBackend = {

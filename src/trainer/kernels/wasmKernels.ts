@@ -17,10 +17,9 @@
  * Each wraps the backend's kernel and hands it every case it does not cover.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { DROPOUT_KERNEL, type DropoutAttrs } from '../model/dropout';
-import { GELU_GRAD_KERNEL } from '../model/ops';
 import { KERNELS_WASM } from './kernelsWasm';
 import { loadNativeKernels } from './nativeKernels';
+import { DROPOUT_KERNEL, GELU_GRAD_KERNEL, type DropoutAttrs } from './kernelNames';
 
 /** The WebAssembly API, typed here: the project's TypeScript lib (ES2022, no DOM) does not declare it. */
 const wasmApi = (

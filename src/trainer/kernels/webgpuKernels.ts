@@ -18,10 +18,17 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
-import { DROPOUT_KERNEL, type DropoutAttrs } from '../model/dropout';
-import { GELU_GRAD_KERNEL, LAYER_NORM_KERNELS, SEGMENT_SUMS_KERNEL } from '../model/ops';
-import { ADAM_KERNELS, type AdamMomentAttrs, type AdamUpdateAttrs } from '../train/adamw';
-import { L2_NORM_KERNEL } from '../step/clipping';
+import {
+  ADAM_KERNELS,
+  DROPOUT_KERNEL,
+  GELU_GRAD_KERNEL,
+  L2_NORM_KERNEL,
+  LAYER_NORM_KERNELS,
+  SEGMENT_SUMS_KERNEL,
+  type AdamMomentAttrs,
+  type AdamUpdateAttrs,
+  type DropoutAttrs,
+} from './kernelNames';
 
 const WORKGROUP = 256;
 

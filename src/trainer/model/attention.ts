@@ -11,6 +11,8 @@
  * same order, so the values are unchanged (test/unit/attention.test.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core alone registers no gradients; the separate ops' autodiff needs them.
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { applyDropout, dropout, hasSeededDropout } from './dropout';
 
 export interface AttentionShape {

@@ -6,16 +6,9 @@
  * from the seed. Backends without the kernel (tfjs-node) use tf.dropout.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { DROPOUT_KERNEL, type DropoutAttrs } from '../kernels/kernelNames';
 
-export const DROPOUT_KERNEL = 'BertTuneDropout';
-
-export interface DropoutAttrs {
-  seed: number;
-  /** rate · 2^24, rounded: an element stays when its 24-bit draw is ≥ this. */
-  rate24: number;
-  /** 1 / (1 − rate), in float32. */
-  scale: number;
-}
+export { DROPOUT_KERNEL, type DropoutAttrs } from '../kernels/kernelNames';
 
 /** Whether element i stays: the same hash as kernels.c (lowbias32 of i·φ + seed). */
 export function keeps(seed: number, i: number, rate24: number): boolean {

@@ -9,9 +9,9 @@ import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core alone registers no gradients; training needs them (the union package imports this too).
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { HiddenAct } from './config';
+import { GELU_GRAD_KERNEL, LAYER_NORM_KERNELS, SEGMENT_SUMS_KERNEL } from '../kernels/kernelNames';
 
-/** Our WebGPU kernel (../kernels/webgpuKernels.ts): repeated ids' rows of dy summed in order. */
-export const SEGMENT_SUMS_KERNEL = 'BertTuneSegmentSums';
+export { GELU_GRAD_KERNEL, LAYER_NORM_KERNELS, SEGMENT_SUMS_KERNEL } from '../kernels/kernelNames';
 
 /** x [n, in] · w [in, out] + b [out]; dx = dy·wᵀ, dw = xᵀ·dy, db = Σ dy over rows. */
 export const dense = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
@@ -50,15 +50,6 @@ export const embeddingLookup = tf.customGrad((...args: (tf.Tensor | tf.GradSaveF
 
 type LayerNormFn = (x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D) => tf.Tensor2D;
 const layerNorms = new Map<string, LayerNormFn>();
-
-/** Our WebGPU kernels for LayerNorm (../kernels/webgpuKernels.ts): row statistics, the normalisation, and the three gradients. */
-export const LAYER_NORM_KERNELS = {
-  stats: 'BertTuneLayerNormStats',
-  apply: 'BertTuneLayerNormApply',
-  dx: 'BertTuneLayerNormDx',
-  dgamma: 'BertTuneLayerNormDgamma',
-  dbeta: 'BertTuneLayerNormDbeta',
-} as const;
 
 /** The same function in five kernels: [rows, 2] statistics saved for the backward pass instead of x̂. */
 function fusedLayerNorm(eps: number): LayerNormFn {
@@ -114,9 +105,6 @@ export function layerNorm(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D,
 }
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
-
-/** Our WASM kernel for GELU's gradient (kernels.c), where the backend has it. */
-export const GELU_GRAD_KERNEL = 'BertTuneGeluGrad';
 
 /**
  * a + b of one shape, for the residual connections: tfjs's Add keeps both inputs for the

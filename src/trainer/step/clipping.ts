@@ -4,9 +4,10 @@
  * it reads them.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { L2_NORM_KERNEL } from '../kernels/kernelNames';
 
 /** Our kernel for a tensor's L2 norm in one pass, where a backend has it (WebGPU: ../kernels/webgpuKernels.ts). */
-export const L2_NORM_KERNEL = 'BertTuneL2Norm';
+export { L2_NORM_KERNEL } from '../kernels/kernelNames';
 
 /** The global L2 norm over all gradients: the norm of the per-tensor norms, in float32. */
 export function globalNorm(grads: Iterable<tf.Tensor>): tf.Scalar {

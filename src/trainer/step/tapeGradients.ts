@@ -19,6 +19,8 @@
  * tf.variableGrads.
  */
 import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core alone registers no gradients; taping needs them whatever the model imported.
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { getFilteredNodesXToY, type TapeNode } from '@tensorflow/tfjs-core/dist/tape';
 
 /** The engine's members this file uses (private in tfjs-core's typings). */

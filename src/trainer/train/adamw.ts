@@ -4,6 +4,7 @@
  * backend has them, in our fused kernels.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { ADAM_KERNELS, type AdamMomentAttrs, type AdamUpdateAttrs } from '../kernels/kernelNames';
 
 import { ADAMW_DEFAULTS, adamwConstants, adamwKeep, type AdamWOptions } from '../step/adamwMath';
 
@@ -11,21 +12,7 @@ import { ADAMW_DEFAULTS, adamwConstants, adamwKeep, type AdamWOptions } from '..
  * Our kernels for one parameter's update where a backend has them (WebGPU,
  * ../kernels/webgpuKernels.ts): the same float32 operations in three passes instead of ten.
  */
-export const ADAM_KERNELS = { moment: 'BertTuneAdamMoment', square: 'BertTuneAdamSquareMoment', update: 'BertTuneAdamUpdate' } as const;
-
-export interface AdamMomentAttrs {
-  beta: number;
-  /** 1 − β, computed in double as Python does. */
-  oneMinusBeta: number;
-}
-
-export interface AdamUpdateAttrs {
-  /** 1 − lr·weight decay (1: no decay). */
-  keep: number;
-  stepSize: number;
-  bc2Sqrt: number;
-  eps: number;
-}
+export { ADAM_KERNELS, type AdamMomentAttrs, type AdamUpdateAttrs } from '../kernels/kernelNames';
 
 export class AdamW {
   /** Optimizer steps taken (torch's `state['step']`). */
