@@ -5,6 +5,7 @@
  */
 import * as z from 'zod/mini';
 import { BACKENDS } from './backendReport';
+import { FAMILY_NAMES } from './families';
 import { dataFindingSchema, tokenLengthsSchema } from './dataFindings';
 import { DEFAULT_METRIC, metricNameSchema } from './metrics';
 import { doneStatusSchema } from './runStatus';
@@ -172,6 +173,8 @@ export const fromTrainerSchema = z.discriminatedUnion('type', [
     totalSteps: count(),
     resumedFromStep: z.optional(count()),
     parameters: count(),
+    /** The model's family (absent from runs of earlier versions, which were all BERT). */
+    family: z.optional(z.enum(FAMILY_NAMES)),
   }),
   z.object({
     type: z.literal('progress'),

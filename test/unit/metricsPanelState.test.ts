@@ -101,6 +101,12 @@ describe("the metrics panel's state, apart from its rendering", () => {
     assert.equal(facts['Best macro-F1'], '70.0% at step 4');
     assert.equal(facts['Predictions use'], 'checkpoints/best: the model of step 4');
     assert.equal(facts.Step, '4 of 10 (epoch 0.80)');
+    assert.equal(facts.Model, undefined, 'a run of an earlier version names no family');
+    applyHostMessage(state, {
+      type: 'append',
+      messages: [{ ...(started() as Extract<FromTrainer, { type: 'started' }>), family: 'roberta', parameters: 124_645_632 }],
+    });
+    assert.equal(Object.fromEntries(headerFacts(state)).Model, 'RoBERTa, 124.6M parameters');
     assert.ok('ETA' in facts, 'a running run has an ETA');
     assert.match(evaluationHeading(state, state.evaluations[0]), /^Evaluation at step 4 \(the best: predictions use this checkpoint\): /);
   });

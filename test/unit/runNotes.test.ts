@@ -26,6 +26,7 @@ describe('run names and notes', () => {
     assert.match(describeRunSetup(pair, run), /Text: title · Second text: description · Label: l$/m);
     const scratch = describeRunSetup(config(`${run}/base-model`), run);
     assert.match(scratch, /Model: from scratch \(random weights/);
+    assert.match(describeRunSetup(pair, run, 'roberta'), /^Model: .* \(RoBERTa\)$/m, 'the family, where the run said it');
     assert.doesNotMatch(scratch, /base-model$/m);
   });
 

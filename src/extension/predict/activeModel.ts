@@ -4,6 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { supportedModelTypes } from '../../shared/families';
 import * as vscode from 'vscode';
 import { validateModelId } from '../../shared/modelId';
 import type { RunSummary } from '../runs/runStore';
@@ -77,8 +78,13 @@ export async function pickModel(runs: RunSummary[]): Promise<ModelRef | undefine
   const items: Item[] = [
     ...(fromRuns.length ? [{ label: 'Runs of this workspace', kind: vscode.QuickPickItemKind.Separator }, ...fromRuns] : []),
     { label: 'Elsewhere', kind: vscode.QuickPickItemKind.Separator },
-    { label: '$(folder) Local folder…', detail: 'a Hugging Face model folder of a BERT sequence classifier', action: 'folder' },
-    { label: '$(cloud-download) Hugging Face Hub id…', detail: 'any BERT sequence classifier, e.g. textattack/bert-base-uncased-SST-2', action: 'hub' },
+    { label: '$(folder) Local folder…', detail: `a Hugging Face model folder of a sequence classifier (${supportedModelTypes()})`, action: 'folder' },
+    {
+      label: '$(cloud-download) Hugging Face Hub id…',
+      detail:
+        'any sequence classifier of those families, e.g. distilbert-base-uncased-finetuned-sst-2-english or cardiffnlp/twitter-roberta-base-sentiment-latest',
+      action: 'hub',
+    },
   ];
   const pick = await vscode.window.showQuickPick(items, { title: 'Model for predictions' });
   if (!pick) return undefined;

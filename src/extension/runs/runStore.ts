@@ -4,6 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { FAMILIES, type FamilyName } from '../../shared/families';
 import type { FromTrainer, TrainConfig } from '../../shared/trainerProtocol';
 import type { RunStatus } from '../../shared/runStatus';
 import { modelLabel } from '../training/baseModels';
@@ -41,6 +42,8 @@ export interface RunSummary {
   note?: string;
   status: RunStatus;
   config?: TrainConfig;
+  /** The model's family, as the run's last start said it (absent from runs of earlier versions). */
+  family?: FamilyName;
   /** Best value of the run's metricForBest, and the metric's name. */
   best?: { metric: MetricName; value: number; step: number };
   /** Last evaluation's accuracy, and its step. */
@@ -104,6 +107,7 @@ function readSummary(dir: string, isRunning: boolean): RunSummary {
   }
   const { messages, unread } = readRunMessages(dir);
   const done = messages.filter(m => m.type === 'done').at(-1);
+  const started = messages.filter((m): m is Extract<FromTrainer, { type: 'started' }> => m.type === 'started').at(-1);
   const evaluations = messages.filter((m): m is Extract<FromTrainer, { type: 'evaluation' }> => m.type === 'evaluation');
   const progress = messages.filter((m): m is Extract<FromTrainer, { type: 'progress' }> => m.type === 'progress').at(-1);
   const metric = config?.metricForBest ?? 'accuracy';
@@ -123,6 +127,7 @@ function readSummary(dir: string, isRunning: boolean): RunSummary {
     note: notes.note,
     status,
     config,
+    family: started?.family,
     best: bestEval ? { metric, value: metricValue(bestEval, metric), step: bestEval.step } : undefined,
     accuracy: evaluations.at(-1)?.accuracy,
     lastStep: evaluations.at(-1)?.step,
@@ -263,9 +268,10 @@ export function describeUnread(unread: RunMessages['unread']): string[] {
 
 /** A run without a title: its data file and base model ("sst2-dev-200 · bert-mini"); the folder's name says when. */
 /** What a run trained on, for its tooltip: the data, the base model as people name it, and every column it read. */
-export function describeRunSetup(config: TrainConfig, dir: string): string {
+export function describeRunSetup(config: TrainConfig, dir: string, family?: FamilyName): string {
   const fromScratch = diagnosisContext(config, dir).fromScratch;
-  const model = fromScratch ? 'from scratch (random weights, kept in the run folder as base-model)' : config.model;
+  const model =
+    (fromScratch ? 'from scratch (random weights, kept in the run folder as base-model)' : config.model) + (family ? ` (${FAMILIES[family].title})` : '');
   const columns = [`Text: ${config.textCol}`, ...(config.pairCol ? [`Second text: ${config.pairCol}`] : []), `Label: ${config.labelCol}`];
   return `Data: ${config.data}\nModel: ${model}\n${columns.join(' · ')}`;
 }

@@ -91,7 +91,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunNode>, vscod
     tip.appendMarkdown('**').appendText(run.label).appendMarkdown('**\n\n');
     tip.appendText(`Folder: ${run.name}`).appendMarkdown('\n\n');
     if (run.note) tip.appendText(run.note).appendMarkdown('\n\n');
-    if (run.config) tip.appendText(describeRunSetup(run.config, run.dir)).appendMarkdown('\n\n');
+    if (run.config) tip.appendText(describeRunSetup(run.config, run.dir, run.family)).appendMarkdown('\n\n');
     if (run.best)
       tip
         .appendText(`${capitalise(describeBest(run.best))} at step ${run.best.step}: the checkpoint predictions use (checkpoints/best).`)

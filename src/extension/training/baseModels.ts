@@ -1,11 +1,31 @@
 /** The base models the wizard offers (Hub ids and their usual names) and the from-scratch sizes. Free of `vscode`. */
-export const BASE_MODELS: { id: string; label: string; detail: string }[] = [
-  { id: 'google/bert_uncased_L-2_H-128_A-2', label: 'bert-tiny', detail: '4.4M parameters: seconds per epoch on small data' },
-  { id: 'google/bert_uncased_L-4_H-256_A-4', label: 'bert-mini', detail: '11M parameters: a good first choice on a CPU' },
-  { id: 'google/bert_uncased_L-4_H-512_A-8', label: 'bert-small', detail: '29M parameters' },
-  { id: 'google/bert_uncased_L-8_H-512_A-8', label: 'bert-medium', detail: '41M parameters' },
-  { id: 'bert-base-uncased', label: 'bert-base', detail: '110M parameters: best results, slow without a GPU' },
+import { FAMILIES, type FamilyName } from '../../shared/families';
+
+export interface BaseModel {
+  id: string;
+  label: string;
+  family: FamilyName;
+  detail: string;
+}
+
+/** A short list, grouped by family in this order; any Hub id or folder of these families can be typed in too. */
+export const BASE_MODELS: BaseModel[] = [
+  { id: 'google/bert_uncased_L-2_H-128_A-2', label: 'bert-tiny', family: 'bert', detail: '4.4M parameters, English: seconds per epoch on small data' },
+  { id: 'google/bert_uncased_L-4_H-256_A-4', label: 'bert-mini', family: 'bert', detail: '11M parameters, English: a good first choice on a CPU' },
+  { id: 'google/bert_uncased_L-4_H-512_A-8', label: 'bert-small', family: 'bert', detail: '29M parameters, English' },
+  { id: 'google/bert_uncased_L-8_H-512_A-8', label: 'bert-medium', family: 'bert', detail: '41M parameters, English' },
+  { id: 'bert-base-uncased', label: 'bert-base', family: 'bert', detail: '110M parameters, English: slow without a GPU' },
+  { id: 'distilbert-base-uncased', label: 'distilbert-base', family: 'distilbert', detail: '66M parameters, English: bert-base quality at twice its speed' },
+  { id: 'google/electra-small-discriminator', label: 'electra-small', family: 'electra', detail: '14M parameters, English: the strongest small model' },
+  { id: 'google/electra-base-discriminator', label: 'electra-base', family: 'electra', detail: '110M parameters, English' },
+  { id: 'roberta-base', label: 'roberta-base', family: 'roberta', detail: '125M parameters, English: often better than bert-base' },
+  { id: 'xlm-roberta-base', label: 'xlm-roberta-base', family: 'roberta', detail: '278M parameters, about 100 languages: for text that is not English' },
 ];
+
+/** The family's title as the model list groups it ("RoBERTa"). */
+export function familyGroup(family: FamilyName): string {
+  return FAMILIES[family].title;
+}
 
 export const SCRATCH_SIZES = [
   { label: 'tiny (2 layers, hidden 128)', layers: 2, hidden: 128, heads: 2, intermediate: 512 },

@@ -11,7 +11,8 @@ import { AUTO_BACKEND_SUMMARY, BACKEND_SETTING_VALUES, BACKEND_SUMMARIES, isBack
 import { TRAIN_DEFAULTS, trainConfigSchema, type TrainConfig } from '../../shared/trainerProtocol';
 import { METRIC_NAMES, METRICS } from '../../shared/metrics';
 import type { Settings } from '../settings';
-import { BASE_MODELS, SCRATCH_SIZES } from './baseModels';
+import { BASE_MODELS, familyGroup, SCRATCH_SIZES } from './baseModels';
+import { supportedModelTypes } from '../../shared/families';
 import { checkHubModel, isCachedHubModel } from './hubCheck';
 import { looksLikePath } from '../../shared/modelId';
 import { defaultLearningRate, rememberedModel, rememberedSettings, toRemember, type RememberedChoices, type RememberedModel } from './wizardMemory';
@@ -165,14 +166,23 @@ async function askModel(
     ...(defaultModel && defaultModel !== remembered && !BASE_MODELS.some(m => m.id === defaultModel)
       ? [{ label: defaultModel, description: 'default (setting)', choice: { kind: 'ref' as const, ref: defaultModel } }]
       : []),
-    ...BASE_MODELS.map(m => ({
-      label: m.label,
-      // Marked when downloaded (by us or by Python's huggingface_hub): those train offline.
-      description: [m.id, m.id === defaultModel ? 'default' : '', isCachedHubModel(m.id, hubEnv) ? '$(check) downloaded' : ''].filter(Boolean).join(' · '),
-      detail: m.detail,
-      choice: { kind: 'ref' as const, ref: m.id },
-    })),
-    { label: '$(folder) Local folder…', detail: 'a Hugging Face model folder: config.json, weights, vocab.txt', choice: 'folder' },
+    ...BASE_MODELS.flatMap((m, i) => [
+      // A separator before each family's first model: the list reads as groups.
+      ...(i === 0 || BASE_MODELS[i - 1].family !== m.family ? [{ label: familyGroup(m.family), kind: vscode.QuickPickItemKind.Separator }] : []),
+      {
+        label: m.label,
+        // Marked when downloaded (by us or by Python's huggingface_hub): those train offline.
+        description: [m.id, m.id === defaultModel ? 'default' : '', isCachedHubModel(m.id, hubEnv) ? '$(check) downloaded' : ''].filter(Boolean).join(' · '),
+        detail: m.detail,
+        choice: { kind: 'ref' as const, ref: m.id },
+      },
+    ]),
+    { label: '', kind: vscode.QuickPickItemKind.Separator },
+    {
+      label: '$(folder) Local folder…',
+      detail: `a Hugging Face model folder of ${supportedModelTypes()}: config.json, weights, tokenizer.json or vocab.txt`,
+      choice: 'folder',
+    },
     { label: '$(sparkle) From scratch…', detail: 'random weights with the bert-base-uncased vocabulary: only for large datasets', choice: 'scratch' },
   ];
   // The model of the last run on this file (from scratch too), else the setting's default.

@@ -7,6 +7,11 @@
  */
 import type { ModelConfig } from '../model/config';
 
+/** The word-embedding table's floats: XLM-R's 250,002 × 768 alone is 732 MiB. */
+function wordEmbeddingFloats(c: ModelConfig): number {
+  return c.vocabSize * c.embeddingSize;
+}
+
 /** Bytes of the largest float32 tensor one forward and backward pass over rows × tokens makes. */
 export function largestStepTensorBytes(c: ModelConfig, rows: number, tokens: number): number {
   return (
@@ -14,7 +19,7 @@ export function largestStepTensorBytes(c: ModelConfig, rows: number, tokens: num
     Math.max(
       rows * c.numAttentionHeads * tokens * tokens, // attention scores, probabilities and their gradients
       rows * tokens * c.intermediateSize, // the feed-forward's inner activations
-      c.vocabSize * c.hiddenSize, // the word embeddings and their gradient
+      wordEmbeddingFloats(c), // the word embeddings and their gradient
     )
   );
 }
@@ -37,6 +42,12 @@ export function fitBatchToDevice(
   device: string,
 ): BatchFit {
   if (largestStepTensorBytes(c, batchSize, tokens) <= maxTensorBytes) return { batchSize, gradientAccumulation };
+  const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
+  if (4 * wordEmbeddingFloats(c) > maxTensorBytes) {
+    throw new Error(
+      `${device} holds at most ${mib(maxTensorBytes)} MiB in one buffer; this model's word-embedding table (${c.vocabSize.toLocaleString('en-US')} tokens × ${c.embeddingSize}) needs ${mib(4 * wordEmbeddingFloats(c))} MiB, whatever the batch or the max length. Train it on the CPU (setting bertTune.backend: wasm), or choose a model with a smaller vocabulary.`,
+    );
+  }
   if (largestStepTensorBytes(c, 1, tokens) > maxTensorBytes) {
     const mib = (largestStepTensorBytes(c, 1, tokens) / 2 ** 20).toFixed(0);
     throw new Error(

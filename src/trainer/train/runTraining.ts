@@ -322,6 +322,7 @@ async function train(
       totalSteps,
       resumedFromStep: state ? progress.step : undefined,
       parameters,
+      family: model.config.family,
     });
     if (!validation.length)
       note({ type: 'warning', message: 'No validation rows: metrics and the best checkpoint need some. Give more rows, or a validation file.' });

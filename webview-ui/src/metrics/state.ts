@@ -11,6 +11,7 @@ import type { FromTrainer } from '../../../src/shared/trainerProtocol';
 import type { RunInfo, ToMetricsWebview } from '../../../src/shared/webviews/metricsPanelProtocol';
 import { pct } from '../shared/format';
 import { formatDuration } from '../../../src/shared/duration';
+import { FAMILIES, type FamilyName } from '../../../src/shared/families';
 import { diagnoseRun, type RunDiagnosis } from '../../../src/shared/runDiagnosis';
 
 export type RunStatus = RunInfo['status'];
@@ -123,10 +124,16 @@ function estimateElapsed(p: Progress): number {
   return remaining > 0 ? (p.etaSeconds / remaining) * p.step : p.etaSeconds;
 }
 
-/** The header's facts, in order: backend, GPU, rows, step, throughput, ETA (while running), elapsed, best, the checkpoint predictions use. */
+/** "RoBERTa, 124.6M parameters" (an imported run counts none). */
+export function describeModel(family: FamilyName, parameters: number): string {
+  return parameters ? `${FAMILIES[family].title}, ${(parameters / 1e6).toFixed(1)}M parameters` : FAMILIES[family].title;
+}
+
+/** The header's facts, in order: the model, backend, GPU, rows, step, throughput, ETA (while running), elapsed, best, the checkpoint predictions use. */
 export function headerFacts(state: PanelState): [string, string][] {
   const { run, started, lastProgress: p, best } = state;
   const facts: [string, string][] = [];
+  if (started?.family) facts.push(['Model', describeModel(started.family, started.parameters)]);
   if (started) facts.push(['Backend', started.backend]);
   if (started?.gpu) facts.push(['GPU', started.gpu]);
   if (started) facts.push(['Rows', `${started.trainRows.toLocaleString('en-US')} training, ${started.validationRows.toLocaleString('en-US')} validation`]);
