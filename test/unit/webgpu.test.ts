@@ -430,6 +430,74 @@ describe('the webgpu backend', { skip }, () => {
   });
 });
 
+describe('every family on the webgpu backend', { skip }, () => {
+  const WASM_DIR = path.join(ROOT, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
+  const families: [string, Record<string, unknown> | undefined, string][] = [
+    ['distilbert', { model_type: 'distilbert', vocab_size: 30522, dim: 16, n_layers: 2, n_heads: 2, hidden_dim: 32, max_position_embeddings: 64 }, VOCAB],
+    [
+      'electra',
+      {
+        model_type: 'electra',
+        vocab_size: 30522,
+        embedding_size: 8,
+        hidden_size: 16,
+        num_hidden_layers: 2,
+        num_attention_heads: 2,
+        intermediate_size: 32,
+        max_position_embeddings: 64,
+      },
+      VOCAB,
+    ],
+    ['roberta', undefined, path.join(__dirname, '..', 'fixtures', 'families', 'tiny-roberta')],
+  ];
+  /** Logits of a batch, then the losses of 3 steps, dropout off, on the backend now selected. */
+  async function stepsOn(dir: string) {
+    const { loadCheckpoint } = await import('../../src/trainer/checkpoint/hfCheckpoint');
+    const { isDecayed } = await import('../../src/trainer/model/parameters');
+    const { trainStep } = await import('../../src/trainer/train/step');
+    const { padBatch } = await import('../../src/trainer/train/batches');
+    const { batchTensors, disposeInputs } = await import('../../src/trainer/step/batch');
+    const { model, tokenizer } = loadCheckpoint(dir, { dropout: 0, labels: ['a', 'b'], seed: 4 });
+    const texts = ['a lovely, warm film', 'dull and far too long', 'the best of the year', 'not good at all, sadly'];
+    const batch = padBatch(
+      texts.map((t, i) => ({ ...tokenizer.encode(t, undefined, 32), label: i % 2, line: i + 1 })),
+      tokenizer.padId,
+    );
+    const inputs = batchTensors(batch);
+    const out = tf.tidy(() => model.forward(inputs, { training: false }).logits);
+    // read asynchronously: a synchronous read of a GPU tensor needs a canvas Node has not
+    const logits = (await out.array()) as number[][];
+    out.dispose();
+    disposeInputs(inputs);
+    const optimizer = new AdamW(model.params, new Set(model.specs.filter(isDecayed).map(s => s.name)), {
+      beta1: 0.9,
+      beta2: 0.999,
+      eps: 1e-8,
+      weightDecay: 0.01,
+    });
+    const losses: number[] = [];
+    for (let s = 0; s < 3; s++) losses.push((await trainStep(model, optimizer, [batch], { lr: 1e-3, maxGradNorm: 1 })).loss);
+    optimizer.dispose();
+    model.dispose();
+    return { logits, losses };
+  }
+  for (const [name, raw, tokenizer] of families) {
+    it(`${name}: the logits and 3 training steps the WASM backend computes, within 1e-4`, async () => {
+      let dir = tokenizer;
+      if (raw) {
+        dir = path.join(tempDir(), name);
+        await initCheckpoint(parseModelConfig({ ...raw, id2label: { 0: 'a', 1: 'b' } }), tokenizer, dir, 2);
+      }
+      await selectBackend({ prefer: 'wasm', wasmDir: WASM_DIR });
+      const cpu = await stepsOn(dir);
+      await selectBackend({ prefer: 'webgpu' });
+      const gpu = await stepsOn(dir);
+      gpu.logits.flat().forEach((v, i) => assert.ok(Math.abs(v - cpu.logits.flat()[i]) < 1e-4, `logit ${i}: ${v} vs ${cpu.logits.flat()[i]}`));
+      gpu.losses.forEach((l, i) => assert.ok(rel(l, cpu.losses[i]) < 1e-4, `step ${i + 1}: ${l} vs ${cpu.losses[i]}`));
+    });
+  }
+});
+
 describe('the webgpu backend, selected again in the same process', { skip: skipUnlessSoftware }, () => {
   it('an automatic selection after a forced one still passes over the software adapter', async () => {
     assert.equal((await selectBackend({ prefer: 'webgpu' })).backend, 'webgpu');
