@@ -17,7 +17,7 @@ import json, os, shutil, sys, tempfile
 import torch
 import transformers
 from torch import nn
-from transformers import (AutoModelForSequenceClassification, AutoTokenizer, BertTokenizer, DistilBertConfig, ElectraConfig,
+from transformers import (AutoModelForSequenceClassification, AutoTokenizer, BertTokenizer, DistilBertConfig, ElectraConfig, ModernBertConfig,
                           RobertaConfig, RobertaTokenizer, XLMRobertaConfig, XLMRobertaTokenizer, get_linear_schedule_with_warmup)
 from transformers.trainer_pt_utils import get_parameter_names
 
@@ -71,6 +71,31 @@ def unigram(d):
     return AutoTokenizer.from_pretrained(d)
 
 
+def modernbert_bpe(d):
+    """Byte-level BPE with ModernBERT's template ([CLS] A [SEP] B [SEP]), as its tokenizer.json has it."""
+    from tokenizers import ByteLevelBPETokenizer, processors
+    from transformers import PreTrainedTokenizerFast
+    specials = ["[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]"]
+    bpe = ByteLevelBPETokenizer()
+    bpe.train_from_iterator(corpus(), vocab_size=1200, min_frequency=2, special_tokens=specials)
+    tok = bpe._tokenizer
+    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    tok.post_processor = processors.TemplateProcessing(single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]",
+                                                       special_tokens=[("[CLS]", cls), ("[SEP]", sep)])
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", cls_token="[CLS]", sep_token="[SEP]", pad_token="[PAD]",
+                                   mask_token="[MASK]", model_max_length=MAX_LENGTH, model_input_names=["input_ids", "attention_mask"])
+    fast.save_pretrained(d)
+    return AutoTokenizer.from_pretrained(d)
+
+
+def modernbert_2024(n):
+    """A config.json in the 2024 form (global_attn_every_n_layers, global/local_rope_theta), as the Hub's ModernBERT-base has it."""
+    config = ModernBertConfig(vocab_size=n, hidden_size=32, num_hidden_layers=3, num_attention_heads=4, intermediate_size=48,
+                              max_position_embeddings=MAX_LENGTH, local_attention=8, classifier_pooling="mean", pad_token_id=3,
+                              global_attn_every_n_layers=2, global_rope_theta=80_000.0, local_rope_theta=5_000.0, **common())
+    return config
+
+
 def common(initializer_range=0.2):
     return dict(id2label=LABELS, label2id={v: k for k, v in LABELS.items()}, initializer_range=initializer_range)
 
@@ -86,9 +111,25 @@ VARIANTS = {
     "xlm-roberta": (unigram, lambda n: XLMRobertaConfig(vocab_size=n, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
                                                          intermediate_size=64, max_position_embeddings=MAX_LENGTH + 2, type_vocab_size=1,
                                                          layer_norm_eps=1e-5, pad_token_id=1, bos_token_id=0, eos_token_id=2, **common())),
+    "modernbert": (modernbert_bpe, lambda n: ModernBertConfig(vocab_size=n, hidden_size=32, num_hidden_layers=3, num_attention_heads=4,
+                                                              intermediate_size=48, max_position_embeddings=MAX_LENGTH, local_attention=8,
+                                                              pad_token_id=3, classifier_pooling="cls", norm_bias=True, mlp_bias=True,
+                                                              attention_bias=True, classifier_bias=True, **common())),
+    "modernbert-2024": (modernbert_bpe, modernbert_2024),
     "electra": (wordpiece, lambda n: ElectraConfig(vocab_size=n, embedding_size=16, hidden_size=32, num_hidden_layers=2,
                                                     num_attention_heads=4, intermediate_size=64, max_position_embeddings=MAX_LENGTH, **common())),
 }
+
+
+def legacy_config(d):
+    """config.json as ModernBERT's 2024 release wrote it: no layer_types or rope_parameters."""
+    path = os.path.join(d, "config.json")
+    with open(path, encoding="utf-8") as f:
+        c = json.load(f)
+    c.pop("layer_types"); c.pop("rope_parameters")
+    c.update(global_attn_every_n_layers=2, global_rope_theta=80_000.0, local_rope_theta=5_000.0)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(c, f, indent=2)
 
 
 def encode(tok, t):
@@ -160,6 +201,8 @@ def make(out):
         tok = make_tokenizer(d)
         model = AutoModelForSequenceClassification.from_config(make_config(len(tok)))
         model.save_pretrained(d)
+        if name.endswith("-2024"):
+            legacy_config(d)
         model = AutoModelForSequenceClassification.from_pretrained(d)
         cases = logit_cases(all_texts)
         ref = {"torch": torch.__version__, "transformers": transformers.__version__, "max_length": MAX_LENGTH,

@@ -69,6 +69,24 @@ const CASES: { name: string; architecture: string; config: Record<string, unknow
     },
     tokenizer: path.join(FAMILIES, 'xlmr-tokenizer'),
   },
+  {
+    name: 'modernbert',
+    architecture: 'ModernBertForSequenceClassification',
+    config: {
+      model_type: 'modernbert',
+      vocab_size: 1200,
+      hidden_size: 16,
+      num_hidden_layers: 3,
+      num_attention_heads: 2,
+      intermediate_size: 24,
+      max_position_embeddings: 128,
+      local_attention: 8,
+      global_attn_every_n_layers: 2,
+      classifier_pooling: 'mean',
+      pad_token_id: 3,
+    },
+    tokenizer: path.join(FAMILIES, 'modernbert-tokenizer'),
+  },
 ];
 
 const weights = (dir: string) => {

@@ -32,7 +32,7 @@ const readCases = (f: string): Case[] =>
  * transformers 4.31's slow tokenizer, which gave it to the first.
  */
 const transformers5Pairs = new Map(
-  readCases('transformers5-pairs.jsonl').map(c => [`${(c as Case & { file: string }).file} ${c.source} ${c.text}`, c] as const),
+  readCases('transformers5-pairs.jsonl').map(c => [`${(c as Case & { file: string }).file} ${c.source} ${c.max_len} ${c.text} ${c.text_pair}`, c] as const),
 );
 
 /** The cases as transformers 5 encodes them: pairs from transformers5-pairs.jsonl. */
@@ -40,19 +40,10 @@ function transformers5Cases(file: string): Case[] {
   return readCases(file).map(c => {
     // An empty second text: transformers 5 reads tok(text, "") as no pair ("" is falsy), but a
     // batch of pairs, as the export's train.py and BERT Tune encode them, keeps it: [SEP] [SEP].
-    const now = !c.text_pair ? undefined : transformers5Pairs.get(`${file} ${c.source} ${c.text}`);
+    const now = !c.text_pair ? undefined : transformers5Pairs.get(`${file} ${c.source} ${c.max_len} ${c.text} ${c.text_pair}`);
     return now ? { ...c, input_ids: now.input_ids, token_type_ids: now.token_type_ids } : c;
   });
 }
-
-/**
- * Pairs where both texts are cut and transformers 5 gives the odd token to the first text
- * although the lengths alone say the second (template.ts's rule holds on 14,400 cases of
- * repeated words; these two real texts do otherwise, for a reason not found yet): one token
- * moves from one side to the other.
- */
-const KNOWN_TRUNCATION_DIFFERENCES = ['mrpc-test:17', 'handpicked The film opens with a long, unhurried shot of a quiet harbour town, and for the first'];
-const knownDifference = (c: Case) => KNOWN_TRUNCATION_DIFFERENCES.some(k => `${c.source} ${c.text}`.startsWith(k));
 
 function tokenizer(vocabFile: string): BertTokenizer {
   const vocab = parseVocab(fs.readFileSync(path.join(FIX, 'vocab', vocabFile), 'utf8'));
@@ -75,7 +66,7 @@ for (const [file, vocabFile] of [
 
     it(`gives the same ids as transformers on all ${cases.length} cases`, () => {
       const wrong: string[] = [];
-      for (const c of cases.filter(c => !knownDifference(c))) {
+      for (const c of cases) {
         const enc = tok.encode(c.text, c.text_pair, c.max_len);
         try {
           assert.deepEqual(enc.inputIds, c.input_ids);
@@ -157,7 +148,7 @@ describe('tokenizer.json through @huggingface/tokenizers', () => {
       assert.equal(fast.source, 'tokenizer.json');
       assert.equal(loadTokenizer(dir, { preferVocab: true }).source, 'vocab.txt');
       const differ: string[] = [];
-      for (const c of transformers5Cases(file).filter(c => !knownDifference(c))) {
+      for (const c of transformers5Cases(file)) {
         const enc = fast.encode(c.text, c.text_pair, c.max_len);
         if (
           JSON.stringify(enc.inputIds) !== JSON.stringify(c.input_ids) ||

@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { assemble, bertTemplate, longestFirst, robertaTemplate, templateOf } from '../../src/trainer/tokenizer/template';
+import { assemble, bertTemplate, longestFirst, robertaTemplate, templateOf, weighedLength } from '../../src/trainer/tokenizer/template';
+
+/** Words of one id each. */
+const ones = (ids: number[]) => ids.map(id => [id]);
 
 describe('truncation as Hugging Face tokenizers does it', () => {
   it('shares the budget as transformers 5 does in every case up to 24 tokens (a grid the library itself made)', () => {
@@ -16,36 +19,39 @@ describe('truncation as Hugging Face tokenizers does it', () => {
     // An empty second text is no pair at all to transformers ("" is falsy): those rows say nothing of pairs.
     const pairs = grid.filter(([, lb]) => lb > 0);
     assert.ok(pairs.length > 10_000);
-    const wrong = pairs.filter(([la, lb, budget, ka, kb]) => longestFirst(la, lb, budget).join() !== `${ka},${kb}`);
+    // The grid's texts are words of one token ("hello hello …"), its max length the budget and 3 special tokens.
+    const word = (n: number) => Array.from({ length: n }, () => [7]);
+    const wrong = pairs.filter(([la, lb, budget, ka, kb]) => {
+      const e = assemble(bertTemplate(1, 2), word(la), word(lb), budget + 3);
+      const sep = e.inputIds.indexOf(2);
+      return `${sep - 1},${e.inputIds.length - sep - 2}` !== `${ka},${kb}`;
+    });
     assert.deepEqual(wrong.slice(0, 5), []);
+  });
+
+  it('gives the longer text the odd token, the second when they are equally long', () => {
     assert.deepEqual(longestFirst(10, 10, 15), [7, 8]);
     assert.deepEqual(longestFirst(12, 10, 15), [8, 7]);
-    assert.deepEqual(longestFirst(20, 19, 15), [7, 8], 'both longer than the whole max length: the second keeps the odd token');
-  });
-
-  it('cuts only the longer text when the shorter fits in half', () => {
     assert.deepEqual(longestFirst(3, 20, 15), [3, 12]);
     assert.deepEqual(longestFirst(20, 3, 15), [12, 3]);
-    assert.deepEqual(longestFirst(5, 5, 10), [5, 5]);
   });
 
-  it('fills the budget exactly, never keeping more than a text has, in every small case', () => {
-    for (let max = 0; max < 12; max++)
-      for (let la = 0; la < 14; la++)
-        for (let lb = 0; lb < 14; lb++) {
-          const [na, nb] = longestFirst(la, lb, max);
-          assert.ok(na <= la && nb <= lb, `${la},${lb} at ${max}: kept ${na},${nb}`);
-          assert.equal(na + nb, Math.min(la + lb, max), `${la},${lb} at ${max}`);
-          // the longer text is never cut below the shorter
-          if (la >= lb) assert.ok(na >= Math.min(nb, la) - 1);
-        }
+  it('weighs a text longer than the max length to the end of the word its last id falls in, so a long last word decides which side keeps the odd token', () => {
+    assert.equal(weighedLength([[1], [2, 3], [4]], 10), 4, 'a short text: all of it');
+    assert.equal(weighedLength([[1], [2, 3, 4], [5]], 2), 4, 'the word holding id 2 ends at 4');
+    // Both texts far longer than the max length 8 (budget 5): by raw length b is longer, but a's
+    // eighth id falls inside a word of three, so a weighs 9 against b's 8 and keeps the odd token.
+    const a = [[1], [1], [1], [1], [1], [1], [1, 1, 1], [1], [1], [1], [1], [1]];
+    const b = Array.from({ length: 30 }, () => [2]);
+    const e = assemble(bertTemplate(100, 101), a, b, 8);
+    assert.deepEqual(e.inputIds, [100, 1, 1, 1, 101, 2, 2, 101]);
   });
 });
 
 describe('templates from the post_processor', () => {
   it('places BERT, RoBERTa and TemplateProcessing special tokens with their type ids', () => {
-    const a = [5, 6];
-    const b = [7];
+    const a = ones([5, 6]);
+    const b = ones([7]);
     assert.deepEqual(assemble(bertTemplate(1, 2), a, b, 99).inputIds, [1, 5, 6, 2, 7, 2]);
     assert.deepEqual(assemble(bertTemplate(1, 2), a, b, 99).tokenTypeIds, [0, 0, 0, 0, 1, 1]);
     assert.deepEqual(assemble(robertaTemplate(0, 2), a, b, 99).inputIds, [0, 5, 6, 2, 2, 7, 2]);
@@ -64,7 +70,7 @@ describe('templates from the post_processor', () => {
       },
       'tokenizer.json',
     );
-    const e = assemble(template, [9, 9, 9, 9], [8, 8, 8, 8], 7);
+    const e = assemble(template, ones([9, 9, 9, 9]), ones([8, 8, 8, 8]), 7);
     assert.deepEqual(e.inputIds, [101, 9, 9, 102, 8, 8, 102], 'budget 4: two and two');
     assert.deepEqual(e.tokenTypeIds, [0, 0, 0, 0, 1, 1, 1]);
     assert.equal(e.truncated, true);
@@ -72,11 +78,11 @@ describe('templates from the post_processor', () => {
       { type: 'Sequence', processors: [{ type: 'ByteLevel' }, { type: 'RobertaProcessing', cls: ['<s>', 0], sep: ['</s>', 2] }] },
       'f',
     );
-    assert.deepEqual(assemble(roberta, [4], undefined, 9).inputIds, [0, 4, 2]);
+    assert.deepEqual(assemble(roberta, ones([4]), undefined, 9).inputIds, [0, 4, 2]);
   });
 
   it('refuses a post_processor it does not know, naming the file', () => {
     assert.throws(() => templateOf({ type: 'Mystery' }, '/m/tokenizer.json'), /\/m\/tokenizer\.json: its post_processor is of type "Mystery"/);
-    assert.throws(() => assemble(bertTemplate(1, 2), [1], [2], 2), /leaves no room/);
+    assert.throws(() => assemble(bertTemplate(1, 2), ones([1]), ones([2]), 2), /leaves no room/);
   });
 });

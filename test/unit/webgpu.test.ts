@@ -449,6 +449,21 @@ describe('every family on the webgpu backend', { skip }, () => {
       VOCAB,
     ],
     ['roberta', undefined, path.join(__dirname, '..', 'fixtures', 'families', 'tiny-roberta')],
+    [
+      'modernbert',
+      {
+        model_type: 'modernbert',
+        vocab_size: 1200,
+        hidden_size: 16,
+        num_hidden_layers: 3,
+        num_attention_heads: 2,
+        intermediate_size: 24,
+        local_attention: 4,
+        classifier_pooling: 'mean',
+        pad_token_id: 3,
+      },
+      path.join(__dirname, '..', 'fixtures', 'families', 'modernbert-tokenizer'),
+    ],
   ];
   /** Logits of a batch, then the losses of 3 steps, dropout off, on the backend now selected. */
   async function stepsOn(dir: string) {

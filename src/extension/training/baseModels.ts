@@ -20,6 +20,12 @@ export const BASE_MODELS: BaseModel[] = [
   { id: 'google/electra-base-discriminator', label: 'electra-base', family: 'electra', detail: '110M parameters, English' },
   { id: 'roberta-base', label: 'roberta-base', family: 'roberta', detail: '125M parameters, English: often better than bert-base' },
   { id: 'xlm-roberta-base', label: 'xlm-roberta-base', family: 'roberta', detail: '278M parameters, about 100 languages: for text that is not English' },
+  {
+    id: 'answerdotai/ModernBERT-base',
+    label: 'ModernBERT-base',
+    family: 'modernbert',
+    detail: '149M parameters, English and code, up to 8,192 tokens: for long texts',
+  },
 ];
 
 /** The family's title as the model list groups it ("RoBERTa"). */

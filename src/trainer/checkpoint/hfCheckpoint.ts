@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Classifier, type TorchTensor } from '../model/classifier';
-import { familyTitle, parseModelConfig, serializeModelConfig, type ModelConfig } from '../model/config';
+import { configJson, familyTitle, parseModelConfig, withDropout, type ModelConfig } from '../model/config';
 import { familyNamed } from '../model/families/index';
 import { isHead } from '../model/family';
 import { maxTokens, parameterSpecs } from '../model/parameters';
@@ -54,7 +54,7 @@ export function loadCheckpoint(dir: string, options: LoadOptions = {}): LoadedMo
   let config = readConfig(dir);
   if (options.dropout !== undefined) {
     if (!(options.dropout >= 0 && options.dropout < 1)) throw new Error(`dropout must be in [0, 1), not ${options.dropout}`);
-    config = { ...config, hiddenDropoutProb: options.dropout, attentionProbsDropoutProb: options.dropout, classifierDropout: options.dropout };
+    config = withDropout(config, options.dropout);
   }
   const tokenizer = loadTokenizer(dir);
   // Checked now, not when a rare word first reaches an id the embedding table has no row for.
@@ -145,7 +145,7 @@ export interface SavableModel {
  */
 export async function saveCheckpoint(model: SavableModel, tokenizerDir: string, outDir: string, extraFiles: Record<string, FileContent> = {}): Promise<void> {
   const files: Record<string, FileContent> = {
-    'config.json': JSON.stringify(serializeModelConfig(model.config), null, 2) + '\n',
+    'config.json': configJson(model.config),
     'model.safetensors': file => writeSafetensors(file, model.torchSources()),
   };
   for (const f of TOKENIZER_FILES) {
@@ -165,7 +165,7 @@ export async function initCheckpoint(config: ModelConfig, tokenizer: string, out
   const random = new Random(seed);
   const tensors = parameterSpecs(config).map(spec => ({ name: spec.name, ...initParameter(spec, config, random) }));
   const files: Record<string, FileContent> = {
-    'config.json': JSON.stringify(serializeModelConfig(config), null, 2) + '\n',
+    'config.json': configJson(config),
     'model.safetensors': serializeSafetensors(tensors),
   };
   if (fs.statSync(tokenizer).isDirectory()) {

@@ -66,7 +66,7 @@ export interface RecipeFamily {
   embeddings: string[];
   layer: string;
   output_layer: string;
-  dropout_keys: [string, string, string];
+  dropout_keys: string[];
 }
 
 /** The base model's family, from its config.json (a folder, a run, or a Hub id already in the cache). */

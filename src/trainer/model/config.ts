@@ -30,6 +30,38 @@ export interface ModelShape {
   initializerRange: number;
   layerNormEps: number;
   padTokenId: number;
+  /** ModernBERT's own choices (families/modernbert.ts); absent for every other family. */
+  modernBert?: ModernBertShape;
+}
+
+/** What ModernBERT's config decides beyond the common shape, read from either of its config forms. */
+export interface ModernBertShape {
+  /** Per layer: global ("full_attention") or within the window ("sliding_attention"). */
+  layerTypes: ('full_attention' | 'sliding_attention')[];
+  /** RoPE's theta for the global and for the local layers. */
+  globalRopeTheta: number;
+  localRopeTheta: number;
+  /** Local layers attend where |i − j| ≤ localAttention / 2 (rounded down). */
+  localAttention: number;
+  normBias: boolean;
+  attentionBias: boolean;
+  mlpBias: boolean;
+  classifierBias: boolean;
+  classifierActivation: HiddenAct;
+  classifierPooling: 'cls' | 'mean';
+  embeddingDropout: number;
+  initializerCutoffFactor: number;
+}
+
+/** The config with every dropout rate at `rate` (0 for exact, repeatable runs), whatever the family calls them. */
+export function withDropout(c: ModelConfig, rate: number): ModelConfig {
+  return {
+    ...c,
+    hiddenDropoutProb: rate,
+    attentionProbsDropoutProb: rate,
+    classifierDropout: rate,
+    ...(c.modernBert && { modernBert: { ...c.modernBert, embeddingDropout: rate } }),
+  };
 }
 
 /**
@@ -130,6 +162,18 @@ export function serializeModelConfig(c: ModelConfig): Record<string, unknown> {
       .sort()
       .map(k => [k, out[k]]),
   );
+}
+
+/**
+ * Keys that transformers' config classes type as float: a whole value is written with ".0"
+ * (JSON.stringify writes 2, and ModernBertConfig's strict fields refuse an int).
+ */
+const FLOAT_KEYS = ['initializer_range', 'initializer_cutoff_factor', 'layer_norm_eps', 'norm_eps', 'rope_theta', 'global_rope_theta', 'local_rope_theta'];
+
+/** config.json's text, as transformers writes it: sorted keys, two-space indent, floats as floats. */
+export function configJson(c: ModelConfig): string {
+  const text = JSON.stringify(serializeModelConfig(c), null, 2);
+  return text.replace(new RegExp(`^(\\s*"(?:${FLOAT_KEYS.join('|')})": )(-?\\d+)(,?)$`, 'gm'), '$1$2.0$3') + '\n';
 }
 
 /** The family's title ("RoBERTa") for a config: what the Runs view and the log name. */

@@ -53,8 +53,8 @@ export interface FamilyParts {
   layer: string;
   /** The Linear that gives the logits (a model for other labels gets a fresh one). */
   outputLayer: string;
-  /** config.json's dropout keys: hidden states, attention, the head (one rate overrides all three). */
-  dropout: [string, string, string];
+  /** config.json's dropout keys (one rate overrides them all). */
+  dropout: string[];
 }
 
 /** Whether a parameter belongs to the family's head. */

@@ -50,6 +50,15 @@ export interface TextTokenizer {
  * included: each side keeps at most max length - 3 ids.)
  */
 export function boundedIds(text: string, limit: number, ids: (t: string) => number[], options: { shortenLongWords?: boolean } = {}): number[] {
+  return bounded(text, limit, ids, got => got.length, options);
+}
+
+/** boundedIds for a tokenisation word by word: the ids of each word of a long enough prefix. */
+export function boundedWords(text: string, limit: number, words: (t: string) => number[][], options: { shortenLongWords?: boolean } = {}): number[][] {
+  return bounded(text, limit, words, got => got.reduce((n, w) => n + w.length, 0), options);
+}
+
+function bounded<T>(text: string, limit: number, tokenize: (t: string) => T, count: (got: T) => number, options: { shortenLongWords?: boolean }): T {
   if (options.shortenLongWords !== false && text.length > Math.max(4096, 32 * limit)) text = shortenLongWords(text);
   for (let chars = Math.max(4096, 32 * limit); chars < text.length; chars *= 4) {
     let cut = chars;
@@ -57,10 +66,10 @@ export function boundedIds(text: string, limit: number, ids: (t: string) => numb
     // Only the four characters both tokenizers split on: \f or \v are removed, not split on (ab\fcd is one word).
     while (cut > stop && !/[ \t\n\r]/.test(text[cut])) cut--;
     if (cut === stop) continue; // no whitespace near: try a longer prefix
-    const got = ids(text.slice(0, cut));
-    if (got.length >= limit) return got;
+    const got = tokenize(text.slice(0, cut));
+    if (count(got) >= limit) return got;
   }
-  return ids(text);
+  return tokenize(text);
 }
 
 /** Raw length from which a word is shortened: far above the 100 characters after which WordPiece reads a whole word as [UNK]. */
@@ -195,12 +204,20 @@ export class BertTokenizer implements TextTokenizer {
     return ids.map(i => this.idToToken[i] ?? this.options.special.unk);
   }
 
+  /** The ids of a text word by word: a special token, or the WordPiece ids of a basic token. */
+  words(text: string): number[][] {
+    const out: number[][] = [];
+    for (const piece of this.splitOnSpecialTokens(this.options.lowerCase ? this.lowerCaseOutsideSpecials(text) : text)) {
+      if (piece.special) out.push(this.tokensToIds([piece.text]));
+      else for (const word of basicTokenize(piece.text, this.options)) out.push(this.tokensToIds(wordpiece(word, this.vocab, this.options.special.unk)));
+    }
+    return out;
+  }
+
   /** [CLS] text [SEP] (text_pair [SEP]), at most maxLength ids, truncated as tokenizers does (template.ts). */
   encode(text: string, textPair?: string, maxLength = Math.min(512, this.options.modelMaxLength)): Encoding {
-    const ids = (t: string) => boundedIds(t, maxLength, part => this.tokensToIds(this.tokenize(part)));
-    const a = ids(text);
-    const b = textPair === undefined ? undefined : ids(textPair);
-    return assemble(this.template, a, b, maxLength);
+    const words = (t: string) => boundedWords(t, maxLength, part => this.words(part));
+    return assemble(this.template, words(text), textPair === undefined ? undefined : words(textPair), maxLength);
   }
 
   private specialAt(text: string, i: number): string | undefined {

@@ -6,11 +6,33 @@
  */
 import { Tokenizer } from '@huggingface/tokenizers';
 import safeRegex from 'safe-regex';
-import { boundedIds, type Encoding, type TextTokenizer } from './bertTokenizer';
+import { boundedWords, type Encoding, type TextTokenizer } from './bertTokenizer';
 import { assemble, bertTemplate, templateOf, type Template } from './template';
 
 /** The tokenizer.json models BERT Tune runs: BERT's and ELECTRA's WordPiece, RoBERTa's byte-level BPE, XLM-R's Unigram. */
 export const TOKENIZER_MODELS = ['WordPiece', 'BPE', 'Unigram'] as const;
+
+/** The parts of @huggingface/tokenizers' Tokenizer (0.2) that encode_text runs, used to keep the pre-tokenizer's pieces apart. */
+interface TokenizerInternals {
+  added_tokens_map: Map<string, { id: number; lstrip?: boolean; rstrip?: boolean }>;
+  model: ((tokens: string[]) => string[]) & { tokens_to_ids: Map<string, number>; unk_token_id: number };
+  normalizer: ((text: string) => string) | null;
+  pre_tokenizer: ((text: string, options: { section_index: number }) => string[]) | null;
+  splitter_unnormalized: { split(text: string): string[] };
+  splitter_normalized: { split(text: string): string[] };
+  remove_space?: boolean;
+  do_lowercase_and_remove_accent?: boolean;
+}
+
+/** An added token that strips spaces on its left or right takes them from its neighbours, as encode_text does. */
+function stripAround(sections: string[], t: TokenizerInternals): void {
+  sections.forEach((section, i) => {
+    const added = t.added_tokens_map.get(section);
+    if (!added) return;
+    if (added.lstrip && i > 0) sections[i - 1] = sections[i - 1].trimEnd();
+    if (added.rstrip && i < sections.length - 1) sections[i + 1] = sections[i + 1].trimStart();
+  });
+}
 
 export class FastTokenizer implements TextTokenizer {
   readonly source = 'tokenizer.json';
@@ -26,7 +48,7 @@ export class FastTokenizer implements TextTokenizer {
     config: Record<string, unknown>,
     readonly modelMaxLength: number,
     special: { cls: string; sep: string; pad: string },
-    file = 'tokenizer.json',
+    private readonly file = 'tokenizer.json',
   ) {
     tokenizerJson = checkedTokenizerJson(tokenizerJson, file);
     const model = tokenizerJson.model as { type: (typeof TOKENIZER_MODELS)[number]; vocab: Record<string, number> | [string, number][] };
@@ -61,9 +83,47 @@ export class FastTokenizer implements TextTokenizer {
   }
 
   encode(text: string, textPair?: string, maxLength = Math.min(512, this.modelMaxLength)): Encoding {
-    const ids = (t: string) =>
-      boundedIds(t, maxLength, part => this.tokenizer.encode(part, { add_special_tokens: false }).ids, { shortenLongWords: this.wordsWhole });
-    return assemble(this.template, ids(text), textPair === undefined ? undefined : ids(textPair), maxLength);
+    const words = (t: string) => boundedWords(t, maxLength, part => this.words(part), { shortenLongWords: this.wordsWhole });
+    return assemble(this.template, words(text), textPair === undefined ? undefined : words(textPair), maxLength);
+  }
+
+  /**
+   * The ids of a text, word by word (a word: an added token, or a piece of the pre-tokenizer),
+   * as @huggingface/tokenizers' encode_text makes them, which gives the same ids flattened
+   * (test/unit/tokenizer.test.ts holds it to that). Pairs are truncated by words' ends.
+   */
+  words(text: string): number[][] {
+    const t = this.tokenizer as unknown as TokenizerInternals;
+    const idOf = (token: string) => t.added_tokens_map.get(token)?.id ?? t.model.tokens_to_ids.get(token) ?? t.model.unk_token_id;
+    const out: number[][] = [];
+    // encode_text's steps: added tokens split out (stripping where they say), normalisation,
+    // added tokens again, pre-tokenisation, the model; here each piece of the pre-tokenizer apart.
+    const sections = t.splitter_unnormalized.split(text);
+    stripAround(sections, t);
+    sections.forEach((section, sectionIndex) => {
+      if (!section.length) return;
+      if (t.added_tokens_map.has(section)) return void out.push([idOf(section)]);
+      let normalized = section;
+      if (t.remove_space === true) normalized = normalized.trim().split(/\s+/).join(' ');
+      if (t.do_lowercase_and_remove_accent) throw new Error(`${this.file}: do_lowercase_and_remove_accent is not supported`);
+      if (t.normalizer !== null) normalized = t.normalizer(normalized);
+      if (!normalized.length) return;
+      const subsections = t.splitter_normalized.split(normalized);
+      stripAround(subsections, t);
+      for (const sub of subsections) {
+        if (!sub.length) continue;
+        if (t.added_tokens_map.has(sub)) {
+          out.push([idOf(sub)]);
+          continue;
+        }
+        const pieces = t.pre_tokenizer !== null ? t.pre_tokenizer(sub, { section_index: sectionIndex }) : [sub];
+        for (const piece of pieces) {
+          const ids = t.model([piece]).map(idOf);
+          if (ids.length) out.push(ids);
+        }
+      }
+    });
+    return out;
   }
 }
 

@@ -7,9 +7,10 @@ import type { Family } from '../family';
 import { bert } from './bert';
 import { distilbert } from './distilbert';
 import { electra } from './electra';
+import { modernbert } from './modernbert';
 import { roberta } from './roberta';
 
-const TABLE: Record<FamilyName, Family> = { bert, distilbert, roberta, electra };
+const TABLE: Record<FamilyName, Family> = { bert, distilbert, roberta, electra, modernbert };
 
 /** The family module of a name that shared/families.ts declares; throws for any other (a message from elsewhere). */
 export function familyNamed(name: FamilyName): Family {
