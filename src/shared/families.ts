@@ -4,7 +4,7 @@
  * (src/trainer/model/families/) compute them; the extension names them (Runs view, wizard).
  */
 
-export const FAMILY_NAMES = ['bert', 'distilbert', 'roberta', 'electra', 'modernbert'] as const;
+export const FAMILY_NAMES = ['bert', 'distilbert', 'roberta', 'electra', 'deberta', 'modernbert'] as const;
 export type FamilyName = (typeof FAMILY_NAMES)[number];
 
 export interface FamilyInfo {
@@ -19,6 +19,7 @@ export const FAMILIES: Record<FamilyName, FamilyInfo> = {
   distilbert: { title: 'DistilBERT', modelTypes: ['distilbert'] },
   roberta: { title: 'RoBERTa', modelTypes: ['roberta', 'xlm-roberta', 'camembert'] },
   electra: { title: 'ELECTRA', modelTypes: ['electra'] },
+  deberta: { title: 'DeBERTa', modelTypes: ['deberta-v2'] },
   modernbert: { title: 'ModernBERT', modelTypes: ['modernbert'] },
 };
 

@@ -17,7 +17,7 @@ import json, os, shutil, sys, tempfile
 import torch
 import transformers
 from torch import nn
-from transformers import (AutoModelForSequenceClassification, AutoTokenizer, BertTokenizer, DistilBertConfig, ElectraConfig, ModernBertConfig,
+from transformers import (AutoModelForSequenceClassification, AutoTokenizer, BertTokenizer, DebertaV2Config, DistilBertConfig, ElectraConfig, ModernBertConfig,
                           RobertaConfig, RobertaTokenizer, XLMRobertaConfig, XLMRobertaTokenizer, get_linear_schedule_with_warmup)
 from transformers.trainer_pt_utils import get_parameter_names
 
@@ -71,6 +71,23 @@ def unigram(d):
     return AutoTokenizer.from_pretrained(d)
 
 
+def deberta_unigram(d):
+    """DeBERTa-v3's tokenizer as its Hub repository ships it (spm.model: [PAD] 0, [CLS] 1, [SEP] 2, [UNK] 3), converted by transformers."""
+    import sentencepiece as spm
+    from transformers import DebertaV2Tokenizer
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "corpus.txt")
+        with open(src, "w", encoding="utf-8") as f:
+            f.write("\n".join(t.replace("\n", " ") for t in corpus() if t.strip()))
+        spm.SentencePieceTrainer.train(input=src, model_prefix=os.path.join(tmp, "spm"), vocab_size=3000, model_type="unigram",
+                                       character_coverage=0.9995, pad_id=0, bos_id=1, eos_id=2, unk_id=3, pad_piece="[PAD]",
+                                       bos_piece="[CLS]", eos_piece="[SEP]", unk_piece="[UNK]", user_defined_symbols=["[MASK]"])
+        shutil.copy(os.path.join(tmp, "spm.model"), os.path.join(d, "spm.model"))
+    tok = DebertaV2Tokenizer.from_pretrained(d, model_max_length=MAX_LENGTH)
+    tok.save_pretrained(d)
+    return AutoTokenizer.from_pretrained(d)
+
+
 def modernbert_bpe(d):
     """Byte-level BPE with ModernBERT's template ([CLS] A [SEP] B [SEP]), as its tokenizer.json has it."""
     from tokenizers import ByteLevelBPETokenizer, processors
@@ -111,6 +128,18 @@ VARIANTS = {
     "xlm-roberta": (unigram, lambda n: XLMRobertaConfig(vocab_size=n, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
                                                          intermediate_size=64, max_position_embeddings=MAX_LENGTH + 2, type_vocab_size=1,
                                                          layer_norm_eps=1e-5, pad_token_id=1, bos_token_id=0, eos_token_id=2, **common())),
+    # DeBERTa-v3 as microsoft/deberta-v3-base is (relative attention in 16 log buckets, shared keys,
+    # no absolute positions, no token types), and a v2-style one (absolute positions, separate
+    # position projections, pos_att_type as a string, no buckets, token types).
+    "deberta-v3": (deberta_unigram, lambda n: DebertaV2Config(vocab_size=n, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                                                               intermediate_size=64, max_position_embeddings=MAX_LENGTH, relative_attention=True,
+                                                               pos_att_type=["p2c", "c2p"], position_buckets=16, max_relative_positions=-1,
+                                                               share_att_key=True, norm_rel_ebd="layer_norm", position_biased_input=False,
+                                                               type_vocab_size=0, pooler_dropout=0, pooler_hidden_act="gelu", **common())),
+    "deberta-v2": (wordpiece, lambda n: DebertaV2Config(vocab_size=n, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                                                         intermediate_size=64, max_position_embeddings=MAX_LENGTH, relative_attention=True,
+                                                         pos_att_type="p2c|c2p", max_relative_positions=16, position_biased_input=True,
+                                                         type_vocab_size=2, **common())),
     "modernbert": (modernbert_bpe, lambda n: ModernBertConfig(vocab_size=n, hidden_size=32, num_hidden_layers=3, num_attention_heads=4,
                                                               intermediate_size=48, max_position_embeddings=MAX_LENGTH, local_attention=8,
                                                               pad_token_id=3, classifier_pooling="cls", norm_bias=True, mlp_bias=True,

@@ -50,6 +50,16 @@ const VARIANTS: [string, string, string][] = [
   ['roberta', 'RoBERTa (byte-level BPE)', 'RobertaForSequenceClassification'],
   ['xlm-roberta', 'XLM-RoBERTa (Unigram from SentencePiece)', 'XLMRobertaForSequenceClassification'],
   ['electra', 'ELECTRA (embedding_size below hidden_size)', 'ElectraForSequenceClassification'],
+  [
+    'deberta-v3',
+    'DeBERTa-v3 (relative attention in log buckets, shared keys, no absolute positions; Unigram from spm.model)',
+    'DebertaV2ForSequenceClassification',
+  ],
+  [
+    'deberta-v2',
+    'DeBERTa-v2 style (absolute positions, separate position projections, pos_att_type "p2c|c2p", token types)',
+    'DebertaV2ForSequenceClassification',
+  ],
   ['modernbert', "ModernBERT, transformers 5's config (layer_types, rope_parameters; every bias; [CLS] pooling)", 'ModernBertForSequenceClassification'],
   [
     'modernbert-2024',
@@ -116,6 +126,22 @@ describe('the encoder families against the real transformers', { skip }, () => {
         t.diagnostic(`${texts.length - known} of ${texts.length} equal; ${known} known to differ`);
         assert.deepEqual(wrong.slice(0, 5), [], `${wrong.length} of ${texts.length} differ`);
       });
+
+      if (name === 'deberta-v3')
+        it("reads spm.model alone (no tokenizer.json, as microsoft/deberta-v3-* ship it) with transformers' ids for every text", () => {
+          const r = ref();
+          const dir = path.join(made, `${name}-spm-only`);
+          fs.mkdirSync(dir);
+          for (const f of fs.readdirSync(path.join(made, name))) if (f !== 'tokenizer.json') fs.copyFileSync(path.join(made, name, f), path.join(dir, f));
+          const { tokenizer, model } = loadCheckpoint(dir);
+          model.dispose();
+          assert.equal(tokenizer.source, 'spm.model');
+          const wrong = texts.filter((t, i) => tokenizer.encode(t.text, t.pair, r.max_length).inputIds.join() !== r.ids[i].join());
+          assert.deepEqual(
+            wrong.map(t => t.text.slice(0, 40)),
+            [],
+          );
+        });
 
       it(`gives transformers' logits within ${TOLERANCE}`, t => {
         const r = ref();

@@ -70,6 +70,27 @@ const CASES: { name: string; architecture: string; config: Record<string, unknow
     tokenizer: path.join(FAMILIES, 'xlmr-tokenizer'),
   },
   {
+    name: 'deberta-v2',
+    architecture: 'DebertaV2ForSequenceClassification',
+    config: {
+      model_type: 'deberta-v2',
+      vocab_size: 3001,
+      hidden_size: 16,
+      num_hidden_layers: 2,
+      num_attention_heads: 2,
+      intermediate_size: 32,
+      max_position_embeddings: 128,
+      relative_attention: true,
+      pos_att_type: ['p2c', 'c2p'],
+      position_buckets: 8,
+      share_att_key: true,
+      norm_rel_ebd: 'layer_norm',
+      position_biased_input: false,
+      type_vocab_size: 0,
+    },
+    tokenizer: path.join(FAMILIES, 'deberta-v3-tokenizer'),
+  },
+  {
     name: 'modernbert',
     architecture: 'ModernBertForSequenceClassification',
     config: {
@@ -186,3 +207,26 @@ for (const c of CASES) {
     });
   });
 }
+
+describe("DeBERTa's config traps, read as transformers reads them", () => {
+  it('a missing key keeps the config class default: no relative attention, absolute positions; "p2c|c2p" as a string; max_relative_positions -1 as max_position_embeddings', () => {
+    const bare = parseModelConfig({ model_type: 'deberta-v2', hidden_size: 16, num_attention_heads: 2 });
+    assert.equal(bare.deberta?.relativeAttention, false);
+    assert.equal(bare.deberta?.positionBiasedInput, true);
+    assert.equal(bare.layerNormEps, 1e-7);
+    assert.equal(bare.typeVocabSize, 0);
+    const v3 = parseModelConfig({
+      model_type: 'deberta-v2',
+      hidden_size: 16,
+      num_attention_heads: 2,
+      relative_attention: true,
+      pos_att_type: 'p2c|c2p',
+      max_relative_positions: -1,
+      max_position_embeddings: 512,
+      position_biased_input: false,
+    });
+    assert.deepEqual([v3.deberta?.c2p, v3.deberta?.p2c, v3.deberta?.maxRelativePositions, v3.deberta?.positionBiasedInput], [true, true, 512, false]);
+    assert.throws(() => parseModelConfig({ model_type: 'deberta-v2', pos_att_type: ['c2c'] }), /pos_att_type \["c2c"\] is not supported/);
+    assert.throws(() => parseModelConfig({ model_type: 'deberta-v2', conv_kernel_size: 3 }), /convolution layer \(deberta-v2-xlarge\) is not supported/);
+  });
+});

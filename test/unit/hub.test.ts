@@ -7,11 +7,14 @@ import { downloadModel, HubError, hubOptionsFromEnv, type HubProgress } from '..
 import { validateModelId } from '../../src/shared/modelId';
 import { resolveModel } from '../../src/trainer/hub/resolveModel';
 import { FakeHub } from './fakeHub';
+import { initCheckpoint } from '../../src/trainer/checkpoint/hfCheckpoint';
+import { parseModelConfig } from '../../src/trainer/model/config';
 import { tempDir } from './helpers';
 
 const TINY = path.join(__dirname, '..', 'fixtures', 'reference', 'tiny-bert');
 const COMMIT = 'a'.repeat(40);
 const ROBERTA = path.join(__dirname, '..', 'fixtures', 'families', 'tiny-roberta');
+const DEBERTA_TOKENIZER = path.join(__dirname, '..', 'fixtures', 'families', 'deberta-v3-tokenizer');
 
 describe('Hub downloads (against a local fake Hub)', () => {
   let hub: FakeHub;
@@ -25,7 +28,29 @@ describe('Hub downloads (against a local fake Hub)', () => {
     fs.copyFileSync(path.join(ROBERTA, 'model.safetensors'), path.join(spmOnly, 'model.safetensors'));
     fs.copyFileSync(path.join(ROBERTA, 'config.json'), path.join(spmOnly, 'config.json'));
     fs.writeFileSync(path.join(spmOnly, 'spm.model'), 'not read');
+    const debertaSpm = tempDir();
+    await initCheckpoint(
+      parseModelConfig({
+        model_type: 'deberta-v2',
+        vocab_size: 3001,
+        hidden_size: 16,
+        num_hidden_layers: 1,
+        num_attention_heads: 2,
+        intermediate_size: 32,
+        relative_attention: true,
+        pos_att_type: 'p2c|c2p',
+        position_buckets: 8,
+        share_att_key: true,
+        position_biased_input: false,
+        id2label: { 0: 'a', 1: 'b' },
+      }),
+      DEBERTA_TOKENIZER,
+      debertaSpm,
+      1,
+    );
+    fs.rmSync(path.join(debertaSpm, 'tokenizer.json'));
     hub = await new FakeHub({
+      'test-org/deberta-spm': { dir: debertaSpm, commit: '1'.repeat(40) },
       'test-org/tiny-roberta': { dir: ROBERTA, commit: 'd'.repeat(40) },
       'test-org/albert': { dir: albert, commit: 'e'.repeat(40) },
       'test-org/spm-only': { dir: spmOnly, commit: 'f'.repeat(40) },
@@ -56,6 +81,17 @@ describe('Hub downloads (against a local fake Hub)', () => {
   it("downloads another family's model with its tokenizer.json and no vocab.txt", async () => {
     const got = await downloadModel('test-org/tiny-roberta', { endpoint: hub.endpoint, cacheDir: tempDir() });
     assert.deepEqual(fs.readdirSync(got.dir).sort(), ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']);
+  });
+
+  it('downloads DeBERTa-v3 as its repository ships it: spm.model, no tokenizer.json, and the model loads', async () => {
+    const got = await downloadModel('test-org/deberta-spm', { endpoint: hub.endpoint, cacheDir: tempDir() });
+    assert.deepEqual(fs.readdirSync(got.dir).sort(), ['config.json', 'model.safetensors', 'spm.model', 'tokenizer_config.json']);
+    const { loadCheckpoint } = await import('../../src/trainer/checkpoint/hfCheckpoint');
+    const { useBackend } = await import('./backendSetup');
+    await useBackend('wasm');
+    const loaded = loadCheckpoint(got.dir);
+    assert.equal(loaded.tokenizer.source, 'spm.model');
+    loaded.model.dispose();
   });
 
   it('refuses a model of no family it runs before downloading its weights, naming the families it runs', async () => {

@@ -450,6 +450,26 @@ describe('every family on the webgpu backend', { skip }, () => {
     ],
     ['roberta', undefined, path.join(__dirname, '..', 'fixtures', 'families', 'tiny-roberta')],
     [
+      'deberta',
+      {
+        model_type: 'deberta-v2',
+        vocab_size: 3001,
+        hidden_size: 16,
+        num_hidden_layers: 2,
+        num_attention_heads: 2,
+        intermediate_size: 32,
+        max_position_embeddings: 128,
+        relative_attention: true,
+        pos_att_type: ['p2c', 'c2p'],
+        position_buckets: 8,
+        share_att_key: true,
+        norm_rel_ebd: 'layer_norm',
+        position_biased_input: false,
+        type_vocab_size: 0,
+      },
+      path.join(__dirname, '..', 'fixtures', 'families', 'deberta-v3-tokenizer'),
+    ],
+    [
       'modernbert',
       {
         model_type: 'modernbert',

@@ -51,21 +51,24 @@ export interface DownloadedModel {
 
 export class HubError extends Error {}
 
-const TOKENIZER_FILES = ['tokenizer_config.json', 'special_tokens_map.json', 'tokenizer.json', 'vocab.txt'];
+/** A DeBERTa-v2/v3 repository's tokenizer is its spm.model (converted as transformers does, tokenizer/sentencePiece.ts). */
+const TOKENIZER_FILES = ['tokenizer_config.json', 'special_tokens_map.json', 'tokenizer.json', 'vocab.txt', 'spm.model'];
 
-/** A config.json of a model_type no family computes is refused before its weights are downloaded. */
-function refuseUnknownFamily(id: string, configFile: string): void {
+/** A config.json of a model_type no family computes is refused before its weights are downloaded; its model_type otherwise. */
+function refuseUnknownFamily(id: string, configFile: string): string | undefined {
   let modelType: unknown;
   try {
     modelType = (JSON.parse(fs.readFileSync(configFile, 'utf8')) as { model_type?: unknown }).model_type ?? 'bert';
   } catch {
-    return; // read again, with its own message, when the model loads
+    return undefined; // read again, with its own message, when the model loads
   }
   if (typeof modelType !== 'string' || !familyOfModelType(modelType))
     throw new HubError(
       `${id} is a model of type ${JSON.stringify(modelType)}, which BERT Tune does not run. It runs these model types: ${supportedModelTypes()}.`,
     );
+  return modelType;
 }
+
 const WEIGHTS = WEIGHT_FILES.map(file => ({ file, index: file.endsWith('.index.json') }));
 
 export function hubOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): HubOptions {
@@ -103,18 +106,20 @@ export async function downloadModel(modelId: string, options: HubOptions = {}): 
     if (!config) throw new HubError(`${id} has no config.json at ${revision}: is it a model repository?`);
     // Every later file comes from the same commit, even if the branch moves meanwhile.
     const commit = config.commit;
-    refuseUnknownFamily(id, await session.fetch('config.json', config));
-    // The tokenizer: tokenizer.json (every family's, as transformers saves it) or a BERT vocab.txt.
+    const modelType = refuseUnknownFamily(id, await session.fetch('config.json', config));
+    // The tokenizer: tokenizer.json (every family's, as transformers saves it), a BERT vocab.txt,
+    // or DeBERTa's spm.model (fetched only where there is no tokenizer.json).
     let tokenizerFiles = 0;
     for (const f of TOKENIZER_FILES) {
+      if (f === 'spm.model' && (tokenizerFiles || modelType !== 'deberta-v2')) continue;
       const meta = await session.meta(f, commit);
       if (!meta) continue;
       await session.fetch(f, meta);
-      if (f === 'tokenizer.json' || f === 'vocab.txt') tokenizerFiles++;
+      if (f === 'tokenizer.json' || f === 'vocab.txt' || f === 'spm.model') tokenizerFiles++;
     }
     if (!tokenizerFiles)
       throw new HubError(
-        `${id} has no tokenizer.json (nor a BERT vocab.txt), which BERT Tune reads the tokenizer from. A repository with only a SentencePiece model (spm.model) or vocab.json + merges.txt can be given one in Python: AutoTokenizer.from_pretrained("${id}").save_pretrained(folder), then pick that folder with the model's other files.`,
+        `${id} has no tokenizer.json (nor a BERT vocab.txt, nor DeBERTa's spm.model), which BERT Tune reads the tokenizer from. A repository with only a SentencePiece model (spm.model) or vocab.json + merges.txt can be given one in Python: AutoTokenizer.from_pretrained("${id}").save_pretrained(folder), then pick that folder with the model's other files.`,
       );
     let weights: string | undefined;
     for (const w of WEIGHTS) {

@@ -32,9 +32,19 @@ export interface AttentionDropout {
 
 /**
  * softmax(q·kᵀ/√d + mask) · v per head. q [batch·queries, hidden], k and v [batch·keys, hidden],
- * mask [batch, 1, 1, keys] (0 or the most negative float); returns [batch·queries, hidden].
+ * mask [batch, 1, 1, keys] (0 or the most negative float) or any shape that broadcasts to the
+ * scores [batch, heads, queries, keys]; returns [batch·queries, hidden]. With `biasGradient`
+ * the mask is a trained score bias too (DeBERTa's relative positions) and gets its gradient.
  */
-export function attention(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, mask: tf.Tensor4D, shape: AttentionShape, drop?: AttentionDropout): tf.Tensor2D {
+export function attention(
+  q: tf.Tensor2D,
+  k: tf.Tensor2D,
+  v: tf.Tensor2D,
+  mask: tf.Tensor4D,
+  shape: AttentionShape,
+  drop?: AttentionDropout,
+  biasGradient = false,
+): tf.Tensor2D {
   // Without our seeded dropout kernel (tfjs-node) the mask cannot be drawn again: separate ops.
   if (drop && drop.rate > 0 && !hasSeededDropout()) return separateOps(q, k, v, mask, shape, drop);
   const { batch, queries, keys, heads, headSize } = shape;
@@ -61,14 +71,21 @@ export function attention(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, mask: 
         const dProbs = dropping ? applyDropout(dDropped, dropping.rate, dropping.seed) : dDropped;
         // softmax's gradient as tfjs writes it: dy·y − Σ(dy·y)·y
         const dyTimesY = tf.mul(dProbs, p);
-        const dScores = tf.div(tf.sub(dyTimesY, tf.mul(tf.sum(dyTimesY, -1, true), p)), scale);
+        const dBiased = tf.sub(dyTimesY, tf.mul(tf.sum(dyTimesY, -1, true), p));
+        const dScores = tf.div(dBiased, scale);
         const dq = tf.matMul(dScores, ks, false, false);
         const dk = tf.matMul(dScores, qs, true, false);
-        return [fromHeads(dq, queries), fromHeads(dk, keys), fromHeads(dv, keys), tf.zerosLike(mask)];
+        return [fromHeads(dq, queries), fromHeads(dk, keys), fromHeads(dv, keys), biasGradient ? reduceTo(dBiased, mask.shape) : tf.zerosLike(mask)];
       },
     };
   });
   return fn(q, k, v, mask) as tf.Tensor2D;
+}
+
+/** A gradient of the scores' shape summed over the axes `shape` broadcast along. */
+function reduceTo(g: tf.Tensor, shape: number[]): tf.Tensor {
+  const axes = shape.flatMap((n, i) => (n === 1 && g.shape[i] !== 1 ? [i] : []));
+  return axes.length ? tf.sum(g, axes, true) : g;
 }
 
 /** The same function as tfjs ops, differentiated by tfjs: the definition attention() is held to, and the path without seeded dropout. */

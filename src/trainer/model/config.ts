@@ -32,6 +32,25 @@ export interface ModelShape {
   padTokenId: number;
   /** ModernBERT's own choices (families/modernbert.ts); absent for every other family. */
   modernBert?: ModernBertShape;
+  /** DeBERTa's own choices (families/deberta.ts); absent for every other family. */
+  deberta?: DebertaShape;
+}
+
+/** What a DeBERTa-v2/v3 config decides beyond the common shape (its config class's defaults when a key is missing). */
+export interface DebertaShape {
+  relativeAttention: boolean;
+  c2p: boolean;
+  p2c: boolean;
+  /** Log buckets of relative positions (v3: 256); -1 for none. */
+  positionBuckets: number;
+  /** max_relative_positions, -1 read as max_position_embeddings. */
+  maxRelativePositions: number;
+  shareAttKey: boolean;
+  normRelEmbeddings: boolean;
+  /** Absolute position embeddings added to the input (false in v3). */
+  positionBiasedInput: boolean;
+  poolerDropout: number;
+  poolerAct: HiddenAct;
 }
 
 /** What ModernBERT's config decides beyond the common shape, read from either of its config forms. */
@@ -61,6 +80,7 @@ export function withDropout(c: ModelConfig, rate: number): ModelConfig {
     attentionProbsDropoutProb: rate,
     classifierDropout: rate,
     ...(c.modernBert && { modernBert: { ...c.modernBert, embeddingDropout: rate } }),
+    ...(c.deberta && { deberta: { ...c.deberta, poolerDropout: rate } }),
   };
 }
 

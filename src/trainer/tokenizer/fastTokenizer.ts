@@ -35,13 +35,16 @@ function stripAround(sections: string[], t: TokenizerInternals): void {
 }
 
 export class FastTokenizer implements TextTokenizer {
-  readonly source = 'tokenizer.json';
+  /** The file it was built from: tokenizer.json, or a DeBERTa spm.model converted as transformers converts it. */
+  readonly source: 'tokenizer.json' | 'spm.model';
   readonly padId: number;
   readonly maxId: number;
   /** Whether its pre-tokenisation is BERT's, which never splits a run of letters, digits and marks (boundedIds may then shorten long words). */
   private readonly wordsWhole: boolean;
   private readonly tokenizer: Tokenizer;
   private readonly template: Template;
+  /** The replacement character of a splitting Metaspace pre-tokenizer ("▁"): a word starts at each token that begins with it. */
+  private readonly metaspace: string | undefined;
 
   constructor(
     tokenizerJson: Record<string, unknown>,
@@ -50,6 +53,7 @@ export class FastTokenizer implements TextTokenizer {
     special: { cls: string; sep: string; pad: string },
     private readonly file = 'tokenizer.json',
   ) {
+    this.source = file.endsWith('spm.model') ? 'spm.model' : 'tokenizer.json';
     tokenizerJson = checkedTokenizerJson(tokenizerJson, file);
     const model = tokenizerJson.model as { type: (typeof TOKENIZER_MODELS)[number]; vocab: Record<string, number> | [string, number][] };
     // Whatever else the library trips over ("type is not iterable") is told with the file's name.
@@ -61,8 +65,15 @@ export class FastTokenizer implements TextTokenizer {
         `${file} cannot be used as a tokenizer (${(e as Error).message}). Save the tokenizer again (tokenizer.save_pretrained), or remove tokenizer.json to use vocab.txt.`,
       );
     }
-    const preTokenizer = tokenizerJson.pre_tokenizer as { type?: unknown } | null | undefined;
+    const preTokenizer = tokenizerJson.pre_tokenizer as { type?: unknown; pretokenizers?: unknown[] } | null | undefined;
     this.wordsWhole = preTokenizer?.type === 'BertPreTokenizer';
+    const members = (preTokenizer?.type === 'Sequence' ? (preTokenizer.pretokenizers ?? []) : [preTokenizer]) as {
+      type?: unknown;
+      split?: unknown;
+      replacement?: unknown;
+    }[];
+    const metaspace = members.find(m => m?.type === 'Metaspace' && m.split !== false);
+    this.metaspace = metaspace ? (typeof metaspace.replacement === 'string' ? metaspace.replacement : '▁') : undefined;
     // checkedTokenizerJson made them whole numbers; a loop, not Math.max(...ids), which a
     // 250,000-token vocabulary would overflow
     let maxId = Array.isArray(model.vocab) ? model.vocab.length - 1 : -1; // Unigram's ids are its pieces' places
@@ -96,6 +107,7 @@ export class FastTokenizer implements TextTokenizer {
     const t = this.tokenizer as unknown as TokenizerInternals;
     const idOf = (token: string) => t.added_tokens_map.get(token)?.id ?? t.model.tokens_to_ids.get(token) ?? t.model.unk_token_id;
     const out: number[][] = [];
+    let pieceStart = true;
     // encode_text's steps: added tokens split out (stripping where they say), normalisation,
     // added tokens again, pre-tokenisation, the model; here each piece of the pre-tokenizer apart.
     const sections = t.splitter_unnormalized.split(text);
@@ -118,8 +130,16 @@ export class FastTokenizer implements TextTokenizer {
         }
         const pieces = t.pre_tokenizer !== null ? t.pre_tokenizer(sub, { section_index: sectionIndex }) : [sub];
         for (const piece of pieces) {
-          const ids = t.model([piece]).map(idOf);
-          if (ids.length) out.push(ids);
+          const tokens = t.model([piece]);
+          // The library's Metaspace leaves "▁a▁b" one piece; Rust's splits it before each "▁".
+          if (this.metaspace) {
+            for (const token of tokens) {
+              if (token.startsWith(this.metaspace) || !out.length || pieceStart) out.push([idOf(token)]);
+              else out[out.length - 1].push(idOf(token));
+              pieceStart = false;
+            }
+            pieceStart = true;
+          } else if (tokens.length) out.push(tokens.map(idOf));
         }
       }
     });

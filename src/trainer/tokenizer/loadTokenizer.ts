@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BertTokenizer, DEFAULT_SPECIAL_TOKENS, parseVocab, type SpecialTokens, type TextTokenizer } from './bertTokenizer';
 import { FastTokenizer } from './fastTokenizer';
+import { debertaTokenizerJson, parseSentencePieceModel } from './sentencePiece';
 
 /**
  * Files a tokenizer may come with, of every family; saving a model copies those present, so a
@@ -34,6 +35,38 @@ function readJson(file: string): Record<string, unknown> | undefined {
   throw new Error(`${file}: not a JSON object`);
 }
 
+/** A DeBERTa-v2/v3 folder: config.json's model_type, else the tokenizer class its tokenizer_config.json names. */
+function isDeberta(dir: string): boolean {
+  const config = readJson(path.join(dir, 'config.json'));
+  const tokenizerConfig = readJson(path.join(dir, 'tokenizer_config.json'));
+  return config?.model_type === 'deberta-v2' || tokenizerConfig?.tokenizer_class === 'DebertaV2Tokenizer';
+}
+
+/**
+ * DeBERTa-v2/v3 as its Hub repository ships it (spm.model, no tokenizer.json): the tokenizer.json
+ * transformers 5 builds from it, with tokenizer_config.json's options.
+ */
+function debertaFromSentencePiece(dir: string, spmFile: string): TextTokenizer {
+  const config = readJson(path.join(dir, 'tokenizer_config.json')) ?? {};
+  const map = readJson(path.join(dir, 'special_tokens_map.json')) ?? {};
+  const token = (k: string, fallback: string) => tokenString(map[`${k}_token`]) ?? tokenString(config[`${k}_token`]) ?? fallback;
+  const special = {
+    cls: token('cls', '[CLS]'),
+    sep: token('sep', '[SEP]'),
+    pad: token('pad', '[PAD]'),
+    unk: token('unk', '[UNK]'),
+    mask: token('mask', '[MASK]'),
+  };
+  const json = debertaTokenizerJson(parseSentencePieceModel(fs.readFileSync(spmFile), spmFile), {
+    doLowerCase: config.do_lower_case === true,
+    splitByPunct: config.split_by_punct === true,
+    addPrefixSpace: config.add_prefix_space !== false,
+    special,
+  });
+  const maxLength = typeof config.model_max_length === 'number' && config.model_max_length < 1e9 ? config.model_max_length : 512;
+  return new FastTokenizer(json, config, maxLength, special, spmFile);
+}
+
 /** A special token is written as a string, or as an AddedToken object {"content": ...}. */
 function tokenString(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
@@ -45,6 +78,8 @@ export function loadTokenizer(dir: string, options: { preferVocab?: boolean } = 
   const tokenizerJson = path.join(dir, 'tokenizer.json');
   const vocabFile = path.join(dir, 'vocab.txt');
   const hasJson = fs.existsSync(tokenizerJson);
+  const spmFile = path.join(dir, 'spm.model');
+  if (!fs.existsSync(vocabFile) && !hasJson && fs.existsSync(spmFile) && isDeberta(dir)) return debertaFromSentencePiece(dir, spmFile);
   if (!fs.existsSync(vocabFile) && !hasJson) {
     throw new Error(
       `${dir}: no tokenizer.json or vocab.txt. BERT Tune reads a model's tokenizer from its tokenizer.json (or a BERT vocab.txt); a folder with only vocab.json + merges.txt or a SentencePiece model (spm.model) can be given one in Python: AutoTokenizer.from_pretrained(folder).save_pretrained(folder).`,

@@ -5,12 +5,13 @@
 import type { FamilyName } from '../../../shared/families';
 import type { Family } from '../family';
 import { bert } from './bert';
+import { deberta } from './deberta';
 import { distilbert } from './distilbert';
 import { electra } from './electra';
 import { modernbert } from './modernbert';
 import { roberta } from './roberta';
 
-const TABLE: Record<FamilyName, Family> = { bert, distilbert, roberta, electra, modernbert };
+const TABLE: Record<FamilyName, Family> = { bert, distilbert, roberta, electra, deberta, modernbert };
 
 /** The family module of a name that shared/families.ts declares; throws for any other (a message from elsewhere). */
 export function familyNamed(name: FamilyName): Family {
