@@ -11,11 +11,17 @@ import { electra } from './electra';
 import { modernbert } from './modernbert';
 import { roberta } from './roberta';
 
-const TABLE: Record<FamilyName, Family> = { bert, distilbert, roberta, electra, deberta, modernbert };
+/**
+ * Built when first asked for, not when this module loads: config.ts imports this table and the
+ * families import config.ts's types and helpers, so whichever module loads first, every family
+ * is defined by the time a config is read.
+ */
+let table: Record<FamilyName, Family> | undefined;
 
 /** The family module of a name that shared/families.ts declares; throws for any other (a message from elsewhere). */
 export function familyNamed(name: FamilyName): Family {
-  const family = TABLE[name];
+  table ??= { bert, distilbert, roberta, electra, deberta, modernbert };
+  const family = table[name];
   if (!family) throw new Error(`unknown model family ${JSON.stringify(name)}`);
   return family;
 }
