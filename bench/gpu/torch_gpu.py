@@ -4,17 +4,18 @@ implementation) trained with torch.optim.AdamW and gradient clipping, as its Tra
 same batches, on CUDA where there is one (else the CPU). fp32 (no TF32), or bf16 autocast. Prints
 one JSON line: samples/s, peak GPU memory, the process's peak RSS, versions.
 """
-import argparse, json, resource, time
+import argparse, inspect, json, resource, time
 
 import torch
 import transformers
-from transformers import BertConfig, BertForSequenceClassification
+from transformers import AutoConfig, AutoModelForSequenceClassification, BertConfig, BertForSequenceClassification
 
 
 def main():
     p = argparse.ArgumentParser()
     for name in ('layers', 'hidden', 'heads', 'intermediate'):
         p.add_argument(f'--{name}', type=int, required=True)
+    p.add_argument('--config', help="another family's config.json keys (model_type included), as a JSON file")
     p.add_argument('--batches', required=True)
     p.add_argument('--setting', required=True)
     p.add_argument('--dtype', choices=('fp32', 'bf16'), default='fp32')
@@ -27,15 +28,21 @@ def main():
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
     torch.manual_seed(0)
-    config = BertConfig(vocab_size=30522, hidden_size=a.hidden, num_hidden_layers=a.layers, num_attention_heads=a.heads,
-                        intermediate_size=a.intermediate, num_labels=2)
-    model = BertForSequenceClassification(config).to(device).train()
+    if a.config:
+        raw = json.load(open(a.config))
+        config = AutoConfig.for_model(raw.pop('model_type'), num_labels=2, **raw)
+        model = AutoModelForSequenceClassification.from_config(config).to(device).train()
+    else:
+        config = BertConfig(vocab_size=30522, hidden_size=a.hidden, num_hidden_layers=a.layers, num_attention_heads=a.heads,
+                            intermediate_size=a.intermediate, num_labels=2)
+        model = BertForSequenceClassification(config).to(device).train()
+    accepted = set(inspect.signature(model.forward).parameters)
     decay = [p for n, p in model.named_parameters() if not n.endswith('bias') and 'LayerNorm' not in n]
     rest = [p for n, p in model.named_parameters() if n.endswith('bias') or 'LayerNorm' in n]
     opt = torch.optim.AdamW([{'params': decay, 'weight_decay': 0.01}, {'params': rest, 'weight_decay': 0.0}], lr=1e-4)
-    raw = json.load(open(a.batches))[a.setting]
     batches = [{k: torch.tensor(b[src], device=device) for k, src in
-                (('input_ids', 'inputIds'), ('token_type_ids', 'tokenTypeIds'), ('attention_mask', 'attentionMask'), ('labels', 'labels'))} for b in raw]
+                (('input_ids', 'inputIds'), ('token_type_ids', 'tokenTypeIds'), ('attention_mask', 'attentionMask'), ('labels', 'labels'))
+                if k in accepted} for b in json.load(open(a.batches))[a.setting]]
 
     def step(b):
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=a.dtype == 'bf16'):

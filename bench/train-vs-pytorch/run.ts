@@ -4,8 +4,10 @@
  * shape, same batches, same cores, AdamW with clipping as its Trainer runs it. Each measurement
  * runs in a fresh process of its own, ours and theirs, so that each peak RSS is that one
  * training loop's. Prints samples/s, peak RSS, and ours/theirs ratios; asserts nothing.
- *   npx tsx bench/train-vs-pytorch/run.ts [--seconds 20] [--shapes 3] [--bert-base]
- * (--bert-base adds L12 H768 at 128 tokens: about a minute per side.)
+ *   npx tsx bench/train-vs-pytorch/run.ts [--seconds 20] [--shapes 3] [--bert-base] [--families]
+ * (--bert-base adds L12 H768 at 128 tokens: about a minute per side; --families adds
+ * distilbert-base, roberta-base, deberta-v3-base and ModernBERT-base at both lengths, each
+ * against transformers' own class of the family: some ten minutes.)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -14,7 +16,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { describeBackend, selectBackend } from '../../src/trainer/backend';
 import { setNativeMatmul } from '../../src/trainer/kernels/wasmKernels';
-import { BERT_BASE, SHAPES, type Shape } from '../shapes';
+import { BERT_BASE, FAMILY_SHAPES, SHAPES, type Shape } from '../shapes';
 import { fixedBatches, sst2Batches } from '../batches';
 import { measure } from '../train-throughput';
 
@@ -75,6 +77,11 @@ function theirs(shape: Shape, setting: Setting, batchesFile: string): Side {
     '--seconds',
     String(seconds),
   ];
+  if (shape.config) {
+    const file = path.join(path.dirname(batchesFile), `${shape.name}.json`);
+    fs.writeFileSync(file, JSON.stringify(shape.config));
+    args.push('--config', file);
+  }
   const r = spawnSync(PYTHON, args, { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(os.cpus().length) } });
   if (r.status !== 0) throw new Error(`transformers failed: ${r.stderr.trim().split('\n').pop()}`);
   const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
@@ -90,7 +97,7 @@ async function main() {
     encoding: 'utf8',
   }).trim();
   console.log(
-    `${cores} cores (${os.cpus()[0]?.model ?? 'cpu'}); ours on ${describeBackend(report)}${report.nativeKernels && 'reason' in report.nativeKernels ? ` (native kernels: ${report.nativeKernels.reason})` : ''}; BertForSequenceClassification on ${versions}, ${cores} threads; batch 16; ${seconds} s a measurement, each side in a fresh process`,
+    `${cores} cores (${os.cpus()[0]?.model ?? 'cpu'}); ours on ${describeBackend(report)}${report.nativeKernels && 'reason' in report.nativeKernels ? ` (native kernels: ${report.nativeKernels.reason})` : ''}; transformers' ...ForSequenceClassification of each family on ${versions}, ${cores} threads; batch 16; ${seconds} s a measurement, each side in a fresh process`,
   );
   console.log(
     '| shape | tokens | BERT Tune samples/s | transformers samples/s | speed ratio | peak RSS BERT Tune (MB) | peak RSS transformers (MB) | RSS ratio |',
@@ -103,6 +110,8 @@ async function main() {
       (Object.keys(SETTINGS) as Setting[]).map((s): [Shape, Setting] => [shape, s]),
     );
     if (process.argv.includes('--bert-base')) runs.push([BERT_BASE, '128']);
+    if (process.argv.includes('--families'))
+      runs.push(...FAMILY_SHAPES.flatMap(shape => (Object.keys(SETTINGS) as Setting[]).map((s): [Shape, Setting] => [shape, s])));
     for (const [shape, setting] of runs) {
       try {
         const a = ours(shape, setting);
