@@ -56,33 +56,30 @@ def byte_level_bpe(d):
     return AutoTokenizer.from_pretrained(d)
 
 
-def unigram(d):
+def train_sentencepiece(to, **ids):
+    """A Unigram SentencePiece model of 3,000 pieces trained on the texts, written to `to`."""
     import sentencepiece as spm
     with tempfile.TemporaryDirectory() as tmp:
         src = os.path.join(tmp, "corpus.txt")
         with open(src, "w", encoding="utf-8") as f:
             f.write("\n".join(t.replace("\n", " ") for t in corpus() if t.strip()))
         spm.SentencePieceTrainer.train(input=src, model_prefix=os.path.join(tmp, "spm"), vocab_size=3000, model_type="unigram",
-                                       character_coverage=0.9995, normalization_rule_name="nmt_nfkc", bos_id=0, pad_id=1, eos_id=2, unk_id=3)
-        # As an XLM-R repository on the Hub ships it; transformers converts it (SpmConverter) when it loads.
-        shutil.copy(os.path.join(tmp, "spm.model"), os.path.join(d, "sentencepiece.bpe.model"))
-        tok = XLMRobertaTokenizer.from_pretrained(d, model_max_length=MAX_LENGTH)
-        tok.save_pretrained(d)
+                                       character_coverage=0.9995, **ids)
+        shutil.copy(os.path.join(tmp, "spm.model"), to)
+
+
+def unigram(d):
+    # As an XLM-R repository on the Hub ships it; transformers converts it (SpmConverter) when it loads.
+    train_sentencepiece(os.path.join(d, "sentencepiece.bpe.model"), normalization_rule_name="nmt_nfkc", bos_id=0, pad_id=1, eos_id=2, unk_id=3)
+    XLMRobertaTokenizer.from_pretrained(d, model_max_length=MAX_LENGTH).save_pretrained(d)
     return AutoTokenizer.from_pretrained(d)
 
 
 def deberta_unigram(d):
     """DeBERTa-v3's tokenizer as its Hub repository ships it (spm.model: [PAD] 0, [CLS] 1, [SEP] 2, [UNK] 3), converted by transformers."""
-    import sentencepiece as spm
     from transformers import DebertaV2Tokenizer
-    with tempfile.TemporaryDirectory() as tmp:
-        src = os.path.join(tmp, "corpus.txt")
-        with open(src, "w", encoding="utf-8") as f:
-            f.write("\n".join(t.replace("\n", " ") for t in corpus() if t.strip()))
-        spm.SentencePieceTrainer.train(input=src, model_prefix=os.path.join(tmp, "spm"), vocab_size=3000, model_type="unigram",
-                                       character_coverage=0.9995, pad_id=0, bos_id=1, eos_id=2, unk_id=3, pad_piece="[PAD]",
-                                       bos_piece="[CLS]", eos_piece="[SEP]", unk_piece="[UNK]", user_defined_symbols=["[MASK]"])
-        shutil.copy(os.path.join(tmp, "spm.model"), os.path.join(d, "spm.model"))
+    train_sentencepiece(os.path.join(d, "spm.model"), pad_id=0, bos_id=1, eos_id=2, unk_id=3, pad_piece="[PAD]", bos_piece="[CLS]",
+                        eos_piece="[SEP]", unk_piece="[UNK]", user_defined_symbols=["[MASK]"])
     tok = DebertaV2Tokenizer.from_pretrained(d, model_max_length=MAX_LENGTH)
     tok.save_pretrained(d)
     return AutoTokenizer.from_pretrained(d)
@@ -109,6 +106,7 @@ def modernbert_2024(n):
     """A config.json in the 2024 form (global_attn_every_n_layers, global/local_rope_theta), as the Hub's ModernBERT-base has it."""
     config = ModernBertConfig(vocab_size=n, hidden_size=32, num_hidden_layers=3, num_attention_heads=4, intermediate_size=48,
                               max_position_embeddings=MAX_LENGTH, local_attention=8, classifier_pooling="mean", pad_token_id=3,
+                              bos_token_id=1, eos_token_id=2, cls_token_id=1, sep_token_id=2,
                               global_attn_every_n_layers=2, global_rope_theta=80_000.0, local_rope_theta=5_000.0, **common())
     return config
 
@@ -141,7 +139,7 @@ VARIANTS = {
                                                          pos_att_type="p2c|c2p", max_relative_positions=16, position_biased_input=True,
                                                          type_vocab_size=2, **common())),
     "modernbert": (modernbert_bpe, lambda n: ModernBertConfig(vocab_size=n, hidden_size=32, num_hidden_layers=3, num_attention_heads=4,
-                                                              intermediate_size=48, max_position_embeddings=MAX_LENGTH, local_attention=8,
+                                                              intermediate_size=48, max_position_embeddings=MAX_LENGTH, local_attention=8, bos_token_id=1, eos_token_id=2, cls_token_id=1, sep_token_id=2,
                                                               pad_token_id=3, classifier_pooling="cls", norm_bias=True, mlp_bias=True,
                                                               attention_bias=True, classifier_bias=True, **common())),
     "modernbert-2024": (modernbert_bpe, modernbert_2024),

@@ -42,3 +42,96 @@ export async function tinyCheckpoint(dir: string, id2label: Record<number, strin
   await initCheckpoint(config, BERT_VOCAB, dir, seed);
   return dir;
 }
+
+const FAMILY_FIXTURES = path.join(__dirname, '..', 'fixtures', 'families');
+
+/**
+ * A tiny random model of each family beside BERT, as config.json keys (model_type included) and
+ * the tokenizer it is built with (a BERT vocab.txt, or a fixture folder): for the tests that take
+ * every family through a flow (families.test.ts, webgpu.test.ts).
+ */
+export const TINY_FAMILIES: { name: string; architecture: string; config: Record<string, unknown>; tokenizer: string }[] = [
+  {
+    name: 'distilbert',
+    architecture: 'DistilBertForSequenceClassification',
+    config: { model_type: 'distilbert', vocab_size: 30522, dim: 16, n_layers: 2, n_heads: 2, hidden_dim: 32, max_position_embeddings: 64 },
+    tokenizer: BERT_VOCAB,
+  },
+  {
+    name: 'electra',
+    architecture: 'ElectraForSequenceClassification',
+    config: {
+      model_type: 'electra',
+      vocab_size: 30522,
+      embedding_size: 8,
+      hidden_size: 16,
+      num_hidden_layers: 2,
+      num_attention_heads: 2,
+      intermediate_size: 32,
+      max_position_embeddings: 64,
+    },
+    tokenizer: BERT_VOCAB,
+  },
+  {
+    name: 'roberta',
+    architecture: 'RobertaForSequenceClassification',
+    config: JSON.parse(fs.readFileSync(path.join(FAMILY_FIXTURES, 'tiny-roberta', 'config.json'), 'utf8')),
+    tokenizer: path.join(FAMILY_FIXTURES, 'tiny-roberta'),
+  },
+  {
+    name: 'xlm-roberta',
+    architecture: 'XLMRobertaForSequenceClassification',
+    config: {
+      model_type: 'xlm-roberta',
+      vocab_size: 3002,
+      hidden_size: 16,
+      num_hidden_layers: 2,
+      num_attention_heads: 2,
+      intermediate_size: 32,
+      max_position_embeddings: 66,
+      type_vocab_size: 1,
+      pad_token_id: 1,
+      layer_norm_eps: 1e-5,
+    },
+    tokenizer: path.join(FAMILY_FIXTURES, 'xlmr-tokenizer'),
+  },
+  {
+    name: 'deberta-v2',
+    architecture: 'DebertaV2ForSequenceClassification',
+    config: {
+      model_type: 'deberta-v2',
+      vocab_size: 3001,
+      hidden_size: 16,
+      num_hidden_layers: 2,
+      num_attention_heads: 2,
+      intermediate_size: 32,
+      max_position_embeddings: 128,
+      relative_attention: true,
+      pos_att_type: ['p2c', 'c2p'],
+      position_buckets: 8,
+      share_att_key: true,
+      norm_rel_ebd: 'layer_norm',
+      position_biased_input: false,
+      type_vocab_size: 0,
+    },
+    tokenizer: path.join(FAMILY_FIXTURES, 'deberta-v3-tokenizer'),
+  },
+  {
+    name: 'modernbert',
+    architecture: 'ModernBertForSequenceClassification',
+    config: {
+      model_type: 'modernbert',
+      vocab_size: 1200,
+      hidden_size: 16,
+      num_hidden_layers: 3,
+      num_attention_heads: 2,
+      intermediate_size: 24,
+      max_position_embeddings: 128,
+      local_attention: 8,
+      global_attn_every_n_layers: 2,
+      classifier_pooling: 'mean',
+      pad_token_id: 3,
+    },
+    tokenizer: path.join(FAMILY_FIXTURES, 'modernbert-tokenizer'),
+  },
+];

@@ -6,6 +6,7 @@
 import type { ModelConfig } from './config';
 import { isEmbedding, isHead, layerPrefix } from './family';
 import { familyNamed } from './families/index';
+import type { PostLnLayerNames } from './postLnEncoder';
 
 export type ParameterKind = 'linear' | 'embedding' | 'bias' | 'norm-weight' | 'norm-bias';
 
@@ -37,6 +38,18 @@ export class SpecList {
   embedding(name: string, rows: number, width: number): this {
     this.specs.push({ name, shape: [rows, width], kind: 'embedding' });
     return this;
+  }
+
+  /** One of BERT's post-norm layers (postLnEncoder.ts) under the family's names: hidden H, feed-forward I. */
+  postLnLayer(n: PostLnLayerNames, H: number, I: number): this {
+    return this.linear(n.query, H, H)
+      .linear(n.key, H, H)
+      .linear(n.value, H, H)
+      .linear(n.attentionOutput, H, H)
+      .norm(n.attentionNorm, H)
+      .linear(n.intermediate, I, H)
+      .linear(n.output, H, I)
+      .norm(n.outputNorm, H);
   }
 }
 

@@ -79,18 +79,7 @@ export function bertEncoderSpecs(specs: SpecList, c: ModelConfig, prefix: string
     .embedding(`${prefix}.embeddings.token_type_embeddings.weight`, c.typeVocabSize, E)
     .norm(`${prefix}.embeddings.LayerNorm`, E);
   if (E !== H) specs.linear(`${prefix}.embeddings_project`, H, E);
-  for (let l = 0; l < c.numHiddenLayers; l++) {
-    const n = bertLayerNames(`${prefix}.encoder.layer.${l}`);
-    specs
-      .linear(n.query, H, H)
-      .linear(n.key, H, H)
-      .linear(n.value, H, H)
-      .linear(n.attentionOutput, H, H)
-      .norm(n.attentionNorm, H)
-      .linear(n.intermediate, c.intermediateSize, H)
-      .linear(n.output, H, c.intermediateSize)
-      .norm(n.outputNorm, H);
-  }
+  for (let l = 0; l < c.numHiddenLayers; l++) specs.postLnLayer(bertLayerNames(`${prefix}.encoder.layer.${l}`), H, c.intermediateSize);
   return specs;
 }
 

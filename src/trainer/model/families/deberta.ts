@@ -249,18 +249,11 @@ export const deberta: Family = {
     if (E !== H) specs.specs.push({ name: 'deberta.embeddings.embed_proj.weight', shape: [H, E], kind: 'linear' });
     specs.norm('deberta.embeddings.LayerNorm', H);
     for (let l = 0; l < c.numHiddenLayers; l++) {
-      const n = layerNames(l);
-      specs.linear(n.query, H, H).linear(n.key, H, H).linear(n.value, H, H);
+      specs.postLnLayer(layerNames(l), H, c.intermediateSize);
       if (o.relativeAttention && !o.shareAttKey) {
         if (o.c2p) specs.linear(`deberta.encoder.layer.${l}.attention.self.pos_key_proj`, H, H);
         if (o.p2c) specs.linear(`deberta.encoder.layer.${l}.attention.self.pos_query_proj`, H, H);
       }
-      specs
-        .linear(n.attentionOutput, H, H)
-        .norm(n.attentionNorm, H)
-        .linear(n.intermediate, c.intermediateSize, H)
-        .linear(n.output, H, c.intermediateSize)
-        .norm(n.outputNorm, H);
     }
     if (o.relativeAttention) {
       specs.embedding('deberta.encoder.rel_embeddings.weight', 2 * span(o), H);

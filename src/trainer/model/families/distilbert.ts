@@ -82,18 +82,7 @@ export const distilbert: Family = {
       .embedding('distilbert.embeddings.word_embeddings.weight', c.vocabSize, H)
       .embedding('distilbert.embeddings.position_embeddings.weight', c.maxPositionEmbeddings, H)
       .norm('distilbert.embeddings.LayerNorm', H);
-    for (let l = 0; l < c.numHiddenLayers; l++) {
-      const n = layerNames(l);
-      specs
-        .linear(n.query, H, H)
-        .linear(n.key, H, H)
-        .linear(n.value, H, H)
-        .linear(n.attentionOutput, H, H)
-        .norm(n.attentionNorm, H)
-        .linear(n.intermediate, c.intermediateSize, H)
-        .linear(n.output, H, c.intermediateSize)
-        .norm(n.outputNorm, H);
-    }
+    for (let l = 0; l < c.numHiddenLayers; l++) specs.postLnLayer(layerNames(l), H, c.intermediateSize);
     return specs.linear('pre_classifier', H, H).linear('classifier', c.id2label.length, H).specs;
   },
   canonicalName: stored => (/^(embeddings|transformer)\./.test(stored) ? `distilbert.${stored}` : stored),
