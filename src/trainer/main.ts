@@ -22,7 +22,7 @@ commands:
   eval --model DIR --data FILE --text-col C --label-col C    Metrics of a model on labelled rows.
   predict --model DIR [--data FILE --text-col C]             Labels and probabilities.
   init-checkpoint --layers N --hidden N --heads N --intermediate N --vocab FILE --labels a,b --out DIR
-      Write a random-initialised BERT classifier in the Hugging Face layout.
+      Write a random-initialised classifier of any family in the Hugging Face layout.
   export-script --run RUN_DIR --out DIR
       A folder that trains the run's recipe with transformers' Trainer (torchrun, accelerate).
   import-run --from MODEL_DIR --out RUN_DIR

@@ -151,6 +151,54 @@ describe('the bundled trainer (dist/trainer.js)', () => {
     assert.ok(fs.readFileSync(path.join(out, 'model.safetensors')).equals(fs.readFileSync(path.join(again, 'model.safetensors'))));
   });
 
+  it('every family through the CLI: init-checkpoint --config --tokenizer, train, eval, predict and export-script', () => {
+    const { TINY_FAMILIES, fixture } = require('./helpers') as typeof import('./helpers');
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bert-tune-cli-families-'));
+    try {
+      for (const family of TINY_FAMILIES.filter(f => ['distilbert', 'deberta-v2', 'modernbert'].includes(f.name))) {
+        const config = path.join(work, `${family.name}.json`);
+        fs.writeFileSync(config, JSON.stringify(family.config));
+        const base = path.join(work, `${family.name}-base`);
+        const tokenizerDir = fs.statSync(family.tokenizer).isDirectory() ? family.tokenizer : path.join(work, `${family.name}-tokenizer`);
+        if (tokenizerDir !== family.tokenizer) {
+          fs.mkdirSync(tokenizerDir);
+          fs.copyFileSync(family.tokenizer, path.join(tokenizerDir, 'vocab.txt'));
+        }
+        const init = spawnSync(
+          process.execPath,
+          [trainer, 'init-checkpoint', '--config', config, '--tokenizer', tokenizerDir, '--labels', '0,1', '--out', base],
+          { encoding: 'utf8' },
+        );
+        assert.equal(init.status, 0, init.stderr);
+        assert.equal(JSON.parse(fs.readFileSync(path.join(base, 'config.json'), 'utf8')).architectures[0], family.architecture);
+        const run = path.join(work, `${family.name}-run`);
+        const data = ['--data', fixture('sst2-dev-200.tsv'), '--text-col', 'text', '--label-col', 'label'];
+        const train = spawnSync(process.execPath, [trainer, 'train', ...data, '--model', base, '--out', run, '--max-steps', '2', '--batch-size', '8'], {
+          encoding: 'utf8',
+        });
+        assert.equal(train.status, 0, train.stderr.slice(-2000));
+        const started = train.stdout
+          .split('\n')
+          .filter(Boolean)
+          .map(l => JSON.parse(l))
+          .find(m => m.type === 'started');
+        assert.equal(started.family, JSON.parse(fs.readFileSync(path.join(base, 'config.json'), 'utf8')).model_type === 'deberta-v2' ? 'deberta' : family.name);
+        const evaluation = JSON.parse(execFileSync(process.execPath, [trainer, 'eval', '--model', run, ...data], { encoding: 'utf8' }));
+        assert.equal(evaluation.rows, 200);
+        const predicted = execFileSync(process.execPath, [trainer, 'predict', '--model', run], { input: '{"text": "a fine film"}\n', encoding: 'utf8' });
+        assert.ok(['0', '1'].includes(JSON.parse(predicted).label));
+        const exported = spawnSync(process.execPath, [trainer, 'export-script', '--run', run, '--out', path.join(work, `${family.name}-export`)], {
+          encoding: 'utf8',
+        });
+        assert.equal(exported.status, 0, exported.stderr);
+        const recipe = JSON.parse(fs.readFileSync(path.join(work, `${family.name}-export`, 'recipe.json'), 'utf8'));
+        assert.equal(recipe.family.model_type, family.config.model_type);
+      }
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  });
+
   it('eval and predict refuse a batch size of 0 at once (it used to loop forever), naming the range', () => {
     const tiny = path.join(root, 'test', 'fixtures', 'reference', 'tiny-bert');
     const data = path.join(root, 'test', 'fixtures', 'workspace', 'sst2-dev-200.tsv');

@@ -57,7 +57,7 @@ export async function importRunCommand(args: string[]): Promise<number> {
   }
   if (o.from === undefined && o.out === undefined) throw new UsageError(`--from and --out are required\n\n${IMPORT_USAGE}`);
   const out = path.resolve(requireOption(o.out, 'out', IMPORT_USAGE));
-  await selectBackend(); // the model is loaded once, to check it is a BERT classifier
+  await selectBackend(); // the model is loaded once, to check it is a classifier of a family BERT Tune runs
   const r = await importRun(path.resolve(requireOption(o.from, 'from', IMPORT_USAGE)), out);
   r.notices.forEach(n => process.stderr.write(`note: ${n}\n`));
   process.stdout.write(JSON.stringify({ out, messages: r.messages }) + '\n');

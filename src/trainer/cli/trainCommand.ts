@@ -15,7 +15,7 @@ export const TRAIN_USAGE = `usage: bert-tune train --data FILE --text-col C [--t
                       --model ID_OR_DIR --out DIR [options]
        bert-tune train --resume DIR
 
-Fine-tunes a BERT classifier and prints the trainer's messages as JSON lines (started,
+Fine-tunes a classifier of any family it runs (BERT, DistilBERT, RoBERTa, XLM-R, ELECTRA, DeBERTa-v3, ModernBERT) and prints the trainer's messages as JSON lines (started,
 progress, evaluation, checkpoint, log, warning, error, done); --log-steps prints a readable
 line per step on stderr (loss, grad norm, lr). The run folder DIR gets train-config.json,
 log.txt, metrics.jsonl, checkpoints/best (Hugging Face layout) and checkpoints/last (for
