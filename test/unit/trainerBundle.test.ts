@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { STOPPED_AT_SHUTDOWN, TRAIN_DEFAULTS } from '../../src/shared/trainerProtocol';
 import { InferenceClient } from '../../src/extension/predict/inferenceClient';
+import { fixture, TINY_FAMILIES } from './helpers';
 
 const root = path.join(__dirname, '..', '..');
 const trainer = path.join(root, 'dist', 'trainer.js');
@@ -152,7 +153,6 @@ describe('the bundled trainer (dist/trainer.js)', () => {
   });
 
   it('every family through the CLI: init-checkpoint --config --tokenizer, train, eval, predict and export-script', () => {
-    const { TINY_FAMILIES, fixture } = require('./helpers') as typeof import('./helpers');
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bert-tune-cli-families-'));
     try {
       for (const family of TINY_FAMILIES.filter(f => ['distilbert', 'deberta-v2', 'modernbert'].includes(f.name))) {
