@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { BertTuneTestApi } from '../../src/extension/main';
 import type { RunOutcome } from '../../src/extension/training/trainingManager';
 import { TrainingManager } from '../../src/extension/training/trainingManager';
-import { extensionApi, tinyModel, waitFor, workspaceRoot } from './util';
+import { extensionApi, tinyModel, tinyRoberta, waitFor, workspaceRoot } from './util';
 
 describe('Fine-tuning from VS Code', function () {
   this.timeout(120_000);
@@ -250,5 +250,33 @@ describe('Fine-tuning from VS Code', function () {
     });
     assert.equal(result, undefined);
     assert.equal(count(), before);
+  });
+
+  it('trains a RoBERTa from a local folder as it trains BERT: the Runs view names the family, and its model predicts a selection', async () => {
+    const outcome = (await vscode.commands.executeCommand('bertTune.fineTune', sst2(), {
+      textCol: 'text',
+      labelCol: 'label',
+      model: tinyRoberta(api),
+      settings: { epochs: 1, batchSize: 16, learningRate: 1e-3, maxLength: 64 },
+      confirm: false,
+    })) as RunOutcome;
+    assert.equal(outcome.status, 'completed', outcome.message);
+    const saved = JSON.parse(fs.readFileSync(path.join(outcome.runDir, 'checkpoints', 'best', 'config.json'), 'utf8'));
+    assert.deepEqual(saved.architectures, ['RobertaForSequenceClassification']);
+    const item = api.ctx.runsTree.getTreeItem({ run: runs().find(r => r.dir === outcome.runDir)! });
+    const tooltip = (item.tooltip as vscode.MarkdownString).value.replace(/\\/g, '');
+    assert.match(tooltip, /\(RoBERTa\)/);
+    const before = api.ctx.activeModel.current;
+    try {
+      await vscode.commands.executeCommand('bertTune.runs.useForPredictions', { run: runs().find(r => r.dir === outcome.runDir)! });
+      const doc = await vscode.workspace.openTextDocument({ content: 'a warm and lovely film\n', language: 'plaintext' });
+      const editor = await vscode.window.showTextDocument(doc);
+      editor.selection = new vscode.Selection(0, 0, 0, 22);
+      const shown = (await vscode.commands.executeCommand('bertTune.predictSelection')) as { prediction: { label: string } }[];
+      assert.equal(shown.length, 1);
+      assert.ok(['0', '1'].includes(shown[0].prediction.label), shown[0].prediction.label);
+    } finally {
+      await api.ctx.activeModel.set(before);
+    }
   });
 });

@@ -67,3 +67,36 @@ export function tinyModel(api: BertTuneTestApi): string {
   }
   return dir;
 }
+
+/**
+ * A tiny random RoBERTa (2 layers, hidden 16, byte-level BPE of 1,200 tokens from the
+ * workspace's .models-src) made by the bundled CLI's init-checkpoint --config --tokenizer: a
+ * family beside BERT, through the extension.
+ */
+export function tinyRoberta(api: BertTuneTestApi): string {
+  const dir = path.join(workspaceRoot().fsPath, '.models', 'tiny-roberta');
+  if (!fs.existsSync(path.join(dir, 'config.json'))) {
+    const config = path.join(workspaceRoot().fsPath, '.models', 'roberta-config.json');
+    fs.mkdirSync(path.dirname(config), { recursive: true });
+    fs.writeFileSync(
+      config,
+      JSON.stringify({
+        model_type: 'roberta',
+        vocab_size: 1200,
+        hidden_size: 16,
+        num_hidden_layers: 2,
+        num_attention_heads: 2,
+        intermediate_size: 32,
+        max_position_embeddings: 130,
+        type_vocab_size: 1,
+        pad_token_id: 1,
+        layer_norm_eps: 1e-5,
+      }),
+    );
+    const tokenizer = path.join(workspaceRoot().fsPath, '.models-src', 'roberta-tokenizer');
+    execFileSync(process.execPath, [api.ctx.trainerJs, 'init-checkpoint', '--config', config, '--tokenizer', tokenizer, '--labels', 'a,b', '--out', dir], {
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+    });
+  }
+  return dir;
+}

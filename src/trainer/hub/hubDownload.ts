@@ -51,8 +51,13 @@ export interface DownloadedModel {
 
 export class HubError extends Error {}
 
-/** A DeBERTa-v2/v3 repository's tokenizer is its spm.model (converted as transformers does, tokenizer/sentencePiece.ts). */
-const TOKENIZER_FILES = ['tokenizer_config.json', 'special_tokens_map.json', 'tokenizer.json', 'vocab.txt', 'spm.model'];
+/**
+ * The tokenizer's files, in the order they are looked for. Where a repository has no
+ * tokenizer.json, a DeBERTa-v2/v3's is its spm.model and an older RoBERTa's its vocab.json and
+ * merges.txt (converted as transformers converts them: tokenizer/sentencePiece.ts, bpeFiles.ts).
+ */
+const TOKENIZER_FILES = ['tokenizer_config.json', 'special_tokens_map.json', 'tokenizer.json', 'vocab.txt', 'spm.model', 'vocab.json', 'merges.txt'];
+const CONVERTED: Record<string, string> = { 'spm.model': 'deberta-v2', 'vocab.json': 'roberta', 'merges.txt': 'roberta' };
 
 /** A config.json of a model_type no family computes is refused before its weights are downloaded; its model_type otherwise. */
 function refuseUnknownFamily(id: string, configFile: string): string | undefined {
@@ -108,18 +113,18 @@ export async function downloadModel(modelId: string, options: HubOptions = {}): 
     const commit = config.commit;
     const modelType = refuseUnknownFamily(id, await session.fetch('config.json', config));
     // The tokenizer: tokenizer.json (every family's, as transformers saves it), a BERT vocab.txt,
-    // or DeBERTa's spm.model (fetched only where there is no tokenizer.json).
-    let tokenizerFiles = 0;
+    // or, only where there is no tokenizer.json, DeBERTa's spm.model or RoBERTa's vocab.json + merges.txt.
+    const got = new Set<string>();
     for (const f of TOKENIZER_FILES) {
-      if (f === 'spm.model' && (tokenizerFiles || modelType !== 'deberta-v2')) continue;
+      if (CONVERTED[f] && (got.has('tokenizer.json') || modelType !== CONVERTED[f])) continue;
       const meta = await session.meta(f, commit);
       if (!meta) continue;
       await session.fetch(f, meta);
-      if (f === 'tokenizer.json' || f === 'vocab.txt' || f === 'spm.model') tokenizerFiles++;
+      got.add(f);
     }
-    if (!tokenizerFiles)
+    if (!['tokenizer.json', 'vocab.txt', 'spm.model', 'vocab.json'].some(f => got.has(f)))
       throw new HubError(
-        `${id} has no tokenizer.json (nor a BERT vocab.txt, nor DeBERTa's spm.model), which BERT Tune reads the tokenizer from. A repository with only a SentencePiece model (spm.model) or vocab.json + merges.txt can be given one in Python: AutoTokenizer.from_pretrained("${id}").save_pretrained(folder), then pick that folder with the model's other files.`,
+        `${id} has no tokenizer.json (nor a BERT vocab.txt, DeBERTa's spm.model or RoBERTa's vocab.json and merges.txt), which BERT Tune reads the tokenizer from. It can be given one in Python: AutoTokenizer.from_pretrained("${id}").save_pretrained(folder), then pick that folder with the model's other files.`,
       );
     let weights: string | undefined;
     for (const w of WEIGHTS) {

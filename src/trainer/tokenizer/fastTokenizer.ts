@@ -35,8 +35,8 @@ function stripAround(sections: string[], t: TokenizerInternals): void {
 }
 
 export class FastTokenizer implements TextTokenizer {
-  /** The file it was built from: tokenizer.json, or a DeBERTa spm.model converted as transformers converts it. */
-  readonly source: 'tokenizer.json' | 'spm.model';
+  /** The file it was built from: tokenizer.json, or a DeBERTa spm.model or RoBERTa vocab.json converted as transformers converts them. */
+  readonly source: 'tokenizer.json' | 'spm.model' | 'vocab.json';
   readonly padId: number;
   readonly maxId: number;
   /** Whether its pre-tokenisation is BERT's, which never splits a run of letters, digits and marks (boundedIds may then shorten long words). */
@@ -53,7 +53,7 @@ export class FastTokenizer implements TextTokenizer {
     special: { cls: string; sep: string; pad: string },
     private readonly file = 'tokenizer.json',
   ) {
-    this.source = file.endsWith('spm.model') ? 'spm.model' : 'tokenizer.json';
+    this.source = file.endsWith('spm.model') ? 'spm.model' : file.endsWith('vocab.json') ? 'vocab.json' : 'tokenizer.json';
     tokenizerJson = checkedTokenizerJson(tokenizerJson, file);
     const model = tokenizerJson.model as { type: (typeof TOKENIZER_MODELS)[number]; vocab: Record<string, number> | [string, number][] };
     // Whatever else the library trips over ("type is not iterable") is told with the file's name.

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { BertTokenizer, DEFAULT_SPECIAL_TOKENS, parseVocab, type SpecialTokens, type TextTokenizer } from './bertTokenizer';
 import { FastTokenizer } from './fastTokenizer';
 import { debertaTokenizerJson, parseSentencePieceModel } from './sentencePiece';
+import { parseBpeVocab, parseMerges, robertaTokenizerJson } from './bpeFiles';
 
 /**
  * Files a tokenizer may come with, of every family; saving a model copies those present, so a
@@ -40,6 +41,37 @@ function isDeberta(dir: string): boolean {
   const config = readJson(path.join(dir, 'config.json'));
   const tokenizerConfig = readJson(path.join(dir, 'tokenizer_config.json'));
   return config?.model_type === 'deberta-v2' || tokenizerConfig?.tokenizer_class === 'DebertaV2Tokenizer';
+}
+
+/** A RoBERTa folder: config.json's model_type, else the tokenizer class its tokenizer_config.json names. */
+function isRoberta(dir: string): boolean {
+  const config = readJson(path.join(dir, 'config.json'));
+  const tokenizerConfig = readJson(path.join(dir, 'tokenizer_config.json'));
+  return config?.model_type === 'roberta' || /^Roberta(Tokenizer|TokenizerFast)$/.test(String(tokenizerConfig?.tokenizer_class ?? ''));
+}
+
+/** RoBERTa with vocab.json + merges.txt and no tokenizer.json: the tokenizer.json transformers 5 builds from them. */
+function robertaFromBpeFiles(dir: string): TextTokenizer {
+  const config = readJson(path.join(dir, 'tokenizer_config.json')) ?? {};
+  const map = readJson(path.join(dir, 'special_tokens_map.json')) ?? {};
+  const token = (k: string, fallback: string) => tokenString(map[`${k}_token`]) ?? tokenString(config[`${k}_token`]) ?? fallback;
+  const special = {
+    cls: token('cls', '<s>'),
+    sep: token('sep', '</s>'),
+    pad: token('pad', '<pad>'),
+    unk: token('unk', '<unk>'),
+    mask: token('mask', '<mask>'),
+  };
+  const vocabFile = path.join(dir, 'vocab.json');
+  const mergesFile = path.join(dir, 'merges.txt');
+  const json = robertaTokenizerJson(
+    parseBpeVocab(readJson(vocabFile), vocabFile),
+    parseMerges(fs.readFileSync(mergesFile, 'utf8'), mergesFile),
+    { addPrefixSpace: config.add_prefix_space === true, trimOffsets: config.trim_offsets !== false, special },
+    vocabFile,
+  );
+  const maxLength = typeof config.model_max_length === 'number' && config.model_max_length < 1e9 ? config.model_max_length : 512;
+  return new FastTokenizer(json, config, maxLength, special, vocabFile);
 }
 
 /**
@@ -80,9 +112,11 @@ export function loadTokenizer(dir: string, options: { preferVocab?: boolean } = 
   const hasJson = fs.existsSync(tokenizerJson);
   const spmFile = path.join(dir, 'spm.model');
   if (!fs.existsSync(vocabFile) && !hasJson && fs.existsSync(spmFile) && isDeberta(dir)) return debertaFromSentencePiece(dir, spmFile);
+  if (!fs.existsSync(vocabFile) && !hasJson && fs.existsSync(path.join(dir, 'vocab.json')) && fs.existsSync(path.join(dir, 'merges.txt')) && isRoberta(dir))
+    return robertaFromBpeFiles(dir);
   if (!fs.existsSync(vocabFile) && !hasJson) {
     throw new Error(
-      `${dir}: no tokenizer.json or vocab.txt. BERT Tune reads a model's tokenizer from its tokenizer.json (or a BERT vocab.txt); a folder with only vocab.json + merges.txt or a SentencePiece model (spm.model) can be given one in Python: AutoTokenizer.from_pretrained(folder).save_pretrained(folder).`,
+      `${dir}: no tokenizer.json or vocab.txt. BERT Tune reads a model's tokenizer from its tokenizer.json, a BERT vocab.txt, a RoBERTa vocab.json + merges.txt or DeBERTa's spm.model; this folder can be given a tokenizer.json in Python: AutoTokenizer.from_pretrained(folder).save_pretrained(folder).`,
     );
   }
   const config = readJson(path.join(dir, 'tokenizer_config.json')) ?? {};
