@@ -49,7 +49,13 @@ describe('Hub downloads (against a local fake Hub)', () => {
       1,
     );
     fs.rmSync(path.join(debertaSpm, 'tokenizer.json'));
+    const robertaBpe = tempDir();
+    for (const f of ['config.json', 'model.safetensors']) fs.copyFileSync(path.join(ROBERTA, f), path.join(robertaBpe, f));
+    const robertaJson = JSON.parse(fs.readFileSync(path.join(ROBERTA, 'tokenizer.json'), 'utf8')) as { model: { vocab: object; merges: string[][] } };
+    fs.writeFileSync(path.join(robertaBpe, 'vocab.json'), JSON.stringify(robertaJson.model.vocab));
+    fs.writeFileSync(path.join(robertaBpe, 'merges.txt'), robertaJson.model.merges.map(m => m.join(' ')).join('\n') + '\n');
     hub = await new FakeHub({
+      'test-org/roberta-bpe': { dir: robertaBpe, commit: '2'.repeat(40) },
       'test-org/deberta-spm': { dir: debertaSpm, commit: '1'.repeat(40) },
       'test-org/tiny-roberta': { dir: ROBERTA, commit: 'd'.repeat(40) },
       'test-org/albert': { dir: albert, commit: 'e'.repeat(40) },
@@ -91,6 +97,17 @@ describe('Hub downloads (against a local fake Hub)', () => {
     await useBackend('wasm');
     const loaded = loadCheckpoint(got.dir);
     assert.equal(loaded.tokenizer.source, 'spm.model');
+    loaded.model.dispose();
+  });
+
+  it('downloads an older RoBERTa with vocab.json and merges.txt, no tokenizer.json, and the model loads', async () => {
+    const got = await downloadModel('test-org/roberta-bpe', { endpoint: hub.endpoint, cacheDir: tempDir() });
+    assert.deepEqual(fs.readdirSync(got.dir).sort(), ['config.json', 'merges.txt', 'model.safetensors', 'vocab.json']);
+    const { loadCheckpoint } = await import('../../src/trainer/checkpoint/hfCheckpoint');
+    const { useBackend } = await import('./backendSetup');
+    await useBackend('wasm');
+    const loaded = loadCheckpoint(got.dir);
+    assert.equal(loaded.tokenizer.source, 'vocab.json');
     loaded.model.dispose();
   });
 
