@@ -48,7 +48,9 @@ export class RepoCache {
     if (!commit) return undefined;
     const dir = this.snapshotDir(commit);
     const has = (f: string) => fs.existsSync(path.join(dir, f));
-    return has('config.json') && (has('tokenizer.json') || has('vocab.txt') || has('spm.model') || has('vocab.json')) && WEIGHT_FILES.some(has) ? { dir, commit } : undefined;
+    return has('config.json') && (has('tokenizer.json') || has('vocab.txt') || has('spm.model') || has('vocab.json')) && WEIGHT_FILES.some(has)
+      ? { dir, commit }
+      : undefined;
   }
 
   writeRef(revision: string, commit: string): void {
