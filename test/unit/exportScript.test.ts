@@ -168,6 +168,7 @@ describe('Export training script', () => {
     );
     const summary = summarizeRun(run, false);
     assert.equal(summary.status, 'completed');
+    assert.equal(summary.family, 'bert', 'the imported run names its family, as a trained one does');
     assert.deepEqual(summary.best, { metric: 'accuracy', value: 0.75, step: 2 });
     assert.equal(readRunConfig(run).learningRate, recipe.learning_rate);
     // the run's own epochs and order, not the defaults

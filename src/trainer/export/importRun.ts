@@ -12,6 +12,7 @@ import { writeFolderAtomically } from '../checkpoint/atomicFolder';
 import { loadCheckpoint } from '../checkpoint/hfCheckpoint';
 import type { Recipe } from './exportScript';
 import { writeFileReplacingAtomically } from '../train/runFolderWriter';
+import type { FamilyName } from '../../shared/families';
 
 interface LogEntry {
   step?: number;
@@ -102,7 +103,7 @@ function configFromRecipe(recipe: Recipe, out: string): TrainConfig | undefined 
 }
 
 /** The messages a run of BERT Tune would have written, from transformers' log history. */
-export function messagesFromTrainerState(state: HfTrainerState, labels: string[], runDir: string, recipe?: Recipe): FromTrainer[] {
+export function messagesFromTrainerState(state: HfTrainerState, labels: string[], runDir: string, recipe?: Recipe, family?: FamilyName): FromTrainer[] {
   const history = state.log_history ?? [];
   const totalSteps = num(state.max_steps) ?? num(state.global_step) ?? history.reduce((m, h) => Math.max(m, num(h.step) ?? 0), 0);
   const bestStep = num(state.best_global_step ?? undefined);
@@ -118,6 +119,7 @@ export function messagesFromTrainerState(state: HfTrainerState, labels: string[]
       validationRows: recipe?.validation_rows ?? 0,
       totalSteps,
       parameters: 0,
+      family,
     },
   ];
   const evaluatedAt = new Set<number>();
@@ -160,14 +162,15 @@ export function messagesFromTrainerState(state: HfTrainerState, labels: string[]
 
 export async function importRun(from: string, runDir: string): Promise<{ messages: number; notices: string[] }> {
   if (fs.existsSync(runDir)) throw new Error(`${runDir} exists already: import into a new run folder`);
-  // It must load here before it becomes a run: a BERT classifier with its tokenizer.
+  // It must load here before it becomes a run: a classifier of a family BERT Tune runs, with its tokenizer.
   const loaded = loadCheckpoint(from);
   const labels = loaded.config.id2label;
+  const family = loaded.config.family;
   loaded.model.dispose();
   const hasState = fs.existsSync(path.join(from, 'trainer_state.json'));
   const state = readTrainerStateFile(path.join(from, 'trainer_state.json'));
   const recipe = readJson<Recipe>(path.join(from, 'bert_tune_recipe.json'));
-  const messages = messagesFromTrainerState(state, labels, runDir, recipe);
+  const messages = messagesFromTrainerState(state, labels, runDir, recipe, family);
   // A plain model folder (save_pretrained, no Trainer) is a run without curves: said, not implied.
   const noCurves = `${from} has no trainer_state.json: imported as a model without curves (its training was not recorded), ready for predictions and evaluations.`;
   if (!hasState) messages.push({ type: 'log', message: noCurves });
