@@ -7,7 +7,8 @@
  *   npx tsx bench/train-vs-pytorch/run.ts [--seconds 20] [--shapes 3] [--bert-base] [--families]
  * (--bert-base adds L12 H768 at 128 tokens: about a minute per side; --families adds
  * distilbert-base, roberta-base, deberta-v3-base and ModernBERT-base at both lengths, each
- * against transformers' own class of the family: some ten minutes.)
+ * against transformers' own class of the family: some ten minutes; --only NAME,NAME keeps the
+ * rows whose shape names contain one of them.)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';

@@ -92,6 +92,12 @@ export interface Family {
   head(ctx: ForwardContext, features: tf.Tensor2D): { pooled: tf.Tensor2D; logits: tf.Tensor2D };
   /** A fresh parameter as transformers' _init_weights makes it, where it differs from the common rule (initWeights.ts). */
   initParameter?(spec: ParameterSpec, c: ModelConfig, random: Random): TorchTensor | undefined;
+  /**
+   * Floats a padded token of `length` keeps per layer for the backward pass beyond BERT's
+   * (parallel/parallelTrainer.ts: activationBytesPerToken), where the family keeps more:
+   * measured, and held to a measurement by test/unit/familyMemory.test.ts.
+   */
+  extraActivationFloats?(c: ModelConfig, length: number): number;
   /** Embedding tables whose padding row transformers zeroes (nn.Embedding's padding_idx). */
   paddingRows(c: ModelConfig): string[];
   readonly parts: FamilyParts;

@@ -15,6 +15,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Classifier } from '../model/classifier';
 import type { TensorSource } from '../checkpoint/safetensors';
 import type { ModelConfig } from '../model/config';
+import { familyNamed } from '../model/families/index';
 import type { ParameterSpec } from '../model/parameters';
 import { lossCoefficients } from '../step/loss';
 import { clipScale } from '../step/clipping';
@@ -50,10 +51,12 @@ export interface ParallelStepOptions {
  * Bytes a padded token of `length` holds in a worker's heap at the peak of a forward and
  * backward pass: what the backward pass keeps of each layer (tapeGradients.ts, attention.ts),
  * measured on the WASM backend at about layers × (22·hidden + 2·heads·length) floats (bert-base
- * at 128 tokens: 0.81 MB a token), with some room for the allocator.
+ * at 128 tokens: 0.81 MB a token), with some room for the allocator; plus what the family keeps
+ * beyond that (DeBERTa's relative-position scores, ModernBERT's pre-norm and GeGLU).
  */
 export function activationBytesPerToken(config: ModelConfig, length: number): number {
-  return config.numHiddenLayers * (24 * config.hiddenSize + 2 * config.numAttentionHeads * length) * 4;
+  const extra = familyNamed(config.family).extraActivationFloats?.(config, length) ?? 0;
+  return config.numHiddenLayers * (24 * config.hiddenSize + 2 * config.numAttentionHeads * length + extra) * 4;
 }
 
 /**

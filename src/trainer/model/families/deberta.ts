@@ -330,6 +330,13 @@ export const deberta: Family = {
     );
     return { pooled, logits: linear(ctx, ctx.drop(pooled, c.classifierDropout ?? c.hiddenDropoutProb), 'classifier') };
   },
+  // The c2p and p2c scores against every relative distance, [heads, B·S, 2·span] each, their
+  // gathered [B, heads, S, S] and the gather's indexes: measured on WASM at about
+  // heads × (11 · 2·span + 12 · length) floats a token and layer (4 heads, hidden 128, 256 buckets).
+  extraActivationFloats: (c, length) => {
+    const o = options(c);
+    return o.relativeAttention ? c.numAttentionHeads * (11 * 2 * span(o) + 12 * length) : 0;
+  },
   paddingRows: () => ['deberta.embeddings.word_embeddings.weight'],
   parts: {
     head: ['pooler.', 'classifier.'],
