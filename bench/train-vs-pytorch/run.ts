@@ -113,6 +113,9 @@ async function main() {
     if (process.argv.includes('--bert-base')) runs.push([BERT_BASE, '128']);
     if (process.argv.includes('--families'))
       runs.push(...FAMILY_SHAPES.flatMap(shape => (Object.keys(SETTINGS) as Setting[]).map((s): [Shape, Setting] => [shape, s])));
+    // --only deberta,ModernBERT: the rows whose shape names contain one of these
+    const only = arg('only', '').split(',').filter(Boolean);
+    if (only.length) runs.splice(0, runs.length, ...runs.filter(([shape]) => only.some(o => shape.name.includes(o))));
     for (const [shape, setting] of runs) {
       try {
         const a = ours(shape, setting);
