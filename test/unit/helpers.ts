@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { TextTokenizer } from '../../src/trainer/tokenizer/bertTokenizer';
 
 export const FIXTURES = path.join(__dirname, '..', 'fixtures', 'workspace');
 export const fixture = (...p: string[]): string => path.join(FIXTURES, ...p);
@@ -44,6 +45,22 @@ export async function tinyCheckpoint(dir: string, id2label: Record<number, strin
 }
 
 const FAMILY_FIXTURES = path.join(__dirname, '..', 'fixtures', 'families');
+
+/** The 2,780 texts and pairs of the family tests (test/fixtures/families/texts.jsonl). */
+export function familyTexts(): { text: string; pair?: string }[] {
+  return fs
+    .readFileSync(path.join(FAMILY_FIXTURES, 'texts.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map(l => JSON.parse(l) as { text: string; pair?: string });
+}
+
+/** The texts on which two tokenizers give other ids (their first 40 characters), truncated at 64. */
+export function textsWithOtherIds(a: TextTokenizer, b: TextTokenizer): string[] {
+  return familyTexts()
+    .filter(t => a.encode(t.text, t.pair, 64).inputIds.join() !== b.encode(t.text, t.pair, 64).inputIds.join())
+    .map(t => t.text.slice(0, 40));
+}
 
 /**
  * A tiny random model of each family beside BERT, as config.json keys (model_type included) and

@@ -36,32 +36,30 @@ function readJson(file: string): Record<string, unknown> | undefined {
   throw new Error(`${file}: not a JSON object`);
 }
 
-/** A DeBERTa-v2/v3 folder: config.json's model_type, else the tokenizer class its tokenizer_config.json names. */
-function isDeberta(dir: string): boolean {
-  const config = readJson(path.join(dir, 'config.json'));
-  const tokenizerConfig = readJson(path.join(dir, 'tokenizer_config.json'));
-  return config?.model_type === 'deberta-v2' || tokenizerConfig?.tokenizer_class === 'DebertaV2Tokenizer';
+/** Whether a folder holds this family's model: config.json's model_type, else the tokenizer class its tokenizer_config.json names. */
+function folderOf(dir: string, modelType: string, tokenizerClass: RegExp): boolean {
+  if (readJson(path.join(dir, 'config.json'))?.model_type === modelType) return true;
+  return tokenizerClass.test(String(readJson(path.join(dir, 'tokenizer_config.json'))?.tokenizer_class ?? ''));
 }
 
-/** A RoBERTa folder: config.json's model_type, else the tokenizer class its tokenizer_config.json names. */
-function isRoberta(dir: string): boolean {
-  const config = readJson(path.join(dir, 'config.json'));
-  const tokenizerConfig = readJson(path.join(dir, 'tokenizer_config.json'));
-  return config?.model_type === 'roberta' || /^Roberta(Tokenizer|TokenizerFast)$/.test(String(tokenizerConfig?.tokenizer_class ?? ''));
+/**
+ * What tokenizer_config.json and special_tokens_map.json say of a folder's tokenizer: its options,
+ * its special tokens (these defaults where neither names one) and the longest input it takes.
+ */
+function tokenizerSettings(dir: string, defaults: SpecialTokens): { config: Record<string, unknown>; special: SpecialTokens; maxLength: number } {
+  const config = readJson(path.join(dir, 'tokenizer_config.json')) ?? {};
+  const map = readJson(path.join(dir, 'special_tokens_map.json')) ?? {};
+  const special = { ...defaults };
+  for (const k of Object.keys(special) as (keyof SpecialTokens)[]) {
+    special[k] = tokenString(map[`${k}_token`]) ?? tokenString(config[`${k}_token`]) ?? special[k];
+  }
+  const maxLength = typeof config.model_max_length === 'number' && config.model_max_length < 1e9 ? config.model_max_length : 512;
+  return { config, special, maxLength };
 }
 
 /** RoBERTa with vocab.json + merges.txt and no tokenizer.json: the tokenizer.json transformers 5 builds from them. */
 function robertaFromBpeFiles(dir: string): TextTokenizer {
-  const config = readJson(path.join(dir, 'tokenizer_config.json')) ?? {};
-  const map = readJson(path.join(dir, 'special_tokens_map.json')) ?? {};
-  const token = (k: string, fallback: string) => tokenString(map[`${k}_token`]) ?? tokenString(config[`${k}_token`]) ?? fallback;
-  const special = {
-    cls: token('cls', '<s>'),
-    sep: token('sep', '</s>'),
-    pad: token('pad', '<pad>'),
-    unk: token('unk', '<unk>'),
-    mask: token('mask', '<mask>'),
-  };
+  const { config, special, maxLength } = tokenizerSettings(dir, { cls: '<s>', sep: '</s>', pad: '<pad>', unk: '<unk>', mask: '<mask>' });
   const vocabFile = path.join(dir, 'vocab.json');
   const mergesFile = path.join(dir, 'merges.txt');
   const json = robertaTokenizerJson(
@@ -70,7 +68,6 @@ function robertaFromBpeFiles(dir: string): TextTokenizer {
     { addPrefixSpace: config.add_prefix_space === true, trimOffsets: config.trim_offsets !== false, special },
     vocabFile,
   );
-  const maxLength = typeof config.model_max_length === 'number' && config.model_max_length < 1e9 ? config.model_max_length : 512;
   return new FastTokenizer(json, config, maxLength, special, vocabFile);
 }
 
@@ -79,23 +76,13 @@ function robertaFromBpeFiles(dir: string): TextTokenizer {
  * transformers 5 builds from it, with tokenizer_config.json's options.
  */
 function debertaFromSentencePiece(dir: string, spmFile: string): TextTokenizer {
-  const config = readJson(path.join(dir, 'tokenizer_config.json')) ?? {};
-  const map = readJson(path.join(dir, 'special_tokens_map.json')) ?? {};
-  const token = (k: string, fallback: string) => tokenString(map[`${k}_token`]) ?? tokenString(config[`${k}_token`]) ?? fallback;
-  const special = {
-    cls: token('cls', '[CLS]'),
-    sep: token('sep', '[SEP]'),
-    pad: token('pad', '[PAD]'),
-    unk: token('unk', '[UNK]'),
-    mask: token('mask', '[MASK]'),
-  };
+  const { config, special, maxLength } = tokenizerSettings(dir, DEFAULT_SPECIAL_TOKENS);
   const json = debertaTokenizerJson(parseSentencePieceModel(fs.readFileSync(spmFile), spmFile), {
     doLowerCase: config.do_lower_case === true,
     splitByPunct: config.split_by_punct === true,
     addPrefixSpace: config.add_prefix_space !== false,
     special,
   });
-  const maxLength = typeof config.model_max_length === 'number' && config.model_max_length < 1e9 ? config.model_max_length : 512;
   return new FastTokenizer(json, config, maxLength, special, spmFile);
 }
 
@@ -111,22 +98,22 @@ export function loadTokenizer(dir: string, options: { preferVocab?: boolean } = 
   const vocabFile = path.join(dir, 'vocab.txt');
   const hasJson = fs.existsSync(tokenizerJson);
   const spmFile = path.join(dir, 'spm.model');
-  if (!fs.existsSync(vocabFile) && !hasJson && fs.existsSync(spmFile) && isDeberta(dir)) return debertaFromSentencePiece(dir, spmFile);
-  if (!fs.existsSync(vocabFile) && !hasJson && fs.existsSync(path.join(dir, 'vocab.json')) && fs.existsSync(path.join(dir, 'merges.txt')) && isRoberta(dir))
+  const noTokenizerJson = !fs.existsSync(vocabFile) && !hasJson;
+  if (noTokenizerJson && fs.existsSync(spmFile) && folderOf(dir, 'deberta-v2', /^DebertaV2Tokenizer$/)) return debertaFromSentencePiece(dir, spmFile);
+  if (
+    noTokenizerJson &&
+    fs.existsSync(path.join(dir, 'vocab.json')) &&
+    fs.existsSync(path.join(dir, 'merges.txt')) &&
+    folderOf(dir, 'roberta', /^Roberta(Tokenizer|TokenizerFast)$/)
+  )
     return robertaFromBpeFiles(dir);
-  if (!fs.existsSync(vocabFile) && !hasJson) {
+  if (noTokenizerJson) {
     throw new Error(
       `${dir}: no tokenizer.json or vocab.txt. BERT Tune reads a model's tokenizer from its tokenizer.json, a BERT vocab.txt, a RoBERTa vocab.json + merges.txt or DeBERTa's spm.model; this folder can be given a tokenizer.json in Python: AutoTokenizer.from_pretrained(folder).save_pretrained(folder).`,
     );
   }
-  const config = readJson(path.join(dir, 'tokenizer_config.json')) ?? {};
-  const map = readJson(path.join(dir, 'special_tokens_map.json')) ?? {};
-  const special = { ...DEFAULT_SPECIAL_TOKENS };
-  for (const k of Object.keys(special) as (keyof SpecialTokens)[]) {
-    special[k] = tokenString(map[`${k}_token`]) ?? tokenString(config[`${k}_token`]) ?? special[k];
-  }
+  const { config, special, maxLength } = tokenizerSettings(dir, DEFAULT_SPECIAL_TOKENS);
   const bool = (key: string, fallback: boolean | undefined) => (typeof config[key] === 'boolean' ? (config[key] as boolean) : fallback);
-  const maxLength = typeof config.model_max_length === 'number' && config.model_max_length < 1e9 ? config.model_max_length : 512;
   if (hasJson && !(options.preferVocab && fs.existsSync(vocabFile))) {
     return new FastTokenizer(readJson(tokenizerJson)!, config, maxLength, special, tokenizerJson);
   }

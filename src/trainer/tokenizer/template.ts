@@ -14,40 +14,29 @@ export interface Template {
   pair: TemplatePiece[];
 }
 
+/**
+ * cls A sep, and for a pair cls A `between` B sep, B's part of type `secondType`: the shape of
+ * both BERT's and RoBERTa's templates.
+ */
+function clsSepTemplate(cls: number, sep: number, between: number[], secondType: number): Template {
+  const single: TemplatePiece[] = [
+    { special: [cls], typeId: 0 },
+    { sequence: 'A', typeId: 0 },
+  ];
+  return {
+    single: [...single, { special: [sep], typeId: 0 }],
+    pair: [...single, { special: between, typeId: 0 }, { sequence: 'B', typeId: secondType }, { special: [sep], typeId: secondType }],
+  };
+}
+
 /** BERT's: [CLS] A [SEP] (B [SEP]), B's tokens and its [SEP] of type 1. */
 export function bertTemplate(cls: number, sep: number): Template {
-  return {
-    single: [
-      { special: [cls], typeId: 0 },
-      { sequence: 'A', typeId: 0 },
-      { special: [sep], typeId: 0 },
-    ],
-    pair: [
-      { special: [cls], typeId: 0 },
-      { sequence: 'A', typeId: 0 },
-      { special: [sep], typeId: 0 },
-      { sequence: 'B', typeId: 1 },
-      { special: [sep], typeId: 1 },
-    ],
-  };
+  return clsSepTemplate(cls, sep, [sep], 1);
 }
 
 /** RoBERTa's: <s> A </s> (</s> B </s>). Its models read no token types: all 0. */
 export function robertaTemplate(cls: number, sep: number): Template {
-  return {
-    single: [
-      { special: [cls], typeId: 0 },
-      { sequence: 'A', typeId: 0 },
-      { special: [sep], typeId: 0 },
-    ],
-    pair: [
-      { special: [cls], typeId: 0 },
-      { sequence: 'A', typeId: 0 },
-      { special: [sep, sep], typeId: 0 },
-      { sequence: 'B', typeId: 0 },
-      { special: [sep], typeId: 0 },
-    ],
-  };
+  return clsSepTemplate(cls, sep, [sep, sep], 0);
 }
 
 const NO_SPECIALS: Template = {

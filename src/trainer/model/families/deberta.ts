@@ -105,11 +105,13 @@ export function relativePositions(S: number, o: DebertaShape): Int32Array {
  * axis with one index for every batch and head), as an embedding lookup into a's rows so that its
  * gradient is our scatter (tfjs's gather has no gradient kernel on WASM).
  */
-function gatherLast(a: tf.Tensor4D, index: Int32Array, S: number, kind: string): tf.Tensor4D {
+function gatherLast(a: tf.Tensor4D, indexOf: () => Int32Array, S: number, kind: string): tf.Tensor4D {
   const [B, H, , width] = a.shape;
   const key = `${kind} ${B} ${H} ${S} ${width}`;
   let flat = flatIndexes.get(key);
   if (!flat) {
+    // Computed only here: every later layer and batch of this shape finds it made.
+    const index = indexOf();
     flat = new Int32Array(B * H * S * S);
     for (let bh = 0; bh < B * H; bh++)
       for (let x = 0; x < S; x++) for (let y = 0; y < S; y++) flat[(bh * S + x) * S + y] = (bh * S + x) * width + index[x * S + y];
@@ -137,7 +139,8 @@ function relativeBias(
   q: tf.Tensor2D,
   k: tf.Tensor2D,
   relEmbeddings: tf.Tensor2D,
-  rel: Int32Array,
+  /** relative_pos [S·S], made when first asked for */
+  rel: () => Int32Array,
   B: number,
   S: number,
 ): tf.Tensor4D {
@@ -160,13 +163,13 @@ function relativeBias(
   let bias: tf.Tensor4D | undefined;
   if (o.c2p) {
     const posKey = heads(linear(ctx, rows, o.shareAttKey ? `${p}.key_proj` : `${p}.pos_key_proj`), n);
-    const index = rel.map(r => Math.min(Math.max(r + span(o), 0), width - 1));
+    const index = () => rel().map(r => Math.min(Math.max(r + span(o), 0), width - 1));
     const c2p = gatherLast(scores(q, posKey), index, S, `c2p ${span(o)} ${o.positionBuckets} ${o.maxRelativePositions}`);
     bias = tf.div(c2p, scale) as tf.Tensor4D;
   }
   if (o.p2c) {
     const posQuery = heads(linear(ctx, rows, o.shareAttKey ? `${p}.query_proj` : `${p}.pos_query_proj`), n);
-    const index = rel.map(r => Math.min(Math.max(-r + span(o), 0), width - 1));
+    const index = () => rel().map(r => Math.min(Math.max(-r + span(o), 0), width - 1));
     const p2c = tf.transpose(
       gatherLast(scores(k, posQuery), index, S, `p2c ${span(o)} ${o.positionBuckets} ${o.maxRelativePositions}`),
       [0, 1, 3, 2],
@@ -287,7 +290,9 @@ export const deberta: Family = {
     const pairs = tf.mul(keys, tf.reshape(keys, [B, 1, S, 1]));
     const allowed = tf.maximum(pairs, tf.reshape(tf.eye(S), [1, 1, S, S]));
     const mask = tf.mul(tf.sub(1, allowed), MASK_VALUE) as tf.Tensor4D;
-    const rel = o.relativeAttention ? relativePositions(S, o) : undefined;
+    // The relative positions of this length, made only when a gather's indexes are not cached yet.
+    let positions: Int32Array | undefined;
+    const rel = () => (positions ??= relativePositions(S, o));
     const relEmbeddings = o.relativeAttention
       ? o.normRelEmbeddings
         ? norm(ctx, ctx.param('deberta.encoder.rel_embeddings.weight') as tf.Tensor2D, 'deberta.encoder.LayerNorm')
@@ -303,7 +308,7 @@ export const deberta: Family = {
         const q = linear(ctx, input, names.query);
         const k = linear(ctx, input, names.key);
         // The content scores divided by √(head size · factor): q scaled here, as attention divides by √(head size).
-        const bias = rel && relEmbeddings && (o.c2p || o.p2c) ? tf.add(relativeBias(ctx, l, q, k, relEmbeddings, rel, B, S), mask) : mask;
+        const bias = relEmbeddings && (o.c2p || o.p2c) ? tf.add(relativeBias(ctx, l, q, k, relEmbeddings, rel, B, S), mask) : mask;
         const context = attention(
           factor > 1 ? tf.div(q, Math.sqrt(factor)) : q,
           k,
