@@ -15,6 +15,8 @@ export const FINDING_KINDS = {
   trainValidationOverlap: { severity: 'warning', title: 'This validation row repeats a training row' },
   missingLabel: { severity: 'warning', title: 'A missing value ("NaN", "None", "N/A") read as a label' },
   labelVariants: { severity: 'warning', title: 'A label spelled another way ("Pos"/"pos", "1"/"1.0"): another class' },
+  noLabels: { severity: 'info', title: 'A multi-label row with no label' },
+  outlier: { severity: 'info', title: 'A regression target far from the others' },
 } as const satisfies Record<string, { severity: 'warning' | 'info'; title: string }>;
 export type FindingKind = keyof typeof FINDING_KINDS;
 

@@ -4,7 +4,8 @@
  * Declared once, imported by both sides, validated on receipt.
  */
 import * as z from 'zod/mini';
-import { classMetricsSchema, misclassifiedSchema } from './trainerProtocol';
+import { classMetricsSchema, misclassifiedSchema, regressionPointSchema, taskMetricFields } from './trainerProtocol';
+import { taskNameSchema } from './tasks';
 
 const count = () => z.int().check(z.nonnegative());
 
@@ -49,9 +50,18 @@ export const toInferenceSchema = z.discriminatedUnion('type', [
 ]);
 export type ToInference = z.infer<typeof toInferenceSchema>;
 
+/**
+ * One text's prediction, as its model's task reads the outputs. Single-label: the label, its
+ * probability, the softmax. Multi-label: the labels at or over their thresholds (`labels`;
+ * `label` joins them with ", " and is "" for none), `confidence` the most confident of them
+ * (or of the absence of any), a sigmoid per label. Regression: `value` (`label` writes it), no
+ * confidence or probabilities.
+ */
 export const predictionSchema = z.object({
   label: z.string(),
-  confidence: z.number().check(z.gte(0), z.lte(1)),
+  labels: z.optional(z.array(z.string())),
+  value: z.optional(z.number()),
+  confidence: z.optional(z.number().check(z.gte(0), z.lte(1))),
   /** In the model's label order. */
   probabilities: z.array(z.number()),
   /** The text was longer than the max length and was cut. */
@@ -66,8 +76,7 @@ export const fileEvaluationSchema = z.object({
   rows: count(),
   skipped: count(),
   loss: z.number(),
-  accuracy: z.number().check(z.gte(0), z.lte(1)),
-  macroF1: z.number().check(z.gte(0), z.lte(1)),
+  ...taskMetricFields,
   /** The model's labels (config.json id2label). */
   labels: z.array(z.string()),
   perClass: z.array(classMetricsSchema),
@@ -75,13 +84,25 @@ export const fileEvaluationSchema = z.object({
   omittedClasses: z.optional(count()),
   /** The most confident mistakes; `line` is the file's. */
   misclassified: z.array(misclassifiedSchema),
+  /** Regression: the rows' targets and predictions (at most 2,000, an even sample). */
+  points: z.optional(z.array(regressionPointSchema)),
   maxLength: count(),
   warnings: z.array(z.string()),
 });
 export type FileEvaluation = z.infer<typeof fileEvaluationSchema>;
 
 export const fromInferenceSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('predictions'), id: count(), labels: z.array(z.string()), results: z.array(predictionSchema), maxLength: count() }),
+  z.object({
+    type: z.literal('predictions'),
+    id: count(),
+    labels: z.array(z.string()),
+    /** The model's task (absent from older trainers: single-label). */
+    task: z.optional(taskNameSchema),
+    /** Multi-label: the decision threshold per label, in `labels`' order. */
+    thresholds: z.optional(z.array(z.number())),
+    results: z.array(predictionSchema),
+    maxLength: count(),
+  }),
   z.object({ type: z.literal('fileProgress'), id: count(), rows: count() }),
   /** rows: every data row of the source, each in the output; skipped: those not predicted (prediction_note says why). */
   z.object({

@@ -11,6 +11,9 @@ export interface ClassMetrics {
   recall: number;
   f1: number;
   support: number;
+  /** Multi-label: the label's ROC-AUC (absent with one class only) and the threshold of its best F1. */
+  rocAuc?: number;
+  threshold?: number;
 }
 
 /** The per-class table and the confusion matrix show at most this many classes: those with the most validation rows. */

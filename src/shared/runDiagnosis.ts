@@ -52,8 +52,10 @@ export function diagnoseRun(evaluations: readonly Evaluation[], progress: readon
 }
 
 function noSignalOf(evaluations: readonly Evaluation[], context: RunContext): RunDiagnosis | undefined {
-  if (!evaluations.length) return undefined;
-  const best = evaluations.reduce((a, e) => (e.accuracy > a.accuracy ? e : a));
+  // Single-label only: "as good as always answering the majority class" has no twin for the other tasks yet.
+  if (!evaluations.length || evaluations.some(e => e.accuracy === undefined || e.macroF1 === undefined)) return undefined;
+  const accuracy = (e: Evaluation) => e.accuracy!;
+  const best = evaluations.reduce((a, e) => (accuracy(e) > accuracy(a) ? e : a));
   // The majority class from the matrix of the best evaluation: its rows are the true labels.
   const { confusion, perClass } = best;
   if (!confusion.length || best.omittedClasses) return undefined;
@@ -62,7 +64,7 @@ function noSignalOf(evaluations: readonly Evaluation[], context: RunContext): Ru
   if (total < 10) return undefined;
   const majority = truth.indexOf(Math.max(...truth));
   const share = truth[majority] / total;
-  if (best.accuracy > share + NO_BETTER) return undefined;
+  if (accuracy(best) > share + NO_BETTER) return undefined;
   const predicted = perClass.map((_, j) => confusion.reduce((a, row) => a + row[j], 0));
   const top = predicted.indexOf(Math.max(...predicted));
   const collapsed = predicted[top] >= 0.99 * total;
@@ -75,7 +77,7 @@ function noSignalOf(evaluations: readonly Evaluation[], context: RunContext): Ru
   ];
   return {
     kind: 'noSignal',
-    message: `No better than guessing: the best accuracy, ${pct(best.accuracy)} (macro-F1 ${pct(best.macroF1)}), is what always answering "${perClass[majority].label}" scores (${pct(share)} of the validation rows)${collapsed ? `, and the model answers "${perClass[top].label}" for every row` : ''}. It has not learned from the texts. Likely causes: ${causes.join('; ')}.`,
+    message: `No better than guessing: the best accuracy, ${pct(accuracy(best))} (macro-F1 ${pct(best.macroF1!)}), is what always answering "${perClass[majority].label}" scores (${pct(share)} of the validation rows)${collapsed ? `, and the model answers "${perClass[top].label}" for every row` : ''}. It has not learned from the texts. Likely causes: ${causes.join('; ')}.`,
   };
 }
 

@@ -32,6 +32,8 @@ export type CheckpointKind = 'best' | 'last';
 export const CHECKPOINT_FILES = {
   trainerState: 'trainer_state.json',
   optimizer: 'optimizer.safetensors',
+  /** Multi-label: the decision threshold per label tuned on the validation rows (tasks.ts, thresholdsFileSchema). */
+  thresholds: 'thresholds.json',
 } as const;
 
 /** checkpoints/last/trainer_state.json: where in the run the last checkpoint was taken. */
@@ -42,7 +44,7 @@ export const trainerStateSchema = z.object({
   bestMetric: z.optional(z.number()),
   bestStep: z.optional(z.int().check(z.nonnegative())),
   evalsWithoutImprovement: z.int().check(z.nonnegative()),
-  labels: z.array(z.string()).check(z.minLength(2)),
+  labels: z.array(z.string()).check(z.minLength(1)),
   /** Training time up to this checkpoint, so that a resumed run's elapsed time goes on from it. */
   elapsedSeconds: z.optional(z.number().check(z.nonnegative())),
 });

@@ -9,6 +9,7 @@ import { FAMILY_NAMES } from './families';
 import { dataFindingSchema, tokenLengthsSchema } from './dataFindings';
 import { DEFAULT_METRIC, metricNameSchema } from './metrics';
 import { doneStatusSchema } from './runStatus';
+import { taskNameSchema } from './tasks';
 import { SCHEDULE_NAMES } from './schedules';
 
 const nonNegative = () => z.number().check(z.nonnegative());
@@ -68,7 +69,12 @@ export const trainConfigSchema = z.object({
   data: z.string().check(z.minLength(1)),
   textCol: z.string().check(z.minLength(1)),
   pairCol: z.optional(z.string().check(z.minLength(1))),
+  /** The label column; for multi-label, several 0/1 columns separated by commas. */
   labelCol: z.string().check(z.minLength(1)),
+  /** What the head learns; absent: the base model's config.json says, else the data (src/shared/tasks.ts). */
+  problemType: z.optional(taskNameSchema),
+  /** Multi-label tags in one cell: their separator (default: the first of | ; , the column holds). */
+  labelSep: z.optional(z.string().check(z.minLength(1), z.maxLength(8))),
   /** Override the sniffed delimiter of the data files. */
   delimiter: z.optional(z.enum([',', '\t', ';', '|'])),
   /** Override header detection: true, the first row names the columns; false, it is data. */
@@ -147,7 +153,20 @@ export const TRAIN_DEFAULTS: Omit<TrainConfig, 'data' | 'textCol' | 'labelCol' |
  */
 export const FROM_SCRATCH_LEARNING_RATE = 5e-4;
 
-export const classMetricsSchema = z.object({ label: z.string(), precision: nonNegative(), recall: nonNegative(), f1: nonNegative(), support: count() });
+export const classMetricsSchema = z.object({
+  label: z.string(),
+  precision: nonNegative(),
+  recall: nonNegative(),
+  f1: nonNegative(),
+  support: count(),
+  /** Multi-label: the label's ROC-AUC (absent where the rows hold one class only) and the threshold of its best F1 on these rows. */
+  rocAuc: z.optional(nonNegative()),
+  threshold: z.optional(nonNegative()),
+});
+
+/** A regression's validation row: where it is, its target and the prediction (the panel's scatter plot and residuals). */
+export const regressionPointSchema = z.object({ line: z.int().check(z.positive()), truth: z.number(), predicted: z.number() });
+export type RegressionPoint = z.infer<typeof regressionPointSchema>;
 
 export const misclassifiedSchema = z.object({
   /** 1-based line in the validation file */
@@ -158,6 +177,27 @@ export const misclassifiedSchema = z.object({
   predicted: z.string(),
   confidence: nonNegative(),
 });
+
+/**
+ * An evaluation's task and its metrics (shared/metrics.ts: a field per metric), shared by a run's
+ * evaluation message and a file's evaluation (inferenceProtocol.ts). A task absent: single-label
+ * (runs of earlier versions).
+ */
+export const taskMetricFields = {
+  task: z.optional(taskNameSchema),
+  accuracy: z.optional(nonNegative()),
+  macroF1: z.optional(nonNegative()),
+  microF1: z.optional(nonNegative()),
+  weightedF1: z.optional(nonNegative()),
+  subsetAccuracy: z.optional(nonNegative()),
+  hammingLoss: z.optional(nonNegative()),
+  mse: z.optional(nonNegative()),
+  rmse: z.optional(nonNegative()),
+  mae: z.optional(nonNegative()),
+  r2: z.optional(z.number()),
+  pearson: z.optional(z.number()),
+  spearman: z.optional(z.number()),
+};
 
 export const fromTrainerSchema = z.discriminatedUnion('type', [
   z.object({
@@ -175,6 +215,8 @@ export const fromTrainerSchema = z.discriminatedUnion('type', [
     parameters: count(),
     /** The model's family (absent from runs of earlier versions, which were all BERT). */
     family: z.optional(z.enum(FAMILY_NAMES)),
+    /** What the head learns (absent from runs of earlier versions, which were all single-label). */
+    task: z.optional(taskNameSchema),
   }),
   z.object({
     type: z.literal('progress'),
@@ -194,16 +236,17 @@ export const fromTrainerSchema = z.discriminatedUnion('type', [
     step: count(),
     epoch: nonNegative(),
     loss: z.number(),
-    accuracy: nonNegative(),
-    macroF1: nonNegative(),
-    /** At most 50 classes (those with the most validation rows); the metrics above count every class. */
+    ...taskMetricFields,
+    /** At most 50 classes or labels (those with the most validation rows); the metrics above count every one. Empty for regression. */
     perClass: z.array(classMetricsSchema),
-    /** Over perClass's classes, in its order: rows the true label, columns the predicted one. */
+    /** Single-label, over perClass's classes, in its order: rows the true label, columns the predicted one. Empty for the other tasks. */
     confusion: z.array(z.array(count())),
     /** How many classes perClass and confusion leave out. */
     omittedClasses: z.optional(count()),
-    /** The first misclassified rows, most confident first, their texts cut to 1,000 characters. */
+    /** The first misclassified rows, most confident first, their texts cut to 1,000 characters (multi-label: the label sets, joined by ", "). */
     misclassified: z.array(misclassifiedSchema),
+    /** Regression: the validation rows' targets and predictions, at most 2,000 (an even sample of larger sets). */
+    points: z.optional(z.array(regressionPointSchema)),
     isBest: z.boolean(),
   }),
   /** Sent before training when the run asked to confirm: what it will train, and how long it should take. */

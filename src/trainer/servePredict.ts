@@ -45,7 +45,7 @@ export async function servePredict(): Promise<number> {
         group.forEach(r => queue.splice(queue.indexOf(r), 1));
         const first = group[0];
         try {
-          const { labels, results, maxLength } = await predictor.predict(
+          const { labels, task, thresholds, results, maxLength } = await predictor.predict(
             first.model,
             group.flatMap(r => r.items),
             first.maxLength,
@@ -53,7 +53,7 @@ export async function servePredict(): Promise<number> {
           predictor.notices.splice(0).forEach(message => post({ type: 'log', message }));
           let at = 0;
           for (const r of group) {
-            post({ type: 'predictions', id: r.id, labels, results: results.slice(at, at + r.items.length), maxLength });
+            post({ type: 'predictions', id: r.id, labels, task, thresholds, results: results.slice(at, at + r.items.length), maxLength });
             at += r.items.length;
           }
         } catch (e) {

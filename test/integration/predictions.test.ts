@@ -137,7 +137,7 @@ describe('Predictions', function () {
           encoding: 'utf8',
         }),
       );
-      assert.ok(Math.abs(cli.accuracy - shown.evaluation.accuracy) < 1e-9);
+      assert.ok(Math.abs(cli.accuracy - shown.evaluation.accuracy!) < 1e-9);
       assert.deepEqual(cli.confusion, shown.evaluation.confusion);
       const panels = api.ctx.evaluationPanels.shown();
       assert.equal(panels.length, 1);

@@ -113,7 +113,7 @@ for (const c of CASES) {
         const loaded = await predictor.model(path.join(out, 'checkpoints', 'last'));
         const evaluation = await evaluateFile(loaded, { file: fixture('sst2-dev-200.tsv'), textCol: 'text', labelCol: 'label' });
         assert.equal(evaluation.rows, 200);
-        assert.ok(evaluation.accuracy >= 0 && evaluation.accuracy <= 1 && Number.isFinite(evaluation.loss));
+        assert.ok(evaluation.accuracy! >= 0 && evaluation.accuracy! <= 1 && Number.isFinite(evaluation.loss));
       } finally {
         predictor.dispose();
       }

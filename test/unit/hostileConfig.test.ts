@@ -91,25 +91,6 @@ describe('models that would answer NaN', () => {
     }
   });
 
-  it('refuses to serve a multi-label or regression checkpoint with softmax and argmax, naming its config.json', async () => {
-    for (const task of ['multi_label_classification', 'regression']) {
-      const dir = tinyWith({ problem_type: task });
-      const predictor = new Predictor();
-      try {
-        await assert.rejects(
-          predictor.predict(dir, [{ text: 'hello' }]),
-          new RegExp(`config\\.json: problem_type is "${task}", but BERT Tune serves single-label classifiers only`),
-        );
-      } finally {
-        predictor.dispose();
-      }
-    }
-    // training from such a base model into a single-label classifier is still a choice the user may make
-    const base = loadCheckpoint(tinyWith({ problem_type: 'regression' }));
-    assert.equal(base.config.problemType, 'regression');
-    base.model.dispose();
-  });
-
   it('refuses a tokenizer with ids beyond the embedding table when it loads, not when a word first reaches them', () => {
     const dir = tinyWith({ vocab_size: 50 });
     assert.throws(() => loadCheckpoint(dir), /the tokenizer \(vocab\.txt\) has ids up to \d+, but config\.json's vocab_size is 50/);

@@ -107,7 +107,7 @@ describe('data-parallel step against the single-thread step', () => {
     const single = loadCheckpoint(TINY, { dropout: 0 }).model;
     const decayed = new Set(single.specs.filter(isDecayed).map(s => s.name));
     const adam = new AdamW(single.params, decayed);
-    const expected = await trainStep(single, adam, micro, { lr: 2e-3, maxGradNorm: 0.3, classWeights });
+    const expected = await trainStep(single, adam, micro, { lr: 2e-3, maxGradNorm: 0.3, loss: { task: 'single_label_classification', classWeights } });
     const expectedWeights = await single.toTorch();
     adam.dispose();
     single.dispose();
@@ -117,7 +117,7 @@ describe('data-parallel step against the single-thread step', () => {
       // tokensPerPass 1: every row in a pass of its own, gradients summed in the worker
       const trainer = await ParallelTrainer.start(model, decayed, { threads: 3, backend: 'wasm', wasmDir: WASM_DIR, tokensPerPass });
       try {
-        const got = await trainer.step(micro, { lr: 2e-3, maxGradNorm: 0.3, classWeights });
+        const got = await trainer.step(micro, { lr: 2e-3, maxGradNorm: 0.3, loss: { task: 'single_label_classification', classWeights } });
         assert.ok(rel(got.loss, expected.loss) < 1e-5, `loss ${got.loss} vs ${expected.loss}`);
         assert.ok(rel(got.gradNorm, expected.gradNorm) < 1e-5, `grad norm ${got.gradNorm} vs ${expected.gradNorm}`);
         assert.equal(got.clipped, expected.clipped);
@@ -200,7 +200,7 @@ describe('data-parallel step against the single-thread step', () => {
       labels: [0, 1],
     };
     assert.deepEqual(lossCoefficients([b, rowsOf(b, 1, 2)]), [[0.25, 0.25], [0.5]]);
-    assert.deepEqual(lossCoefficients([b], [1, 3]), [[0.25, 0.75]]);
+    assert.deepEqual(lossCoefficients([b], { task: 'single_label_classification', classWeights: [1, 3] }), [[0.25, 0.75]]);
     assert.deepEqual(rowsOf(b, 1, 2).inputIds, [[4, 5]]);
     assert.deepEqual(rowsOf(b, 2, 2).labels, []);
   });
@@ -256,8 +256,8 @@ describe('evaluation on the gradient workers', () => {
         await trainer.step([toBatch(ref.batches[0])], { lr: 5e-3, maxGradNorm: 1 });
         trainer.copyWeightsTo(model);
         const labels = model.config.id2label;
-        const here = await evaluate(model, examples, labels, 5, 0);
-        const there = await evaluate(model, examples, labels, 5, 0, batches => trainer.logits(batches));
+        const here = await evaluate(model, examples, { task: 'single_label_classification', labels }, 5, 0);
+        const there = await evaluate(model, examples, { task: 'single_label_classification', labels }, 5, 0, batches => trainer.logits(batches));
         assert.deepEqual(there.confusion, here.confusion);
         assert.equal(there.accuracy, here.accuracy);
         assert.ok(Math.abs(there.loss - here.loss) <= 1e-6 * here.loss, `${there.loss} vs ${here.loss}`);

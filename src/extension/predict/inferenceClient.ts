@@ -3,6 +3,7 @@
  * host's Node, kept while predictions come, stopped when idle and on dispose. Requests and
  * answers are matched by id; every answer is validated. Free of `vscode`.
  */
+import type { TaskName } from '../../shared/tasks';
 import { fork, type ChildProcess } from 'node:child_process';
 import { fromInferenceSchema, type FileEvaluation, type FromInference, type Prediction, type ToInference } from '../../shared/inferenceProtocol';
 
@@ -20,6 +21,10 @@ type Waiter = { resolve: (m: FromInference) => void; reject: (e: Error) => void;
 
 export interface PredictAnswer {
   labels: string[];
+  /** The model's task (absent from older trainers: single-label). */
+  task?: TaskName;
+  /** Multi-label: the decision threshold per label. */
+  thresholds?: number[];
   results: Prediction[];
   maxLength: number;
 }
@@ -49,7 +54,7 @@ export class InferenceClient {
   async predict(model: string, items: { text: string; pair?: string }[], maxLength?: number): Promise<PredictAnswer> {
     const m = await this.request(id => ({ type: 'predict', id, model, items, maxLength }));
     if (m.type !== 'predictions') throw new Error(`unexpected answer ${m.type}`);
-    return { labels: m.labels, results: m.results, maxLength: m.maxLength };
+    return { labels: m.labels, task: m.task, thresholds: m.thresholds, results: m.results, maxLength: m.maxLength };
   }
 
   async predictFile(

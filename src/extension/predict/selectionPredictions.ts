@@ -1,17 +1,18 @@
 /**
- * Predictions where the text is: the label and its confidence after each selection, and a
- * hover listing every label's probability. Each selection (or, line by line, each line of it)
+ * Predictions where the text is: what the model's task answers after each selection (the label
+ * and its confidence; the labels over their thresholds; the value), and a hover listing every
+ * label's probability (predictionText.ts). Each selection (or, line by line, each line of it)
  * is predicted on its own; all of them go to the inference process in one request.
  */
 import * as vscode from 'vscode';
-import { markdownTableCell } from './markdownText';
+import { hoverTable, inlineText, type PredictionContext } from './predictionText';
 import { spansAfterEdits } from './rangesAfterEdit';
 import type { Prediction } from '../../shared/inferenceProtocol';
 import type { ActiveModel } from './activeModel';
 import type { InferenceClient } from './inferenceClient';
 import { currentSettings } from '../config';
 
-interface Shown {
+interface Shown extends PredictionContext {
   range: vscode.Range;
   prediction: Prediction;
   labels: string[];
@@ -83,7 +84,15 @@ export class SelectionPredictions implements vscode.Disposable {
       if (!options.quiet) void vscode.window.showErrorMessage(`BERT Tune could not predict with ${model.name}: ${(e as Error).message}`);
       return [];
     }
-    const shown = ranges.map((range, i) => ({ range, prediction: answer.results[i], labels: answer.labels, maxLength: answer.maxLength, model: model.name }));
+    const shown = ranges.map((range, i) => ({
+      range,
+      prediction: answer.results[i],
+      labels: answer.labels,
+      task: answer.task,
+      thresholds: answer.thresholds,
+      maxLength: answer.maxLength,
+      model: model.name,
+    }));
     // A new prediction of a range replaces the old one there; the others stay.
     const kept = this.predictionsFor(doc).filter(s => !shown.some(n => n.range.intersection(s.range)));
     this.shown.set(doc.uri.toString(), [...kept, ...shown]);
@@ -120,7 +129,7 @@ export class SelectionPredictions implements vscode.Disposable {
     const options = this.predictionsFor(doc).map(s => ({
       range: s.range,
       renderOptions: {
-        after: { contentText: `${s.prediction.label} ${(100 * s.prediction.confidence).toFixed(0)}%${s.prediction.truncated ? ' (truncated)' : ''}` },
+        after: { contentText: `${inlineText(s.prediction, s)}${s.prediction.truncated ? ' (truncated)' : ''}` },
       },
     }));
     for (const editor of vscode.window.visibleTextEditors) if (editor.document === doc) editor.setDecorations(this.decoration, options);
@@ -130,11 +139,9 @@ export class SelectionPredictions implements vscode.Disposable {
     const s = this.predictionsFor(doc).find(x => x.range.contains(pos));
     if (!s) return undefined;
     const md = new vscode.MarkdownString();
-    md.appendMarkdown(`**BERT Tune** · `).appendText(s.model).appendMarkdown('\n\n| label | probability |\n|---|---:|\n');
-    s.labels
-      .map((l, i) => [l, s.prediction.probabilities[i]] as const)
-      .sort((a, b) => b[1] - a[1])
-      .forEach(([l, p]) => md.appendMarkdown(`| ${markdownTableCell(l)} | ${(100 * p).toFixed(1)}% |\n`));
+    md.appendMarkdown(`**BERT Tune** · `)
+      .appendText(s.model)
+      .appendMarkdown('\n\n' + hoverTable(s.prediction, s));
     if (s.prediction.truncated) md.appendMarkdown(`\nThe text was longer than ${s.maxLength} tokens: only its first ${s.maxLength} were read.`);
     return new vscode.Hover(md, s.range);
   }

@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import { SHUTDOWN_SAVE_MS, type FromTrainer, type TrainConfig } from '../../shared/trainerProtocol';
 import { TrainerProcess, type TrainerExit } from './trainerProcess';
 import { hasResumableCheckpoint } from '../../shared/runFolder';
-import { describeMetrics } from '../../shared/metrics';
+import { describeMetrics, formatMetric, headlineMetric, METRICS, metricValue } from '../../shared/metrics';
 import { isModelUnavailable } from './hubCheck';
 import { DataDiagnostics } from './dataDiagnostics';
 import { estimateDetail, hasLines } from './estimateText';
@@ -274,7 +274,9 @@ export class TrainingManager implements vscode.Disposable {
   private async announce(outcome: RunOutcome, run: ActiveRun): Promise<void> {
     const name = path.basename(outcome.runDir);
     if (outcome.status === 'completed') {
-      const acc = run.lastEvaluation ? `: accuracy ${(100 * run.lastEvaluation.accuracy).toFixed(1)}%` : '';
+      const last = run.lastEvaluation;
+      const headline = last && headlineMetric(last);
+      const acc = last && headline ? `: ${METRICS[headline].label} ${formatMetric(headline, metricValue(last, headline))}` : '';
       const summary = summarizeRun(outcome.runDir, false);
       const best = summary.best ? `: ${describeBest(summary.best)} (step ${summary.best.step})` : acc;
       // A run that learned nothing says so where its success would be announced.

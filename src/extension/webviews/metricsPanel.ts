@@ -6,6 +6,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { FromTrainer } from '../../shared/trainerProtocol';
+import { headlineMetric, metricValue } from '../../shared/metrics';
 import { fromMetricsWebviewSchema, type RunInfo, type ToMetricsWebview } from '../../shared/webviews/metricsPanelProtocol';
 import { readMessages, type RunSummary } from '../runs/runStore';
 import type { RunsTreeProvider } from '../runs/runsTreeProvider';
@@ -185,7 +186,7 @@ export class MetricsPanels implements vscode.Disposable {
     const other = this.runs.runs().find(r => r.name === name && path.dirname(r.dir) === path.dirname(run.dir));
     if (!other) return undefined;
     const evals = readMessages(other.dir).filter((m): m is Extract<FromTrainer, { type: 'evaluation' }> => m.type === 'evaluation');
-    return { name, accuracy: evals.map(e => [e.step, e.accuracy]) };
+    return { name, accuracy: evals.map(e => [e.step, metricValue(e, headlineMetric(e))]) };
   }
 
   dispose(): void {

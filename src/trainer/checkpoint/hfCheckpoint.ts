@@ -18,10 +18,14 @@ import { serializeSafetensors, writeSafetensors, type TensorSource } from './saf
 import { readWeights } from './weightsFiles';
 import { writeFolderAtomically, type FileContent } from './atomicFolder';
 import { firstNonFinite } from '../util/finite';
+import { TASKS, thresholdsFileSchema, type TaskName } from '../../shared/tasks';
+import { CHECKPOINT_FILES } from '../../shared/runFolder';
 
 export interface LoadOptions {
   /** Labels of the task to train: a classifier for other labels is replaced by a fresh one. */
   labels?: string[];
+  /** The task to train: config.json's problem_type becomes it, and a classifier trained for another task is replaced by a fresh one. */
+  task?: TaskName;
   /** Seed for parameters initialised fresh. */
   seed?: number;
   /** One dropout rate for hidden states, attention and the classifier (e.g. 0 for exact runs). */
@@ -35,6 +39,34 @@ export interface LoadedModel {
   /** What was adapted on the way, for the log: fresh classifier, unused weights, renamed keys. */
   notices: string[];
   dir: string;
+  /** Multi-label: the decision threshold per label from the checkpoint's thresholds.json (absent: 0.5 each). */
+  thresholds?: number[];
+}
+
+/** A multi-label checkpoint's tuned thresholds, when its thresholds.json is for these labels; else none (0.5), and a notice says why. */
+export function readThresholds(dir: string, labels: readonly string[], notices: string[]): number[] | undefined {
+  const file = path.join(dir, CHECKPOINT_FILES.thresholds);
+  if (!fs.existsSync(file)) return undefined;
+  let parsed;
+  try {
+    parsed = thresholdsFileSchema.safeParse(JSON.parse(fs.readFileSync(file, 'utf8')));
+  } catch (e) {
+    notices.push(`${file}: not valid JSON (${(e as Error).message}); deciding each label at 0.5.`);
+    return undefined;
+  }
+  if (!parsed.success) {
+    notices.push(`${file}: not a thresholds file of this version (${parsed.error.issues[0]?.message}); deciding each label at 0.5.`);
+    return undefined;
+  }
+  const t = parsed.data;
+  if (t.labels.length !== labels.length || t.labels.some((l, i) => l !== labels[i]) || t.thresholds.length !== labels.length) {
+    notices.push(`${file}: its labels are not config.json's (${labels.join(', ')}); deciding each label at 0.5.`);
+    return undefined;
+  }
+  notices.push(
+    `Decision thresholds per label from ${CHECKPOINT_FILES.thresholds}, tuned on ${t.rows ?? 'the'} validation rows${t.step !== undefined ? ` at step ${t.step}` : ''}.`,
+  );
+  return t.thresholds;
 }
 
 export function readConfig(dir: string): ModelConfig {
@@ -74,12 +106,18 @@ export function loadCheckpoint(dir: string, options: LoadOptions = {}): LoadedMo
 
   const labels = options.labels;
   const relabel = labels !== undefined && (labels.length !== config.id2label.length || labels.some((l, i) => l !== config.id2label[i]));
-  if (labels && relabel) {
-    notices.push(`The classifier is new: the checkpoint's labels (${config.id2label.join(', ')}) are not this task's (${labels.join(', ')}).`);
-    config = { ...config, id2label: [...labels] };
+  const retask = options.task !== undefined && config.problemType !== null && config.problemType !== options.task;
+  if ((labels && relabel) || retask) {
+    notices.push(
+      retask
+        ? `The classifier is new: the checkpoint's was trained for ${TASKS[config.problemType!].title}, this run is ${TASKS[options.task!].title}.`
+        : `The classifier is new: the checkpoint's labels (${config.id2label.join(', ')}) are not this task's (${labels!.join(', ')}).`,
+    );
+    config = { ...config, id2label: [...(labels ?? config.id2label)] };
     tensors.delete(`${family.parts.outputLayer}.weight`);
     tensors.delete(`${family.parts.outputLayer}.bias`);
   }
+  if (options.task) config = { ...config, problemType: options.task };
 
   const random = new Random(options.seed ?? 42);
   const specs = parameterSpecs(config);
@@ -126,7 +164,8 @@ export function loadCheckpoint(dir: string, options: LoadOptions = {}): LoadedMo
       `Not used: ${unused.length} weights of the checkpoint (${unused.slice(0, 3).join(', ')}${unused.length > 3 ? ', …' : ''}), e.g. a pre-training head.`,
     );
   if (source.startsWith('pytorch_model')) notices.push(`Read ${source} with the restricted tensor reader (no general unpickler).`);
-  return { config, model: Classifier.fromTorch(config, weights), tokenizer, notices, dir };
+  const thresholds = taskOf(config) === 'multi_label_classification' ? readThresholds(dir, config.id2label, notices) : undefined;
+  return { config, model: Classifier.fromTorch(config, weights), tokenizer, notices, dir, thresholds };
 }
 
 /**
@@ -187,18 +226,9 @@ export async function initCheckpoint(config: ModelConfig, tokenizer: string, out
 }
 
 /**
- * A model to serve as a single-label classifier (softmax, the most likely label): a checkpoint
- * whose config.json says it is multi-label or a regression would get answers that mean nothing
- * for it, so it is refused, naming the file, until BERT Tune serves those tasks. The model is
- * disposed when refused.
+ * What a checkpoint's head computes, as transformers reads config.json: its problem_type, else
+ * regression for one output (`num_labels == 1`), else single-label classification.
  */
-export function servableAsSingleLabel(loaded: LoadedModel): LoadedModel {
-  const task = loaded.config.problemType;
-  if (task === 'multi_label_classification' || task === 'regression') {
-    loaded.model.dispose();
-    throw new Error(
-      `${path.join(loaded.dir, 'config.json')}: problem_type is "${task}", but BERT Tune serves single-label classifiers only (softmax over the labels, one answer a text): its ${task === 'regression' ? 'scores' : 'labels'} would come out wrong. Use it with transformers until BERT Tune supports ${task === 'regression' ? 'regression' : 'multi-label classification'}.`,
-    );
-  }
-  return loaded;
+export function taskOf(config: ModelConfig): TaskName {
+  return config.problemType ?? (config.id2label.length === 1 ? 'regression' : 'single_label_classification');
 }

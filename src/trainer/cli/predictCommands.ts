@@ -1,7 +1,7 @@
 /** `bert-tune eval` and `bert-tune predict`: a trained model on labelled or unlabelled rows. */
 import { TRAIN_LIMITS } from '../../shared/trainerProtocol';
 import { selectBackend } from '../backend';
-import { loadCheckpoint, servableAsSingleLabel, type LoadedModel } from '../checkpoint/hfCheckpoint';
+import { loadCheckpoint, readConfig, taskOf } from '../checkpoint/hfCheckpoint';
 import { loadLabelledData } from '../data/loadLabelledData';
 import { resolveModel } from '../hub/resolveModel';
 import { evaluateFile, EVAL_BATCH_SIZE, readEvaluationRows } from '../predict/evaluateFile';
@@ -9,25 +9,33 @@ import { Predictor } from '../predict/predictor';
 import { intOption, parseOptions, readTextLines, requireOption } from './args';
 
 export const EVAL_USAGE = `usage: bert-tune eval --model ID_OR_DIR --data FILE --text-col C [--text-pair-col C] --label-col C
-                     [--max-length N] [--batch-size N]
+                     [--label-sep S] [--max-length N] [--batch-size N]
 
-Prints one JSON object: loss, accuracy, macro-F1, per-class precision/recall/F1/support, the
-confusion matrix (rows: true label) and the misclassified rows, most confident first. The
-file's labels must be among the model's (config.json id2label).`;
+Prints one JSON object with the metrics of the model's task (config.json problem_type):
+single-label: loss, accuracy, macro-F1, per-class precision/recall/F1/support, the confusion
+matrix (rows: true label) and the misclassified rows, most confident first; multi-label: loss,
+micro-/macro-/weighted F1, subset accuracy, Hamming loss, per label with ROC-AUC and the
+threshold of its best F1 (--label-col names several 0/1 columns as "a,b,c", or one column of
+tags split on --label-sep); regression: loss, MSE, RMSE, MAE, R², Pearson, Spearman and the
+points. The file's labels must be among the model's (config.json id2label). --model may be a
+run folder: its best checkpoint is used.`;
 
 export const PREDICT_USAGE = `usage: bert-tune predict --model ID_OR_DIR [--max-length N] < lines.jsonl
        bert-tune predict --model ID_OR_DIR --data FILE --text-col C [--text-pair-col C]
 
-Prints {"label", "confidence", "probabilities": {label: p, ...}} per input: per line of
+Prints per input, as the model's task answers: {"label", "confidence", "probabilities":
+{label: p, ...}} (single-label), {"labels": [...], "probabilities": {label: p, ...}}
+(multi-label: the labels at or over their thresholds) or {"value"} (regression): per line of
 {"text", "text_pair"?} JSON on stdin, or per row of FILE (with its "line"; a row that
 cannot be predicted, with an empty text or cells that do not line up with the header, gives
 {"line", "label": null, "skipped": why}).`;
 
-async function load(ref: string): Promise<LoadedModel> {
+/** The model's folder, with the notices of getting it (the Hub cache). */
+async function modelFolder(ref: string): Promise<string> {
   await selectBackend();
   const resolved = await resolveModel(ref);
   resolved.notices.forEach(n => process.stderr.write(`note: ${n}\n`));
-  return servableAsSingleLabel(loadCheckpoint(resolved.dir));
+  return resolved.dir;
 }
 
 export async function evalCommand(args: string[]): Promise<number> {
@@ -39,6 +47,7 @@ export async function evalCommand(args: string[]): Promise<number> {
       'text-col': { type: 'string' },
       'text-pair-col': { type: 'string' },
       'label-col': { type: 'string' },
+      'label-sep': { type: 'string' },
       'max-length': { type: 'string' },
       'batch-size': { type: 'string' },
       help: { type: 'boolean' },
@@ -57,15 +66,18 @@ export async function evalCommand(args: string[]): Promise<number> {
   const textCol = requireOption(o['text-col'], 'text-col', EVAL_USAGE);
   const labelCol = requireOption(o['label-col'], 'label-col', EVAL_USAGE);
   const model = requireOption(o.model, 'model', EVAL_USAGE);
-  // The data before the model: a wrong column or a broken file is refused before a large model loads.
-  const rows = await readEvaluationRows({ file: data, textCol, pairCol: o['text-pair-col'], labelCol });
-  const loaded = await load(model);
+  // The data before the weights: a wrong column or a broken file is refused before a large model loads.
+  const dir = await modelFolder(model);
+  const rows = await readEvaluationRows({ file: data, textCol, pairCol: o['text-pair-col'], labelCol, labelSep: o['label-sep'] }, taskOf(readConfig(dir)));
+  const loaded = loadCheckpoint(dir);
+  loaded.notices.forEach(n => process.stderr.write(`note: ${n}\n`));
   try {
     const { warnings, ...result } = await evaluateFile(loaded, {
       file: data,
       textCol,
       pairCol: o['text-pair-col'],
       labelCol,
+      labelSep: o['label-sep'],
       maxLength: askedMaxLength,
       batchSize,
       data: rows,
@@ -104,14 +116,16 @@ export async function predictCommand(args: string[]): Promise<number> {
   const pending: { text: string; pair?: string; line?: number }[] = [];
   const flush = async () => {
     if (!pending.length) return;
-    const { labels, results } = await predictor.predict(ref, pending, maxLength);
+    const { labels, task, results } = await predictor.predict(ref, pending, maxLength);
     predictor.notices.splice(0).forEach(n => process.stderr.write(`note: ${n}\n`));
     results.forEach((r, i) => {
-      const out: Record<string, unknown> = {
-        label: r.label,
-        confidence: r.confidence,
-        probabilities: Object.fromEntries(labels.map((l, c) => [l, r.probabilities[c]])),
-      };
+      const probabilities = Object.fromEntries(labels.map((l, c) => [l, r.probabilities[c]]));
+      const out: Record<string, unknown> =
+        task === 'regression'
+          ? { value: r.value }
+          : task === 'multi_label_classification'
+            ? { labels: r.labels, confidence: r.confidence, probabilities }
+            : { label: r.label, confidence: r.confidence, probabilities };
       if (pending[i].line !== undefined) out.line = pending[i].line;
       process.stdout.write(JSON.stringify(out) + '\n');
     });

@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BACKENDS } from '../../shared/backendReport';
 import { describeIssues } from '../../shared/settingIssues';
-import { METRIC_NAMES } from '../../shared/metrics';
+import { DEFAULT_METRIC_OF, metricsOf } from '../../shared/metrics';
+import { TAG_SEPARATORS, TASK_NAMES, TASKS } from '../../shared/tasks';
 import { SCHEDULE_NAMES } from '../../shared/schedules';
 import { DELIMITERS, delimiterFromFlag } from '../../shared/dataset';
 import { DEFAULT_MAX_THREADS, TRAIN_DEFAULTS, trainConfigSchema, type FromTrainer, type TrainConfig } from '../../shared/trainerProtocol';
@@ -25,7 +26,14 @@ data:
   --data FILE               CSV, TSV, ;- or |-separated, or JSONL
   --text-col C              column name or 1-based number
   --text-pair-col C         second text column (sentence pairs)
-  --label-col C             string or integer labels
+  --label-col C             the labels: a column of classes (or integers), of tags, or of
+                            numbers; for multi-label, several 0/1 columns as "toxic,obscene,insult"
+  --problem-type T          ${TASK_NAMES.join(' | ')}
+                            (default: the model's config.json problem_type, else from the data:
+                            several label columns, tags split on --label-sep or JSON arrays are
+                            multi-label; a column of many numbers is regression)
+  --label-sep S             multi-label tags in one cell, split on S (default: the first of
+                            ${TAG_SEPARATORS.join(' ')} the column holds, with --problem-type multi_label_classification)
   --merge-label-variants    read labels that differ only in case or number spelling
                             ("Pos"/"pos", "1"/"1.0") as one, their most frequent spelling
   --delimiter D             override the sniffed delimiter: ${DELIMITERS.map(d => d.flag).join(' ')}
@@ -52,13 +60,15 @@ optimisation:
   --warmup-ratio F          default ${TRAIN_DEFAULTS.warmupRatio}
   --warmup-steps N          overrides --warmup-ratio
   --max-grad-norm F         global-norm clipping, 0 for none (default 1)
-  --class-weights W         none, balanced, or one weight per label: 1,2.5,...
+  --class-weights W         none, balanced, or one weight per label: 1,2.5,... (multi-label:
+                            BCEWithLogitsLoss's pos_weight; balanced: negatives/positives)
   --seed N                  default ${TRAIN_DEFAULTS.seed}
   --no-shuffle              keep file order
   --group-by-length         batch similar lengths together
 evaluation:
   --eval-steps N            also evaluate every N steps (always after each epoch)
-  --metric M                ${METRIC_NAMES.join(', ')}: picks the best checkpoint (default ${TRAIN_DEFAULTS.metricForBest})
+  --metric M                picks the best checkpoint: ${TASK_NAMES.map(t => `${TASKS[t].title}: ${metricsOf(t).join(', ')}`).join(';\n                            ')}
+                            (default ${TASK_NAMES.map(t => DEFAULT_METRIC_OF[t]).join(', ')} respectively)
   --early-stopping N        stop after N evaluations without improvement
 output:
   --log-steps               a readable line per step on stderr
@@ -77,6 +87,8 @@ const CLI_OPTION: Partial<Record<keyof TrainConfig, string>> = {
   textCol: '--text-col',
   pairCol: '--text-pair-col',
   labelCol: '--label-col',
+  problemType: '--problem-type',
+  labelSep: '--label-sep',
   validationData: '--validation-data',
   validationSplit: '--validation-split',
   maxLength: '--max-length',
@@ -113,6 +125,8 @@ export function trainConfigFromArgs(args: string[]): { config?: TrainConfig; res
       'text-col': { type: 'string' },
       'text-pair-col': { type: 'string' },
       'label-col': { type: 'string' },
+      'problem-type': { type: 'string' },
+      'label-sep': { type: 'string' },
       'validation-data': { type: 'string' },
       'validation-split': { type: 'string' },
       'max-length': { type: 'string' },
@@ -160,6 +174,8 @@ export function trainConfigFromArgs(args: string[]): { config?: TrainConfig; res
     textCol: requireOption(o['text-col'], 'text-col', TRAIN_USAGE),
     pairCol: o['text-pair-col'],
     labelCol: requireOption(o['label-col'], 'label-col', TRAIN_USAGE),
+    problemType: o['problem-type'],
+    labelSep: o['label-sep'],
     model: localOrHub(requireOption(o.model, 'model', TRAIN_USAGE)),
     out: path.resolve(requireOption(o.out, 'out', TRAIN_USAGE)),
     validationData: o['validation-data'] === undefined ? undefined : path.resolve(o['validation-data']),

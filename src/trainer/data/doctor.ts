@@ -8,7 +8,7 @@
 import { FINDING_LINES_KEPT, lineList, type DataFinding } from '../../shared/dataFindings';
 import { count } from '../../shared/words';
 import { fnv1a } from '../util/hash';
-import type { LabelledRow } from './loadLabelledData';
+import { targetText, type LabelledRow } from './loadLabelledData';
 
 const textKey = (r: LabelledRow): string => {
   const norm = (s: string) => s.trim().replace(/\s+/g, ' ');
@@ -43,7 +43,7 @@ export function rowFindings(train: LabelledRow[], validation: LabelledRow[], tra
   // Same text, other label: per file, the texts and the lines of all their rows.
   const conflicts = new Map<string, { texts: number; rows: number; lines: number[]; example?: Seen[] }>();
   for (const seen of byText.values()) {
-    if (seen.length < 2 || seen.every(s => s.row.label === seen[0].row.label)) continue;
+    if (seen.length < 2 || seen.every(s => targetText(s.row) === targetText(seen[0].row))) continue;
     for (const file of new Set(seen.map(s => s.file))) {
       const mine = seen.filter(s => s.file === file);
       const c = conflicts.get(file) ?? { texts: 0, rows: 0, lines: [] };
@@ -56,8 +56,8 @@ export function rowFindings(train: LabelledRow[], validation: LabelledRow[], tra
   }
   for (const [file, c] of conflicts) {
     c.lines.sort((a, b) => a - b);
-    const [a, b] = [c.example![0], c.example!.find(s => s.row.label !== c.example![0].row.label)!];
-    const where = (s: Seen) => `"${s.row.label}" on line ${s.row.line}${s.file === file ? '' : ` of ${s.file}`}`;
+    const [a, b] = [c.example![0], c.example!.find(s => targetText(s.row) !== targetText(c.example![0].row))!];
+    const where = (s: Seen) => `"${targetText(s.row)}" on line ${s.row.line}${s.file === file ? '' : ` of ${s.file}`}`;
     findings.push({
       kind: 'conflictingLabels',
       file,
@@ -132,11 +132,11 @@ export class TextCensus {
     const key = norm.length > KEPT_TEXT_LENGTH ? `\u0001${norm.length}:${fnv1a(norm)}:${fnv1a(norm, 0x01000193)}` : norm;
     const first = this.seen.get(key);
     if (!first) {
-      if (this.seen.size < CENSUS_MAX_TEXTS) this.seen.set(key, { label: row.label, line: row.line, conflicted: false });
+      if (this.seen.size < CENSUS_MAX_TEXTS) this.seen.set(key, { label: targetText(row), line: row.line, conflicted: false });
       else this.capped = true;
       return;
     }
-    if (first.label === row.label && !first.conflicted) {
+    if (first.label === targetText(row) && !first.conflicted) {
       this.duplicateRows++;
       if (this.duplicateLines.length < FINDING_LINES_KEPT) this.duplicateLines.push(row.line);
       return;
@@ -147,7 +147,7 @@ export class TextCensus {
       this.conflictTexts++;
       this.conflictRows++;
       this.pushConflictLine(first.line);
-      this.example ??= { text: row.text, a: [first.label, first.line], b: [row.label, row.line] };
+      this.example ??= { text: row.text, a: [first.label, first.line], b: [targetText(row), row.line] };
     }
     this.conflictRows++;
     this.pushConflictLine(row.line);

@@ -174,7 +174,8 @@ export function serializeModelConfig(c: ModelConfig): Record<string, unknown> {
     torch_dtype: 'float32',
   };
   // What transformers records once a classifier has been trained with integer labels.
-  out.problem_type = c.problemType ?? 'single_label_classification';
+  // What the head was trained for; a model no task has trained yet (a base model) says none, as transformers writes it.
+  if (c.problemType) out.problem_type = c.problemType;
   delete out.num_labels; // implied by id2label, as transformers writes it
   // Sorted keys, as transformers' to_json_string(sort_keys=True) writes them.
   return Object.fromEntries(

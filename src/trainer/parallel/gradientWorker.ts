@@ -16,7 +16,7 @@ import { wasmHeapView } from '../kernels/wasmKernels';
 import { Classifier } from '../model/classifier';
 import { familyNamed } from '../model/families/index';
 import { batchTensors, disposeInputs } from '../step/batch';
-import { weightedNll } from '../step/loss';
+import { targetTensor, weightedLoss } from '../step/loss';
 import { tapeGradients } from '../step/tapeGradients';
 import { Random } from '../util/random';
 import { adamwSlice } from './flatAdamW';
@@ -98,7 +98,7 @@ async function main() {
       const part = m.parts[p];
       if (!part.labels.length) continue;
       const inputs = batchTensors(part);
-      const labels = tf.tensor1d(part.labels, 'int32');
+      const targets = targetTensor(m.loss, part);
       const coefs = tf.tensor1d(m.coefs[p]);
       // A variable of this pass only, so that the tape gives the rows' gradient.
       const rows = wordRows(part.inputIds);
@@ -107,7 +107,7 @@ async function main() {
       try {
         // Each gradient goes to shared memory the moment it is complete, and out of the heap.
         const { value } = tapeGradients(
-          () => weightedNll(model.forward(inputs, { training: true, nextSeed, wordEmbeddings: words }).logits, labels, coefs),
+          () => weightedLoss(m.loss, model.forward(inputs, { training: true, nextSeed, wordEmbeddings: words }).logits, targets, coefs),
           (v, g) => {
             const data = wasmHeapView(g) ?? (g.dataSync() as Float32Array);
             if (v === words) addWordGradient(part.inputIds, data);
@@ -124,7 +124,7 @@ async function main() {
         first = false;
       } finally {
         disposeInputs(inputs);
-        tf.dispose([labels, coefs, words]);
+        tf.dispose([targets, coefs, words]);
       }
     }
     if (first) mine.fill(0); // no rows for this worker in this step

@@ -17,7 +17,7 @@ import type { TensorSource } from '../checkpoint/safetensors';
 import type { ModelConfig } from '../model/config';
 import { familyNamed } from '../model/families/index';
 import type { ParameterSpec } from '../model/parameters';
-import { lossCoefficients } from '../step/loss';
+import { lossCoefficients, SINGLE_LABEL_LOSS, type LossSpec } from '../step/loss';
 import { clipScale } from '../step/clipping';
 import { ADAMW_DEFAULTS, type AdamWOptions } from '../step/adamwMath';
 import type { Batch, StepResult } from '../step/batch';
@@ -41,8 +41,8 @@ export interface ParallelOptions {
 export interface ParallelStepOptions {
   lr: number;
   maxGradNorm: number;
-  /** Per label, as for torch's CrossEntropyLoss(weight=…). */
-  classWeights?: number[];
+  /** The task's loss and its weights (default: single-label, unweighted). */
+  loss?: LossSpec;
   /** One dropout seed per worker, or none for no dropout randomness to repeat. */
   seeds?: number[];
 }
@@ -88,6 +88,7 @@ export function pickRows(b: Batch, rows: number[]): Batch {
     tokenTypeIds: cut(b.tokenTypeIds),
     attentionMask: cut(b.attentionMask),
     labels: rows.map(r => b.labels[r]),
+    targets: b.targets && rows.map(r => b.targets![r]),
     rows: b.rows && rows.map(r => b.rows![r]),
   };
 }
@@ -237,8 +238,8 @@ export class ParallelTrainer {
   }
 
   /** Each worker's share of each micro-batch (see shareRows.ts), with its rows' loss coefficients. */
-  private split(micro: Batch[], classWeights?: number[]) {
-    const coefs = lossCoefficients(micro, classWeights);
+  private split(micro: Batch[], loss: LossSpec) {
+    const coefs = lossCoefficients(micro, loss);
     const shares = this.workers.map(() => ({ parts: [] as Batch[], coefs: [] as number[][] }));
     micro.forEach((b, j) => {
       const lengths = rowLengths(b.attentionMask);
@@ -259,17 +260,17 @@ export class ParallelTrainer {
     return shares;
   }
 
-  private async gradients(micro: Batch[], classWeights?: number[], seeds?: number[]): Promise<{ loss: number; seconds: number }> {
-    const shares = this.split(micro, classWeights);
+  private async gradients(micro: Batch[], spec: LossSpec, seeds?: number[]): Promise<{ loss: number; seconds: number }> {
+    const shares = this.split(micro, spec);
     const answers = await Promise.all(
-      this.workers.map((w, k) => w.request({ type: 'gradients', parts: shares[k].parts, coefs: shares[k].coefs, seed: seeds?.[k] })),
+      this.workers.map((w, k) => w.request({ type: 'gradients', parts: shares[k].parts, coefs: shares[k].coefs, loss: spec, seed: seeds?.[k] })),
     );
     return { loss: answers.reduce((a, r) => a + r.loss, 0), seconds: Math.max(...answers.map(r => r.seconds)) };
   }
 
   /** One optimisation step over the micro-batches (gradient accumulation), as trainStep does. */
   async step(micro: Batch[], options: ParallelStepOptions): Promise<StepResult> {
-    const { loss } = await this.gradients(micro, options.classWeights, options.seeds);
+    const { loss } = await this.gradients(micro, options.loss ?? SINGLE_LABEL_LOSS, options.seeds);
     const squares = await Promise.all(this.workers.map((w, k) => w.request({ type: 'reduce', from: this.ranges[k][0], to: this.ranges[k][1] })));
     const norm = Math.fround(Math.sqrt(squares.reduce((a, r) => a + r.sumOfSquares, 0)));
     const coef = clipScale(norm, options.maxGradNorm);
@@ -321,8 +322,8 @@ export class ParallelTrainer {
   }
 
   /** Seconds of one forward and backward pass over `batch` on all workers (for estimates). */
-  async timeGradients(batch: Batch): Promise<number> {
-    return (await this.gradients([batch])).seconds;
+  async timeGradients(batch: Batch, loss: LossSpec = SINGLE_LABEL_LOSS): Promise<number> {
+    return (await this.gradients([batch], loss)).seconds;
   }
 
   /** Writes the master weights into the model's variables (before evaluating or saving it). */

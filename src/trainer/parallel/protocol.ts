@@ -5,6 +5,7 @@
 import type { ModelConfig } from '../model/config';
 import type { AdamWOptions } from '../step/adamwMath';
 import type { Batch } from '../step/batch';
+import type { LossSpec } from '../step/loss';
 import type { FlatAdamWStep } from './flatAdamW';
 import type { FlatLayout } from './flatParameters';
 
@@ -27,7 +28,7 @@ export interface WorkerInit {
 
 export type ToWorker =
   /** Gradients of Σ coef·loss over this worker's share of each micro-batch, into grads[index]. */
-  | { type: 'gradients'; id: number; parts: Batch[]; coefs: number[][]; seed?: number }
+  | { type: 'gradients'; id: number; parts: Batch[]; coefs: number[][]; loss: LossSpec; seed?: number }
   /** Logits of these batches with the current weights, dropout off (evaluation). */
   | { type: 'logits'; id: number; batches: Batch[] }
   /** Sum every worker's gradients into grads[0] over [from, to); answer Σ g² there. */

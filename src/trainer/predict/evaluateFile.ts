@@ -5,16 +5,19 @@
  */
 import { maxTokens } from '../model/parameters';
 import { DEFAULT_MAX_LENGTH, type FileEvaluation } from '../../shared/inferenceProtocol';
-import { clipText, reportedClasses } from '../../shared/reportedEvaluation';
-import type { LoadedModel } from '../checkpoint/hfCheckpoint';
+import { taskOf, type LoadedModel } from '../checkpoint/hfCheckpoint';
+import type { TaskName } from '../../shared/tasks';
+import { exampleTarget } from '../task/targets';
 import { DataError, loadLabelledData, type LabelledData } from '../data/loadLabelledData';
-import { evaluate, type EvaluationProgress } from '../train/evaluate';
+import { evaluate, reportedEvaluation, type EvaluationProgress } from '../train/evaluate';
 
 export interface EvaluateFileOptions extends EvaluationProgress {
   file: string;
   textCol: string;
   pairCol?: string;
   labelCol: string;
+  /** Multi-label tags in one cell: their separator. */
+  labelSep?: string;
   /** Default: 128, or less where the model reads less. */
   maxLength?: number;
   batchSize?: number;
@@ -26,49 +29,38 @@ export interface EvaluateFileOptions extends EvaluationProgress {
 
 export const EVAL_BATCH_SIZE = 64;
 
-/** The rows an evaluation reads: text, optional pair and label columns of the file. */
-export function readEvaluationRows(options: Pick<EvaluateFileOptions, 'file' | 'textCol' | 'pairCol' | 'labelCol'>): Promise<LabelledData> {
-  return loadLabelledData(options.file, { textCol: options.textCol, pairCol: options.pairCol, labelCol: options.labelCol });
+/** The rows an evaluation reads: text, optional pair and label columns of the file, read as the model's task reads them. */
+export function readEvaluationRows(
+  options: Pick<EvaluateFileOptions, 'file' | 'textCol' | 'pairCol' | 'labelCol' | 'labelSep'>,
+  task: TaskName,
+): Promise<LabelledData> {
+  return loadLabelledData(options.file, { textCol: options.textCol, pairCol: options.pairCol, labelCol: options.labelCol, labelSep: options.labelSep, task });
 }
 
-export async function evaluateFile({ model, tokenizer }: LoadedModel, options: EvaluateFileOptions): Promise<FileEvaluation> {
+export async function evaluateFile({ model, tokenizer, thresholds }: LoadedModel, options: EvaluateFileOptions): Promise<FileEvaluation> {
   const { file } = options;
-  const data = options.data ?? (await readEvaluationRows(options));
+  const task = taskOf(model.config);
+  const data = options.data ?? (await readEvaluationRows(options, task));
   const labels = model.config.id2label;
   const ids = new Map(labels.map((l, i) => [l, i]));
   const maxLength = Math.min(options.maxLength ?? DEFAULT_MAX_LENGTH, tokenizer.modelMaxLength, maxTokens(model.config));
   const examples = data.rows.map(r => {
-    const label = ids.get(r.label);
-    if (label === undefined) {
+    const unknown = task === 'single_label_classification' ? [r.label].filter(l => !ids.has(l)) : (r.tags ?? []).filter(l => !ids.has(l));
+    if (unknown.length) {
       throw new DataError(
-        `${file}, line ${r.line}: label "${r.label}" is not one of the model's labels (${labels.join(', ')}). Is "${options.labelCol}" the label column, and is this the model trained for these labels?`,
+        `${file}, line ${r.line}: label "${unknown[0]}" is not one of the model's labels (${labels.join(', ')}). Is "${options.labelCol}" the label column, and is this the model trained for these labels?`,
       );
     }
     const e = tokenizer.encode(r.text, r.pair, maxLength);
-    return { inputIds: e.inputIds, tokenTypeIds: e.tokenTypeIds, label, line: r.line };
+    return { inputIds: e.inputIds, tokenTypeIds: e.tokenTypeIds, ...exampleTarget(task, r, ids, file), line: r.line };
   });
   options.onRows?.(examples.length);
-  const result = await evaluate(model, examples, labels, options.batchSize ?? EVAL_BATCH_SIZE, tokenizer.padId, undefined, options);
-  const byLine = new Map(data.rows.map(r => [r.line, r]));
+  const result = await evaluate(model, examples, { task, labels, thresholds }, options.batchSize ?? EVAL_BATCH_SIZE, tokenizer.padId, undefined, options);
   return {
     rows: examples.length,
     skipped: data.skipped.count,
-    loss: result.loss,
-    accuracy: result.accuracy,
-    macroF1: result.macroF1,
     labels,
-    ...reportedClasses(result.perClass, result.confusion),
-    misclassified: result.misclassified.map(w => {
-      const row = byLine.get(w.line)!;
-      return {
-        line: w.line,
-        text: clipText(row.text),
-        ...(row.pair !== undefined ? { pair: clipText(row.pair) } : {}),
-        truth: labels[w.truth],
-        predicted: labels[w.predicted],
-        confidence: w.confidence,
-      };
-    }),
+    ...reportedEvaluation(result, new Map(data.rows.map(r => [r.line, r]))),
     maxLength,
     warnings: data.warnings,
   };

@@ -1,7 +1,8 @@
 /**
  * Predicts a text column of a CSV/TSV/JSONL file into a new CSV: the original row's cells, then
- * predicted_label, confidence, (optionally) one probability column per label, and
- * prediction_note. Every data row of the source has its row in the output, in order: a row that
+ * what the model's task answers (single-label: predicted_label, confidence and optionally a
+ * probability column per label; multi-label: predicted_labels joined by "|" and p_<label> per
+ * label; regression: predicted_value), and prediction_note. Every data row of the source has its row in the output, in order: a row that
  * cannot be predicted (an empty text, cells that do not line up with the header) keeps empty
  * predictions and says why in prediction_note, so the output joins back to the source row by row.
  * Rows stream through in chunks; the output goes to a temporary file renamed at the end, and no
@@ -16,6 +17,12 @@ import { loadLabelledData, type LabelledRow, type RawRecord, type SkipReason } f
 import { SPREADSHEET_SAFE } from '../util/csvCells';
 import { describeFsError } from '../util/fsErrors';
 import type { Predictor } from './predictor';
+import { taskOf } from '../checkpoint/hfCheckpoint';
+import type { Prediction } from '../../shared/inferenceProtocol';
+import type { TaskName } from '../../shared/tasks';
+
+/** How a multi-label prediction's labels are joined in one cell: the separator a tags column is read with first. */
+export const MULTI_LABEL_JOIN = '|';
 
 export interface PredictFileOptions {
   model: string;
@@ -59,8 +66,11 @@ export async function predictFile(
     fs.rmSync(o.out, { force: true });
   };
   let labels: string[];
+  let task: TaskName;
   try {
-    labels = (await predictor.model(o.model)).model.config.id2label;
+    const { config } = await predictor.model(o.model);
+    labels = config.id2label;
+    task = taskOf(config);
   } catch (e) {
     discard();
     throw e;
@@ -80,6 +90,20 @@ export async function predictFile(
     discard();
     throw new Error(outputError(e, o.out));
   }
+  // The columns the task adds: single-label, the label and its probability (every label's if asked);
+  // multi-label, the labels over their thresholds joined by "|" and every label's probability; regression, the value.
+  const added =
+    task === 'regression'
+      ? ['predicted_value']
+      : task === 'multi_label_classification'
+        ? ['predicted_labels', ...labels.map(l => `p_${l}`)]
+        : ['predicted_label', 'confidence', ...(o.probabilities ? labels.map(l => `p_${l}`) : [])];
+  const addedCells = (r: Prediction): string[] =>
+    task === 'regression'
+      ? [String(r.value)]
+      : task === 'multi_label_classification'
+        ? [r.labels!.join(MULTI_LABEL_JOIN), ...r.probabilities.map(x => x.toFixed(6))]
+        : [r.label, r.confidence!.toFixed(6), ...(o.probabilities ? r.probabilities.map(x => x.toFixed(6)) : [])];
   let keys: string[] | undefined;
   /** In file order: rows to predict, and skipped rows that only keep their place. */
   let pending: { row?: LabelledRow; record: RawRecord; note?: string }[] = [];
@@ -89,7 +113,7 @@ export async function predictFile(
   const start = (columns: string[]) => {
     if (keys) return;
     keys = columns;
-    csv.write([...columns, 'predicted_label', 'confidence', ...(o.probabilities ? labels.map(l => `p_${l}`) : []), NOTE_COLUMN]);
+    csv.write([...columns, ...added, NOTE_COLUMN]);
   };
   const cellsOf = (record: RawRecord) => {
     // A ragged row is cut or padded to the header's columns, so the added ones stay in place.
@@ -110,17 +134,11 @@ export async function predictFile(
     let next = 0;
     for (const p of pending) {
       if (!p.row) {
-        csv.write([...cellsOf(p.record), '', '', ...(o.probabilities ? labels.map(() => '') : []), p.note]);
+        csv.write([...cellsOf(p.record), ...added.map(() => ''), p.note]);
         continue;
       }
       const r = results[next++];
-      csv.write([
-        ...cellsOf(p.record),
-        r.label,
-        r.confidence.toFixed(6),
-        ...(o.probabilities ? r.probabilities.map(x => x.toFixed(6)) : []),
-        r.truncated ? `text cut to its first ${r.tokens} tokens` : '',
-      ]);
+      csv.write([...cellsOf(p.record), ...addedCells(r), r.truncated ? `text cut to its first ${r.tokens} tokens` : '']);
     }
     rows += pending.length;
     pending = [];

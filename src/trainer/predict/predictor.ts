@@ -1,16 +1,18 @@
 /**
- * Predictions with a model kept in memory: texts in, label, confidence and every label's
- * probability out, batched by length. Loads a model once and keeps it until another is asked for.
+ * Predictions with a model kept in memory: texts in, what the model's task answers out (a label
+ * and every label's probability; the labels over their thresholds; a value), batched by length. Loads a model once and keeps it until another is asked for.
  */
 import { maxTokens } from '../model/parameters';
 import * as tf from '@tensorflow/tfjs-core';
 import { DEFAULT_MAX_LENGTH, type Prediction } from '../../shared/inferenceProtocol';
-import { loadCheckpoint, servableAsSingleLabel, type LoadedModel } from '../checkpoint/hfCheckpoint';
+import { loadCheckpoint, taskOf, type LoadedModel } from '../checkpoint/hfCheckpoint';
 import { resolveModel } from '../hub/resolveModel';
 import { batchesOf } from '../train/batches';
 import { batchTensors, disposeInputs } from '../step/batch';
 import { afterBatch } from '../backend';
 import { assertFiniteOutputs } from '../util/finite';
+import { predictionOf } from '../task/outputs';
+import type { TaskName } from '../../shared/tasks';
 
 const BATCH = 32;
 
@@ -22,7 +24,7 @@ export class Predictor {
   async model(ref: string): Promise<LoadedModel> {
     if (this.loaded?.ref === ref) return this.loaded.model;
     const resolved = await resolveModel(ref);
-    const model = servableAsSingleLabel(loadCheckpoint(resolved.dir));
+    const model = loadCheckpoint(resolved.dir);
     this.dispose();
     this.loaded = { ref, model };
     this.notices = [...resolved.notices, ...model.notices];
@@ -33,9 +35,10 @@ export class Predictor {
     ref: string,
     items: { text: string; pair?: string }[],
     maxLength?: number,
-  ): Promise<{ labels: string[]; results: Prediction[]; maxLength: number }> {
-    const { model, tokenizer } = await this.model(ref);
+  ): Promise<{ labels: string[]; task: TaskName; thresholds?: number[]; results: Prediction[]; maxLength: number }> {
+    const { model, tokenizer, thresholds } = await this.model(ref);
     const labels = model.config.id2label;
+    const task = taskOf(model.config);
     const max = Math.min(maxLength ?? DEFAULT_MAX_LENGTH, tokenizer.modelMaxLength, maxTokens(model.config));
     const encoded = items.map(i => tokenizer.encode(i.text, i.pair, max));
     const examples = encoded.map((e, i) => ({ inputIds: e.inputIds, tokenTypeIds: e.tokenTypeIds, label: 0, line: i }));
@@ -44,26 +47,18 @@ export class Predictor {
     const results: Prediction[] = new Array(items.length);
     for (const batch of batchesOf(examples, order, BATCH, tokenizer.padId)) {
       const inputs = batchTensors(batch);
-      const probs = tf.tidy(() => tf.softmax(model.forward(inputs, { training: false }).logits));
+      const logits = tf.tidy(() => model.forward(inputs, { training: false }).logits);
       disposeInputs(inputs);
-      const rows = (await probs.array()) as number[][];
-      probs.dispose();
+      const rows = (await logits.array()) as number[][];
+      logits.dispose();
       afterBatch();
       assertFiniteOutputs(rows, ref, k => `the text ${JSON.stringify(items[batch.rows![k]].text.slice(0, 60))}`);
-      rows.forEach((p, k) => {
+      rows.forEach((l, k) => {
         const i = batch.rows![k];
-        let best = 0;
-        for (let c = 1; c < p.length; c++) if (p[c] > p[best]) best = c;
-        results[i] = {
-          label: labels[best],
-          confidence: Math.min(1, p[best]),
-          probabilities: p,
-          truncated: encoded[i].truncated,
-          tokens: encoded[i].inputIds.length,
-        };
+        results[i] = { ...predictionOf(task, l, labels, thresholds), truncated: encoded[i].truncated, tokens: encoded[i].inputIds.length };
       });
     }
-    return { labels, results, maxLength: max };
+    return { labels, task, thresholds, results, maxLength: max };
   }
 
   dispose(): void {

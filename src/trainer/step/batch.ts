@@ -10,7 +10,10 @@ export interface Batch {
   inputIds: number[][];
   tokenTypeIds: number[][];
   attentionMask: number[][];
+  /** Single-label: the class ids. Other tasks: 0 (the rows' count, and no class weight). */
   labels: number[];
+  /** Multi-label: 0/1 per label; regression: [the value]. Absent for single-label. */
+  targets?: number[][];
   /** 1-based data row numbers, for reporting. */
   rows?: number[];
 }

@@ -10,7 +10,10 @@ import type { Batch } from '../step/batch';
 export interface Example {
   inputIds: number[];
   tokenTypeIds: number[];
+  /** Single-label: the class id; other tasks: 0. */
   label: number;
+  /** Multi-label: 0/1 per label; regression: [the value]. */
+  target?: number[];
   /** 1-based line in the data file. */
   line: number;
 }
@@ -31,6 +34,7 @@ export function padBatch(examples: Example[], padId: number): Batch {
       ),
     ),
     labels: examples.map(e => e.label),
+    targets: examples[0]?.target ? examples.map(e => e.target!) : undefined,
     rows: examples.map(e => e.line),
   };
 }

@@ -12,6 +12,7 @@ import type { AdamWOptions } from '../step/adamwMath';
 import { batchesOf, type Example } from './batches';
 import { MainThreadOptimisation, type Optimisation } from './optimisation';
 import { batchTensors, disposeInputs, type Batch } from '../step/batch';
+import { SINGLE_LABEL_LOSS, type LossSpec } from '../step/loss';
 
 /** Every parameter but the head's (BERT: the pooler and the classifier): what head-only training keeps fixed. */
 export function encoderParameters(model: Classifier): Set<string> {
@@ -65,7 +66,7 @@ export function startHeadOnly(
   decayed: ReadonlySet<string>,
   adam: AdamWOptions,
   cache: () => FeatureCache | undefined,
-  classWeights?: number[],
+  loss: LossSpec = SINGLE_LABEL_LOSS,
 ): Optimisation {
   const frozen = encoderParameters(model);
   model.freeze(frozen);
@@ -86,5 +87,5 @@ export function startHeadOnly(
   // Runs inside the step's gradient scope, which disposes the features tensor with the rest.
   const logits = (batch: Batch, forward: { training: boolean; nextSeed?: () => number }) => model.head(featuresOf(batch), forward).logits;
   const head = new Map([...model.params].filter(([name]) => !frozen.has(name)));
-  return new MainThreadOptimisation(model, new AdamW(head, decayed, adam), classWeights, logits);
+  return new MainThreadOptimisation(model, new AdamW(head, decayed, adam), loss, logits);
 }

@@ -15,6 +15,7 @@ import type { AdamWOptions } from '../step/adamwMath';
 import type { BatchLogits } from './evaluate';
 import { timeGradients, trainStep, type StepOptions } from './step';
 import type { Batch, StepResult } from '../step/batch';
+import { SINGLE_LABEL_LOSS, type LossSpec } from '../step/loss';
 
 export interface Optimisation {
   /** Cores the steps use. */
@@ -62,7 +63,7 @@ export class MainThreadOptimisation implements Optimisation {
   constructor(
     private readonly model: Classifier,
     private readonly adam: AdamW,
-    private readonly classWeights?: number[],
+    private readonly loss: LossSpec,
     /** Logits other than the whole forward pass's (head-only training). */
     private readonly logits?: StepOptions['logits'],
   ) {}
@@ -76,13 +77,13 @@ export class MainThreadOptimisation implements Optimisation {
   }
 
   async step(micro: Batch[], o: { lr: number; maxGradNorm: number; nextSeed: () => number }): Promise<StepResult> {
-    const result = await trainStep(this.model, this.adam, micro, { ...o, classWeights: this.classWeights, logits: this.logits });
+    const result = await trainStep(this.model, this.adam, micro, { ...o, loss: this.loss, logits: this.logits });
     afterBatch();
     return result;
   }
 
   timeGradients(batch: Batch): Promise<number> {
-    return timeGradients(this.model, batch, this.logits);
+    return timeGradients(this.model, batch, this.logits, this.loss);
   }
 
   torchSources(): TensorSource[] {
@@ -119,7 +120,7 @@ class ParallelOptimisation implements Optimisation {
   constructor(
     private readonly model: Classifier,
     private readonly trainer: ParallelTrainer,
-    private readonly classWeights?: number[],
+    private readonly loss: LossSpec,
   ) {}
 
   get threads(): number {
@@ -136,11 +137,11 @@ class ParallelOptimisation implements Optimisation {
 
   step(micro: Batch[], o: { lr: number; maxGradNorm: number; nextSeed: () => number }): Promise<StepResult> {
     const seeds = Array.from({ length: this.trainer.threads }, () => o.nextSeed());
-    return this.trainer.step(micro, { lr: o.lr, maxGradNorm: o.maxGradNorm, classWeights: this.classWeights, seeds });
+    return this.trainer.step(micro, { lr: o.lr, maxGradNorm: o.maxGradNorm, loss: this.loss, seeds });
   }
 
   timeGradients(batch: Batch): Promise<number> {
-    return this.trainer.timeGradients(batch);
+    return this.trainer.timeGradients(batch, this.loss);
   }
 
   torchSources(): TensorSource[] {
@@ -167,19 +168,20 @@ export async function startOptimisation(
   decayed: ReadonlySet<string>,
   adam: AdamWOptions,
   backend: BackendReport,
-  options: { threads?: number; classWeights?: number[]; warn: (message: string) => void },
+  options: { threads?: number; loss?: LossSpec; warn: (message: string) => void },
 ): Promise<Optimisation> {
   const threads = threadsFor(backend, options.threads);
+  const loss = options.loss ?? SINGLE_LABEL_LOSS;
   // Large models go to workers even on one thread: there AdamW's state stays out of the WASM heap.
   const large = model.numParameters > 50e6 && (backend.tfBackend === 'wasm' || backend.tfBackend === 'cpu');
   if (threads > 1 || large) {
     try {
       const trainer = await ParallelTrainer.start(model, decayed, { threads, backend: backend.tfBackend as 'wasm' | 'cpu', wasmDir: backend.wasmDir, adam });
-      return new ParallelOptimisation(model, trainer, options.classWeights);
+      return new ParallelOptimisation(model, trainer, loss);
     } catch (e) {
       // Slower, but the run goes on: say why, so the user can fix it or set threads to 1.
       options.warn(`Training on the trainer's own thread: the ${threads} gradient worker${threads > 1 ? 's' : ''} did not start (${(e as Error).message}).`);
     }
   }
-  return new MainThreadOptimisation(model, new AdamW(model.params, decayed, adam), options.classWeights);
+  return new MainThreadOptimisation(model, new AdamW(model.params, decayed, adam), loss);
 }

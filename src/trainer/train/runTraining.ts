@@ -27,7 +27,7 @@ import { describeMessage } from './describeMessage';
 import { backendFaultMessage, describeBackend, onBackend, selectBackend, type BackendReport } from '../backend';
 import { describeAdapter, gpuAdapterLine, gpuFacts } from '../../shared/backendReport';
 import { fitBatchToDevice } from './deviceFit';
-import { loadCheckpoint } from '../checkpoint/hfCheckpoint';
+import { loadCheckpoint, readConfig } from '../checkpoint/hfCheckpoint';
 import { parseSafetensors, toFloat32 } from '../checkpoint/safetensors';
 import { DataError, type LabelledRow } from '../data/loadLabelledData';
 import { loadRunRows } from './runRows';
@@ -37,7 +37,10 @@ import { frozenParameters, isDecayed, maxTokens } from '../model/parameters';
 import type { TextTokenizer } from '../tokenizer/bertTokenizer';
 import { Random } from '../util/random';
 import { batchesOf, epochOrder, type Example } from './batches';
-import { balancedClassWeights } from './metrics';
+import { DEFAULT_METRIC, DEFAULT_METRIC_OF, METRICS, metricsOf } from '../../shared/metrics';
+import { TASKS, type TaskName } from '../../shared/tasks';
+import { exampleTarget, lossSpecFor } from '../task/targets';
+import type { LossSpec } from '../step/loss';
 import { runSteps, warmupSteps, type Schedule } from './schedule';
 import { clsFeatures, startHeadOnly } from './headOnly';
 import { seedsWorkers, startOptimisation, type Optimisation } from './optimisation';
@@ -66,8 +69,9 @@ export interface RunControl {
 const RUN_CONFIG = RUN_FILES.config;
 const STOPPED_ON_REQUEST = 'stopped on request';
 
-/** The rows tokenised, and which of them the max length cut. */
+/** The rows tokenised with their targets, and which of them the max length cut. */
 function toExamples(
+  task: TaskName,
   rows: LabelledRow[],
   labelIds: Map<string, number>,
   tokenizer: TextTokenizer,
@@ -76,15 +80,37 @@ function toExamples(
 ): { examples: Example[]; truncated: boolean[] } {
   const truncated: boolean[] = [];
   const examples = rows.map(r => {
-    const id = labelIds.get(r.label);
-    if (id === undefined) {
-      throw new DataError(`${file}, line ${r.line}: label "${r.label}" does not occur in the training data (labels: ${[...labelIds.keys()].join(', ')})`);
-    }
+    const target = exampleTarget(task, r, labelIds, file);
     const e = tokenizer.encode(r.text, r.pair, maxLength);
     truncated.push(e.truncated);
-    return { inputIds: e.inputIds, tokenTypeIds: e.tokenTypeIds, label: id, line: r.line };
+    return { inputIds: e.inputIds, tokenTypeIds: e.tokenTypeIds, ...target, line: r.line };
   });
   return { examples, truncated };
+}
+
+/**
+ * The metric that picks the best checkpoint, for this task: the one asked for, or the task's
+ * own where the run kept the single-label default (accuracy) that the task does not compute.
+ */
+function metricForTask(config: TrainConfig, task: TaskName, emit: (m: FromTrainer) => void): TrainConfig {
+  if (metricsOf(task).includes(config.metricForBest)) return config;
+  if (config.metricForBest !== DEFAULT_METRIC) {
+    throw new DataError(`--metric ${config.metricForBest} is not computed for ${TASKS[task].title}; choose one of ${metricsOf(task).join(', ')}.`);
+  }
+  const metricForBest = DEFAULT_METRIC_OF[task];
+  emit({ type: 'log', message: `The best checkpoint is the one with the best ${METRICS[metricForBest].label} (${TASKS[task].title}).` });
+  return { ...config, metricForBest };
+}
+
+/** How many training rows each label has: a single-label class's rows, or a multi-label label's positives; none for regression. */
+function labelCountsOf(task: TaskName, labels: string[], train: Example[]): [string, number][] {
+  if (task === 'regression') return [];
+  const counts = labels.map((l): [string, number] => [l, 0]);
+  for (const e of train) {
+    if (task === 'multi_label_classification') e.target!.forEach((y, j) => (counts[j][1] += y));
+    else counts[e.label][1]++;
+  }
+  return counts;
 }
 
 /**
@@ -238,7 +264,12 @@ async function train(
 
   // Data: the training rows, and validation rows from their own file or a stratified split.
   if (state) await warnIfDataChanged(outDir, config, emit);
-  const rows = await loadRunRows(config);
+  // Model: fresh from the base model, or the last checkpoint of this run. Its problem_type
+  // decides the task where the run does not say and the data's form does not either.
+  const modelDir = state ? lastDir : await baseModelDir(config, emit);
+  const rows = await loadRunRows(config, readConfig(modelDir).problemType ?? undefined);
+  const task = rows.data.task;
+  config = metricForTask(config, task, emit);
   const findingMessages = new Set(rows.findings.map(f => f.message));
   rows.warnings.forEach(message => (findingMessages.has(message) ? emit : note)({ type: 'warning', message }));
   // A resumed run was told these at its start.
@@ -246,12 +277,10 @@ async function train(
   findings.slice(rows.findings.length).forEach(f => emit({ type: 'warning', message: f.message }));
   const labels = state?.labels ?? rows.data.labels;
 
-  // Model: fresh from the base model, or the last checkpoint of this run. From here on the
-  // model (and then the optimiser) is this function's: one finally disposes them, whatever ends the run.
-  const modelDir = state ? lastDir : await baseModelDir(config, emit);
+  // From here on the model (and then the optimiser) is this function's: one finally disposes them, whatever ends the run.
   // With gradient workers the main thread's weights only seed their shared memory: made on the
   // pure-JS backend and released once they start (bert-base: 470 MB a WASM heap would keep).
-  const load = () => loadCheckpoint(modelDir, { labels, seed: config.seed, dropout: config.dropout });
+  const load = () => loadCheckpoint(modelDir, { labels, task, seed: config.seed, dropout: config.dropout });
   const loaded = !config.headOnly && seedsWorkers(backend, config.threads) ? await onBackend('cpu', load) : load();
   loaded.notices.forEach(message => emit({ type: 'log', message }));
   const { model, tokenizer } = loaded;
@@ -275,26 +304,26 @@ async function train(
     config = fitToDevice(config, model, maxLength, backend, note);
 
     const labelIds = new Map(labels.map((l, i) => [l, i]));
-    const encodedTrain = toExamples(rows.train, labelIds, tokenizer, maxLength, config.data);
-    const encodedValidation = toExamples(rows.validation, labelIds, tokenizer, maxLength, rows.validationFile);
+    const encodedTrain = toExamples(task, rows.train, labelIds, tokenizer, maxLength, config.data);
+    const encodedValidation = toExamples(task, rows.validation, labelIds, tokenizer, maxLength, rows.validationFile);
     const [train, validation] = [encodedTrain.examples, encodedValidation.examples];
     const lengths = tokenLengths(
       [...train, ...validation].map(e => e.inputIds.length),
       [...encodedTrain.truncated, ...encodedValidation.truncated],
       maxLength,
     );
-    const labelCounts = labels.map((l): [string, number] => [l, 0]);
-    for (const e of train) labelCounts[e.label][1]++;
+    const labelCounts = labelCountsOf(task, labels, train);
     if (!state) {
       const lengthAdvice = tokenLengthAdvice(lengths);
       if (lengthAdvice) emit({ type: 'warning', message: lengthAdvice });
-      const imbalance = describeImbalance(labelCounts, config.classWeights, config.metricForBest);
+      const imbalance = task === 'single_label_classification' && describeImbalance(labelCounts, config.classWeights, config.metricForBest);
       if (imbalance) emit({ type: 'warning', message: imbalance });
     }
 
     /** Head-only training's cached [CLS] features: a sample's for the estimate, then every row's. */
     const features: TrainingRun['features'] = { current: undefined };
-    optimizer = await startOptimiser(config, model, labels, train, backend, features, note);
+    const loss = lossSpecFor(config, task, labels, train);
+    optimizer = await startOptimiser(config, model, loss, backend, features, note);
     const parameters = model.numParameters;
     if (optimizer.ownsWeights) model.releaseWeights();
 
@@ -323,6 +352,7 @@ async function train(
       resumedFromStep: state ? progress.step : undefined,
       parameters,
       family: model.config.family,
+      task,
     });
     if (!validation.length)
       note({ type: 'warning', message: 'No validation rows: metrics and the best checkpoint need some. Give more rows, or a validation file.' });
@@ -354,6 +384,7 @@ async function train(
       tokenizer,
       optimizer,
       labels,
+      loss,
       train,
       validation,
       validationByLine: new Map(rows.validation.map(r => [r.line, r])),
@@ -430,42 +461,26 @@ function fitToDevice(config: TrainConfig, model: Classifier, maxLength: number, 
   return { ...config, batchSize: fit.batchSize, gradientAccumulation: fit.gradientAccumulation };
 }
 
-/** The class weights asked for, checked against the labels: none, balanced (from the training rows), or one per label. */
-function classWeightsFor(config: TrainConfig, labels: string[], train: Example[]): number[] | undefined {
-  if (Array.isArray(config.classWeights) && config.classWeights.length !== labels.length) {
-    throw new Error(`class weights: ${config.classWeights.length} given for ${labels.length} labels (${labels.join(', ')})`);
-  }
-  if (config.classWeights === 'none') return undefined;
-  if (config.classWeights === 'balanced')
-    return balancedClassWeights(
-      train.map(e => e.label),
-      labels.length,
-    );
-  return config.classWeights;
-}
-
 /** The run's optimiser: head-only on cached features, or the whole model on the main thread, the gradient workers or the GPU. */
 async function startOptimiser(
   config: TrainConfig,
   model: Classifier,
-  labels: string[],
-  train: Example[],
+  loss: LossSpec,
   backend: BackendReport,
   features: TrainingRun['features'],
   emit: (m: FromTrainer) => void,
 ): Promise<Optimisation> {
-  const classWeights = classWeightsFor(config, labels, train);
   const decayed = new Set(model.specs.filter(isDecayed).map(s => s.name));
   const adam = { ...ADAMW_DEFAULTS, weightDecay: config.weightDecay };
   if (config.headOnly) {
-    const optimizer = startHeadOnly(model, decayed, adam, () => features.current, classWeights);
+    const optimizer = startHeadOnly(model, decayed, adam, () => features.current, loss);
     emit({
       type: 'log',
       message: 'Head-only training: the encoder stays as it is; its [CLS] features are computed once, then only the pooler and the classifier train.',
     });
     return optimizer;
   }
-  return startOptimisation(model, decayed, adam, backend, { threads: config.threads, classWeights, warn: message => emit({ type: 'warning', message }) });
+  return startOptimisation(model, decayed, adam, backend, { threads: config.threads, loss, warn: message => emit({ type: 'warning', message }) });
 }
 
 /** A resumed run goes on where its last checkpoint left it: step, AdamW's step and moments, the dropout stream, the best so far. */

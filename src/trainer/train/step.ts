@@ -9,7 +9,7 @@ import type { Classifier, ForwardOptions } from '../model/classifier';
 import type { AdamW } from './adamw';
 import { batchTensors, disposeInputs, type Batch, type StepResult } from '../step/batch';
 import { clipCoefficient, globalNorm, wasClipped } from '../step/clipping';
-import { crossEntropy, lossCoefficients, weightedNll } from '../step/loss';
+import { batchLoss, lossCoefficients, SINGLE_LABEL_LOSS, targetTensor, weightedLoss, type LossSpec } from '../step/loss';
 import { tapeGradients } from '../step/tapeGradients';
 
 export interface StepOptions {
@@ -18,8 +18,8 @@ export interface StepOptions {
   lr: number;
   /** 0 or less: no clipping. */
   maxGradNorm: number;
-  /** Per label; undefined: every row weighs the same. */
-  classWeights?: number[];
+  /** The task's loss and its weights (default: single-label, unweighted). */
+  loss?: LossSpec;
   nextSeed?: () => number;
 }
 
@@ -32,17 +32,18 @@ export async function trainStep(model: Classifier, optimizer: AdamW, microBatche
   let norm: tf.Scalar | undefined;
   let coefficient: tf.Scalar | undefined;
   // The one loss (step/loss.ts): the gradient workers weigh their rows the same way.
-  const coefs = lossCoefficients(microBatches, options.classWeights);
+  const spec = options.loss ?? SINGLE_LABEL_LOSS;
+  const coefs = lossCoefficients(microBatches, spec);
   try {
     for (const [j, micro] of microBatches.entries()) {
       const inputs = batchTensors(micro);
-      const labels = tf.tensor1d(micro.labels, 'int32');
+      const targets = targetTensor(spec, micro);
       const rowCoefs = tf.tensor1d(coefs[j]);
       try {
         const { value, grads: g } = tapeGradients(() => {
           const forward = { training: true, nextSeed: options.nextSeed };
           const logits = options.logits ? options.logits(micro, forward) : model.forward(inputs, forward).logits;
-          return weightedNll(logits, labels, rowCoefs);
+          return weightedLoss(spec, logits, targets, rowCoefs);
         });
         if (loss) {
           const sum = tf.add(loss, value) as tf.Scalar;
@@ -60,7 +61,7 @@ export async function trainStep(model: Classifier, optimizer: AdamW, microBatche
         }
       } finally {
         disposeInputs(inputs);
-        tf.dispose([labels, rowCoefs]);
+        tf.dispose([targets, rowCoefs]);
       }
     }
     norm = globalNorm(grads.values());
@@ -85,11 +86,11 @@ async function readScalars(...scalars: tf.Scalar[]): Promise<number[]> {
 }
 
 /** Seconds one forward and backward pass over `batch` takes, without changing the model (for estimates). */
-export async function timeGradients(model: Classifier, batch: Batch, logitsOf?: StepOptions['logits']): Promise<number> {
+export async function timeGradients(model: Classifier, batch: Batch, logitsOf?: StepOptions['logits'], spec: LossSpec = SINGLE_LABEL_LOSS): Promise<number> {
   const inputs = batchTensors(batch);
   const t0 = performance.now();
   const forward = { training: true };
-  const { value, grads } = tapeGradients(() => crossEntropy(logitsOf ? logitsOf(batch, forward) : model.forward(inputs, forward).logits, batch.labels));
+  const { value, grads } = tapeGradients(() => batchLoss(spec, logitsOf ? logitsOf(batch, forward) : model.forward(inputs, forward).logits, batch));
   await value.data();
   const seconds = (performance.now() - t0) / 1000;
   tf.dispose([value, ...grads.values()]);

@@ -5,7 +5,6 @@
  * (`TrainingRun`) and owns the model and optimiser around it.
  */
 import { improves, metricValue } from '../../shared/metrics';
-import { clipText, reportedClasses } from '../../shared/reportedEvaluation';
 import { CHECKPOINT_FILES, type TrainerState } from '../../shared/runFolder';
 import type { FromTrainer, TrainConfig } from '../../shared/trainerProtocol';
 import { assertBackendHealthy } from '../backend';
@@ -15,8 +14,9 @@ import type { LabelledRow } from '../data/loadLabelledData';
 import type { Classifier } from '../model/classifier';
 import type { TextTokenizer } from '../tokenizer/bertTokenizer';
 import type { Random } from '../util/random';
+import type { LossSpec } from '../step/loss';
 import { batchesOf, epochOrder, type Example } from './batches';
-import { evaluate } from './evaluate';
+import { evaluate, reportedEvaluation, thresholdsFile } from './evaluate';
 import { clsFeatures, type FeatureCache } from './headOnly';
 import type { Optimisation } from './optimisation';
 import { lrFactor, type Schedule } from './schedule';
@@ -33,6 +33,8 @@ export interface TrainingRun {
   tokenizer: TextTokenizer;
   optimizer: Optimisation;
   labels: string[];
+  /** The task's loss (its weights too): evaluation reads the task from it. */
+  loss: LossSpec;
   train: Example[];
   validation: Example[];
   /** The validation rows by data line: the texts of misclassified rows. */
@@ -200,7 +202,14 @@ async function evaluateAndSave(run: TrainingRun, progress: RunProgress, clock: R
     await saveLast(run, progress, clock);
     return false;
   }
-  const result = await evaluate(run.model, run.validation, labels, config.batchSize * 2, run.tokenizer.padId, run.optimizer.evaluationLogits);
+  const result = await evaluate(
+    run.model,
+    run.validation,
+    { task: run.loss.task, labels },
+    config.batchSize * 2,
+    run.tokenizer.padId,
+    run.optimizer.evaluationLogits,
+  );
   assertBackendHealthy();
   const value = metricValue(result, config.metricForBest);
   const isBest = improves(config.metricForBest, value, progress.bestMetric);
@@ -208,27 +217,13 @@ async function evaluateAndSave(run: TrainingRun, progress: RunProgress, clock: R
     progress.bestMetric = value;
     progress.bestStep = progress.step;
     progress.evalsWithoutImprovement = 0;
-    await saveCheckpoint(trainedModel(run), run.modelDir, run.bestDir);
+    await saveCheckpoint(trainedModel(run), run.modelDir, run.bestDir, thresholdsFile(result, labels, progress.step, run.validation.length));
   } else progress.evalsWithoutImprovement++;
   emit({
     type: 'evaluation',
     step: progress.step,
     epoch: progress.step / run.stepsPerEpoch,
-    loss: result.loss,
-    accuracy: result.accuracy,
-    macroF1: result.macroF1,
-    ...reportedClasses(result.perClass, result.confusion),
-    misclassified: result.misclassified.map(w => {
-      const row = run.validationByLine.get(w.line)!;
-      return {
-        line: w.line,
-        text: clipText(row.text),
-        pair: row.pair === undefined ? undefined : clipText(row.pair),
-        truth: labels[w.truth],
-        predicted: labels[w.predicted],
-        confidence: w.confidence,
-      };
-    }),
+    ...reportedEvaluation(result, run.validationByLine),
     isBest,
   });
   if (isBest) emit({ type: 'checkpoint', kind: 'best', path: run.bestDir, step: progress.step });

@@ -13,9 +13,12 @@ import { byId as $, el } from '../shared/dom';
 import { EvaluationDetails } from '../shared/evaluationDetails';
 import { LiveChart, themeColors } from './charts';
 import { Ema, smooth } from './series';
+import { CHART_METRICS, METRICS } from '../../../src/shared/metrics';
+import { DEFAULT_TASK, type TaskName } from '../../../src/shared/tasks';
 import {
   applyHostMessage,
   applyTrainerMessage,
+  chartValues,
   emptyState,
   evaluationChoices,
   evaluationHeading,
@@ -82,7 +85,9 @@ const lossChart = new LiveChart(
   ],
   { xLabel: 'step', yLabel: 'cross-entropy' },
 );
-let metricChart = newMetricChart([]);
+/** The task the metric chart draws the metrics of (set once the run's started message says). */
+let chartTask: TaskName | undefined;
+let metricChart = newMetricChart([], undefined);
 const lrChart = new LiveChart($('lr-chart'), 'Learning rate', [{ label: 'lr', color: c.purple }], {
   exponential: true,
   xLabel: 'step',
@@ -94,18 +99,21 @@ new MutationObserver(() => [lossChart, metricChart, lrChart].forEach(chart => ch
   attributeFilter: ['class'],
 });
 
-function newMetricChart(compare: string[]): LiveChart {
+/** The chart of the task's two metrics (shared/metrics.ts CHART_METRICS), and the first one of each compared run. */
+function newMetricChart(compare: string[], task: TaskName | undefined): LiveChart {
   $('metric-chart').replaceChildren();
   const colors = [c.green, c.purple, c.red, c.orange];
+  const [first, second] = CHART_METRICS[task ?? DEFAULT_TASK].map(m => METRICS[m].label);
+  chartTask = task;
   return new LiveChart(
     $('metric-chart'),
     'Validation metrics',
     [
-      { label: 'accuracy', color: c.blue, width: 2, spanGaps: true, points: true },
-      { label: 'macro-F1', color: c.orange, width: 2, spanGaps: true, points: true },
-      ...compare.map((name, i) => ({ label: `${name} accuracy`, color: colors[i % colors.length], dash: [6, 4], spanGaps: true, points: true })),
+      { label: first, color: c.blue, width: 2, spanGaps: true, points: true },
+      { label: second, color: c.orange, width: 2, spanGaps: true, points: true },
+      ...compare.map((name, i) => ({ label: `${name} ${first}`, color: colors[i % colors.length], dash: [6, 4], spanGaps: true, points: true })),
     ],
-    { xLabel: 'step', yLabel: 'share (0 to 1)' },
+    { xLabel: 'step', yLabel: task === 'regression' ? 'score (1 is perfect)' : 'share (0 to 1)' },
   );
 }
 
@@ -122,12 +130,17 @@ const details = new EvaluationDetails({ perClass: $('per-class'), confusion: $('
 /** A trainer message into the state, and its points onto the curves (drawn as they come, not rebuilt). */
 function handle(m: FromTrainer): void {
   applyTrainerMessage(state, m);
+  if (m.type === 'started' && m.task !== chartTask)
+    metricChart = newMetricChart(
+      state.compare.map(s => s.name),
+      m.task,
+    );
   if (m.type === 'progress') {
     lossChart.push(m.step, [m.loss, ema.next(m.loss), null]);
     lrChart.push(m.step, [m.learningRate]);
   } else if (m.type === 'evaluation') {
     lossChart.setAt(m.step, 2, m.loss);
-    metricChart.push(m.step, [m.accuracy, m.macroF1, ...state.compare.map(() => null)]);
+    metricChart.push(m.step, [...chartValues(m), ...state.compare.map(() => null)]);
   }
 }
 
@@ -185,7 +198,10 @@ function renderCompare(comparable: string[]): void {
 }
 
 function rebuildMetricChart(): void {
-  metricChart = newMetricChart(state.compare.map(s => s.name));
+  metricChart = newMetricChart(
+    state.compare.map(s => s.name),
+    state.started?.task,
+  );
   for (const [x, values] of metricChartRows(state)) metricChart.push(x, values);
 }
 
@@ -224,7 +240,10 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
     ema = new Ema(smoothing);
     lossChart.reset();
     lrChart.reset();
-    metricChart = newMetricChart(state.compare.map(s => s.name));
+    metricChart = newMetricChart(
+      state.compare.map(s => s.name),
+      state.started?.task,
+    );
     applyHostMessage(state, { ...m, messages: [] });
     m.messages.forEach(handle);
     applyHostMessage(state, { type: 'status', status: m.run.status });

@@ -6,10 +6,19 @@
  * A run folder holds every session of a run: a resumed run's metrics.jsonl has the first
  * session's "done" before the second session's "started".
  */
-import { DEFAULT_METRIC, describeMetrics, formatMetric, METRICS, metricValue } from '../../../src/shared/metrics';
+import {
+  CHART_METRICS,
+  DEFAULT_METRIC,
+  describeMetrics,
+  formatMetric,
+  headlineMetric,
+  METRICS,
+  metricValue,
+  type MetricValues,
+} from '../../../src/shared/metrics';
+import { DEFAULT_TASK, type TaskName } from '../../../src/shared/tasks';
 import type { FromTrainer } from '../../../src/shared/trainerProtocol';
 import type { RunInfo, ToMetricsWebview } from '../../../src/shared/webviews/metricsPanelProtocol';
-import { pct } from '../shared/format';
 import { formatDuration } from '../../../src/shared/duration';
 import { FAMILIES, type FamilyName } from '../../../src/shared/families';
 import { diagnoseRun, type RunDiagnosis } from '../../../src/shared/runDiagnosis';
@@ -171,9 +180,18 @@ export function evaluationChoices(state: PanelState): { value: string; label: st
     { value: '', label: 'the latest evaluation' },
     ...state.evaluations.map(e => ({
       value: String(e.step),
-      label: `step ${e.step}: accuracy ${pct(e.accuracy)}${e.step === state.best?.step ? ' (best, used for predictions)' : ''}`,
+      label: `step ${e.step}: ${METRICS[headlineMetric(e)].label} ${formatMetric(headlineMetric(e), metricValue(e, headlineMetric(e)))}${e.step === state.best?.step ? ' (best, used for predictions)' : ''}`,
     })),
   ];
+}
+
+/** An evaluation's two values on the metric chart (CHART_METRICS of its task); null where it has none. */
+export function chartValues(e: MetricValues & { task?: TaskName }): [number | null, number | null] {
+  const [a, b] = CHART_METRICS[e.task ?? DEFAULT_TASK].map(m => {
+    const v = metricValue(e, m);
+    return Number.isFinite(v) ? v : null;
+  });
+  return [a, b];
 }
 
 /** The metric chart's points: every step with an evaluation of this run or of a compared one, with this run's accuracy and macro-F1, then each compared run's accuracy. */
@@ -181,7 +199,7 @@ export function metricChartRows(state: PanelState): [number, (number | null)[]][
   const steps = [...new Set([...state.evaluations.map(e => e.step), ...state.compare.flatMap(s => s.accuracy.map(([x]) => x))])].sort((a, b) => a - b);
   return steps.map(x => {
     const e = state.evaluations.find(v => v.step === x);
-    return [x, [e?.accuracy ?? null, e?.macroF1 ?? null, ...state.compare.map(s => s.accuracy.find(([sx]) => sx === x)?.[1] ?? null)]];
+    return [x, [...(e ? chartValues(e) : [null, null]), ...state.compare.map(s => s.accuracy.find(([sx]) => sx === x)?.[1] ?? null)]];
   });
 }
 
