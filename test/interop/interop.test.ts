@@ -438,6 +438,96 @@ describe('Export training script → a distributed Trainer run → Import run, o
     }
   });
 
+  for (const [task, labelCol, classWeights] of [
+    ['multi_label_classification', 'toxic,insult', 'balanced'],
+    ['regression', 'score', 'none'],
+  ] as const) {
+    it(`${task}: train.py trains the task as BERT Tune does: step 1 is BERT Tune's loss of the first 8 rows${classWeights === 'balanced' ? ' with pos_weight' : ''}, its metrics import under BERT Tune's names`, async () => {
+      const { exportTrainingScript } = await import('../../src/trainer/export/exportScript');
+      const { importRun } = await import('../../src/trainer/export/importRun');
+      const { loadRunRows } = await import('../../src/trainer/train/runRows');
+      const { exampleTarget, lossSpecFor } = await import('../../src/trainer/task/targets');
+      const { batchLoss } = await import('../../src/trainer/step/loss');
+      // A base model whose head is this task's already: train.py keeps it, so both sides start from the same weights.
+      const labelled = path.join(dir, `${task}-base`);
+      await smallBert(labelled, 9, task === 'regression' ? { 0: 'score' } : { 0: 'toxic', 1: 'insult' });
+      const cfgFile = path.join(labelled, 'config.json');
+      fs.writeFileSync(cfgFile, JSON.stringify({ ...JSON.parse(fs.readFileSync(cfgFile, 'utf8')), problem_type: task }));
+      const sst = fs
+        .readFileSync(path.join(ROOT, 'test', 'fixtures', 'workspace', 'sst2-dev-200.tsv'), 'utf8')
+        .trim()
+        .split('\n')
+        .slice(1, 81);
+      const data = path.join(dir, `${task}.csv`);
+      fs.writeFileSync(
+        data,
+        ['text,toxic,insult,score', ...sst.map((l, i) => `"${l.split('\t')[0].replace(/"/g, '""')}",${i % 2},${+(i % 3 === 0)},${(i % 9) / 4 - 1}`)].join(
+          '\n',
+        ) + '\n',
+      );
+      const script = path.join(dir, `${task}-script`);
+      const config = {
+        ...TRAIN_DEFAULTS,
+        data,
+        textCol: 'text',
+        labelCol,
+        problemType: task,
+        model: labelled,
+        out: script,
+        maxSteps: 2,
+        evalSteps: 1,
+        batchSize: 8,
+        maxLength: 64,
+        dropout: 0,
+        shuffle: false,
+        classWeights,
+      };
+      const { recipe } = await exportTrainingScript(config, script);
+      assert.equal(recipe.problem_type, task);
+      const r = python(script);
+      assert.equal(r.status, 0, `${r.stdout.slice(-2000)}\n${r.stderr.slice(-4000)}`);
+      assert.doesNotMatch(r.stdout, /the classifier is new/);
+      const state = JSON.parse(fs.readFileSync(path.join(script, 'output', 'model', 'trainer_state.json'), 'utf8'));
+      const logged = state.log_history.find((h: { step: number; loss?: number }) => h.step === 1 && h.loss !== undefined).loss as number;
+
+      const rows = await loadRunRows(config, task);
+      const labels = rows.data.labels;
+      const ids = new Map(labels.map((l, i) => [l, i]));
+      const loaded = loadCheckpoint(labelled, { dropout: 0 });
+      try {
+        const examples = rows.train.map(row => {
+          const e = loaded.tokenizer.encode(row.text, undefined, 64);
+          return { inputIds: e.inputIds, tokenTypeIds: e.tokenTypeIds, line: row.line, ...exampleTarget(task, row, ids, data) };
+        });
+        const spec = lossSpecFor(config, task, labels, examples);
+        assert.equal(spec.posWeight?.length, classWeights === 'balanced' ? 2 : undefined);
+        const batch = padBatch(examples.slice(0, 8), loaded.tokenizer.padId);
+        const inputs = batchTensors(batch);
+        const ours = tf.tidy(() => batchLoss(spec, loaded.model.forward(inputs, { training: false }).logits, batch).arraySync() as number);
+        disposeInputs(inputs);
+        assert.ok(Math.abs(ours - logged) < 1e-4 * Math.max(1, logged), `train.py's step 1 ${logged}, BERT Tune's ${ours}`);
+      } finally {
+        loaded.model.dispose();
+      }
+
+      const run = path.join(dir, `${task}-imported`);
+      await importRun(path.join(script, 'output', 'model'), run);
+      const messages = fs
+        .readFileSync(path.join(run, 'metrics.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map(l => JSON.parse(l));
+      const started = messages.find(m => m.type === 'started');
+      assert.equal(started.task, task);
+      const evaluation = messages.find(m => m.type === 'evaluation');
+      assert.equal(evaluation.task, task);
+      for (const field of task === 'regression'
+        ? ['mse', 'rmse', 'mae', 'r2', 'pearson', 'spearman']
+        : ['microF1', 'macroF1', 'weightedF1', 'subsetAccuracy', 'hammingLoss'])
+        assert.ok(Number.isFinite(evaluation[field]), `${field} in ${JSON.stringify(evaluation)}`);
+    });
+  }
+
   it('class weights weigh the training loss only: the logged evaluation loss is the unweighted one BERT Tune reports; an evaluation after each epoch too', async () => {
     const { exportTrainingScript } = await import('../../src/trainer/export/exportScript');
     const { loadRunRows } = await import('../../src/trainer/train/runRows');

@@ -9,7 +9,18 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { DATASET_EXTENSIONS, DATASET_GLOB, DELIMITERS, datasetKind, delimiterFromFlag, delimiterName } from '../../src/shared/dataset';
-import { describeMetrics, formatMetric, improves, METRIC_NAMES, METRICS, metricValue } from '../../src/shared/metrics';
+import {
+  DEFAULT_METRIC_OF,
+  describeMetrics,
+  formatMetric,
+  headlineMetric,
+  improves,
+  METRIC_NAMES,
+  METRICS,
+  metricsOf,
+  metricValue,
+} from '../../src/shared/metrics';
+import { TASK_NAMES } from '../../src/shared/tasks';
 import { DONE_STATUSES, RUN_STATUSES } from '../../src/shared/runStatus';
 import { SCHEDULE_NAMES } from '../../src/shared/schedules';
 import {
@@ -133,9 +144,19 @@ describe('metrics, one table', () => {
 
   it('reads, compares and formats each metric by its row', () => {
     assert.deepEqual(
-      METRIC_NAMES.map(m => metricValue(e, m)),
+      metricsOf('single_label_classification').map(m => metricValue(e, m)),
       [0.85, 0.8, 0.4321],
     );
+    // A metric the evaluation's task does not compute reads as NaN, and is left out of its sentence.
+    assert.ok(Number.isNaN(metricValue(e, 'r2')));
+    const r = { task: 'regression' as const, loss: 0.5, mse: 0.5, rmse: Math.sqrt(0.5), mae: 0.6, r2: 0.7, pearson: 0.8, spearman: 0.75 };
+    assert.deepEqual(metricsOf(r.task), ['mse', 'rmse', 'mae', 'r2', 'pearson', 'spearman', 'loss']);
+    assert.equal(describeMetrics(r), 'MSE 0.5000, RMSE 0.7071, MAE 0.6000, R² 0.7000, Pearson 0.8000, Spearman 0.7500, loss 0.5000');
+    assert.equal(headlineMetric(r), 'r2');
+    assert.ok(improves('hamming_loss', 0.1, 0.2) && improves('r2', 0.8, 0.7) && !improves('mae', 0.7, 0.6));
+    // Every metric belongs to a task, and each task's default is one of its own.
+    for (const m of METRIC_NAMES) assert.ok(METRICS[m].tasks.length, m);
+    for (const t of TASK_NAMES) assert.ok(metricsOf(t).includes(DEFAULT_METRIC_OF[t]), t);
     assert.ok(improves('accuracy', 0.9, 0.85) && !improves('accuracy', 0.85, 0.85));
     assert.ok(improves('loss', 0.3, 0.4) && !improves('loss', 0.5, 0.4));
     assert.ok(improves('macro_f1', 0.1, undefined));

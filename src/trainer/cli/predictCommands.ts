@@ -2,7 +2,7 @@
 import { TRAIN_LIMITS } from '../../shared/trainerProtocol';
 import { selectBackend } from '../backend';
 import { loadCheckpoint, readConfig, taskOf } from '../checkpoint/hfCheckpoint';
-import { loadLabelledData } from '../data/loadLabelledData';
+import { checkColumns, loadLabelledData } from '../data/loadLabelledData';
 import { resolveModel } from '../hub/resolveModel';
 import { evaluateFile, EVAL_BATCH_SIZE, readEvaluationRows } from '../predict/evaluateFile';
 import { Predictor } from '../predict/predictor';
@@ -66,7 +66,8 @@ export async function evalCommand(args: string[]): Promise<number> {
   const textCol = requireOption(o['text-col'], 'text-col', EVAL_USAGE);
   const labelCol = requireOption(o['label-col'], 'label-col', EVAL_USAGE);
   const model = requireOption(o.model, 'model', EVAL_USAGE);
-  // The data before the weights: a wrong column or a broken file is refused before a large model loads.
+  // The data's columns before the model: a wrong column or a broken file is refused before a model is looked for.
+  await checkColumns(data, { textCol, pairCol: o['text-pair-col'], labelCol, labelSep: o['label-sep'] });
   const dir = await modelFolder(model);
   const rows = await readEvaluationRows({ file: data, textCol, pairCol: o['text-pair-col'], labelCol, labelSep: o['label-sep'] }, taskOf(readConfig(dir)));
   const loaded = loadCheckpoint(dir);

@@ -130,6 +130,21 @@ export function resolveLabelColumns(file: string, columns: string[], ref: string
   }
 }
 
+/**
+ * The file's columns checked against the choice, reading no further than its first row: a wrong
+ * column or an unreadable file is told before anything slow (a model download) is started.
+ */
+export async function checkColumns(file: string, choice: ColumnChoice): Promise<void> {
+  class FirstRow extends Error {}
+  try {
+    await loadLabelledData(file, { ...choice, task: undefined, taskHint: undefined }, async () => {
+      throw new FirstRow();
+    });
+  } catch (e) {
+    if (!(e instanceof FirstRow)) throw e;
+  }
+}
+
 export async function loadLabelledData(file: string, choice: ColumnChoice, visit?: RowVisitor, visitSkipped?: SkipVisitor): Promise<LabelledData> {
   if (!fs.existsSync(file)) throw new DataError(`${file}: no such file`);
   let head: Buffer;

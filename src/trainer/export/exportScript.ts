@@ -13,7 +13,9 @@ import { writeFolderAtomically } from '../checkpoint/atomicFolder';
 import { readConfig } from '../checkpoint/hfCheckpoint';
 import { resolveModel } from '../hub/resolveModel';
 import { familyNamed } from '../model/families/index';
-import { balancedClassWeights } from '../train/metrics';
+import { exampleTarget, lossSpecFor, metricForTask } from '../task/targets';
+import { METRICS } from '../../shared/metrics';
+import type { TaskName } from '../../shared/tasks';
 import { loadRunRows } from '../train/runRows';
 import { runSteps, warmupSteps } from '../train/schedule';
 
@@ -57,6 +59,15 @@ export interface Recipe {
   steps_per_epoch?: number;
   /** The base model's family by its parts' names (absent from older recipes: BERT's). */
   family?: RecipeFamily;
+  /**
+   * What the head learns (absent from older recipes: single-label). The label cells of train.csv
+   * and validation.csv are then a JSON array of labels (multi-label) or a number (regression).
+   */
+  problem_type?: TaskName;
+  /** Multi-label: BCEWithLogitsLoss's pos_weight per label, on the training loss only. */
+  pos_weight?: number[] | null;
+  /** Whether a higher metric_for_best is better (absent from older recipes: all but the loss). */
+  greater_is_better?: boolean;
 }
 
 /** A family's parts as train.py applies them in transformers (model/family.ts: FamilyParts). */
@@ -138,22 +149,16 @@ reads it as it is.
 
 export async function exportTrainingScript(config: TrainConfig, outDir: string): Promise<{ recipe: Recipe; files: string[]; warnings: string[] }> {
   if (fs.existsSync(outDir) && fs.readdirSync(outDir).length) throw new Error(`${outDir} exists and is not empty: export into a new folder`);
-  const rows = await loadRunRows(config);
+  // The rows, the task and the loss as the run reads them (runTraining.ts): the base model's problem_type decides where nothing else does.
+  const rows = await loadRunRows(config, readConfig((await resolveModel(config.model)).dir).problemType ?? undefined);
+  const task = rows.data.task;
   const labels = rows.data.labels;
   const ids = new Map(labels.map((l, i) => [l, i]));
-  for (const r of rows.validation) {
-    if (!ids.has(r.label)) throw new Error(`${rows.validationFile}, line ${r.line}: label "${r.label}" does not occur in the training data`);
-  }
+  const train = rows.train.map(r => ({ inputIds: [], tokenTypeIds: [], line: r.line, ...exampleTarget(task, r, ids, config.data) }));
+  for (const r of rows.validation) exampleTarget(task, r, ids, rows.validationFile);
+  const metricForBest = metricForTask(config, task).metricForBest;
+  const loss = lossSpecFor(config, task, labels, train);
   const { stepsPerEpoch, totalSteps } = runSteps(rows.train.length, config);
-  const classWeights =
-    config.classWeights === 'none'
-      ? null
-      : config.classWeights === 'balanced'
-        ? balancedClassWeights(
-            rows.train.map(r => ids.get(r.label)!),
-            labels.length,
-          )
-        : config.classWeights;
   const recipe: Recipe = {
     schema_version: RECIPE_SCHEMA_VERSION,
     exported_by: 'BERT Tune',
@@ -177,23 +182,29 @@ export async function exportTrainingScript(config: TrainConfig, outDir: string):
     warmup_steps: warmupSteps(totalSteps, config),
     eval_steps: config.evalSteps ?? stepsPerEpoch,
     max_grad_norm: config.maxGradNorm,
-    class_weights: classWeights,
+    class_weights: loss.classWeights ?? null,
+    pos_weight: loss.posWeight ?? null,
     freeze_layers: config.freezeLayers ?? 0,
     head_only: config.headOnly ?? false,
     dropout: config.dropout ?? null,
     early_stopping_patience: config.earlyStoppingPatience ?? null,
-    metric_for_best: config.metricForBest,
+    metric_for_best: metricForBest,
+    greater_is_better: METRICS[metricForBest].better === 'higher',
     group_by_length: config.groupByLength,
     seed: config.seed,
     shuffle: config.shuffle,
     epochs: config.epochs,
     steps_per_epoch: stepsPerEpoch,
     family: await recipeFamily(config.model),
+    problem_type: task,
   };
+  // The label cell as train.py reads it for the task.
+  const target = (r: (typeof rows.train)[number]) =>
+    task === 'multi_label_classification' ? JSON.stringify(r.tags) : task === 'regression' ? String(r.value) : r.label;
   const csv = (list: typeof rows.train) =>
     stringify(
       // train.py drops the one leading ' that escapeFormulaReversibly adds, so its rows are these exactly
-      list.map(r => (config.pairCol ? [r.text, r.pair ?? '', r.label] : [r.text, r.label]).map(escapeFormulaReversibly)),
+      list.map(r => (config.pairCol ? [r.text, r.pair ?? '', target(r)] : [r.text, target(r)]).map(escapeFormulaReversibly)),
       { header: true, columns: config.pairCol ? ['text', 'text_pair', 'label'] : ['text', 'label'] },
     );
   const files: Record<string, string> = {

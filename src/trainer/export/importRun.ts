@@ -9,7 +9,9 @@ import * as path from 'node:path';
 import { RUN_FILES, checkpointDir, runConfigText } from '../../shared/runFolder';
 import { fromTrainerSchema, trainConfigSchema, TRAIN_DEFAULTS, type FromTrainer, type TrainConfig } from '../../shared/trainerProtocol';
 import { writeFolderAtomically } from '../checkpoint/atomicFolder';
-import { loadCheckpoint } from '../checkpoint/hfCheckpoint';
+import { loadCheckpoint, taskOf } from '../checkpoint/hfCheckpoint';
+import { METRICS, metricsOf } from '../../shared/metrics';
+import { DEFAULT_TASK, type TaskName } from '../../shared/tasks';
 import type { Recipe } from './exportScript';
 import { writeFileReplacingAtomically } from '../train/runFolderWriter';
 import type { FamilyName } from '../../shared/families';
@@ -23,6 +25,8 @@ interface LogEntry {
   eval_loss?: number;
   eval_accuracy?: number;
   eval_macro_f1?: number;
+  /** The other tasks' metrics: eval_micro_f1, eval_r2, … (shared/metrics.ts names). */
+  [metric: `eval_${string}`]: number | undefined;
 }
 
 interface HfTrainerState {
@@ -87,7 +91,8 @@ function configFromRecipe(recipe: Recipe, out: string): TrainConfig | undefined 
     warmupSteps: recipe.warmup_steps,
     evalSteps: recipe.eval_steps,
     maxGradNorm: recipe.max_grad_norm,
-    classWeights: recipe.class_weights ?? 'none',
+    classWeights: recipe.class_weights ?? recipe.pos_weight ?? 'none',
+    problemType: recipe.problem_type,
     freezeLayers: recipe.freeze_layers || undefined,
     headOnly: recipe.head_only || undefined,
     dropout: recipe.dropout ?? undefined,
@@ -103,7 +108,14 @@ function configFromRecipe(recipe: Recipe, out: string): TrainConfig | undefined 
 }
 
 /** The messages a run of BERT Tune would have written, from transformers' log history. */
-export function messagesFromTrainerState(state: HfTrainerState, labels: string[], runDir: string, recipe?: Recipe, family?: FamilyName): FromTrainer[] {
+export function messagesFromTrainerState(
+  state: HfTrainerState,
+  labels: string[],
+  runDir: string,
+  recipe?: Recipe,
+  family?: FamilyName,
+  task: TaskName = DEFAULT_TASK,
+): FromTrainer[] {
   const history = state.log_history ?? [];
   const totalSteps = num(state.max_steps) ?? num(state.global_step) ?? history.reduce((m, h) => Math.max(m, num(h.step) ?? 0), 0);
   const bestStep = num(state.best_global_step ?? undefined);
@@ -120,8 +132,16 @@ export function messagesFromTrainerState(state: HfTrainerState, labels: string[]
       totalSteps,
       parameters: 0,
       family,
+      task,
     },
   ];
+  // train.py logs the task's metrics under BERT Tune's names, prefixed "eval_" by the Trainer.
+  const taskMetrics = (h: LogEntry) =>
+    Object.fromEntries(
+      metricsOf(task)
+        .filter(m => m !== 'loss' && num(h[`eval_${m}`]) !== undefined)
+        .map(m => [METRICS[m].field, h[`eval_${m}`]]),
+    );
   const evaluatedAt = new Set<number>();
   for (const h of history) {
     const step = num(h.step);
@@ -148,8 +168,10 @@ export function messagesFromTrainerState(state: HfTrainerState, labels: string[]
         step,
         epoch,
         loss: h.eval_loss!,
-        accuracy: Math.max(0, num(h.eval_accuracy) ?? 0),
-        macroF1: Math.max(0, num(h.eval_macro_f1) ?? 0),
+        task,
+        // A single-label run shows accuracy and macro-F1 even where the Trainer logged none (as before tasks).
+        ...(task === 'single_label_classification' && { accuracy: Math.max(0, num(h.eval_accuracy) ?? 0), macroF1: Math.max(0, num(h.eval_macro_f1) ?? 0) }),
+        ...taskMetrics(h),
         perClass: [],
         confusion: [],
         misclassified: [],
@@ -166,11 +188,12 @@ export async function importRun(from: string, runDir: string): Promise<{ message
   const loaded = loadCheckpoint(from);
   const labels = loaded.config.id2label;
   const family = loaded.config.family;
+  const task = taskOf(loaded.config);
   loaded.model.dispose();
   const hasState = fs.existsSync(path.join(from, 'trainer_state.json'));
   const state = readTrainerStateFile(path.join(from, 'trainer_state.json'));
   const recipe = readJson<Recipe>(path.join(from, 'bert_tune_recipe.json'));
-  const messages = messagesFromTrainerState(state, labels, runDir, recipe, family);
+  const messages = messagesFromTrainerState(state, labels, runDir, recipe, family, task);
   // A plain model folder (save_pretrained, no Trainer) is a run without curves: said, not implied.
   const noCurves = `${from} has no trainer_state.json: imported as a model without curves (its training was not recorded), ready for predictions and evaluations.`;
   if (!hasState) messages.push({ type: 'log', message: noCurves });

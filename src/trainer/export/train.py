@@ -1,6 +1,7 @@
-"""Fine-tunes a BERT classifier with Hugging Face transformers' Trainer, on the recipe BERT Tune
-exported beside this file (recipe.json: model, columns, labels, split, schedule, everything) and
-its data (train.csv, validation.csv: the very rows of the BERT Tune run's split).
+"""Fine-tunes a classifier (single-label, multi-label or regression: recipe.json's problem_type)
+with Hugging Face transformers' Trainer, on the recipe BERT Tune exported beside this file
+(recipe.json: model, columns, labels, split, schedule, everything) and its data (train.csv,
+validation.csv: the very rows of the BERT Tune run's split).
 
 One process (CPU or one GPU):   python train.py
 Several GPUs on this machine:   torchrun --nproc_per_node 4 train.py
@@ -27,6 +28,9 @@ if RECIPE.get("schema_version") != 1:
     sys.exit(f"recipe.json has schema version {RECIPE.get('schema_version')}; this train.py reads version 1")
 
 LABELS = RECIPE["labels"]
+# What the head learns (older recipes: single-label). transformers computes its loss from it:
+# cross-entropy, BCEWithLogitsLoss over the labels, or MSELoss on the one output.
+TASK = RECIPE.get("problem_type") or "single_label_classification"
 # The base model's family by its parts' names, as BERT Tune applies them (older recipes: BERT's).
 FAMILY = RECIPE.get("family") or {
     "model_type": "bert", "head": ["bert.pooler.", "classifier."], "embeddings": ["bert.embeddings."],
@@ -48,6 +52,16 @@ def unescape(cell):
     return cell[1:] if cell.startswith("'") else cell
 
 
+def target(cell):
+    """A label cell as the task reads it: a class id, 0/1 per label from a JSON array, or the value."""
+    if TASK == "multi_label_classification":
+        tags = set(json.loads(cell))
+        return [1.0 if label in tags else 0.0 for label in LABELS]
+    if TASK == "regression":
+        return float(cell)
+    return LABEL2ID[cell]
+
+
 class Rows(torch.utils.data.Dataset):
     """A CSV with text, (text_pair,) label columns, tokenised once."""
 
@@ -56,7 +70,7 @@ class Rows(torch.utils.data.Dataset):
             rows = [{k: unescape(v) for k, v in r.items()} for r in csv.DictReader(f)]
         pairs = [r["text_pair"] for r in rows] if RECIPE["pair_column"] else None
         self.encodings = tokenizer([r["text"] for r in rows], pairs, truncation=True, max_length=RECIPE["max_length"])
-        self.labels = [LABEL2ID[r["label"]] for r in rows]
+        self.labels = [target(r["label"]) for r in rows]
 
     def __len__(self):
         return len(self.labels)
@@ -67,32 +81,72 @@ class Rows(torch.utils.data.Dataset):
         return item
 
 
+def f1s(predicted, truth):
+    """Per column: F1 with an undefined ratio as 0, as scikit-learn's zero_division=0."""
+    tp = np.sum(predicted & truth, axis=0)
+    fp = np.sum(predicted & ~truth, axis=0)
+    fn = np.sum(~predicted & truth, axis=0)
+    return np.where(tp > 0, 2 * tp / np.maximum(2 * tp + fp + fn, 1), 0.0), tp, fp, fn
+
+
+def ranks(x):
+    """Average ranks, ties sharing the mean of theirs (scipy's rankdata)."""
+    order = np.argsort(x, kind="mergesort")
+    r = np.empty(len(x))
+    r[order] = np.arange(1, len(x) + 1)
+    for v in np.unique(x):
+        tied = x == v
+        r[tied] = r[tied].mean()
+    return r
+
+
+def pearson(a, b):
+    a, b = a - a.mean(), b - b.mean()
+    d = np.sqrt((a * a).sum() * (b * b).sum())
+    return float((a * b).sum() / d) if d else 0.0
+
+
 def metrics(prediction):
+    """BERT Tune's metrics of the task, under its names (src/shared/metrics.ts)."""
     logits, truth = prediction
+    if TASK == "regression":
+        y, p = truth.reshape(-1).astype(np.float64), logits.reshape(-1).astype(np.float64)
+        mse = float(np.mean((p - y) ** 2))
+        total = float(((y - y.mean()) ** 2).sum())
+        r2 = 1 - mse * len(y) / total if total else (1.0 if mse == 0 else 0.0)
+        return {"mse": mse, "rmse": mse ** 0.5, "mae": float(np.mean(np.abs(p - y))), "r2": r2,
+                "pearson": pearson(y, p), "spearman": pearson(ranks(y), ranks(p))}
+    if TASK == "multi_label_classification":
+        y = truth >= 0.5
+        p = 1 / (1 + np.exp(-logits)) >= 0.5
+        per, tp, fp, fn = f1s(p, y)
+        support = y.sum(axis=0)
+        micro = 2 * tp.sum() / (2 * tp.sum() + fp.sum() + fn.sum()) if tp.sum() else 0.0
+        return {"micro_f1": float(micro), "macro_f1": float(per.mean()),
+                "weighted_f1": float((per * support).sum() / support.sum()) if support.sum() else 0.0,
+                "subset_accuracy": float(np.mean(np.all(p == y, axis=1))), "hamming_loss": float(np.mean(p != y))}
     predicted = np.argmax(logits, axis=-1)
-    f1s = []
-    for c in range(len(LABELS)):
-        tp = np.sum((predicted == c) & (truth == c))
-        fp = np.sum((predicted == c) & (truth != c))
-        fn = np.sum((predicted != c) & (truth == c))
-        precision = tp / (tp + fp) if tp + fp else 0.0
-        recall = tp / (tp + fn) if tp + fn else 0.0
-        f1s.append(2 * precision * recall / (precision + recall) if precision + recall else 0.0)
-    return {"accuracy": float(np.mean(predicted == truth)), "macro_f1": float(np.mean(f1s))}
+    k = np.arange(len(LABELS))
+    per, _, _, _ = f1s(predicted[:, None] == k, truth[:, None] == k)
+    return {"accuracy": float(np.mean(predicted == truth)), "macro_f1": float(per.mean())}
 
 
 class RecipeTrainer(Trainer):
-    """The Trainer as BERT Tune trains: the recipe's class weights on the training loss only (the
-    evaluation loss is unweighted, as BERT Tune reports it), and the rows in file order when the
-    run did not shuffle."""
+    """The Trainer as BERT Tune trains: the recipe's class weights (single-label) or pos_weight
+    (multi-label) on the training loss only (the evaluation loss is unweighted, as BERT Tune
+    reports it), and the rows in file order when the run did not shuffle."""
 
     def compute_loss(self, model, inputs, return_outputs=False, **kwargs):
-        if not RECIPE.get("class_weights") or not model.training:
+        weights = RECIPE.get("class_weights") or RECIPE.get("pos_weight")
+        if not weights or not model.training:
             return super().compute_loss(model, inputs, return_outputs=return_outputs, **kwargs)
         labels = inputs.pop("labels")
         outputs = model(**inputs)
-        weight = torch.tensor(RECIPE["class_weights"], dtype=outputs.logits.dtype, device=outputs.logits.device)
-        loss = torch.nn.functional.cross_entropy(outputs.logits, labels, weight=weight)
+        weight = torch.tensor(weights, dtype=outputs.logits.dtype, device=outputs.logits.device)
+        if TASK == "multi_label_classification":
+            loss = torch.nn.BCEWithLogitsLoss(pos_weight=weight)(outputs.logits, labels.to(outputs.logits.dtype))
+        else:
+            loss = torch.nn.functional.cross_entropy(outputs.logits, labels, weight=weight)
         return (loss, outputs) if return_outputs else loss
 
     def _get_train_sampler(self, *args, **kwargs):
@@ -129,11 +183,13 @@ def main():
     if RECIPE.get("dropout") is not None:
         d = RECIPE["dropout"]
         overrides = {key: d for key in FAMILY["dropout_keys"]}
-    base_labels = [label for _, label in sorted(AutoConfig.from_pretrained(RECIPE["model"]).id2label.items())]
+    base = AutoConfig.from_pretrained(RECIPE["model"])
+    base_labels = [label for _, label in sorted(base.id2label.items())]
     model = AutoModelForSequenceClassification.from_pretrained(
-        RECIPE["model"], num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id=LABEL2ID, ignore_mismatched_sizes=True, **overrides)
-    if base_labels != LABELS:
-        # As BERT Tune: a head trained for other labels starts afresh, even when their count matches.
+        RECIPE["model"], num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id=LABEL2ID, problem_type=TASK,
+        ignore_mismatched_sizes=True, **overrides)
+    if base_labels != LABELS or (base.problem_type and base.problem_type != TASK):
+        # As BERT Tune: a head trained for other labels, or another task, starts afresh, even when their count matches.
         output = model.get_submodule(FAMILY["output_layer"])
         with torch.no_grad():
             torch.nn.init.normal_(output.weight, mean=0.0, std=model.config.initializer_range)
@@ -181,7 +237,7 @@ def main():
         seed=RECIPE["seed"],
         eval_strategy="steps", eval_steps=RECIPE["eval_steps"],
         save_strategy="steps", save_steps=RECIPE["eval_steps"], save_total_limit=2,
-        load_best_model_at_end=True, metric_for_best_model=best, greater_is_better=best != "loss",
+        load_best_model_at_end=True, metric_for_best_model=best, greater_is_better=RECIPE.get("greater_is_better", best != "loss"),
         **group_by_length(),
         logging_steps=1, report_to="none",
         use_cpu=cpu, ddp_backend="gloo" if cpu and WORLD > 1 else None,

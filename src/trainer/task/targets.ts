@@ -3,7 +3,8 @@
  * (multi-label) or the value (regression); the key a stratified split keeps together; and the
  * loss's weights from the run's `classWeights` setting.
  */
-import type { TaskName } from '../../shared/tasks';
+import { TASKS, type TaskName } from '../../shared/tasks';
+import { DEFAULT_METRIC, DEFAULT_METRIC_OF, METRICS, metricsOf, type MetricName } from '../../shared/metrics';
 import type { TrainConfig } from '../../shared/trainerProtocol';
 import { DataError, type LabelledRow } from '../data/loadLabelledData';
 import type { Example } from '../train/batches';
@@ -72,4 +73,18 @@ export function lossSpecFor(config: Pick<TrainConfig, 'classWeights'>, task: Tas
       labels.length,
     ),
   };
+}
+
+/**
+ * The metric that picks the best checkpoint, for this task: the one asked for, or the task's own
+ * where the run kept the single-label default (accuracy) that the task does not compute; `note`
+ * says so. A metric the task does not compute, asked for, is refused.
+ */
+export function metricForTask(config: Pick<TrainConfig, 'metricForBest'>, task: TaskName): { metricForBest: MetricName; note?: string } {
+  if (metricsOf(task).includes(config.metricForBest)) return { metricForBest: config.metricForBest };
+  if (config.metricForBest !== DEFAULT_METRIC) {
+    throw new DataError(`--metric ${config.metricForBest} is not computed for ${TASKS[task].title}; choose one of ${metricsOf(task).join(', ')}.`);
+  }
+  const metricForBest = DEFAULT_METRIC_OF[task];
+  return { metricForBest, note: `The best checkpoint is the one with the best ${METRICS[metricForBest].label} (${TASKS[task].title}).` };
 }

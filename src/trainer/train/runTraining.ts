@@ -29,7 +29,7 @@ import { describeAdapter, gpuAdapterLine, gpuFacts } from '../../shared/backendR
 import { fitBatchToDevice } from './deviceFit';
 import { loadCheckpoint, readConfig } from '../checkpoint/hfCheckpoint';
 import { parseSafetensors, toFloat32 } from '../checkpoint/safetensors';
-import { DataError, type LabelledRow } from '../data/loadLabelledData';
+import type { LabelledRow } from '../data/loadLabelledData';
 import { loadRunRows } from './runRows';
 import { resolveModel } from '../hub/resolveModel';
 import type { Classifier } from '../model/classifier';
@@ -37,9 +37,8 @@ import { frozenParameters, isDecayed, maxTokens } from '../model/parameters';
 import type { TextTokenizer } from '../tokenizer/bertTokenizer';
 import { Random } from '../util/random';
 import { batchesOf, epochOrder, type Example } from './batches';
-import { DEFAULT_METRIC, DEFAULT_METRIC_OF, METRICS, metricsOf } from '../../shared/metrics';
-import { TASKS, type TaskName } from '../../shared/tasks';
-import { exampleTarget, lossSpecFor } from '../task/targets';
+import type { TaskName } from '../../shared/tasks';
+import { exampleTarget, lossSpecFor, metricForTask } from '../task/targets';
 import type { LossSpec } from '../step/loss';
 import { runSteps, warmupSteps, type Schedule } from './schedule';
 import { clsFeatures, startHeadOnly } from './headOnly';
@@ -86,20 +85,6 @@ function toExamples(
     return { inputIds: e.inputIds, tokenTypeIds: e.tokenTypeIds, ...target, line: r.line };
   });
   return { examples, truncated };
-}
-
-/**
- * The metric that picks the best checkpoint, for this task: the one asked for, or the task's
- * own where the run kept the single-label default (accuracy) that the task does not compute.
- */
-function metricForTask(config: TrainConfig, task: TaskName, emit: (m: FromTrainer) => void): TrainConfig {
-  if (metricsOf(task).includes(config.metricForBest)) return config;
-  if (config.metricForBest !== DEFAULT_METRIC) {
-    throw new DataError(`--metric ${config.metricForBest} is not computed for ${TASKS[task].title}; choose one of ${metricsOf(task).join(', ')}.`);
-  }
-  const metricForBest = DEFAULT_METRIC_OF[task];
-  emit({ type: 'log', message: `The best checkpoint is the one with the best ${METRICS[metricForBest].label} (${TASKS[task].title}).` });
-  return { ...config, metricForBest };
 }
 
 /** How many training rows each label has: a single-label class's rows, or a multi-label label's positives; none for regression. */
@@ -269,7 +254,9 @@ async function train(
   const modelDir = state ? lastDir : await baseModelDir(config, emit);
   const rows = await loadRunRows(config, readConfig(modelDir).problemType ?? undefined);
   const task = rows.data.task;
-  config = metricForTask(config, task, emit);
+  const metric = metricForTask(config, task);
+  if (metric.note) emit({ type: 'log', message: metric.note });
+  config = { ...config, metricForBest: metric.metricForBest };
   const findingMessages = new Set(rows.findings.map(f => f.message));
   rows.warnings.forEach(message => (findingMessages.has(message) ? emit : note)({ type: 'warning', message }));
   // A resumed run was told these at its start.
