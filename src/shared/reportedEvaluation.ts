@@ -14,6 +14,8 @@ export interface ClassMetrics {
   /** Multi-label: the label's ROC-AUC (absent with one class only) and the threshold of its best F1. */
   rocAuc?: number;
   threshold?: number;
+  /** Multi-label: the rows the model gave the label. */
+  predicted?: number;
 }
 
 /** The per-class table and the confusion matrix show at most this many classes: those with the most validation rows. */

@@ -162,6 +162,8 @@ export const classMetricsSchema = z.object({
   /** Multi-label: the label's ROC-AUC (absent where the rows hold one class only) and the threshold of its best F1 on these rows. */
   rocAuc: z.optional(nonNegative()),
   threshold: z.optional(nonNegative()),
+  /** Multi-label: the rows the model gave the label (its wrong ones: predicted − precision · predicted). */
+  predicted: z.optional(count()),
 });
 
 /** A regression's validation row: where it is, its target and the prediction (the panel's scatter plot and residuals). */
@@ -252,6 +254,9 @@ export const fromTrainerSchema = z.discriminatedUnion('type', [
   /** Sent before training when the run asked to confirm: what it will train, and how long it should take. */
   z.object({
     type: z.literal('estimate'),
+    /** What the run will learn, as the data and the model decided it (absent from older trainers: single-label). */
+    task: z.optional(taskNameSchema),
+    /** Per label, its training rows (single-label) or the training rows that have it (multi-label); empty for regression. */
     labelCounts: z.array(z.tuple([z.string(), count()])),
     trainRows: count(),
     validationRows: count(),

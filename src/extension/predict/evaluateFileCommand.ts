@@ -112,6 +112,8 @@ async function column(
   exclude?: string,
 ): Promise<string | undefined> {
   if (preset && info.columns.some(c => c.name === preset)) return preset;
+  // A multi-label run's several 0/1 columns ("toxic,insult"), where the file has each of them.
+  if (role === 'label' && preset?.includes(',') && preset.split(',').every(p => info.columns.some(c => c.name === p.trim()))) return preset;
   const items = info.columns
     .filter(c => c.name !== exclude)
     .map(c => ({

@@ -9,6 +9,7 @@ import type { FromTrainer, TrainConfig } from '../../shared/trainerProtocol';
 import type { RunStatus } from '../../shared/runStatus';
 import { modelLabel } from '../training/baseModels';
 import { formatMetric, METRICS, metricValue, type MetricName } from '../../shared/metrics';
+import { taskTitle } from '../../shared/tasks';
 import { diagnoseMessages, type RunDiagnosis } from '../../shared/runDiagnosis';
 import {
   readRunNotes,
@@ -272,8 +273,11 @@ export function describeRunSetup(config: TrainConfig, dir: string, family?: Fami
   const fromScratch = diagnosisContext(config, dir).fromScratch;
   const model =
     (fromScratch ? 'from scratch (random weights, kept in the run folder as base-model)' : config.model) + (family ? ` (${FAMILIES[family].title})` : '');
-  const columns = [`Text: ${config.textCol}`, ...(config.pairCol ? [`Second text: ${config.pairCol}`] : []), `Label: ${config.labelCol}`];
-  return `Data: ${config.data}\nModel: ${model}\n${columns.join(' · ')}`;
+  const multi = config.problemType === 'multi_label_classification';
+  const target = config.problemType === 'regression' ? 'Target' : multi ? 'Labels' : 'Label';
+  const columns = [`Text: ${config.textCol}`, ...(config.pairCol ? [`Second text: ${config.pairCol}`] : []), `${target}: ${config.labelCol}`];
+  // Runs of earlier versions name no task: they were all single-label.
+  return `Data: ${config.data}\nModel: ${model}\nTask: ${taskTitle(config.problemType)}\n${columns.join(' · ')}`;
 }
 
 export function defaultRunLabel(config: TrainConfig | undefined, dir?: string): string {

@@ -11,6 +11,7 @@ import { describeMemoryShortfall } from '../../shared/memoryFit';
 import type { FromTrainer, TrainConfig } from '../../shared/trainerProtocol';
 import { count } from '../../shared/words';
 import { formatEstimate } from '../../shared/duration';
+import { TASKS } from '../../shared/tasks';
 
 export type Estimate = Extract<FromTrainer, { type: 'estimate' }>;
 
@@ -24,7 +25,8 @@ export function findingSentence(f: DataFinding, trainFile: string): string {
 /** Whether a finding has lines the Problems panel can list. */
 export const hasLines = (e: Estimate): boolean => (e.findings ?? []).some(f => f.lines.length > 0);
 
-export function estimateDetail(e: Estimate, config: Pick<TrainConfig, 'data' | 'classWeights' | 'metricForBest'>): string {
+export function estimateDetail(e: Estimate, config: Pick<TrainConfig, 'data' | 'classWeights' | 'metricForBest' | 'problemType'>): string {
+  const task = e.task ?? config.problemType ?? 'single_label_classification';
   const balance = e.labelCounts.map(([l, n]) => `${l}: ${n.toLocaleString('en-US')} (${((100 * n) / Math.max(1, e.trainRows)).toFixed(0)}%)`).join(', ');
   const changeThem = '(Cancel, then change them in the settings step.)';
   // Absent in the estimates of older trainers.
@@ -39,8 +41,12 @@ export function estimateDetail(e: Estimate, config: Pick<TrainConfig, 'data' | '
   const skipped = e.skippedRows && !findings.length ? `, ${e.skippedRows} skipped (an empty text or label, or cells that do not line up with the header)` : '';
   return [
     `${e.trainRows.toLocaleString('en-US')} training rows, ${e.validationRows.toLocaleString('en-US')} validation rows${skipped}.`,
-    `Labels: ${balance}.`,
-    ...[describeImbalance(e.labelCounts, config.classWeights, config.metricForBest)].filter(Boolean).map(s => `${s} ${changeThem}`),
+    `Task: ${TASKS[task].title}.`,
+    // Multi-label: the rows that have each label; regression has no labels to count.
+    ...(task === 'regression' ? [] : [`${task === 'multi_label_classification' ? 'Rows with each label' : 'Labels'}: ${balance}.`]),
+    ...[task === 'single_label_classification' && describeImbalance(e.labelCounts, config.classWeights, config.metricForBest)]
+      .filter(Boolean)
+      .map(s => `${s} ${changeThem}`),
     ...findings.map(f => `⚠ ${findingSentence(f, config.data)}`),
     ...(e.notes ?? []).map(n => `⚠ ${n}`),
     ...(hasLines(e) ? ['Show Lines lists every line in the Problems panel and opens the first (the run is cancelled).'] : []),

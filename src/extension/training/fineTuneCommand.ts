@@ -11,7 +11,16 @@ import { currentSettings } from '../config';
 import { ensureRunsFolder, newRunDir, refuseRunFolder } from '../runs/runStore';
 import { RUN_FILES } from '../../shared/runFolder';
 import { exportRecipe } from '../runs/exportImport';
-import { askChoices, askSettings, defaultSettings, rememberChoices, type AskedChoices, type FineTuneChoices, type ModelChoice } from './fineTuneWizard';
+import {
+  askChoices,
+  askSettings,
+  defaultSettings,
+  rememberChoices,
+  type AskedChoices,
+  type FineTuneChoices,
+  type ModelChoice,
+  withTaskMetric,
+} from './fineTuneWizard';
 import type { RunOutcome } from './trainingManager';
 
 const run = promisify(execFile);
@@ -106,19 +115,21 @@ export async function fineTune(ctx: Ctx, uri: vscode.Uri, preset: FineTunePreset
   let config: TrainConfig | undefined;
   for (;;) {
     const defaults = defaultSettings(asked.model.kind, settings.training);
-    config = trainConfigSchema.parse({
-      ...defaults,
-      ...asked.settings,
-      ...edited,
-      data: uri.fsPath,
-      textCol: asked.textCol,
-      pairCol: asked.pairCol,
-      labelCol: asked.labelCol,
-      model: asked.model.kind === 'ref' ? asked.model.ref : path.join(runDir, 'base-model'),
-      out: runDir,
-      backend: edited.backend ?? settings.backend,
-      threads: settings.threads,
-    });
+    config = withTaskMetric(
+      trainConfigSchema.parse({
+        ...defaults,
+        ...asked.settings,
+        ...edited,
+        data: uri.fsPath,
+        textCol: asked.textCol,
+        pairCol: asked.pairCol,
+        labelCol: asked.labelCol,
+        model: asked.model.kind === 'ref' ? asked.model.ref : path.join(runDir, 'base-model'),
+        out: runDir,
+        backend: edited.backend ?? settings.backend,
+        threads: settings.threads,
+      }),
+    );
     if (complete) break;
     const chosen = await askSettings(`Fine-tune on ${path.basename(uri.fsPath)}`, config, { canExport: asked.model.kind === 'ref' });
     if (chosen?.back) {
@@ -137,10 +148,14 @@ export async function fineTune(ctx: Ctx, uri: vscode.Uri, preset: FineTunePreset
   if (!config) return undefined;
   await rememberChoices(ctx.extension.workspaceState, uri, config, asked.model);
   if (asked.model.kind === 'scratch') {
-    const labels = info.columns
-      .find(c => c.name === config!.labelCol)
-      ?.valueCounts?.map(([v]) => v)
-      .sort();
+    // A single-label model's classes from the column; the other tasks' heads are made by the run (from its data), so any two names do here.
+    const labels =
+      config.problemType && config.problemType !== 'single_label_classification'
+        ? ['LABEL_0', 'LABEL_1']
+        : info.columns
+            .find(c => c.name === config!.labelCol)
+            ?.valueCounts?.map(([v]) => v)
+            .sort();
     if (!labels || labels.length < 2)
       return refuse(uri, `the label column "${config.labelCol}" has fewer than 2 or too many distinct values to train from scratch`);
     await initFromScratch(ctx, asked.model.size, labels, config.model);

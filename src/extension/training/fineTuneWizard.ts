@@ -9,7 +9,9 @@ import { describeIssues } from '../../shared/settingIssues';
 import type { ColumnInfo, DatasetInfo } from '../../shared/dataset';
 import { AUTO_BACKEND_SUMMARY, BACKEND_SETTING_VALUES, BACKEND_SUMMARIES, isBackendName } from '../../shared/backendReport';
 import { TRAIN_DEFAULTS, trainConfigSchema, type TrainConfig } from '../../shared/trainerProtocol';
-import { METRIC_NAMES, METRICS } from '../../shared/metrics';
+import { DEFAULT_METRIC_OF, METRIC_NAMES, METRICS, metricsOf } from '../../shared/metrics';
+import { TASK_NAMES, TASKS } from '../../shared/tasks';
+import { binaryColumns, proposeTask } from '../../shared/taskProposal';
 import type { Settings } from '../settings';
 import { BASE_MODELS, familyGroup, SCRATCH_SIZES } from './baseModels';
 import { supportedModelTypes } from '../../shared/families';
@@ -128,11 +130,29 @@ export async function askChoices(
       }
     } else if (step === 3) {
       const label = columnItems(info, 'label', labelCol ?? memory?.labelCol);
-      const labelItems = label.items.filter(i => i.column !== textCol && i.column !== pairCol);
-      const got = await pick(labelItems, labelItems.find(i => i === label.active) ?? labelItems[0], title, 'Which column holds the labels?', 3);
+      const labelItems: ColumnItem[] = label.items
+        .filter(i => i.column !== textCol && i.column !== pairCol)
+        .map(i => ({ ...i, detail: `${i.detail} · ${TASKS[proposeTask(info, [i.column!]).task].title}` }));
+      // The multi-label column form (Jigsaw, GoEmotions): a 0/1 column a label.
+      const flags = binaryColumns(info).filter(c => c.name !== textCol && c.name !== pairCol);
+      const several: ColumnItem = {
+        label: '$(checklist) Several 0/1 columns…',
+        description: 'multi-label: a column a label',
+        detail: flags.map(c => c.name).join(', '),
+        column: SEVERAL,
+      };
+      const items = flags.length >= 2 ? [...labelItems, several] : labelItems;
+      const activeItem = labelCol?.includes(',') ? several : (labelItems.find(i => i.column === label.active?.column) ?? labelItems[0]);
+      const got = await pick(items, activeItem, title, 'Which column holds the labels?', 3);
       if (got === BACK) step = 2;
       else if (!got || !got.column) return undefined;
-      else {
+      else if (got.column === SEVERAL) {
+        const chosen = await pickColumns(title, flags, labelCol?.split(',') ?? flags.map(c => c.name));
+        if (chosen?.length) {
+          labelCol = chosen.join(',');
+          step = 4;
+        }
+      } else {
         labelCol = got.column;
         step = 4;
       }
@@ -140,9 +160,29 @@ export async function askChoices(
       const model = await askModel(title, rememberedChoice, remembered, defaultModel, hubEnv);
       if (model === BACK) step = 3;
       else if (!model) return undefined;
-      else return { textCol: textCol!, pairCol, labelCol: labelCol!, model, settings: rememberedSettings(memory, model.kind) };
+      else {
+        // What the model learns, proposed from the data: the settings step shows it, and the user may change it.
+        const proposal = proposeTask(info, labelCol!.split(','));
+        const settings = { ...rememberedSettings(memory, model.kind), problemType: proposal.task, labelSep: proposal.labelSep };
+        return { textCol: textCol!, pairCol, labelCol: labelCol!, model, settings };
+      }
     }
   }
+}
+
+/** The label step's item that opens the pick of several 0/1 columns. */
+const SEVERAL = '\u0000several';
+
+/** The 0/1 columns of a multi-label file, picked together (all of them pre-picked the first time). */
+async function pickColumns(title: string, columns: ColumnInfo[], picked: string[]): Promise<string[] | undefined> {
+  const items = columns.map(c => ({ label: c.name, description: c.valueCounts?.map(([v, n]) => `${v}: ${n}`).join(', '), picked: picked.includes(c.name) }));
+  const chosen = await vscode.window.showQuickPick(items, {
+    title,
+    placeHolder: 'Which 0/1 columns are the labels? (each says whether the row has that label)',
+    canPickMany: true,
+    ignoreFocusOut: true,
+  });
+  return chosen?.map(i => i.label);
 }
 
 /** Step 2's pre-selected answer: on the way back, the one given; else the remembered one. */
@@ -226,7 +266,20 @@ export function toRememberedModel(model: ModelChoice): RememberedModel {
 }
 
 /** The editable settings, in the order shown, with how to read them from an input box. */
-const EDITABLE: { key: keyof TrainConfig; label: string; parse: (s: string) => unknown; choices?: readonly { value: string; detail: string }[] }[] = [
+type Choices = readonly { value: string; detail: string }[];
+
+/** The metrics a run of this config's task computes (all of them before its task is known). */
+const metricChoices = (config: TrainConfig): Choices =>
+  (config.problemType ? metricsOf(config.problemType) : METRIC_NAMES).map(m => ({ value: m, detail: METRICS[m].detail }));
+
+const EDITABLE: { key: keyof TrainConfig; label: string; parse: (s: string) => unknown; choices?: Choices | ((config: TrainConfig) => Choices) }[] = [
+  {
+    key: 'problemType',
+    label: 'Task (proposed from the data)',
+    parse: s => s,
+    choices: TASK_NAMES.map(t => ({ value: t, detail: TASKS[t].detail })),
+  },
+  { key: 'labelSep', label: 'Multi-label tags in one cell: their separator (empty: | ; or , as the column holds)', parse: s => s || undefined },
   { key: 'epochs', label: 'Epochs', parse: Number },
   { key: 'batchSize', label: 'Batch size', parse: Number },
   { key: 'learningRate', label: 'Learning rate', parse: Number },
@@ -258,7 +311,7 @@ const EDITABLE: { key: keyof TrainConfig; label: string; parse: (s: string) => u
     key: 'metricForBest',
     label: 'Metric that picks the best checkpoint',
     parse: s => s,
-    choices: METRIC_NAMES.map(m => ({ value: m, detail: METRICS[m].detail })),
+    choices: metricChoices,
   },
   {
     key: 'backend',
@@ -307,7 +360,11 @@ export async function askSettings(title: string, base: TrainConfig, options: { c
           ]
         : []),
       { label: '', kind: vscode.QuickPickItemKind.Separator },
-      ...EDITABLE.map(e => ({ label: e.label, description: String(config[e.key] ?? (e.choices ? e.choices[0].value : '—')), key: e.key })),
+      ...EDITABLE.filter(e => e.key !== 'labelSep' || config.problemType === 'multi_label_classification').map(e => ({
+        label: e.label,
+        description: String(config[e.key] ?? (e.choices ? choicesOf(e, config)[0].value : '—')),
+        key: e.key,
+      })),
     ];
     const choice = await pick(items, items[0], title, 'Start, or pick a setting to change it', 5);
     if (choice === BACK) return { config, back: true };
@@ -316,7 +373,7 @@ export async function askSettings(title: string, base: TrainConfig, options: { c
     if (choice.exportScript) return { config, exportScript: true };
     const edit = EDITABLE.find(e => e.key === choice.key)!;
     const value = edit.choices
-      ? await pickValue(title, edit.label, edit.choices, String(config[edit.key] ?? edit.choices[0].value))
+      ? await pickValue(title, edit.label, choicesOf(edit, config), String(config[edit.key] ?? choicesOf(edit, config)[0].value))
       : await vscode.window.showInputBox({
           title,
           prompt: edit.label,
@@ -327,8 +384,19 @@ export async function askSettings(title: string, base: TrainConfig, options: { c
             return parsed.success ? undefined : `${describeIssues(parsed.error.issues, candidate, field => (field === edit.key ? edit.label : field))}.`;
           },
         });
-    if (value !== undefined) config = trainConfigSchema.parse({ ...config, [edit.key]: edit.parse(value) });
+    if (value !== undefined) config = withTaskMetric(trainConfigSchema.parse({ ...config, [edit.key]: edit.parse(value) }));
   }
+}
+
+function choicesOf(e: (typeof EDITABLE)[number], config: TrainConfig): Choices {
+  return typeof e.choices === 'function' ? e.choices(config) : (e.choices ?? []);
+}
+
+/** A task changed under a metric it does not compute: the task's own metric instead. */
+export function withTaskMetric(config: TrainConfig): TrainConfig {
+  const task = config.problemType;
+  if (!task || metricsOf(task).includes(config.metricForBest)) return config;
+  return { ...config, metricForBest: DEFAULT_METRIC_OF[task] };
 }
 
 export async function rememberChoices(memento: vscode.Memento, uri: vscode.Uri, config: TrainConfig, model: ModelChoice): Promise<void> {

@@ -12,6 +12,8 @@ export interface LabelMetrics {
   recall: number;
   f1: number;
   support: number;
+  /** Rows the model gave the label (true and false positives). */
+  predicted: number;
   /** Undefined where the rows hold one class only (every row has the label, or none does). */
   rocAuc?: number;
   /** The threshold of the best F1 on these rows. */
@@ -64,6 +66,7 @@ export function multiLabelMetrics(labels: string[], truth: number[][], probs: nu
       recall: support ? tp[j] / support : 0,
       f1: f1Of(tp[j], fp[j], fn[j]),
       support,
+      predicted: tp[j] + fp[j],
       rocAuc: rocAuc(column, scores),
       threshold: bestThreshold(column, scores),
     };

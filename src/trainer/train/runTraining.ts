@@ -169,10 +169,16 @@ class RunRecorder {
 
   constructor(
     private readonly outDir: string,
-    private readonly config: TrainConfig,
+    private config: TrainConfig,
     private readonly control: RunControl,
     private readonly options: { deferred: boolean; resume: boolean },
   ) {}
+
+  /** The run's settings as the data and the model decided them (its task, its metric): train-config.json says them from here on. */
+  settleConfig(config: TrainConfig): void {
+    this.config = config;
+    if (this.writer) writeFileReplacingAtomically(path.join(this.outDir, RUN_CONFIG), runConfigText(config));
+  }
 
   /** The writer, for what only an open run folder does (a resume's truncation). */
   get folder(): RunFolderWriter {
@@ -256,7 +262,11 @@ async function train(
   const task = rows.data.task;
   const metric = metricForTask(config, task);
   if (metric.note) emit({ type: 'log', message: metric.note });
-  config = { ...config, metricForBest: metric.metricForBest };
+  // train-config.json says what the run is, once the data and the model decided it: a resume, the Runs view and the export read it there.
+  if (config.problemType !== task || config.metricForBest !== metric.metricForBest) {
+    config = { ...config, problemType: task, metricForBest: metric.metricForBest };
+    if (!state) recorder.settleConfig(config);
+  }
   const findingMessages = new Set(rows.findings.map(f => f.message));
   rows.warnings.forEach(message => (findingMessages.has(message) ? emit : note)({ type: 'warning', message }));
   // A resumed run was told these at its start.
@@ -347,6 +357,7 @@ async function train(
     if (control.confirm && !state) {
       const estimate: Estimate = {
         type: 'estimate',
+        task,
         labelCounts,
         trainRows: train.length,
         validationRows: validation.length,

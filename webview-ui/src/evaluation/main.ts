@@ -21,15 +21,17 @@ document
     el('p', { id: 'summary' }),
     el('dl', { id: 'facts' }),
     el('ul', { id: 'warnings', class: 'warnings', 'aria-label': 'What the reader skipped or repaired' }),
-    el('h2', {}, 'Per class'),
+    el('h2', { id: 'table-title' }, 'Per class'),
     el('div', { id: 'per-class' }),
-    el('h2', {}, 'Confusion matrix'),
-    el('p', { class: 'hint' }, 'Rows: true label; columns: predicted. Choose a cell to list its rows.'),
+    el('h2', { id: 'matrix-title' }, 'Confusion matrix'),
+    el('p', { id: 'matrix-hint', class: 'hint' }, 'Rows: true label; columns: predicted. Choose a cell to list its rows.'),
     el('div', { id: 'confusion' }),
     el('div', { id: 'cell-rows', 'aria-live': 'polite' }),
   );
 
-const details = new EvaluationDetails({ perClass: $('per-class'), confusion: $('confusion'), cellRows: $('cell-rows') }, 'rows', line =>
+const details = new EvaluationDetails(
+  { perClass: $('per-class'), confusion: $('confusion'), cellRows: $('cell-rows'), title: $('matrix-title'), hint: $('matrix-hint'), tableTitle: $('table-title') },
+  'rows', line =>
   send({ type: 'openRow', line }),
 );
 

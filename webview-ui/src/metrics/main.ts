@@ -67,8 +67,8 @@ document
       el('h2', { id: 'eval-title' }, 'Last evaluation'),
       el('div', { class: 'controls' }, el('label', { for: 'eval-pick' }, 'Show the evaluation at '), el('select', { id: 'eval-pick' })),
       el('div', { id: 'per-class' }),
-      el('h3', {}, 'Confusion matrix'),
-      el('p', { class: 'hint' }, 'Rows: true label; columns: predicted. Choose a cell to list its validation rows.'),
+      el('h3', { id: 'matrix-title' }, 'Confusion matrix'),
+      el('p', { id: 'matrix-hint', class: 'hint' }, 'Rows: true label; columns: predicted. Choose a cell to list its validation rows.'),
       el('div', { id: 'confusion' }),
       el('div', { id: 'cell-rows', 'aria-live': 'polite' }),
     ),
@@ -83,7 +83,7 @@ const lossChart = new LiveChart(
     { label: 'smoothed', color: c.orange, width: 2 },
     { label: 'validation loss', color: c.red, width: 2, spanGaps: true, points: true },
   ],
-  { xLabel: 'step', yLabel: 'cross-entropy' },
+  { xLabel: 'step', yLabel: "the task's loss" },
 );
 /** The task the metric chart draws the metrics of (set once the run's started message says). */
 let chartTask: TaskName | undefined;
@@ -123,8 +123,10 @@ let ema = new Ema(smoothing);
 /** How many evaluations the picker and the table have seen. */
 let renderedEvaluations = 0;
 /** The table, the matrix and the rows of the cell the user chose (it stays chosen as new evaluations arrive). */
-const details = new EvaluationDetails({ perClass: $('per-class'), confusion: $('confusion'), cellRows: $('cell-rows') }, 'validation rows', line =>
-  send({ type: 'openRow', line }),
+const details = new EvaluationDetails(
+  { perClass: $('per-class'), confusion: $('confusion'), cellRows: $('cell-rows'), title: $('matrix-title'), hint: $('matrix-hint') },
+  'validation rows',
+  line => send({ type: 'openRow', line }),
 );
 
 /** A trainer message into the state, and its points onto the curves (drawn as they come, not rebuilt). */
