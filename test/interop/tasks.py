@@ -15,7 +15,9 @@ import json, os, shutil, sys
 import torch
 import transformers
 from torch import nn
-from transformers import AutoModelForSequenceClassification, AutoTokenizer, BertConfig, BertTokenizer, RobertaConfig, get_linear_schedule_with_warmup
+import inspect
+from transformers import (AutoModelForSequenceClassification, AutoTokenizer, BertConfig, BertTokenizer, DistilBertConfig, ElectraConfig,
+                          get_linear_schedule_with_warmup)
 from transformers.trainer_pt_utils import get_parameter_names
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -40,17 +42,27 @@ def targets(task, i):
     return [float(i % 2), float((i // 2) % 2), float(i % 3 == 0)]
 
 
-def bert(problem_type, num_labels):
+def labelled(problem_type, num_labels):
     labels = MULTI_LABELS if num_labels == 3 else {0: "score"}
+    return dict(problem_type=problem_type, id2label=labels, label2id={v: k for k, v in labels.items()}, initializer_range=0.2)
+
+
+def bert(problem_type, num_labels):
     return BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
-                      max_position_embeddings=MAX_LENGTH, problem_type=problem_type, id2label=labels,
-                      label2id={v: k for k, v in labels.items()}, initializer_range=0.2)
+                      max_position_embeddings=MAX_LENGTH, **labelled(problem_type, num_labels))
 
 
 VARIANTS = {
     "bert-multi-label": ("multi_label_classification", lambda: bert("multi_label_classification", 3), None),
     "bert-multi-label-pos-weight": ("multi_label_classification", lambda: bert("multi_label_classification", 3), POS_WEIGHT),
     "bert-regression": ("regression", lambda: bert("regression", 1), None),
+    # Other families' heads (DistilBERT's pre_classifier + ReLU, ELECTRA's dense + GELU + out_proj): the task's loss is the family's too.
+    "distilbert-multi-label": ("multi_label_classification", lambda: DistilBertConfig(
+        vocab_size=30522, dim=32, n_layers=2, n_heads=4, hidden_dim=64, max_position_embeddings=MAX_LENGTH,
+        **labelled("multi_label_classification", 3)), None),
+    "electra-regression": ("regression", lambda: ElectraConfig(
+        vocab_size=30522, embedding_size=16, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
+        max_position_embeddings=MAX_LENGTH, **labelled("regression", 1)), None),
 }
 
 
@@ -71,8 +83,10 @@ def trajectory(model, tok, rows, task, pos_weight):
         enc = tok([r["text"] for r in chunk], truncation=True, max_length=MAX_LENGTH, padding=True, return_tensors="pt")
         labels = torch.tensor([targets(task, i) for i in range(s * BATCH, (s + 1) * BATCH)], dtype=torch.float32)
         batches.append({"input_ids": enc["input_ids"].tolist(), "attention_mask": enc["attention_mask"].tolist(),
-                        "token_type_ids": enc["token_type_ids"].tolist(), "targets": labels.tolist()})
+                        "token_type_ids": enc["token_type_ids"].tolist() if "token_type_ids" in enc else [[0] * enc["input_ids"].shape[1]] * len(chunk),
+                        "targets": labels.tolist()})
         lr = sched.get_last_lr()[0]
+        enc = {k: v for k, v in enc.items() if k in inspect.signature(model.forward).parameters}
         if pos_weight is None:
             loss = model(**enc, labels=labels).loss  # transformers' own loss for the config's problem_type
         else:
@@ -86,7 +100,7 @@ def trajectory(model, tok, rows, task, pos_weight):
         steps.append({"lr": lr, "loss": loss.item(), "grad_norm": norm.item()})
     model.eval()
     with torch.no_grad():
-        first = {k: torch.tensor(v) for k, v in batches[0].items() if k in ("input_ids", "attention_mask", "token_type_ids")}
+        first = {k: torch.tensor(v) for k, v in batches[0].items() if k in inspect.signature(model.forward).parameters and k != "labels"}
         after = model(**first).logits.tolist()
     return {"batches": batches, "steps": steps, "batch0_logits_after": after}
 
@@ -142,7 +156,9 @@ def check(d):
     model = AutoModelForSequenceClassification.from_pretrained(d).eval()
     cases = [t["text"] for t in texts()[:16]]
     with torch.no_grad():
-        logits = [model(**tok(t, truncation=True, max_length=MAX_LENGTH, return_tensors="pt")).logits[0].tolist() for t in cases]
+        params = inspect.signature(model.forward).parameters
+        logits = [model(**{k: v for k, v in tok(t, truncation=True, max_length=MAX_LENGTH, return_tensors="pt").items() if k in params}).logits[0].tolist()
+                  for t in cases]
     print(json.dumps({"class": type(model).__name__, "problem_type": model.config.problem_type, "num_labels": model.config.num_labels,
                       "texts": cases, "logits": logits}))
 

@@ -42,6 +42,8 @@ const VARIANTS: [string, string, string][] = [
   ['bert-multi-label', "multi-label (transformers' BCEWithLogitsLoss, the mean over rows and labels)", 'BertForSequenceClassification'],
   ['bert-multi-label-pos-weight', 'multi-label with a pos_weight per label (BCEWithLogitsLoss(pos_weight))', 'BertForSequenceClassification'],
   ['bert-regression', "regression (transformers' MSELoss on the one output)", 'BertForSequenceClassification'],
+  ['distilbert-multi-label', 'DistilBERT multi-label (its pre_classifier + ReLU head)', 'DistilBertForSequenceClassification'],
+  ['electra-regression', 'ELECTRA regression (its dense + GELU + out_proj head, embeddings projected)', 'ElectraForSequenceClassification'],
 ];
 
 const worst = (a: number[][], b: number[][]) => Math.max(...a.flatMap((row, i) => row.map((v, j) => Math.abs(v - b[i][j]))));

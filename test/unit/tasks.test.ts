@@ -345,7 +345,11 @@ describe('a multi-label run and a regression run, from a CSV to predictions', ()
     assert.ok(Math.abs(e.rmse! - Math.sqrt(e.mse!)) < 1e-9 && Math.abs(e.loss - e.mse!) < 1e-4 * Math.max(1, e.mse!), 'the loss is the MSE');
     const started = messages.find((m): m is Extract<FromTrainer, { type: 'started' }> => m.type === 'started')!;
     assert.equal(e.points!.length, started.validationRows, 'every validation row');
-    assert.ok(messages.some(m => m.type === 'log' && /best checkpoint is the one with the best R²/.test(m.message)));
+    assert.ok(first.messages.some(m => m.type === 'log' && /best checkpoint is the one with the best R²/.test(m.message)));
+    // train-config.json keeps what the run settled: its resume reads the task and the metric there.
+    const saved = JSON.parse(fs.readFileSync(path.join(out, 'train-config.json'), 'utf8'));
+    assert.equal(saved.problemType, 'regression');
+    assert.equal(saved.metricForBest, 'r2');
     const best = path.join(out, 'checkpoints', 'best');
     const loaded = loadCheckpoint(best);
     assert.equal(taskOf(loaded.config), 'regression');

@@ -481,6 +481,62 @@ describe('every family on the webgpu backend', { skip }, () => {
   }
 });
 
+describe('multi-label and regression on the webgpu backend', { skip }, () => {
+  const WASM_DIR = path.join(ROOT, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
+  const specs = [{ task: 'multi_label_classification', posWeight: [2, 0.5, 1] }, { task: 'regression' }] as const;
+  /** The losses and gradient norms of 3 steps, dropout off, on the backend now selected. */
+  async function stepsOn(dir: string, spec: (typeof specs)[number]) {
+    const { loadCheckpoint } = await import('../../src/trainer/checkpoint/hfCheckpoint');
+    const { isDecayed } = await import('../../src/trainer/model/parameters');
+    const { trainStep } = await import('../../src/trainer/train/step');
+    const { padBatch } = await import('../../src/trainer/train/batches');
+    const { model, tokenizer } = loadCheckpoint(dir, { dropout: 0, task: spec.task });
+    const texts = ['a lovely, warm film', 'dull and far too long', 'the best of the year', 'not good at all, sadly'];
+    const batch = padBatch(
+      texts.map((t, i) => ({
+        ...tokenizer.encode(t, undefined, 32),
+        label: 0,
+        target: spec.task === 'regression' ? [i / 2 - 0.7] : [i % 2, +(i > 1), +(i === 3)],
+        line: i + 1,
+      })),
+      tokenizer.padId,
+    );
+    const optimizer = new AdamW(model.params, new Set(model.specs.filter(isDecayed).map(s => s.name)));
+    const steps: { loss: number; gradNorm: number }[] = [];
+    for (let s = 0; s < 3; s++)
+      steps.push(
+        await trainStep(model, optimizer, [batch], {
+          lr: 1e-3,
+          maxGradNorm: 1,
+          loss: { ...spec, posWeight: spec.task === 'regression' ? undefined : [...spec.posWeight] },
+        }),
+      );
+    optimizer.dispose();
+    model.dispose();
+    return steps;
+  }
+  for (const spec of specs) {
+    it(`${spec.task}: 3 training steps as the WASM backend takes them, within 1e-4`, async () => {
+      const dir = path.join(tempDir(), spec.task);
+      const labels = spec.task === 'regression' ? { 0: 'score' } : { 0: 'a', 1: 'b', 2: 'c' };
+      await initCheckpoint(
+        parseModelConfig({ ...JSON.parse(fs.readFileSync(path.join(TINY, 'config.json'), 'utf8')), id2label: labels, label2id: undefined }),
+        path.join(TINY, 'vocab.txt'),
+        dir,
+        3,
+      );
+      await selectBackend({ prefer: 'wasm', wasmDir: WASM_DIR });
+      const cpu = await stepsOn(dir, spec);
+      await selectBackend({ prefer: 'webgpu' });
+      const gpu = await stepsOn(dir, spec);
+      gpu.forEach((g, i) => {
+        assert.ok(rel(g.loss, cpu[i].loss) < 1e-4, `step ${i + 1} loss: ${g.loss} vs ${cpu[i].loss}`);
+        assert.ok(rel(g.gradNorm, cpu[i].gradNorm) < 1e-3, `step ${i + 1} grad norm: ${g.gradNorm} vs ${cpu[i].gradNorm}`);
+      });
+    });
+  }
+});
+
 describe('the webgpu backend, selected again in the same process', { skip: skipUnlessSoftware }, () => {
   it('an automatic selection after a forced one still passes over the software adapter', async () => {
     assert.equal((await selectBackend({ prefer: 'webgpu' })).backend, 'webgpu');
