@@ -30,9 +30,16 @@ document
   );
 
 const details = new EvaluationDetails(
-  { perClass: $('per-class'), confusion: $('confusion'), cellRows: $('cell-rows'), title: $('matrix-title'), hint: $('matrix-hint'), tableTitle: $('table-title') },
-  'rows', line =>
-  send({ type: 'openRow', line }),
+  {
+    perClass: $('per-class'),
+    confusion: $('confusion'),
+    cellRows: $('cell-rows'),
+    title: $('matrix-title'),
+    hint: $('matrix-hint'),
+    tableTitle: $('table-title'),
+  },
+  'rows',
+  line => send({ type: 'openRow', line }),
 );
 
 function render(x: Evaluated): void {
