@@ -47,6 +47,8 @@ export const trainerStateSchema = z.object({
   labels: z.array(z.string()).check(z.minLength(1)),
   /** Training time up to this checkpoint, so that a resumed run's elapsed time goes on from it. */
   elapsedSeconds: z.optional(z.number().check(z.nonnegative())),
+  /** Regression with --standardize-target: the training targets' mean and standard deviation the model learns against. */
+  targetScale: z.optional(z.object({ mean: z.number(), std: z.number().check(z.positive()) })),
 });
 export type TrainerState = z.infer<typeof trainerStateSchema>;
 

@@ -75,6 +75,8 @@ export const trainConfigSchema = z.object({
   problemType: z.optional(taskNameSchema),
   /** Multi-label tags in one cell: their separator (default: the first of | ; , the column holds). */
   labelSep: z.optional(z.string().check(z.minLength(1), z.maxLength(8))),
+  /** Regression: learn the target standardised ((y − mean) / std of the training rows); checkpoints predict in its units. */
+  standardizeTarget: z.optional(z.boolean()),
   /** Override the sniffed delimiter of the data files. */
   delimiter: z.optional(z.enum([',', '\t', ';', '|'])),
   /** Override header detection: true, the first row names the columns; false, it is data. */

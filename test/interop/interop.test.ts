@@ -481,9 +481,12 @@ describe('Export training script → a distributed Trainer run → Import run, o
         dropout: 0,
         shuffle: false,
         classWeights,
+        // regression learns its target standardised, as --standardize-target: train.py too
+        standardizeTarget: task === 'regression' ? true : undefined,
       };
       const { recipe } = await exportTrainingScript(config, script);
       assert.equal(recipe.problem_type, task);
+      assert.equal(Boolean(recipe.target_scale), task === 'regression');
       const r = python(script);
       assert.equal(r.status, 0, `${r.stdout.slice(-2000)}\n${r.stderr.slice(-4000)}`);
       assert.doesNotMatch(r.stdout, /the classifier is new/);
@@ -501,7 +504,9 @@ describe('Export training script → a distributed Trainer run → Import run, o
         });
         const spec = lossSpecFor(config, task, labels, examples);
         assert.equal(spec.posWeight?.length, classWeights === 'balanced' ? 2 : undefined);
-        const batch = padBatch(examples.slice(0, 8), loaded.tokenizer.padId);
+        const { standardised, targetScaleOf } = await import('../../src/trainer/task/targetScale');
+        const learnt = task === 'regression' ? standardised(examples, targetScaleOf(examples.map(e => e.target![0]))) : examples;
+        const batch = padBatch(learnt.slice(0, 8), loaded.tokenizer.padId);
         const inputs = batchTensors(batch);
         const ours = tf.tidy(() => batchLoss(spec, loaded.model.forward(inputs, { training: false }).logits, batch).arraySync() as number);
         disposeInputs(inputs);

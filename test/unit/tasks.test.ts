@@ -17,6 +17,8 @@ import { loadLabelledData, type LabelledData } from '../../src/trainer/data/load
 import { ParallelTrainer } from '../../src/trainer/parallel/parallelTrainer';
 import { Predictor } from '../../src/trainer/predict/predictor';
 import { predictFile } from '../../src/trainer/predict/predictFile';
+import { evaluateFile } from '../../src/trainer/predict/evaluateFile';
+import { readWeights } from '../../src/trainer/checkpoint/weightsFiles';
 import { lossCoefficients, rowLosses, targetTensor, type LossSpec } from '../../src/trainer/step/loss';
 import { bestThreshold, rocAuc } from '../../src/trainer/task/multiLabelMetrics';
 import { regressionMetrics } from '../../src/trainer/task/regressionMetrics';
@@ -364,6 +366,42 @@ describe('a multi-label run and a regression run, from a CSV to predictions', ()
     } finally {
       predictor.dispose();
     }
+  });
+
+  it('regression with a standardised target: checkpoints predict in its units (as the run evaluated), and a resume goes on exactly', async () => {
+    const data = rowsOfData();
+    // Targets in the hundreds: far from an encoder's first outputs.
+    const csv = file('prices.csv', ['text,price', ...data.map(r => `${r.text},${(400 + 90 * r.score).toFixed(2)}`)]);
+    const whole = path.join(tempDir(), 'whole');
+    const cfg = (out: string) => config(csv, 'price', out, { standardizeTarget: true, epochs: 3, shuffle: false });
+    const { done, messages } = await runCollecting(cfg(whole));
+    assert.equal(done.status, 'completed', done.reason);
+    const logs = messages.flatMap(m => (m.type === 'log' ? [m.message] : []));
+    assert.ok(
+      logs.some(m => /learns the target standardised: \(y − 5\d\d\.\d+\) \/ \d+\.\d+/.test(m)),
+      logs.join('\n'),
+    );
+    const evals = messages.filter((m): m is Extract<FromTrainer, { type: 'evaluation' }> => m.type === 'evaluation');
+    const best = evals.find(e => e.step === done.bestStep)!;
+    // The validation rows again, through the saved checkpoint: the same metrics, so the checkpoint is in the target's units.
+    const validation = file('validation.csv', ['text,price', ...best.points!.map(p => `${data[p.line - 2].text},${p.truth}`)]);
+    const loaded = loadCheckpoint(path.join(whole, 'checkpoints', 'best'));
+    try {
+      const again = await evaluateFile(loaded, { file: validation, textCol: 'text', labelCol: 'price' });
+      assert.ok(Math.abs(again.rmse! - best.rmse!) < 1e-3 * best.rmse!, `rmse ${again.rmse} vs the run's ${best.rmse}`);
+      assert.ok(Math.abs(again.r2! - best.r2!) < 1e-4, `R² ${again.r2} vs the run's ${best.r2}`);
+    } finally {
+      loaded.model.dispose();
+    }
+    const state = JSON.parse(fs.readFileSync(path.join(whole, 'checkpoints', 'last', 'trainer_state.json'), 'utf8'));
+    assert.ok(state.targetScale.mean > 400 && state.targetScale.std > 10);
+    // Stopped after 4 steps and resumed: the very weights of the uninterrupted run.
+    const split = path.join(tempDir(), 'split');
+    assert.equal((await runCollecting(cfg(split), { stopAfter: 4 })).done.status, 'stopped');
+    assert.equal((await runCollecting(cfg(split), { resume: true })).done.status, 'completed');
+    const a = readWeights(path.join(whole, 'checkpoints', 'last')).tensors;
+    const b = readWeights(path.join(split, 'checkpoints', 'last')).tensors;
+    for (const [name, t] of a) assert.deepEqual(b.get(name)!.data, t.data, name);
   });
 
   it('refuses a metric the task does not compute', async () => {

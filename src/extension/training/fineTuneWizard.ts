@@ -280,6 +280,11 @@ const EDITABLE: { key: keyof TrainConfig; label: string; parse: (s: string) => u
     choices: TASK_NAMES.map(t => ({ value: t, detail: TASKS[t].detail })),
   },
   { key: 'labelSep', label: 'Multi-label tags in one cell: their separator (empty: | ; or , as the column holds)', parse: s => s || undefined },
+  {
+    key: 'standardizeTarget',
+    label: 'Regression: learn the target standardised, (y − mean) / std (yes/no; checkpoints still predict in its units)',
+    parse: s => (/^\s*(y|yes|true|1)\s*$/i.test(s) ? true : /^\s*(n|no|false|0|)\s*$/i.test(s) ? undefined : s),
+  },
   { key: 'epochs', label: 'Epochs', parse: Number },
   { key: 'batchSize', label: 'Batch size', parse: Number },
   { key: 'learningRate', label: 'Learning rate', parse: Number },
@@ -360,7 +365,12 @@ export async function askSettings(title: string, base: TrainConfig, options: { c
           ]
         : []),
       { label: '', kind: vscode.QuickPickItemKind.Separator },
-      ...EDITABLE.filter(e => e.key !== 'labelSep' || config.problemType === 'multi_label_classification').map(e => ({
+      // A task's own settings only where it is that task.
+      ...EDITABLE.filter(
+        e =>
+          (e.key !== 'labelSep' || config.problemType === 'multi_label_classification') &&
+          (e.key !== 'standardizeTarget' || config.problemType === 'regression'),
+      ).map(e => ({
         label: e.label,
         description: String(config[e.key] ?? (e.choices ? choicesOf(e, config)[0].value : '—')),
         key: e.key,

@@ -32,6 +32,8 @@ data:
                             (default: the model's config.json problem_type, else from the data:
                             several label columns, tags split on --label-sep or JSON arrays are
                             multi-label; a column of many numbers is regression)
+  --standardize-target      regression: learn (y − mean) / std of the training rows; checkpoints
+                            still predict in the target's units (the mean and std are folded in)
   --label-sep S             multi-label tags in one cell, split on S (default: the first of
                             ${TAG_SEPARATORS.join(' ')} the column holds, with --problem-type multi_label_classification)
   --merge-label-variants    read labels that differ only in case or number spelling
@@ -89,6 +91,7 @@ const CLI_OPTION: Partial<Record<keyof TrainConfig, string>> = {
   labelCol: '--label-col',
   problemType: '--problem-type',
   labelSep: '--label-sep',
+  standardizeTarget: '--standardize-target',
   validationData: '--validation-data',
   validationSplit: '--validation-split',
   maxLength: '--max-length',
@@ -127,6 +130,7 @@ export function trainConfigFromArgs(args: string[]): { config?: TrainConfig; res
       'label-col': { type: 'string' },
       'problem-type': { type: 'string' },
       'label-sep': { type: 'string' },
+      'standardize-target': { type: 'boolean' },
       'validation-data': { type: 'string' },
       'validation-split': { type: 'string' },
       'max-length': { type: 'string' },
@@ -176,6 +180,7 @@ export function trainConfigFromArgs(args: string[]): { config?: TrainConfig; res
     labelCol: requireOption(o['label-col'], 'label-col', TRAIN_USAGE),
     problemType: o['problem-type'],
     labelSep: o['label-sep'],
+    standardizeTarget: o['standardize-target'] ? true : undefined,
     model: localOrHub(requireOption(o.model, 'model', TRAIN_USAGE)),
     out: path.resolve(requireOption(o.out, 'out', TRAIN_USAGE)),
     validationData: o['validation-data'] === undefined ? undefined : path.resolve(o['validation-data']),

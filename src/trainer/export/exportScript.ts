@@ -14,6 +14,7 @@ import { readConfig } from '../checkpoint/hfCheckpoint';
 import { resolveModel } from '../hub/resolveModel';
 import { familyNamed } from '../model/families/index';
 import { exampleTarget, lossSpecFor, metricForTask } from '../task/targets';
+import { targetScaleOf } from '../task/targetScale';
 import { METRICS } from '../../shared/metrics';
 import type { TaskName } from '../../shared/tasks';
 import { loadRunRows } from '../train/runRows';
@@ -68,6 +69,8 @@ export interface Recipe {
   pos_weight?: number[] | null;
   /** Whether a higher metric_for_best is better (absent from older recipes: all but the loss). */
   greater_is_better?: boolean;
+  /** Regression learnt standardised: the training targets' mean and std (folded into the output layer when saved). */
+  target_scale?: { mean: number; std: number } | null;
 }
 
 /** A family's parts as train.py applies them in transformers (model/family.ts: FamilyParts). */
@@ -197,6 +200,7 @@ export async function exportTrainingScript(config: TrainConfig, outDir: string):
     steps_per_epoch: stepsPerEpoch,
     family: await recipeFamily(config.model),
     problem_type: task,
+    target_scale: task === 'regression' && config.standardizeTarget ? targetScaleOf(train.map(e => e.target![0])) : null,
   };
   // The label cell as train.py reads it for the task.
   const target = (r: (typeof rows.train)[number]) =>

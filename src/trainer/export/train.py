@@ -31,6 +31,8 @@ LABELS = RECIPE["labels"]
 # What the head learns (older recipes: single-label). transformers computes its loss from it:
 # cross-entropy, BCEWithLogitsLoss over the labels, or MSELoss on the one output.
 TASK = RECIPE.get("problem_type") or "single_label_classification"
+# Regression learnt standardised, as BERT Tune's --standardize-target: (y - mean) / std, folded back into the output layer when saved.
+SCALE = RECIPE.get("target_scale")
 # The base model's family by its parts' names, as BERT Tune applies them (older recipes: BERT's).
 FAMILY = RECIPE.get("family") or {
     "model_type": "bert", "head": ["bert.pooler.", "classifier."], "embeddings": ["bert.embeddings."],
@@ -58,7 +60,7 @@ def target(cell):
         tags = set(json.loads(cell))
         return [1.0 if label in tags else 0.0 for label in LABELS]
     if TASK == "regression":
-        return float(cell)
+        return (float(cell) - SCALE["mean"]) / SCALE["std"] if SCALE else float(cell)
     return LABEL2ID[cell]
 
 
@@ -111,6 +113,8 @@ def metrics(prediction):
     logits, truth = prediction
     if TASK == "regression":
         y, p = truth.reshape(-1).astype(np.float64), logits.reshape(-1).astype(np.float64)
+        if SCALE:  # in the target's units
+            y, p = y * SCALE["std"] + SCALE["mean"], p * SCALE["std"] + SCALE["mean"]
         mse = float(np.mean((p - y) ** 2))
         total = float(((y - y.mean()) ** 2).sum())
         r2 = 1 - mse * len(y) / total if total else (1.0 if mse == 0 else 0.0)
@@ -255,6 +259,12 @@ def main():
     trainer.model_accepts_loss_kwargs = False
     trainer.train()
     out = os.path.join(HERE, "output", "model")
+    if SCALE:
+        # The saved model predicts in the target's units: W * std, b * std + mean.
+        output = trainer.model.get_submodule(FAMILY["output_layer"])
+        with torch.no_grad():
+            output.weight.mul_(SCALE["std"])
+            output.bias.mul_(SCALE["std"]).add_(SCALE["mean"])
     trainer.save_model(out)  # the best checkpoint (load_best_model_at_end); the main process writes
     if trainer.is_world_process_zero():
         tokenizer.save_pretrained(out)

@@ -21,6 +21,7 @@ import { assertFiniteOutputs } from '../util/finite';
 import { multiLabelMetrics } from '../task/multiLabelMetrics';
 import { regressionMetrics } from '../task/regressionMetrics';
 import { multiLabelOutputs, regressionOutputs, singleLabelOutputs } from '../task/outputs';
+import { destandardised, type TargetScale } from '../task/targetScale';
 
 export interface Misclassified {
   line: number;
@@ -64,12 +65,14 @@ export interface EvaluationTask {
   labels: string[];
   /** Multi-label: the decision threshold per label (default 0.5). */
   thresholds?: number[];
+  /** Regression learnt standardised: outputs and targets are brought back to the target's units, the loss too. */
+  targetScale?: TargetScale;
 }
 
 export async function evaluate(
   model: Classifier,
   examples: Example[],
-  { task, labels, thresholds }: EvaluationTask,
+  { task, labels, thresholds, targetScale }: EvaluationTask,
   batchSize: number,
   padId: number,
   logitsOf?: BatchLogits,
@@ -103,7 +106,7 @@ export async function evaluate(
     progress.onProgress?.(done);
   }
   const loss = examples.length ? lossSum / examples.length : 0;
-  if (task === 'regression') return evaluateRegression(rows, outputs, loss);
+  if (task === 'regression') return evaluateRegression(rows, outputs, loss, targetScale);
   if (task === 'multi_label_classification') return evaluateMultiLabel(rows, outputs, labels, loss, thresholds);
   return evaluateSingleLabel(rows, outputs, labels, loss);
 }
@@ -152,12 +155,14 @@ function evaluateMultiLabel(rows: Example[], logits: number[][], labels: string[
   };
 }
 
-function evaluateRegression(rows: Example[], logits: number[][], loss: number): Evaluation {
-  const truth = rows.map(r => r.target![0]);
-  const predicted = logits.map(l => regressionOutputs(l).value);
+function evaluateRegression(rows: Example[], logits: number[][], loss: number, scale?: TargetScale): Evaluation {
+  const units = (v: number) => (scale ? destandardised(v, scale) : v);
+  const truth = rows.map(r => units(r.target![0]));
+  const predicted = logits.map(l => units(regressionOutputs(l).value));
   return {
     task: 'regression',
-    loss,
+    // The MSE in the target's units, as an unstandardised run reports it.
+    loss: scale ? loss * scale.std * scale.std : loss,
     ...regressionMetrics(truth, predicted),
     perClass: [],
     confusion: [],

@@ -37,8 +37,10 @@ import { frozenParameters, isDecayed, maxTokens } from '../model/parameters';
 import type { TextTokenizer } from '../tokenizer/bertTokenizer';
 import { Random } from '../util/random';
 import { batchesOf, epochOrder, type Example } from './batches';
-import type { TaskName } from '../../shared/tasks';
+import { TASKS, type TaskName } from '../../shared/tasks';
 import { exampleTarget, lossSpecFor, metricForTask } from '../task/targets';
+import { restoreUnfolded, standardised, targetScaleOf, UNFOLDED } from '../task/targetScale';
+import { familyNamed } from '../model/families/index';
 import type { LossSpec } from '../step/loss';
 import { runSteps, warmupSteps, type Schedule } from './schedule';
 import { clsFeatures, startHeadOnly } from './headOnly';
@@ -86,6 +88,8 @@ function toExamples(
   });
   return { examples, truncated };
 }
+
+const family = (model: Classifier) => familyNamed(model.config.family);
 
 /** How many training rows each label has: a single-label class's rows, or a multi-label label's positives; none for regression. */
 function labelCountsOf(task: TaskName, labels: string[], train: Example[]): [string, number][] {
@@ -303,7 +307,19 @@ async function train(
     const labelIds = new Map(labels.map((l, i) => [l, i]));
     const encodedTrain = toExamples(task, rows.train, labelIds, tokenizer, maxLength, config.data);
     const encodedValidation = toExamples(task, rows.validation, labelIds, tokenizer, maxLength, rows.validationFile);
-    const [train, validation] = [encodedTrain.examples, encodedValidation.examples];
+    // Regression with --standardize-target learns (y − μ) / σ of the training rows (a resume: of its start).
+    const targetScale =
+      task === 'regression' && config.standardizeTarget ? (state?.targetScale ?? targetScaleOf(encodedTrain.examples.map(e => e.target![0]))) : undefined;
+    const scaled = (examples: Example[]) => (targetScale ? standardised(examples, targetScale) : examples);
+    const [train, validation] = [scaled(encodedTrain.examples), scaled(encodedValidation.examples)];
+    if (targetScale && state) restoreUnfolded(model, family(model).parts.outputLayer, targetScale, unfoldedKept(lastDir));
+    if (targetScale && !state)
+      emit({
+        type: 'log',
+        message: `The model learns the target standardised: (y − ${targetScale.mean.toPrecision(6)}) / ${targetScale.std.toPrecision(6)}; its checkpoints predict in the target's units.`,
+      });
+    if (config.standardizeTarget && task !== 'regression')
+      note({ type: 'warning', message: `--standardize-target is for regression; this run is ${TASKS[task].title}, and ignores it.` });
     const lengths = tokenLengths(
       [...train, ...validation].map(e => e.inputIds.length),
       [...encodedTrain.truncated, ...encodedValidation.truncated],
@@ -383,6 +399,7 @@ async function train(
       optimizer,
       labels,
       loss,
+      targetScale,
       train,
       validation,
       validationByLine: new Map(rows.validation.map(r => [r.line, r])),
@@ -481,6 +498,13 @@ async function startOptimiser(
   return startOptimisation(model, decayed, adam, backend, { threads: config.threads, loss, warn: message => emit({ type: 'warning', message }) });
 }
 
+/** The output layer's values as trained that a standardised regression keeps beside its optimizer state. */
+function unfoldedKept(lastDir: string): Map<string, Float32Array> {
+  const file = path.join(lastDir, CHECKPOINT_FILES.optimizer);
+  const saved = parseSafetensors(fs.readFileSync(file), file);
+  return new Map([...saved.tensors].filter(([name]) => name.startsWith(UNFOLDED)).map(([name, entry]) => [name.slice(UNFOLDED.length), toFloat32(entry)]));
+}
+
 /** A resumed run goes on where its last checkpoint left it: step, AdamW's step and moments, the dropout stream, the best so far. */
 function restoreState(state: TrainerState, progress: RunProgress, optimizer: Optimisation, dropoutRandom: Random, lastDir: string): void {
   progress.step = state.step;
@@ -493,6 +517,7 @@ function restoreState(state: TrainerState, progress: RunProgress, optimizer: Opt
   const saved = parseSafetensors(fs.readFileSync(file), file);
   for (const [name, entry] of saved.tensors) {
     const [kind, ...rest] = name.split('.');
+    if (`${kind}.` === UNFOLDED) continue; // the output layer as trained: restored with the model (targetScale.ts)
     if (kind !== 'm' && kind !== 'v') throw new Error(`optimizer state names an unknown parameter ${name}`);
     optimizer.loadOptimizerState(kind, rest.join('.'), toFloat32(entry), entry.shape);
   }

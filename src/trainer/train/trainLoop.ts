@@ -15,6 +15,8 @@ import type { Classifier } from '../model/classifier';
 import type { TextTokenizer } from '../tokenizer/bertTokenizer';
 import type { Random } from '../util/random';
 import type { LossSpec } from '../step/loss';
+import { foldedSources, unfoldedSources, type TargetScale } from '../task/targetScale';
+import { familyNamed } from '../model/families/index';
 import { batchesOf, epochOrder, type Example } from './batches';
 import { evaluate, reportedEvaluation, thresholdsFile } from './evaluate';
 import { clsFeatures, type FeatureCache } from './headOnly';
@@ -35,6 +37,8 @@ export interface TrainingRun {
   labels: string[];
   /** The task's loss (its weights too): evaluation reads the task from it. */
   loss: LossSpec;
+  /** Regression with a standardised target: its mean and deviation, folded into each checkpoint (task/targetScale.ts). */
+  targetScale?: TargetScale;
   train: Example[];
   validation: Example[];
   /** The validation rows by data line: the texts of misclassified rows. */
@@ -172,8 +176,19 @@ async function computeFeatures(run: TrainingRun): Promise<boolean> {
   return true;
 }
 
-/** Checkpoints are written from the optimiser's weights: with workers, the main thread's model is not updated. */
-const trainedModel = (run: TrainingRun) => ({ config: run.model.config, torchSources: () => run.optimizer.torchSources() });
+/**
+ * Checkpoints are written from the optimiser's weights: with workers, the main thread's model is
+ * not updated. A standardised target is folded into the output layer: checkpoints predict in its units.
+ */
+const trainedModel = (run: TrainingRun) => ({
+  config: run.model.config,
+  torchSources: () => {
+    const sources = run.optimizer.torchSources();
+    return run.targetScale ? foldedSources(sources, outputLayer(run), run.targetScale) : sources;
+  },
+});
+
+const outputLayer = (run: TrainingRun) => familyNamed(run.model.config.family).parts.outputLayer;
 
 /** checkpoints/last: the weights, AdamW's moments and what a resume needs to go on as if never stopped. */
 async function saveLast(run: TrainingRun, progress: RunProgress, clock: RunClock): Promise<void> {
@@ -187,9 +202,12 @@ async function saveLast(run: TrainingRun, progress: RunProgress, clock: RunClock
     evalsWithoutImprovement: progress.evalsWithoutImprovement,
     labels: run.labels,
     elapsedSeconds: clock.elapsedSeconds(),
+    targetScale: run.targetScale,
   };
+  // A standardised regression keeps its output layer as trained beside the moments: its resume goes on from the same values.
+  const unfolded = run.targetScale ? unfoldedSources(run.optimizer.torchSources(), outputLayer(run)) : [];
   await saveCheckpoint(trainedModel(run), run.modelDir, run.lastDir, {
-    [CHECKPOINT_FILES.optimizer]: file => writeSafetensors(file, run.optimizer.optimizerState(), { format: 'bert-tune-adamw' }),
+    [CHECKPOINT_FILES.optimizer]: file => writeSafetensors(file, [...run.optimizer.optimizerState(), ...unfolded], { format: 'bert-tune-adamw' }),
     [CHECKPOINT_FILES.trainerState]: JSON.stringify(trainerState, null, 2) + '\n',
   });
   run.emit({ type: 'checkpoint', kind: 'last', path: run.lastDir, step: progress.step });
@@ -205,7 +223,7 @@ async function evaluateAndSave(run: TrainingRun, progress: RunProgress, clock: R
   const result = await evaluate(
     run.model,
     run.validation,
-    { task: run.loss.task, labels },
+    { task: run.loss.task, labels, targetScale: run.targetScale },
     config.batchSize * 2,
     run.tokenizer.padId,
     run.optimizer.evaluationLogits,
