@@ -5,6 +5,7 @@
  */
 // zod/mini: the same schemas as zod's classic API, tree-shakable (the webview bundle stays small).
 import * as z from 'zod/mini';
+import { taskNameSchema } from './tasks';
 
 /**
  * The delimiters the sniffer tries, in the order it prefers them on a tie after the file
@@ -86,6 +87,18 @@ export const datasetProblemSchema = z.object({
 });
 export type DatasetProblem = z.infer<typeof datasetProblemSchema>;
 
+/** What the file's labels propose the model learn (shared/taskProposal.ts), and how its targets read as that task. */
+export const datasetTaskSchema = z.object({
+  task: taskNameSchema,
+  why: z.string(),
+  /** The label column, or several 0/1 columns. */
+  labelColumns: z.array(z.string()),
+  labelSep: z.optional(z.string()),
+  /** "0.8 labels a row; 12 rows with none", "from 0 to 5, mean 2.4": absent until the rows are read. */
+  summary: z.optional(z.string()),
+});
+export type DatasetTask = z.infer<typeof datasetTaskSchema>;
+
 export const datasetInfoSchema = z.object({
   format: datasetFormatSchema,
   /** Only for CSV-like files. */
@@ -99,6 +112,8 @@ export const datasetInfoSchema = z.object({
   columns: z.array(columnInfoSchema),
   problems: z.array(datasetProblemSchema),
   sizeBytes: z.int().check(z.nonnegative()),
+  /** The task its labels propose (absent where no column looks like labels). */
+  task: z.optional(datasetTaskSchema),
   /** The likely text column's texts by words: `rows[i]` have at most `edges[i]` words (more than `edges[i - 1]`), the last bin the longer ones. */
   textLengths: z.optional(
     z.object({
@@ -115,11 +130,11 @@ export function delimiterName(d: Delimiter | undefined): string {
 }
 
 /** The column most likely to hold the text to classify, or undefined. */
-export function likelyTextColumn(info: DatasetInfo): ColumnInfo | undefined {
+export function likelyTextColumn(info: Pick<DatasetInfo, 'columns'>): ColumnInfo | undefined {
   return info.columns.find(c => c.role === 'text');
 }
 
 /** The column most likely to hold the labels, or undefined. */
-export function likelyLabelColumn(info: DatasetInfo): ColumnInfo | undefined {
+export function likelyLabelColumn(info: Pick<DatasetInfo, 'columns'>): ColumnInfo | undefined {
   return info.columns.find(c => c.role === 'label');
 }

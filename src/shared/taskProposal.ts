@@ -18,7 +18,7 @@ export interface TaskProposal {
 const FLAGS = new Set(['0', '1', '0.0', '1.0', 'true', 'false', 'yes', 'no']);
 
 /** Columns whose every value is 0 or 1 (true/false, yes/no): the multi-label column form's candidates. */
-export function binaryColumns(info: DatasetInfo): ColumnInfo[] {
+export function binaryColumns(info: Pick<DatasetInfo, 'columns'>): ColumnInfo[] {
   return info.columns.filter(c => c.valueCounts?.length && c.valueCounts.length <= 2 && c.valueCounts.every(([v]) => FLAGS.has(v.trim().toLowerCase())));
 }
 
@@ -33,12 +33,13 @@ export function tagSeparatorOfColumn(column: ColumnInfo): string | undefined {
   return TAG_SEPARATORS.filter(s => s !== ',').find(s => counts.reduce((a, [v, n]) => a + (v.includes(s) ? n : 0), 0) >= TAGGED_SHARE * total);
 }
 
-export function proposeTask(info: DatasetInfo, labelCols: readonly string[]): TaskProposal {
+export function proposeTask(info: Pick<DatasetInfo, 'columns'>, labelCols: readonly string[]): TaskProposal {
   if (labelCols.length > 1) return { task: 'multi_label_classification', why: `${labelCols.join(', ')} are 0/1 columns, a label each` };
   const column = info.columns.find(c => c.name === labelCols[0]);
   if (!column) return { task: 'single_label_classification', why: 'the default' };
   const values = column.valueCounts?.map(([v]) => v);
-  if (column.numeric && (column.distinctCapped || (values && looksLikeRegression(values)))) {
+  // Few distinct values come with their counts; many come without (more than 10 numbers, then).
+  if (column.numeric && (column.distinctCapped || (values ? looksLikeRegression(values) : column.distinct > 10))) {
     return { task: 'regression', why: `"${column.name}" holds ${column.distinctCapped ? 'many' : column.distinct} distinct numbers` };
   }
   const labelSep = tagSeparatorOfColumn(column);

@@ -14,6 +14,7 @@ import { TRAIN_DEFAULTS, type FromTrainer, type TrainConfig } from '../../src/sh
 import { looksLikeRegression, tagSeparatorOf } from '../../src/shared/tasks';
 import { loadCheckpoint, taskOf } from '../../src/trainer/checkpoint/hfCheckpoint';
 import { loadLabelledData, type LabelledData } from '../../src/trainer/data/loadLabelledData';
+import { inspectDataset } from '../../src/trainer/data/inspectDataset';
 import { ParallelTrainer } from '../../src/trainer/parallel/parallelTrainer';
 import { Predictor } from '../../src/trainer/predict/predictor';
 import { predictFile } from '../../src/trainer/predict/predictFile';
@@ -138,6 +139,37 @@ describe('reading the targets of each task', () => {
     const values = Array.from({ length: 100 }, (_, i) => ({ line: i, text: '', label: '', value: i }));
     const decile = stratumOf('regression', values);
     assert.deepEqual([...new Set(values.map(decile))].sort(), ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+  });
+});
+
+describe('the Datasets view of each task', () => {
+  const data = rowsOfData().map((r, i) => ({ ...r, text: `${r.text} (review ${i})` }));
+
+  it('proposes multi-label for 0/1 columns and for a column of tags, with labels a row and the rows with none (an empty tag cell is no skipped row)', async () => {
+    const columns = await inspectDataset(
+      file('c.csv', ['text,toxic,insult,obscene', ...data.map((r, i) => `${r.text},${+r.toxic},${+r.insult},${+(i % 7 === 0)}`)]),
+    );
+    assert.equal(columns.task?.task, 'multi_label_classification');
+    assert.deepEqual(columns.task?.labelColumns, ['toxic', 'insult', 'obscene']);
+    const given = data.reduce((a, r, i) => a + +r.toxic + +r.insult + +(i % 7 === 0), 0);
+    const none = data.filter((r, i) => !r.toxic && !r.insult && i % 7 !== 0).length;
+    assert.equal(columns.task?.summary, `${(given / 60).toFixed(2)} labels a row; ${none} rows with none`);
+    const tagged = data.map(r => [r.toxic ? 'toxic' : '', r.insult ? 'insult' : ''].filter(Boolean).join('|'));
+    const tags = await inspectDataset(file('t.csv', ['text,tags', ...data.map((r, i) => `${r.text},${tagged[i]}`)]));
+    assert.equal(tags.task?.task, 'multi_label_classification');
+    assert.equal(tags.task?.labelSep, '|');
+    assert.ok(!tags.problems.some(p => /training on that column skips/.test(p.message)), tags.problems.map(p => p.message).join('\n'));
+    assert.ok(tags.problems.some(p => /have no label .*they teach the model that every label is absent/.test(p.message)));
+  });
+
+  it('proposes regression for a column of scores, with its range and the targets far from the others; a label column of two 0/1 values stays single-label', async () => {
+    const scores = await inspectDataset(file('s.csv', ['text,score', ...data.map(r => `${r.text},${r.score}`), 'an odd one,950']));
+    assert.equal(scores.task?.task, 'regression');
+    assert.match(scores.task!.summary!, /^from 0\.\d+ to 950\.0, mean \d+\.\d+$/);
+    const far = scores.problems.find(p => /1 target in "score" lies far from the others/.test(p.message));
+    assert.equal(far?.line, 62);
+    const single = await inspectDataset(file('l.csv', ['text,label,split', ...data.map((r, i) => `${r.text},${+r.toxic},${i % 2}`)]));
+    assert.equal(single.task?.task, 'single_label_classification');
   });
 });
 

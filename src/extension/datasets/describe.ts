@@ -1,6 +1,7 @@
 /** Plain-text descriptions of a dataset for the Datasets view: a row's tooltip and its encoding's name. */
 import { delimiterName, type DatasetInfo, type Encoding } from '../../shared/dataset';
 import { count } from '../../shared/words';
+import { TASKS } from '../../shared/tasks';
 
 export function describeEncoding(e: Encoding): string {
   return { 'utf-8': 'UTF-8', 'utf-8-bom': 'UTF-8 with BOM', 'utf-16le': 'UTF-16 LE', 'utf-16be': 'UTF-16 BE', latin1: 'Latin-1' }[e];
@@ -28,6 +29,9 @@ export function describeDataset(info: DatasetInfo): string {
   const text = info.columns.find(c => c.role === 'text');
   const label = info.columns.find(c => c.role === 'label');
   if (text) lines.push(`Likely text column: ${text.name}`);
-  if (label) lines.push(`Likely label column: ${label.name} (${count(label.distinct, 'class', 'classes')})`);
+  const task = info.task;
+  if (task && task.task !== 'single_label_classification') {
+    lines.push(`Proposed task: ${TASKS[task.task].title} (${task.why})${task.summary ? `: ${task.summary}` : ''}`);
+  } else if (label) lines.push(`Likely label column: ${label.name} (${count(label.distinct, 'class', 'classes')})`);
   return lines.join('\n');
 }

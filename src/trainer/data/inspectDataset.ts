@@ -3,7 +3,18 @@
  * row count, per-column statistics and what is wrong with it. Memory stays bounded whatever the
  * file's size; problems are reported in the result, never thrown.
  */
-import { datasetKind, likelyLabelColumn, likelyTextColumn, type ColumnInfo, type DatasetInfo, type DatasetProblem, type Encoding } from '../../shared/dataset';
+import {
+  datasetKind,
+  likelyLabelColumn,
+  likelyTextColumn,
+  type ColumnInfo,
+  type DatasetInfo,
+  type DatasetProblem,
+  type DatasetTask,
+  type Encoding,
+} from '../../shared/dataset';
+import { binaryColumns, proposeTask } from '../../shared/taskProposal';
+import { TargetStats } from './targetStats';
 import { TextCensus, WORD_LENGTH_EDGES, censusProblems } from './doctor';
 import { DataError, loadLabelledData } from './loadLabelledData';
 import { FINDING_LINES_NAMED, lineList } from '../../shared/dataFindings';
@@ -59,6 +70,7 @@ export async function inspectDataset(file: string, options: InspectOptions = {})
     const read = format === 'jsonl' ? inspectJsonl : inspectDelimited;
     const { result: info, latin1 } = await withLatin1Fallback(encoding, e => read(file, head, size, e, options.signal));
     if (latin1) info.problems.unshift({ severity: 'warning', message: `The file is ${LATIN1_NOTE}` });
+    info.task = proposedTask(info);
     await addTextChecks(file, info, options.signal);
     return info;
   } catch (e) {
@@ -216,9 +228,12 @@ async function inspectJsonl(file: string, _head: Buffer, size: number, encoding:
  */
 function emptyCellProblems(columns: ColumnInfo[], accumulators: ColumnAccumulator[]): DatasetProblem[] {
   const problems: DatasetProblem[] = labelValueProblems(columns);
+  // A multi-label column of tags may be empty: a row with no label, not a row skipped.
+  const tags = proposedTask({ columns });
+  const emptyIsNone = tags?.task === 'multi_label_classification' ? new Set(tags.labelColumns) : new Set<string>();
   columns.forEach((c, i) => {
     const acc = accumulators[i];
-    if ((c.role !== 'label' && c.role !== 'text') || !acc.empty) return;
+    if ((c.role !== 'label' && c.role !== 'text') || !acc.empty || emptyIsNone.has(c.name)) return;
     problems.push({
       severity: 'warning',
       message: `${count(acc.empty, 'row')} ${acc.empty === 1 ? 'has' : 'have'} no ${c.role} in "${c.name}" (${lineList(acc.emptyLines, acc.empty)}): training on that column skips ${acc.empty === 1 ? 'it' : 'them'}. Fill ${acc.empty === 1 ? 'it' : 'them'} in, or remove ${acc.empty === 1 ? 'it' : 'them'}.`,
@@ -237,23 +252,80 @@ export const TEXT_CHECKS_MAX_BYTES = 16 * 2 ** 20;
  */
 async function addTextChecks(file: string, info: DatasetInfo, signal: AbortSignal | undefined): Promise<void> {
   const text = likelyTextColumn(info);
-  const label = likelyLabelColumn(info);
-  if (!text || !label || info.sizeBytes > TEXT_CHECKS_MAX_BYTES || info.problems.some(p => p.severity === 'error')) return;
+  const task = info.task;
+  if (!text || !task || info.sizeBytes > TEXT_CHECKS_MAX_BYTES || info.problems.some(p => p.severity === 'error')) return;
   const census = new TextCensus();
-  const choice = { textCol: text.name, labelCol: label.name, delimiter: info.delimiter, header: info.format === 'csv' ? info.hasHeader : undefined };
+  const targets = new TargetStats(task.task);
+  const labelCol = task.labelColumns.join(',');
+  const choice = {
+    textCol: text.name,
+    labelCol,
+    task: task.task,
+    labelSep: task.labelSep,
+    delimiter: info.delimiter,
+    header: info.format === 'csv' ? info.hasHeader : undefined,
+  };
+  let data;
   try {
-    await loadLabelledData(file, choice, async row => {
+    data = await loadLabelledData(file, choice, async row => {
       if (signal?.aborted) throw new DatasetReadError('Inspection cancelled.', true);
       census.add(row);
+      targets.add(row);
     });
   } catch (e) {
-    // What makes the columns unusable for training (one class only, no usable row) the problems above already say.
-    if (e instanceof DataError) return;
-    throw e;
+    if (!(e instanceof DataError)) throw e;
+    // What makes the columns unusable for training (one class only, no usable row) the problems above
+    // already say; a target the task cannot read (a score that is no number, every score the same) is said here.
+    if (task.task === 'regression')
+      info.problems.push({ severity: 'warning', message: e.message.replace(`${file}, `, '').replace(`${file}: `, ''), line: lineOf(e.message) });
+    return;
   }
   const result = census.finish();
-  info.problems.push(...censusProblems(result, text.name, label.name).map(p => ({ severity: 'warning' as const, ...p })));
+  const read = targets.finish(labelCol);
+  task.summary = read.summary || undefined;
+  info.problems.push(...read.problems);
+  // Multi-label: labels on no row or on every row, and rows with none (the loader's notes and findings).
+  if (task.task === 'multi_label_classification')
+    info.problems.push(
+      ...data.findings
+        .filter(f => f.kind === 'noLabels')
+        .map(f => ({ severity: 'warning' as const, message: f.message.replace(`${file}: `, ''), line: f.lines[0] })),
+      ...data.warnings.filter(w => / on (no|every) row/.test(w)).map(w => ({ severity: 'warning' as const, message: w.replace(`${file}: `, '') })),
+    );
+  info.problems.push(...censusProblems(result, text.name, labelCol).map(p => ({ severity: 'warning' as const, ...p })));
   info.textLengths = { column: text.name, edges: [...WORD_LENGTH_EDGES], rows: result.wordLengths };
+}
+
+/** "line 12" in a loader's message, where it names one. */
+function lineOf(message: string): number | undefined {
+  const m = /\bline (\d+)\b/.exec(message);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Names a single label column usually has: a 0/1 column so named is one label, not one of several. */
+const SINGLE_LABEL_NAMES = new Set(['label', 'labels', 'class', 'target', 'y', 'sentiment', 'category', 'gold_label']);
+
+/**
+ * The task the file's labels propose: several 0/1 columns (three or more, or two where neither
+ * is named like a single label column) are multi-label; else the likely label column's own
+ * (tags: multi-label; many numbers: regression); without one, a column of many numbers is a
+ * regression target.
+ */
+function proposedTask(info: Pick<DatasetInfo, 'columns'>): DatasetTask | undefined {
+  const text = likelyTextColumn(info);
+  const label = likelyLabelColumn(info);
+  const flags = binaryColumns(info).filter(c => c.name !== text?.name);
+  const several = flags.length >= 3 || (flags.length === 2 && !flags.some(f => SINGLE_LABEL_NAMES.has(f.name.toLowerCase())));
+  let columns: string[];
+  if (several && (!label || flags.some(f => f.name === label.name))) columns = flags.map(f => f.name);
+  else if (label) columns = [label.name];
+  else {
+    const scores = info.columns.find(c => c.numeric && c.name !== text?.name && c.role !== 'id' && (c.distinctCapped || c.distinct > 10));
+    if (!scores) return undefined;
+    columns = [scores.name];
+  }
+  const p = proposeTask(info, columns);
+  return { task: p.task, why: p.why, labelColumns: columns, ...(p.labelSep && { labelSep: p.labelSep }) };
 }
 
 /**

@@ -11,7 +11,8 @@ import '@vscode-elements/elements/dist/vscode-table-header-cell/index.js';
 import '@vscode-elements/elements/dist/vscode-table-row/index.js';
 import '../shared/page.css';
 import './style.css';
-import { delimiterName, type ColumnInfo, type DatasetInfo } from '../../../src/shared/dataset';
+import { delimiterName, type ColumnInfo, type DatasetInfo, type DatasetTask } from '../../../src/shared/dataset';
+import { TASKS } from '../../../src/shared/tasks';
 import { toSummaryWebviewSchema, type FromSummaryWebview, type SummaryState } from '../../../src/shared/webviews/datasetSummaryProtocol';
 import { vscode } from '../vscodeApi';
 import { count } from '../../../src/shared/words';
@@ -148,12 +149,27 @@ function render(state: SummaryState): void {
   const open = el('vscode-button', { id: 'open-file' }, 'Open file');
   open.addEventListener('click', () => send({ type: 'openFile' }));
   const parts: HTMLElement[] = [title, el('p', { id: 'shape' }, shapeLine(info), ' ', open)];
+  if (info.task) parts.push(taskSection(info.task));
   if (info.problems.length) parts.push(problemsList(info));
   if (info.columns.length) parts.push(el('section', {}, el('h2', {}, 'Columns'), columnsTable(info)));
+  // Multi-label 0/1 columns: each label's balance; otherwise the label column's.
+  const labelColumns = info.task?.labelColumns.length && info.task.labelColumns.length > 1 ? info.task.labelColumns : [];
   const label = info.columns.find(c => c.role === 'label');
-  if (label?.valueCounts) parts.push(labelBalance(label));
+  const balanced = labelColumns.length ? info.columns.filter(c => labelColumns.includes(c.name)) : label && info.task?.task !== 'regression' ? [label] : [];
+  for (const c of balanced) if (c.valueCounts) parts.push(labelBalance(c));
   if (info.textLengths) parts.push(textLengths(info.textLengths));
   app.replaceChildren(...parts);
+}
+
+/** What the labels propose the model learn, why, and how its targets read as that task. */
+function taskSection(task: DatasetTask): HTMLElement {
+  return el(
+    'section',
+    { id: 'task' },
+    el('h2', {}, 'Proposed task'),
+    el('p', {}, `${TASKS[task.task].title}: ${task.why}${task.summary ? `; ${task.summary}` : ''}.`),
+    el('p', { class: 'hint' }, 'Fine-tune on this CSV proposes it and lets you choose another in its settings.'),
+  );
 }
 
 window.addEventListener('message', (event: MessageEvent<unknown>) => {
