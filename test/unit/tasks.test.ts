@@ -436,6 +436,67 @@ describe('a multi-label run and a regression run, from a CSV to predictions', ()
     for (const [name, t] of a) assert.deepEqual(b.get(name)!.data, t.data, name);
   });
 
+  it('the three multi-label forms train the same trajectory (rows in file order, dropout 0)', async () => {
+    const data = rowsOfData();
+    const forms: [string, string, string][] = [
+      // The columns named in the order the other forms sort their labels: the same head, label for label.
+      ['cols.csv', 'insult,toxic', ['text,toxic,insult', ...data.map(r => `${r.text},${+r.toxic},${+r.insult}`)].join('\n')],
+      [
+        'tags.csv',
+        'tags',
+        ['text,tags', ...data.map(r => `${r.text},${[r.toxic ? 'toxic' : '', r.insult ? 'insult' : ''].filter(Boolean).join('|')}`)].join('\n'),
+      ],
+      [
+        'rows.jsonl',
+        'labels',
+        data.map(r => JSON.stringify({ text: r.text, labels: [...(r.toxic ? ['toxic'] : []), ...(r.insult ? ['insult'] : [])] })).join('\n'),
+      ],
+    ];
+    const losses: number[][] = [];
+    for (const [name, labelCol, text] of forms) {
+      const f = file(name, [text]);
+      const over = {
+        maxSteps: 4,
+        shuffle: false,
+        dropout: 0,
+        problemType: 'multi_label_classification' as const,
+        labelSep: name === 'tags.csv' ? '|' : undefined,
+        validationData: f,
+      };
+      const { done, messages } = await runCollecting(config(f, labelCol, path.join(tempDir(), 'run'), over));
+      assert.equal(done.status, 'completed', done.reason);
+      losses.push(messages.flatMap(m => (m.type === 'progress' ? [m.loss] : [])));
+    }
+    assert.equal(losses[0].length, 4);
+    for (const l of losses.slice(1)) l.forEach((x, i) => assert.ok(Math.abs(x - losses[0][i]) < 1e-6, `step ${i + 1}: ${x} vs ${losses[0][i]}`));
+  });
+
+  it('a multi-label checkpoint from the Hub comes with its thresholds.json and predicts the labels over them', async () => {
+    const { FakeHub } = await import('./fakeHub');
+    const repo = await tinyCheckpoint(path.join(tempDir(), 'repo'), { 0: 'toxic', 1: 'insult' });
+    const cfgFile = path.join(repo, 'config.json');
+    fs.writeFileSync(cfgFile, JSON.stringify({ ...JSON.parse(fs.readFileSync(cfgFile, 'utf8')), problem_type: 'multi_label_classification' }));
+    fs.writeFileSync(path.join(repo, 'thresholds.json'), JSON.stringify({ version: 1, labels: ['toxic', 'insult'], thresholds: [0, 1] }));
+    const hub = await new FakeHub({ 'test-org/tagger': { dir: repo, commit: '7'.repeat(40) } }).start();
+    const env = { HF_ENDPOINT: process.env.HF_ENDPOINT, HF_HUB_CACHE: process.env.HF_HUB_CACHE };
+    process.env.HF_ENDPOINT = hub.endpoint;
+    process.env.HF_HUB_CACHE = tempDir();
+    const predictor = new Predictor();
+    try {
+      const got = await predictor.predict('test-org/tagger', [{ text: 'any text at all' }]);
+      assert.equal(got.task, 'multi_label_classification');
+      assert.deepEqual(got.thresholds, [0, 1]);
+      // A threshold of 0 gives the label to every text; of 1, to none that is not certain.
+      assert.deepEqual(got.results[0].labels, ['toxic']);
+    } finally {
+      predictor.dispose();
+      await hub.stop();
+      for (const [k, v] of Object.entries(env))
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+    }
+  });
+
   it('refuses a metric the task does not compute', async () => {
     const data = rowsOfData();
     const csv = file('scores.csv', ['text,score', ...data.map(r => `${r.text},${r.score}`)]);

@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { familyOfModelType, supportedModelTypes } from '../../shared/families';
 import { hubCacheDir, hubEndpoint, isHubOffline, networkReason, RepoCache, WEIGHT_FILES } from '../../shared/hubCache';
 import { isCommitHash, validateModelId, validateRevision } from '../../shared/modelId';
+import { CHECKPOINT_FILES } from '../../shared/runFolder';
 
 export interface HubProgress {
   file: string;
@@ -74,6 +75,15 @@ function refuseUnknownFamily(id: string, configFile: string): string | undefined
   return modelType;
 }
 
+/** config.json's problem_type, if it reads. */
+function problemTypeOf(configFile: string): unknown {
+  try {
+    return (JSON.parse(fs.readFileSync(configFile, 'utf8')) as { problem_type?: unknown }).problem_type;
+  } catch {
+    return undefined;
+  }
+}
+
 const WEIGHTS = WEIGHT_FILES.map(file => ({ file, index: file.endsWith('.index.json') }));
 
 export function hubOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): HubOptions {
@@ -111,7 +121,8 @@ export async function downloadModel(modelId: string, options: HubOptions = {}): 
     if (!config) throw new HubError(`${id} has no config.json at ${revision}: is it a model repository?`);
     // Every later file comes from the same commit, even if the branch moves meanwhile.
     const commit = config.commit;
-    const modelType = refuseUnknownFamily(id, await session.fetch('config.json', config));
+    const configFile = await session.fetch('config.json', config);
+    const modelType = refuseUnknownFamily(id, configFile);
     // The tokenizer: tokenizer.json (every family's, as transformers saves it), a BERT vocab.txt,
     // or, only where there is no tokenizer.json, DeBERTa's spm.model or RoBERTa's vocab.json + merges.txt.
     const got = new Set<string>();
@@ -126,6 +137,11 @@ export async function downloadModel(modelId: string, options: HubOptions = {}): 
       throw new HubError(
         `${id} has no tokenizer.json (nor a BERT vocab.txt, DeBERTa's spm.model or RoBERTa's vocab.json and merges.txt), which BERT Tune reads the tokenizer from. It can be given one in Python: AutoTokenizer.from_pretrained("${id}").save_pretrained(folder), then pick that folder with the model's other files.`,
       );
+    // A multi-label classifier BERT Tune trained keeps its tuned thresholds beside config.json.
+    if (problemTypeOf(configFile) === 'multi_label_classification') {
+      const meta = await session.meta(CHECKPOINT_FILES.thresholds, commit);
+      if (meta) await session.fetch(CHECKPOINT_FILES.thresholds, meta);
+    }
     let weights: string | undefined;
     for (const w of WEIGHTS) {
       const meta = await session.meta(w.file, commit);
