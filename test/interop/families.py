@@ -16,10 +16,9 @@ Nothing is downloaded.
 import json, os, shutil, sys, tempfile
 import torch
 import transformers
-from torch import nn
 from transformers import (AutoModelForSequenceClassification, AutoTokenizer, BertTokenizer, DebertaV2Config, DistilBertConfig, ElectraConfig, ModernBertConfig,
-                          RobertaConfig, RobertaTokenizer, XLMRobertaConfig, XLMRobertaTokenizer, get_linear_schedule_with_warmup)
-from transformers.trainer_pt_utils import get_parameter_names
+                          RobertaConfig, RobertaTokenizer, XLMRobertaConfig, XLMRobertaTokenizer)
+from trainer_like import step, trainer_optimizer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "..", "fixtures")
@@ -165,16 +164,7 @@ def encode(tok, t):
 
 def trajectory(model, tok, rows):
     """5 steps as Trainer takes them: dropout 0, rows in file order, AdamW with Trainer's decay groups, linear warmup, clipping."""
-    for m in model.modules():
-        if isinstance(m, nn.Dropout):
-            m.p = 0.0
-    model.train()
-    decay = set(get_parameter_names(model, [nn.LayerNorm], [r"bias", r"layernorm", r"rmsnorm", r"(?:^|\.)norm(?:$|\.)", r"_norm(?:$|\.)"]))
-    params = dict(model.named_parameters())
-    groups = [{"params": [p for n, p in params.items() if n in decay], "weight_decay": 0.01},
-              {"params": [p for n, p in params.items() if n not in decay], "weight_decay": 0.0}]
-    opt = torch.optim.AdamW(groups, lr=1e-3, betas=(0.9, 0.999), eps=1e-8)
-    sched = get_linear_schedule_with_warmup(opt, 2, STEPS)
+    opt, sched, decay = trainer_optimizer(model, STEPS)
     batches, steps = [], []
     for s in range(STEPS):
         chunk = rows[s * BATCH:(s + 1) * BATCH]
@@ -187,12 +177,7 @@ def trajectory(model, tok, rows):
         inputs = {k: v for k, v in enc.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
         lr = sched.get_last_lr()[0]
         loss = model(**inputs, labels=labels).loss
-        loss.backward()
-        norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        sched.step()
-        opt.zero_grad()
-        steps.append({"lr": lr, "loss": loss.item(), "grad_norm": norm.item()})
+        steps.append({"lr": lr, "loss": loss.item(), "grad_norm": step(loss, model, opt, sched)})
     model.eval()
     with torch.no_grad():
         first = {k: torch.tensor(v) for k, v in batches[0].items() if k in ("input_ids", "attention_mask")}

@@ -11,14 +11,12 @@
 
 Nothing is downloaded.
 """
-import json, os, shutil, sys
+import inspect, json, os, shutil, sys
 import torch
 import transformers
 from torch import nn
-import inspect
-from transformers import (AutoModelForSequenceClassification, AutoTokenizer, BertConfig, BertTokenizer, DistilBertConfig, ElectraConfig,
-                          get_linear_schedule_with_warmup)
-from transformers.trainer_pt_utils import get_parameter_names
+from transformers import (AutoModelForSequenceClassification, AutoTokenizer, BertConfig, BertTokenizer, DistilBertConfig, ElectraConfig)
+from trainer_like import step, trainer_optimizer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "..", "fixtures")
@@ -67,16 +65,7 @@ VARIANTS = {
 
 
 def trajectory(model, tok, rows, task, pos_weight):
-    for m in model.modules():
-        if isinstance(m, nn.Dropout):
-            m.p = 0.0
-    model.train()
-    decay = set(get_parameter_names(model, [nn.LayerNorm], [r"bias", r"layernorm", r"rmsnorm", r"(?:^|\.)norm(?:$|\.)", r"_norm(?:$|\.)"]))
-    params = dict(model.named_parameters())
-    groups = [{"params": [p for n, p in params.items() if n in decay], "weight_decay": 0.01},
-              {"params": [p for n, p in params.items() if n not in decay], "weight_decay": 0.0}]
-    opt = torch.optim.AdamW(groups, lr=1e-3, betas=(0.9, 0.999), eps=1e-8)
-    sched = get_linear_schedule_with_warmup(opt, 2, STEPS)
+    opt, sched, _ = trainer_optimizer(model, STEPS)
     batches, steps = [], []
     for s in range(STEPS):
         chunk = rows[s * BATCH:(s + 1) * BATCH]
@@ -92,12 +81,7 @@ def trajectory(model, tok, rows, task, pos_weight):
         else:
             logits = model(**enc).logits
             loss = nn.BCEWithLogitsLoss(pos_weight=torch.tensor(pos_weight))(logits, labels)
-        loss.backward()
-        norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        sched.step()
-        opt.zero_grad()
-        steps.append({"lr": lr, "loss": loss.item(), "grad_norm": norm.item()})
+        steps.append({"lr": lr, "loss": loss.item(), "grad_norm": step(loss, model, opt, sched)})
     model.eval()
     with torch.no_grad():
         first = {k: torch.tensor(v) for k, v in batches[0].items() if k in inspect.signature(model.forward).parameters and k != "labels"}

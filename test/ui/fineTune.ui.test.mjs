@@ -13,7 +13,6 @@ import {
   clickDialogButton,
   clickMenuItem,
   explorerContextMenu,
-  openViewPane,
   openWorkbench,
   runCommand,
   pickQuickItem,
@@ -21,6 +20,7 @@ import {
   waitForQuickPick,
   makeTinyModel,
   removeTinyModel,
+  runsPane,
   withFailureScreenshot,
 } from './workbench.mjs';
 
@@ -49,14 +49,6 @@ describe('Fine-tune on this CSV, in the workbench', () => {
     await wb?.close();
     removeTinyModel(model);
   });
-
-  const runsPane = async page => {
-    // The activity-bar entry toggles: click it only when BERT Tune's views are not showing.
-    if (!(await page.locator('.pane-header', { hasText: 'Runs' }).first().isVisible())) {
-      await page.locator('.activitybar .action-item a[aria-label^="BERT Tune"]').click();
-    }
-    return openViewPane(page, 'Runs');
-  };
 
   it('trains from the Explorer context menu with the defaults, and the Runs view shows it done with its accuracy', () =>
     withFailureScreenshot(wb.page, 'trains-from-the-explorer-context-menu-wi', async () => {

@@ -8,8 +8,8 @@ import {
   hoverEditorWord,
   makeTinyModel,
   openWorkbench,
+  predictTypedText,
   removeTinyModel,
-  runCommand,
   screenshot,
   withFailureScreenshot,
 } from './workbench.mjs';
@@ -33,22 +33,8 @@ describe('Predict selection, in the workbench', () => {
       const { page } = wb;
       await chooseModelFolder(page, model, 'sentiment');
 
-      await runCommand(page, 'File: New Untitled Text File');
-      await page.locator('.monaco-editor .view-lines').first().click();
-      await page.keyboard.type('an utterly charming and hilarious film');
-      await page.keyboard.press('Home');
-      await page.keyboard.press('Shift+End');
-      await runCommand(page, 'BERT Tune: Predict selection');
-      // The label is an "after" decoration: CSS ::after content, not DOM text.
-      const label = await page.waitForFunction(
-        () =>
-          [...document.querySelectorAll('.monaco-editor .view-lines span')]
-            .map(s => getComputedStyle(s, '::after').content)
-            .find(c => /(negative|positive) \d+%/.test(c)),
-        undefined,
-        { timeout: 60_000 },
-      );
-      assert.match(await label.jsonValue(), /^"(negative|positive) \d+%"$/);
+      const label = await predictTypedText(page, 'an utterly charming and hilarious film', /(negative|positive) \d+%/);
+      assert.match(label, /^"(negative|positive) \d+%"$/);
       console.log(`screenshot: ${await screenshot(page, 'predict-1-inline')}`);
 
       await hoverEditorWord(page, 'charming');

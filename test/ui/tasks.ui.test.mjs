@@ -16,10 +16,11 @@ import {
   explorerContextMenu,
   hoverEditorWord,
   makeTinyModel,
-  openViewPane,
   openWorkbench,
   pickQuickItem,
+  predictTypedText,
   removeTinyModel,
+  runsPane,
   runCommand,
   screenshot,
   waitForQuickPick,
@@ -70,13 +71,6 @@ describe('Multi-label and regression, in the workbench', () => {
     removeTinyModel(model);
   });
 
-  const runsPane = async page => {
-    if (!(await page.locator('.pane-header', { hasText: 'Runs' }).first().isVisible())) {
-      await page.locator('.activitybar .action-item a[aria-label^="BERT Tune"]').click();
-    }
-    return openViewPane(page, 'Runs');
-  };
-
   /** The wizard up to its settings step (from the Explorer's menu, else the palette), the label step answered by `label`; the settings' Task row. */
   async function wizard(page, file, label, fromExplorer) {
     if (fromExplorer) await explorerContextMenu(page, file, 'Fine-tune on this CSV');
@@ -123,21 +117,8 @@ describe('Multi-label and regression, in the workbench', () => {
       await done.click({ button: 'right' });
       await clickMenuItem(page, 'Use for Predictions');
 
-      await runCommand(page, 'File: New Untitled Text File');
-      await page.locator('.monaco-editor .view-lines').first().click();
-      await page.keyboard.type('awful and dull film');
-      await page.keyboard.press('Home');
-      await page.keyboard.press('Shift+End');
-      await runCommand(page, 'BERT Tune: Predict selection');
-      const label = await page.waitForFunction(
-        () =>
-          [...document.querySelectorAll('.monaco-editor .view-lines span')]
-            .map(s => getComputedStyle(s, '::after').content)
-            .find(c => /((toxic|insult) \d+%|no label)/.test(c)),
-        undefined,
-        { timeout: 60_000 },
-      );
-      assert.match(await label.jsonValue(), /^"(((toxic|insult) \d+%(, )?)+|no label)"$/);
+      const label = await predictTypedText(page, 'awful and dull film', /((toxic|insult) \d+%|no label)/);
+      assert.match(label, /^"(((toxic|insult) \d+%(, )?)+|no label)"$/);
       console.log(`screenshot: ${await screenshot(page, 'tasks-3-inline')}`);
       await hoverEditorWord(page, 'awful');
       const hover = page.locator('.monaco-hover', { hasText: 'BERT Tune' }).first();

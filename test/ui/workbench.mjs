@@ -202,3 +202,32 @@ export async function chooseModelFolder(page, model, name) {
   }
   await chosen.waitFor({ timeout: 10_000 });
 }
+
+/** BERT Tune's Runs view, its activity-bar entry clicked only when its views are not showing (the entry toggles). */
+export async function runsPane(page) {
+  if (!(await page.locator('.pane-header', { hasText: 'Runs' }).first().isVisible())) {
+    await page.locator('.activitybar .action-item a[aria-label^="BERT Tune"]').click();
+  }
+  return openViewPane(page, 'Runs');
+}
+
+/**
+ * Types `text` into a new untitled editor, selects it and runs Predict selection; resolves to
+ * the inline label once one matching `shown` is there (an "after" decoration: CSS ::after
+ * content, not DOM text), quoted as CSS gives it.
+ */
+export async function predictTypedText(page, text, shown) {
+  await runCommand(page, 'File: New Untitled Text File');
+  await page.locator('.monaco-editor .view-lines').first().click();
+  await page.keyboard.type(text);
+  await page.keyboard.press('Home');
+  await page.keyboard.press('Shift+End');
+  await runCommand(page, 'BERT Tune: Predict selection');
+  const label = await page.waitForFunction(
+    source =>
+      [...document.querySelectorAll('.monaco-editor .view-lines span')].map(s => getComputedStyle(s, '::after').content).find(c => new RegExp(source).test(c)),
+    shown.source,
+    { timeout: 60_000 },
+  );
+  return label.jsonValue();
+}
