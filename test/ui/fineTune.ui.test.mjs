@@ -268,11 +268,7 @@ describe('Fine-tune on this CSV, in the workbench', () => {
       console.log(`screenshot: ${await screenshot(page, 'messy-file-estimate')}`);
       await clickDialogButton(page, 'Show Lines');
 
-      // The run is cancelled; the file opens at the first line; the Problems panel lists every line.
-      await page
-        .locator('.statusbar-item', { hasText: /BERT Tune: (preparing|waiting)/ })
-        .first()
-        .waitFor({ state: 'hidden', timeout: 30_000 });
+      // The file opens at the first line; the Problems panel lists every line; the run waits for Start or Cancel.
       await page.locator('.tab.active', { hasText: 'messy-reviews.csv' }).waitFor({ timeout: 15_000 });
       await page.locator('.statusbar-item', { hasText: 'Ln 5, Col 1' }).first().waitFor({ timeout: 15_000 });
       const problems = page.locator('.markers-panel');
@@ -280,6 +276,13 @@ describe('Fine-tune on this CSV, in the workbench', () => {
       const listed = await problems.innerText();
       for (const line of [4, 5, 7, 8, 9]) assert.match(listed, new RegExp(`\\[Ln ${line}, Col 1\\]`), `line ${line} in the Problems panel`);
       console.log(`screenshot: ${await screenshot(page, 'messy-file-problems')}`);
+      const waiting = page.locator('.notification-toast', { hasText: 'the lines are listed in the Problems panel. Start anyway?' });
+      await waiting.waitFor({ timeout: 15_000 });
+      await waiting.locator('.monaco-button', { hasText: 'Cancel' }).click();
+      await page
+        .locator('.statusbar-item', { hasText: /BERT Tune: (preparing|waiting)/ })
+        .first()
+        .waitFor({ state: 'hidden', timeout: 30_000 });
 
       // The dataset summary lists the row with no label too (the label balance cannot show it).
       await runCommand(page, 'BERT Tune: Show Dataset Summary');

@@ -125,6 +125,30 @@ describe('the confirmation before a run', () => {
     assert.ok(hasLines(estimate));
   });
 
+  it('restates the run (model, epochs, learning rate, batch, validation file) and the task, and warns a small run from scratch', () => {
+    const run = {
+      data: '/w/d.csv',
+      classWeights: 'none' as const,
+      metricForBest: 'accuracy' as const,
+      model: 'bert-base-uncased',
+      epochs: 3,
+      learningRate: 5e-5,
+      batchSize: 32,
+      validationData: '/w/dev.csv',
+    };
+    const detail = estimateDetail(estimate, run);
+    assert.match(detail, /^10 training rows, 2 validation rows \(from dev\.csv\)\.$/m);
+    assert.match(detail, /^Model: bert-base-uncased · 3 epochs · learning rate 0\.00005 · batch 32\.$/m);
+    assert.match(detail, /^Task: single-label classification\.$/m);
+    assert.doesNotMatch(detail, /From scratch/);
+    const scratch = estimateDetail(estimate, run, true);
+    assert.match(scratch, /^Model: from scratch \(random weights\)/m);
+    assert.match(scratch, /⚠ From scratch on 10 rows: .*Start from a pretrained model/);
+    const regression = estimateDetail({ ...estimate, task: 'regression', labelCounts: [] }, run);
+    assert.match(regression, /^Task: regression\.$/m);
+    assert.doesNotMatch(regression, /Labels:/);
+  });
+
   it("an older trainer's estimate, without findings, still says how many rows are skipped", () => {
     const older: Estimate = { ...estimate, findings: undefined, tokenLengths: undefined, notes: undefined };
     const detail = estimateDetail(older, { data: '/w/d.csv', classWeights: 'none', metricForBest: 'accuracy' });

@@ -372,7 +372,11 @@ export async function askSettings(title: string, base: TrainConfig, options: { c
           (e.key !== 'standardizeTarget' || config.problemType === 'regression'),
       ).map(e => ({
         label: e.label,
-        description: String(config[e.key] ?? (e.choices ? choicesOf(e, config)[0].value : '—')),
+        // A validation file makes the split moot: say so, not "0.2".
+        description:
+          e.key === 'validationSplit' && config.validationData
+            ? `— (the validation file ${path.basename(config.validationData)} is used)`
+            : String(config[e.key] ?? (e.choices ? choicesOf(e, config)[0].value : '—')),
         key: e.key,
       })),
     ];

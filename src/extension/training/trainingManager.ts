@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { SHUTDOWN_SAVE_MS, type FromTrainer, type TrainConfig } from '../../shared/trainerProtocol';
 import { TrainerProcess, type TrainerExit } from './trainerProcess';
-import { hasResumableCheckpoint } from '../../shared/runFolder';
+import { diagnosisContext, hasResumableCheckpoint } from '../../shared/runFolder';
 import { describeMetrics, formatMetric, headlineMetric, METRICS, metricValue } from '../../shared/metrics';
 import { isModelUnavailable } from './hubCheck';
 import { DataDiagnostics } from './dataDiagnostics';
@@ -190,12 +190,20 @@ export class TrainingManager implements vscode.Disposable {
     const firstLine = this.dataDiagnostics.show(e.findings ?? []);
     const variants = e.findings?.some(f => f.kind === 'labelVariants');
     const buttons = ['Start', ...(variants ? [MERGE_VARIANTS] : []), ...(hasLines(e) ? [SHOW_LINES] : [])];
-    const answer = await vscode.window.showInformationMessage(
+    let answer = await vscode.window.showInformationMessage(
       `Fine-tune on ${path.basename(run.config.data)}?`,
-      { modal: true, detail: estimateDetail(e, run.config) },
+      { modal: true, detail: estimateDetail(e, run.config, diagnosisContext(run.config, run.config.out).fromScratch) },
       ...buttons,
     );
-    if (answer === SHOW_LINES && firstLine) void showFirstLine(firstLine);
+    if (answer === SHOW_LINES) {
+      // The lines in the Problems panel and the file at the first; the run waits for the answer here, where they can be read.
+      if (firstLine) void showFirstLine(firstLine);
+      answer = await vscode.window.showInformationMessage(
+        `Fine-tune on ${path.basename(run.config.data)}: the lines are listed in the Problems panel. Start anyway?`,
+        'Start',
+        'Cancel',
+      );
+    }
     if (answer === MERGE_VARIANTS) run.restart = { mergeLabelVariants: true };
     run.process.send({ type: answer === 'Start' ? 'begin' : 'cancel' });
     if (answer !== 'Start') return;
