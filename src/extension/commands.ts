@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { RUN_FILES, describeRunLock, hasResumableCheckpoint, liveRunLock, readRunConfig } from '../shared/runFolder';
 import { deleteRunFolder } from './runs/deleteRun';
-import { refuseRunFolder } from './runs/runStore';
+import { refuseRunFolder, summarizeRun } from './runs/runStore';
 import { exportTrainingScript, importRun } from './runs/exportImport';
 import { COMMANDS_NEEDING_TRUST, TRUST_NEEDED_MESSAGE, withTrust } from './trust';
 import { installNativeBackend, showBackend } from './backend/backendCommands';
@@ -94,7 +94,8 @@ export const commands: Record<string, CommandFactory> = {
       );
       dir = pick?.dir;
     }
-    const run = runs.find(r => r.dir === dir);
+    // A run just started may not be in the Runs view yet: read its folder.
+    const run = runs.find(r => r.dir === dir) ?? (dir && fs.existsSync(dir) ? summarizeRun(dir, dir === ctx.training.current?.runDir) : undefined);
     return run ? ctx.metricsPanels.show(run) : undefined;
   },
 

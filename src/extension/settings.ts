@@ -41,6 +41,8 @@ export interface Settings {
   /** Gradient workers asked for; undefined: one per core. */
   threads: number | undefined;
   predict: { onSelectionChange: boolean; maxLength: number };
+  /** Open a run's metrics panel when it starts training. */
+  metrics: { openOnStart: boolean };
   /** Settings whose value was not usable, each in a sentence: the default was used instead. */
   ignored: string[];
 }
@@ -100,6 +102,7 @@ export function readSettings(source: SettingsSource): Settings {
     training,
     threads,
     predict: { onSelectionChange: source.get('predict.onSelectionChange') === true, maxLength },
+    metrics: { openOnStart: source.get('metrics.openOnStart') !== false },
     ignored,
   };
 }

@@ -6,6 +6,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { currentSettings } from '../config';
 import { SHUTDOWN_SAVE_MS, type FromTrainer, type TrainConfig } from '../../shared/trainerProtocol';
 import { TrainerProcess, type TrainerExit } from './trainerProcess';
 import { diagnosisContext, hasResumableCheckpoint } from '../../shared/runFolder';
@@ -23,6 +24,8 @@ export interface ActiveRun {
   restart?: Partial<TrainConfig>;
   process: TrainerProcess;
   progress?: Extract<FromTrainer, { type: 'progress' }>;
+  /** Its metrics panel was opened at its first step (bertTune.metrics.openOnStart). */
+  metricsOpened?: boolean;
   lastEvaluation?: Extract<FromTrainer, { type: 'evaluation' }>;
   /** Before training: loading and measuring, then waiting for the user's Start at the estimate. */
   phase: 'preparing' | 'confirming' | 'training';
@@ -112,6 +115,11 @@ export class TrainingManager implements vscode.Disposable {
       if (m.type === 'progress' || m.type === 'evaluation') {
         this.updateStatusBar(run);
         this.changed.fire(run);
+      }
+      // Its metrics panel, once the run trains (its folder is there by then), unless the user turned that off.
+      if (m.type === 'progress' && !run.metricsOpened) {
+        run.metricsOpened = true;
+        if (currentSettings().metrics.openOnStart) void vscode.commands.executeCommand('bertTune.showMetrics', vscode.Uri.file(run.runDir));
       }
     });
     this.updateStatusBar(run);
