@@ -135,6 +135,10 @@ describe('Multi-label and regression, in the workbench', () => {
       const { page } = wb;
       const task = await wizard(page, 'film-scores.csv', () => pickQuickItem(page, 'score'), false);
       assert.equal(task.trim(), 'regression');
+      // The regression's own setting, and the CLI's other knobs behind "More settings…".
+      await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'learn the target standardised' }).waitFor();
+      await pickQuickItem(page, 'More settings');
+      await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Learning-rate schedule' }).waitFor({ timeout: 10_000 });
       await acceptQuickPick(page);
       const dialog = page.locator('.monaco-dialog-box', { hasText: 'Task: regression' });
       await dialog.waitFor({ timeout: 60_000 });

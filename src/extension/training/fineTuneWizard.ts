@@ -11,6 +11,7 @@ import { AUTO_BACKEND_SUMMARY, BACKEND_SETTING_VALUES, BACKEND_SUMMARIES, isBack
 import { TRAIN_DEFAULTS, trainConfigSchema, type TrainConfig } from '../../shared/trainerProtocol';
 import { DEFAULT_METRIC_OF, METRIC_NAMES, METRICS, metricsOf } from '../../shared/metrics';
 import { TASK_NAMES, TASKS } from '../../shared/tasks';
+import { SCHEDULE_NAMES, SCHEDULES } from '../../shared/schedules';
 import { binaryColumns, proposeTask } from '../../shared/taskProposal';
 import type { Settings } from '../settings';
 import { BASE_MODELS, familyGroup, SCRATCH_SIZES } from './baseModels';
@@ -272,7 +273,14 @@ type Choices = readonly { value: string; detail: string }[];
 const metricChoices = (config: TrainConfig): Choices =>
   (config.problemType ? metricsOf(config.problemType) : METRIC_NAMES).map(m => ({ value: m, detail: METRICS[m].detail }));
 
-const EDITABLE: { key: keyof TrainConfig; label: string; parse: (s: string) => unknown; choices?: Choices | ((config: TrainConfig) => Choices) }[] = [
+const EDITABLE: {
+  key: keyof TrainConfig;
+  label: string;
+  parse: (s: string) => unknown;
+  choices?: Choices | ((config: TrainConfig) => Choices);
+  /** Listed once the user asks for more settings. */
+  more?: true;
+}[] = [
   {
     key: 'problemType',
     label: 'Task (proposed from the data)',
@@ -303,6 +311,20 @@ const EDITABLE: { key: keyof TrainConfig; label: string; parse: (s: string) => u
     parse: s => (/^\s*(y|yes|true|1)\s*$/i.test(s) ? true : /^\s*(n|no|false|0|)\s*$/i.test(s) ? undefined : s),
   },
   { key: 'seed', label: 'Seed', parse: Number },
+  // The CLI's other knobs, as its options read them (bert-tune train --help).
+  { key: 'evalSteps', label: 'Evaluate every N steps too (empty: after each epoch only)', parse: s => (s.trim() ? Number(s) : undefined), more: true },
+  {
+    key: 'schedule',
+    label: 'Learning-rate schedule',
+    parse: s => s,
+    choices: SCHEDULE_NAMES.map(n => ({ value: n, detail: SCHEDULES[n] })),
+    more: true,
+  },
+  { key: 'warmupRatio', label: 'Warmup (share of the steps)', parse: Number, more: true },
+  { key: 'warmupSteps', label: 'Warmup steps (empty: from the share above)', parse: s => (s.trim() ? Number(s) : undefined), more: true },
+  { key: 'dropout', label: "Dropout, one rate for every layer (empty: the model's own; 0: off)", parse: s => (s.trim() ? Number(s) : undefined), more: true },
+  { key: 'weightDecay', label: 'Weight decay (AdamW, not on biases and LayerNorm)', parse: Number, more: true },
+  { key: 'maxGradNorm', label: 'Gradient clipping: max global norm (0: none)', parse: Number, more: true },
   {
     key: 'classWeights',
     label: 'Class weights (for imbalanced labels)',
@@ -351,8 +373,9 @@ export interface SettingsChoice {
 
 export async function askSettings(title: string, base: TrainConfig, options: { canExport?: boolean } = {}): Promise<SettingsChoice | undefined> {
   let config = { ...base };
+  let showMore = false;
   for (;;) {
-    type Item = vscode.QuickPickItem & { key?: keyof TrainConfig; start?: boolean; exportScript?: boolean };
+    type Item = vscode.QuickPickItem & { key?: keyof TrainConfig; start?: boolean; exportScript?: boolean; more?: boolean };
     const items: Item[] = [
       { label: '$(play) Start training', description: 'with the settings below', start: true },
       ...(options.canExport
@@ -368,6 +391,7 @@ export async function askSettings(title: string, base: TrainConfig, options: { c
       // A task's own settings only where it is that task.
       ...EDITABLE.filter(
         e =>
+          (showMore || !e.more) &&
           (e.key !== 'labelSep' || config.problemType === 'multi_label_classification') &&
           (e.key !== 'standardizeTarget' || config.problemType === 'regression'),
       ).map(e => ({
@@ -379,10 +403,17 @@ export async function askSettings(title: string, base: TrainConfig, options: { c
             : String(config[e.key] ?? (e.choices ? choicesOf(e, config)[0].value : '—')),
         key: e.key,
       })),
+      ...(showMore
+        ? []
+        : [{ label: '$(settings) More settings…', description: 'evaluation steps, schedule, warmup, dropout, weight decay, clipping', more: true }]),
     ];
     const choice = await pick(items, items[0], title, 'Start, or pick a setting to change it', 5);
     if (choice === BACK) return { config, back: true };
     if (!choice) return undefined;
+    if (choice.more) {
+      showMore = true;
+      continue;
+    }
     if (choice.start) return { config };
     if (choice.exportScript) return { config, exportScript: true };
     const edit = EDITABLE.find(e => e.key === choice.key)!;
