@@ -81,7 +81,10 @@ describe("the metrics panel's state, apart from its rendering", () => {
     assert.equal(state.run?.status, 'stopped', "init's run status is the host's, not the replay's");
     assert.equal(state.rawLoss.length, 3);
     assert.deepEqual(state.best, { value: 0.7, step: 1 });
-    assert.equal(shownEvaluation(state)?.step, 2);
+    assert.equal(shownEvaluation(state)?.step, 1, 'a run not training shows its best evaluation: the one predictions use');
+    applyHostMessage(state, { type: 'status', status: 'running' });
+    assert.equal(shownEvaluation(state)?.step, 2, 'while it trains, the newest');
+    applyHostMessage(state, { type: 'status', status: 'stopped' });
     assert.deepEqual(headerButtons(state), { stop: false, resume: true });
     applyHostMessage(state, { type: 'status', status: 'running' });
     assert.deepEqual(headerButtons(state), { stop: true, resume: false });
@@ -116,8 +119,11 @@ describe("the metrics panel's state, apart from its rendering", () => {
     applyHostMessage(state, { type: 'init', run: run('completed'), messages: [evaluation(5, 0.9, true), evaluation(10, 0.85, false)], comparable: [] });
     assert.deepEqual(
       evaluationChoices(state).map(c => c.label),
-      ['the latest evaluation', 'step 5: accuracy 90.0% (best, used for predictions)', 'step 10: accuracy 85.0%'],
+      ['the best evaluation (predictions use it)', 'step 5: accuracy 90.0% (best, used for predictions)', 'step 10: accuracy 85.0%'],
     );
+    assert.equal(shownEvaluation(state)?.step, 5);
+    state.chosenStep = 10;
+    assert.equal(shownEvaluation(state)?.step, 10);
     state.chosenStep = 5;
     assert.equal(shownEvaluation(state)?.step, 5);
     assert.match(evaluationHeading(state, state.evaluations[1]), /\(the latest\)/);

@@ -181,6 +181,17 @@ function renderEvaluationPicker(): void {
   pick.value = state.chosenStep === undefined ? '' : String(state.chosenStep);
 }
 
+// A cell chosen in the matrix pins its evaluation: a newer one arriving does not swap the rows listed under the user.
+$('confusion').addEventListener(
+  'click',
+  event => {
+    if (state.chosenStep !== undefined || !(event.target as HTMLElement).closest('button.cell')) return;
+    state.chosenStep = shownEvaluation(state)?.step;
+    renderEvaluationPicker();
+  },
+  true,
+);
+
 $('eval-pick').addEventListener('change', () => {
   const value = $<HTMLSelectElement>('eval-pick').value;
   state.chosenStep = value ? Number(value) : undefined;

@@ -122,9 +122,14 @@ export function applyHostMessage(state: PanelState, m: ToMetricsWebview): void {
   }
 }
 
-/** The evaluation the table and matrix show: the chosen one, else the latest. */
+/** Whether the panel's run trains now: then its newest evaluation is the news; otherwise its best is what predictions use. */
+const training = (state: PanelState) => state.run?.status === 'running';
+
+/** The evaluation the table and matrix show: the chosen one; else, while training, the latest; else the best (predictions use it). */
 export function shownEvaluation(state: PanelState): Evaluation | undefined {
-  return state.chosenStep === undefined ? state.evaluations.at(-1) : state.evaluations.find(e => e.step === state.chosenStep);
+  if (state.chosenStep !== undefined) return state.evaluations.find(e => e.step === state.chosenStep);
+  const best = !training(state) && state.best ? state.evaluations.find(e => e.step === state.best!.step) : undefined;
+  return best ?? state.evaluations.at(-1);
 }
 
 /** For runs of versions that did not report elapsed time: from the ETA's own rate (0 once the run is done). */
@@ -177,7 +182,7 @@ export function evaluationHeading(state: PanelState, e: Evaluation): string {
 /** The evaluation picker's choices: the latest (value ""), then each evaluation with its step and accuracy, the best marked. */
 export function evaluationChoices(state: PanelState): { value: string; label: string }[] {
   return [
-    { value: '', label: 'the latest evaluation' },
+    { value: '', label: training(state) || !state.best ? 'the latest evaluation' : 'the best evaluation (predictions use it)' },
     ...state.evaluations.map(e => ({
       value: String(e.step),
       label: `step ${e.step}: ${METRICS[headlineMetric(e)].label} ${formatMetric(headlineMetric(e), metricValue(e, headlineMetric(e)))}${e.step === state.best?.step ? ' (best, used for predictions)' : ''}`,

@@ -91,6 +91,7 @@ export class EvaluationDetails {
         button.addEventListener('click', () => {
           this.selected = { truth: c.label, predicted: kind };
           this.renderLabelRows(e, c.label, kind);
+          this.revealRows();
         });
         if (this.selected?.truth === c.label && this.selected.predicted === kind) button.setAttribute('aria-pressed', 'true');
         return el('td', {}, button);
@@ -220,6 +221,7 @@ export class EvaluationDetails {
         button.addEventListener('click', () => {
           this.selected = { truth: labels[t], predicted: labels[p] };
           this.renderCell(e, labels[t], labels[p]);
+          this.revealRows();
         });
         if (this.selected?.truth === labels[t] && this.selected.predicted === labels[p]) button.setAttribute('aria-pressed', 'true');
         tr.append(el('td', {}, button));
@@ -242,6 +244,11 @@ export class EvaluationDetails {
       return;
     }
     this.renderRows(e, `${truth} predicted as ${predicted}`, rowsOfCell(e.misclassified, truth, predicted));
+  }
+
+  /** The listed rows scrolled into view: below a tall matrix they would be under the fold. */
+  private revealRows(): void {
+    this.parts.cellRows.scrollIntoView?.({ behavior: 'smooth', block: 'nearest' });
   }
 
   /** Rows under a heading, each a link to its line, with its confidence (and a note of what it got wrong). */
