@@ -175,12 +175,12 @@ describe('the text census of the Datasets view', () => {
     ].forEach(r => census.add(r));
     const c = census.finish();
     assert.deepEqual(c.conflicts, { texts: 1, rows: 3, lines: [2, 4, 6], example: { text: 'free  entry now', a: ['spam', 2], b: ['ham', 4] } });
-    assert.deepEqual(c.duplicates, { rows: 1, lines: [5] });
+    assert.deepEqual(c.duplicates, { rows: 1, lines: [5], first: [5, 3] });
     assert.deepEqual(c.wordLengths, [5, 0, 1, 0, 0]);
     const [conflict, duplicate] = censusProblems(c, 'text', 'label');
     assert.match(conflict.message, /^1 text in "text" has more than one label in "label", on 3 rows \(lines 2, 4, 6\)/);
     assert.equal(conflict.line, 2);
-    assert.match(duplicate.message, /^1 row repeats an earlier row's text and label \(line 5\)/);
+    assert.match(duplicate.message, /^1 row repeats an earlier row's text and label \(line 5; line 5 repeats line 3\)/);
   });
 
   it('stays bounded: past CENSUS_MAX_TEXTS distinct texts it compares no new ones, and says so', () => {
@@ -197,7 +197,7 @@ describe('the text census of the Datasets view', () => {
     const file = tempFile('census.csv', 'text,label\nfree entry now,spam\nsee you,ham\nfree entry now,ham\nsee you,ham\nok then,ham\nbye,spam\n');
     const info = await inspectDataset(file);
     assert.match(info.problems.map(p => p.message).join('\n'), /1 text in "text" has more than one label in "label", on 2 rows \(lines 2, 4\)/);
-    assert.match(info.problems.map(p => p.message).join('\n'), /1 row repeats an earlier row's text and label \(line 5\)/);
+    assert.match(info.problems.map(p => p.message).join('\n'), /1 row repeats an earlier row's text and label \(line 5; line 5 repeats line 3\)/);
     assert.deepEqual(info.textLengths, { column: 'text', edges: [16, 32, 64, 128], rows: [6, 0, 0, 0, 0] });
   });
 });

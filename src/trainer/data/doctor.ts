@@ -100,7 +100,8 @@ export interface CensusResult {
   /** Texts seen with more than one label, the rows that hold them, their first lines, one example. */
   conflicts: { texts: number; rows: number; lines: number[]; example?: { text: string; a: [string, number]; b: [string, number] } };
   /** Rows whose text and label an earlier row already had, and their first lines. */
-  duplicates: { rows: number; lines: number[] };
+  /** `first`: the first repeat's line and the earlier line it repeats. */
+  duplicates: { rows: number; lines: number[]; first?: [number, number] };
   /** Texts by words, in WORD_LENGTH_EDGES' bins and one more for the longer. */
   wordLengths: number[];
   /** Whether more distinct texts came than the census remembers (then the counts are a lower bound). */
@@ -119,6 +120,7 @@ export class TextCensus {
   private example: CensusResult['conflicts']['example'];
   private duplicateRows = 0;
   private readonly duplicateLines: number[] = [];
+  private firstDuplicate: [number, number] | undefined;
   private readonly wordLengths = new Array<number>(WORD_LENGTH_EDGES.length + 1).fill(0);
   private capped = false;
 
@@ -138,6 +140,7 @@ export class TextCensus {
     }
     if (first.label === targetText(row) && !first.conflicted) {
       this.duplicateRows++;
+      this.firstDuplicate ??= [row.line, first.line];
       if (this.duplicateLines.length < FINDING_LINES_KEPT) this.duplicateLines.push(row.line);
       return;
     }
@@ -160,7 +163,7 @@ export class TextCensus {
   finish(): CensusResult {
     return {
       conflicts: { texts: this.conflictTexts, rows: this.conflictRows, lines: [...this.conflictLines].sort((a, b) => a - b), example: this.example },
-      duplicates: { rows: this.duplicateRows, lines: this.duplicateLines },
+      duplicates: { rows: this.duplicateRows, lines: this.duplicateLines, first: this.firstDuplicate },
       wordLengths: this.wordLengths,
       capped: this.capped,
     };
@@ -180,7 +183,7 @@ export function censusProblems(c: CensusResult, textCol: string, labelCol: strin
   }
   if (c.duplicates.rows) {
     out.push({
-      message: `${count(c.duplicates.rows, 'row')} ${c.duplicates.rows === 1 ? 'repeats' : 'repeat'} an earlier row's text and label (${lineList(c.duplicates.lines, c.duplicates.rows)})${bound}. A random validation split puts copies on both sides, and validation then reads high: remove the duplicates.`,
+      message: `${count(c.duplicates.rows, 'row')} ${c.duplicates.rows === 1 ? 'repeats' : 'repeat'} an earlier row's text and label (${lineList(c.duplicates.lines, c.duplicates.rows)}${c.duplicates.first ? `; line ${c.duplicates.first[0]} repeats line ${c.duplicates.first[1]}` : ''})${bound}. A random validation split puts copies on both sides, and validation then reads high: remove the duplicates.`,
       line: c.duplicates.lines[0],
     });
   }

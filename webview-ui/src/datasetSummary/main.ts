@@ -43,7 +43,7 @@ function columnsTable(info: DatasetInfo): HTMLElement {
   const header = el(
     'vscode-table-header',
     { slot: 'header' },
-    ...['Column', 'Role', 'Values', 'Distinct', 'Mean length'].map(h => el('vscode-table-header-cell', {}, h)),
+    ...['Column', 'Role', 'Values', 'Distinct', 'Kind'].map(h => el('vscode-table-header-cell', {}, h)),
   );
   const body = el(
     'vscode-table-body',
@@ -55,8 +55,13 @@ function columnsTable(info: DatasetInfo): HTMLElement {
         el('vscode-table-cell', {}, c.name),
         el('vscode-table-cell', {}, roleText(c)),
         el('vscode-table-cell', {}, fmt(c.filled)),
-        el('vscode-table-cell', {}, c.distinctCapped ? `≥ ${fmt(c.distinct)}` : fmt(c.distinct)),
-        el('vscode-table-cell', {}, c.numeric ? 'numbers' : c.meanLength.toFixed(1)),
+        el(
+          'vscode-table-cell',
+          { title: c.distinctCapped ? `counting stopped at ${fmt(c.distinct)}: more distinct values than labels have` : '' },
+          c.distinctCapped ? `≥ ${fmt(c.distinct)} (stopped counting)` : fmt(c.distinct),
+        ),
+        // What the column holds: numbers, a few labels, or text of some length.
+        el('vscode-table-cell', {}, c.numeric ? 'numbers' : c.role === 'label' ? 'labels' : `text, ${c.meanLength.toFixed(1)} characters on average`),
       ),
     ),
   );
