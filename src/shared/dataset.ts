@@ -112,6 +112,8 @@ export const datasetInfoSchema = z.object({
   columns: z.array(columnInfoSchema),
   problems: z.array(datasetProblemSchema),
   sizeBytes: z.int().check(z.nonnegative()),
+  /** The first data rows, their cells in the columns' order and cut to 200 characters: the Dataset Summary shows them. */
+  sample: z.optional(z.array(z.object({ line: z.int().check(z.positive()), cells: z.array(z.string()) }))),
   /** The task its labels propose (absent where no column looks like labels). */
   task: z.optional(datasetTaskSchema),
   /** The likely text column's texts by words: `rows[i]` have at most `edges[i]` words (more than `edges[i - 1]`), the last bin the longer ones. */

@@ -170,6 +170,9 @@ describe('the Datasets view of each task', () => {
     assert.equal(far?.line, 62);
     const single = await inspectDataset(file('l.csv', ['text,label,split', ...data.map((r, i) => `${r.text},${+r.toxic},${i % 2}`)]));
     assert.equal(single.task?.task, 'single_label_classification');
+    // The Dataset Summary's first rows, with their lines.
+    assert.deepEqual(single.sample?.[0], { line: 2, cells: [data[0].text, String(+data[0].toxic), '0'] });
+    assert.equal(single.sample?.length, 5);
   });
 });
 

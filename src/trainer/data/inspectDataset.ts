@@ -25,6 +25,11 @@ import { columnNames, headerAssumption, headerTooLong } from './sniff';
 import { NotAFileError, binaryReason, detectEncoding, isDecodeError, readHead } from './textFile';
 import { labelVariantGroups, looksMissing, quotedList } from '../../shared/labelValues';
 
+/** The first rows the Dataset Summary shows, each cell cut to SAMPLE_CELL characters. */
+const SAMPLE_ROWS = 5;
+const SAMPLE_CELL = 200;
+const clipCell = (cell: string) => (cell.length > SAMPLE_CELL ? `${cell.slice(0, SAMPLE_CELL)}…` : cell);
+
 /** How many JSONL lines may name new keys; later keys are still counted, not listed. */
 const JSONL_KEY_LINES = 1000;
 
@@ -100,6 +105,7 @@ async function inspectDelimited(file: string, head: Buffer, size: number, encodi
   let firstMultiLine = '';
   let firstMultiLineStart = 0;
   const accumulators: ColumnAccumulator[] = [];
+  const sample: NonNullable<DatasetInfo['sample']> = [];
 
   try {
     await readDelimitedRecords(
@@ -114,6 +120,7 @@ async function inspectDelimited(file: string, head: Buffer, size: number, encodi
         }
         if (!width) width = sampleWidth || record.length;
         rows++;
+        if (sample.length < SAMPLE_ROWS) sample.push({ line, cells: record.map(clipCell) });
         if (endLine > line && !multiLine++) {
           firstMultiLine = `lines ${line}–${endLine}`;
           firstMultiLineStart = line;
@@ -166,7 +173,7 @@ async function inspectDelimited(file: string, head: Buffer, size: number, encodi
   if (rows === 0 && !problems.some(p => p.severity === 'error')) {
     problems.push({ severity: 'error', message: hasHeader ? 'Only a header row: the file has no data rows.' : 'The file has no data rows.' });
   }
-  return { format: 'csv', delimiter: dialect.delimiter, quoting: dialect.quoting, hasHeader, encoding, rows, columns, problems, sizeBytes: size };
+  return { format: 'csv', delimiter: dialect.delimiter, quoting: dialect.quoting, hasHeader, encoding, rows, columns, problems, sizeBytes: size, sample };
 }
 
 async function inspectJsonl(file: string, _head: Buffer, size: number, encoding: Encoding, signal: AbortSignal | undefined): Promise<DatasetInfo> {
@@ -177,6 +184,7 @@ async function inspectJsonl(file: string, _head: Buffer, size: number, encoding:
   let bad = 0;
   let firstBadLine = 0;
   let firstBadReason = '';
+  const objects: { line: number; object: Record<string, unknown> }[] = [];
 
   await readJsonLines(
     file,
@@ -187,6 +195,7 @@ async function inspectJsonl(file: string, _head: Buffer, size: number, encoding:
         return;
       }
       rows++;
+      if (objects.length < SAMPLE_ROWS) objects.push({ line: l.line, object: l.object });
       for (const [k, v] of Object.entries(l.object)) {
         let acc = accumulators.get(k);
         if (!acc) {
@@ -219,7 +228,8 @@ async function inspectJsonl(file: string, _head: Buffer, size: number, encoding:
       keys.map(k => accumulators.get(k)!),
     ),
   );
-  return { format: 'jsonl', hasHeader: false, encoding, rows, columns, problems, sizeBytes: size };
+  const sample = objects.map(o => ({ line: o.line, cells: keys.map(k => clipCell(jsonCell(o.object[k]))) }));
+  return { format: 'jsonl', hasHeader: false, encoding, rows, columns, problems, sizeBytes: size, sample };
 }
 
 /**

@@ -157,6 +157,7 @@ function render(state: SummaryState): void {
   if (info.task) parts.push(taskSection(info.task));
   if (info.problems.length) parts.push(problemsList(info));
   if (info.columns.length) parts.push(el('section', {}, el('h2', {}, 'Columns'), columnsTable(info)));
+  if (info.sample?.length) parts.push(sampleRows(info));
   // Multi-label 0/1 columns: each label's balance; otherwise the label column's.
   const labelColumns = info.task?.labelColumns.length && info.task.labelColumns.length > 1 ? info.task.labelColumns : [];
   const label = info.columns.find(c => c.role === 'label');
@@ -164,6 +165,24 @@ function render(state: SummaryState): void {
   for (const c of balanced) if (c.valueCounts) parts.push(labelBalance(c));
   if (info.textLengths) parts.push(textLengths(info.textLengths));
   app.replaceChildren(...parts);
+}
+
+/** The file's first rows, as the columns read them: a line number each. */
+function sampleRows(info: DatasetInfo): HTMLElement {
+  const header = el('vscode-table-header', { slot: 'header' }, ...['Line', ...info.columns.map(c => c.name)].map(h => el('vscode-table-header-cell', {}, h)));
+  const body = el(
+    'vscode-table-body',
+    { slot: 'body' },
+    ...info.sample!.map(r =>
+      el('vscode-table-row', {}, el('vscode-table-cell', {}, String(r.line)), ...info.columns.map((_, i) => el('vscode-table-cell', {}, r.cells[i] ?? ''))),
+    ),
+  );
+  return el(
+    'section',
+    {},
+    el('h2', {}, 'First rows'),
+    el('div', { class: 'scroll-x' }, el('vscode-table', { id: 'sample-rows', zebra: '', 'bordered-columns': '', resizable: '' }, header, body)),
+  );
 }
 
 /** What the labels propose the model learn, why, and how its targets read as that task. */
