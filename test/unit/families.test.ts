@@ -101,6 +101,56 @@ for (const c of CASES) {
       );
     });
 
+    it('class weights, grouping by length and early stopping: stopped and resumed, it ends with the weights of an uninterrupted run', async () => {
+      const settings = {
+        maxSteps: 6,
+        evalSteps: 2,
+        earlyStoppingPatience: 5,
+        classWeights: 'balanced' as const,
+        groupByLength: true,
+        batchSize: 8,
+        threads: 1,
+      };
+      const whole = path.join(tempDir(), 'whole');
+      const a = await runCollecting(config(whole, settings));
+      assert.equal(a.done.status, 'completed', a.done.reason);
+      const split = path.join(tempDir(), 'split');
+      assert.equal((await runCollecting(config(split, settings), { stopAfter: 3 })).done.status, 'stopped');
+      const b = await runCollecting(config(split, settings), { resume: true });
+      assert.equal(b.done.status, 'completed', b.done.reason);
+      const [wa, wb] = [weights(path.join(whole, 'checkpoints', 'last')), weights(path.join(split, 'checkpoints', 'last'))];
+      for (const [name, t] of wa) assert.ok(same(t, wb.get(name)!), `${name} after the resume`);
+      // Early stopping by the loss, which a random model does not keep improving at a learning rate of 1: it stops before its last step.
+      const early = await runCollecting(
+        config(path.join(tempDir(), 'early'), { ...settings, maxSteps: 40, learningRate: 1, metricForBest: 'loss', earlyStoppingPatience: 1 }),
+      );
+      assert.match(early.done.reason ?? '', /early stopping: loss did not improve for 1 evaluations/);
+      assert.ok(early.done.step < 40);
+    });
+
+    it('trains multi-label and regression heads of its own shape', async () => {
+      const rows = fs
+        .readFileSync(fixture('sst2-dev-200.tsv'), 'utf8')
+        .trim()
+        .split('\n')
+        .slice(1, 61)
+        .map(l => l.split('\t')[0]);
+      const f = path.join(tempDir(), 'tasks.csv');
+      fs.writeFileSync(f, ['text,a,b,score', ...rows.map((t, i) => `"${t.replace(/"/g, '""')}",${i % 2},${+(i % 3 === 0)},${(i % 9) / 3}`)].join('\n') + '\n');
+      for (const [labelCol, task] of [
+        ['a,b', 'multi_label_classification'],
+        ['score', 'regression'],
+      ] as const) {
+        const out = path.join(tempDir(), 'run');
+        const r = await runCollecting(config(out, { data: f, labelCol, problemType: task, maxSteps: 3, batchSize: 8 }));
+        assert.equal(r.done.status, 'completed', r.done.reason);
+        const loaded = loadCheckpoint(path.join(out, 'checkpoints', 'last'));
+        assert.equal(loaded.config.problemType, task);
+        assert.equal(loaded.config.id2label.length, task === 'regression' ? 1 : 2);
+        loaded.model.dispose();
+      }
+    });
+
     it('predicts and evaluates a labelled file with the trained model', async () => {
       const out = path.join(tempDir(), 'run');
       const r = await runCollecting(config(out, { maxSteps: 4 }));
