@@ -127,16 +127,21 @@ describe('the encoder families against the real transformers', { skip }, () => {
         assert.deepEqual(wrong.slice(0, 5), [], `${wrong.length} of ${texts.length} differ`);
       });
 
-      if (name === 'deberta-v3')
-        it("reads spm.model alone (no tokenizer.json, as microsoft/deberta-v3-* ship it) with transformers' ids for every text", () => {
+      const spmOnly = { 'deberta-v3': 'spm.model', 'xlm-roberta': 'sentencepiece.bpe.model' }[name];
+      if (spmOnly)
+        it(`reads ${spmOnly} alone (no tokenizer.json, as ${name === 'deberta-v3' ? 'microsoft/deberta-v3-*' : 'older XLM-R repositories'} ship it) with transformers' ids for every text`, () => {
           const r = ref();
           const dir = path.join(made, `${name}-spm-only`);
           fs.mkdirSync(dir);
           for (const f of fs.readdirSync(path.join(made, name))) if (f !== 'tokenizer.json') fs.copyFileSync(path.join(made, name, f), path.join(dir, f));
           const { tokenizer, model } = loadCheckpoint(dir);
           model.dispose();
-          assert.equal(tokenizer.source, 'spm.model');
-          const wrong = texts.filter((t, i) => tokenizer.encode(t.text, t.pair, r.max_length).inputIds.join() !== r.ids[i].join());
+          assert.equal(tokenizer.source, spmOnly);
+          // As with its tokenizer.json: the same texts known to differ (the Precompiled normalizer's ZWJ emoji), and no other.
+          const wrong = texts.filter(
+            (t, i) =>
+              tokenizer.encode(t.text, t.pair, r.max_length).inputIds.join() !== r.ids[i].join() && !KNOWN_ID_DIFFERENCES.some(k => t.text.startsWith(k)),
+          );
           assert.deepEqual(
             wrong.map(t => t.text.slice(0, 40)),
             [],

@@ -15,6 +15,7 @@ const TINY = path.join(__dirname, '..', 'fixtures', 'reference', 'tiny-bert');
 const COMMIT = 'a'.repeat(40);
 const ROBERTA = path.join(__dirname, '..', 'fixtures', 'families', 'tiny-roberta');
 const DEBERTA_TOKENIZER = path.join(__dirname, '..', 'fixtures', 'families', 'deberta-v3-tokenizer');
+const XLMR_TOKENIZER = path.join(__dirname, '..', 'fixtures', 'families', 'xlmr-tokenizer');
 
 describe('Hub downloads (against a local fake Hub)', () => {
   let hub: FakeHub;
@@ -49,6 +50,25 @@ describe('Hub downloads (against a local fake Hub)', () => {
       1,
     );
     fs.rmSync(path.join(debertaSpm, 'tokenizer.json'));
+    const xlmrSpm = tempDir();
+    await initCheckpoint(
+      parseModelConfig({
+        model_type: 'xlm-roberta',
+        vocab_size: 3002,
+        hidden_size: 16,
+        num_hidden_layers: 1,
+        num_attention_heads: 2,
+        intermediate_size: 32,
+        max_position_embeddings: 66,
+        type_vocab_size: 1,
+        pad_token_id: 1,
+        id2label: { 0: 'a', 1: 'b' },
+      }),
+      XLMR_TOKENIZER,
+      xlmrSpm,
+      1,
+    );
+    fs.rmSync(path.join(xlmrSpm, 'tokenizer.json'));
     const robertaBpe = tempDir();
     for (const f of ['config.json', 'model.safetensors']) fs.copyFileSync(path.join(ROBERTA, f), path.join(robertaBpe, f));
     const robertaJson = JSON.parse(fs.readFileSync(path.join(ROBERTA, 'tokenizer.json'), 'utf8')) as { model: { vocab: object; merges: string[][] } };
@@ -57,6 +77,7 @@ describe('Hub downloads (against a local fake Hub)', () => {
     hub = await new FakeHub({
       'test-org/roberta-bpe': { dir: robertaBpe, commit: '2'.repeat(40) },
       'test-org/deberta-spm': { dir: debertaSpm, commit: '1'.repeat(40) },
+      'test-org/xlmr-spm': { dir: xlmrSpm, commit: '3'.repeat(40) },
       'test-org/tiny-roberta': { dir: ROBERTA, commit: 'd'.repeat(40) },
       'test-org/albert': { dir: albert, commit: 'e'.repeat(40) },
       'test-org/spm-only': { dir: spmOnly, commit: 'f'.repeat(40) },
@@ -97,6 +118,17 @@ describe('Hub downloads (against a local fake Hub)', () => {
     await useBackend('wasm');
     const loaded = loadCheckpoint(got.dir);
     assert.equal(loaded.tokenizer.source, 'spm.model');
+    loaded.model.dispose();
+  });
+
+  it("downloads an older XLM-R with sentencepiece.bpe.model, no tokenizer.json, and the model loads with transformers' conversion", async () => {
+    const got = await downloadModel('test-org/xlmr-spm', { endpoint: hub.endpoint, cacheDir: tempDir() });
+    assert.deepEqual(fs.readdirSync(got.dir).sort(), ['config.json', 'model.safetensors', 'sentencepiece.bpe.model', 'tokenizer_config.json']);
+    const { loadCheckpoint } = await import('../../src/trainer/checkpoint/hfCheckpoint');
+    const { useBackend } = await import('./backendSetup');
+    await useBackend('wasm');
+    const loaded = loadCheckpoint(got.dir);
+    assert.equal(loaded.tokenizer.source, 'sentencepiece.bpe.model');
     loaded.model.dispose();
   });
 

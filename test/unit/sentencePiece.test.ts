@@ -3,11 +3,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { loadTokenizer } from '../../src/trainer/tokenizer/loadTokenizer';
-import { parseSentencePieceModel } from '../../src/trainer/tokenizer/sentencePiece';
+import { parseSentencePieceModel, xlmRobertaTokenizerJson } from '../../src/trainer/tokenizer/sentencePiece';
 import { tempDir, textsWithOtherIds } from './helpers';
 
 const FIX = path.join(__dirname, '..', 'fixtures', 'families');
 const DEBERTA = path.join(FIX, 'deberta-v3-tokenizer');
+const XLMR = path.join(FIX, 'xlmr-tokenizer');
 
 describe('a DeBERTa folder with spm.model and no tokenizer.json (as microsoft/deberta-v3-* ship)', () => {
   it('gives the ids of the tokenizer.json transformers 5 made of the same spm.model, on all 2,780 texts and pairs', () => {
@@ -40,10 +41,24 @@ describe('a DeBERTa folder with spm.model and no tokenizer.json (as microsoft/de
     assert.throws(() => loadTokenizer(dir), new RegExp(`${dir.replace(/[/\\]/g, '.')}.spm\\.model: not a SentencePiece model`));
   });
 
-  it('refuses a SentencePiece model of another family (XLM-R, CamemBERT), saying how to give the folder a tokenizer.json', () => {
+  it('refuses a SentencePiece model of another family (CamemBERT), saying how to give the folder a tokenizer.json', () => {
     const dir = tempDir();
-    fs.copyFileSync(path.join(DEBERTA, 'spm.model'), path.join(dir, 'spm.model'));
-    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ model_type: 'xlm-roberta' }));
+    fs.copyFileSync(path.join(XLMR, 'sentencepiece.bpe.model'), path.join(dir, 'sentencepiece.bpe.model'));
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ model_type: 'camembert' }));
     assert.throws(() => loadTokenizer(dir), /no tokenizer\.json or vocab\.txt.*save_pretrained/);
+  });
+});
+
+describe('an XLM-R folder with sentencepiece.bpe.model and no tokenizer.json (as older XLM-R repositories ship)', () => {
+  it('makes the tokenizer.json transformers 5 made of the same file, to the byte, and gives its ids on all 2,780 texts and pairs', () => {
+    const model = parseSentencePieceModel(fs.readFileSync(path.join(XLMR, 'sentencepiece.bpe.model')), 'sentencepiece.bpe.model');
+    assert.ok(model.precompiledCharsmap?.length, "the file's compiled normalizer");
+    const ours = xlmRobertaTokenizerJson(model, { addPrefixSpace: true, special: { cls: '<s>', sep: '</s>', pad: '<pad>', unk: '<unk>', mask: '<mask>' } });
+    assert.deepEqual(ours, JSON.parse(fs.readFileSync(path.join(XLMR, 'tokenizer.json'), 'utf8')));
+    const dir = tempDir();
+    for (const f of ['sentencepiece.bpe.model', 'tokenizer_config.json']) fs.copyFileSync(path.join(XLMR, f), path.join(dir, f));
+    const fromSpm = loadTokenizer(dir);
+    assert.equal(fromSpm.source, 'sentencepiece.bpe.model');
+    assert.deepEqual(textsWithOtherIds(fromSpm, loadTokenizer(XLMR)), []);
   });
 });

@@ -57,8 +57,22 @@ export class HubError extends Error {}
  * tokenizer.json, a DeBERTa-v2/v3's is its spm.model and an older RoBERTa's its vocab.json and
  * merges.txt (converted as transformers converts them: tokenizer/sentencePiece.ts, bpeFiles.ts).
  */
-const TOKENIZER_FILES = ['tokenizer_config.json', 'special_tokens_map.json', 'tokenizer.json', 'vocab.txt', 'spm.model', 'vocab.json', 'merges.txt'];
-const CONVERTED: Record<string, string> = { 'spm.model': 'deberta-v2', 'vocab.json': 'roberta', 'merges.txt': 'roberta' };
+const TOKENIZER_FILES = [
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+  'tokenizer.json',
+  'vocab.txt',
+  'spm.model',
+  'sentencepiece.bpe.model',
+  'vocab.json',
+  'merges.txt',
+];
+const CONVERTED: Record<string, string> = {
+  'spm.model': 'deberta-v2',
+  'sentencepiece.bpe.model': 'xlm-roberta',
+  'vocab.json': 'roberta',
+  'merges.txt': 'roberta',
+};
 
 /** A config.json of a model_type no family computes is refused before its weights are downloaded; its model_type otherwise. */
 function refuseUnknownFamily(id: string, configFile: string): string | undefined {
@@ -133,9 +147,9 @@ export async function downloadModel(modelId: string, options: HubOptions = {}): 
       await session.fetch(f, meta);
       got.add(f);
     }
-    if (!['tokenizer.json', 'vocab.txt', 'spm.model', 'vocab.json'].some(f => got.has(f)))
+    if (!['tokenizer.json', 'vocab.txt', 'spm.model', 'sentencepiece.bpe.model', 'vocab.json'].some(f => got.has(f)))
       throw new HubError(
-        `${id} has no tokenizer.json (nor a BERT vocab.txt, DeBERTa's spm.model or RoBERTa's vocab.json and merges.txt), which BERT Tune reads the tokenizer from. It can be given one in Python: AutoTokenizer.from_pretrained("${id}").save_pretrained(folder), then pick that folder with the model's other files.`,
+        `${id} has no tokenizer.json (nor a BERT vocab.txt, DeBERTa's spm.model, XLM-R's sentencepiece.bpe.model or RoBERTa's vocab.json and merges.txt), which BERT Tune reads the tokenizer from. It can be given one in Python: AutoTokenizer.from_pretrained("${id}").save_pretrained(folder), then pick that folder with the model's other files.`,
       );
     // A multi-label classifier BERT Tune trained keeps its tuned thresholds beside config.json.
     if (problemTypeOf(configFile) === 'multi_label_classification') {

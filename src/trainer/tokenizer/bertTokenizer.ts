@@ -36,7 +36,7 @@ export interface TextTokenizer {
   /** The longest input the model accepts (tokenizer_config.json's model_max_length). */
   readonly modelMaxLength: number;
   /** Which file defines it. */
-  readonly source: 'vocab.txt' | 'tokenizer.json' | 'spm.model' | 'vocab.json';
+  readonly source: 'vocab.txt' | 'tokenizer.json' | 'spm.model' | 'sentencepiece.bpe.model' | 'vocab.json';
   /** The largest id it can produce: the model's embedding table must have a row for it. */
   readonly maxId: number;
 }

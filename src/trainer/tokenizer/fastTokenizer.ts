@@ -4,6 +4,7 @@
  * that file defines them. Truncation and the special tokens are ours (template.ts), as the Rust
  * library applies them, from the file's post_processor.
  */
+import * as path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import safeRegex from 'safe-regex';
 import { boundedWords, type Encoding, type TextTokenizer } from './bertTokenizer';
@@ -36,7 +37,7 @@ function stripAround(sections: string[], t: TokenizerInternals): void {
 
 export class FastTokenizer implements TextTokenizer {
   /** The file it was built from: tokenizer.json, or a DeBERTa spm.model or RoBERTa vocab.json converted as transformers converts them. */
-  readonly source: 'tokenizer.json' | 'spm.model' | 'vocab.json';
+  readonly source: 'tokenizer.json' | 'spm.model' | 'sentencepiece.bpe.model' | 'vocab.json';
   readonly padId: number;
   readonly maxId: number;
   /** Whether its pre-tokenisation is BERT's, which never splits a run of letters, digits and marks (boundedIds may then shorten long words). */
@@ -53,7 +54,9 @@ export class FastTokenizer implements TextTokenizer {
     special: { cls: string; sep: string; pad: string },
     private readonly file = 'tokenizer.json',
   ) {
-    this.source = file.endsWith('spm.model') ? 'spm.model' : file.endsWith('vocab.json') ? 'vocab.json' : 'tokenizer.json';
+    // The file it was built from: a converted SentencePiece model or BPE vocabulary names itself.
+    const from = (['spm.model', 'sentencepiece.bpe.model', 'vocab.json'] as const).find(f => path.basename(file) === f);
+    this.source = from ?? 'tokenizer.json';
     tokenizerJson = checkedTokenizerJson(tokenizerJson, file);
     const model = tokenizerJson.model as { type: (typeof TOKENIZER_MODELS)[number]; vocab: Record<string, number> | [string, number][] };
     // Whatever else the library trips over ("type is not iterable") is told with the file's name.

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BertTokenizer, DEFAULT_SPECIAL_TOKENS, parseVocab, type SpecialTokens, type TextTokenizer } from './bertTokenizer';
 import { FastTokenizer } from './fastTokenizer';
-import { debertaTokenizerJson, parseSentencePieceModel } from './sentencePiece';
+import { debertaTokenizerJson, parseSentencePieceModel, xlmRobertaTokenizerJson } from './sentencePiece';
 import { parseBpeVocab, parseMerges, robertaTokenizerJson } from './bpeFiles';
 
 /**
@@ -86,6 +86,21 @@ function debertaFromSentencePiece(dir: string, spmFile: string): TextTokenizer {
   return new FastTokenizer(json, config, maxLength, special, spmFile);
 }
 
+/**
+ * XLM-R as its older Hub repositories ship it (sentencepiece.bpe.model, no tokenizer.json): the
+ * tokenizer.json transformers 5 builds from it, with tokenizer_config.json's options.
+ */
+function xlmRobertaFromSentencePiece(dir: string, spmFile: string): TextTokenizer {
+  const { config, special, maxLength } = tokenizerSettings(dir, { cls: '<s>', sep: '</s>', pad: '<pad>', unk: '<unk>', mask: '<mask>' });
+  const bos = tokenString(config.bos_token);
+  const eos = tokenString(config.eos_token);
+  const json = xlmRobertaTokenizerJson(parseSentencePieceModel(fs.readFileSync(spmFile), spmFile), {
+    addPrefixSpace: config.add_prefix_space !== false,
+    special: { ...special, ...(bos && { bos }), ...(eos && { eos }) },
+  });
+  return new FastTokenizer(json, config, maxLength, special, spmFile);
+}
+
 /** A special token is written as a string, or as an AddedToken object {"content": ...}. */
 function tokenString(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
@@ -100,6 +115,9 @@ export function loadTokenizer(dir: string, options: { preferVocab?: boolean } = 
   const spmFile = path.join(dir, 'spm.model');
   const noTokenizerJson = !fs.existsSync(vocabFile) && !hasJson;
   if (noTokenizerJson && fs.existsSync(spmFile) && folderOf(dir, 'deberta-v2', /^DebertaV2Tokenizer$/)) return debertaFromSentencePiece(dir, spmFile);
+  const xlmrFile = path.join(dir, 'sentencepiece.bpe.model');
+  if (noTokenizerJson && fs.existsSync(xlmrFile) && folderOf(dir, 'xlm-roberta', /^XLMRobertaTokenizer(Fast)?$/))
+    return xlmRobertaFromSentencePiece(dir, xlmrFile);
   if (
     noTokenizerJson &&
     fs.existsSync(path.join(dir, 'vocab.json')) &&
@@ -109,7 +127,7 @@ export function loadTokenizer(dir: string, options: { preferVocab?: boolean } = 
     return robertaFromBpeFiles(dir);
   if (noTokenizerJson) {
     throw new Error(
-      `${dir}: no tokenizer.json or vocab.txt. BERT Tune reads a model's tokenizer from its tokenizer.json, a BERT vocab.txt, a RoBERTa vocab.json + merges.txt or DeBERTa's spm.model; this folder can be given a tokenizer.json in Python: AutoTokenizer.from_pretrained(folder).save_pretrained(folder).`,
+      `${dir}: no tokenizer.json or vocab.txt. BERT Tune reads a model's tokenizer from its tokenizer.json, a BERT vocab.txt, a RoBERTa vocab.json + merges.txt, DeBERTa's spm.model or XLM-R's sentencepiece.bpe.model; this folder can be given a tokenizer.json in Python: AutoTokenizer.from_pretrained(folder).save_pretrained(folder).`,
     );
   }
   const { config, special, maxLength } = tokenizerSettings(dir, DEFAULT_SPECIAL_TOKENS);
