@@ -500,6 +500,29 @@ describe('a multi-label run and a regression run, from a CSV to predictions', ()
     }
   });
 
+  it('regression of sentence pairs (STS-B style): the pair is read, trained on and evaluated', async () => {
+    const data = rowsOfData();
+    const csv = file('sts.csv', ['sentence1,sentence2,similarity', ...data.map((r, i) => `${r.text},${data[(i * 3) % 60].text},${(r.score / 3).toFixed(3)}`)]);
+    const out = path.join(tempDir(), 'run');
+    const { done, messages } = await runCollecting({
+      ...config(csv, 'similarity', out),
+      textCol: 'sentence1',
+      pairCol: 'sentence2',
+      problemType: 'regression',
+    });
+    assert.equal(done.status, 'completed', done.reason);
+    const e = messages.find((m): m is Extract<FromTrainer, { type: 'evaluation' }> => m.type === 'evaluation')!;
+    assert.equal(e.task, 'regression');
+    const predictor = new Predictor();
+    try {
+      const got = await predictor.predict(path.join(out, 'checkpoints', 'best'), [{ text: data[0].text, pair: data[1].text }]);
+      assert.ok(Number.isFinite(got.results[0].value));
+      assert.ok(got.results[0].tokens > 2 * data[0].text.split(' ').length, 'both texts were read');
+    } finally {
+      predictor.dispose();
+    }
+  });
+
   it('refuses a metric the task does not compute', async () => {
     const data = rowsOfData();
     const csv = file('scores.csv', ['text,score', ...data.map(r => `${r.text},${r.score}`)]);
