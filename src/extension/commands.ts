@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { RUN_FILES, describeRunLock, hasResumableCheckpoint, liveRunLock, readRunConfig } from '../shared/runFolder';
 import { deleteRunFolder } from './runs/deleteRun';
-import { refuseRunFolder, summarizeRun } from './runs/runStore';
+import { refuseRunFolder, runTitle, summarizeRun } from './runs/runStore';
 import { exportTrainingScript, importRun } from './runs/exportImport';
 import { COMMANDS_NEEDING_TRUST, TRUST_NEEDED_MESSAGE, withTrust } from './trust';
 import { installNativeBackend, showBackend } from './backend/backendCommands';
@@ -114,18 +114,18 @@ export const commands: Record<string, CommandFactory> = {
     const refused = refuseRunFolder(dir);
     const lock = liveRunLock(dir);
     if (refused || lock) {
-      void vscode.window.showErrorMessage(`Cannot resume ${path.basename(dir)}: ${refused ?? describeRunLock(dir, lock!)}`);
+      void vscode.window.showErrorMessage(`Cannot resume ${runTitle(dir)}: ${refused ?? describeRunLock(dir, lock!)}`);
       return undefined;
     }
     let config;
     try {
       config = readRunConfig(dir);
     } catch (e) {
-      void vscode.window.showErrorMessage(`Cannot resume ${path.basename(dir)}: ${(e as Error).message}`);
+      void vscode.window.showErrorMessage(`Cannot resume ${runTitle(dir)}: ${(e as Error).message}`);
       return undefined;
     }
     if (!hasResumableCheckpoint(dir)) {
-      void vscode.window.showErrorMessage(`Cannot resume ${path.basename(dir)}: it has no checkpoint to continue from (it stopped before its first save).`);
+      void vscode.window.showErrorMessage(`Cannot resume ${runTitle(dir)}: it has no checkpoint to continue from (it stopped before its first save).`);
       return undefined;
     }
     return ctx.training.start({ ...config, out: dir }, { resume: true });
@@ -158,9 +158,13 @@ export const commands: Record<string, CommandFactory> = {
       isTraining: d => ctx.training.current?.runDir === d,
       confirm: async d =>
         given ||
-        (await vscode.window.showWarningMessage(`Delete the run ${path.basename(d)}, its checkpoints and its log?`, { modal: true }, 'Delete')) === 'Delete',
+        (await vscode.window.showWarningMessage(
+          `Delete the run ${runTitle(d)} (folder ${path.basename(d)}), its checkpoints and its log?`,
+          { modal: true },
+          'Delete',
+        )) === 'Delete',
     });
-    if (!result.deleted && result.refused) void vscode.window.showErrorMessage(`Cannot delete ${path.basename(dir)}: ${result.refused}`);
+    if (!result.deleted && result.refused) void vscode.window.showErrorMessage(`Cannot delete ${runTitle(dir)}: ${result.refused}`);
     if (result.deleted) ctx.runsTree.refresh();
     return result.deleted;
   },
@@ -186,7 +190,7 @@ export const commands: Record<string, CommandFactory> = {
     let model: ModelRef | undefined;
     if (arg && typeof arg === 'object' && 'ref' in arg) model = arg as ModelRef;
     else if (arg instanceof vscode.Uri) model = { ref: arg.fsPath, name: path.basename(arg.fsPath) };
-    else model = await pickModel(ctx.runsTree.runs());
+    else model = await pickModel(ctx.runsTree.runs(), ctx.activeModel.current?.ref);
     if (model) await ctx.activeModel.set(model);
     return model;
   },

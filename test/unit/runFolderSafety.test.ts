@@ -434,8 +434,8 @@ describe('the next start after VS Code closed mid-run', () => {
     );
     const [k, s] = ended;
     assert.equal(s.resumableStep, 2);
-    assert.match(s.message, /stopped the run a-saved at step 2 of \d+ when VS Code closed, and saved it/);
+    assert.match(s.message, /stopped the run sst2-dev-200 · base \(a-saved\) at step 2 of \d+ when VS Code closed, and saved it/);
     assert.equal(k.resumableStep, 2);
-    assert.match(k.message, /b-killed was interrupted at step 4 of \d+, before it could save: it can resume from its last checkpoint, at step 2/);
+    assert.match(k.message, /\(b-killed\) was interrupted at step 4 of \d+, before it could save: it can resume from its last checkpoint, at step 2/);
   });
 });

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { readRunNotes, RUN_FILES, RUN_NOTE_LIMITS, writeRunNotes } from '../../src/shared/runFolder';
-import { defaultRunLabel, describeRunSetup, summarizeRun } from '../../src/extension/runs/runStore';
+import { defaultRunLabel, describeRunSetup, runTitle, summarizeRun } from '../../src/extension/runs/runStore';
 import { TRAIN_DEFAULTS } from '../../src/shared/trainerProtocol';
 import { tempDir } from './helpers';
 
@@ -43,6 +43,7 @@ describe('run names and notes', () => {
     });
     const after = summarizeRun(dir, false);
     assert.equal(after.label, 'lr 1e-4, frozen');
+    assert.equal(runTitle(dir), 'lr 1e-4, frozen', 'the name notifications, dialogs and the model picker use');
     assert.equal(after.note, 'better recall on ABBR');
     writeRunNotes(dir, { title: '', note: 'better recall on ABBR' });
     assert.deepEqual(readRunNotes(dir), { note: 'better recall on ABBR' });

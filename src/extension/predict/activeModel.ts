@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { supportedModelTypes } from '../../shared/families';
 import * as vscode from 'vscode';
 import { validateModelId } from '../../shared/modelId';
-import type { RunSummary } from '../runs/runStore';
+import { describeBest, type RunSummary } from '../runs/runStore';
 
 const KEY = 'bertTune.activeModel';
 
@@ -61,18 +61,21 @@ export class ActiveModel implements vscode.Disposable {
 export function runModel(run: RunSummary): ModelRef | undefined {
   for (const which of ['best', 'last']) {
     const dir = path.join(run.dir, 'checkpoints', which);
-    if (fs.existsSync(path.join(dir, 'config.json'))) return { ref: dir, name: run.name };
+    if (fs.existsSync(path.join(dir, 'config.json'))) return { ref: dir, name: run.label };
   }
   return undefined;
 }
 
-/** Asks which model to use: a run's, a local folder, or a Hub id. */
-export async function pickModel(runs: RunSummary[]): Promise<ModelRef | undefined> {
+/**
+ * Asks which model to use: a run's (named as the Runs view names it, with the metric of the
+ * checkpoint predictions use), a local folder, or a Hub id; the model in use is pre-selected.
+ */
+export async function pickModel(runs: RunSummary[], current?: string): Promise<ModelRef | undefined> {
   type Item = vscode.QuickPickItem & { model?: ModelRef; action?: 'folder' | 'hub' };
   const fromRuns: Item[] = runs.flatMap(r => {
     const m = runModel(r);
     return m && r.status !== 'running'
-      ? [{ label: r.name, description: r.accuracy !== undefined ? `accuracy ${(100 * r.accuracy).toFixed(1)}%` : r.status, model: m }]
+      ? [{ label: r.label, description: r.best ? `${describeBest(r.best)} (step ${r.best.step}: the checkpoint used)` : r.status, detail: r.name, model: m }]
       : [];
   });
   const items: Item[] = [
@@ -86,7 +89,22 @@ export async function pickModel(runs: RunSummary[]): Promise<ModelRef | undefine
       action: 'hub',
     },
   ];
-  const pick = await vscode.window.showQuickPick(items, { title: 'Model for predictions' });
+  const qp = vscode.window.createQuickPick<Item>();
+  qp.items = items;
+  qp.title = 'Model for predictions';
+  const inUse = items.find(i => i.model && current !== undefined && path.resolve(i.model.ref) === path.resolve(current));
+  if (inUse) qp.activeItems = [inUse];
+  const pick = await new Promise<Item | undefined>(resolve => {
+    qp.onDidAccept(() => {
+      resolve(qp.selectedItems[0] ?? qp.activeItems[0]);
+      qp.hide();
+    });
+    qp.onDidHide(() => {
+      resolve(undefined);
+      qp.dispose();
+    });
+    qp.show();
+  });
   if (!pick) return undefined;
   if (pick.model) return pick.model;
   if (pick.action === 'folder') {

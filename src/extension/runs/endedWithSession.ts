@@ -34,7 +34,7 @@ export function runsEndedWithSession(runs: readonly RunSummary[], since: number)
       out.push({
         run,
         resumableStep: checkpointStep(run.dir),
-        message: `BERT Tune stopped the run ${run.name}${at} when VS Code closed, and saved it: resume it to go on.`,
+        message: `BERT Tune stopped the run ${run.label} (${run.name})${at} when VS Code closed, and saved it: resume it to go on.`,
       });
     } else if (run.status === 'interrupted') {
       const step = checkpointStep(run.dir);
@@ -44,7 +44,7 @@ export function runsEndedWithSession(runs: readonly RunSummary[], since: number)
           : step === run.step
             ? `it can resume from step ${step}.`
             : `it can resume from its last checkpoint, at step ${step}; the steps after it are trained again.`;
-      out.push({ run, resumableStep: step, message: `The run ${run.name} was interrupted${at}, before it could save: ${resume}` });
+      out.push({ run, resumableStep: step, message: `The run ${run.label} (${run.name}) was interrupted${at}, before it could save: ${resume}` });
     }
   }
   return out;

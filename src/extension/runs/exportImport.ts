@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import * as vscode from 'vscode';
+import { runTitle } from './runStore';
 import type { TrainConfig } from '../../shared/trainerProtocol';
 import type { Ctx } from '../context';
 import { ensureRunsFolder, newRunName } from './runStore';
@@ -41,7 +42,7 @@ export async function exportTrainingScript(ctx: Ctx, runDir: string, target?: st
     target ??
     (
       await vscode.window.showSaveDialog({
-        title: `Export the training script of ${path.basename(runDir)}`,
+        title: `Export the training script of ${runTitle(runDir)}`,
         defaultUri: vscode.Uri.file(path.join(path.dirname(path.dirname(path.dirname(runDir))), `${path.basename(runDir)}-trainer`)),
         saveLabel: 'Export here',
       })
@@ -50,7 +51,7 @@ export async function exportTrainingScript(ctx: Ctx, runDir: string, target?: st
   try {
     await trainerCli(ctx, ['export-script', '--run', runDir, '--out', to]);
   } catch (e) {
-    void vscode.window.showErrorMessage(`Could not export the training script of ${path.basename(runDir)}: ${(e as Error).message}`);
+    void vscode.window.showErrorMessage(`Could not export the training script of ${runTitle(runDir)}: ${(e as Error).message}`);
     return undefined;
   }
   if (!target) {

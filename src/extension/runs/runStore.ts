@@ -280,6 +280,21 @@ export function describeRunSetup(config: TrainConfig, dir: string, family?: Fami
   return `Data: ${config.data}\nModel: ${model}\nTask: ${taskTitle(config.problemType)}\n${columns.join(' · ')}`;
 }
 
+/**
+ * The one name a run goes by wherever it is named (the Runs view, notifications, the status bar,
+ * the model picker, dialogs): the title the user gave it, else its data and model. Its folder's
+ * name (a timestamp and the data) is said only where the folder is meant.
+ */
+export function runTitle(dir: string): string {
+  let config: TrainConfig | undefined;
+  try {
+    config = readRunConfig(dir);
+  } catch {
+    config = undefined;
+  }
+  return readRunNotes(dir).title ?? defaultRunLabel(config, dir);
+}
+
 export function defaultRunLabel(config: TrainConfig | undefined, dir?: string): string {
   // An imported model has no recipe: its folder's name says which run it is.
   if (!config) return dir ? path.basename(dir) : 'run';

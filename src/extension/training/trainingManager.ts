@@ -15,7 +15,7 @@ import { isModelUnavailable } from './hubCheck';
 import { DataDiagnostics } from './dataDiagnostics';
 import { estimateDetail, hasLines } from './estimateText';
 import { formatEstimate } from '../../shared/duration';
-import { describeBest, summarizeRun } from '../runs/runStore';
+import { defaultRunLabel, describeBest, runTitle, summarizeRun } from '../runs/runStore';
 
 export interface ActiveRun {
   runDir: string;
@@ -138,7 +138,7 @@ export class TrainingManager implements vscode.Disposable {
     this.lastOutcome = outcome;
     // A failure's message is in the log already, as the trainer's error; a crash's is not.
     const said = outcome.status === 'failed' && done?.status === 'failed';
-    this.output.info(`Run ${path.basename(runDir)} ended: ${outcome.status}${outcome.message && !said ? ` (${outcome.message})` : ''}`);
+    this.output.info(`Run ${runTitle(runDir)} (${path.basename(runDir)}) ended: ${outcome.status}${outcome.message && !said ? ` (${outcome.message})` : ''}`);
     this.changed.fire(undefined);
     this.finished.fire(outcome);
     void this.announce(outcome, run);
@@ -150,7 +150,7 @@ export class TrainingManager implements vscode.Disposable {
     if (!this.active) return false;
     const run = this.active;
     void vscode.window
-      .showWarningMessage(`A model is already training (${path.basename(run.runDir)}). Stop it first, or wait for it to finish.`, 'Stop', 'Show Metrics')
+      .showWarningMessage(`A model is already training (${runTitle(run.runDir)}). Stop it first, or wait for it to finish.`, 'Stop', 'Show Metrics')
       .then(a => {
         // The run may have ended while the message was showing: act on it only if it still trains.
         if (this.active !== run) return;
@@ -167,7 +167,7 @@ export class TrainingManager implements vscode.Disposable {
       void vscode.window.showInformationMessage('No model is training.');
       return;
     }
-    this.output.info(`Stopping ${path.basename(run.runDir)}: the current step finishes, then the run is saved`);
+    this.output.info(`Stopping ${runTitle(run.runDir)}: the current step finishes, then the run is saved`);
     this.statusItem.text = '$(loading~spin) BERT Tune: stopping…';
     await run.process.stop();
   }
@@ -228,7 +228,7 @@ export class TrainingManager implements vscode.Disposable {
   private showProgress(run: ActiveRun): void {
     if (this.progressClosedFor === run.runDir) return;
     void vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Training ${path.basename(run.runDir)}`, cancellable: true },
+      { location: vscode.ProgressLocation.Notification, title: `Training ${runTitle(run.runDir)}`, cancellable: true },
       async (progress, token) => {
         token.onCancellationRequested(() => void this.stop());
         let reported = 0;
@@ -254,7 +254,7 @@ export class TrainingManager implements vscode.Disposable {
 
   private updateStatusBar(run: ActiveRun): void {
     this.statusItem.text = `$(sync~spin) BERT Tune: ${run.progress ? statusText(run) : run.phase === 'confirming' ? 'waiting for Start…' : 'preparing…'}`;
-    this.statusItem.tooltip = `Training ${run.runDir}. Click to show its metrics.`;
+    this.statusItem.tooltip = `Training ${defaultRunLabel(run.config, run.runDir)} (${run.runDir}). Click to show its metrics.`;
     this.statusItem.show();
     this.stopItem.show();
   }
@@ -288,7 +288,7 @@ export class TrainingManager implements vscode.Disposable {
   }
 
   private async announce(outcome: RunOutcome, run: ActiveRun): Promise<void> {
-    const name = path.basename(outcome.runDir);
+    const name = runTitle(outcome.runDir);
     if (outcome.status === 'completed') {
       const last = run.lastEvaluation;
       const headline = last && headlineMetric(last);
