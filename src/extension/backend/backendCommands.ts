@@ -6,8 +6,10 @@
 import { execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { promisify } from 'node:util';
 import * as vscode from 'vscode';
+import { backendReportMarkdown, nativeBackendWouldHelp } from './backendReportText';
 import { describeNpmFailure } from './npmFailure';
 import type { Ctx } from '../context';
 import { describeBackend, gpuAdapterLine, type BackendReport } from '../../shared/backendReport';
@@ -54,26 +56,27 @@ export async function showBackend(ctx: Ctx, options: { silent?: boolean } = {}):
   ];
   lines.forEach(l => ctx.output.info(l));
   if (options.silent) return { ...report, lines };
-  // TensorFlow's native backend helps only where neither a GPU nor our own native kernels run:
-  // ours are faster on the CPU than tfjs-node's (README, Training on the CPU).
-  const fast = report.backend === 'tensorflow' || report.backend === 'tensorflow-gpu' || report.backend === 'webgpu';
-  const ownKernels = report.nativeKernels !== undefined && !('reason' in report.nativeKernels);
-  const offerInstall = !fast && !ownKernels;
-  const detail = [
-    ...lines.slice(1),
-    ...(offerInstall
-      ? [
-          '',
-          "TensorFlow's native backend (@tensorflow/tfjs-node) could train faster here; installing it needs internet access and downloads libtensorflow (a large download).",
-        ]
-      : []),
-  ];
-  const action = await vscode.window.showInformationMessage(
-    `BERT Tune trains on ${describeBackend(report)}.`,
-    { modal: true, detail: detail.join('\n') },
-    ...(offerInstall ? ['Install native backend'] : []),
-  );
-  if (action === 'Install native backend') await vscode.commands.executeCommand('bertTune.installNativeBackend');
+  // A document to read and copy, not a modal: what runs, why not faster, this machine, the next step.
+  const markdown = backendReportMarkdown(report, {
+    cpu: cpus[0]?.model ?? 'unknown',
+    threads: cpus.length,
+    memoryGiB: os.totalmem() / 2 ** 30,
+    platform: `${process.platform}-${process.arch}`,
+    gpus: await gpuFacts(),
+    workers,
+  });
+  // A file of the extension's own storage (an untitled document would ask to be saved on exit), shown as its preview.
+  const file = path.join(ctx.extension.globalStorageUri.fsPath, 'training-backend.md');
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, markdown);
+  await vscode.commands.executeCommand('markdown.showPreview', vscode.Uri.file(file));
+  if (nativeBackendWouldHelp(report)) {
+    const action = await vscode.window.showInformationMessage(
+      `BERT Tune trains on ${describeBackend(report)}; a native backend could be faster here.`,
+      'Install native backend',
+    );
+    if (action === 'Install native backend') await vscode.commands.executeCommand('bertTune.installNativeBackend');
+  }
   return { ...report, lines };
 }
 
