@@ -69,6 +69,18 @@ class RunPanel {
     this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
   }
 
+  /**
+   * The run's record, metrics.jsonl, read again: once a run ends, the panel shows what the file
+   * holds (a panel opened while the run trained saw part of it from the file, part live).
+   */
+  reload(): void {
+    this.messages = readMessages(this.run.dir);
+    this.pending = [];
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.sendAll();
+  }
+
   flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
@@ -143,7 +155,7 @@ export class MetricsPanels implements vscode.Disposable {
       training.onDidReceiveMessage(({ runDir, message }) => this.panels.get(runDir)?.append(message)),
       training.onDidFinish(outcome => {
         const p = this.panels.get(outcome.runDir);
-        p?.flush();
+        p?.reload();
         p?.postStatus();
       }),
     );
@@ -154,6 +166,8 @@ export class MetricsPanels implements vscode.Disposable {
     this.training.panelShown(run.dir);
     let p = this.panels.get(run.dir);
     if (p) {
+      // A run that is not training is what its file says (the panel may have been opened while it trained).
+      if (this.training.current?.runDir !== run.dir) p.reload();
       p.panel.reveal();
       return p;
     }
