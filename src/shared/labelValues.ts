@@ -8,6 +8,9 @@
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
+/** Whether a trimmed cell is a number as a label column writes one ("1", "-0.5", "1e3"). */
+export const isNumberText = (t: string): boolean => NUMBER.test(t);
+
 /** The key variants share: numbers by value, other text case- and width-folded (NFKC). */
 export function labelKey(label: string): string {
   const t = label.trim();

@@ -5,7 +5,7 @@
  * single-label. It says why, so the user can agree or pick another.
  */
 import type { ColumnInfo, DatasetInfo } from './dataset';
-import { looksLikeRegression, TAG_SEPARATORS, TASKS, type TaskName } from './tasks';
+import { flagOf, looksLikeRegression, TAG_SEPARATORS, TASKS, type TaskName } from './tasks';
 
 export interface TaskProposal {
   task: TaskName;
@@ -15,11 +15,9 @@ export interface TaskProposal {
   labelSep?: string;
 }
 
-const FLAGS = new Set(['0', '1', '0.0', '1.0', 'true', 'false', 'yes', 'no']);
-
 /** Columns whose every value is 0 or 1 (true/false, yes/no): the multi-label column form's candidates. */
 export function binaryColumns(info: Pick<DatasetInfo, 'columns'>): ColumnInfo[] {
-  return info.columns.filter(c => c.valueCounts?.length && c.valueCounts.length <= 2 && c.valueCounts.every(([v]) => FLAGS.has(v.trim().toLowerCase())));
+  return info.columns.filter(c => c.valueCounts?.length && c.valueCounts.length <= 2 && c.valueCounts.every(([v]) => flagOf(v) !== undefined));
 }
 
 /** Share of a column's cells that must hold a separator before it reads as tags. */

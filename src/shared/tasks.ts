@@ -6,6 +6,7 @@
  * module (src/trainer/task/) computes it; the CLI, the wizard and the panels name it.
  */
 import * as z from 'zod/mini';
+import { isNumberText } from './labelValues';
 
 export const TASK_NAMES = ['single_label_classification', 'multi_label_classification', 'regression'] as const;
 export type TaskName = (typeof TASK_NAMES)[number];
@@ -52,7 +53,14 @@ export const thresholdsFileSchema = z.object({
 });
 export type ThresholdsFile = z.infer<typeof thresholdsFileSchema>;
 
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+/** The 0/1 cells of the multi-label column form, as pandas and spreadsheets write them: yes or no. */
+export const FLAG_CELLS: ReadonlyMap<string, boolean> = new Map([
+  ...['1', '1.0', 'true', 'yes', 'y'].map(v => [v, true] as const),
+  ...['0', '0.0', 'false', 'no', 'n'].map(v => [v, false] as const),
+]);
+
+/** A cell of the multi-label column form read as yes or no; undefined when it is neither. */
+export const flagOf = (cell: string): boolean | undefined => FLAG_CELLS.get(cell.trim().toLowerCase());
 
 /**
  * Whether a label column's distinct values read as a score rather than classes: every one a
@@ -64,7 +72,7 @@ export function looksLikeRegression(distinct: Iterable<string>): boolean {
   let fractional = false;
   for (const v of distinct) {
     const t = v.trim();
-    if (!NUMBER.test(t)) return false;
+    if (!isNumberText(t)) return false;
     n++;
     if (!Number.isInteger(Number(t))) fractional = true;
   }

@@ -14,7 +14,7 @@ import { count } from '../../shared/words';
 import { FINDING_LINES_KEPT, lineList, type DataFinding } from '../../shared/dataFindings';
 import { LABEL_RATIO_CHECKED_FROM, MIN_ROWS_PER_LABEL, labelKey, labelVariantGroups, looksMissing, mergedLabels, quotedList } from '../../shared/labelValues';
 import { TRAIN_LIMITS } from '../../shared/trainerProtocol';
-import { looksLikeRegression, splitTags, tagSeparatorOf, TASKS, type TaskName } from '../../shared/tasks';
+import { flagOf, looksLikeRegression, splitTags, tagSeparatorOf, TASKS, type TaskName } from '../../shared/tasks';
 
 export class DataError extends Error {}
 
@@ -199,12 +199,6 @@ const rowsWord = (n: number) => count(n, 'row');
 /** A row's target as the file holds it: one cell, a JSON array of labels, or the cells of several 0/1 columns. */
 export type LabelCell = undefined | string | { tags: unknown[] } | { flags: (string | undefined)[] };
 
-/** 0/1 cells of the multi-label column form, as pandas and spreadsheets write them. */
-const FLAG_VALUES = new Map([
-  ...['1', '1.0', 'true', 'yes', 'y'].map(v => [v, true] as const),
-  ...['0', '0.0', 'false', 'no', 'n'].map(v => [v, false] as const),
-]);
-
 /** Counts of one label: its rows and first lines. */
 interface LabelSeen {
   rows: number;
@@ -308,7 +302,7 @@ class RowCollector {
 
   /** A 0/1 cell of the multi-label column form. */
   private flag(line: number, column: string, cell: string): boolean {
-    const v = FLAG_VALUES.get(cell.trim().toLowerCase());
+    const v = flagOf(cell);
     if (v === undefined) {
       throw new DataError(
         `${this.file}, line ${line}, column "${column}": ${JSON.stringify(clip(cell))} is not 0 or 1. Each label column of a multi-label file says whether the row has that label (1, true, yes) or not (0, false, no).`,
@@ -353,14 +347,10 @@ class RowCollector {
     } else seen(row.label);
   }
 
-  /** The distinct labels seen, less "NA" and its kin. */
-  private presentLabels(): string[] {
-    return [...this.labels.keys()].filter(l => !looksMissing(l));
-  }
-
   /** The task of rows read before it was known: arrays of labels make it multi-label, a score regression, else single-label. */
   private decideTask(): string | undefined {
     if (this.task) return undefined;
+    const present = [...this.labels.keys()].filter(l => !looksMissing(l));
     let why: string;
     if (this.sawArrays) {
       this.task = 'multi_label_classification';
@@ -369,9 +359,9 @@ class RowCollector {
       this.task = this.choice.taskHint;
       if (this.task === 'single_label_classification') return undefined;
       why = "the model's config.json says so (problem_type)";
-    } else if (looksLikeRegression(this.presentLabels())) {
+    } else if (looksLikeRegression(present)) {
       this.task = 'regression';
-      why = `"${this.choice.labelCol}" holds ${this.presentLabels().length} distinct numbers`;
+      why = `"${this.choice.labelCol}" holds ${present.length} distinct numbers`;
       // "NA" and its kin are missing targets: skipped, as they are when the task is asked for.
       const kept = this.rows.filter(r => !looksMissing(r.label));
       for (const r of this.rows) if (looksMissing(r.label)) this.skips.empty.add(r.line);

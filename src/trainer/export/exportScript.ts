@@ -11,6 +11,7 @@ import { escapeFormulaReversibly } from '../util/csvCells';
 import type { TrainConfig } from '../../shared/trainerProtocol';
 import { writeFolderAtomically } from '../checkpoint/atomicFolder';
 import { readConfig } from '../checkpoint/hfCheckpoint';
+import type { ModelConfig } from '../model/config';
 import { resolveModel } from '../hub/resolveModel';
 import { familyNamed } from '../model/families/index';
 import { exampleTarget, lossSpecFor, metricForTask } from '../task/targets';
@@ -83,9 +84,8 @@ export interface RecipeFamily {
   dropout_keys: string[];
 }
 
-/** The base model's family, from its config.json (a folder, a run, or a Hub id already in the cache). */
-async function recipeFamily(model: string): Promise<RecipeFamily> {
-  const config = readConfig((await resolveModel(model)).dir);
+/** The base model's family by its parts' names, from its config.json. */
+function recipeFamily(config: ModelConfig): RecipeFamily {
   const { parts } = familyNamed(config.family);
   return {
     model_type: config.modelType,
@@ -153,7 +153,8 @@ reads it as it is.
 export async function exportTrainingScript(config: TrainConfig, outDir: string): Promise<{ recipe: Recipe; files: string[]; warnings: string[] }> {
   if (fs.existsSync(outDir) && fs.readdirSync(outDir).length) throw new Error(`${outDir} exists and is not empty: export into a new folder`);
   // The rows, the task and the loss as the run reads them (runTraining.ts): the base model's problem_type decides where nothing else does.
-  const rows = await loadRunRows(config, readConfig((await resolveModel(config.model)).dir).problemType ?? undefined);
+  const base = readConfig((await resolveModel(config.model)).dir);
+  const rows = await loadRunRows(config, base.problemType ?? undefined);
   const task = rows.data.task;
   const labels = rows.data.labels;
   const ids = new Map(labels.map((l, i) => [l, i]));
@@ -198,7 +199,7 @@ export async function exportTrainingScript(config: TrainConfig, outDir: string):
     shuffle: config.shuffle,
     epochs: config.epochs,
     steps_per_epoch: stepsPerEpoch,
-    family: await recipeFamily(config.model),
+    family: recipeFamily(base),
     problem_type: task,
     target_scale: task === 'regression' && config.standardizeTarget ? targetScaleOf(train.map(e => e.target![0])) : null,
   };

@@ -129,12 +129,16 @@ function evaluateSingleLabel(rows: Example[], logits: number[][], labels: string
 }
 
 function evaluateMultiLabel(rows: Example[], logits: number[][], labels: string[], loss: number, thresholds?: number[]): Evaluation {
-  const probs = logits.map(l => multiLabelOutputs(l, thresholds).probabilities);
+  const outputs = logits.map(l => multiLabelOutputs(l, thresholds));
   const truth = rows.map(r => r.target!);
-  const m = multiLabelMetrics(labels, truth, probs, thresholds);
+  const m = multiLabelMetrics(
+    labels,
+    truth,
+    outputs.map(o => o.probabilities),
+    thresholds,
+  );
   const wrong: Misclassified[] = [];
-  probs.forEach((p, i) => {
-    const { chosen } = multiLabelOutputs(logits[i], thresholds);
+  outputs.forEach(({ probabilities: p, chosen }, i) => {
     const actual = truth[i].flatMap((y, j) => (y ? [j] : []));
     if (chosen.length === actual.length && chosen.every((j, k) => actual[k] === j)) return;
     // The most confident of its wrong decisions: a label given with probability p, or one missed with 1 − p.
