@@ -5,7 +5,7 @@
  * runs in a fresh process of its own, ours and theirs, so that each peak RSS is that one
  * training loop's. Prints samples/s, peak RSS, and ours/theirs ratios; asserts nothing.
  *   npx tsx bench/train-vs-pytorch/run.ts [--seconds 20] [--shapes 3] [--bert-base] [--families]
- * (--bert-base adds L12 H768 at 128 tokens: about a minute per side; --families adds
+ * (--bert-base adds L12 H768 at 128 tokens and at SST-2 lengths: about a minute per side each; --families adds
  * distilbert-base, roberta-base, deberta-v3-base and ModernBERT-base at both lengths, each
  * against transformers' own class of the family: some ten minutes; --only NAME,NAME keeps the
  * rows whose shape names contain one of them.)
@@ -110,7 +110,7 @@ async function main() {
     const runs: [Shape, Setting][] = SHAPES.slice(0, shapeCount).flatMap(shape =>
       (Object.keys(SETTINGS) as Setting[]).map((s): [Shape, Setting] => [shape, s]),
     );
-    if (process.argv.includes('--bert-base')) runs.push([BERT_BASE, '128']);
+    if (process.argv.includes('--bert-base')) runs.push([BERT_BASE, '128'], [BERT_BASE, 'SST-2 lengths']);
     if (process.argv.includes('--families'))
       runs.push(...FAMILY_SHAPES.flatMap(shape => (Object.keys(SETTINGS) as Setting[]).map((s): [Shape, Setting] => [shape, s])));
     // --only deberta,ModernBERT: the rows whose shape names contain one of these

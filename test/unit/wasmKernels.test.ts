@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { KERNELS_WASM } from '../../src/trainer/kernels/kernelsWasm';
-import { loadNativeKernels } from '../../src/trainer/kernels/nativeKernels';
+import { addInto, loadNativeKernels } from '../../src/trainer/kernels/nativeKernels';
 import { installWasmKernels, setNativeMatmul } from '../../src/trainer/kernels/wasmKernels';
 import { Random } from '../../src/trainer/util/random';
 import { useBackend } from './backendSetup';
@@ -147,6 +147,27 @@ describe('our kernels for the WASM backend (WebAssembly SIMD and native)', () =>
     assert.equal(kernels.useIsa('no-such-kernel'), false);
   });
 
+  it('adds a gradient into shared memory as the JavaScript loop does, float for float, and refuses mismatched arrays', t => {
+    const { kernels, reason } = loadNativeKernels();
+    if (!kernels) return t.skip(`native kernels: ${reason}`);
+    const n = 1001; // not a multiple of any SIMD width
+    const src = Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 1e-3);
+    const start = Float32Array.from({ length: n }, (_, i) => Math.cos(i) * 7);
+    const expected = Float32Array.from(start);
+    for (let i = 0; i < n; i++) expected[i] += src[i];
+    // The sum lies in the workers' shared memory; the pass's gradient in an ArrayBuffer.
+    const shared = new Float32Array(new SharedArrayBuffer(4 * (n + 3)), 12, n);
+    shared.set(start);
+    kernels.addInto(shared, src);
+    assert.deepEqual(shared, expected);
+    const plain = Float32Array.from(start);
+    addInto(plain, src); // the exported helper: the native loop where it loads
+    assert.deepEqual(plain, expected);
+    assert.throws(() => kernels.addInto(shared, src.subarray(1)), RangeError);
+    assert.throws(() => kernels.addInto(shared, new Float64Array(n) as unknown as Float32Array), TypeError);
+    assert.deepEqual(shared, expected, 'a refused call wrote nothing');
+  });
+
   it('looks up embedding rows as tf.gather does, and leaves out-of-range ids to the backend, which names them', async () => {
     await useBackend('wasm');
     assert.equal(installWasmKernels(), true);
@@ -240,6 +261,8 @@ describe('our kernels for the WASM backend (WebAssembly SIMD and native)', () =>
       { name: 'column_sums', kind: 'function' },
       { name: 'dropout', kind: 'function' },
       { name: 'gelu_grad', kind: 'function' },
+      { name: 'gelu', kind: 'function' },
+      { name: 'gelu_backward', kind: 'function' },
     ]);
   });
 

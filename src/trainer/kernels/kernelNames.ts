@@ -19,6 +19,12 @@ export interface DropoutAttrs {
 /** GELU's gradient from x and Φ(x) (model/ops.ts). */
 export const GELU_GRAD_KERNEL = 'BertTuneGeluGrad';
 
+/**
+ * Exact GELU, x·Φ(x), in one pass, and its gradient from x and dy alone (Φ computed again inside):
+ * where a backend has both, neither Φ nor erf runs as a kernel of its own (model/ops.ts).
+ */
+export const GELU_KERNELS = { forward: 'BertTuneGelu', backward: 'BertTuneGeluBackward' } as const;
+
 /** Repeated ids' rows of dy summed in order, before the embedding gradient's scatter (model/ops.ts). */
 export const SEGMENT_SUMS_KERNEL = 'BertTuneSegmentSums';
 

@@ -243,3 +243,65 @@ void gelu_grad(const float* x, const float* cdf, const float* dy, float* out, u3
     out[i] = dy[i] * (cdf[i] + x[i] * wasm_f32x4_extract_lane(pdf, 0));
   }
 }
+
+// Φ(x) = (1 + erf(x/√2)) / 2 with erf as PyTorch's CPU kernels compute it (ATen's vectorized
+// erf, and oneDNN's GELU): Abramowitz and Stegun 7.1.26, erf(z) = 1 − (a1·t + … + a5·t⁵)·e^(−z²),
+// t = 1/(1 + p·|z|), absolute error ≤ 1.5e-7, its sign restored after.
+static inline v128_t normal_cdf(v128_t x) {
+  const v128_t one = wasm_f32x4_splat(1.0f), sign_bit = wasm_f32x4_splat(-0.0f);
+  v128_t z = wasm_f32x4_mul(x, wasm_f32x4_splat(0.707106781186547524f));
+  v128_t sign = wasm_v128_and(z, sign_bit);
+  v128_t az = wasm_f32x4_abs(z);
+  v128_t t = wasm_f32x4_div(one, wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_splat(0.3275911f), az), one));
+  v128_t r = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_splat(1.061405429f), t), wasm_f32x4_splat(-1.453152027f));
+  r = wasm_f32x4_add(wasm_f32x4_mul(r, t), wasm_f32x4_splat(1.421413741f));
+  r = wasm_f32x4_add(wasm_f32x4_mul(r, t), wasm_f32x4_splat(-0.284496736f));
+  r = wasm_f32x4_add(wasm_f32x4_mul(r, t), wasm_f32x4_splat(0.254829592f));
+  v128_t e = exp_nonpositive(wasm_v128_xor(wasm_f32x4_mul(z, z), sign_bit));
+  v128_t erf = wasm_v128_xor(wasm_f32x4_sub(one, wasm_f32x4_mul(wasm_f32x4_mul(r, t), e)), sign);
+  return wasm_f32x4_mul(wasm_f32x4_add(erf, one), wasm_f32x4_splat(0.5f));
+}
+
+// The last n % 4 floats of an element-wise kernel, through one vector: copied in and out of a
+// register (the module has no stack to put a buffer on).
+#define TAIL_IN(p, i, n) wasm_f32x4_make((i) < (n) ? (p)[i] : 0, (i) + 1 < (n) ? (p)[(i) + 1] : 0, (i) + 2 < (n) ? (p)[(i) + 2] : 0, 0)
+#define TAIL_OUT(p, i, n, v) \
+  do { \
+    if ((i) < (n)) (p)[i] = wasm_f32x4_extract_lane(v, 0); \
+    if ((i) + 1 < (n)) (p)[(i) + 1] = wasm_f32x4_extract_lane(v, 1); \
+    if ((i) + 2 < (n)) (p)[(i) + 2] = wasm_f32x4_extract_lane(v, 2); \
+  } while (0)
+
+// Exact GELU in one pass: out = x·Φ(x) (four tfjs kernels and a scalar erf otherwise).
+__attribute__((export_name("gelu")))
+void gelu(const float* x, float* out, u32 n) {
+  u32 i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v128_t xv = wasm_v128_load(x + i);
+    wasm_v128_store(out + i, wasm_f32x4_mul(xv, normal_cdf(xv)));
+  }
+  if (i < n) {
+    v128_t xv = TAIL_IN(x, i, n);
+    TAIL_OUT(out, i, n, wasm_f32x4_mul(xv, normal_cdf(xv)));
+  }
+}
+
+// GELU's gradient from x alone, Φ computed again here as PyTorch's backward does:
+// out = dy · (Φ(x) + x·φ(x)).
+__attribute__((export_name("gelu_backward")))
+void gelu_backward(const float* x, const float* dy, float* out, u32 n) {
+  const v128_t half = wasm_f32x4_splat(-0.5f), inv_sqrt_2pi = wasm_f32x4_splat(0.398942280401432678f);
+  u32 i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v128_t xv = wasm_v128_load(x + i);
+    v128_t pdf = wasm_f32x4_mul(exp_nonpositive(wasm_f32x4_mul(wasm_f32x4_mul(xv, xv), half)), inv_sqrt_2pi);
+    v128_t d = wasm_f32x4_add(normal_cdf(xv), wasm_f32x4_mul(xv, pdf));
+    wasm_v128_store(out + i, wasm_f32x4_mul(wasm_v128_load(dy + i), d));
+  }
+  if (i < n) {
+    v128_t xv = TAIL_IN(x, i, n);
+    v128_t pdf = wasm_f32x4_mul(exp_nonpositive(wasm_f32x4_mul(wasm_f32x4_mul(xv, xv), half)), inv_sqrt_2pi);
+    v128_t d = wasm_f32x4_add(normal_cdf(xv), wasm_f32x4_mul(xv, pdf));
+    TAIL_OUT(out, i, n, wasm_f32x4_mul(TAIL_IN(dy, i, n), d));
+  }
+}

@@ -10,7 +10,8 @@
  * - GatherV2 of rows (embedding lookups): the backend's takes ~7 ms for 2048 rows of 128.
  * - Sum over the rows of a matrix (every bias gradient): the backend transposes first.
  * - Dropout with a mask hashed from (seed, index) (../model/dropout.ts), which the backend lacks.
- * - GELU's gradient in one pass (../model/ops.ts).
+ * - GELU and its gradient, each in one pass, with PyTorch's erf (../model/ops.ts): the backend's
+ *   erf is scalar, and GELU took four kernels more; ~10 % of a bert-base pass went to it.
  * - Identity (tf.clone) over the same memory, as the pure-JS backend does: the backend's copies,
  *   and autodiff clones every tensor it saves for the backward pass, so training held a second
  *   copy of every weight matrix and of every saved activation.
@@ -19,7 +20,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { KERNELS_WASM } from './kernelsWasm';
 import { loadNativeKernels } from './nativeKernels';
-import { DROPOUT_KERNEL, GELU_GRAD_KERNEL, type DropoutAttrs } from './kernelNames';
+import { DROPOUT_KERNEL, GELU_GRAD_KERNEL, GELU_KERNELS, type DropoutAttrs } from './kernelNames';
 
 /** The WebAssembly API, typed here: the project's TypeScript lib (ES2022, no DOM) does not declare it. */
 const wasmApi = (
@@ -60,6 +61,8 @@ interface KernelExports {
   column_sums(x: number, out: number, rows: number, cols: number): void;
   dropout(x: number, out: number, n: number, seed: number, rate24: number, scale: number): void;
   gelu_grad(x: number, cdf: number, dy: number, out: number, n: number): void;
+  gelu(x: number, out: number, n: number): void;
+  gelu_backward(x: number, dy: number, out: number, n: number): void;
 }
 
 const installed = new WeakSet<object>();
@@ -83,7 +86,7 @@ function replaceKernel(name: string, wrap: (original: tf.KernelFunc) => tf.Kerne
 }
 
 /** The kernels installWasmKernels puts in, as the backend report lists them. */
-export const WASM_KERNELS = ['gemm', 'gather', 'column-sums', 'dropout', 'gelu-grad', 'shared-identity'];
+export const WASM_KERNELS = ['gemm', 'gather', 'column-sums', 'dropout', 'gelu', 'gelu-grad', 'shared-identity'];
 
 /**
  * Puts our kernels in front of the WASM backend's; false (and nothing changed) when the backend
@@ -197,6 +200,8 @@ export function installWasmKernels(): boolean {
     k.dropout(at(x), at(out), size(x.shape), seed, rate24, scale);
   });
   addKernel(GELU_GRAD_KERNEL, ({ x, cdf, dy }, out) => k.gelu_grad(at(x), at(cdf), at(dy), at(out), size(x.shape)));
+  addKernel(GELU_KERNELS.forward, ({ x }, out) => k.gelu(at(x), at(out), size(x.shape)));
+  addKernel(GELU_KERNELS.backward, ({ x, dy }, out) => k.gelu_backward(at(x), at(dy), at(out), size(x.shape)));
 
   installed.add(backend);
   return true;

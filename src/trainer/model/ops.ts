@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core alone registers no gradients; training needs them (the union package imports this too).
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { HiddenAct } from './config';
-import { GELU_GRAD_KERNEL, LAYER_NORM_KERNELS, SEGMENT_SUMS_KERNEL } from '../kernels/kernelNames';
+import { GELU_GRAD_KERNEL, GELU_KERNELS, LAYER_NORM_KERNELS, SEGMENT_SUMS_KERNEL } from '../kernels/kernelNames';
 
 export { GELU_GRAD_KERNEL, LAYER_NORM_KERNELS, SEGMENT_SUMS_KERNEL } from '../kernels/kernelNames';
 
@@ -127,10 +127,13 @@ const cdfOf = (x: tf.Tensor) => tf.mul(tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1
 const gelu = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [x, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
   save([x]);
+  // One pass each way where the backend has both kernels (WASM's, with PyTorch's erf).
+  const fused = Boolean(tf.getKernel(GELU_KERNELS.forward, tf.getBackend()) && tf.getKernel(GELU_KERNELS.backward, tf.getBackend()));
   return {
-    value: tf.mul(x, cdfOf(x)) as tf.Tensor2D,
+    value: (fused ? tf.engine().runKernel(GELU_KERNELS.forward, { x }) : tf.mul(x, cdfOf(x))) as tf.Tensor2D,
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [xs] = saved;
+      if (fused) return tf.engine().runKernel(GELU_KERNELS.backward, { x: xs, dy }) as tf.Tensor;
       const c = cdfOf(xs);
       if (tf.getKernel(GELU_GRAD_KERNEL, tf.getBackend())) return tf.engine().runKernel(GELU_GRAD_KERNEL, { x: xs, cdf: c, dy }) as tf.Tensor;
       const pdf = tf.mul(tf.exp(tf.mul(tf.square(xs), -0.5)), 1 / Math.sqrt(2 * Math.PI));

@@ -12,6 +12,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../backend';
+import { addInto } from '../kernels/nativeKernels';
 import { wasmHeapView } from '../kernels/wasmKernels';
 import { Classifier } from '../model/classifier';
 import { familyNamed } from '../model/families/index';
@@ -114,7 +115,7 @@ async function main() {
             else {
               const view = viewOf(mine, layout, byVariable.get(v.name)!);
               if (first) view.set(data);
-              else for (let j = 0; j < view.length; j++) view[j] += data[j];
+              else addInto(view, data); // a later pass of the step: its gradient added
             }
             g.dispose();
           },

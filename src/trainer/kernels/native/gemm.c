@@ -264,6 +264,36 @@ static napi_value batch_matmul(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// A Float32Array's floats and length; 0 (an exception pending) when the value is none.
+// Typed arrays over a SharedArrayBuffer answer too (napi_get_arraybuffer_info takes no shared
+// buffer, napi_get_typedarray_info gives the view's data wherever it lies).
+static int floats_of(napi_env env, napi_value value, float** data, size_t* length) {
+  napi_typedarray_type type;
+  if (napi_get_typedarray_info(env, value, &type, length, (void**)data, NULL, NULL) != napi_ok || type != napi_float32_array) {
+    napi_throw_type_error(env, NULL, "addInto takes two Float32Arrays");
+    return 0;
+  }
+  return 1;
+}
+
+// addInto(dst, src): dst[i] += src[i], both Float32Arrays of one length. A gradient worker sums
+// the gradients of a step's passes into shared memory with it: a pass's gradient lies in the
+// worker's WebAssembly heap and the sum in the trainers' shared memory, which no WebAssembly
+// module can address together (one memory each), and JavaScript's loop runs at a fraction of
+// the memory's speed. In order, one add per element: the same floats as that loop.
+static napi_value add_into(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 2) return fail(env, "addInto takes 2 arguments");
+  size_t n, m;
+  float *dst, *src;
+  if (!floats_of(env, argv[0], &dst, &n) || !floats_of(env, argv[1], &src, &m)) return NULL;
+  if (n != m) return fail(env, "addInto: the arrays differ in length");
+  for (size_t i = 0; i < n; i++) dst[i] += src[i];
+  return NULL;
+}
+
 // isa(): the micro-kernel in use ("avx512", "avx2"), or null when this CPU has none of them.
 static napi_value get_isa(napi_env env, napi_callback_info info) {
   (void)info;
@@ -329,6 +359,7 @@ NAPI_MODULE_INIT() {
   }
   napi_property_descriptor props[] = {
       {"batchMatmul", NULL, batch_matmul, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"addInto", NULL, add_into, NULL, NULL, NULL, napi_enumerable, NULL},
       {"isa", NULL, get_isa, NULL, NULL, NULL, napi_enumerable, NULL},
       {"supported", NULL, get_supported, NULL, NULL, NULL, napi_enumerable, NULL},
       {"useIsa", NULL, use_isa, NULL, NULL, NULL, napi_enumerable, NULL},
