@@ -121,7 +121,13 @@ async function main() {
   );
   console.log('| where | calls | ms | share of the pass |');
   console.log('|---|---|---|---|');
-  for (const [group, t] of rows) console.log(`| ${group} | ${t.calls} | ${t.ms.toFixed(1)} | ${((100 * t.ms) / wall).toFixed(1)} % |`);
+  // Groups under half a percent are summed into one row.
+  const small = rows.filter(([, t]) => t.ms < wall / 200);
+  for (const [group, t] of rows.filter(r => !small.includes(r)))
+    console.log(`| ${group} | ${t.calls} | ${t.ms.toFixed(1)} | ${((100 * t.ms) / wall).toFixed(1)} % |`);
+  const smallMs = small.reduce((s, [, t]) => s + t.ms, 0);
+  const smallCalls = small.reduce((s, [, t]) => s + t.calls, 0);
+  console.log(`| ${small.length} smaller groups (each under 0.5 %) | ${smallCalls} | ${smallMs.toFixed(1)} | ${((100 * smallMs) / wall).toFixed(1)} % |`);
   console.log(
     `| tfjs dispatch, the tape, allocation (the pass less its kernels) | | ${(wall - kernelMs).toFixed(1)} | ${((100 * (wall - kernelMs)) / wall).toFixed(1)} % |`,
   );

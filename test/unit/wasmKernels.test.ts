@@ -61,6 +61,7 @@ const PRODUCT_CASES: [number[], number[], boolean, boolean][] = [
   [[70, 300], [70, 520], true, false], // past the WASM GEMM's block edges: K > 256, M > 64, N > 512
   [[2, 67, 261], [2, 515, 261], false, true],
   [[100, 400], [400, 2100], false, false], // past the native GEMM's: M > 96, K > 384, N > 2048
+  [[100, 400], [2100, 400], false, true], // and with Bᵀ, packed a row of B at a time (its last panel 20 wide)
   [[16, 8], [8, 64], false, false], // a plain product of few rows (XNNPACK's, unless native)
 ];
 

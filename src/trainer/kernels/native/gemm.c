@@ -173,6 +173,20 @@ static void gemm(const env_state* s, const float* a, u32 sai, u32 sak, const flo
       for (u32 jr = 0; jr < nc; jr += NR) {
         float* dst = s->bpack + (size_t)jr * kc;
         u32 nr = nc - jr < NR ? nc - jr : NR;
+        if (sbk == 1) {
+          // op(B) = Bᵀ (every dy·Wᵀ of the backward pass): each column of the panel is a row
+          // of B in memory, read whole, where reading the panel k by k would touch NR rows.
+          // Eight rows at a time: eight read streams, and each k writes 32 bytes of its line.
+          for (u32 j0 = 0; j0 < NR; j0 += 8) {
+            const float* src[8];
+            for (u32 j = 0; j < 8; j++) src[j] = j0 + j < nr ? b + (size_t)(jc + jr + j0 + j) * sbj + pc : NULL;
+            for (u32 k = 0; k < kc; k++) {
+              float* d = dst + (size_t)k * NR + j0;
+              for (u32 j = 0; j < 8; j++) d[j] = src[j] ? src[j][k] : 0;
+            }
+          }
+          continue;
+        }
         for (u32 k = 0; k < kc; k++, dst += NR) {
           const float* src = b + (size_t)(pc + k) * sbk + (size_t)(jc + jr) * sbj;
           u32 j = 0;
