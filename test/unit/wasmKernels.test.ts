@@ -264,6 +264,10 @@ describe('our kernels for the WASM backend (WebAssembly SIMD and native)', () =>
       { name: 'gelu_grad', kind: 'function' },
       { name: 'gelu', kind: 'function' },
       { name: 'gelu_backward', kind: 'function' },
+      { name: 'ln_stats', kind: 'function' },
+      { name: 'ln_apply', kind: 'function' },
+      { name: 'ln_dx', kind: 'function' },
+      { name: 'ln_dgamma', kind: 'function' },
     ]);
   });
 

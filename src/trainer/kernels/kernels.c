@@ -305,3 +305,101 @@ void gelu_backward(const float* x, const float* dy, float* out, u32 n) {
     TAIL_OUT(out, i, n, wasm_f32x4_mul(TAIL_IN(dy, i, n), d));
   }
 }
+
+// LayerNorm in five kernels, as ../webgpuKernels.ts has them (../model/ops.ts's fused path): the
+// backward pass keeps x and [rows, 2] statistics instead of x̂, and each kernel is one pass
+// where the backend's ops took some fifteen (moments, subtractions, products, reductions).
+static inline float lane_sum(v128_t v) {
+  return (wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1)) + (wasm_f32x4_extract_lane(v, 2) + wasm_f32x4_extract_lane(v, 3));
+}
+
+// stats[r] = (mean, 1/√(variance + eps)) of each row of x, the variance biased (torch's).
+__attribute__((export_name("ln_stats")))
+void ln_stats(const float* x, float* stats, u32 rows, u32 width, float eps) {
+  for (u32 r = 0; r < rows; r++) {
+    const float* row = x + r * width;
+    v128_t s = wasm_f32x4_splat(0);
+    u32 h = 0;
+    for (; h + 4 <= width; h += 4) s = wasm_f32x4_add(s, wasm_v128_load(row + h));
+    float sum = lane_sum(s);
+    for (; h < width; h++) sum += row[h];
+    float mean = sum / (float)width;
+    v128_t m = wasm_f32x4_splat(mean);
+    s = wasm_f32x4_splat(0);
+    for (h = 0; h + 4 <= width; h += 4) {
+      v128_t d = wasm_f32x4_sub(wasm_v128_load(row + h), m);
+      s = wasm_f32x4_add(s, wasm_f32x4_mul(d, d));
+    }
+    float sq = lane_sum(s);
+    for (; h < width; h++) sq += (row[h] - mean) * (row[h] - mean);
+    stats[2 * r] = mean;
+    stats[2 * r + 1] = 1.0f / __builtin_sqrtf(sq / (float)width + eps);
+  }
+}
+
+// out = (x − mean)·rstd·γ + β.
+__attribute__((export_name("ln_apply")))
+void ln_apply(const float* x, const float* stats, const float* gamma, const float* beta, float* out, u32 rows, u32 width) {
+  for (u32 r = 0; r < rows; r++) {
+    const float* row = x + r * width;
+    float* o = out + r * width;
+    float mean = stats[2 * r], rstd = stats[2 * r + 1];
+    v128_t m = wasm_f32x4_splat(mean), s = wasm_f32x4_splat(rstd);
+    u32 h = 0;
+    for (; h + 4 <= width; h += 4) {
+      v128_t xhat = wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(row + h), m), s);
+      wasm_v128_store(o + h, wasm_f32x4_add(wasm_f32x4_mul(xhat, wasm_v128_load(gamma + h)), wasm_v128_load(beta + h)));
+    }
+    for (; h < width; h++) o[h] = (row[h] - mean) * rstd * gamma[h] + beta[h];
+  }
+}
+
+// dx = rstd · (dx̂ − mean(dx̂) − x̂ · mean(dx̂ · x̂)), dx̂ = dy·γ, per row.
+__attribute__((export_name("ln_dx")))
+void ln_dx(const float* x, const float* stats, const float* gamma, const float* dy, float* out, u32 rows, u32 width) {
+  for (u32 r = 0; r < rows; r++) {
+    const float *row = x + r * width, *g = dy + r * width;
+    float* o = out + r * width;
+    float mean = stats[2 * r], rstd = stats[2 * r + 1];
+    v128_t m = wasm_f32x4_splat(mean), s = wasm_f32x4_splat(rstd);
+    v128_t va = wasm_f32x4_splat(0), vb = va;
+    u32 h = 0;
+    for (; h + 4 <= width; h += 4) {
+      v128_t dxhat = wasm_f32x4_mul(wasm_v128_load(g + h), wasm_v128_load(gamma + h));
+      va = wasm_f32x4_add(va, dxhat);
+      vb = wasm_f32x4_add(vb, wasm_f32x4_mul(dxhat, wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(row + h), m), s)));
+    }
+    float a = lane_sum(va), b = lane_sum(vb);
+    for (; h < width; h++) {
+      float dxhat = g[h] * gamma[h];
+      a += dxhat;
+      b += dxhat * ((row[h] - mean) * rstd);
+    }
+    float meanA = a / (float)width, meanB = b / (float)width;
+    v128_t ma = wasm_f32x4_splat(meanA), mb = wasm_f32x4_splat(meanB);
+    for (h = 0; h + 4 <= width; h += 4) {
+      v128_t xhat = wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(row + h), m), s);
+      v128_t dxhat = wasm_f32x4_mul(wasm_v128_load(g + h), wasm_v128_load(gamma + h));
+      wasm_v128_store(o + h, wasm_f32x4_mul(s, wasm_f32x4_sub(wasm_f32x4_sub(dxhat, ma), wasm_f32x4_mul(xhat, mb))));
+    }
+    for (; h < width; h++) o[h] = rstd * ((g[h] * gamma[h] - meanA) - ((row[h] - mean) * rstd) * meanB);
+  }
+}
+
+// γ's gradient: out[h] = Σ over rows of dy·x̂, rows in order (β's is column_sums of dy). Row by
+// row into out, which stays in cache, where column by column would read x and dy width/4 times.
+__attribute__((export_name("ln_dgamma")))
+void ln_dgamma(const float* x, const float* stats, const float* dy, float* out, u32 rows, u32 width) {
+  for (u32 h = 0; h < width; h++) out[h] = 0;
+  for (u32 r = 0; r < rows; r++) {
+    const float *row = x + r * width, *g = dy + r * width;
+    float mean = stats[2 * r], rstd = stats[2 * r + 1];
+    v128_t m = wasm_f32x4_splat(mean), s = wasm_f32x4_splat(rstd);
+    u32 h = 0;
+    for (; h + 4 <= width; h += 4) {
+      v128_t xhat = wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(row + h), m), s);
+      wasm_v128_store(out + h, wasm_f32x4_add(wasm_v128_load(out + h), wasm_f32x4_mul(wasm_v128_load(g + h), xhat)));
+    }
+    for (; h < width; h++) out[h] += g[h] * ((row[h] - mean) * rstd);
+  }
+}

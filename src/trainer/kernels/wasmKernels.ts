@@ -12,6 +12,9 @@
  * - Dropout with a mask hashed from (seed, index) (../model/dropout.ts), which the backend lacks.
  * - GELU and its gradient, each in one pass, with PyTorch's erf (../model/ops.ts): the backend's
  *   erf is scalar, and GELU took four kernels more; ~10 % of a bert-base pass went to it.
+ * - LayerNorm in five kernels of one pass each (statistics, the normalisation, dx, dγ, dβ), as
+ *   the WebGPU backend has them: some fifteen of the backend's ops before, and the backward
+ *   pass keeps [rows, 2] statistics where it kept x̂, a [rows, hidden] matrix a LayerNorm.
  * - Identity (tf.clone) over the same memory, as the pure-JS backend does: the backend's copies,
  *   and autodiff clones every tensor it saves for the backward pass, so training held a second
  *   copy of every weight matrix and of every saved activation.
@@ -20,7 +23,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { KERNELS_WASM } from './kernelsWasm';
 import { loadNativeKernels } from './nativeKernels';
-import { DROPOUT_KERNEL, GELU_GRAD_KERNEL, GELU_KERNELS, type DropoutAttrs } from './kernelNames';
+import { DROPOUT_KERNEL, GELU_GRAD_KERNEL, GELU_KERNELS, LAYER_NORM_KERNELS, type DropoutAttrs } from './kernelNames';
 
 /** The WebAssembly API, typed here: the project's TypeScript lib (ES2022, no DOM) does not declare it. */
 const wasmApi = (
@@ -63,6 +66,10 @@ interface KernelExports {
   gelu_grad(x: number, cdf: number, dy: number, out: number, n: number): void;
   gelu(x: number, out: number, n: number): void;
   gelu_backward(x: number, dy: number, out: number, n: number): void;
+  ln_stats(x: number, stats: number, rows: number, width: number, eps: number): void;
+  ln_apply(x: number, stats: number, gamma: number, beta: number, out: number, rows: number, width: number): void;
+  ln_dx(x: number, stats: number, gamma: number, dy: number, out: number, rows: number, width: number): void;
+  ln_dgamma(x: number, stats: number, dy: number, out: number, rows: number, width: number): void;
 }
 
 const installed = new WeakSet<object>();
@@ -86,7 +93,7 @@ function replaceKernel(name: string, wrap: (original: tf.KernelFunc) => tf.Kerne
 }
 
 /** The kernels installWasmKernels puts in, as the backend report lists them. */
-export const WASM_KERNELS = ['gemm', 'gather', 'column-sums', 'dropout', 'gelu', 'gelu-grad', 'shared-identity'];
+export const WASM_KERNELS = ['gemm', 'gather', 'column-sums', 'dropout', 'gelu', 'gelu-grad', 'layer-norm', 'shared-identity'];
 
 /**
  * Puts our kernels in front of the WASM backend's; false (and nothing changed) when the backend
@@ -181,15 +188,19 @@ export function installWasmKernels(): boolean {
     return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
   });
 
-  // Kernels of our own names, each writing an output of its first input's shape.
-  const addKernel = (name: string, run: (inputs: Record<string, tf.TensorInfo>, out: tf.TensorInfo, attrs: tf.NamedAttrMap) => void) => {
+  // Kernels of our own names, each writing an output of its first input's shape unless told.
+  const addKernel = (
+    name: string,
+    run: (inputs: Record<string, tf.TensorInfo>, out: tf.TensorInfo, attrs: tf.NamedAttrMap) => void,
+    shapeOf: (first: number[]) => number[] = first => first,
+  ) => {
     if (tf.getKernel(name, 'wasm')) return;
     tf.registerKernel({
       kernelName: name,
       backendName: 'wasm',
       kernelFunc: args => {
         const inputs = args.inputs as Record<string, tf.TensorInfo>;
-        const out = backend.makeOutput(Object.values(inputs)[0].shape, 'float32');
+        const out = backend.makeOutput(shapeOf(Object.values(inputs)[0].shape), 'float32');
         run(inputs, out, args.attrs ?? {});
         return out;
       },
@@ -202,6 +213,26 @@ export function installWasmKernels(): boolean {
   addKernel(GELU_GRAD_KERNEL, ({ x, cdf, dy }, out) => k.gelu_grad(at(x), at(cdf), at(dy), at(out), size(x.shape)));
   addKernel(GELU_KERNELS.forward, ({ x }, out) => k.gelu(at(x), at(out), size(x.shape)));
   addKernel(GELU_KERNELS.backward, ({ x, dy }, out) => k.gelu_backward(at(x), at(dy), at(out), size(x.shape)));
+  // LayerNorm over the last axis of a [rows, width] matrix; statistics [rows, 2] (mean, rstd).
+  const rowsOf = (x: tf.TensorInfo) => size(x.shape.slice(0, -1));
+  const widthOf = (x: tf.TensorInfo) => x.shape[x.shape.length - 1];
+  addKernel(
+    LAYER_NORM_KERNELS.stats,
+    ({ x }, out, attrs) => k.ln_stats(at(x), at(out), rowsOf(x), widthOf(x), (attrs as unknown as { eps: number }).eps),
+    shape => [size(shape.slice(0, -1)), 2],
+  );
+  addKernel(LAYER_NORM_KERNELS.apply, ({ x, stats, gamma, beta }, out) => k.ln_apply(at(x), at(stats), at(gamma), at(beta), at(out), rowsOf(x), widthOf(x)));
+  addKernel(LAYER_NORM_KERNELS.dx, ({ x, stats, gamma, dy }, out) => k.ln_dx(at(x), at(stats), at(gamma), at(dy), at(out), rowsOf(x), widthOf(x)));
+  addKernel(
+    LAYER_NORM_KERNELS.dgamma,
+    ({ x, stats, dy }, out) => k.ln_dgamma(at(x), at(stats), at(dy), at(out), rowsOf(x), widthOf(x)),
+    shape => [shape[shape.length - 1]],
+  );
+  addKernel(
+    LAYER_NORM_KERNELS.dbeta,
+    ({ dy }, out) => k.column_sums(at(dy), at(out), rowsOf(dy), widthOf(dy)),
+    shape => [shape[shape.length - 1]],
+  );
 
   installed.add(backend);
   return true;
