@@ -63,6 +63,7 @@ const PRODUCT_CASES: [number[], number[], boolean, boolean][] = [
   [[100, 400], [400, 2100], false, false], // past the native GEMM's: M > 96, K > 384, N > 2048
   [[100, 400], [2100, 400], false, true], // and with Bᵀ, packed a row of B at a time (its last panel 20 wide)
   [[16, 8], [8, 64], false, false], // a plain product of few rows (XNNPACK's, unless native)
+  [[20, 400], [400, 70], false, false], // few rows: the native GEMM reads B's full panels in place, packs the last (6 wide), K > 384
 ];
 
 /** Runs every case through tf.matMul on the WASM backend as it is set up now. */

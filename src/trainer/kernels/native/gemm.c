@@ -28,8 +28,11 @@ typedef uint32_t u32;
 #define KC 384
 #define MC 96
 #define NC 2048
+// Products of at most this many rows read a plain (untransposed) B without packing it.
+#define DIRECT_B_ROWS 64
 
-typedef void (*micro_kernel_fn)(u32 kc, const float* ap, const float* bp, float* c, u32 ldc, u32 mr, u32 nr, int accumulate);
+// ldb: floats from one k's NR values of B to the next (NR in a packed panel, N in B itself).
+typedef void (*micro_kernel_fn)(u32 kc, const float* ap, const float* bp, u32 ldb, float* c, u32 ldc, u32 mr, u32 nr, int accumulate);
 
 typedef struct {
   const char* name;
@@ -61,10 +64,10 @@ static inline void write_tile(const float* tile, u32 NR, float* c, u32 ldc, u32 
 
 // 8 rows × 32 columns: 16 accumulators in zmm registers; per k two loads of B, eight
 // broadcasts of A, sixteen FMAs. (12 rows measured no faster and leaves edge tiles on 128.)
-__attribute__((target("avx512f"))) static void micro_avx512(u32 kc, const float* ap, const float* bp, float* c, u32 ldc, u32 mr, u32 nr, int accumulate) {
+__attribute__((target("avx512f"))) static void micro_avx512(u32 kc, const float* ap, const float* bp, u32 ldb, float* c, u32 ldc, u32 mr, u32 nr, int accumulate) {
   ZERO512(0) ZERO512(1) ZERO512(2) ZERO512(3) ZERO512(4) ZERO512(5) ZERO512(6) ZERO512(7)
-  for (u32 k = 0; k < kc; k++, ap += 8, bp += 32) {
-    __m512 b0 = _mm512_load_ps(bp), b1 = _mm512_load_ps(bp + 16);
+  for (u32 k = 0; k < kc; k++, ap += 8, bp += ldb) {
+    __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);
     FMA512(0) FMA512(1) FMA512(2) FMA512(3) FMA512(4) FMA512(5) FMA512(6) FMA512(7)
   }
   float tile[8 * 32] __attribute__((aligned(64)));
@@ -97,10 +100,10 @@ __attribute__((target("avx512f"))) static void micro_avx512(u32 kc, const float*
   _mm256_store_ps(tile + r * 16 + 8, c##r##1);
 
 // 6 rows × 16 columns: 12 accumulators of the 16 ymm registers (the usual Haswell shape).
-__attribute__((target("avx2,fma"))) static void micro_avx2(u32 kc, const float* ap, const float* bp, float* c, u32 ldc, u32 mr, u32 nr, int accumulate) {
+__attribute__((target("avx2,fma"))) static void micro_avx2(u32 kc, const float* ap, const float* bp, u32 ldb, float* c, u32 ldc, u32 mr, u32 nr, int accumulate) {
   ZERO256(0) ZERO256(1) ZERO256(2) ZERO256(3) ZERO256(4) ZERO256(5)
-  for (u32 k = 0; k < kc; k++, ap += 6, bp += 16) {
-    __m256 b0 = _mm256_load_ps(bp), b1 = _mm256_load_ps(bp + 8);
+  for (u32 k = 0; k < kc; k++, ap += 6, bp += ldb) {
+    __m256 b0 = _mm256_loadu_ps(bp), b1 = _mm256_loadu_ps(bp + 8);
     FMA256(0) FMA256(1) FMA256(2) FMA256(3) FMA256(4) FMA256(5)
   }
   float tile[6 * 16] __attribute__((aligned(32)));
@@ -165,12 +168,16 @@ static void gemm(const env_state* s, const float* a, u32 sai, u32 sak, const flo
     memset(c, 0, (size_t)M * N * sizeof(float));
     return;
   }
+  const int direct = sbj == 1 && M <= DIRECT_B_ROWS;
   for (u32 jc = 0; jc < N; jc += NC) {
     u32 nc = N - jc < NC ? N - jc : NC;
     for (u32 pc = 0; pc < K; pc += KC) {
       u32 kc = K - pc < KC ? K - pc : KC;
-      // B block [kc × nc] as NR-wide panels, k-major, zero-padded past N.
-      for (u32 jr = 0; jr < nc; jr += NR) {
+      // B block [kc × nc] as NR-wide panels, k-major, zero-padded past N. A product of few rows
+      // (inference on a selection) reads each panel of a plain B in place: packing it would
+      // copy the whole weight matrix for a product that reads it once or twice. Only the last,
+      // narrower panel is packed then.
+      for (u32 jr = direct ? (nc / NR) * NR : 0; jr < nc; jr += NR) {
         float* dst = s->bpack + (size_t)jr * kc;
         u32 nr = nc - jr < NR ? nc - jr : NR;
         if (sbk == 1) {
@@ -216,7 +223,10 @@ static void gemm(const env_state* s, const float* a, u32 sai, u32 sak, const flo
           u32 nr = nc - jr < NR ? nc - jr : NR;
           for (u32 ir = 0; ir < mc; ir += MR) {
             u32 mr = mc - ir < MR ? mc - ir : MR;
-            kernel(kc, s->apack + (size_t)ir * kc, s->bpack + (size_t)jr * kc, c + (size_t)(ic + ir) * N + jc + jr, N, mr, nr, pc > 0);
+            if (direct && nr == NR)
+              kernel(kc, s->apack + (size_t)ir * kc, b + (size_t)pc * sbk + jc + jr, sbk, c + (size_t)(ic + ir) * N + jc + jr, N, mr, nr, pc > 0);
+            else
+              kernel(kc, s->apack + (size_t)ir * kc, s->bpack + (size_t)jr * kc, NR, c + (size_t)(ic + ir) * N + jc + jr, N, mr, nr, pc > 0);
           }
         }
       }
