@@ -170,6 +170,75 @@ describe('our kernels for the WASM backend (WebAssembly SIMD and native)', () =>
     assert.deepEqual(shared, expected, 'a refused call wrote nothing');
   });
 
+  it('slices and splits tensors of one to four dimensions as the nested arrays slice, in place of the backend', async () => {
+    await useBackend('wasm');
+    assert.equal(installWasmKernels(), true);
+    type Nested = number | Nested[];
+    const sliced = (a: Nested, begin: number[], size: number[]): Nested =>
+      begin.length === 0 ? a : (a as Nested[]).slice(begin[0], begin[0] + size[0]).map(r => sliced(r, begin.slice(1), size.slice(1)));
+    const before = tf.memory().numTensors;
+    const cases: [number[], number[], number[]][] = [
+      [[10], [3], [5]],
+      [
+        [6, 11],
+        [1, 3],
+        [4, 7],
+      ], // rows of 7: a tail past the SIMD width
+      [
+        [6, 11],
+        [2, 0],
+        [3, 11],
+      ], // contiguous
+      [
+        [2, 3, 4, 10],
+        [0, 1, 1, 5],
+        [2, 2, 3, 5],
+      ], // a rotary half
+      [
+        [3, 4, 5],
+        [1, 0, 2],
+        [-1, 4, -1],
+      ], // -1: to the end
+    ];
+    for (const [shape, begin, size] of cases) {
+      for (const dtype of ['float32', 'int32'] as const) {
+        const x = tf.tensor(
+          Array.from({ length: shape.reduce((p, d) => p * d, 1) }, (_, i) => i * 3 - 7),
+          shape,
+          dtype,
+        );
+        const full = size.map((s, i) => (s === -1 ? shape[i] - begin[i] : s));
+        const y = tf.slice(x, begin, size);
+        assert.deepEqual(y.shape, full);
+        assert.equal(y.dtype, dtype);
+        assert.deepEqual(await y.array(), sliced(await x.array(), begin, full), `${shape} from ${begin} by ${size} (${dtype})`);
+        tf.dispose([x, y]);
+      }
+    }
+    // SplitV, concat's gradient, along each axis of a 3-D tensor.
+    const x = tf.tensor(
+      Array.from({ length: 4 * 6 * 9 }, (_, i) => i),
+      [4, 6, 9],
+    );
+    const nested = await x.array();
+    for (let axis = 0; axis < 3; axis++) {
+      const sizes = axis === 0 ? [1, 3] : axis === 1 ? [2, 1, 3] : [4, 5];
+      const pieces = tf.split(x, sizes, axis);
+      let at = 0;
+      for (const [i, piece] of pieces.entries()) {
+        const begin = [0, 0, 0];
+        const size = [...x.shape];
+        begin[axis] = at;
+        size[axis] = sizes[i];
+        at += sizes[i];
+        assert.deepEqual(await piece.array(), sliced(nested, begin, size), `axis ${axis}, piece ${i}`);
+      }
+      tf.dispose(pieces);
+    }
+    x.dispose();
+    assert.equal(tf.memory().numTensors, before);
+  });
+
   it('looks up embedding rows as tf.gather does, and leaves out-of-range ids to the backend, which names them', async () => {
     await useBackend('wasm');
     assert.equal(installWasmKernels(), true);
@@ -269,6 +338,7 @@ describe('our kernels for the WASM backend (WebAssembly SIMD and native)', () =>
       { name: 'ln_apply', kind: 'function' },
       { name: 'ln_dx', kind: 'function' },
       { name: 'ln_dgamma', kind: 'function' },
+      { name: 'slice4', kind: 'function' },
     ]);
   });
 

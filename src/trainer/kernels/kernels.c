@@ -403,3 +403,21 @@ void ln_dgamma(const float* x, const float* stats, const float* dy, float* out, 
     for (; h < width; h++) out[h] += g[h] * ((row[h] - mean) * rstd);
   }
 }
+
+// out = x[b0:b0+s0, b1:b1+s1, b2:b2+s2, b3:b3+s3] of a [d0, d1, d2, d3] tensor of 4-byte
+// elements (lower ranks padded with leading 1s). The backend's Slice first copies the whole
+// of x out of the heap into JavaScript (readSync), then copies the slice row by row: ModernBERT
+// slices Q, K and V from one product and halves for its rotary embeddings, and spent a sixth of
+// a pass there.
+__attribute__((export_name("slice4")))
+void slice4(const float* x, float* out, u32 d1, u32 d2, u32 d3, u32 b0, u32 b1, u32 b2, u32 b3, u32 s0, u32 s1, u32 s2, u32 s3) {
+  for (u32 i = 0; i < s0; i++)
+    for (u32 j = 0; j < s1; j++)
+      for (u32 k = 0; k < s2; k++) {
+        const float* src = x + (((b0 + i) * d1 + b1 + j) * d2 + b2 + k) * d3 + b3;
+        u32 h = 0;
+        for (; h + 4 <= s3; h += 4) wasm_v128_store(out + h, wasm_v128_load(src + h));
+        for (; h < s3; h++) out[h] = src[h];
+        out += s3;
+      }
+}

@@ -9,6 +9,8 @@
  *   GFLOP/s a core), it takes every product instead, on the same memory.
  * - GatherV2 of rows (embedding lookups): the backend's takes ~7 ms for 2048 rows of 128.
  * - Sum over the rows of a matrix (every bias gradient): the backend transposes first.
+ * - Slice (and SplitV, concat's gradient) of up to four dimensions in one pass over the heap:
+ *   the backend's copies all of x out of the heap first.
  * - Dropout with a mask hashed from (seed, index) (../model/dropout.ts), which the backend lacks.
  * - GELU and its gradient, each in one pass, with PyTorch's erf (../model/ops.ts): the backend's
  *   erf is scalar, and GELU took four kernels more; ~10 % of a bert-base pass went to it.
@@ -70,6 +72,7 @@ interface KernelExports {
   ln_apply(x: number, stats: number, gamma: number, beta: number, out: number, rows: number, width: number): void;
   ln_dx(x: number, stats: number, gamma: number, dy: number, out: number, rows: number, width: number): void;
   ln_dgamma(x: number, stats: number, dy: number, out: number, rows: number, width: number): void;
+  slice4(x: number, out: number, d1: number, d2: number, d3: number, ...beginAndSize: number[]): void;
 }
 
 const installed = new WeakSet<object>();
@@ -93,7 +96,7 @@ function replaceKernel(name: string, wrap: (original: tf.KernelFunc) => tf.Kerne
 }
 
 /** The kernels installWasmKernels puts in, as the backend report lists them. */
-export const WASM_KERNELS = ['gemm', 'gather', 'column-sums', 'dropout', 'gelu', 'gelu-grad', 'layer-norm', 'shared-identity'];
+export const WASM_KERNELS = ['gemm', 'gather', 'column-sums', 'slice', 'dropout', 'gelu', 'gelu-grad', 'layer-norm', 'shared-identity'];
 
 /**
  * Puts our kernels in front of the WASM backend's; false (and nothing changed) when the backend
@@ -106,7 +109,11 @@ export function installWasmKernels(): boolean {
   if (installed.has(backend)) return true;
   const memory = backend.wasm?.asm?.memory;
   if (!(memory instanceof wasmApi.Memory) || typeof backend.makeOutput !== 'function') return false;
-  if (![tf.BatchMatMul, tf.GatherV2, tf.Sum, tf.Identity].every(name => tf.getKernel(name, 'wasm')) || typeof backend.incRef !== 'function') return false;
+  if (
+    ![tf.BatchMatMul, tf.GatherV2, tf.Sum, tf.Identity, tf.Slice, tf.SplitV].every(name => tf.getKernel(name, 'wasm')) ||
+    typeof backend.incRef !== 'function'
+  )
+    return false;
   let k: KernelExports;
   let scratch: number;
   try {
@@ -177,6 +184,39 @@ export function installWasmKernels(): boolean {
     const out = backend.makeOutput(keepDims ? [1, x.shape[1]] : [x.shape[1]], 'float32');
     k.column_sums(at(x), at(out), x.shape[0], x.shape[1]);
     return out;
+  });
+
+  // Slices of float32 and int32 tensors of up to four dimensions, in one pass over the heap.
+  const sliceable = (x: tf.TensorInfo) => x.shape.length >= 1 && x.shape.length <= 4 && (x.dtype === 'float32' || x.dtype === 'int32');
+  const slice = (x: tf.TensorInfo, b: number[], s: number[]): tf.TensorInfo => {
+    const out = backend.makeOutput(s, x.dtype);
+    if (size(s) === 0) return out;
+    const pad = 4 - x.shape.length;
+    const ones = (n: number, v: number) => new Array<number>(n).fill(v);
+    const dims = [...ones(pad, 1), ...x.shape];
+    k.slice4(at(x), at(out), dims[1], dims[2], dims[3], ...ones(pad, 0), ...b, ...ones(pad, 1), ...s);
+    return out;
+  };
+  replaceKernel(tf.Slice, original => args => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    const { begin, size: sizes } = args.attrs as unknown as { begin: number | number[]; size: number | number[] };
+    if (!sliceable(x)) return original(args);
+    const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, sizes);
+    return slice(x, b, s);
+  });
+  // The backend's SplitV (concat's gradient) runs its own Slice once a piece.
+  replaceKernel(tf.SplitV, original => args => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    const { numOrSizeSplits, axis } = args.attrs as unknown as { numOrSizeSplits: number | number[]; axis: number };
+    if (!sliceable(x)) return original(args);
+    const a = tf.util.parseAxisParam(axis, x.shape)[0];
+    const begin = x.shape.map(() => 0);
+    return tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, a).map(piece => {
+      const sizes = x.shape.map((d, i) => (i === a ? piece : d));
+      const out = slice(x, begin, sizes);
+      begin[a] += piece;
+      return out;
+    });
   });
 
   // Tensors never change once written (a variable's assign takes new memory), so a clone may
