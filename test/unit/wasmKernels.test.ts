@@ -170,6 +170,50 @@ describe('our kernels for the WASM backend (WebAssembly SIMD and native)', () =>
     assert.deepEqual(shared, expected, 'a refused call wrote nothing');
   });
 
+  it('computes GELU and its gradient natively (AVX-512) as the WASM kernels do, and refuses operands outside the memory', async t => {
+    const { kernels, reason } = loadNativeKernels();
+    if (!kernels) return t.skip(`native kernels: ${reason}`);
+    if (!kernels.supported().includes('avx512')) return t.skip('no AVX-512 on this CPU: GELU runs in WASM');
+    await useBackend('wasm');
+    assert.equal(installWasmKernels(), true);
+    const n = 16 * 37 + 5; // a masked tail
+    const x = tf.tensor2d(
+      Float32Array.from({ length: n }, (_, i) => -12 + (24 * i) / n),
+      [1, n],
+    );
+    const dy = tf.randomNormal([1, n], 0, 1, 'float32', 3);
+    const run = async () => {
+      const value = tf.engine().runKernel('BertTuneGelu', { x }) as tf.Tensor;
+      const grad = tf.engine().runKernel('BertTuneGeluBackward', { x, dy }) as tf.Tensor;
+      const out = [await value.data(), await grad.data()];
+      tf.dispose([value, grad]);
+      return out;
+    };
+    const [nativeValue, nativeGrad] = await run();
+    setNativeMatmul(false);
+    const [wasmValue, wasmGrad] = await run().finally(() => setNativeMatmul(true));
+    const xs = await x.data();
+    for (let i = 0; i < n; i++) {
+      const bound = 2e-7 * (1 + Math.abs(xs[i]));
+      assert.ok(Math.abs(nativeValue[i] - wasmValue[i]) <= bound, `gelu(${xs[i]}): ${nativeValue[i]} vs ${wasmValue[i]}`);
+      assert.ok(Math.abs(nativeGrad[i] - wasmGrad[i]) <= bound * (1 + Math.abs(wasmGrad[i])), `gelu'(${xs[i]}): ${nativeGrad[i]} vs ${wasmGrad[i]}`);
+    }
+    tf.dispose([x, dy]);
+    const memory = new ArrayBuffer(4 * 64);
+    const floats = new Float32Array(memory).fill(1);
+    kernels.gelu(memory, 0, 128, 32);
+    assert.ok(Math.abs(floats[32] - 0.8413447) < 1e-6, 'gelu(1) = Φ(1)');
+    floats.fill(1);
+    assert.throws(() => kernels.gelu(memory, 0, 132, 32), RangeError); // out runs past the end
+    assert.throws(() => kernels.gelu(memory, 2, 128, 16), RangeError); // misaligned
+    assert.throws(() => kernels.geluBackward(memory, 0, 0, 196, 16), RangeError);
+    assert.throws(() => kernels.gelu(memory, 0, 128), RangeError); // an argument short
+    assert.ok(
+      floats.every(v => v === 1),
+      'a refused call wrote nothing',
+    );
+  });
+
   it('slices and splits tensors of one to four dimensions as the nested arrays slice, in place of the backend', async () => {
     await useBackend('wasm');
     assert.equal(installWasmKernels(), true);

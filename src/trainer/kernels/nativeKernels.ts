@@ -15,6 +15,10 @@ export interface NativeKernels {
   /** Every micro-kernel this CPU runs, best first. */
   supported(): string[];
   useIsa(name: string): boolean;
+  /** out = x·Φ(x) over n floats at byte offsets of `memory` (AVX-512 only; throws elsewhere). */
+  gelu(memory: ArrayBuffer, x: number, out: number, n: number): void;
+  /** out = dy·(Φ(x) + x·φ(x)), as gelu. */
+  geluBackward(memory: ArrayBuffer, x: number, dy: number, out: number, n: number): void;
   /** dst[i] += src[i] in order (the same floats as the loop), either array shared or not. */
   addInto(dst: Float32Array, src: Float32Array): void;
   /**

@@ -288,6 +288,127 @@ static napi_value batch_matmul(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+#ifdef HAVE_X86_KERNELS
+// GELU and its gradient with AVX-512, the WASM kernels' formulas (../kernels.c: Abramowitz and
+// Stegun's erf, as PyTorch's CPU kernels have it) sixteen lanes and FMAs at a time: GELU was
+// the largest kernel of a pass after the products (5–6 % of bert-base's in WASM).
+
+// e^t for t ≤ 0 (below -87: 0): t = k·ln2 + r, e^r by its Taylor series to r^6, 2^k in the exponent.
+__attribute__((target("avx512f"))) static inline __m512 exp_nonpositive512(__m512 t) {
+  t = _mm512_max_ps(t, _mm512_set1_ps(-87.0f));
+  __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(t, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(0.693359375f), t);
+  r = _mm512_fnmadd_ps(k, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.0f / 720);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(k), _mm512_set1_epi32(127)), 23);
+  return _mm512_mul_ps(p, _mm512_castsi512_ps(e));
+}
+
+// Φ(x) = (1 + erf(x/√2)) / 2, erf(z) = 1 − (a1·t + … + a5·t⁵)·e^(−z²), t = 1/(1 + p·|z|), signed.
+__attribute__((target("avx512f"))) static inline __m512 normal_cdf512(__m512 x) {
+  const __m512 one = _mm512_set1_ps(1.0f);
+  __m512 z = _mm512_mul_ps(x, _mm512_set1_ps(0.707106781186547524f));
+  __m512i sign = _mm512_and_epi32(_mm512_castps_si512(z), _mm512_set1_epi32((int)0x80000000u));
+  __m512 az = _mm512_abs_ps(z);
+  __m512 t = _mm512_div_ps(one, _mm512_fmadd_ps(_mm512_set1_ps(0.3275911f), az, one));
+  __m512 r = _mm512_fmadd_ps(_mm512_set1_ps(1.061405429f), t, _mm512_set1_ps(-1.453152027f));
+  r = _mm512_fmadd_ps(r, t, _mm512_set1_ps(1.421413741f));
+  r = _mm512_fmadd_ps(r, t, _mm512_set1_ps(-0.284496736f));
+  r = _mm512_fmadd_ps(r, t, _mm512_set1_ps(0.254829592f));
+  __m512 e = exp_nonpositive512(_mm512_sub_ps(_mm512_setzero_ps(), _mm512_mul_ps(z, z)));
+  __m512 erf_abs = _mm512_fnmadd_ps(_mm512_mul_ps(r, t), e, one);
+  __m512 erf = _mm512_castsi512_ps(_mm512_xor_epi32(_mm512_castps_si512(erf_abs), sign));
+  return _mm512_mul_ps(_mm512_add_ps(erf, one), _mm512_set1_ps(0.5f));
+}
+
+__attribute__((target("avx512f"))) static void gelu512(const float* x, float* out, size_t n) {
+  for (size_t i = 0; i < n; i += 16) {
+    __mmask16 m = n - i >= 16 ? 0xffff : (__mmask16)((1u << (n - i)) - 1);
+    __m512 xv = _mm512_maskz_loadu_ps(m, x + i);
+    _mm512_mask_storeu_ps(out + i, m, _mm512_mul_ps(xv, normal_cdf512(xv)));
+  }
+}
+
+// out = dy · (Φ(x) + x·φ(x)), φ(x) = e^(−x²/2)/√(2π).
+__attribute__((target("avx512f"))) static void gelu_backward512(const float* x, const float* dy, float* out, size_t n) {
+  for (size_t i = 0; i < n; i += 16) {
+    __mmask16 m = n - i >= 16 ? 0xffff : (__mmask16)((1u << (n - i)) - 1);
+    __m512 xv = _mm512_maskz_loadu_ps(m, x + i);
+    __m512 pdf = _mm512_mul_ps(exp_nonpositive512(_mm512_mul_ps(_mm512_mul_ps(xv, xv), _mm512_set1_ps(-0.5f))), _mm512_set1_ps(0.398942280401432678f));
+    __m512 d = _mm512_fmadd_ps(xv, pdf, normal_cdf512(xv));
+    _mm512_mask_storeu_ps(out + i, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, dy + i), d));
+  }
+}
+#endif
+
+// The memory and the float offsets of an element-wise kernel's operands, checked as batchMatmul
+// checks its own: whole numbers, multiples of 4, each of n floats inside the memory.
+static int elementwise_args(napi_env env, napi_callback_info info, size_t count, float** ptrs, size_t* n) {
+  size_t argc = 6;
+  napi_value argv[6];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return 0;
+  if (argc != count + 2) {
+    napi_throw_range_error(env, NULL, "wrong number of arguments");
+    return 0;
+  }
+  void* data;
+  size_t bytes;
+  if (napi_get_arraybuffer_info(env, argv[0], &data, &bytes) != napi_ok) {
+    napi_throw_range_error(env, NULL, "the first argument must be an ArrayBuffer");
+    return 0;
+  }
+  double v[5];
+  for (size_t i = 0; i < count + 1; i++) {
+    if (napi_get_value_double(env, argv[i + 1], &v[i]) != napi_ok || !(v[i] >= 0) || v[i] > 4294967295.0 || v[i] != (double)(uint64_t)v[i]) {
+      napi_throw_range_error(env, NULL, "offsets and sizes must be whole numbers in [0, 2^32)");
+      return 0;
+    }
+  }
+  *n = (size_t)v[count];
+  for (size_t i = 0; i < count; i++) {
+    if ((uint64_t)v[i] % 4 || v[i] + 4.0 * (double)*n > (double)bytes) {
+      napi_throw_range_error(env, NULL, "an operand lies outside the memory or is misaligned");
+      return 0;
+    }
+    ptrs[i] = (float*)((char*)data + (size_t)v[i]);
+  }
+  return 1;
+}
+
+// gelu(memory, x, out, n): out = x·Φ(x); geluBackward(memory, x, dy, out, n). Byte offsets into
+// memory, as batchMatmul takes them. AVX-512 only (geluIsa() says): elsewhere the WASM kernels run.
+static napi_value gelu_native(napi_env env, napi_callback_info info) {
+  float* p[2];
+  size_t n;
+  if (!elementwise_args(env, info, 2, p, &n)) return NULL;
+#ifdef HAVE_X86_KERNELS
+  if (__builtin_cpu_supports("avx512f")) {
+    gelu512(p[0], p[1], n);
+    return NULL;
+  }
+#endif
+  return fail(env, "gelu: no AVX-512 on this CPU");
+}
+
+static napi_value gelu_backward_native(napi_env env, napi_callback_info info) {
+  float* p[3];
+  size_t n;
+  if (!elementwise_args(env, info, 3, p, &n)) return NULL;
+#ifdef HAVE_X86_KERNELS
+  if (__builtin_cpu_supports("avx512f")) {
+    gelu_backward512(p[0], p[1], p[2], n);
+    return NULL;
+  }
+#endif
+  return fail(env, "geluBackward: no AVX-512 on this CPU");
+}
+
 // A Float32Array's floats and length; 0 (an exception pending) when the value is none.
 // Typed arrays over a SharedArrayBuffer answer too (napi_get_arraybuffer_info takes no shared
 // buffer, napi_get_typedarray_info gives the view's data wherever it lies).
@@ -384,6 +505,8 @@ NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"batchMatmul", NULL, batch_matmul, NULL, NULL, NULL, napi_enumerable, NULL},
       {"addInto", NULL, add_into, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"gelu", NULL, gelu_native, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"geluBackward", NULL, gelu_backward_native, NULL, NULL, NULL, napi_enumerable, NULL},
       {"isa", NULL, get_isa, NULL, NULL, NULL, napi_enumerable, NULL},
       {"supported", NULL, get_supported, NULL, NULL, NULL, napi_enumerable, NULL},
       {"useIsa", NULL, use_isa, NULL, NULL, NULL, napi_enumerable, NULL},
