@@ -382,7 +382,8 @@ static int elementwise_args(napi_env env, napi_callback_info info, size_t count,
 }
 
 // gelu(memory, x, out, n): out = x·Φ(x); geluBackward(memory, x, dy, out, n). Byte offsets into
-// memory, as batchMatmul takes them. AVX-512 only (geluIsa() says): elsewhere the WASM kernels run.
+// memory, as batchMatmul takes them. AVX-512 only: the trainer calls them where isa() is
+// "avx512", and runs the WASM kernels elsewhere.
 static napi_value gelu_native(napi_env env, napi_callback_info info) {
   float* p[2];
   size_t n;
