@@ -1,5 +1,6 @@
 """GFLOP/s of torch.mm on each of BERT's products, the transposes as views (no copies, as the
-model's backward pass takes them), on one thread and on all. The peer of bench/gemm-shapes.ts.
+model's backward pass takes them), on one thread and on all. The peer of bench/gemm-shapes.ts
+and of the one matmul bench/train-vs-pytorch/run.ts prints.
    python gemm_shapes_torch.py '[{"m":2048,"n":768,"k":768,"ta":0,"tb":0}, ...]' SECONDS
 Prints one JSON list: [{"1": ..., "<threads>": ...}, ...] in the order given.
 """

@@ -149,12 +149,13 @@ async function main() {
     const wasmFlops = time();
     setNativeMatmul(true);
     tf.dispose([a, b]);
-    const torchGemm = JSON.parse(
-      execFileSync(PYTHON, [path.join(__dirname, 'torch_gemm.py'), String(m), String(k), String(n)], {
+    // bench:gemm's peer, on this one shape.
+    const [torchGemm] = JSON.parse(
+      execFileSync(PYTHON, [path.join(__dirname, '..', 'gemm_shapes_torch.py'), JSON.stringify([{ m, n, k, ta: 0, tb: 0 }]), '3'], {
         encoding: 'utf8',
         env: { ...process.env, OMP_NUM_THREADS: String(cores) },
       }).trim(),
-    );
+    ) as Record<string, number>[];
     console.log(
       `\nOne matmul [${m}×${k}]·[${k}×${n}], GFLOP/s: BERT Tune ${nativeFlops ? `native ${native} ${nativeFlops.toFixed(1)}, ` : ''}WASM SIMD ${wasmFlops.toFixed(1)} (one core); PyTorch ${torchGemm['1'].toFixed(1)} on one thread, ${torchGemm[String(cores)].toFixed(1)} on ${cores}.`,
     );

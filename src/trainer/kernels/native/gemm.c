@@ -250,6 +250,18 @@ static env_state* state_of(napi_env env) {
   return data;
 }
 
+// argv[0..count) as whole numbers in [0, 2^32) (offsets, sizes, strides) into v; 0, with a
+// RangeError saying `message`, when one is not.
+static int whole_numbers(napi_env env, const napi_value* argv, size_t count, double* v, const char* message) {
+  for (size_t i = 0; i < count; i++) {
+    if (napi_get_value_double(env, argv[i], &v[i]) != napi_ok || !(v[i] >= 0) || v[i] > 4294967295.0 || v[i] != (double)(uint64_t)v[i]) {
+      napi_throw_range_error(env, NULL, message);
+      return 0;
+    }
+  }
+  return 1;
+}
+
 // batchMatmul(memory: ArrayBuffer, a, b, out: byte offsets, batch, m, n, k, transposeA,
 // transposeB, aBatchStride, bBatchStride: in floats, 0 broadcasts one matrix over the batch)
 static napi_value batch_matmul(napi_env env, napi_callback_info info) {
@@ -263,10 +275,7 @@ static napi_value batch_matmul(napi_env env, napi_callback_info info) {
   size_t bytes;
   if (napi_get_arraybuffer_info(env, argv[0], &data, &bytes) != napi_ok) return fail(env, "batchMatmul: the first argument must be an ArrayBuffer");
   double v[11];
-  for (int i = 0; i < 11; i++) {
-    if (napi_get_value_double(env, argv[i + 1], &v[i]) != napi_ok || !(v[i] >= 0) || v[i] > 4294967295.0 || v[i] != (double)(uint64_t)v[i])
-      return fail(env, "batchMatmul: offsets, sizes and strides must be whole numbers in [0, 2^32)");
-  }
+  if (!whole_numbers(env, argv + 1, 11, v, "batchMatmul: offsets, sizes and strides must be whole numbers in [0, 2^32)")) return NULL;
   uint64_t aOff = v[0], bOff = v[1], outOff = v[2], batch = v[3], M = v[4], N = v[5], K = v[6];
   int ta = v[7] != 0, tb = v[8] != 0;
   uint64_t aStride = v[9], bStride = v[10];
@@ -364,12 +373,7 @@ static int elementwise_args(napi_env env, napi_callback_info info, size_t count,
     return 0;
   }
   double v[5];
-  for (size_t i = 0; i < count + 1; i++) {
-    if (napi_get_value_double(env, argv[i + 1], &v[i]) != napi_ok || !(v[i] >= 0) || v[i] > 4294967295.0 || v[i] != (double)(uint64_t)v[i]) {
-      napi_throw_range_error(env, NULL, "offsets and sizes must be whole numbers in [0, 2^32)");
-      return 0;
-    }
-  }
+  if (!whole_numbers(env, argv + 1, count + 1, v, "offsets and sizes must be whole numbers in [0, 2^32)")) return 0;
   *n = (size_t)v[count];
   for (size_t i = 0; i < count; i++) {
     if ((uint64_t)v[i] % 4 || v[i] + 4.0 * (double)*n > (double)bytes) {
@@ -384,31 +388,24 @@ static int elementwise_args(napi_env env, napi_callback_info info, size_t count,
 // gelu(memory, x, out, n): out = x·Φ(x); geluBackward(memory, x, dy, out, n). Byte offsets into
 // memory, as batchMatmul takes them. AVX-512 only: the trainer calls them where isa() is
 // "avx512", and runs the WASM kernels elsewhere.
-static napi_value gelu_native(napi_env env, napi_callback_info info) {
-  float* p[2];
-  size_t n;
-  if (!elementwise_args(env, info, 2, p, &n)) return NULL;
-#ifdef HAVE_X86_KERNELS
-  if (__builtin_cpu_supports("avx512f")) {
-    gelu512(p[0], p[1], n);
-    return NULL;
-  }
-#endif
-  return fail(env, "gelu: no AVX-512 on this CPU");
-}
-
-static napi_value gelu_backward_native(napi_env env, napi_callback_info info) {
+static napi_value gelu_either(napi_env env, napi_callback_info info, int backward) {
   float* p[3];
   size_t n;
-  if (!elementwise_args(env, info, 3, p, &n)) return NULL;
+  if (!elementwise_args(env, info, backward ? 3 : 2, p, &n)) return NULL;
 #ifdef HAVE_X86_KERNELS
   if (__builtin_cpu_supports("avx512f")) {
-    gelu_backward512(p[0], p[1], p[2], n);
+    if (backward)
+      gelu_backward512(p[0], p[1], p[2], n);
+    else
+      gelu512(p[0], p[1], n);
     return NULL;
   }
 #endif
-  return fail(env, "geluBackward: no AVX-512 on this CPU");
+  return fail(env, backward ? "geluBackward: no AVX-512 on this CPU" : "gelu: no AVX-512 on this CPU");
 }
+
+static napi_value gelu_native(napi_env env, napi_callback_info info) { return gelu_either(env, info, 0); }
+static napi_value gelu_backward_native(napi_env env, napi_callback_info info) { return gelu_either(env, info, 1); }
 
 // A Float32Array's floats and length; 0 (an exception pending) when the value is none.
 // Typed arrays over a SharedArrayBuffer answer too (napi_get_arraybuffer_info takes no shared
